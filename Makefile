@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# iio-ffs-bridge. `make` builds the daemon and the host tool, `make check`
+# runs every test (unit, sanitizer, VM rig), `make demo` streams the
+# simulated ADC over emulated USB. Sources are found by wildcard: one
+# main.c per program, every other .c in its directory is library code the
+# unit tests link against too.
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+
+pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
+
+DAEMON_LIBS = $(call pc,libs,inih libsystemd) -laio
+CAPTURE_LIBS = $(call pc,libs,libusb-1.0) -lm
+CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0)
+CHECK_LIBS = $(call pc,libs,check)
+
+COMMON_SRCS := $(wildcard src/common/*.c)
+DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) $(COMMON_SRCS)
+CAPTURE_LIB_SRCS := $(filter-out src/capture/main.c,$(wildcard src/capture/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
+CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
+UNIT_BIN := $(BUILD)/tests/unit-tests
+ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
+
+.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-shell demo bench \
+	clean install uninstall
+
+all: $(DAEMON_BIN) $(CAPTURE_BIN)
+
+# --- objects ---------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -MMD -MP -c $< -o $@
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC-ASAN $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+# --- programs --------------------------------------------------------------
+$(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(DAEMON_LIBS)
+
+$(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CAPTURE_LIBS)
+
+UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS)
+$(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS)
+
+$(ASAN_UNIT_BIN): $(call obj,asan,$(UNIT_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD-ASAN $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS)
+
+# Small C programs the VM rig runs inside the guest (tests only).
+$(BUILD)/rig/%: tests/vm/tools/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@
+
+# --- tests -----------------------------------------------------------------
+deps:
+	$(Q)bash tests/install-deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory check-vm
+
+check-unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN)
+
+check-asan: $(ASAN_UNIT_BIN)
+	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
+
+check-vm: all $(RIG_TOOLS)
+	$(Q)bash tests/vm/run
+
+check-vm-debug: all $(RIG_TOOLS)
+	$(Q)bash tests/vm/run --debug-kernel
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iio-ffs-bridge USB wire protocol, shared by the daemon (device side) and
+ * iio-ffs-capture (host side). docs/protocol.md is the prose version of
+ * this file; keep the two in step.
+ *
+ * One vendor-specific interface (class 0xff, subclass IFB_USB_SUBCLASS,
+ * protocol IFB_USB_PROTOCOL) with one bulk IN endpoint carrying the sample
+ * stream. Control requests are vendor requests addressed to that
+ * interface (bmRequestType: type vendor, recipient interface; wIndex: the
+ * interface number). All multi-byte fields are little-endian, all
+ * structures are packed, and every reply starts with a magic, the protocol
+ * version and its own length so that a host can check what it got.
+ */
+#ifndef IFB_PROTOCOL_H
+#define IFB_PROTOCOL_H
+
+#include <stdint.h>
+
+#define IFB_PROTOCOL_VERSION 1
+
+#define IFB_USB_CLASS 0xff
+#define IFB_USB_SUBCLASS 0x49 /* 'I' */
+#define IFB_USB_PROTOCOL 0x01
+
+/* Vendor requests (bRequest). */
+enum ifb_request {
+	IFB_REQ_GET_INFO = 0x01,  /* IN,  wValue 0, reply struct ifb_info + channels */
+	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0 */
+	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0 */
+	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
+};
+
+/* Largest reply the device sends (the gadget's ep0 buffer is 4 KiB). */
+#define IFB_MAX_REPLY 4096
+
+#define IFB_INFO_MAGIC 0x49424649u  /* "IFBI" on the wire */
+#define IFB_STATS_MAGIC 0x53424649u /* "IFBS" on the wire */
+
+enum ifb_mode {
+	IFB_MODE_ZERO_COPY = 1,
+	IFB_MODE_COPY = 2,
+};
+
+enum ifb_state {
+	IFB_STATE_IDLE = 0,      /* no stream; START begins one */
+	IFB_STATE_STREAMING = 1, /* blocks are flowing */
+	IFB_STATE_STOPPING = 2,  /* STOP seen: draining, end-of-stream ZLP next */
+};
+
+#define IFB_NAME_LEN 32
+#define IFB_CHANNEL_NAME_LEN 24
+#define IFB_MAX_CHANNELS 64
+
+/* One enabled channel, in scan order. Mirrors IIO's *_type / *_index. */
+struct ifb_channel_info {
+	char name[IFB_CHANNEL_NAME_LEN]; /* e.g. "voltage0", NUL-terminated */
+	uint16_t scan_index;
+	uint16_t offset;      /* byte offset of this channel within one scan */
+	uint8_t is_signed;    /* 0 unsigned, 1 signed */
+	uint8_t is_be;        /* 0 little-endian, 1 big-endian */
+	uint8_t bits;         /* valid bits */
+	uint8_t storage_bits; /* bits one sample occupies: 8, 16, 32 or 64 */
+	uint8_t shift;        /* right shift to apply before masking */
+	uint8_t repeat;       /* 1 unless the channel repeats within a scan */
+	uint8_t reserved[2];  /* 0 */
+} __attribute__((packed));
+
+/* IFB_REQ_GET_INFO reply: this header, then num_channels ifb_channel_info. */
+struct ifb_info {
+	uint32_t magic;   /* IFB_INFO_MAGIC */
+	uint16_t version; /* IFB_PROTOCOL_VERSION */
+	uint16_t length;  /* bytes of the whole reply, channels included */
+	uint8_t mode;     /* enum ifb_mode */
+	uint8_t state;    /* enum ifb_state */
+	uint16_t num_channels;
+	uint32_t block_size;  /* bytes per block (a whole number of scans) */
+	uint32_t block_count; /* blocks in the pool */
+	uint32_t scan_size;   /* bytes per scan (one sample of every channel) */
+	uint64_t sample_rate_mhz; /* scans per second, in milli-hertz; 0: unknown */
+	char device_name[IFB_NAME_LEN]; /* IIO device name, NUL-terminated */
+} __attribute__((packed));
+
+#define IFB_STATS_MAX_GAPS 32
+
+/* IFB_REQ_GET_STATS reply. Counters cover the current (or last) stream. */
+struct ifb_stats {
+	uint32_t magic;   /* IFB_STATS_MAGIC */
+	uint16_t version; /* IFB_PROTOCOL_VERSION */
+	uint16_t length;  /* sizeof(struct ifb_stats) */
+	uint8_t mode;     /* enum ifb_mode */
+	uint8_t state;    /* enum ifb_state */
+	uint16_t num_gaps;  /* valid entries in gap_offset[] */
+	uint32_t stream_id; /* 1 for the first stream, +1 at every START */
+	uint64_t bytes_sent;  /* stream bytes the host has been sent */
+	uint64_t blocks_sent;
+	uint64_t starvations; /* times the ADC queue ran dry */
+	uint64_t adc_errors;  /* blocks the ADC failed (their data is dropped) */
+	uint64_t usb_errors;  /* transfers that failed */
+	uint64_t gaps_total;  /* all gaps in this stream, >= num_gaps */
+	/*
+	 * Stream byte offsets of the most recent gaps, oldest first. A gap at
+	 * offset X means samples are missing between stream byte X-1 and X.
+	 */
+	uint64_t gap_offset[IFB_STATS_MAX_GAPS];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct ifb_channel_info) == 36, "wire layout");
+_Static_assert(sizeof(struct ifb_info) == 64, "wire layout");
+_Static_assert(sizeof(struct ifb_stats) == 64 + 8 * IFB_STATS_MAX_GAPS, "wire layout");
+_Static_assert(sizeof(struct ifb_info) + IFB_MAX_CHANNELS * sizeof(struct ifb_channel_info) <=
+		       IFB_MAX_REPLY,
+	       "GET_INFO fits one control transfer");
+
+#endif /* IFB_PROTOCOL_H */
