@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/gaps.h"
+
+void cap_gaps_init(struct cap_gaps *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+void cap_gaps_free(struct cap_gaps *g)
+{
+	free(g->off);
+	free(g->lost);
+	cap_gaps_init(g);
+}
+
+static int push_off(struct cap_gaps *g, uint64_t off)
+{
+	if (g->n == g->cap) {
+		size_t ncap = g->cap ? 2 * g->cap : 64;
+		uint64_t *n = realloc(g->off, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->off = n;
+		g->cap = ncap;
+	}
+	g->off[g->n++] = off;
+	return 0;
+}
+
+static int push_lost(struct cap_gaps *g, uint64_t lo, uint64_t hi, uint64_t count)
+{
+	if (g->nlost == g->lost_cap) {
+		size_t ncap = g->lost_cap ? 2 * g->lost_cap : 8;
+		struct cap_lost_gaps *n = realloc(g->lost, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->lost = n;
+		g->lost_cap = ncap;
+	}
+	g->lost[g->nlost++] = (struct cap_lost_gaps){ .lo = lo, .hi = hi, .count = count };
+	return 0;
+}
+
+int cap_gaps_merge(struct cap_gaps *g, const struct cap_stats *s)
+{
+	uint64_t fresh, listed_fresh, last;
+	int ret;
+
+	if (g->stream_id && s->stream_id != g->stream_id)
+		return -EBADMSG;
+	if (s->gaps_total < g->total)
+		return -EBADMSG;
+	g->stream_id = s->stream_id;
+	fresh = s->gaps_total - g->total;
+	if (fresh == 0)
+		return 0;
+	/* the newest `fresh` gaps are new; the list holds the newest num_gaps */
+	listed_fresh = fresh < s->num_gaps ? fresh : s->num_gaps;
+	last = g->n ? g->off[g->n - 1] : 0;
+	if (g->nlost && g->lost[g->nlost - 1].hi > last)
+		last = g->lost[g->nlost - 1].hi;
+	if (fresh > listed_fresh) {
+		uint64_t hi = listed_fresh ? s->gap_offset[s->num_gaps - listed_fresh] : UINT64_MAX;
+
+		ret = push_lost(g, last, hi, fresh - listed_fresh);
+		if (ret)
+			return ret;
+	}
+	for (uint64_t i = s->num_gaps - listed_fresh; i < s->num_gaps; i++) {
+		if (s->gap_offset[i] < last)
+			return -EBADMSG;
+		ret = push_off(g, s->gap_offset[i]);
+		if (ret)
+			return ret;
+		last = s->gap_offset[i];
+	}
+	g->total = s->gaps_total;
+	return (int)(fresh > INT32_MAX ? INT32_MAX : fresh);
+}
+
+uint64_t cap_gaps_count(const struct cap_gaps *g)
+{
+	return g->total;
+}
+
+static size_t lower_bound(const struct cap_gaps *g, uint64_t off)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool cap_gaps_has(const struct cap_gaps *g, uint64_t off)
+{
+	size_t i = lower_bound(g, off);
+
+	return i < g->n && g->off[i] == off;
+}
+
+bool cap_gaps_in_range(const struct cap_gaps *g, uint64_t lo, uint64_t hi)
+{
+	size_t i = lower_bound(g, lo);
+
+	return i < g->n && g->off[i] < hi;
+}
+
+bool cap_gaps_maybe_lost(const struct cap_gaps *g, uint64_t off)
+{
+	for (size_t i = 0; i < g->nlost; i++)
+		if (off >= g->lost[i].lo && off <= g->lost[i].hi)
+			return true;
+	return false;
+}

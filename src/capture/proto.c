@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture/proto.h"
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* NUL-terminated within n bytes, and nothing but printable-ish bytes? We
+ * only require the terminator; JSON output escapes the rest. */
+static int terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err, size_t errlen)
+{
+	const uint8_t *p = buf;
+	struct ifb_info hdr;
+	size_t need;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(hdr))
+		return fail(err, errlen, -EBADMSG,
+			    "GET_INFO reply truncated: %zu bytes, the header alone is %zu", len,
+			    sizeof(hdr));
+	memcpy(&hdr, p, sizeof(hdr));
+	if (le32toh(hdr.magic) != IFB_INFO_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_INFO reply has magic 0x%08" PRIx32 ", expected 0x%08x: "
+			    "not an iio-ffs-bridge device?",
+			    le32toh(hdr.magic), IFB_INFO_MAGIC);
+	out->version = le16toh(hdr.version);
+	if (out->version != IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT,
+			    "device speaks protocol version %u, this iio-ffs-capture understands "
+			    "version %u only: update the host tool (or the daemon)",
+			    out->version, IFB_PROTOCOL_VERSION);
+	out->num_channels = le16toh(hdr.num_channels);
+	if (out->num_channels == 0 || out->num_channels > IFB_MAX_CHANNELS)
+		return fail(err, errlen, -EBADMSG, "GET_INFO: %u channels (must be 1..%d)",
+			    out->num_channels, IFB_MAX_CHANNELS);
+	need = sizeof(hdr) + (size_t)out->num_channels * sizeof(struct ifb_channel_info);
+	if (le16toh(hdr.length) != need)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_INFO: length field %u does not match %u channels (%zu bytes)",
+			    le16toh(hdr.length), out->num_channels, need);
+	if (len < need)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_INFO reply truncated: got %zu of %zu bytes", len, need);
+	out->mode = hdr.mode;
+	out->state = hdr.state;
+	if (out->mode != IFB_MODE_ZERO_COPY && out->mode != IFB_MODE_COPY)
+		return fail(err, errlen, -EBADMSG, "GET_INFO: unknown mode %u", out->mode);
+	if (out->state > IFB_STATE_STOPPING)
+		return fail(err, errlen, -EBADMSG, "GET_INFO: unknown state %u", out->state);
+	out->block_size = le32toh(hdr.block_size);
+	out->block_count = le32toh(hdr.block_count);
+	out->scan_size = le32toh(hdr.scan_size);
+	out->sample_rate_mhz = le64toh(hdr.sample_rate_mhz);
+	if (!terminated(hdr.device_name, sizeof(hdr.device_name)))
+		return fail(err, errlen, -EBADMSG, "GET_INFO: device name not NUL-terminated");
+	memcpy(out->device_name, hdr.device_name, sizeof(out->device_name));
+	if (out->scan_size == 0)
+		return fail(err, errlen, -EBADMSG, "GET_INFO: scan size 0");
+	if (out->block_size == 0 || out->block_size % out->scan_size)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_INFO: block size %" PRIu32 " is not a whole number of %" PRIu32
+			    "-byte scans",
+			    out->block_size, out->scan_size);
+
+	for (unsigned int i = 0; i < out->num_channels; i++) {
+		struct ifb_channel_info ci;
+		struct cap_channel *c = &out->ch[i];
+		uint64_t end;
+
+		memcpy(&ci, p + sizeof(hdr) + i * sizeof(ci), sizeof(ci));
+		if (!terminated(ci.name, sizeof(ci.name)))
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u name not NUL-terminated", i);
+		memcpy(c->name, ci.name, sizeof(c->name));
+		c->scan_index = le16toh(ci.scan_index);
+		c->offset = le16toh(ci.offset);
+		c->is_signed = ci.is_signed;
+		c->is_be = ci.is_be;
+		c->bits = ci.bits;
+		c->storage_bits = ci.storage_bits;
+		c->shift = ci.shift;
+		c->repeat = ci.repeat;
+		if (c->is_signed > 1 || c->is_be > 1)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u: bad signedness/endianness flag", i);
+		if (c->storage_bits != 8 && c->storage_bits != 16 && c->storage_bits != 32 &&
+		    c->storage_bits != 64)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u: storage_bits %u (must be 8, 16, 32 or 64)",
+				    i, c->storage_bits);
+		if (c->bits == 0 || c->bits + c->shift > c->storage_bits)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u: %u bits shifted by %u do not fit %u "
+				    "storage bits",
+				    i, c->bits, c->shift, c->storage_bits);
+		if (c->repeat == 0)
+			return fail(err, errlen, -EBADMSG, "GET_INFO: channel %u: repeat 0", i);
+		end = (uint64_t)c->offset + (uint64_t)c->repeat * (c->storage_bits / 8);
+		if (end > out->scan_size)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u (%s) ends at byte %" PRIu64
+				    ", beyond the %" PRIu32 "-byte scan",
+				    i, c->name, end, out->scan_size);
+		for (unsigned int k = 0; k < i; k++) {
+			const struct cap_channel *o = &out->ch[k];
+			uint64_t oend = (uint64_t)o->offset + (uint64_t)o->repeat * (o->storage_bits / 8);
+
+			if (c->offset < oend && o->offset < end)
+				return fail(err, errlen, -EBADMSG,
+					    "GET_INFO: channels %u and %u overlap in the scan", k, i);
+			if (o->scan_index == c->scan_index)
+				return fail(err, errlen, -EBADMSG,
+					    "GET_INFO: channels %u and %u share scan index %u", k,
+					    i, c->scan_index);
+		}
+	}
+	return 0;
+}
+
+int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *err, size_t errlen)
+{
+	struct ifb_stats s;
+
+	memset(out, 0, sizeof(*out));
+	if (len < offsetof(struct ifb_stats, length) + sizeof(s.length))
+		return fail(err, errlen, -EBADMSG, "GET_STATS reply truncated: %zu bytes", len);
+	memcpy(&s, buf, len < sizeof(s) ? len : sizeof(s));
+	if (le32toh(s.magic) != IFB_STATS_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_STATS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(s.magic), IFB_STATS_MAGIC);
+	out->version = le16toh(s.version);
+	if (out->version != IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT,
+			    "device speaks protocol version %u, this iio-ffs-capture understands "
+			    "version %u only",
+			    out->version, IFB_PROTOCOL_VERSION);
+	if (le16toh(s.length) != sizeof(s))
+		return fail(err, errlen, -EBADMSG, "GET_STATS: length field %u, expected %zu",
+			    le16toh(s.length), sizeof(s));
+	if (len < sizeof(s))
+		return fail(err, errlen, -EBADMSG, "GET_STATS reply truncated: got %zu of %zu bytes",
+			    len, sizeof(s));
+	out->mode = s.mode;
+	out->state = s.state;
+	if (out->mode != IFB_MODE_ZERO_COPY && out->mode != IFB_MODE_COPY)
+		return fail(err, errlen, -EBADMSG, "GET_STATS: unknown mode %u", out->mode);
+	if (out->state > IFB_STATE_STOPPING)
+		return fail(err, errlen, -EBADMSG, "GET_STATS: unknown state %u", out->state);
+	out->num_gaps = le16toh(s.num_gaps);
+	out->stream_id = le32toh(s.stream_id);
+	out->bytes_sent = le64toh(s.bytes_sent);
+	out->blocks_sent = le64toh(s.blocks_sent);
+	out->starvations = le64toh(s.starvations);
+	out->adc_errors = le64toh(s.adc_errors);
+	out->usb_errors = le64toh(s.usb_errors);
+	out->gaps_total = le64toh(s.gaps_total);
+	if (out->num_gaps > IFB_STATS_MAX_GAPS)
+		return fail(err, errlen, -EBADMSG, "GET_STATS: %u gaps listed (at most %d)",
+			    out->num_gaps, IFB_STATS_MAX_GAPS);
+	if (out->gaps_total < out->num_gaps)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_STATS: %u gaps listed but only %" PRIu64 " in total", out->num_gaps,
+			    out->gaps_total);
+	for (unsigned int i = 0; i < out->num_gaps; i++) {
+		out->gap_offset[i] = le64toh(s.gap_offset[i]);
+		if (i && out->gap_offset[i] < out->gap_offset[i - 1])
+			return fail(err, errlen, -EBADMSG,
+				    "GET_STATS: gap offsets decrease (%" PRIu64 " after %" PRIu64 ")",
+				    out->gap_offset[i], out->gap_offset[i - 1]);
+	}
+	return 0;
+}
+
+const char *cap_mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case IFB_MODE_ZERO_COPY:
+		return "zero-copy";
+	case IFB_MODE_COPY:
+		return "copy";
+	default:
+		return "unknown";
+	}
+}
+
+const char *cap_state_name(unsigned int state)
+{
+	switch (state) {
+	case IFB_STATE_IDLE:
+		return "idle";
+	case IFB_STATE_STREAMING:
+		return "streaming";
+	case IFB_STATE_STOPPING:
+		return "stopping";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/json.h"
+#include "capture/sigmf.h"
+
+int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+		       char *err, size_t errlen)
+{
+	const struct cap_channel *c0 = &info->ch[0];
+	unsigned int count = 0;
+	int n;
+
+	for (unsigned int i = 0; i < info->num_channels; i++) {
+		const struct cap_channel *c = &info->ch[i];
+
+		if (c->is_signed != c0->is_signed || c->storage_bits != c0->storage_bits ||
+		    (c->storage_bits > 8 && c->is_be != c0->is_be)) {
+			snprintf(err, errlen,
+				 "SigMF needs every channel in one datatype, but %s is %s:%c%u and "
+				 "%s is %s:%c%u; capture raw (-o) instead",
+				 c0->name, c0->is_be ? "be" : "le", c0->is_signed ? 's' : 'u',
+				 c0->storage_bits, c->name, c->is_be ? "be" : "le",
+				 c->is_signed ? 's' : 'u', c->storage_bits);
+			return -EINVAL;
+		}
+		count += c->repeat;
+	}
+	if (c0->storage_bits == 64) {
+		snprintf(err, errlen,
+			 "SigMF has no 64-bit integer datatype (channel %s); capture raw (-o) "
+			 "instead",
+			 c0->name);
+		return -EINVAL;
+	}
+	if ((uint64_t)count * (c0->storage_bits / 8) != info->scan_size) {
+		snprintf(err, errlen,
+			 "the %" PRIu32 "-byte scan has padding besides its %u samples of %u bits: "
+			 "no SigMF datatype describes it; capture raw (-o) instead",
+			 info->scan_size, count, c0->storage_bits);
+		return -EINVAL;
+	}
+	if (c0->storage_bits == 8)
+		n = snprintf(out, outlen, "r%c8", c0->is_signed ? 'i' : 'u');
+	else
+		n = snprintf(out, outlen, "r%c%u_%s", c0->is_signed ? 'i' : 'u',
+			     c0->storage_bits, c0->is_be ? "be" : "le");
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "datatype buffer too small");
+		return -EINVAL;
+	}
+	*nchan = count;
+	return 0;
+}
+
+int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	int n;
+
+	if (!gmtime_r(&t, &tm))
+		return -EINVAL;
+	n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long)(ts->tv_nsec / 1000000));
+	if (n < 0 || (size_t)n >= outlen)
+		return -EINVAL;
+	return 0;
+}
+
+static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
+{
+	const struct cap_info *info = m->info;
+	size_t used;
+
+	used = (size_t)snprintf(buf, len, "IIO device %s, channels:", info->device_name);
+	for (unsigned int i = 0; i < info->num_channels && used < len; i++) {
+		const struct cap_channel *c = &info->ch[i];
+
+		used += (size_t)snprintf(buf + used, len - used, "%s %s %s:%c%u/%u", i ? "," : "",
+					 c->name, c->is_be ? "be" : "le", c->is_signed ? 's' : 'u',
+					 c->bits, c->storage_bits);
+		if (used < len && c->repeat > 1)
+			used += (size_t)snprintf(buf + used, len - used, "X%u", c->repeat);
+		if (used < len && c->shift)
+			used += (size_t)snprintf(buf + used, len - used, ">>%u", c->shift);
+	}
+	if (used < len)
+		used += (size_t)snprintf(buf + used, len - used,
+					 " (IIO scan_elements notation; the data holds the "
+					 "storage words as sent)");
+	if (m->note && used < len)
+		snprintf(buf + used, len - used, ". %s", m->note);
+}
+
+/* One segment per distinct sample index at which data is missing. */
+struct segment {
+	uint64_t start;
+	bool known;
+	uint64_t missing;
+	uint64_t first_offset;
+	unsigned int gaps;
+};
+
+char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errlen)
+{
+	const struct cap_info *info = m->info;
+	char datatype[CAP_SIGMF_DATATYPE_LEN];
+	char desc[2048];
+	unsigned int nchan;
+	struct segment *seg = NULL;
+	size_t nseg = 0;
+	struct cap_json j;
+	const char *doc;
+	char *ret;
+	uint64_t shift;
+
+	if (cap_sigmf_datatype(info, datatype, sizeof(datatype), &nchan, err, errlen))
+		return NULL;
+	if (m->ngaps) {
+		seg = calloc(m->ngaps, sizeof(*seg));
+		if (!seg) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < m->ngaps; i++) {
+		const struct cap_sigmf_gap *g = &m->gaps[i];
+		uint64_t s = g->stream_offset / info->scan_size;
+
+		/* nothing before it, or nothing of it in the file: no segment */
+		if (g->stream_offset == 0 || s >= m->samples)
+			continue;
+		if (nseg && seg[nseg - 1].start == s) {
+			struct segment *p = &seg[nseg - 1];
+
+			p->known = p->known && g->missing_known;
+			p->missing += g->missing;
+			p->gaps++;
+			continue;
+		}
+		seg[nseg++] = (struct segment){ .start = s,
+						.known = g->missing_known,
+						.missing = g->missing,
+						.first_offset = g->stream_offset,
+						.gaps = 1 };
+	}
+
+	cap_json_init(&j, 2);
+	cap_json_begin_object(&j);
+	cap_json_key(&j, "global");
+	cap_json_begin_object(&j);
+	cap_json_key(&j, "core:datatype");
+	cap_json_string(&j, datatype);
+	if (info->sample_rate_mhz) {
+		cap_json_key(&j, "core:sample_rate");
+		cap_json_double(&j, (double)info->sample_rate_mhz / 1000.0);
+	}
+	cap_json_key(&j, "core:num_channels");
+	cap_json_u64(&j, nchan);
+	cap_json_key(&j, "core:version");
+	cap_json_string(&j, "1.0.0");
+	cap_json_key(&j, "core:hw");
+	cap_json_string(&j, m->hw ? m->hw : info->device_name);
+	cap_json_key(&j, "core:recorder");
+	cap_json_string(&j, m->recorder);
+	if (m->author) {
+		cap_json_key(&j, "core:author");
+		cap_json_string(&j, m->author);
+	}
+	describe(m, desc, sizeof(desc));
+	cap_json_key(&j, "core:description");
+	cap_json_string(&j, desc);
+	cap_json_end_object(&j);
+
+	cap_json_key(&j, "captures");
+	cap_json_begin_array(&j);
+	cap_json_begin_object(&j);
+	cap_json_key(&j, "core:sample_start");
+	cap_json_u64(&j, 0);
+	cap_json_key(&j, "core:global_index");
+	cap_json_u64(&j, 0);
+	if (m->datetime) {
+		cap_json_key(&j, "core:datetime");
+		cap_json_string(&j, m->datetime);
+	}
+	cap_json_end_object(&j);
+	shift = 0;
+	for (size_t i = 0; i < nseg; i++) {
+		if (seg[i].known)
+			shift += seg[i].missing;
+		cap_json_begin_object(&j);
+		cap_json_key(&j, "core:sample_start");
+		cap_json_u64(&j, seg[i].start);
+		cap_json_key(&j, "core:global_index");
+		cap_json_u64(&j, seg[i].start + shift);
+		cap_json_end_object(&j);
+	}
+	cap_json_end_array(&j);
+
+	cap_json_key(&j, "annotations");
+	cap_json_begin_array(&j);
+	for (size_t i = 0; i < nseg; i++) {
+		char c[256];
+
+		if (seg[i].known)
+			snprintf(c, sizeof(c),
+				 "data missing before this sample (device gap at stream byte %" PRIu64
+				 "): %" PRIu64 " samples, counted from the test pattern",
+				 seg[i].first_offset, seg[i].missing);
+		else
+			snprintf(c, sizeof(c),
+				 "data missing before this sample (device gap at stream byte %" PRIu64
+				 "): number of samples unknown, core:global_index of this "
+				 "segment does not include them",
+				 seg[i].first_offset);
+		cap_json_begin_object(&j);
+		cap_json_key(&j, "core:sample_start");
+		cap_json_u64(&j, seg[i].start);
+		cap_json_key(&j, "core:sample_count");
+		cap_json_u64(&j, 1);
+		cap_json_key(&j, "core:label");
+		cap_json_string(&j, "gap");
+		cap_json_key(&j, "core:comment");
+		cap_json_string(&j, c);
+		cap_json_end_object(&j);
+	}
+	cap_json_end_array(&j);
+	cap_json_end_object(&j);
+	free(seg);
+
+	doc = cap_json_finish(&j);
+	if (!doc) {
+		snprintf(err, errlen, "building the SigMF metadata failed (out of memory?)");
+		cap_json_free(&j);
+		return NULL;
+	}
+	ret = j.buf; /* hand the buffer over */
+	return ret;
+}
+
+int cap_sigmf_write_file(const char *path, const char *text)
+{
+	size_t plen = strlen(path), len = strlen(text), done = 0;
+	char *tmp = malloc(plen + 5);
+	int fd, ret = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (!ret && write(fd, "\n", 1) != 1)
+		ret = -EIO;
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * SigMF metadata: datatype from the scan layout, RFC 3339 timestamps, the
+ * .sigmf-meta JSON document (gaps become capture segments) and its atomic
+ * write. Pure apart from cap_sigmf_write_file().
+ */
+#ifndef CAP_SIGMF_H
+#define CAP_SIGMF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "capture/proto.h"
+
+#define CAP_SIGMF_DATATYPE_LEN 16
+
+/*
+ * The SigMF datatype ("ri16_le", "ru8", ...) of the interleaved scans, and
+ * the number of SigMF channels (repeats count as channels). Returns 0, or
+ * -EINVAL with a message in err when the layout has no SigMF datatype
+ * (channels of different types, padding, 64-bit integers).
+ */
+int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+		       char *err, size_t errlen);
+
+/* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
+int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen);
+
+struct cap_sigmf_gap {
+	uint64_t stream_offset; /* where the device reported missing data */
+	bool missing_known;
+	uint64_t missing; /* scans missing there, if known */
+};
+
+struct cap_sigmf_meta {
+	const struct cap_info *info;
+	const char *hw;       /* core:hw */
+	const char *recorder; /* core:recorder */
+	const char *author;   /* core:author, or NULL */
+	const char *datetime; /* RFC 3339 of the first sample */
+	uint64_t samples;     /* scans in the data file */
+	const struct cap_sigmf_gap *gaps; /* stream order */
+	size_t ngaps;
+	const char *note; /* appended to core:description, or NULL */
+};
+
+/* The .sigmf-meta document (malloc'ed, pretty-printed), NULL on error. */
+char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errlen);
+
+/*
+ * Write text to path atomically: path.tmp, fsync, rename. Returns 0 or a
+ * negative errno.
+ */
+int cap_sigmf_write_file(const char *path, const char *text);
+
+#endif

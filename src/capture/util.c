@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "capture/util.h"
+
+int cap_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (shift && !strcasecmp(end, "iB"))
+		end += 2;
+	else if (!strcasecmp(end, "B"))
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int cap_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int hex16(const char *s, size_t n, uint16_t *out)
+{
+	unsigned int v = 0;
+
+	if (n == 0 || n > 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+		v = v * 16 + (unsigned int)(isdigit((unsigned char)s[i]) ? s[i] - '0'
+							     : tolower((unsigned char)s[i]) - 'a' + 10);
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int cap_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon)
+		return -EINVAL;
+	if (hex16(s, (size_t)(colon - s), vid) || hex16(colon + 1, strlen(colon + 1), pid))
+		return -EINVAL;
+	return 0;
+}

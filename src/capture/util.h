@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Command-line value parsing for iio-ffs-capture. */
+#ifndef CAP_UTIL_H
+#define CAP_UTIL_H
+
+#include <stdint.h>
+
+/*
+ * "4096", "16K", "1M", "2G", "1T" (binary multiples, case-insensitive, an
+ * optional trailing "iB" or "B"). Returns 0 or -EINVAL (garbage, zero is
+ * allowed) / -ERANGE (overflow).
+ */
+int cap_parse_size(const char *s, uint64_t *out);
+/* Seconds, fractional allowed ("2.5"), > 0. Returns 0 or -EINVAL. */
+int cap_parse_seconds(const char *s, double *out);
+/* "1d6b:0104" (hex). Returns 0 or -EINVAL. */
+int cap_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
+
+#endif
