@@ -24,7 +24,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
-DAEMON_LIBS = $(call pc,libs,inih libsystemd) -laio
+DAEMON_LIBS = $(call pc,libs,inih libsystemd) -laio -lm
 CAPTURE_LIBS = $(call pc,libs,libusb-1.0) -lm
 CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0)
 CHECK_LIBS = $(call pc,libs,check)
@@ -112,4 +112,4 @@ check-vm-debug: all $(RIG_TOOLS)
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan -type f -name '*.d' 2>/dev/null)
