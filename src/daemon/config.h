@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's configuration file (/etc/iio-ffs-bridge.conf), parsed with inih. */
+#ifndef IFB_CONFIG_H
+#define IFB_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iio-ffs-bridge/protocol.h"
+
+#define IFB_DEFAULT_CONFIG "/etc/iio-ffs-bridge.conf"
+#define IFB_EX_CONFIG 78 /* sysexits.h EX_CONFIG */
+
+enum ifb_cfg_mode { IFB_CFG_MODE_AUTO, IFB_CFG_MODE_ZERO_COPY, IFB_CFG_MODE_COPY };
+enum ifb_cfg_alloc { IFB_CFG_ALLOC_AUTO, IFB_CFG_ALLOC_UDMABUF, IFB_CFG_ALLOC_DMA_HEAP };
+enum ifb_cfg_start { IFB_CFG_START_HOST, IFB_CFG_START_IMMEDIATE };
+
+/* Keys, for remembering where each was set (runtime checks cite the line). */
+enum ifb_cfg_key {
+	IFB_KEY_IIO_DEVICE,
+	IFB_KEY_IIO_BUFFER,
+	IFB_KEY_IIO_CHANNELS,
+	IFB_KEY_IIO_SAMPLING_FREQUENCY,
+	IFB_KEY_STREAM_BLOCK_SIZE,
+	IFB_KEY_STREAM_BLOCK_COUNT,
+	IFB_KEY_STREAM_MODE,
+	IFB_KEY_STREAM_ALLOCATOR,
+	IFB_KEY_STREAM_START,
+	IFB_KEY_USB_FUNCTIONFS,
+	IFB_KEY_USB_VENDOR_ID,
+	IFB_KEY_USB_PRODUCT_ID,
+	IFB_KEY_USB_MANUFACTURER,
+	IFB_KEY_USB_PRODUCT,
+	IFB_KEY_USB_SERIAL,
+	IFB_KEY_USB_INTERFACE,
+	IFB_KEY_DAEMON_LOG_LEVEL,
+	IFB_KEY__MAX,
+};
+
+#define IFB_CFG_STR 64
+
+struct ifb_config {
+	char path[PATH_MAX];
+
+	/* [iio] */
+	char device[IFB_CFG_STR];     /* name, label or iio:deviceN */
+	unsigned buffer;              /* buffer index */
+	bool all_channels;
+	unsigned num_channels;        /* when !all_channels */
+	char channels[IFB_MAX_CHANNELS][IFB_CHANNEL_NAME_LEN];
+	char sampling_frequency[32];  /* "" = leave the device's setting */
+
+	/* [stream] */
+	uint32_t block_size;
+	unsigned block_count;
+	enum ifb_cfg_mode mode;
+	enum ifb_cfg_alloc allocator;
+	char heap[IFB_CFG_STR];       /* dma-heap name, default "system" */
+	enum ifb_cfg_start start;
+
+	/* [usb] */
+	char functionfs[PATH_MAX];
+	uint16_t vendor_id, product_id;
+	char manufacturer[IFB_CFG_STR], product[IFB_CFG_STR], serial[IFB_CFG_STR];
+	char interface[IFB_CFG_STR];
+
+	/* [daemon] */
+	int log_level;
+
+	unsigned line[IFB_KEY__MAX]; /* 0: not in the file (default) */
+};
+
+#define IFB_BLOCK_SIZE_MIN 4096u
+#define IFB_BLOCK_SIZE_MAX (64u << 20)
+#define IFB_BLOCK_COUNT_MIN 2u
+#define IFB_BLOCK_COUNT_MAX 64u
+
+void ifb_config_defaults(struct ifb_config *cfg);
+
+/*
+ * Parse a config file on top of the defaults. On error, returns -errno
+ * (-EINVAL for a bad file) and writes one message naming file:line, key and
+ * what was expected into err.
+ */
+int ifb_config_load(struct ifb_config *cfg, const char *path, char *err, size_t errlen);
+int ifb_config_load_stream(struct ifb_config *cfg, FILE *f, const char *name, char *err,
+			   size_t errlen);
+
+/* Write the effective configuration, in the file's own syntax. */
+void ifb_config_dump(const struct ifb_config *cfg, FILE *out);
+
+/* "file:line: [section] key" for messages about a key checked at run time. */
+void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *buf,
+		      size_t len);
+
+const char *ifb_cfg_mode_name(enum ifb_cfg_mode m);
+const char *ifb_cfg_alloc_name(enum ifb_cfg_alloc a);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small helpers shared by the daemon's modules. */
+#ifndef IFB_UTIL_H
+#define IFB_UTIL_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _must_check_ __attribute__((warn_unused_result))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+/* -errno of the last failed libc call, never 0. */
+static inline int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+/* Read a whole small sysfs/proc file into buf (NUL-terminated, trailing
+ * newline removed). Returns length or -errno. */
+int ifb_read_file(const char *path, char *buf, size_t size);
+/* Write a string to a sysfs/configfs file. 0 or -errno. */
+int ifb_write_file(const char *path, const char *value);
+
+/* Parse a byte size with optional K/M/G (binary) suffix. 0 or -EINVAL/-ERANGE. */
+int ifb_parse_size(const char *s, uint64_t *ret);
+
+#endif
