@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "daemon/control.h"
+
+int ifb_control_decode(const struct usb_ctrlrequest *s)
+{
+	uint16_t value = le16toh(s->wValue), index = le16toh(s->wIndex);
+	uint16_t length = le16toh(s->wLength);
+	bool in = s->bRequestType & USB_DIR_IN;
+
+	if ((s->bRequestType & USB_TYPE_MASK) != USB_TYPE_VENDOR ||
+	    (s->bRequestType & USB_RECIP_MASK) != USB_RECIP_INTERFACE)
+		return -EOPNOTSUPP;
+	if (value != 0 || index != 0)
+		return -EOPNOTSUPP;
+
+	switch (s->bRequest) {
+	case IFB_REQ_GET_INFO:
+	case IFB_REQ_GET_STATS:
+		if (!in || length == 0)
+			return -EOPNOTSUPP;
+		return s->bRequest;
+	case IFB_REQ_START:
+	case IFB_REQ_STOP:
+		if (in || length != 0)
+			return -EOPNOTSUPP;
+		return s->bRequest;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint8_t *buf, size_t size)
+{
+	struct ifb_info h;
+	size_t len;
+
+	if (d->num_channels > IFB_MAX_CHANNELS)
+		return -EINVAL;
+	len = sizeof(h) + (size_t)d->num_channels * sizeof(struct ifb_channel_info);
+	if (len > size || len > IFB_MAX_REPLY)
+		return -ENOSPC;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = htole32(IFB_INFO_MAGIC);
+	h.version = htole16(IFB_PROTOCOL_VERSION);
+	h.length = htole16((uint16_t)len);
+	h.mode = d->mode;
+	h.state = state;
+	h.num_channels = htole16(d->num_channels);
+	h.block_size = htole32(d->block_size);
+	h.block_count = htole32(d->block_count);
+	h.scan_size = htole32(d->scan_size);
+	h.sample_rate_mhz = htole64(d->sample_rate_mhz);
+	memcpy(h.device_name, d->device_name, sizeof(h.device_name));
+	h.device_name[IFB_NAME_LEN - 1] = '\0';
+	memcpy(buf, &h, sizeof(h));
+
+	for (unsigned i = 0; i < d->num_channels; i++) {
+		struct ifb_channel_info c = d->channels[i];
+
+		c.name[IFB_CHANNEL_NAME_LEN - 1] = '\0';
+		c.scan_index = htole16(c.scan_index);
+		c.offset = htole16(c.offset);
+		memset(c.reserved, 0, sizeof(c.reserved));
+		memcpy(buf + sizeof(h) + i * sizeof(c), &c, sizeof(c));
+	}
+	return (int)len;
+}

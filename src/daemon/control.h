@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vendor control protocol on ep0 (include/iio-ffs-bridge/protocol.h,
+ * docs/protocol.md): decoding what the untrusted host sends, and building
+ * the replies. Pure: no I/O.
+ */
+#ifndef IFB_CONTROL_H
+#define IFB_CONTROL_H
+
+#include <linux/usb/ch9.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iio-ffs-bridge/protocol.h"
+
+/*
+ * Check a SETUP packet (as FunctionFS hands it over, wIndex already mapped
+ * to our interface number 0) against the protocol. Returns the request on
+ * success, or -EOPNOTSUPP for anything we must stall: not vendor/interface,
+ * unknown bRequest, wrong direction, wValue not 0, another interface, a data
+ * stage on START/STOP or none on GET_*.
+ */
+int ifb_control_decode(const struct usb_ctrlrequest *setup);
+
+/* What the stream looks like, for GET_INFO. */
+struct ifb_stream_desc {
+	char device_name[IFB_NAME_LEN];
+	uint8_t mode; /* enum ifb_mode */
+	uint32_t block_size, block_count, scan_size;
+	uint64_t sample_rate_mhz;
+	uint16_t num_channels;
+	struct ifb_channel_info channels[IFB_MAX_CHANNELS];
+};
+
+/* Serialise GET_INFO into buf; returns its length or -ENOSPC/-EINVAL. */
+int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint8_t *buf,
+		     size_t size);
+
+#endif

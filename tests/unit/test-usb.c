@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* FunctionFS descriptor/string bytes and the vendor control protocol. */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/control.h"
+#include "daemon/usb-desc.h"
+#include "unit.h"
+
+START_TEST(descriptor_bytes)
+{
+	static const uint8_t expected[] = {
+		3, 0, 0, 0,          /* FUNCTIONFS_DESCRIPTORS_MAGIC_V2 */
+		24 + 3 * 16 + 6, 0, 0, 0, /* length */
+		7, 0, 0, 0,          /* FS | HS | SS */
+		2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, /* counts */
+		/* full speed */
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 64, 0, 0,
+		/* high speed */
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 0x00, 0x02, 0,
+		/* super speed, with companion: burst of 16 packets */
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 0x00, 0x04, 0,
+		6, 0x30, 15, 0, 0, 0,
+	};
+	uint8_t buf[256];
+	int len = ifb_usb_descriptors(buf, sizeof(buf));
+
+	ck_assert_int_eq(len, (int)sizeof(expected));
+	ck_assert_mem_eq(buf, expected, sizeof(expected));
+	ck_assert_int_eq(ifb_usb_descriptors(buf, 40), -ENOSPC);
+}
+END_TEST
+
+START_TEST(string_bytes)
+{
+	static const uint8_t expected[] = {
+		2, 0, 0, 0, 16 + 2 + 4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+		0x09, 0x04, 'I', 'I', 'O', 0,
+	};
+	uint8_t buf[64];
+
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), "IIO"), (int)sizeof(expected));
+	ck_assert_mem_eq(buf, expected, sizeof(expected));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), ""), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, 10, "IIO"), -ENOSPC);
+}
+END_TEST
+
+static struct usb_ctrlrequest req(uint8_t type, uint8_t request, uint16_t value, uint16_t index,
+				  uint16_t length)
+{
+	struct usb_ctrlrequest r = {
+		.bRequestType = type,
+		.bRequest = request,
+		.wValue = htole16(value),
+		.wIndex = htole16(index),
+		.wLength = htole16(length),
+	};
+	return r;
+}
+
+#define VIN (USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_INTERFACE)
+#define VOUT (USB_DIR_OUT | USB_TYPE_VENDOR | USB_RECIP_INTERFACE)
+
+START_TEST(control_decode)
+{
+	struct usb_ctrlrequest r;
+
+	r = req(VIN, IFB_REQ_GET_INFO, 0, 0, 4096);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_INFO);
+	r = req(VIN, IFB_REQ_GET_STATS, 0, 0, 1);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_STATS);
+	r = req(VOUT, IFB_REQ_START, 0, 0, 0);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_START);
+	r = req(VOUT, IFB_REQ_STOP, 0, 0, 0);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_STOP);
+}
+END_TEST
+
+START_TEST(control_malformed)
+{
+	static const struct {
+		uint8_t type, request;
+		uint16_t value, index, length;
+	} bad[] = {
+		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
+		{ VIN, 0x05, 0, 0, 64 },
+		{ VIN, 0xff, 0, 0, 64 },
+		{ VOUT, IFB_REQ_GET_INFO, 0, 0, 64 },    /* wrong direction */
+		{ VIN, IFB_REQ_START, 0, 0, 0 },
+		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
+		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
+		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
+		{ VIN, IFB_REQ_GET_INFO, 1, 0, 64 },     /* wValue not 0 */
+		{ VIN, IFB_REQ_GET_INFO, 0, 1, 64 },     /* another interface */
+		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 },
+		{ USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
+		{ USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
+		{ USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE, IFB_REQ_GET_INFO, 0, 0, 64 },
+		{ USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_ENDPOINT, IFB_REQ_GET_INFO, 0, 0, 64 },
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct usb_ctrlrequest r =
+			req(bad[i].type, bad[i].request, bad[i].value, bad[i].index, bad[i].length);
+
+		ck_assert_msg(ifb_control_decode(&r) == -EOPNOTSUPP, "request %u not stalled", i);
+	}
+}
+END_TEST
+
+START_TEST(info_reply)
+{
+	struct ifb_stream_desc d;
+	struct ifb_info h;
+	struct ifb_channel_info c;
+	uint8_t buf[IFB_MAX_REPLY];
+	int len;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.device_name, "iio-sim-adc");
+	d.mode = IFB_MODE_ZERO_COPY;
+	d.block_size = 1 << 20;
+	d.block_count = 4;
+	d.scan_size = 4;
+	d.sample_rate_mhz = 10000000000ULL;
+	d.num_channels = 2;
+	strcpy(d.channels[0].name, "voltage0");
+	d.channels[0].storage_bits = 16;
+	d.channels[0].bits = 16;
+	strcpy(d.channels[1].name, "voltage1");
+	d.channels[1].scan_index = 1;
+	d.channels[1].offset = 2;
+	d.channels[1].reserved[0] = 0xaa; /* must not leak */
+
+	len = ifb_control_info(&d, IFB_STATE_STREAMING, buf, sizeof(buf));
+	ck_assert_int_eq(len, 64 + 2 * 36);
+	memcpy(&h, buf, sizeof(h));
+	ck_assert_uint_eq(le32toh(h.magic), IFB_INFO_MAGIC);
+	ck_assert_mem_eq(buf, "IFBI", 4);
+	ck_assert_uint_eq(le16toh(h.version), IFB_PROTOCOL_VERSION);
+	ck_assert_uint_eq(le16toh(h.length), (unsigned)len);
+	ck_assert_uint_eq(h.state, IFB_STATE_STREAMING);
+	ck_assert_uint_eq(le16toh(h.num_channels), 2);
+	ck_assert_uint_eq(le32toh(h.block_size), 1 << 20);
+	ck_assert_uint_eq(le64toh(h.sample_rate_mhz), 10000000000ULL);
+	ck_assert_str_eq(h.device_name, "iio-sim-adc");
+	memcpy(&c, buf + 64 + 36, sizeof(c));
+	ck_assert_str_eq(c.name, "voltage1");
+	ck_assert_uint_eq(le16toh(c.offset), 2);
+	ck_assert_uint_eq(c.reserved[0], 0);
+
+	d.num_channels = IFB_MAX_CHANNELS + 1;
+	ck_assert_int_eq(ifb_control_info(&d, 0, buf, sizeof(buf)), -EINVAL);
+	d.num_channels = 2;
+	ck_assert_int_eq(ifb_control_info(&d, 0, buf, 100), -ENOSPC);
+}
+END_TEST
+
+static Suite *usb_suite(void)
+{
+	Suite *s = suite_create("usb");
+	TCase *t = tcase_create("usb");
+
+	tcase_add_test(t, descriptor_bytes);
+	tcase_add_test(t, string_bytes);
+	tcase_add_test(t, control_decode);
+	tcase_add_test(t, control_malformed);
+	tcase_add_test(t, info_reply);
+	suite_add_tcase(s, t);
+	return s;
+}
+IFB_UNIT_SUITE(usb_suite)
