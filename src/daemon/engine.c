@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/engine.h"
+
+static void fifo_push(struct ifb_fifo *q, unsigned blk)
+{
+	q->idx[(q->head + q->len) % IFB_ENGINE_MAX_BLOCKS] = (uint8_t)blk;
+	q->len++;
+}
+
+static unsigned fifo_peek(const struct ifb_fifo *q)
+{
+	return q->idx[q->head];
+}
+
+static unsigned fifo_pop(struct ifb_fifo *q)
+{
+	unsigned blk = q->idx[q->head];
+
+	q->head = (q->head + 1) % IFB_ENGINE_MAX_BLOCKS;
+	q->len--;
+	return blk;
+}
+
+/* Undo the last push (a queue call that failed). */
+static void fifo_drop_tail(struct ifb_fifo *q)
+{
+	q->len--;
+}
+
+int ifb_engine_init(struct ifb_engine *e, unsigned nblocks, uint32_t block_size,
+		    bool count_starvation, const struct ifb_engine_ops *ops, void *ctx)
+{
+	if (nblocks == 0 || nblocks > IFB_ENGINE_MAX_BLOCKS || block_size == 0)
+		return -EINVAL;
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->ctx = ctx;
+	e->nblocks = nblocks;
+	e->block_size = block_size;
+	e->count_starvation = count_starvation;
+	e->run = IFB_STATE_IDLE;
+	return 0;
+}
+
+static void record_gap(struct ifb_engine *e, uint64_t offset)
+{
+	struct ifb_engine_counters *c = &e->c;
+
+	/* A faulted block and the starvation it causes mark the same spot. */
+	if (c->num_gaps && c->gap_offset[c->num_gaps - 1] == offset)
+		return;
+	c->gaps_total++;
+	if (c->num_gaps == IFB_STATS_MAX_GAPS) {
+		memmove(c->gap_offset, c->gap_offset + 1,
+			sizeof(c->gap_offset[0]) * (IFB_STATS_MAX_GAPS - 1));
+		c->num_gaps--;
+	}
+	c->gap_offset[c->num_gaps++] = offset;
+}
+
+static void check_stopped(struct ifb_engine *e)
+{
+	enum ifb_stop_reason reason;
+
+	if (e->run != IFB_STATE_STOPPING || ifb_engine_busy(e))
+		return;
+	reason = e->reason;
+	e->run = IFB_STATE_IDLE;
+	e->ops->stopped(e->ctx, reason);
+}
+
+static bool is_disconnect(int err)
+{
+	return err == -ESHUTDOWN || err == -ECONNRESET || err == -ENODEV || err == -EAGAIN ||
+	       err == -ENOLINK;
+}
+
+/* A stop that ends harder wins: a host STOP that turns into a disconnect
+ * sends no end-of-stream marker; a shutdown stays a shutdown. */
+static int reason_rank(enum ifb_stop_reason r)
+{
+	switch (r) {
+	case IFB_STOP_HOST: return 1;
+	case IFB_STOP_ERROR: return 2;
+	case IFB_STOP_DISCONNECT: return 3;
+	case IFB_STOP_SHUTDOWN: return 4;
+	default: return 0;
+	}
+}
+
+void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
+{
+	if (e->run == IFB_STATE_IDLE)
+		return;
+	if (e->run == IFB_STATE_STOPPING) {
+		if (reason_rank(reason) > reason_rank(e->reason))
+			e->reason = reason;
+		return;
+	}
+	e->run = IFB_STATE_STOPPING;
+	e->reason = reason;
+	e->ops->adc_stop(e->ctx);
+	check_stopped(e);
+}
+
+static int to_adc(struct ifb_engine *e, unsigned blk)
+{
+	int r;
+
+	e->state[blk] = IFB_BLOCK_ADC;
+	fifo_push(&e->adc, blk);
+	r = e->ops->adc_enqueue(e->ctx, blk);
+	if (r < 0) {
+		fifo_drop_tail(&e->adc);
+		e->state[blk] = IFB_BLOCK_FREE;
+		e->c.adc_errors++;
+		e->c.last_error = r;
+		ifb_engine_stop(e, IFB_STOP_ERROR);
+	}
+	return r;
+}
+
+static int to_usb(struct ifb_engine *e, unsigned blk)
+{
+	int r;
+
+	e->state[blk] = IFB_BLOCK_USB;
+	fifo_push(&e->usb, blk);
+	r = e->ops->usb_submit(e->ctx, blk);
+	if (r < 0) {
+		fifo_drop_tail(&e->usb);
+		e->state[blk] = IFB_BLOCK_FREE;
+		e->c.usb_errors++;
+		e->c.last_error = r;
+		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
+	}
+	return r;
+}
+
+int ifb_engine_start(struct ifb_engine *e)
+{
+	if (e->run != IFB_STATE_IDLE)
+		return -EBUSY;
+	memset(&e->c, 0, sizeof(e->c));
+	memset(&e->adc, 0, sizeof(e->adc));
+	memset(&e->usb, 0, sizeof(e->usb));
+	memset(e->done, 0, sizeof(e->done));
+	e->offset = 0;
+	e->stream_id++;
+	e->reason = IFB_STOP_NONE;
+	e->run = IFB_STATE_STREAMING;
+	for (unsigned i = 0; i < e->nblocks; i++)
+		e->state[i] = IFB_BLOCK_FREE;
+	for (unsigned i = 0; i < e->nblocks; i++) {
+		int r = to_adc(e, i);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
+{
+	if (e->run != IFB_STATE_STREAMING) {
+		/* Stopping: whatever the ADC gives back now is cut short. */
+		e->state[blk] = IFB_BLOCK_FREE;
+		return;
+	}
+
+	if (status < 0) {
+		/* The ADC lost this block's samples: a gap, and the block goes
+		 * straight back to the ADC. */
+		e->c.adc_errors++;
+		e->c.last_error = status;
+		record_gap(e, e->offset);
+		e->state[blk] = IFB_BLOCK_FREE;
+	} else {
+		if (to_usb(e, blk) < 0)
+			return;
+		e->offset += e->block_size;
+	}
+
+	if (e->count_starvation && e->adc.len == 0) {
+		/* Nothing left queued: the hardware had nowhere to put samples. */
+		e->c.starvations++;
+		record_gap(e, e->offset);
+	}
+
+	if (e->state[blk] == IFB_BLOCK_FREE)
+		to_adc(e, blk);
+}
+
+static void usb_complete(struct ifb_engine *e, unsigned blk, int status)
+{
+	e->state[blk] = IFB_BLOCK_FREE;
+
+	if (status < 0) {
+		/* Cancelled transfers after a stop are expected, not errors. */
+		if (e->run == IFB_STATE_STREAMING || !is_disconnect(status)) {
+			e->c.usb_errors++;
+			e->c.last_error = status;
+		}
+		ifb_engine_stop(e, is_disconnect(status) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
+		return;
+	}
+
+	e->c.bytes_sent += e->block_size;
+	e->c.blocks_sent++;
+	if (e->run == IFB_STATE_STREAMING)
+		to_adc(e, blk);
+}
+
+void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status)
+{
+	if (blk >= e->nblocks || e->state[blk] != IFB_BLOCK_ADC || e->done[blk])
+		return;
+	e->done[blk] = true;
+	e->status[blk] = status;
+	while (e->adc.len && e->done[fifo_peek(&e->adc)]) {
+		unsigned b = fifo_pop(&e->adc);
+
+		e->done[b] = false;
+		adc_complete(e, b, e->status[b]);
+	}
+	check_stopped(e);
+}
+
+void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status)
+{
+	if (blk >= e->nblocks || e->state[blk] != IFB_BLOCK_USB || e->done[blk])
+		return;
+	e->done[blk] = true;
+	e->status[blk] = status;
+	while (e->usb.len && e->done[fifo_peek(&e->usb)]) {
+		unsigned b = fifo_pop(&e->usb);
+
+		e->done[b] = false;
+		usb_complete(e, b, e->status[b]);
+	}
+	check_stopped(e);
+}
+
+void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, struct ifb_stats *out)
+{
+	const struct ifb_engine_counters *c = &e->c;
+
+	memset(out, 0, sizeof(*out));
+	out->magic = htole32(IFB_STATS_MAGIC);
+	out->version = htole16(IFB_PROTOCOL_VERSION);
+	out->length = htole16(sizeof(*out));
+	out->mode = mode;
+	out->state = (uint8_t)e->run;
+	out->num_gaps = htole16((uint16_t)c->num_gaps);
+	out->stream_id = htole32(e->stream_id);
+	out->bytes_sent = htole64(c->bytes_sent);
+	out->blocks_sent = htole64(c->blocks_sent);
+	out->starvations = htole64(c->starvations);
+	out->adc_errors = htole64(c->adc_errors);
+	out->usb_errors = htole64(c->usb_errors);
+	out->gaps_total = htole64(c->gaps_total);
+	for (unsigned i = 0; i < c->num_gaps; i++)
+		out->gap_offset[i] = htole64(c->gap_offset[i]);
+}

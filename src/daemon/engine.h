@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The block pipeline, independent of how blocks move (zero-copy DMABUFs
+ * or copy-mode user buffers): every block is FREE, with the ADC, or with
+ * USB; blocks go to USB in the order the ADC filled them; the ADC is kept
+ * fed; each time its queue runs dry is counted with the stream offset of
+ * the gap. The backend does the I/O and reports completions; the engine
+ * decides. No I/O and no logging here, so unit tests drive it directly.
+ */
+#ifndef IFB_ENGINE_H
+#define IFB_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iio-ffs-bridge/protocol.h"
+
+#define IFB_ENGINE_MAX_BLOCKS 64
+
+enum ifb_block_state { IFB_BLOCK_FREE, IFB_BLOCK_ADC, IFB_BLOCK_USB };
+
+enum ifb_stop_reason {
+	IFB_STOP_NONE = 0,
+	IFB_STOP_HOST,       /* STOP request: drain what was filled, then end-of-stream */
+	IFB_STOP_DISCONNECT, /* DISABLE/UNBIND/SUSPEND or a transfer refused: host is gone */
+	IFB_STOP_SHUTDOWN,   /* SIGTERM/SIGINT */
+	IFB_STOP_ERROR,      /* the backend failed to queue a block */
+};
+
+struct ifb_engine_ops {
+	/* Hand block to the ADC; its completion comes back via ifb_engine_adc_done(). */
+	int (*adc_enqueue)(void *ctx, unsigned blk);
+	/* Queue block on the bulk IN endpoint; completion via ifb_engine_usb_done(). */
+	int (*usb_submit)(void *ctx, unsigned blk);
+	/* Stop the ADC: every block it holds must still come back via adc_done. */
+	void (*adc_stop)(void *ctx);
+	/* Every block is FREE again after a stop. Do not call the engine from here. */
+	void (*stopped)(void *ctx, enum ifb_stop_reason reason);
+};
+
+struct ifb_engine_counters {
+	uint64_t bytes_sent, blocks_sent;
+	uint64_t starvations, adc_errors, usb_errors;
+	uint64_t gaps_total;
+	unsigned num_gaps; /* entries in gap_offset, most recent IFB_STATS_MAX_GAPS */
+	uint64_t gap_offset[IFB_STATS_MAX_GAPS];
+	int last_error; /* -errno of the last failure, 0 if none */
+};
+
+struct ifb_fifo {
+	uint8_t idx[IFB_ENGINE_MAX_BLOCKS];
+	unsigned head, len;
+};
+
+struct ifb_engine {
+	const struct ifb_engine_ops *ops;
+	void *ctx;
+	unsigned nblocks;
+	uint32_t block_size;
+	bool count_starvation; /* false where the ADC queue is not ours to see (copy mode) */
+
+	enum ifb_state run;
+	enum ifb_stop_reason reason;
+	uint32_t stream_id;
+	uint64_t offset; /* stream offset of the next block the ADC fills */
+
+	uint8_t state[IFB_ENGINE_MAX_BLOCKS];
+	bool done[IFB_ENGINE_MAX_BLOCKS];
+	int status[IFB_ENGINE_MAX_BLOCKS];
+	struct ifb_fifo adc, usb;
+
+	struct ifb_engine_counters c;
+};
+
+int ifb_engine_init(struct ifb_engine *e, unsigned nblocks, uint32_t block_size,
+		    bool count_starvation, const struct ifb_engine_ops *ops, void *ctx);
+
+/* Begin a stream: new stream id, counters reset, every block to the ADC.
+ * On failure the engine is already stopping (reason ERROR). */
+int ifb_engine_start(struct ifb_engine *e);
+
+/* Completions, in any order; the engine processes them in queue order.
+ * status: 0, or the fence's -errno. */
+void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status);
+void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status);
+
+/* Stop the stream (no-op when idle). A stop in progress takes the new
+ * reason only if it ends harder: shutdown > disconnect > error > host STOP. */
+void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason);
+
+/* Blocks the ADC or USB still hold. */
+static inline unsigned ifb_engine_busy(const struct ifb_engine *e)
+{
+	return e->adc.len + e->usb.len;
+}
+
+/* The GET_STATS reply, little-endian, ready to send. */
+void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, struct ifb_stats *out);
+
+#endif
