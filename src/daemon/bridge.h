@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The bridge: one IIO buffer, one FunctionFS function, a pool of blocks and
+ * the engine, on one sd-event loop. Owns every resource of a stream and
+ * releases each on one path (ifb_bridge_free).
+ */
+#ifndef IFB_BRIDGE_H
+#define IFB_BRIDGE_H
+
+#include <systemd/sd-event.h>
+
+#include "daemon/config.h"
+
+struct ifb_bridge;
+
+/*
+ * Set up from cfg: find the IIO device and channels, allocate the pool,
+ * write the USB descriptors. On failure, logs what failed and returns
+ * -errno; *config_error is set when the cause is a config value (exit 78).
+ */
+int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_config *cfg,
+		   bool *config_error);
+struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b);
+
+/* Stop the stream (drain, then cancel after a grace period) and exit the
+ * loop with code 0 once everything is released. */
+void ifb_bridge_shutdown(struct ifb_bridge *b);
+
+/* One line for sd_notify STATUS= (mode, state, current MiB/s). */
+void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "daemon/dmabuf.h"
+#include "daemon/util.h"
+#include "iio-ffs-bridge/kernel-compat.h"
+
+static int open_heap(struct ifb_allocator *a, const char *heap)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
+	snprintf(a->name, sizeof(a->name), "dma-heap:%s", heap);
+	a->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (a->fd < 0)
+		return neg_errno();
+	a->kind = IFB_CFG_ALLOC_DMA_HEAP;
+	return 0;
+}
+
+static int open_udmabuf(struct ifb_allocator *a)
+{
+	snprintf(a->name, sizeof(a->name), "udmabuf");
+	a->fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (a->fd < 0)
+		return neg_errno();
+	a->kind = IFB_CFG_ALLOC_UDMABUF;
+	return 0;
+}
+
+int ifb_allocator_open(struct ifb_allocator *ret, enum ifb_cfg_alloc kind, const char *heap)
+{
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = -1;
+	switch (kind) {
+	case IFB_CFG_ALLOC_DMA_HEAP:
+		return open_heap(ret, heap);
+	case IFB_CFG_ALLOC_UDMABUF:
+		return open_udmabuf(ret);
+	default:
+		r = open_heap(ret, heap);
+		if (r == 0)
+			return 0;
+		r = open_udmabuf(ret);
+		if (r < 0)
+			snprintf(ret->name, sizeof(ret->name), "dma-heap:%s or udmabuf", heap);
+		return r;
+	}
+}
+
+void ifb_allocator_close(struct ifb_allocator *a)
+{
+	closep(&a->fd);
+}
+
+static int udmabuf_new(int dev, size_t size)
+{
+	_cleanup_(closep) int memfd = -1;
+	struct udmabuf_create create;
+	int fd;
+
+	memfd = memfd_create("iio-ffs-bridge-block", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0)
+		return neg_errno();
+	if (ftruncate(memfd, (off_t)size) < 0)
+		return neg_errno();
+	/* udmabuf insists the memfd cannot shrink under it. */
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+		return neg_errno();
+	memset(&create, 0, sizeof(create));
+	create.memfd = (__u32)memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.offset = 0;
+	create.size = size;
+	fd = ioctl(dev, UDMABUF_CREATE, &create);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+static int heap_new(int heap, size_t size)
+{
+	struct dma_heap_allocation_data data = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.heap_flags = 0,
+	};
+
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data) < 0)
+		return neg_errno();
+	return (int)data.fd;
+}
+
+int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size)
+{
+	if (a->fd < 0)
+		return -EBADF;
+	return a->kind == IFB_CFG_ALLOC_UDMABUF ? udmabuf_new(a->fd, size) : heap_new(a->fd, size);
+}
+
+int ifb_dmabuf_fence_status(int dmabuf_fd, bool writers_only)
+{
+	struct dma_buf_export_sync_file exp = {
+		/* READ: the fences a reader waits for (writes); WRITE: all. */
+		.flags = writers_only ? DMA_BUF_SYNC_READ : DMA_BUF_SYNC_WRITE,
+		.fd = -1,
+	};
+	_cleanup_(closep) int sync_fd = -1;
+	struct sync_file_info info;
+
+	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp) < 0)
+		return neg_errno();
+	sync_fd = exp.fd;
+	memset(&info, 0, sizeof(info));
+	if (ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		return neg_errno();
+	if (info.status < 0)
+		return info.status;
+	return info.status == 0 ? -EINPROGRESS : 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A FunctionFS instance: ep0 (descriptors, events, control replies) and the
+ * bulk IN endpoint (DMABUF ioctls, plain and asynchronous writes). Thin
+ * wrappers that return -errno; the caller decides and logs.
+ */
+#ifndef IFB_FFS_H
+#define IFB_FFS_H
+
+#include <limits.h>
+#include <linux/usb/functionfs.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ifb_ffs {
+	char dir[PATH_MAX];
+	int ep0; /* O_NONBLOCK: read events when poll says so */
+	int ep;  /* bulk IN, open while a stream runs */
+};
+
+/* Open ep0 and write descriptors and strings: the function can then be
+ * bound to a UDC. -EBUSY: another process owns this FunctionFS. */
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name);
+void ifb_ffs_close(struct ifb_ffs *f);
+
+/* Read pending events; returns how many (0 when none), or -errno. */
+int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size_t max);
+
+/* Answer the pending SETUP: send data (IN), acknowledge (OUT, no data),
+ * or stall. */
+int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
+int ifb_ffs_ack(struct ifb_ffs *f);
+int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);
+
+int ifb_ffs_open_ep(struct ifb_ffs *f);
+void ifb_ffs_close_ep(struct ifb_ffs *f);
+
+int ifb_ffs_dmabuf_attach(struct ifb_ffs *f, int dmabuf_fd);
+int ifb_ffs_dmabuf_detach(struct ifb_ffs *f, int dmabuf_fd);
+int ifb_ffs_dmabuf_transfer(struct ifb_ffs *f, int dmabuf_fd, uint64_t length);
+
+/* A zero-length packet on the IN endpoint: our end-of-stream marker. */
+int ifb_ffs_send_zlp(struct ifb_ffs *f);
+
+#endif

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "daemon/iio.h"
+#include "daemon/util.h"
+#include "iio-ffs-bridge/kernel-compat.h"
+
+static int read_attr(const char *dir, const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return ifb_read_file(path, buf, size);
+}
+
+static int write_attr(const char *dir, const char *attr, const char *value)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return ifb_write_file(path, value);
+}
+
+static bool device_matches(const char *dir, const char *entry, const char *spec)
+{
+	char buf[128];
+
+	if (strcmp(entry, spec) == 0)
+		return true;
+	if (read_attr(dir, "name", buf, sizeof(buf)) >= 0 && strcmp(buf, spec) == 0)
+		return true;
+	return read_attr(dir, "label", buf, sizeof(buf)) >= 0 && strcmp(buf, spec) == 0;
+}
+
+static int cmp_channel(const void *a, const void *b)
+{
+	const struct ifb_iio_channel *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Every in_<name>_en in the buffer directory is a scan element. */
+static int list_channels(struct ifb_iio *io)
+{
+	DIR *d = opendir(io->bufdir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return neg_errno();
+	io->num_channels = 0;
+	while ((de = readdir(d))) {
+		struct ifb_iio_channel *c;
+		size_t len = strlen(de->d_name);
+		char attr[300], val[64];
+		unsigned long idx;
+		char *end;
+
+		if (len < 7 || strncmp(de->d_name, "in_", 3) || strcmp(de->d_name + len - 3, "_en"))
+			continue;
+		if (len - 6 >= IFB_CHANNEL_NAME_LEN) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		if (io->num_channels == IFB_MAX_CHANNELS) {
+			r = -E2BIG;
+			break;
+		}
+		c = &io->ch[io->num_channels];
+		memset(c, 0, sizeof(*c));
+		memcpy(c->name, de->d_name + 3, len - 6);
+		c->name[len - 6] = '\0';
+
+		snprintf(attr, sizeof(attr), "in_%s_index", c->name);
+		r = read_attr(io->bufdir, attr, val, sizeof(val));
+		if (r < 0)
+			break;
+		idx = strtoul(val, &end, 10);
+		if (*end || idx > UINT16_MAX) {
+			r = -EINVAL;
+			break;
+		}
+		c->index = (unsigned)idx;
+		snprintf(attr, sizeof(attr), "in_%s_type", c->name);
+		r = read_attr(io->bufdir, attr, val, sizeof(val));
+		if (r < 0)
+			break;
+		r = ifb_scan_type_parse(val, &c->type);
+		if (r < 0)
+			break;
+		io->num_channels++;
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	qsort(io->ch, io->num_channels, sizeof(io->ch[0]), cmp_channel);
+	return io->num_channels ? 0 : -ENOENT;
+}
+
+int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot)
+{
+	DIR *d;
+	struct dirent *de;
+	bool found = false;
+	char dir[PATH_MAX];
+
+	memset(io, 0, sizeof(*io));
+	io->dev_fd = io->buf_fd = -1;
+	io->buffer = buffer;
+	if (!sysroot)
+		sysroot = "/sys/bus/iio/devices";
+	d = opendir(sysroot);
+	if (!d)
+		return neg_errno() == -ENOENT ? -ENODEV : neg_errno();
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "iio:device", 10))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", sysroot, de->d_name);
+		if (device_matches(dir, de->d_name, spec)) {
+			found = true;
+			snprintf(io->sysdir, sizeof(io->sysdir), "%s", dir);
+			snprintf(io->devnode, sizeof(io->devnode), "/dev/%s", de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!found)
+		return -ENODEV;
+	if (read_attr(io->sysdir, "name", io->name, sizeof(io->name)) < 0)
+		snprintf(io->name, sizeof(io->name), "%s", spec);
+	if ((size_t)snprintf(io->bufdir, sizeof(io->bufdir), "%s/buffer%u", io->sysdir, buffer) >=
+	    sizeof(io->bufdir))
+		return -ENAMETOOLONG;
+	{
+		char probe[PATH_MAX + 8];
+
+		snprintf(probe, sizeof(probe), "%s/enable", io->bufdir);
+		if (access(probe, F_OK) < 0)
+			return -ENOENT;
+	}
+	return list_channels(io);
+}
+
+int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL_NAME_LEN],
+		   unsigned n, unsigned *bad)
+{
+	struct ifb_scan_type types[IFB_MAX_CHANNELS];
+	uint16_t offsets[IFB_MAX_CHANNELS];
+	unsigned k = 0;
+	int size;
+
+	for (unsigned i = 0; i < io->num_channels; i++)
+		io->ch[i].selected = all;
+	for (unsigned j = 0; !all && j < n; j++) {
+		bool hit = false;
+
+		for (unsigned i = 0; i < io->num_channels; i++) {
+			if (strcmp(io->ch[i].name, names[j]) == 0) {
+				io->ch[i].selected = true;
+				hit = true;
+			}
+		}
+		if (!hit) {
+			if (bad)
+				*bad = j;
+			return -ENOENT;
+		}
+	}
+	for (unsigned i = 0; i < io->num_channels; i++)
+		if (io->ch[i].selected)
+			types[k++] = io->ch[i].type;
+	size = ifb_scan_layout(types, k, offsets);
+	if (size < 0)
+		return size;
+	k = 0;
+	for (unsigned i = 0; i < io->num_channels; i++)
+		if (io->ch[i].selected)
+			io->ch[i].offset = offsets[k++];
+	io->scan_size = (unsigned)size;
+	return 0;
+}
+
+int ifb_iio_buffer_enabled(struct ifb_iio *io)
+{
+	char buf[8];
+	int r = read_attr(io->bufdir, "enable", buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	return strcmp(buf, "1") == 0;
+}
+
+int ifb_iio_buffer_enable(struct ifb_iio *io, bool on)
+{
+	return write_attr(io->bufdir, "enable", on ? "1" : "0");
+}
+
+int ifb_iio_apply_channels(struct ifb_iio *io)
+{
+	for (unsigned i = 0; i < io->num_channels; i++) {
+		char attr[64];
+		int r;
+
+		snprintf(attr, sizeof(attr), "in_%s_en", io->ch[i].name);
+		r = write_attr(io->bufdir, attr, io->ch[i].selected ? "1" : "0");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int ifb_iio_set_length(struct ifb_iio *io, unsigned scans, unsigned watermark)
+{
+	char v[32];
+	int r;
+
+	snprintf(v, sizeof(v), "%u", scans);
+	r = write_attr(io->bufdir, "length", v);
+	if (r < 0)
+		return r;
+	snprintf(v, sizeof(v), "%u", watermark);
+	return write_attr(io->bufdir, "watermark", v);
+}
+
+int ifb_iio_set_sampling_frequency(struct ifb_iio *io, const char *hz)
+{
+	return write_attr(io->sysdir, "sampling_frequency", hz);
+}
+
+int ifb_iio_sampling_frequency_mhz(struct ifb_iio *io, uint64_t *ret)
+{
+	char buf[64], *end;
+	double hz;
+	int r = read_attr(io->sysdir, "sampling_frequency", buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	hz = strtod(buf, &end);
+	if (end == buf || !(hz >= 0) || hz > 1e15)
+		return -EINVAL;
+	*ret = (uint64_t)llround(hz * 1000.0);
+	return 0;
+}
+
+int ifb_iio_open(struct ifb_iio *io)
+{
+	int idx = (int)io->buffer;
+
+	io->dev_fd = open(io->devnode, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (io->dev_fd < 0)
+		return neg_errno();
+	if (ioctl(io->dev_fd, IIO_BUFFER_GET_FD_IOCTL, &idx) < 0) {
+		int r = neg_errno();
+
+		closep(&io->dev_fd);
+		return r;
+	}
+	io->buf_fd = idx;
+	/* The fd comes back without O_NONBLOCK unless the device fd had it;
+	 * set it so reads and enqueues never block the loop. */
+	if (fcntl(io->buf_fd, F_SETFL, fcntl(io->buf_fd, F_GETFL) | O_NONBLOCK) < 0) {
+		int r = neg_errno();
+
+		ifb_iio_close(io);
+		return r;
+	}
+	(void)fcntl(io->buf_fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+void ifb_iio_close(struct ifb_iio *io)
+{
+	closep(&io->buf_fd);
+	closep(&io->dev_fd);
+}
+
+int ifb_iio_dmabuf_attach(struct ifb_iio *io, int dmabuf_fd)
+{
+	return ioctl(io->buf_fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &dmabuf_fd) < 0 ? neg_errno() : 0;
+}
+
+int ifb_iio_dmabuf_detach(struct ifb_iio *io, int dmabuf_fd)
+{
+	return ioctl(io->buf_fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, &dmabuf_fd) < 0 ? neg_errno() : 0;
+}
+
+int ifb_iio_dmabuf_enqueue(struct ifb_iio *io, int dmabuf_fd, uint64_t bytes)
+{
+	struct iio_dmabuf req = { .fd = (__u32)dmabuf_fd, .flags = 0, .bytes_used = bytes };
+
+	return ioctl(io->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req) < 0 ? neg_errno() : 0;
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iio-ffs-bridge: stream an IIO buffer to a USB host through FunctionFS,
+ * zero-copy with DMABUFs where the kernel and UDC allow it, by copying
+ * otherwise. See iio-ffs-bridge(8) and iio-ffs-bridge.conf(5).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/bridge.h"
+#include "daemon/config.h"
+#include "daemon/log.h"
+
+#ifndef IFB_VERSION
+#define IFB_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: iio-ffs-bridge [OPTION]...\n"
+		"Stream samples from an IIO device to a USB host over FunctionFS,\n"
+		"zero-copy (DMABUF) where the kernel and the UDC allow it.\n"
+		"\n"
+		"  -c, --config=PATH    configuration file (default %s)\n"
+		"      --check-config   parse the configuration, print it in effect, exit\n"
+		"  -v, --verbose        log debug messages\n"
+		"  -h, --help           show this help and exit\n"
+		"  -V, --version        show the version and exit\n"
+		"\n"
+		"Exit status: 0 on a clean stop (SIGTERM/SIGINT), 78 for a configuration\n"
+		"error, 1 for any other failure. See iio-ffs-bridge(8).\n",
+		IFB_DEFAULT_CONFIG);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	ifb_bridge_shutdown(userdata);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *path = IFB_DEFAULT_CONFIG;
+	bool check_only = false, verbose = false, config_error;
+	struct ifb_bridge *bridge = NULL;
+	struct ifb_config cfg;
+	sd_event *loop = NULL;
+	char err[PATH_MAX + 256];
+	sigset_t mask;
+	int c, r, code;
+
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'C': check_only = true; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("iio-ffs-bridge %s\n", IFB_VERSION); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iio-ffs-bridge: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+
+	ifb_log_init(LOG_INFO);
+	ifb_config_defaults(&cfg);
+	r = ifb_config_load(&cfg, path, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return IFB_EX_CONFIG;
+	}
+	ifb_log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
+	if (check_only) {
+		ifb_config_dump(&cfg, stdout);
+		return 0;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&loop);
+	if (r < 0) {
+		log_error_errno(r, "Cannot create the event loop");
+		return 1;
+	}
+	r = ifb_bridge_new(&bridge, loop, &cfg, &config_error);
+	if (r < 0) {
+		sd_notifyf(0, "STATUS=Failed to start: %s", strerror(-r));
+		sd_event_unref(loop);
+		return config_error ? IFB_EX_CONFIG : 1;
+	}
+	if (sd_event_add_signal(loop, NULL, SIGTERM, on_signal, bridge) < 0 ||
+	    sd_event_add_signal(loop, NULL, SIGINT, on_signal, bridge) < 0) {
+		log_error("Cannot watch SIGTERM/SIGINT");
+		ifb_bridge_free(bridge);
+		sd_event_unref(loop);
+		return 1;
+	}
+	/* Pings WATCHDOG=1 at half of WatchdogSec= while the loop turns. */
+	r = sd_event_set_watchdog(loop, true);
+	if (r < 0)
+		log_warning_errno(r, "Cannot enable the systemd watchdog");
+
+	{
+		char status[160];
+
+		ifb_bridge_status(bridge, status, sizeof(status));
+		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+	}
+	r = sd_event_loop(loop);
+	code = r < 0 ? 1 : r;
+	if (r < 0)
+		log_error_errno(r, "Event loop failed");
+	ifb_bridge_free(bridge);
+	sd_event_unref(loop);
+	log_info("Stopped");
+	return code;
+}
