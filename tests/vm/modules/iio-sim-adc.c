@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iio-sim-adc: a simulated high-speed ADC for the iio-ffs-bridge VM rig.
+ *
+ * A platform device + IIO device "iio-sim-adc" whose buffer is the kernel's
+ * own DMA buffer core (industrialio-buffer-dma), so read() and the DMABUF
+ * ioctls take the kernel's real paths. A kthread plays the DMA controller.
+ *
+ * Channels: voltage0 (scan index 0) and voltage1 (scan index 1), both
+ * le:u16/16>>0. No timestamp channel.
+ *
+ * The pattern (a contract with the host tool): a scan counter n starts at 0
+ * when the buffer is enabled and counts every scan the ADC produces. Scan n
+ * holds voltage0 = n & 0xffff and voltage1 = (n >> 16) & 0xffff, so with both
+ * channels enabled the stream is the consecutive little-endian u32 values
+ * 0, 1, 2, ...; with one channel enabled only that channel's u16 is stored.
+ *
+ * Device attributes (in /sys/bus/iio/devices/iio:deviceN/):
+ *   sampling_frequency  integer Hz, read/write, default 10000000.
+ *   sim_paced           0 (default): the "DMA" fills each queued block as
+ *                       fast as it can and completes it; n only advances
+ *                       through blocks, so it never skips.
+ *                       1: n advances with wall time at sampling_frequency
+ *                       while the buffer is enabled, whether or not a block
+ *                       is queued (no block queued = samples lost, n jumps);
+ *                       a block completes once its samples' time has passed.
+ *   sim_fail_blocks     write N: the next N blocks fail. A failed block is
+ *                       given back with iio_dma_buffer_block_list_abort(), so
+ *                       a DMABUF's fence signals -EINTR (for a fileio block
+ *                       the core also leaves fileio mode, its own behaviour).
+ *                       The scans it would have held are consumed.
+ *   sim_stall_ms        write ms: the DMA stops filling for that long (when
+ *                       paced the counter keeps running: a gap follows).
+ *   sim_blocks_done     read-only count of blocks completed with data.
+ *   sim_blocks_failed   read-only count of blocks failed by sim_fail_blocks.
+ *
+ * Disabling the buffer aborts every submitted block that is not done yet:
+ * all of them go back through iio_dma_buffer_block_list_abort().
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/iio/buffer-dma.h>
+#include <linux/iio/buffer.h>
+#include <linux/iio/iio.h>
+#include <linux/iio/sysfs.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/unaligned.h>
+#include <linux/wait.h>
+
+#define SIM_NAME		"iio-sim-adc"
+#define SIM_DEFAULT_FREQ	10000000
+
+struct sim_buffer {
+	struct iio_dma_buffer_queue queue;
+};
+
+struct sim_adc {
+	struct device *dev;
+	struct iio_dev *indio_dev;
+	struct iio_buffer *buffer;
+	struct task_struct *thread;
+	wait_queue_head_t wq;
+
+	/* Protects everything below; held by the DMA thread while filling. */
+	struct mutex lock;
+	struct list_head active;	/* submitted blocks, oldest first */
+	bool running;
+	u32 freq;
+	bool paced;
+	unsigned int fail_blocks;
+	ktime_t stall_until;
+	unsigned long scan_mask;
+	unsigned int scan_bytes;
+	ktime_t t0;			/* enable time (paced mode) */
+	u64 next_n;			/* first scan of the next block */
+	/* paced mode: since when the DMA has had a block without a break */
+	ktime_t avail_since;
+	/* paced mode: block at the head of @active already assigned scans */
+	struct iio_dma_buffer_block *cur;
+	u64 cur_first;
+	ktime_t cur_deadline;
+	unsigned long blocks_done;
+	unsigned long blocks_failed;
+};
+
+static struct sim_adc *queue_to_sim(struct iio_dma_buffer_queue *queue)
+{
+	return iio_priv(dev_get_drvdata(queue->dev));
+}
+
+/* Scans produced by wall time @t since enable, in paced mode. */
+static u64 sim_paced_count(struct sim_adc *sim, ktime_t t)
+{
+	s64 ns = ktime_to_ns(ktime_sub(t, sim->t0));
+
+	if (ns <= 0)
+		return 0;
+	return mul_u64_u32_div(ns, sim->freq, NSEC_PER_SEC);
+}
+
+/* Time at which scan @n has been produced, in paced mode. */
+static ktime_t sim_paced_time(struct sim_adc *sim, u64 n)
+{
+	return ktime_add_ns(sim->t0, mul_u64_u32_div(n, NSEC_PER_SEC, sim->freq));
+}
+
+struct sim_gen {
+	u64 n;			/* scan being written */
+	unsigned int off;	/* byte offset inside that scan */
+	unsigned long mask;
+	unsigned int scan_bytes;
+};
+
+static void sim_scan(const struct sim_gen *g, u8 *scan)
+{
+	unsigned int pos = 0;
+
+	if (g->mask & BIT(0)) {
+		put_unaligned_le16(g->n & 0xffff, scan + pos);
+		pos += 2;
+	}
+	if (g->mask & BIT(1))
+		put_unaligned_le16((g->n >> 16) & 0xffff, scan + pos);
+}
+
+/* Writes the next @len bytes of the stream to @dst. */
+static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
+{
+	u8 scan[4];
+
+	while (len) {
+		if (!g->off && len >= g->scan_bytes) {
+			size_t cnt = len / g->scan_bytes, i;
+
+			if (g->scan_bytes == 4) {
+				for (i = 0; i < cnt; i++)
+					put_unaligned_le32((u32)(g->n + i), dst + 4 * i);
+			} else {
+				unsigned int shift = (g->mask & BIT(0)) ? 0 : 16;
+
+				for (i = 0; i < cnt; i++)
+					put_unaligned_le16(((g->n + i) >> shift) & 0xffff,
+							   dst + 2 * i);
+			}
+			g->n += cnt;
+			dst += cnt * g->scan_bytes;
+			len -= cnt * g->scan_bytes;
+			continue;
+		}
+		sim_scan(g, scan);
+		*dst++ = scan[g->off++];
+		len--;
+		if (g->off == g->scan_bytes) {
+			g->off = 0;
+			g->n++;
+		}
+	}
+}
+
+static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *block,
+			   u64 first, size_t bytes)
+{
+	struct sim_gen g = {
+		.n = first,
+		.mask = sim->scan_mask,
+		.scan_bytes = sim->scan_bytes,
+	};
+	struct sg_mapping_iter miter;
+	size_t left = bytes;
+
+	if (block->fileio) {
+		sim_fill(&g, block->vaddr, bytes);
+		return;
+	}
+
+	dma_sync_sgtable_for_cpu(sim->dev, block->sg_table, DMA_FROM_DEVICE);
+	sg_miter_start(&miter, block->sg_table->sgl, block->sg_table->orig_nents,
+		       SG_MITER_TO_SG);
+	while (left && sg_miter_next(&miter)) {
+		size_t len = min(left, miter.length);
+
+		sim_fill(&g, miter.addr, len);
+		left -= len;
+	}
+	sg_miter_stop(&miter);
+	dma_sync_sgtable_for_device(sim->dev, block->sg_table, DMA_FROM_DEVICE);
+	if (left)
+		dev_warn_ratelimited(sim->dev, "DMABUF sg_table shorter than bytes_used\n");
+}
+
+static size_t sim_block_bytes(struct sim_adc *sim, struct iio_dma_buffer_block *block)
+{
+	return rounddown(block->bytes_used, sim->scan_bytes);
+}
+
+/*
+ * One step of the DMA thread, with sim->lock held. Returns how long to sleep
+ * (0: call again at once, KTIME_MAX: wait for work).
+ */
+static ktime_t sim_dma_step(struct sim_adc *sim)
+{
+	struct iio_dma_buffer_queue *queue =
+		container_of(sim->buffer, struct iio_dma_buffer_queue, buffer);
+	struct iio_dma_buffer_block *block;
+	ktime_t now = ktime_get();
+	size_t bytes;
+	u64 first, scans;
+
+	if (!sim->running || list_empty(&sim->active))
+		return KTIME_MAX;
+	if (ktime_before(now, sim->stall_until))
+		return ktime_sub(sim->stall_until, now);
+
+	block = list_first_entry(&sim->active, struct iio_dma_buffer_block, head);
+	bytes = sim_block_bytes(sim, block);
+	scans = bytes / sim->scan_bytes;
+
+	if (sim->paced) {
+		if (sim->cur != block) {
+			/* Scans produced while no block was queued are lost. */
+			sim->cur = block;
+			sim->cur_first = max(sim->next_n,
+					     sim_paced_count(sim, sim->avail_since));
+			sim->cur_deadline = sim_paced_time(sim, sim->cur_first + scans);
+		}
+		if (ktime_before(now, sim->cur_deadline))
+			return ktime_sub(sim->cur_deadline, now);
+		first = sim->cur_first;
+		sim->cur = NULL;
+		/* the next queued block, if any, takes over from here */
+		sim->avail_since = sim->cur_deadline;
+	} else {
+		first = sim->next_n;
+	}
+	sim->next_n = first + scans;
+	list_del_init(&block->head);
+
+	if (sim->fail_blocks) {
+		LIST_HEAD(failed);
+
+		sim->fail_blocks--;
+		sim->blocks_failed++;
+		list_add_tail(&block->head, &failed);
+		iio_dma_buffer_block_list_abort(queue, &failed);
+		return 0;
+	}
+
+	sim_fill_block(sim, block, first, bytes);
+	block->bytes_used = bytes;
+	sim->blocks_done++;
+	iio_dma_buffer_block_done(block);
+	return 0;
+}
+
+static int sim_dma_thread(void *data)
+{
+	struct sim_adc *sim = data;
+
+	while (!kthread_should_stop()) {
+		ktime_t wait;
+
+		mutex_lock(&sim->lock);
+		wait = sim_dma_step(sim);
+		mutex_unlock(&sim->lock);
+
+		if (!wait) {
+			cond_resched();
+			continue;
+		}
+		if (wait == KTIME_MAX) {
+			wait_event_interruptible(sim->wq, kthread_should_stop() ||
+						 (READ_ONCE(sim->running) &&
+						  !list_empty_careful(&sim->active)));
+		} else {
+			long jiffies_left = nsecs_to_jiffies(ktime_to_ns(wait));
+
+			wait_event_interruptible_timeout(sim->wq, kthread_should_stop(),
+							 max(jiffies_left, 1L));
+		}
+	}
+	return 0;
+}
+
+static int sim_submit(struct iio_dma_buffer_queue *queue,
+		      struct iio_dma_buffer_block *block)
+{
+	struct sim_adc *sim = queue_to_sim(queue);
+
+	if (block->bytes_used < sim->scan_bytes)
+		return -EINVAL;
+
+	mutex_lock(&sim->lock);
+	if (list_empty(&sim->active))
+		sim->avail_since = ktime_get();
+	list_add_tail(&block->head, &sim->active);
+	mutex_unlock(&sim->lock);
+	wake_up(&sim->wq);
+	return 0;
+}
+
+static void sim_abort(struct iio_dma_buffer_queue *queue)
+{
+	struct sim_adc *sim = queue_to_sim(queue);
+	LIST_HEAD(aborted);
+
+	mutex_lock(&sim->lock);
+	sim->running = false;
+	sim->cur = NULL;
+	list_splice_tail_init(&sim->active, &aborted);
+	mutex_unlock(&sim->lock);
+
+	iio_dma_buffer_block_list_abort(queue, &aborted);
+}
+
+static const struct iio_dma_buffer_ops sim_dma_ops = {
+	.submit = sim_submit,
+	.abort = sim_abort,
+};
+
+static void sim_buffer_release(struct iio_buffer *buf)
+{
+	struct sim_buffer *sbuf = container_of(buf, struct sim_buffer, queue.buffer);
+
+	iio_dma_buffer_release(&sbuf->queue);
+	kfree(sbuf);
+}
+
+static const struct iio_buffer_access_funcs sim_buffer_access = {
+	.read = iio_dma_buffer_read,
+	.data_available = iio_dma_buffer_usage,
+	.request_update = iio_dma_buffer_request_update,
+	.set_bytes_per_datum = iio_dma_buffer_set_bytes_per_datum,
+	.set_length = iio_dma_buffer_set_length,
+	.enable = iio_dma_buffer_enable,
+	.disable = iio_dma_buffer_disable,
+	.release = sim_buffer_release,
+	.attach_dmabuf = iio_dma_buffer_attach_dmabuf,
+	.detach_dmabuf = iio_dma_buffer_detach_dmabuf,
+	.enqueue_dmabuf = iio_dma_buffer_enqueue_dmabuf,
+	.get_dma_dev = iio_dma_buffer_get_dma_dev,
+	.lock_queue = iio_dma_buffer_lock_queue,
+	.unlock_queue = iio_dma_buffer_unlock_queue,
+	.modes = INDIO_BUFFER_HARDWARE,
+};
+
+static int sim_preenable(struct iio_dev *indio_dev)
+{
+	struct sim_adc *sim = iio_priv(indio_dev);
+	unsigned long mask = *indio_dev->active_scan_mask & (BIT(0) | BIT(1));
+
+	if (!mask)
+		return -EINVAL;
+
+	mutex_lock(&sim->lock);
+	sim->scan_mask = mask;
+	sim->scan_bytes = 2 * hweight_long(mask);
+	sim->next_n = 0;
+	sim->cur = NULL;
+	mutex_unlock(&sim->lock);
+	return 0;
+}
+
+/*
+ * The "DMA" starts once the core has submitted the blocks queued before
+ * enable, so these start at scan 0 even when paced.
+ */
+static int sim_postenable(struct iio_dev *indio_dev)
+{
+	struct sim_adc *sim = iio_priv(indio_dev);
+
+	mutex_lock(&sim->lock);
+	sim->t0 = ktime_get();
+	sim->avail_since = sim->t0;
+	sim->running = true;
+	mutex_unlock(&sim->lock);
+	wake_up(&sim->wq);
+	return 0;
+}
+
+static int sim_postdisable(struct iio_dev *indio_dev)
+{
+	struct sim_adc *sim = iio_priv(indio_dev);
+
+	mutex_lock(&sim->lock);
+	sim->running = false;
+	mutex_unlock(&sim->lock);
+	return 0;
+}
+
+static const struct iio_buffer_setup_ops sim_setup_ops = {
+	.preenable = sim_preenable,
+	.postenable = sim_postenable,
+	.postdisable = sim_postdisable,
+};
+
+#define SIM_CHAN(idx) {						\
+	.type = IIO_VOLTAGE,					\
+	.indexed = 1,						\
+	.channel = (idx),					\
+	.info_mask_shared_by_all = BIT(IIO_CHAN_INFO_SAMP_FREQ), \
+	.scan_index = (idx),					\
+	.scan_type = {						\
+		.sign = 'u',					\
+		.realbits = 16,					\
+		.storagebits = 16,				\
+		.shift = 0,					\
+		.endianness = IIO_LE,				\
+	},							\
+}
+
+static const struct iio_chan_spec sim_channels[] = {
+	SIM_CHAN(0),
+	SIM_CHAN(1),
+};
+
+static int sim_read_raw(struct iio_dev *indio_dev, struct iio_chan_spec const *chan,
+			int *val, int *val2, long mask)
+{
+	struct sim_adc *sim = iio_priv(indio_dev);
+
+	if (mask != IIO_CHAN_INFO_SAMP_FREQ)
+		return -EINVAL;
+	mutex_lock(&sim->lock);
+	*val = sim->freq;
+	mutex_unlock(&sim->lock);
+	return IIO_VAL_INT;
+}
+
+static int sim_write_raw(struct iio_dev *indio_dev, struct iio_chan_spec const *chan,
+			 int val, int val2, long mask)
+{
+	struct sim_adc *sim = iio_priv(indio_dev);
+	int ret = 0;
+
+	if (mask != IIO_CHAN_INFO_SAMP_FREQ)
+		return -EINVAL;
+	if (val <= 0 || val2)
+		return -EINVAL;
+	mutex_lock(&sim->lock);
+	if (sim->running && sim->paced)
+		ret = -EBUSY;	/* the counter's time base is fixed while paced */
+	else
+		sim->freq = val;
+	mutex_unlock(&sim->lock);
+	return ret;
+}
+
+static int sim_write_raw_get_fmt(struct iio_dev *indio_dev,
+				 struct iio_chan_spec const *chan, long mask)
+{
+	return IIO_VAL_INT;
+}
+
+static struct sim_adc *dev_to_sim(struct device *dev)
+{
+	return iio_priv(dev_to_iio_dev(dev));
+}
+
+static ssize_t sim_paced_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(dev_to_sim(dev)->paced));
+}
+
+static ssize_t sim_paced_store(struct device *dev, struct device_attribute *attr,
+			       const char *buf, size_t len)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	bool val;
+	int ret;
+
+	ret = kstrtobool(buf, &val);
+	if (ret)
+		return ret;
+	mutex_lock(&sim->lock);
+	if (sim->running) {
+		ret = -EBUSY;
+	} else {
+		sim->paced = val;
+		ret = len;
+	}
+	mutex_unlock(&sim->lock);
+	return ret;
+}
+
+static ssize_t sim_fail_blocks_show(struct device *dev, struct device_attribute *attr,
+				    char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	unsigned int val;
+
+	mutex_lock(&sim->lock);
+	val = sim->fail_blocks;
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%u\n", val);
+}
+
+static ssize_t sim_fail_blocks_store(struct device *dev, struct device_attribute *attr,
+				     const char *buf, size_t len)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &val);
+	if (ret)
+		return ret;
+	mutex_lock(&sim->lock);
+	sim->fail_blocks = val;
+	mutex_unlock(&sim->lock);
+	return len;
+}
+
+static ssize_t sim_stall_ms_show(struct device *dev, struct device_attribute *attr,
+				 char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	s64 left;
+
+	mutex_lock(&sim->lock);
+	left = ktime_ms_delta(sim->stall_until, ktime_get());
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%lld\n", max_t(s64, left, 0));
+}
+
+static ssize_t sim_stall_ms_store(struct device *dev, struct device_attribute *attr,
+				  const char *buf, size_t len)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &ms);
+	if (ret)
+		return ret;
+	mutex_lock(&sim->lock);
+	sim->stall_until = ktime_add_ms(ktime_get(), ms);
+	mutex_unlock(&sim->lock);
+	wake_up(&sim->wq);
+	return len;
+}
+
+static ssize_t sim_blocks_done_show(struct device *dev, struct device_attribute *attr,
+				    char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	unsigned long val;
+
+	mutex_lock(&sim->lock);
+	val = sim->blocks_done;
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%lu\n", val);
+}
+
+static ssize_t sim_blocks_failed_show(struct device *dev, struct device_attribute *attr,
+				      char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	unsigned long val;
+
+	mutex_lock(&sim->lock);
+	val = sim->blocks_failed;
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%lu\n", val);
+}
+
+static DEVICE_ATTR_RW(sim_paced);
+static DEVICE_ATTR_RW(sim_fail_blocks);
+static DEVICE_ATTR_RW(sim_stall_ms);
+static DEVICE_ATTR_RO(sim_blocks_done);
+static DEVICE_ATTR_RO(sim_blocks_failed);
+
+static struct attribute *sim_attrs[] = {
+	&dev_attr_sim_paced.attr,
+	&dev_attr_sim_fail_blocks.attr,
+	&dev_attr_sim_stall_ms.attr,
+	&dev_attr_sim_blocks_done.attr,
+	&dev_attr_sim_blocks_failed.attr,
+	NULL
+};
+
+static const struct attribute_group sim_attr_group = {
+	.attrs = sim_attrs,
+};
+
+static const struct iio_info sim_info = {
+	.read_raw = sim_read_raw,
+	.write_raw = sim_write_raw,
+	.write_raw_get_fmt = sim_write_raw_get_fmt,
+	.attrs = &sim_attr_group,
+};
+
+static void sim_stop_thread(void *data)
+{
+	kthread_stop(data);
+}
+
+static void sim_buffer_exit(void *data)
+{
+	struct sim_buffer *sbuf = data;
+
+	iio_dma_buffer_exit(&sbuf->queue);
+	iio_buffer_put(&sbuf->queue.buffer);
+}
+
+static int sim_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct iio_dev *indio_dev;
+	struct sim_buffer *sbuf;
+	struct sim_adc *sim;
+	int ret;
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot set a 64-bit DMA mask\n");
+	dma_set_max_seg_size(dev, UINT_MAX);
+
+	indio_dev = devm_iio_device_alloc(dev, sizeof(*sim));
+	if (!indio_dev)
+		return -ENOMEM;
+	sim = iio_priv(indio_dev);
+	sim->dev = dev;
+	sim->indio_dev = indio_dev;
+	sim->freq = SIM_DEFAULT_FREQ;
+	mutex_init(&sim->lock);
+	INIT_LIST_HEAD(&sim->active);
+	init_waitqueue_head(&sim->wq);
+	platform_set_drvdata(pdev, indio_dev);
+
+	indio_dev->name = SIM_NAME;
+	indio_dev->info = &sim_info;
+	indio_dev->channels = sim_channels;
+	indio_dev->num_channels = ARRAY_SIZE(sim_channels);
+	indio_dev->modes = INDIO_BUFFER_HARDWARE;
+	indio_dev->setup_ops = &sim_setup_ops;
+
+	sbuf = kzalloc(sizeof(*sbuf), GFP_KERNEL);
+	if (!sbuf)
+		return -ENOMEM;
+	iio_dma_buffer_init(&sbuf->queue, dev, &sim_dma_ops);
+	sbuf->queue.buffer.access = &sim_buffer_access;
+	sim->buffer = &sbuf->queue.buffer;
+	ret = devm_add_action_or_reset(dev, sim_buffer_exit, sbuf);
+	if (ret)
+		return ret;
+
+	ret = iio_device_attach_buffer(indio_dev, sim->buffer);
+	if (ret)
+		return ret;
+
+	sim->thread = kthread_run(sim_dma_thread, sim, "iio-sim-adc-dma");
+	if (IS_ERR(sim->thread))
+		return PTR_ERR(sim->thread);
+	ret = devm_add_action_or_reset(dev, sim_stop_thread, sim->thread);
+	if (ret)
+		return ret;
+
+	return devm_iio_device_register(dev, indio_dev);
+}
+
+static struct platform_driver sim_driver = {
+	.driver = {
+		.name = SIM_NAME,
+	},
+	.probe = sim_probe,
+};
+
+static struct platform_device *sim_pdev;
+
+static int __init sim_init(void)
+{
+	int ret;
+
+	ret = platform_driver_register(&sim_driver);
+	if (ret)
+		return ret;
+
+	sim_pdev = platform_device_register_simple(SIM_NAME, PLATFORM_DEVID_NONE, NULL, 0);
+	if (IS_ERR(sim_pdev)) {
+		platform_driver_unregister(&sim_driver);
+		return PTR_ERR(sim_pdev);
+	}
+	return 0;
+}
+module_init(sim_init);
+
+static void __exit sim_exit(void)
+{
+	platform_device_unregister(sim_pdev);
+	platform_driver_unregister(&sim_driver);
+}
+module_exit(sim_exit);
+
+MODULE_DESCRIPTION("Simulated DMA ADC for the iio-ffs-bridge test rig");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IIO_DMA_BUFFER);
