@@ -313,16 +313,26 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	return 0;
 }
 
+static bool known_section(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		if (strlen(sections[i]) == len && strncmp(name, sections[i], len) == 0)
+			return true;
+	return false;
+}
+
+static int unknown_section(struct parse_state *st, const char *name, int len)
+{
+	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [daemon]",
+		    len, name);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
-	bool known_section = false;
 
-	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		known_section |= strcmp(section, sections[i]) == 0;
-	if (!known_section)
-		return fail(st, "unknown section [%s]: expected one of [iio], [stream], [usb], [daemon]",
-			    section);
+	if (!known_section(section, strlen(section)))
+		return unknown_section(st, section, (int)strlen(section));
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key_def *k = &keys[i];
@@ -344,14 +354,33 @@ static int handler(void *user, const char *section, const char *name, const char
 	return fail(st, "[%s]: unknown key '%s'", section, name);
 }
 
-/* fgets() that counts lines, so the handler knows where it is. */
+/*
+ * fgets() that counts lines, so the handler knows where it is. It also
+ * checks section headers: inih calls the handler only for keys, so an
+ * unknown section with no keys under it would otherwise pass unnoticed.
+ */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_state *st = stream;
 	char *r = fgets(str, num, st->f);
+	const char *p, *end;
 
-	if (r)
-		st->lineno++;
+	if (!r)
+		return NULL;
+	st->lineno++;
+	for (p = r; isspace((unsigned char)*p); p++)
+		;
+	if (*p == '[' && (end = strchr(p, ']'))) {
+		p++;
+		while (isspace((unsigned char)*p) && p < end)
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		if (!known_section(p, (size_t)(end - p))) {
+			unknown_section(st, p, (int)(end - p));
+			return NULL;
+		}
+	}
 	return r;
 }
 

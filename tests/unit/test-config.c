@@ -123,7 +123,9 @@ END_TEST
 
 START_TEST(errors)
 {
-	expect_error("[iio]\ndevice=a\n[bogus]\nx=1\n", "test.conf:4: ", "unknown section [bogus]");
+	expect_error("[iio]\ndevice=a\n[bogus]\nx=1\n", "test.conf:3: ", "unknown section [bogus]");
+	expect_error("[iio]\ndevice=a\n[streams]\n", "test.conf:3: ", "unknown section [streams]");
+	expect_error("[iio]\ndevice=a\n  [ usbs ]  \n[usb]\n", "test.conf:3: ", "unknown section [usbs]");
 	expect_error("[iio]\ndevice=a\ncolour=red\n", "test.conf:3: ", "unknown key 'colour'");
 	expect_error("[iio]\ndevice=a\ndevice=b\n", "test.conf:3: ", "set twice (first on line 2)");
 	expect_error("[iio]\ndevice=a\nbuffer=x\n", "test.conf:3: [iio] buffer: expected", "got 'x'");
