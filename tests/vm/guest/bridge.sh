@@ -4,9 +4,10 @@
 # /lib/bridge.sh: run iio-ffs-bridge on the simulated ADC in a VM case.
 # Source after /lib/rig.sh.
 #
-#   bridge_conf MODE [KEY=VALUE...]
+#   bridge_conf MODE [KEY=VALUE | iio:KEY=VALUE ...]
 #                     print a config streaming iio-sim-adc in MODE through
-#                     /dev/ffs-ifb; extra KEY=VALUE go to [stream]
+#                     /dev/ffs-ifb; KEY=VALUE go to [stream], iio:KEY=VALUE
+#                     to [iio]
 #   bridge_start CONF start the daemon (log in $IFB_LOG), wait for its
 #                     descriptors, bind the gadget, wait for the host side
 #   bridge_stop       SIGTERM, expect exit 0 within a second, check nothing
@@ -24,9 +25,18 @@ IFB_PID=
 bridge_conf() {
 	_bc_mode=$1
 	shift
-	printf '[iio]\ndevice = iio-sim-adc\n\n[stream]\nmode = %s\n' "$_bc_mode"
+	printf '[iio]\ndevice = iio-sim-adc\n'
 	for _bc_kv in "$@"; do
-		printf '%s = %s\n' "${_bc_kv%%=*}" "${_bc_kv#*=}"
+		case $_bc_kv in
+		iio:*) _bc_kv=${_bc_kv#iio:} && printf '%s = %s\n' "${_bc_kv%%=*}" "${_bc_kv#*=}" ;;
+		esac
+	done
+	printf '\n[stream]\nmode = %s\n' "$_bc_mode"
+	for _bc_kv in "$@"; do
+		case $_bc_kv in
+		iio:*) ;;
+		*) printf '%s = %s\n' "${_bc_kv%%=*}" "${_bc_kv#*=}" ;;
+		esac
 	done
 	printf '\n[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Each bad configuration fails with exit 78 and a message naming the file,
+# line and key, and leaves nothing behind.
+. /lib/rig.sh
+. /lib/bridge.sh
+
+expect() { # WANT_TEXT then the config on stdin
+	cat >/tmp/bad.conf
+	iio-ffs-bridge -c /tmp/bad.conf >/tmp/bad.out 2>&1
+	rc=$?
+	[ "$rc" = 78 ] || rig_fail "exit $rc (want 78) for: $(cat /tmp/bad.out)"
+	grep -qF -- "$1" /tmp/bad.out || rig_fail "message '$(cat /tmp/bad.out)' lacks '$1'"
+}
+
+rig_gadget_create ifb
+expect "/tmp/bad.conf:2: [iio] device" <<'X'
+[iio]
+device = no-such-adc
+[usb]
+functionfs = /dev/ffs-ifb
+X
+expect "/tmp/bad.conf:3: [iio] channels" <<'X'
+[iio]
+device = iio-sim-adc
+channels = voltage0, voltage7
+[usb]
+functionfs = /dev/ffs-ifb
+X
+grep -q "voltage0, voltage1" /tmp/bad.out || rig_fail "unknown channel error does not list the channels"
+expect "/tmp/bad.conf:2: [iio] buffer" <<'X'
+[iio]
+buffer = 3
+device = iio-sim-adc
+X
+expect "/tmp/bad.conf:4: [stream] block_size: expected" <<'X'
+[iio]
+device = iio-sim-adc
+[stream]
+block_size = 1000
+X
+expect "/tmp/bad.conf:3: unknown section [streams]" <<'X'
+[iio]
+device = iio-sim-adc
+[streams]
+X
+expect "/tmp/bad.conf: [iio] device: missing" </dev/null
+rm /tmp/bad.conf
+iio-ffs-bridge -c /tmp/bad.conf >/tmp/bad.out 2>&1
+[ $? = 78 ] || rig_fail "missing config file is not exit 78"
+
+# Not a config error: FunctionFS not mounted there -> exit 1, clear message.
+bridge_conf copy >/tmp/ok.conf
+sed -i 's|/dev/ffs-ifb|/dev/nothing-here|' /tmp/ok.conf
+iio-ffs-bridge -c /tmp/ok.conf >/tmp/bad.out 2>&1
+rc=$?
+[ "$rc" = 1 ] || rig_fail "exit $rc (want 1) for a missing FunctionFS"
+grep -q "cannot set up FunctionFS at /dev/nothing-here" /tmp/bad.out || rig_fail "$(cat /tmp/bad.out)"
+bridge_clean_check
+iio-ffs-bridge -c /tmp/ok.conf --check-config >/tmp/eff.conf || rig_fail "--check-config failed"
+grep -q '^mode = copy$' /tmp/eff.conf || rig_fail "--check-config does not print the effective mode"
+rig_gadget_remove ifb
+echo "config errors: all reported"
