@@ -138,7 +138,8 @@ rig_build_modules() {
 }
 
 # rig_module_closure MODDIR NAME...: prints the paths (relative to MODDIR) of
-# the stock modules NAME... and their dependencies, in load order.
+# the stock modules NAME... and their dependencies, in load order; built-in
+# ones are left out.
 rig_module_closure() {
 	local moddir=$1
 	shift
@@ -147,16 +148,18 @@ rig_module_closure() {
 	function load(m,   n, i, d) {
 		if (m in done) return
 		done[m] = 1
+		if (m in builtin) return
 		if (!(m in deps)) { missing = missing " " m; return }
 		n = split(deps[m], d, " ")
 		for (i = n; i >= 1; i--) load(base(d[i]))
 		print path[m]
 	}
+	FILENAME ~ /modules\.builtin$/ { builtin[base($1)] = 1; next }
 	{ k = $1; sub(/:$/, "", k); b = base(k); path[b] = k; deps[b] = ""
 	  for (i = 2; i <= NF; i++) deps[b] = deps[b] " " $i }
 	END {
 		n = split(want, w, " ")
 		for (i = 1; i <= n; i++) { x = w[i]; gsub(/-/, "_", x); load(x) }
 		if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
-	}' "$moddir/modules.dep"
+	}' "$moddir/modules.builtin" "$moddir/modules.dep"
 }

@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# udmabuf and dma-heap (system) DMABUFs attach to the simulated ADC's IIO
+# buffer, get enqueued and completed, and hold the counter pattern, block
+# after block across re-enqueues (both channels, then one channel).
+# shellcheck source=tests/vm/guest/rig.sh
+. /lib/rig.sh
+
+dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+[ -e /dev/udmabuf ] || rig_fail "no /dev/udmabuf"
+[ -e /dev/dma_heap/system ] || rig_fail "no /dev/dma_heap/system"
+
+for alloc in udmabuf heap; do
+	rig_adc_setup "0 1"
+	rig-dmabuf iio "$alloc" "$dir" both 262144 4 8 || rig_fail "$alloc DMABUFs on IIO (both channels) failed"
+	rig_adc_setup 1
+	rig-dmabuf iio "$alloc" "$dir" 1 65536 2 3 || rig_fail "$alloc DMABUFs on IIO (voltage1 only) failed"
+done
+# A large block: 4 MiB of many pages (segment limits, scatterlist walking).
+rig_adc_setup "0 1"
+rig-dmabuf iio heap "$dir" both 4194304 2 2 || rig_fail "4 MiB dma-heap DMABUFs on IIO failed"
+done_blocks=$(cat "$dir/sim_blocks_done")
+[ "$done_blocks" -ge 60 ] || rig_fail "sim_blocks_done is $done_blocks, want >= 60"
+echo "dmabuf-iio: ok"
