@@ -31,8 +31,9 @@ for chans in "0 1" 0 1; do
 	rig_write "$dir/buffer0/enable" 0
 done
 
-# Paced mode: data still consecutive (read keeps up at 100 kHz), and time-based.
-rig_adc_setup "0 1" 4096
+# Paced mode: data still consecutive (two 128 KiB fileio blocks of 0.33 s
+# each at 100 kHz leave read() ample time even on a loaded host), and paced.
+rig_adc_setup "0 1" 65536
 rig_write "$dir/sim_paced" 1
 rig_write "$dir/sampling_frequency" 100000
 rig_write "$dir/buffer0/enable" 1

@@ -102,6 +102,7 @@ rig_build_modules() {
 		  stat -c '%s %Y' "$RIG_SRC_TARBALL"; } | sha256sum | cut -c1-16)
 	local out="$base/modules-$hash"
 	if [[ -e $out/.built ]]; then
+		touch "$out/.built"
 		printf '%s\n' "$out"
 		return 0
 	fi
@@ -129,10 +130,13 @@ rig_build_modules() {
 		[[ -e $out/$m.ko ]] || rig_die "module build produced no $m.ko"
 	done
 	: > "$out/.built"
-	# Builds of older module sources are of no further use.
+	# Builds of module sources no run used for a week (other checkouts may
+	# share the cache, so recent ones stay).
 	local old
 	for old in "$base"/modules-*; do
-		[[ $old == "$out" ]] || rm -rf "$old"
+		if [[ $old != "$out" && -n $(find "$old/.built" -mtime +7 2>/dev/null) ]]; then
+			rm -rf "$old"
+		fi
 	done
 	printf '%s\n' "$out"
 }
