@@ -59,6 +59,7 @@ struct opts {
 	double duration;
 	uint64_t bytes, samples;
 	bool verify, quiet, live, json, info_only;
+	bool transfers_set, transfer_size_set;
 	unsigned int transfers;
 	uint64_t transfer_size;
 	struct cap_devsel sel;
@@ -82,7 +83,7 @@ struct cap {
 	size_t carry_len;
 	uint64_t limit;   /* bytes to keep (whole scans), 0: no limit */
 	uint64_t kept;    /* bytes taken from the stream (written or carried) */
-	uint64_t written; /* bytes in the data file (whole scans) */
+	uint64_t written; /* bytes captured (whole scans), in the file if any */
 	uint64_t received, discarded;
 
 	/* transfers */
@@ -118,6 +119,13 @@ struct cap {
 
 static volatile sig_atomic_t got_signals;
 
+static void set_reason(struct cap *c, enum end_reason r)
+{
+	/* the first reason wins, except that a disconnect explains errors */
+	if (c->reason == END_NONE || (r == END_DEVICE && c->reason == END_ERROR))
+		c->reason = r;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -151,7 +159,8 @@ static void set_fatal(struct cap *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (c->fatal)
+	/* a disconnect explains the transfer errors that may come first */
+	if (c->fatal && !(code == EXIT_GONE && c->fatal == EXIT_USB))
 		return;
 	c->fatal = code;
 	va_start(ap, fmt);
@@ -300,6 +309,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			}
 			o->transfers = (unsigned int)v;
+			o->transfers_set = true;
 			break;
 		case OPT_TRANSFER_SIZE:
 			if (cap_parse_size(optarg, &v) || v == 0 || v > (256u << 20)) {
@@ -307,6 +317,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			}
 			o->transfer_size = v;
+			o->transfer_size_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -612,8 +623,12 @@ static void emit(struct cap *c, const uint8_t *p, size_t len)
 {
 	int ret;
 
-	if (c->out_fd < 0 || c->fatal == EXIT_OUTPUT)
+	if (c->fatal == EXIT_OUTPUT)
 		return;
+	if (c->out_fd < 0) {
+		c->written += len; /* captured, discarded as asked */
+		return;
+	}
 	ret = write_all(c->out_fd, p, len);
 	if (ret) {
 		set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s",
@@ -669,7 +684,7 @@ static void LIBUSB_CALL stop_cb(struct libusb_transfer *t)
 	if (t->status == LIBUSB_TRANSFER_COMPLETED) {
 		c->stop_acked = true;
 	} else if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
-		c->reason = END_DEVICE;
+		set_reason(c, END_DEVICE);
 		set_fatal(c, EXIT_GONE, "the device disconnected");
 	} else {
 		msg("STOP request failed (transfer status %d): waiting for the stream to end "
@@ -687,7 +702,7 @@ static void LIBUSB_CALL stats_cb(struct libusb_transfer *t)
 
 	c->stats_pending = false;
 	if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
-		c->reason = END_DEVICE;
+		set_reason(c, END_DEVICE);
 		set_fatal(c, EXIT_GONE, "the device disconnected");
 		return;
 	}
@@ -731,7 +746,7 @@ static void submit_ctrl(struct cap *c, struct libusb_transfer *t, uint8_t req, b
 	if (ret == 0) {
 		*pending = true;
 	} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-		c->reason = END_DEVICE;
+		set_reason(c, END_DEVICE);
 		set_fatal(c, EXIT_GONE, "the device disconnected");
 	} else {
 		c->proto_errors++;
@@ -753,8 +768,7 @@ static void begin_stop(struct cap *c, enum end_reason why)
 {
 	if (c->stop_sent)
 		return;
-	if (c->reason == END_NONE)
-		c->reason = why;
+	set_reason(c, why);
 	c->stop_sent = true;
 	c->t_stop = now_mono();
 	if (c->fatal == EXIT_GONE)
@@ -774,15 +788,16 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 	case LIBUSB_TRANSFER_CANCELLED:
 		return;
 	case LIBUSB_TRANSFER_NO_DEVICE:
-		c->reason = END_DEVICE;
+		set_reason(c, END_DEVICE);
 		set_fatal(c, EXIT_GONE, "the device disconnected during the capture");
 		return;
 	case LIBUSB_TRANSFER_TIMED_OUT:
 		break; /* no timeout is set; keep what arrived */
 	default:
 		/* stall, error, overflow: the stream is no longer contiguous */
+		if (c->fatal == EXIT_GONE || c->cancelling)
+			return; /* the usual noise of a disconnect */
 		c->host_errors++;
-		c->reason = END_ERROR;
 		set_fatal(c, EXIT_USB, "bulk transfer failed (status %d) after %" PRIu64 " bytes",
 			  t->status, c->received);
 		begin_stop(c, END_ERROR);
@@ -796,7 +811,7 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 		c->t_end = now_mono();
 		if (!c->stop_sent) {
 			c->unexpected_eos = true;
-			c->reason = END_DEVICE;
+			set_reason(c, END_DEVICE);
 			set_fatal(c, EXIT_GONE, "the device ended the stream on its own after %" PRIu64
 						" bytes",
 				  c->received);
@@ -805,6 +820,15 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 	}
 	if (t->actual_length > 0) {
 		size_t len = (size_t)t->actual_length;
+
+		/*
+		 * Blocks are whole packets, so a short transfer only comes from
+		 * the end-of-stream ZLP ending a partly filled transfer.
+		 */
+		if (c->stop_sent && t->actual_length < t->length) {
+			c->eos = true;
+			c->t_end = now_mono();
+		}
 		size_t take = len;
 
 		if (c->limit && c->kept + take > c->limit)
@@ -816,13 +840,13 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 		if (c->limit && c->kept >= c->limit)
 			begin_stop(c, END_LIMIT);
 	}
-	if (c->cancelling)
+	if (c->cancelling || c->eos)
 		return;
 	ret = libusb_submit_transfer(t);
 	if (ret == 0) {
 		c->inflight++;
 	} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-		c->reason = END_DEVICE;
+		set_reason(c, END_DEVICE);
 		set_fatal(c, EXIT_GONE, "the device disconnected during the capture");
 	} else {
 		c->host_errors++;
@@ -832,10 +856,50 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 	}
 }
 
+/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
+static uint64_t usbfs_limit(void)
+{
+	FILE *f = fopen("/sys/module/usbcore/parameters/usbfs_memory_mb", "r");
+	unsigned long long mb = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &mb) != 1)
+		mb = 0;
+	fclose(f);
+	return (uint64_t)mb << 20;
+}
+
+#define USBFS_OVERHEAD 4096 /* per transfer, generously: struct urb, async, ... */
+
 static int alloc_transfers(struct cap *c)
 {
 	uint64_t mp = c->dev.max_packet ? c->dev.max_packet : 512;
 	uint64_t size = (c->o.transfer_size + mp - 1) / mp * mp;
+	uint64_t limit = usbfs_limit();
+
+	/*
+	 * Fit under usbfs's memory limit (16 MiB by default), leaving some
+	 * room for control transfers and other programs.
+	 */
+	if (limit && c->o.transfers * (size + USBFS_OVERHEAD) > limit - limit / 16) {
+		uint64_t room = limit - limit / 16;
+		unsigned int n = (unsigned int)(room / (size + USBFS_OVERHEAD));
+
+		if (n < 4) {
+			n = c->o.transfers < 4 ? c->o.transfers : 4;
+			size = (room / n - USBFS_OVERHEAD) / mp * mp;
+			if (size < mp)
+				size = mp;
+		}
+		if (c->o.transfers_set || c->o.transfer_size_set)
+			msg("usbfs allows %" PRIu64 " MiB in flight "
+			    "(/sys/module/usbcore/parameters/usbfs_memory_mb; 0 lifts the limit): "
+			    "using %u transfers of %" PRIu64 " bytes",
+			    limit >> 20, n < c->o.transfers ? n : c->o.transfers, size);
+		if (n < c->o.transfers)
+			c->o.transfers = n;
+	}
 
 	c->xfer = calloc(c->o.transfers, sizeof(*c->xfer));
 	if (!c->xfer)
@@ -951,7 +1015,7 @@ static void run_loop(struct cap *c)
 		if (ret && ret != LIBUSB_ERROR_INTERRUPTED && ret != LIBUSB_ERROR_TIMEOUT) {
 			set_fatal(c, EXIT_USB, "libusb event handling failed: %s",
 				  libusb_strerror(ret));
-			c->reason = END_ERROR;
+			set_reason(c, END_ERROR);
 		}
 		now = now_mono();
 		if (got_signals && !c->stop_sent)
@@ -1023,6 +1087,11 @@ static void json_summary(struct cap *c, FILE *f, double secs)
 	cap_json_u64(&j, scans);
 	cap_json_key(&j, "gaps");
 	cap_json_u64(&j, cap_gaps_count(&c->gaps));
+	cap_json_key(&j, "gap_offsets"); /* the listed ones, stream order */
+	cap_json_begin_array(&j);
+	for (size_t i = 0; i < c->gaps.n && i < 1000; i++)
+		cap_json_u64(&j, c->gaps.off[i]);
+	cap_json_end_array(&j);
 	cap_json_key(&j, "errors");
 	cap_json_u64(&j, device_errors(c) + c->host_errors);
 	cap_json_key(&j, "verified_bytes");
@@ -1038,6 +1107,11 @@ static void json_summary(struct cap *c, FILE *f, double secs)
 	cap_json_key(&j, "mismatch_offset");
 	if (c->verifying && c->v.failed)
 		cap_json_u64(&j, c->v.fail.byte_off);
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "first_counter");
+	if (c->verifying && c->v.synced)
+		cap_json_u64(&j, c->v.first_n);
 	else
 		cap_json_null(&j);
 	cap_json_key(&j, "end");
@@ -1100,9 +1174,9 @@ static void human_summary(struct cap *c, double secs)
 		return;
 	if (!c->v.failed) {
 		fprintf(stderr,
-			"iio-ffs-capture: verify OK: %" PRIu64 " bytes match the pattern (%" PRIu64
-			" jumps at reported gaps%s)\n",
-			cap_verify_checked(&c->v), (uint64_t)c->v.njumps,
+			"iio-ffs-capture: verify OK: %" PRIu64 " bytes match the pattern from "
+			"counter %" PRIu32 " on (%" PRIu64 " jumps at reported gaps%s)\n",
+			cap_verify_checked(&c->v), c->v.first_n, (uint64_t)c->v.njumps,
 			c->v.unlisted ? ", some at gaps the device did not list" : "");
 	} else if (c->v.overflow) {
 		fprintf(stderr,
@@ -1302,6 +1376,11 @@ static int capture(struct cap *c)
 
 	for (unsigned int i = 0; i < c->nxfer; i++) {
 		ret = libusb_submit_transfer(c->xfer[i]);
+		if (ret == LIBUSB_ERROR_NO_MEM && i >= 2) {
+			/* usbfs memory shared with other programs: go on with fewer */
+			msg("usbfs memory limit reached: %u of %u transfers in flight", i, c->nxfer);
+			break;
+		}
 		if (ret) {
 			msg("submitting bulk transfers failed: %s", libusb_strerror(ret));
 			c->cancelling = true;
@@ -1341,7 +1420,7 @@ static int capture(struct cap *c)
 			c->stats = st;
 			c->have_stats = true;
 		} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-			c->reason = END_DEVICE;
+			set_reason(c, END_DEVICE);
 			set_fatal(c, EXIT_GONE, "the device disconnected");
 		} else {
 			msg("final GET_STATS failed: %s", libusb_strerror(ret));

@@ -123,6 +123,20 @@ static void check_scan(struct cap_verify *v, const uint8_t *scan, uint64_t off)
 			lo = got[i];
 	}
 
+	if (!v->synced) {
+		/* the first scan sets the count (see verify.h) */
+		v->synced = true;
+		if (v->has_high && !v->has_low) {
+			v->n = hi << 16;
+			v->low_unknown = true;
+			v->unknown_since = off;
+			v->run = 1;
+		} else {
+			v->n = ((v->has_high ? hi : 0) << 16 | lo) + 1;
+		}
+		v->first_n = (hi << 16) | lo;
+		return;
+	}
 	if (v->low_unknown) {
 		/* only the high half is present: accept hi for up to 65536 scans */
 		uint32_t cur = v->n >> 16;
@@ -133,6 +147,7 @@ static void check_scan(struct cap_verify *v, const uint8_t *scan, uint64_t off)
 		}
 		if (hi == ((cur + 1) & 0xffff)) {
 			v->low_unknown = false;
+			v->provisional = true;
 			v->n = (hi << 16) + 1;
 			return;
 		}
@@ -146,6 +161,9 @@ static void check_scan(struct cap_verify *v, const uint8_t *scan, uint64_t off)
 				bad = (int)i;
 		}
 		if (bad < 0) {
+			/* a step of the high half exactly where expected confirms n */
+			if (v->provisional && (v->n & 0xffff) == 0)
+				v->provisional = false;
 			v->n++;
 			return;
 		}
@@ -158,6 +176,7 @@ static void check_scan(struct cap_verify *v, const uint8_t *scan, uint64_t off)
 	s.got = got[bad];
 	s.expected = (v->n >> (16 * v->ch[bad].half)) & 0xffff;
 	s.byte_off = off + v->ch[bad].offset;
+	s.explain_from = v->low_unknown || v->provisional ? v->unknown_since : off;
 	if (!v->low_unknown)
 		s.byte_off += first_bad_byte(&v->ch[bad], word[bad], s.expected);
 	if (v->has_low && v->has_high) {
@@ -171,6 +190,8 @@ static void check_scan(struct cap_verify *v, const uint8_t *scan, uint64_t off)
 	} else {
 		v->n = hi << 16;
 		v->low_unknown = true;
+		v->provisional = false;
+		v->unknown_since = off;
 		v->run = 1;
 	}
 	add_suspect(v, &s);
@@ -238,8 +259,8 @@ void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64
 
 		if (s->scan_off >= upto)
 			break;
-		/* a gap just before the scan, or inside it */
-		if (cap_gaps_in_range(gaps, s->scan_off, s->scan_off + v->scan_size)) {
+		/* a gap just before the scan, or inside it (or, see above, earlier) */
+		if (cap_gaps_in_range(gaps, s->explain_from, s->scan_off + v->scan_size)) {
 			add_jump(v, s);
 		} else if (cap_gaps_maybe_lost(gaps, s->scan_off)) {
 			v->unlisted++;

@@ -4,6 +4,11 @@
  * 0 at stream start) holds n & 0xffff in the channel with scan index 0 and
  * (n >> 16) & 0xffff in the channel with scan index 1.
  *
+ * The counter runs from when the ADC's buffer was enabled, so the first
+ * scan of a stream need not be 0 (a paced ADC produces samples before the
+ * first block reaches it): the checker takes its start from the first scan
+ * (first_n) and checks continuity from there.
+ *
  * Data is fed in chunks of any size. A scan that breaks the count is not
  * judged at once: it is kept as a "suspect" (with the exact byte offset of
  * the first wrong byte) and the count resynchronises from the data. Only
@@ -27,6 +32,7 @@
 struct cap_suspect {
 	uint64_t scan_off; /* stream offset of the scan that broke the count */
 	uint64_t byte_off; /* stream offset of its first wrong byte */
+	uint64_t explain_from; /* a gap in [explain_from, scan end) explains it */
 	uint32_t expected, got; /* that channel's value */
 	int chan;               /* index into cap_info.ch */
 	bool missing_known;     /* the counter tells how many scans are missing */
@@ -50,8 +56,20 @@ struct cap_verify {
 	struct cap_vchan ch[2];
 	bool has_low, has_high;
 	uint32_t n;       /* expected counter of the next scan */
-	bool low_unknown; /* only the high half is present and we resynced */
-	uint32_t run;     /* scans seen with the current high half */
+	bool synced;      /* the first scan has been seen */
+	uint32_t first_n; /* counter of the first scan (its known half/halves) */
+	/*
+	 * Only the high half present: after a (re)synchronisation the low half
+	 * is unknown (low_unknown, since offset unknown_since) until the high
+	 * half steps; from then on n is exact *if* no gap hid in between, so
+	 * a later break may be explained by a gap anywhere since
+	 * unknown_since (provisional), until the next step lands exactly
+	 * where expected and confirms n.
+	 */
+	bool low_unknown;
+	uint32_t run; /* scans seen with the current high half */
+	uint64_t unknown_since;
+	bool provisional;
 
 	uint8_t *carry; /* a scan split across chunks */
 	size_t carry_len;
