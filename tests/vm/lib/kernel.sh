@@ -62,8 +62,14 @@ rig_fetch_kernel() {
 		deb=$(compgen -G "$dir/debs/${p}_*.deb" | head -n1 || true)
 		if [[ -z $deb ]]; then
 			rig_log "downloading $p ($v)"
-			(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" >/dev/null) ||
-				rig_die "apt-get download $p=$v failed"
+			if ! (cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" > /dev/null); then
+				# stale package lists point at files the mirror dropped
+				rig_log "apt-get download $p=$v failed; running apt-get update and retrying"
+				apt-get update -q > /dev/null || rig_die "apt-get update failed"
+				v=$(rig_pkg_candidate "$p") || rig_die "package $p not known to apt after apt-get update"
+				(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" > /dev/null) ||
+					rig_die "apt-get download $p=$v failed"
+			fi
 			deb=$(compgen -G "$dir/debs/${p}_*.deb" | head -n1) ||
 				rig_die "apt-get download $p left no .deb"
 		fi

@@ -83,6 +83,8 @@ struct sim_adc {
 	u64 next_n;			/* first scan of the next block */
 	/* paced mode: since when the DMA has had a block without a break */
 	ktime_t avail_since;
+	/* block taken off @active and being completed outside the lock */
+	struct iio_dma_buffer_block *busy;
 	/* paced mode: block at the head of @active already assigned scans */
 	struct iio_dma_buffer_block *cur;
 	u64 cur_first;
@@ -166,18 +168,13 @@ static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 }
 
 static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *block,
-			   u64 first, size_t bytes)
+			   struct sim_gen *g, size_t bytes)
 {
-	struct sim_gen g = {
-		.n = first,
-		.mask = sim->scan_mask,
-		.scan_bytes = sim->scan_bytes,
-	};
 	struct sg_mapping_iter miter;
 	size_t left = bytes;
 
 	if (block->fileio) {
-		sim_fill(&g, block->vaddr, bytes);
+		sim_fill(g, block->vaddr, bytes);
 		return;
 	}
 
@@ -187,7 +184,7 @@ static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *blo
 	while (left && sg_miter_next(&miter)) {
 		size_t len = min(left, miter.length);
 
-		sim_fill(&g, miter.addr, len);
+		sim_fill(g, miter.addr, len);
 		left -= len;
 	}
 	sg_miter_stop(&miter);
@@ -201,14 +198,24 @@ static size_t sim_block_bytes(struct sim_adc *sim, struct iio_dma_buffer_block *
 	return rounddown(block->bytes_used, sim->scan_bytes);
 }
 
+/* A block the DMA thread has taken off the active list to complete. */
+struct sim_job {
+	struct iio_dma_buffer_block *block;
+	u64 first;
+	size_t bytes;
+	bool fail;
+	struct sim_gen gen;
+};
+
 /*
- * One step of the DMA thread, with sim->lock held. Returns how long to sleep
- * (0: call again at once, KTIME_MAX: wait for work).
+ * One step of the DMA thread, with sim->lock held: either takes the next
+ * block to complete into @job (returns 0), or returns how long to sleep
+ * (KTIME_MAX: until woken). Blocks are completed outside sim->lock: the
+ * core's completion helpers are DMA fence signalling sections, and
+ * sim_submit() takes sim->lock inside one.
  */
-static ktime_t sim_dma_step(struct sim_adc *sim)
+static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
 {
-	struct iio_dma_buffer_queue *queue =
-		container_of(sim->buffer, struct iio_dma_buffer_queue, buffer);
 	struct iio_dma_buffer_block *block;
 	ktime_t now = ktime_get();
 	size_t bytes;
@@ -243,21 +250,46 @@ static ktime_t sim_dma_step(struct sim_adc *sim)
 	sim->next_n = first + scans;
 	list_del_init(&block->head);
 
-	if (sim->fail_blocks) {
-		LIST_HEAD(failed);
-
+	job->block = block;
+	job->first = first;
+	job->bytes = bytes;
+	job->fail = sim->fail_blocks > 0;
+	job->gen = (struct sim_gen) {
+		.n = first,
+		.mask = sim->scan_mask,
+		.scan_bytes = sim->scan_bytes,
+	};
+	if (job->fail) {
 		sim->fail_blocks--;
 		sim->blocks_failed++;
+	} else {
+		sim->blocks_done++;
+	}
+	sim->busy = block;
+	return 0;
+}
+
+static void sim_complete(struct sim_adc *sim, struct sim_job *job)
+{
+	struct iio_dma_buffer_queue *queue =
+		container_of(sim->buffer, struct iio_dma_buffer_queue, buffer);
+	struct iio_dma_buffer_block *block = job->block;
+
+	if (job->fail) {
+		LIST_HEAD(failed);
+
 		list_add_tail(&block->head, &failed);
 		iio_dma_buffer_block_list_abort(queue, &failed);
-		return 0;
+	} else {
+		sim_fill_block(sim, block, &job->gen, job->bytes);
+		block->bytes_used = job->bytes;
+		iio_dma_buffer_block_done(block);
 	}
 
-	sim_fill_block(sim, block, first, bytes);
-	block->bytes_used = bytes;
-	sim->blocks_done++;
-	iio_dma_buffer_block_done(block);
-	return 0;
+	mutex_lock(&sim->lock);
+	sim->busy = NULL;
+	mutex_unlock(&sim->lock);
+	wake_up(&sim->wq);
 }
 
 static int sim_dma_thread(void *data)
@@ -265,13 +297,15 @@ static int sim_dma_thread(void *data)
 	struct sim_adc *sim = data;
 
 	while (!kthread_should_stop()) {
+		struct sim_job job;
 		ktime_t wait;
 
 		mutex_lock(&sim->lock);
-		wait = sim_dma_step(sim);
+		wait = sim_dma_step(sim, &job);
 		mutex_unlock(&sim->lock);
 
 		if (!wait) {
+			sim_complete(sim, &job);
 			cond_resched();
 			continue;
 		}
@@ -318,6 +352,8 @@ static void sim_abort(struct iio_dma_buffer_queue *queue)
 	mutex_unlock(&sim->lock);
 
 	iio_dma_buffer_block_list_abort(queue, &aborted);
+	/* A block being completed right now is given back by the thread. */
+	wait_event(sim->wq, !READ_ONCE(sim->busy));
 }
 
 static const struct iio_dma_buffer_ops sim_dma_ops = {
