@@ -48,6 +48,7 @@ enum exit_code {
 };
 
 #define CTRL_TIMEOUT_MS 2000
+#define BOUNCE_SIZE (1u << 20)
 #define DRAIN_TIMEOUT_S 2.0
 #define STATS_PERIOD_S 1.0
 #define LIVE_PERIOD_S 1.0
@@ -80,6 +81,8 @@ struct cap {
 	bool out_stdout;
 	char *data_path, *meta_path;
 	uint8_t *carry; /* partial scan not yet written */
+	bool bounce;    /* write through bounce_buf (see emit()) */
+	uint8_t *bounce_buf;
 	size_t carry_len;
 	uint64_t limit;   /* bytes to keep (whole scans), 0: no limit */
 	uint64_t kept;    /* bytes taken from the stream (written or carried) */
@@ -603,24 +606,26 @@ static int drain_before_start(struct cap *c)
 
 /* --- output --------------------------------------------------------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+/* Writes len bytes; *done says how many went out, also on error. */
+static int write_all(int fd, const uint8_t *p, size_t len, size_t *done)
 {
-	while (len) {
-		ssize_t w = write(fd, p, len);
+	*done = 0;
+	while (*done < len) {
+		ssize_t w = write(fd, p + *done, len - *done);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		p += w;
-		len -= (size_t)w;
+		*done += (size_t)w;
 	}
 	return 0;
 }
 
 static void emit(struct cap *c, const uint8_t *p, size_t len)
 {
+	size_t done = 0;
 	int ret;
 
 	if (c->fatal == EXIT_OUTPUT)
@@ -629,7 +634,29 @@ static void emit(struct cap *c, const uint8_t *p, size_t len)
 		c->written += len; /* captured, discarded as asked */
 		return;
 	}
-	ret = write_all(c->out_fd, p, len);
+	if (!c->bounce) {
+		ret = write_all(c->out_fd, p, len, &done);
+		/*
+		 * usbfs-mapped transfer memory cannot be pinned by some file
+		 * systems (9p, FUSE direct I/O): EFAULT. From then on, copy
+		 * through ordinary memory, starting where the write stopped.
+		 */
+		if (ret == -EFAULT && !c->bounce_buf) {
+			c->bounce_buf = malloc(BOUNCE_SIZE);
+			if (c->bounce_buf)
+				c->bounce = true;
+		}
+	}
+	if (c->bounce) {
+		ret = 0;
+		while (done < len && !ret) {
+			size_t n = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE, w;
+
+			memcpy(c->bounce_buf, p + done, n);
+			ret = write_all(c->out_fd, c->bounce_buf, n, &w);
+			done += w;
+		}
+	}
 	if (ret) {
 		set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s",
 			  c->out_stdout ? "standard output" : c->data_path, strerror(-ret));
@@ -1109,6 +1136,11 @@ static void json_summary(struct cap *c, FILE *f, double secs)
 		cap_json_u64(&j, c->v.fail.byte_off);
 	else
 		cap_json_null(&j);
+	cap_json_key(&j, "unexplained_jumps");
+	if (c->verifying)
+		cap_json_u64(&j, c->v.unexplained);
+	else
+		cap_json_null(&j);
 	cap_json_key(&j, "first_counter");
 	if (c->verifying && c->v.synced)
 		cap_json_u64(&j, c->v.first_n);
@@ -1187,9 +1219,10 @@ static void human_summary(struct cap *c, double secs)
 		fprintf(stderr,
 			"iio-ffs-capture: verify FAILED at stream byte %" PRIu64
 			" (channel %s of the scan at %" PRIu64 "): expected 0x%04" PRIx32
-			", got 0x%04" PRIx32 "\n",
+			", got 0x%04" PRIx32 "; %" PRIu64 " break(s) of the count where no gap "
+			"was reported\n",
 			c->v.fail.byte_off, c->info.ch[c->v.fail.chan].name, c->v.fail.scan_off,
-			c->v.fail.expected, c->v.fail.got);
+			c->v.fail.expected, c->v.fail.got, c->v.unexplained);
 	}
 }
 
@@ -1502,6 +1535,7 @@ out_ctx:
 		cap_verify_free(&c.v);
 	cap_gaps_free(&c.gaps);
 	free(c.carry);
+	free(c.bounce_buf);
 	free(c.data_path);
 	free(c.meta_path);
 	libusb_exit(c.ctx);

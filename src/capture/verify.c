@@ -80,12 +80,14 @@ static unsigned int first_bad_byte(const struct cap_vchan *c, uint64_t got_word,
 
 static void add_suspect(struct cap_verify *v, const struct cap_suspect *s)
 {
-	if (v->failed)
-		return;
 	if (v->nsus == CAP_VERIFY_MAX_PENDING) {
-		v->failed = true;
-		v->overflow = true;
-		v->fail = v->sus[0];
+		/* more breaks than any gap list explains: judge without one */
+		v->unexplained++;
+		if (!v->failed) {
+			v->failed = true;
+			v->overflow = true;
+			v->fail = v->sus[0];
+		}
 		return;
 	}
 	if (v->nsus == v->sus_cap) {
@@ -94,8 +96,11 @@ static void add_suspect(struct cap_verify *v, const struct cap_suspect *s)
 
 		if (!n) {
 			v->oom = true;
-			v->failed = true;
-			v->fail = *s;
+			v->unexplained++;
+			if (!v->failed) {
+				v->failed = true;
+				v->fail = *s;
+			}
 			return;
 		}
 		v->sus = n;
@@ -213,13 +218,11 @@ void cap_verify_feed(struct cap_verify *v, const void *data, size_t len)
 		v->pos += take;
 		if (v->carry_len < v->scan_size)
 			return;
-		if (!v->failed)
-			check_scan(v, v->carry, v->pos - v->scan_size);
+		check_scan(v, v->carry, v->pos - v->scan_size);
 		v->carry_len = 0;
 	}
 	while (len >= v->scan_size) {
-		if (!v->failed)
-			check_scan(v, p, v->pos);
+		check_scan(v, p, v->pos);
 		p += v->scan_size;
 		len -= v->scan_size;
 		v->pos += v->scan_size;
@@ -254,7 +257,7 @@ void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64
 {
 	size_t i;
 
-	for (i = 0; i < v->nsus && !v->failed; i++) {
+	for (i = 0; i < v->nsus; i++) {
 		const struct cap_suspect *s = &v->sus[i];
 
 		if (s->scan_off >= upto)
@@ -265,13 +268,12 @@ void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64
 		} else if (cap_gaps_maybe_lost(gaps, s->scan_off)) {
 			v->unlisted++;
 		} else {
-			v->failed = true;
-			v->fail = *s;
+			v->unexplained++;
+			if (!v->failed) {
+				v->failed = true;
+				v->fail = *s;
+			}
 		}
-	}
-	if (v->failed) {
-		v->nsus = 0;
-		return;
 	}
 	if (i) {
 		memmove(v->sus, v->sus + i, (v->nsus - i) * sizeof(*v->sus));
@@ -295,8 +297,7 @@ bool cap_verify_missing_at(const struct cap_verify *v, uint64_t off, uint64_t *m
 		}
 	}
 	/* no jump there: the count went on unbroken, if we can tell */
-	if (v->has_low && v->has_high && !v->oom && off < cap_verify_checked(v) &&
-	    (!v->failed || scan < v->fail.scan_off)) {
+	if (v->has_low && v->has_high && !v->oom && !v->overflow && off < cap_verify_checked(v)) {
 		for (size_t i = 0; i < v->nsus; i++)
 			if (v->sus[i].scan_off == scan)
 				return false; /* not settled yet */

@@ -13,7 +13,8 @@
  * judged at once: it is kept as a "suspect" (with the exact byte offset of
  * the first wrong byte) and the count resynchronises from the data. Only
  * cap_verify_settle(), given the gaps the device reported, judges suspects:
- * one at a reported gap is a legitimate jump, any other is a failure. So a
+ * one at a reported gap is a legitimate jump, any other is a failure (the
+ * first is kept in fail; checking goes on, counting them). So a
  * gap the device reports late (next GET_STATS) is still honoured, and
  * memory stays small (the pending suspects, not the stream).
  */
@@ -80,6 +81,7 @@ struct cap_verify {
 	struct cap_jump *jumps; /* suspects explained by a gap */
 	size_t njumps, jumps_cap;
 	uint64_t unlisted; /* suspects explained only by an unlisted gap */
+	uint64_t unexplained; /* breaks no gap explains (the first is in fail) */
 
 	bool failed;
 	bool overflow; /* too many pending suspects: failed without a gap check */

@@ -315,6 +315,38 @@ START_TEST(high_half_only)
 }
 END_TEST
 
+START_TEST(goes_on_after_failure)
+{
+	struct cap_info info;
+	struct cap_gaps g;
+	uint8_t *buf = malloc(1 << 16);
+	struct cap_verify v;
+	uint64_t gap = 3000 * 4, missing;
+	size_t len;
+
+	layout(&info, 3, 16, false);
+	/* jumps at scans 1000 (+5) and 2000 (+7) unexplained, 3000 (+11) at a gap */
+	len = pattern(&info, buf, 0, 1000);
+	len += pattern(&info, buf + len, 1005, 1000);
+	len += pattern(&info, buf + len, 2012, 1000);
+	len += pattern(&info, buf + len, 3023, 1000);
+	init(&v, &info);
+	feed_chunks(&v, buf, len, 999, 0);
+	gaps_at(&g, &gap, 1);
+	cap_verify_settle(&v, &g, UINT64_MAX);
+	ck_assert(v.failed);
+	ck_assert_uint_eq(v.fail.scan_off, 4000);
+	ck_assert_uint_eq(v.fail.expected, 1000);
+	ck_assert_uint_eq(v.fail.got, 1005);
+	ck_assert_uint_eq(v.unexplained, 2);
+	ck_assert(cap_verify_missing_at(&v, gap, &missing));
+	ck_assert_uint_eq(missing, 11);
+	cap_verify_free(&v);
+	cap_gaps_free(&g);
+	free(buf);
+}
+END_TEST
+
 START_TEST(any_start_value)
 {
 	struct cap_info info;
@@ -434,6 +466,7 @@ static Suite *capture_verify_suite(void)
 	tcase_add_test(tc, jump_at_gap_passes);
 	tcase_add_test(tc, jump_elsewhere_fails);
 	tcase_add_test(tc, high_half_only);
+	tcase_add_test(tc, goes_on_after_failure);
 	tcase_add_test(tc, any_start_value);
 	tcase_add_test(tc, refuses_other_layouts);
 	tcase_add_test(tc, gaps_merge);
