@@ -383,14 +383,14 @@ static int choose_device(struct cap *c)
 		return EXIT_NODEV;
 	}
 	if (n > 1) {
-		bool ask = isatty(STDIN_FILENO) && !c->o.info_only;
+		bool ask = isatty(STDIN_FILENO);
 
 		fprintf(stderr, "iio-ffs-capture: %zu iio-ffs-bridge devices found:\n", n);
 		for (size_t i = 0; i < n; i++) {
 			cap_describe_candidate(&list[i], line, sizeof(line));
 			fprintf(stderr, "  %zu) %s\n", i + 1, line);
 		}
-		if (!ask || c->o.info_only) {
+		if (!ask) {
 			msg("several devices match: choose one with --serial, --path or --device");
 			cap_free_candidates(list, n);
 			return EXIT_NODEV;
@@ -1396,16 +1396,16 @@ static int capture(struct cap *c)
 	ret = drain_before_start(c);
 	if (ret)
 		return ret;
-	ret = open_output(c);
-	if (ret)
-		return ret;
-
+	/* from here on a signal ends the capture cleanly */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ret = open_output(c);
+	if (ret)
+		return ret;
 
 	for (unsigned int i = 0; i < c->nxfer; i++) {
 		ret = libusb_submit_transfer(c->xfer[i]);
