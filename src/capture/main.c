@@ -49,6 +49,7 @@ enum exit_code {
 
 #define CTRL_TIMEOUT_MS 2000
 #define BOUNCE_SIZE (1u << 20)
+#define CANCEL_TIMEOUT_S 5.0
 #define DRAIN_TIMEOUT_S 2.0
 #define STATS_PERIOD_S 1.0
 #define LIVE_PERIOD_S 1.0
@@ -100,7 +101,8 @@ struct cap {
 	enum end_reason reason;
 	int fatal; /* exit code of the first fatal problem, 0 if none */
 	char fatal_msg[512];
-	double t0, t_stop, t_end;
+	double t0, t_stop, t_end, t_cancel;
+	bool stuck; /* transfers still owned by libusb at exit */
 	struct timespec start_wall;
 	unsigned int host_errors;
 
@@ -1059,8 +1061,18 @@ static void run_loop(struct cap *c)
 			cancel_all(c);
 		}
 		if (c->cancelling) {
+			if (!c->t_cancel)
+				c->t_cancel = now;
 			if (c->inflight == 0 && !c->stats_pending && !c->stop_pending)
 				break;
+			if (now - c->t_cancel > CANCEL_TIMEOUT_S) {
+				/* libusb never gave them back: do not free them */
+				msg("%u transfers did not complete after cancellation",
+				    c->inflight + c->stats_pending + c->stop_pending);
+				c->stuck = true;
+				set_fatal(c, EXIT_USB, "USB transfers stuck");
+				break;
+			}
 			continue;
 		}
 		if (now >= next_stats && !c->stats_pending && !c->stop_sent) {
@@ -1520,11 +1532,11 @@ int main(int argc, char **argv)
 	ret = capture(&c);
 
 out_dev:
-	if (c.xfer)
+	if (c.xfer && !c.stuck)
 		free_transfers(&c);
 	if (c.out_fd >= 0 && !c.out_stdout)
 		close(c.out_fd);
-	if (c.h) {
+	if (c.h && !c.stuck) {
 		if (ret != EXIT_GONE)
 			libusb_release_interface(c.h, c.dev.iface);
 		libusb_close(c.h);
