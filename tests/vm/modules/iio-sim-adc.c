@@ -24,6 +24,15 @@
  *                       while the buffer is enabled, whether or not a block
  *                       is queued (no block queued = samples lost, n jumps);
  *                       a block completes once its samples' time has passed.
+ *                       The DMA counts as idle from the moment the last
+ *                       block it took has been completed (its DMABUF fence
+ *                       signalled) until a block is submitted: a block
+ *                       enqueued while an earlier one is still unsignalled
+ *                       continues the counter, one enqueued after every
+ *                       earlier block has signalled starts where the
+ *                       counter is at that moment (a gap, unless none was
+ *                       lost). Userspace can thus see exactly when it
+ *                       starved the ADC.
  *   sim_fail_blocks     write N: the next N blocks fail. A failed block is
  *                       given back with iio_dma_buffer_block_list_abort(), so
  *                       a DMABUF's fence signals -EINTR (for a fileio block
@@ -39,6 +48,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/iio/buffer-dma.h>
 #include <linux/iio/buffer.h>
@@ -83,6 +93,8 @@ struct sim_adc {
 	u64 next_n;			/* first scan of the next block */
 	/* paced mode: since when the DMA has had a block without a break */
 	ktime_t avail_since;
+	/* fence of the last DMABUF block taken (NULL: fileio or none) */
+	struct dma_fence *last_fence;
 	/* block taken off @active and being completed outside the lock */
 	struct iio_dma_buffer_block *busy;
 	/* paced mode: block at the head of @active already assigned scans */
@@ -266,7 +278,19 @@ static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
 		sim->blocks_done++;
 	}
 	sim->busy = block;
+	dma_fence_put(sim->last_fence);
+	sim->last_fence = block->fileio ? NULL : dma_fence_get(block->fence);
 	return 0;
+}
+
+/* With sim->lock held: has the DMA no block, not even one being completed? */
+static bool sim_dma_idle(struct sim_adc *sim)
+{
+	if (!list_empty(&sim->active))
+		return false;
+	if (sim->last_fence)
+		return test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &sim->last_fence->flags);
+	return !sim->busy;
 }
 
 static void sim_complete(struct sim_adc *sim, struct sim_job *job)
@@ -332,7 +356,7 @@ static int sim_submit(struct iio_dma_buffer_queue *queue,
 		return -EINVAL;
 
 	mutex_lock(&sim->lock);
-	if (list_empty(&sim->active))
+	if (sim_dma_idle(sim))
 		sim->avail_since = ktime_get();
 	list_add_tail(&block->head, &sim->active);
 	mutex_unlock(&sim->lock);
@@ -354,6 +378,11 @@ static void sim_abort(struct iio_dma_buffer_queue *queue)
 	iio_dma_buffer_block_list_abort(queue, &aborted);
 	/* A block being completed right now is given back by the thread. */
 	wait_event(sim->wq, !READ_ONCE(sim->busy));
+
+	mutex_lock(&sim->lock);
+	dma_fence_put(sim->last_fence);
+	sim->last_fence = NULL;
+	mutex_unlock(&sim->lock);
 }
 
 static const struct iio_dma_buffer_ops sim_dma_ops = {

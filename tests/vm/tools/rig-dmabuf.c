@@ -23,6 +23,13 @@
  *       blocks, enables, checks both are still pending, disables the buffer
  *       and checks that both fences then signal an error (aborted).
  *
+ *   rig-dmabuf paced ALLOC IIODIR SIZE
+ *       With sim_paced=1 and sampling_frequency set by the caller (1 MHz and
+ *       1 MiB blocks leave 0.26 s per block): two blocks re-enqueued while
+ *       the other one is still filling continue the counter; a block
+ *       enqueued 0.3 s after every block completed starts after a gap of
+ *       at least 0.25 s worth of scans.
+ *
  *   rig-dmabuf ffs ALLOC EPFILE SIZE [send]
  *       Attaches a DMABUF to a FunctionFS endpoint (the function must be
  *       bound). With "send", fills it with the counter pattern (u32 LE
@@ -248,6 +255,79 @@ static int cmd_abort(char **argv)
 	return 0;
 }
 
+/* First scan (both channels) held by a completed block. */
+static uint64_t first_scan(int fd)
+{
+	uint32_t *map = mmap(NULL, 4, PROT_READ, MAP_SHARED, fd, 0);
+	uint32_t v;
+
+	if (map == MAP_FAILED)
+		rig_die("mmap: %s", strerror(errno));
+	rig_dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, "start read");
+	v = le32toh(map[0]);
+	rig_dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ, "end read");
+	munmap(map, 4);
+	return v;
+}
+
+static int cmd_paced(char **argv)
+{
+	const char *alloc = argv[0], *iiodir = argv[1];
+	size_t size = strtoul(argv[2], NULL, 0);
+	struct rig_pattern pat;
+	char path[512];
+	long freq;
+	int bfd, a, b;
+	uint64_t expect, got, min_gap;
+
+	rig_pattern_init(&pat, "both");
+	snprintf(path, sizeof(path), "%s/sampling_frequency", iiodir);
+	freq = rig_sysfs_read_long(path);
+	bfd = iio_buffer_fd(iiodir);
+	a = rig_dmabuf_alloc(alloc, size);
+	b = rig_dmabuf_alloc(alloc, size);
+	iio_attach(bfd, a);
+	iio_attach(bfd, b);
+	iio_enqueue(bfd, a, size);
+	iio_enqueue(bfd, b, size);
+	iio_enable(iiodir, 1);
+
+	/* Kept fed: A, B, A again, B again, all consecutive from 0. */
+	rig_poll(a, POLLIN, 10, "paced block A");
+	check_block(a, size, &pat, "paced block A");
+	iio_enqueue(bfd, a, size);
+	rig_poll(b, POLLIN, 10, "paced block B");
+	check_block(b, size, &pat, "paced block B");
+	iio_enqueue(bfd, b, size);
+	rig_poll(a, POLLIN, 10, "paced block A, 2nd");
+	check_block(a, size, &pat, "paced block A, 2nd (enqueued while B filled)");
+	rig_poll(b, POLLIN, 10, "paced block B, 2nd");
+	check_block(b, size, &pat, "paced block B, 2nd (enqueued while A filled)");
+
+	/* Starved: nothing queued for 0.3 s, then A. */
+	usleep(300000);
+	iio_enqueue(bfd, a, size);
+	rig_poll(a, POLLIN, 10, "paced block A after starvation");
+	got = first_scan(a);
+	expect = pat.n;
+	min_gap = (uint64_t)freq / 4;
+	if (got < expect + min_gap)
+		rig_die("after 0.3 s starved at %ld Hz the block starts at scan %llu, want >= %llu",
+			freq, (unsigned long long)got, (unsigned long long)(expect + min_gap));
+	pat.n = got;
+	check_block(a, size, &pat, "paced block A after starvation");
+	printf("paced: fed blocks consecutive; starvation gap of %llu scans\n",
+	       (unsigned long long)(got - expect));
+
+	iio_enable(iiodir, 0);
+	iio_detach(bfd, a);
+	iio_detach(bfd, b);
+	close(a);
+	close(b);
+	close(bfd);
+	return 0;
+}
+
 static int cmd_ffs(char **argv, int send)
 {
 	const char *alloc = argv[0], *epfile = argv[1];
@@ -293,6 +373,7 @@ static void usage(void)
 	fprintf(stderr, "usage: rig-dmabuf iio udmabuf|heap IIODIR both|0|1 SIZE COUNT ROUNDS\n"
 			"       rig-dmabuf fault udmabuf|heap IIODIR SIZE\n"
 			"       rig-dmabuf abort udmabuf|heap IIODIR SIZE\n"
+			"       rig-dmabuf paced udmabuf|heap IIODIR SIZE\n"
 			"       rig-dmabuf ffs udmabuf|heap EPFILE SIZE [send]\n");
 	exit(2);
 }
@@ -306,6 +387,8 @@ int main(int argc, char **argv)
 		return cmd_fault(argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "abort") && argc == 5)
 		return cmd_abort(argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "paced") && argc == 5)
+		return cmd_paced(argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "ffs") && (argc == 5 || argc == 6)) {
 		if (argc == 6 && strcmp(argv[5], "send"))
 			usage();

@@ -67,12 +67,17 @@ static inline int rig_pattern_check(struct rig_pattern *p, const uint8_t *buf, s
 	for (off = 0; off < len; off += p->scan_bytes, p->n++) {
 		rig_pattern_scan(p, p->n, scan);
 		if (memcmp(buf + off, scan, p->scan_bytes)) {
-			unsigned int got = buf[off] | buf[off + 1] << 8;
-			unsigned int want = scan[0] | scan[1] << 8;
+			unsigned long got = 0, want = 0;
+			unsigned int i;
 
+			for (i = 0; i < p->scan_bytes; i++) {
+				got |= (unsigned long)buf[off + i] << (8 * i);
+				want |= (unsigned long)scan[i] << (8 * i);
+			}
 			fprintf(stderr,
-				"%s: pattern mismatch at byte %zu: scan %llu should start 0x%04x, got 0x%04x\n",
-				what, off, (unsigned long long)p->n, want, got);
+				"%s: pattern mismatch at byte %zu: scan %llu should be 0x%0*lx, got 0x%0*lx\n",
+				what, off, (unsigned long long)p->n, (int)p->scan_bytes * 2, want,
+				(int)p->scan_bytes * 2, got);
 			return -1;
 		}
 	}
