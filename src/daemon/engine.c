@@ -109,6 +109,8 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 
 static int to_adc(struct ifb_engine *e, unsigned blk)
 {
+	bool had_tail = e->adc.len > 0;
+	unsigned tail = had_tail ? e->adc.idx[(e->adc.head + e->adc.len - 1) % IFB_ENGINE_MAX_BLOCKS] : 0;
 	int r;
 
 	e->state[blk] = IFB_BLOCK_ADC;
@@ -120,8 +122,19 @@ static int to_adc(struct ifb_engine *e, unsigned blk)
 		e->c.adc_errors++;
 		e->c.last_error = r;
 		ifb_engine_stop(e, IFB_STOP_ERROR);
+		return r;
 	}
-	return r;
+	/*
+	 * Asked after the block is queued, so a tail that finishes during the
+	 * enqueue counts as dry: a gap may be reported that did not happen, but
+	 * never one missed.
+	 */
+	if (e->count_starvation && e->primed)
+		e->starved[blk] = !had_tail || e->done[tail] || e->ops->adc_finished(e->ctx, tail);
+	else
+		e->starved[blk] = false;
+	e->primed = true;
+	return 0;
 }
 
 static int to_usb(struct ifb_engine *e, unsigned blk)
@@ -149,6 +162,8 @@ int ifb_engine_start(struct ifb_engine *e)
 	memset(&e->adc, 0, sizeof(e->adc));
 	memset(&e->usb, 0, sizeof(e->usb));
 	memset(e->done, 0, sizeof(e->done));
+	memset(e->starved, 0, sizeof(e->starved));
+	e->primed = false;
 	e->offset = 0;
 	e->stream_id++;
 	e->reason = IFB_STOP_NONE;
@@ -172,6 +187,14 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 		return;
 	}
 
+	if (e->starved[blk]) {
+		/* Queued after the ADC had run dry: samples are missing before
+		 * this block's data. */
+		e->starved[blk] = false;
+		e->c.starvations++;
+		record_gap(e, e->offset);
+	}
+
 	if (status < 0) {
 		/* The ADC lost this block's samples: a gap, and the block goes
 		 * straight back to the ADC. */
@@ -179,20 +202,12 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 		e->c.last_error = status;
 		record_gap(e, e->offset);
 		e->state[blk] = IFB_BLOCK_FREE;
-	} else {
-		if (to_usb(e, blk) < 0)
-			return;
-		e->offset += e->block_size;
-	}
-
-	if (e->count_starvation && e->adc.len == 0) {
-		/* Nothing left queued: the hardware had nowhere to put samples. */
-		e->c.starvations++;
-		record_gap(e, e->offset);
-	}
-
-	if (e->state[blk] == IFB_BLOCK_FREE)
 		to_adc(e, blk);
+		return;
+	}
+	if (to_usb(e, blk) < 0)
+		return;
+	e->offset += e->block_size;
 }
 
 static void usb_complete(struct ifb_engine *e, unsigned blk, int status)

@@ -3,9 +3,11 @@
  * The block pipeline, independent of how blocks move (zero-copy DMABUFs
  * or copy-mode user buffers): every block is FREE, with the ADC, or with
  * USB; blocks go to USB in the order the ADC filled them; the ADC is kept
- * fed; each time its queue runs dry is counted with the stream offset of
- * the gap. The backend does the I/O and reports completions; the engine
- * decides. No I/O and no logging here, so unit tests drive it directly.
+ * fed. The ADC ran dry whenever a block is queued after every block before
+ * it had already been finished: that starvation is counted, and the gap is
+ * recorded at the stream offset where the new block's data begins. The
+ * backend does the I/O and reports completions; the engine decides. No I/O
+ * and no logging here, so unit tests drive it directly.
  */
 #ifndef IFB_ENGINE_H
 #define IFB_ENGINE_H
@@ -30,6 +32,10 @@ enum ifb_stop_reason {
 struct ifb_engine_ops {
 	/* Hand block to the ADC; its completion comes back via ifb_engine_adc_done(). */
 	int (*adc_enqueue)(void *ctx, unsigned blk);
+	/* Has the ADC already finished block blk (its fence signalled), even if
+	 * the completion has not been reported yet? Asked right after a new
+	 * block was queued behind it: if so, the hardware ran dry in between. */
+	bool (*adc_finished)(void *ctx, unsigned blk);
 	/* Queue block on the bulk IN endpoint; completion via ifb_engine_usb_done(). */
 	int (*usb_submit)(void *ctx, unsigned blk);
 	/* Stop the ADC: every block it holds must still come back via adc_done. */
@@ -66,6 +72,8 @@ struct ifb_engine {
 
 	uint8_t state[IFB_ENGINE_MAX_BLOCKS];
 	bool done[IFB_ENGINE_MAX_BLOCKS];
+	bool starved[IFB_ENGINE_MAX_BLOCKS]; /* queued after the ADC ran dry */
+	bool primed; /* the stream's first block has been queued */
 	int status[IFB_ENGINE_MAX_BLOCKS];
 	struct ifb_fifo adc, usb;
 

@@ -21,6 +21,7 @@ struct fake {
 	enum ifb_stop_reason stopped_reason;
 	int fail_adc;   /* error for the next adc_enqueue, 0 = succeed */
 	int fail_usb;
+	bool finished[IFB_ENGINE_MAX_BLOCKS]; /* ADC done, not reported yet */
 };
 
 static struct fake fk;
@@ -50,6 +51,11 @@ static int f_usb(void *ctx, unsigned blk)
 	return 0;
 }
 
+static bool f_finished(void *ctx, unsigned blk)
+{
+	return fk.finished[blk];
+}
+
 static void f_adc_stop(void *ctx)
 {
 	fk.adc_stops++;
@@ -62,7 +68,7 @@ static void f_stopped(void *ctx, enum ifb_stop_reason reason)
 }
 
 static const struct ifb_engine_ops ops = {
-	.adc_enqueue = f_adc, .usb_submit = f_usb, .adc_stop = f_adc_stop, .stopped = f_stopped,
+	.adc_enqueue = f_adc, .adc_finished = f_finished, .usb_submit = f_usb, .adc_stop = f_adc_stop, .stopped = f_stopped,
 };
 
 static void setup(unsigned n, bool starve)
@@ -105,10 +111,39 @@ START_TEST(blocks_reach_usb_in_fill_order)
 	ck_assert_uint_eq(fk.usb_calls[0], 0);
 	ck_assert_uint_eq(fk.usb_calls[1], 1);
 	ck_assert_uint_eq(fk.usb_calls[2], 2);
-	/* All three done before USB freed any: the ADC ran dry once. */
+	/* All three done before USB freed any: the ADC is dry. The block that
+	 * goes back marks the gap, at the offset its data will start. */
+	ck_assert_uint_eq(eng.c.starvations, 0);
+	ifb_engine_usb_done(&eng, 0, 0);
+	ck_assert(eng.starved[0]);
+	ifb_engine_adc_done(&eng, 0, 0);
 	ck_assert_uint_eq(eng.c.starvations, 1);
 	ck_assert_uint_eq(eng.c.num_gaps, 1);
 	ck_assert_uint_eq(eng.c.gap_offset[0], 3 * BS);
+}
+END_TEST
+
+START_TEST(dry_spell_seen_late_is_still_a_gap)
+{
+	setup(2, true);
+	ifb_engine_adc_done(&eng, 0, 0);
+	/* Block 1 finished in hardware, but the loop has not reported it yet
+	 * when USB gives block 0 back: the ADC had nothing in between. */
+	fk.finished[1] = true;
+	ifb_engine_usb_done(&eng, 0, 0);
+	ck_assert(eng.starved[0]);
+	fk.finished[1] = false;
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_uint_eq(eng.c.starvations, 0);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ck_assert_uint_eq(eng.c.starvations, 1);
+	ck_assert_uint_eq(eng.c.gap_offset[0], 2 * BS);
+	/* Block 1 goes back into an empty queue (dry again); block 0, queued
+	 * behind it while it is still being filled, is no gap. */
+	ifb_engine_usb_done(&eng, 1, 0);
+	ck_assert(eng.starved[1]);
+	ifb_engine_usb_done(&eng, 0, 0);
+	ck_assert(!eng.starved[0]);
 }
 END_TEST
 
@@ -161,8 +196,10 @@ START_TEST(fault_and_starvation_at_same_spot_is_one_gap)
 	setup(2, true);
 	ifb_engine_adc_done(&eng, 0, 0);
 	ifb_engine_adc_done(&eng, 1, -EIO); /* last one queued, and it failed */
-	ck_assert_uint_eq(eng.c.starvations, 1);
 	ck_assert_uint_eq(eng.c.adc_errors, 1);
+	ck_assert(eng.starved[1]);            /* refed into an empty queue */
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_uint_eq(eng.c.starvations, 1);
 	ck_assert_uint_eq(eng.c.gaps_total, 1);
 }
 END_TEST
@@ -188,6 +225,8 @@ START_TEST(copy_mode_does_not_count_starvation)
 	setup(2, false);
 	ifb_engine_adc_done(&eng, 0, 0);
 	ifb_engine_adc_done(&eng, 1, 0);
+	ifb_engine_usb_done(&eng, 0, 0);
+	ifb_engine_adc_done(&eng, 0, 0);
 	ck_assert_uint_eq(eng.c.starvations, 0);
 	ck_assert_uint_eq(eng.c.gaps_total, 0);
 }
@@ -332,6 +371,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(t, init_rejects);
 	tcase_add_test(t, start_feeds_every_block_in_order);
 	tcase_add_test(t, blocks_reach_usb_in_fill_order);
+	tcase_add_test(t, dry_spell_seen_late_is_still_a_gap);
 	tcase_add_test(t, cycle_counts_bytes_and_refeeds);
 	tcase_add_test(t, adc_fault_is_a_gap_and_stream_goes_on);
 	tcase_add_test(t, fault_and_starvation_at_same_spot_is_one_gap);
