@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libaio.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -45,6 +46,7 @@
 
 struct block {
 	int fd;             /* zero-copy: the DMABUF */
+	int sync_fd;        /* zero-copy: its fences as queued, for their status */
 	void *mem;          /* copy: the user buffer */
 	size_t filled;      /* copy: bytes read into mem so far */
 	sd_event_source *src; /* zero-copy: poll on the DMABUF fd */
@@ -82,6 +84,7 @@ struct ifb_bridge {
 	unsigned fill_head, fill_len;
 	sd_event_source *abort_src;
 
+	bool bound;           /* BIND seen, no UNBIND since */
 	bool usb_enabled;     /* ENABLE seen, no DISABLE/UNBIND since */
 	bool session;         /* a stream's resources are open */
 	bool restart;         /* START arrived while stopping */
@@ -127,6 +130,7 @@ static void pool_free(struct ifb_bridge *b)
 		struct block *k = &b->blk[i];
 
 		k->src = sd_event_source_disable_unref(k->src);
+		closep(&k->sync_fd);
 		closep(&k->fd);
 		free(k->mem);
 		k->mem = NULL;
@@ -177,6 +181,35 @@ static unsigned block_index(struct ifb_bridge *b, const struct block *k)
 	return (unsigned)(k - b->blk);
 }
 
+/* Snapshot the fences just added, so their error can be read later. */
+static void zc_snapshot(struct block *k, bool writers_only)
+{
+	closep(&k->sync_fd);
+	k->sync_fd = ifb_dmabuf_export_fences(k->fd, writers_only);
+	if (k->sync_fd < 0) {
+		log_debug("Cannot export the fences of a DMABUF: %s", strerror(-k->sync_fd));
+		k->sync_fd = -1;
+	}
+}
+
+/* The status of the snapshot taken when the block was queued. */
+static int zc_take_status(struct block *k)
+{
+	int status;
+
+	if (k->sync_fd < 0)
+		return 0; /* no snapshot: nothing known beyond "signalled" */
+	status = ifb_sync_file_status(k->sync_fd);
+	closep(&k->sync_fd);
+	return status == -EINPROGRESS ? 0 : status;
+}
+
+static void zc_watch(struct block *k, uint32_t events)
+{
+	sd_event_source_set_io_events(k->src, events);
+	sd_event_source_set_enabled(k->src, SD_EVENT_ON);
+}
+
 static int zc_adc_enqueue(void *ctx, unsigned i)
 {
 	struct ifb_bridge *b = ctx;
@@ -186,9 +219,17 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 	r = ifb_iio_dmabuf_enqueue(&b->iio, k->fd, b->cfg.block_size);
 	if (r < 0)
 		return log_error_errno(r, "IIO DMABUF enqueue of block %u failed", i);
-	sd_event_source_set_io_events(k->src, EPOLLIN);
-	sd_event_source_set_enabled(k->src, SD_EVENT_ON);
+	zc_snapshot(k, true);
+	zc_watch(k, EPOLLIN);
 	return 0;
+}
+
+static bool zc_adc_finished(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct pollfd p = { .fd = b->blk[i].fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 static int zc_usb_submit(void *ctx, unsigned i)
@@ -199,15 +240,14 @@ static int zc_usb_submit(void *ctx, unsigned i)
 
 	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->cfg.block_size);
 	if (r < 0) {
-		sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
 		if (r == -ESHUTDOWN || r == -EAGAIN)
 			log_info("USB transfer refused (%s): host not connected", strerror(-r));
 		else
 			log_error_errno(r, "FunctionFS DMABUF transfer of block %u failed", i);
 		return r;
 	}
-	sd_event_source_set_io_events(k->src, EPOLLOUT);
-	sd_event_source_set_enabled(k->src, SD_EVENT_ON);
+	zc_snapshot(k, false);
+	zc_watch(k, EPOLLOUT);
 	return 0;
 }
 
@@ -222,40 +262,38 @@ static void zc_adc_stop(void *ctx)
 		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
 }
 
+/* Blocks that are free, or done but waiting for an earlier one, are not
+ * polled: their fences have signalled and would wake the loop for ever. */
+static void zc_quiet_idle(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++)
+		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i])
+			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
+}
+
 static int on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
-	struct block *k = NULL;
 	unsigned i;
 	int status;
 
-	for (i = 0; i < b->nblocks; i++)
-		if (b->blk[i].src == s) {
-			k = &b->blk[i];
-			break;
-		}
-	if (!k)
+	for (i = 0; i < b->nblocks && b->blk[i].src != s; i++)
+		;
+	if (i == b->nblocks)
 		return 0;
 
-	if (b->engine.state[i] == IFB_BLOCK_ADC) {
-		if (!(revents & EPOLLIN))
-			return 0;
-		sd_event_source_set_enabled(s, SD_EVENT_OFF);
-		status = ifb_dmabuf_fence_status(fd, true);
+	if (b->engine.state[i] == IFB_BLOCK_ADC && (revents & EPOLLIN)) {
+		status = zc_take_status(&b->blk[i]);
 		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "ADC block %u failed", i);
 		ifb_engine_adc_done(&b->engine, i, status);
-	} else if (b->engine.state[i] == IFB_BLOCK_USB) {
-		if (!(revents & EPOLLOUT))
-			return 0;
-		sd_event_source_set_enabled(s, SD_EVENT_OFF);
-		status = ifb_dmabuf_fence_status(fd, false);
+	} else if (b->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
+		status = zc_take_status(&b->blk[i]);
 		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "USB transfer of block %u failed", i);
 		ifb_engine_usb_done(&b->engine, i, status);
-	} else {
-		sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	}
+	zc_quiet_idle(b);
 	return 0;
 }
 
@@ -270,6 +308,11 @@ static int copy_adc_enqueue(void *ctx, unsigned i)
 	b->fill_len++;
 	sd_event_source_set_enabled(b->iio_src, SD_EVENT_ON);
 	return 0;
+}
+
+static bool copy_adc_finished(void *ctx, unsigned i)
+{
+	return false; /* copy mode does not count starvations */
 }
 
 static int copy_usb_submit(void *ctx, unsigned i)
@@ -413,8 +456,13 @@ static void send_zlp(struct ifb_bridge *b)
 		log_warning_errno(r < 0 ? r : -EIO, "Cannot send the end-of-stream ZLP");
 }
 
-/* Detach everything and close the stream's fds. Only called when every
- * block is FREE, i.e. every fence has signalled. */
+/*
+ * Detach everything and close the stream's fds. Only called when every
+ * block is FREE, i.e. every fence has signalled. The USB side is released
+ * by closing the endpoint, never with FUNCTIONFS_DMABUF_DETACH: in Linux
+ * 6.12 that ioctl dereferences the gadget, which is NULL once the function
+ * is unbound (a disconnect), and oopses.
+ */
 static void session_close(struct ifb_bridge *b)
 {
 	for (unsigned i = 0; i < b->nblocks; i++) {
@@ -423,12 +471,8 @@ static void session_close(struct ifb_bridge *b)
 
 		if (k->src)
 			sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
-		if (k->usb_attached) {
-			r = ifb_ffs_dmabuf_detach(&b->ffs, k->fd);
-			if (r < 0)
-				log_debug("FunctionFS detach of block %u: %s", i, strerror(-r));
-			k->usb_attached = false;
-		}
+		closep(&k->sync_fd);
+		k->usb_attached = false;
 		if (k->iio_attached) {
 			r = ifb_iio_dmabuf_detach(&b->iio, k->fd);
 			if (r < 0)
@@ -436,6 +480,7 @@ static void session_close(struct ifb_bridge *b)
 			k->iio_attached = false;
 		}
 	}
+	ifb_ffs_close_ep(&b->ffs);
 	if (b->iio_src)
 		sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
 	b->iio_src = sd_event_source_disable_unref(b->iio_src);
@@ -443,7 +488,6 @@ static void session_close(struct ifb_bridge *b)
 	if (b->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&b->iio) == 1)
 		(void)ifb_iio_buffer_enable(&b->iio, false);
 	ifb_iio_close(&b->iio);
-	ifb_ffs_close_ep(&b->ffs);
 	b->session = false;
 }
 
@@ -546,9 +590,11 @@ static int session_open(struct ifb_bridge *b)
 			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
 				 b->nblocks, b->cfg.block_size);
 		b->mode_final = true;
-		/* The DMA buffer's fileio splits length into two blocks: make
-		 * each one of our blocks; wake us per block. */
-		r = ifb_iio_set_length(&b->iio, 2 * scans, scans);
+		/* The kernel buffers as much as our pool (the DMA buffer's
+		 * fileio splits it in two blocks): copy mode cannot see the ADC
+		 * run dry, so give it the same depth zero-copy has. Wake us per
+		 * block. */
+		r = ifb_iio_set_length(&b->iio, (b->nblocks < 2 ? 2 : b->nblocks) * scans, scans);
 		if (r < 0)
 			return log_error_errno(r, "Cannot set the length/watermark of %s", b->iio.bufdir);
 		r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
@@ -645,6 +691,7 @@ static void engine_stopped(void *ctx, enum ifb_stop_reason reason)
 
 static const struct ifb_engine_ops zc_ops = {
 	.adc_enqueue = zc_adc_enqueue,
+	.adc_finished = zc_adc_finished,
 	.usb_submit = zc_usb_submit,
 	.adc_stop = zc_adc_stop,
 	.stopped = engine_stopped,
@@ -652,6 +699,7 @@ static const struct ifb_engine_ops zc_ops = {
 
 static const struct ifb_engine_ops copy_ops = {
 	.adc_enqueue = copy_adc_enqueue,
+	.adc_finished = copy_adc_finished,
 	.usb_submit = copy_usb_submit,
 	.adc_stop = copy_adc_stop,
 	.stopped = engine_stopped,
@@ -740,9 +788,11 @@ static int on_ep0(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		switch (ev[i].type) {
 		case FUNCTIONFS_BIND:
 			log_info("USB: function bound to a UDC");
+			b->bound = true;
 			break;
 		case FUNCTIONFS_UNBIND:
 			log_info("USB: function unbound");
+			b->bound = false;
 			b->usb_enabled = false;
 			stop_stream(b, IFB_STOP_DISCONNECT);
 			break;
@@ -843,8 +893,9 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 
 		if (b->engine.state[i] != IFB_BLOCK_USB)
 			continue;
-		if (b->mode == IFB_MODE_ZERO_COPY && k->usb_attached) {
-			/* Detaching dequeues the request; its fence then signals. */
+		if (b->mode == IFB_MODE_ZERO_COPY && k->usb_attached && b->bound) {
+			/* Detaching dequeues the request; its fence then signals.
+			 * Only while bound: see session_close(). */
 			r = ifb_ffs_dmabuf_detach(&b->ffs, k->fd);
 			if (r == 0)
 				k->usb_attached = false;
@@ -1000,8 +1051,6 @@ static int setup_pool(struct ifb_bridge *b)
 	int r;
 
 	b->nblocks = cfg->block_count;
-	for (unsigned i = 0; i < b->nblocks; i++)
-		b->blk[i].fd = -1;
 	b->alloc.fd = -1;
 	if (cfg->mode == IFB_CFG_MODE_COPY) {
 		b->mode = IFB_MODE_COPY;
@@ -1040,7 +1089,7 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 	b->aio_efd = -1;
 	b->alloc.fd = -1;
 	for (unsigned i = 0; i < IFB_ENGINE_MAX_BLOCKS; i++)
-		b->blk[i].fd = -1;
+		b->blk[i].fd = b->blk[i].sync_fd = -1;
 
 	r = setup_iio(b, config_error);
 	if (r < 0)

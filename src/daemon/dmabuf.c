@@ -102,19 +102,23 @@ int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size)
 	return a->kind == IFB_CFG_ALLOC_UDMABUF ? udmabuf_new(a->fd, size) : heap_new(a->fd, size);
 }
 
-int ifb_dmabuf_fence_status(int dmabuf_fd, bool writers_only)
+int ifb_dmabuf_export_fences(int dmabuf_fd, bool writers_only)
 {
 	struct dma_buf_export_sync_file exp = {
 		/* READ: the fences a reader waits for (writes); WRITE: all. */
 		.flags = writers_only ? DMA_BUF_SYNC_READ : DMA_BUF_SYNC_WRITE,
 		.fd = -1,
 	};
-	_cleanup_(closep) int sync_fd = -1;
-	struct sync_file_info info;
 
 	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp) < 0)
 		return neg_errno();
-	sync_fd = exp.fd;
+	return exp.fd;
+}
+
+int ifb_sync_file_status(int sync_fd)
+{
+	struct sync_file_info info;
+
 	memset(&info, 0, sizeof(info));
 	if (ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info) < 0)
 		return neg_errno();

@@ -26,11 +26,17 @@ void ifb_allocator_close(struct ifb_allocator *a);
 int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
 
 /*
- * Status of the fences on a DMABUF, after poll() said they signalled:
- * writers_only selects the write fences (what the ADC added), otherwise all.
- * Returns 0 when they signalled without error, the fence's -errno when one
- * failed, -EINPROGRESS if one is still pending.
+ * Fence status, in two steps because DMA_BUF_IOCTL_EXPORT_SYNC_FILE leaves
+ * out fences that have already signalled (and with them their error): take
+ * a sync_file right after queueing, while the fence is pending, and read
+ * its status once poll() on the DMABUF says it signalled.
+ *
+ * ifb_dmabuf_export_fences: writers_only selects the write fences (what the
+ * ADC adds), otherwise all fences. Returns a sync_file fd or -errno.
+ * ifb_sync_file_status: 0 when every fence signalled without error, the
+ * fence's -errno when one failed, -EINPROGRESS while one is pending.
  */
-int ifb_dmabuf_fence_status(int dmabuf_fd, bool writers_only);
+int ifb_dmabuf_export_fences(int dmabuf_fd, bool writers_only);
+int ifb_sync_file_status(int sync_fd);
 
 #endif
