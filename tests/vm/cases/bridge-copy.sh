@@ -10,7 +10,7 @@ bridge_start /tmp/ifb.conf
 iio-ffs-capture --verify --bytes 1G -o /dev/null --quiet --json >/tmp/cap.json ||
 	bridge_fail "capture failed: $(cat /tmp/cap.json)"
 cat /tmp/cap.json
-grep -q 'Copy mode: 8 buffers' "$IFB_LOG" || bridge_fail "daemon not in copy mode"
+grep -q 'Stream 1 started (copy, 8 x 262144 bytes' "$IFB_LOG" || bridge_fail "daemon not in copy mode"
 [ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "pattern not verified"
 [ "$(json_num /tmp/cap.json verified_bytes)" = 1073741824 ] || bridge_fail "not every byte verified"
 bridge_stop

@@ -20,7 +20,7 @@ for mode in zero-copy copy; do
 	grep -qi 'gone\|disconnect\|no device' /tmp/cap.err || bridge_fail "$mode: capture said: $(cat /tmp/cap.err)"
 	sleep 1
 	kill -0 "$pid" || bridge_fail "$mode: daemon died on disconnect"
-	bridge_clean_check
+	bridge_idle_check
 	rig_gadget_bind ifb
 	rig_usb_wait_device 15 >/dev/null || bridge_fail "$mode: host did not enumerate again"
 	iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||

@@ -15,7 +15,9 @@
 #   bridge_fail MSG   fail the case, showing the daemon's log tail
 #   bridge_clean_check
 #                     fail unless the IIO buffer is disabled and no DMABUF
-#                     exists any more
+#                     exists any more (after the daemon exited)
+#   bridge_idle_check fail unless the IIO buffer is disabled and no DMABUF
+#                     is attached to anything (daemon running, no stream)
 #   json_num FILE KEY / json_bool FILE KEY
 #                     the first "KEY": value in a one-line JSON document
 
@@ -62,6 +64,16 @@ bridge_clean_check() {
 	if [ -r /sys/kernel/debug/dma_buf/bufinfo ]; then
 		grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo ||
 			rig_fail "DMABUFs left behind: $(grep '^Total' /sys/kernel/debug/dma_buf/bufinfo)"
+	fi
+}
+
+bridge_idle_check() {
+	_bic_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+	[ "$(cat "$_bic_dir/buffer0/enable")" = 0 ] || bridge_fail "IIO buffer still enabled"
+	if [ -r /sys/kernel/debug/dma_buf/bufinfo ] &&
+		grep -q '^Total [1-9][0-9]* devices attached' /sys/kernel/debug/dma_buf/bufinfo; then
+		cat /sys/kernel/debug/dma_buf/bufinfo >&2
+		bridge_fail "DMABUFs still attached with no stream"
 	fi
 }
 
