@@ -82,11 +82,18 @@ $(ASAN_UNIT_BIN): $(call obj,asan,$(UNIT_OBJS))
 	$(if $(Q),@echo "  LD-ASAN $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS)
 
+# The daemon's modules as an archive, so the rig's tools use the same
+# wrappers (DMABUF, IIO, FunctionFS descriptors) instead of copies.
+DAEMON_LIB := $(BUILD)/libifb-daemon.a
+$(DAEMON_LIB): $(call obj,obj,$(DAEMON_LIB_SRCS))
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # Small C programs the VM rig runs inside the guest (tests only).
-$(BUILD)/rig/%: tests/vm/tools/%.c
+$(BUILD)/rig/%: tests/vm/tools/%.c $(DAEMON_LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(DAEMON_LIB) $(DAEMON_LIBS)
 
 # --- tests -----------------------------------------------------------------
 deps:
@@ -108,6 +115,10 @@ check-vm: all $(RIG_TOOLS)
 
 check-vm-debug: all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run --debug-kernel
+
+# Zero-copy against copy mode, and the pipeline's two halves, in the rig.
+bench: deps all $(RIG_TOOLS)
+	$(Q)RIG_EXTRA_BINS=$$(command -v strace) bash tests/vm/run tests/vm/bench/bench.sh
 
 clean:
 	rm -rf $(BUILD)
