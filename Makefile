@@ -118,7 +118,17 @@ check-vm-debug: all $(RIG_TOOLS)
 
 # Zero-copy against copy mode, and the pipeline's two halves, in the rig.
 bench: deps all $(RIG_TOOLS)
-	$(Q)RIG_EXTRA_BINS=$$(command -v strace) bash tests/vm/run tests/vm/bench/bench.sh
+	$(Q)RIG_EXTRA_BINS=$$(command -v strace) bash tests/vm/run --stream tests/vm/bench/bench.sh
+	$(Q)echo "bench: table saved in $(BUILD)/vm-out/bench/bench.txt"
+
+# The daemon streams the simulated ADC over emulated USB to the host tool,
+# live rate on screen; the SigMF capture is left in build/demo/.
+demo: deps all $(RIG_TOOLS)
+	$(Q)bash tests/vm/run --stream tests/vm/demo/demo.sh
+	$(Q)mkdir -p $(BUILD)/demo
+	$(Q)cp $(BUILD)/vm-out/demo/capture.sigmf-meta $(BUILD)/vm-out/demo/capture.sigmf-data $(BUILD)/demo/
+	$(Q)python3 tests/sigmf-check $(BUILD)/demo/capture
+	$(Q)echo "demo: capture in $(BUILD)/demo/capture.sigmf-meta and $(BUILD)/demo/capture.sigmf-data"
 
 clean:
 	rm -rf $(BUILD)

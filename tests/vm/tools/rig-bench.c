@@ -98,7 +98,7 @@ static int bench_adc(char **argv)
 {
 	struct ifb_iio io;
 	uint64_t bytes = 0;
-	double t0, secs = strtod(argv[4], NULL);
+	double t0, secs = strtod(argv[3], NULL);
 	int r;
 
 	alloc_pool(argv[0], argv[1], argv[2]);
@@ -332,9 +332,9 @@ static int bench_usb(char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc == 7 && strcmp(argv[1], "adc") == 0)
+	if (argc == 6 && strcmp(argv[1], "adc") == 0)
 		return bench_adc(argv + 2);
-	if (argc == 7 && strcmp(argv[1], "usb") == 0)
+	if (argc == 6 && strcmp(argv[1], "usb") == 0)
 		return bench_usb(argv + 2);
 	fprintf(stderr, "usage: rig-bench adc ALLOC SIZE COUNT SECONDS\n"
 			"       rig-bench usb ALLOC SIZE COUNT FFSDIR\n");
