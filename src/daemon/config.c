@@ -9,6 +9,7 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/usb-desc.h"
 #include "daemon/util.h"
 
 struct parse_state {
@@ -243,6 +244,66 @@ static const char *p_interface(struct ifb_config *cfg, const char *v)
 	return usb_string(cfg->interface, sizeof(cfg->interface), v);
 }
 
+static const char *p_bool(bool *dst, const char *v)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+		*dst = true;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+		 !strcasecmp(v, "off"))
+		*dst = false;
+	else
+		return "yes or no";
+	return NULL;
+}
+
+static const char *p_ms_os_descriptors(struct ifb_config *cfg, const char *v)
+{
+	return p_bool(&cfg->ms_os_descriptors, v);
+}
+
+static const char *p_interface_guid(struct ifb_config *cfg, const char *v)
+{
+	if (!ifb_usb_guid_valid(v))
+		return "a GUID in braces, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+	strcpy(cfg->interface_guid, v);
+	return NULL;
+}
+
+static const char *p_gadget_name(struct ifb_config *cfg, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return "a name of letters, digits, '-' and '_'";
+	return copy_str(cfg->gadget_name, sizeof(cfg->gadget_name), v) ? "a name of 1 to 63 characters" : NULL;
+}
+
+static const char *p_udc(struct ifb_config *cfg, const char *v)
+{
+	if (strchr(v, '/') || copy_str(cfg->udc, sizeof(cfg->udc), v))
+		return "'auto' or a UDC name as listed in /sys/class/udc";
+	return NULL;
+}
+
+static const char *p_max_power(struct ifb_config *cfg, const char *v)
+{
+	unsigned long long n;
+
+	if (!is_number(v, 900, &n))
+		return "a current in mA from 0 to 900";
+	cfg->max_power = (unsigned)n;
+	return NULL;
+}
+
+static const char *p_ms_vendor_code(struct ifb_config *cfg, const char *v)
+{
+	unsigned long long n;
+
+	if (!is_number(v, 0xff, &n) || n == 0)
+		return "a vendor request code from 1 to 0xff";
+	cfg->ms_vendor_code = (uint8_t)n;
+	return NULL;
+}
+
 static const char *p_log_level(struct ifb_config *cfg, const char *v)
 {
 	int l = ifb_log_level_from_string(v);
@@ -270,10 +331,16 @@ static const struct key_def keys[] = {
 	{ "usb", "product", IFB_KEY_USB_PRODUCT, p_product },
 	{ "usb", "serial", IFB_KEY_USB_SERIAL, p_serial },
 	{ "usb", "interface", IFB_KEY_USB_INTERFACE, p_interface },
+	{ "usb", "ms_os_descriptors", IFB_KEY_USB_MS_OS_DESCRIPTORS, p_ms_os_descriptors },
+	{ "usb", "interface_guid", IFB_KEY_USB_INTERFACE_GUID, p_interface_guid },
+	{ "gadget", "name", IFB_KEY_GADGET_NAME, p_gadget_name },
+	{ "gadget", "udc", IFB_KEY_GADGET_UDC, p_udc },
+	{ "gadget", "max_power", IFB_KEY_GADGET_MAX_POWER, p_max_power },
+	{ "gadget", "ms_vendor_code", IFB_KEY_GADGET_MS_VENDOR_CODE, p_ms_vendor_code },
 	{ "daemon", "log_level", IFB_KEY_DAEMON_LOG_LEVEL, p_log_level },
 };
 
-static const char *const sections[] = { "iio", "stream", "usb", "daemon" };
+static const char *const sections[] = { "iio", "stream", "usb", "gadget", "daemon" };
 
 void ifb_config_defaults(struct ifb_config *cfg)
 {
@@ -292,6 +359,12 @@ void ifb_config_defaults(struct ifb_config *cfg)
 	strcpy(cfg->manufacturer, "iio-ffs-bridge");
 	strcpy(cfg->product, "IIO streaming bridge");
 	strcpy(cfg->interface, "IIO stream");
+	cfg->ms_os_descriptors = true;
+	strcpy(cfg->interface_guid, IFB_DEFAULT_INTERFACE_GUID);
+	strcpy(cfg->gadget_name, "iio-ffs-bridge");
+	strcpy(cfg->udc, "auto");
+	cfg->max_power = 500;
+	cfg->ms_vendor_code = 0xcd;
 	cfg->log_level = LOG_INFO;
 }
 
@@ -323,7 +396,7 @@ static bool known_section(const char *name, size_t len)
 
 static int unknown_section(struct parse_state *st, const char *name, int len)
 {
-	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [daemon]",
+	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [gadget], [daemon]",
 		    len, name);
 }
 
@@ -380,6 +453,9 @@ static char *reader(char *str, int num, void *stream)
 			unknown_section(st, p, (int)(end - p));
 			return NULL;
 		}
+		/* The section alone asks for composition, keys or not. */
+		if (end - p == 6 && strncmp(p, "gadget", 6) == 0)
+			st->cfg->compose_gadget = true;
 	}
 	return r;
 }
@@ -495,6 +571,12 @@ void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 	fprintf(out, "manufacturer = %s\nproduct = %s\n", cfg->manufacturer, cfg->product);
 	if (cfg->serial[0])
 		fprintf(out, "serial = %s\n", cfg->serial);
-	fprintf(out, "interface = %s\n", cfg->interface);
+	fprintf(out, "interface = %s\nms_os_descriptors = %s\ninterface_guid = %s\n", cfg->interface,
+		cfg->ms_os_descriptors ? "yes" : "no", cfg->interface_guid);
+	if (cfg->compose_gadget)
+		fprintf(out, "\n[gadget]\nname = %s\nudc = %s\nmax_power = %u\nms_vendor_code = 0x%02x\n",
+			cfg->gadget_name, cfg->udc, cfg->max_power, cfg->ms_vendor_code);
+	else
+		fputs("\n# no [gadget] section: the gadget is composed elsewhere\n", out);
 	fprintf(out, "\n[daemon]\nlog_level = %s\n", levels[cfg->log_level]);
 }

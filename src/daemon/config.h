@@ -35,6 +35,12 @@ enum ifb_cfg_key {
 	IFB_KEY_USB_PRODUCT,
 	IFB_KEY_USB_SERIAL,
 	IFB_KEY_USB_INTERFACE,
+	IFB_KEY_USB_MS_OS_DESCRIPTORS,
+	IFB_KEY_USB_INTERFACE_GUID,
+	IFB_KEY_GADGET_NAME,
+	IFB_KEY_GADGET_UDC,
+	IFB_KEY_GADGET_MAX_POWER,
+	IFB_KEY_GADGET_MS_VENDOR_CODE,
 	IFB_KEY_DAEMON_LOG_LEVEL,
 	IFB_KEY__MAX,
 };
@@ -65,6 +71,15 @@ struct ifb_config {
 	uint16_t vendor_id, product_id;
 	char manufacturer[IFB_CFG_STR], product[IFB_CFG_STR], serial[IFB_CFG_STR];
 	char interface[IFB_CFG_STR];
+	bool ms_os_descriptors;       /* WinUSB compat ID + DeviceInterfaceGUID */
+	char interface_guid[40];
+
+	/* [gadget]: present means the daemon composes the gadget in configfs */
+	bool compose_gadget;
+	char gadget_name[IFB_CFG_STR];
+	char udc[IFB_CFG_STR];        /* "auto": the only UDC present */
+	unsigned max_power;           /* mA */
+	uint8_t ms_vendor_code;
 
 	/* [daemon] */
 	int log_level;

@@ -18,7 +18,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name)
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
+		 const char *interface_guid)
 {
 	uint8_t buf[512];
 	char path[PATH_MAX + 8];
@@ -32,7 +33,7 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name)
 	if (f->ep0 < 0)
 		return neg_errno();
 
-	len = ifb_usb_descriptors(buf, sizeof(buf));
+	len = ifb_usb_descriptors(buf, sizeof(buf), interface_guid);
 	if (len < 0) {
 		r = len;
 		goto fail;

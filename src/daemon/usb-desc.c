@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <linux/usb/ch9.h>
@@ -63,7 +64,66 @@ static void put_bulk_in(struct blob *b, uint16_t max_packet)
 	put(b, &d, USB_DT_ENDPOINT_SIZE);
 }
 
-int ifb_usb_descriptors(uint8_t *buf, size_t size)
+static void put_le16(struct blob *b, uint16_t v)
+{
+	v = htole16(v);
+	put(b, &v, sizeof(v));
+}
+
+bool ifb_usb_guid_valid(const char *s)
+{
+	static const char form[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+
+	if (strlen(s) != sizeof(form) - 1)
+		return false;
+	for (size_t i = 0; form[i]; i++) {
+		if (form[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != form[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Microsoft OS 1.0 feature descriptors in FunctionFS's form: each starts
+ * with a header naming the interface, and f_fs wants property names and
+ * values as NUL-terminated UTF-8 (the composite layer sends them to the
+ * host as UTF-16). dwLength is this descriptor's length in the blob.
+ */
+static void put_ms_os(struct blob *b, const char *guid)
+{
+	static const char compat_id[8] = "WINUSB";
+	static const char name[] = "DeviceInterfaceGUID";
+	const uint32_t name_len = sizeof(name), data_len = (uint32_t)strlen(guid) + 1;
+	const uint32_t prop_len = 14 + name_len + data_len;
+	uint8_t zeros[8] = { 0 };
+
+	/* Extended compat ID: interface 0 is WinUSB. */
+	put(b, zeros, 1);             /* interface */
+	put_le32(b, 11 + 24);         /* dwLength */
+	put_le16(b, 0x0100);          /* bcdVersion 1.00 */
+	put_le16(b, 4);               /* wIndex: extended compat ID */
+	put(b, (uint8_t[]){ 1, 0 }, 2); /* bCount, Reserved */
+	put(b, zeros, 1);             /* bFirstInterfaceNumber */
+	put(b, (uint8_t[]){ 1 }, 1);  /* Reserved1, 1 per the spec */
+	put(b, compat_id, 8);         /* CompatibleID */
+	put(b, zeros, 8);             /* SubCompatibleID */
+	put(b, zeros, 6);             /* Reserved2 */
+
+	/* Extended properties: DeviceInterfaceGUID, REG_SZ. */
+	put(b, zeros, 1);             /* interface */
+	put_le32(b, 11 + prop_len);   /* dwLength */
+	put_le16(b, 0x0100);          /* bcdVersion */
+	put_le16(b, 5);               /* wIndex: extended properties */
+	put_le16(b, 1);               /* wCount */
+	put_le32(b, prop_len);        /* dwSize */
+	put_le32(b, 1);               /* dwPropertyDataType: REG_SZ */
+	put_le16(b, (uint16_t)name_len);
+	put(b, name, name_len);
+	put_le32(b, data_len);
+	put(b, guid, data_len);
+}
+
+int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid)
 {
 	const struct usb_ss_ep_comp_descriptor comp = {
 		.bLength = USB_DT_SS_EP_COMP_SIZE,
@@ -78,10 +138,15 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size)
 	put_le32(&b, FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
 	length_at = b.len;
 	put_le32(&b, 0); /* length, patched below */
-	put_le32(&b, FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_SS_DESC);
+	if (interface_guid && !ifb_usb_guid_valid(interface_guid))
+		return -EINVAL;
+	put_le32(&b, FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_SS_DESC |
+			     (interface_guid ? FUNCTIONFS_HAS_MS_OS_DESC : 0));
 	put_le32(&b, 2); /* full speed: interface, endpoint */
 	put_le32(&b, 2); /* high speed: interface, endpoint */
 	put_le32(&b, 3); /* super speed: interface, endpoint, companion */
+	if (interface_guid)
+		put_le32(&b, 2); /* MS OS: extended compat ID, extended properties */
 
 	put_interface(&b);
 	put_bulk_in(&b, 64);
@@ -90,6 +155,8 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size)
 	put_interface(&b);
 	put_bulk_in(&b, 1024);
 	put(&b, &comp, USB_DT_SS_EP_COMP_SIZE);
+	if (interface_guid)
+		put_ms_os(&b, interface_guid);
 
 	if (b.err)
 		return b.err;

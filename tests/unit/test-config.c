@@ -73,6 +73,8 @@ START_TEST(every_key)
 		"product = Radio\n"
 		"serial = 0001\n"
 		"interface = Samples\n"
+		"ms_os_descriptors = no\n"
+		"interface_guid = {01234567-89ab-cdef-0123-456789abcdef}\n"
 		"[daemon]\n"
 		"log_level = debug\n";
 	struct ifb_config cfg;
@@ -95,6 +97,8 @@ START_TEST(every_key)
 	ck_assert_uint_eq(cfg.product_id, 46707);
 	ck_assert_str_eq(cfg.serial, "0001");
 	ck_assert_str_eq(cfg.interface, "Samples");
+	ck_assert(!cfg.ms_os_descriptors);
+	ck_assert_str_eq(cfg.interface_guid, "{01234567-89ab-cdef-0123-456789abcdef}");
 	ck_assert_int_eq(cfg.log_level, 7);
 	ck_assert_uint_eq(cfg.line[IFB_KEY_STREAM_BLOCK_SIZE], 8);
 }
@@ -150,6 +154,8 @@ START_TEST(errors)
 	expect_error("[iio]\ndevice=a\n[usb]\nfunctionfs=relative\n", "test.conf:4: ", "absolute path");
 	expect_error("[iio]\ndevice=a\n[usb]\nvendor_id=0x10000\n", "test.conf:4: ", "16-bit");
 	expect_error("[iio]\ndevice=a\n[usb]\nproduct=caf\xc3\xa9\n", "test.conf:4: ", "printable ASCII");
+	expect_error("[iio]\ndevice=a\n[usb]\nms_os_descriptors=maybe\n", "test.conf:4: ", "yes or no");
+	expect_error("[iio]\ndevice=a\n[usb]\ninterface_guid=1234\n", "test.conf:4: ", "GUID in braces");
 	expect_error("[iio]\ndevice=a\n[daemon]\nlog_level=loud\n", "test.conf:4: ", "debug");
 	expect_error("[iio]\ndevice=a\njunk line\n", "test.conf:3: syntax error", "key = value");
 	expect_error("[iio]\nbuffer=0\n", "test.conf: [iio] device: missing", "name, label");

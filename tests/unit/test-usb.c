@@ -27,11 +27,70 @@ START_TEST(descriptor_bytes)
 		6, 0x30, 15, 0, 0, 0,
 	};
 	uint8_t buf[256];
-	int len = ifb_usb_descriptors(buf, sizeof(buf));
+	int len = ifb_usb_descriptors(buf, sizeof(buf), NULL);
 
 	ck_assert_int_eq(len, (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_descriptors(buf, 40), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, 40, NULL), -ENOSPC);
+}
+END_TEST
+
+/*
+ * Microsoft OS 1.0 descriptors as FunctionFS takes them (layout in
+ * include/uapi/linux/usb/functionfs.h; f_fs turns them into the extended
+ * compat ID and extended properties descriptors of the MS OS 1.0 spec).
+ */
+START_TEST(ms_os_descriptor_bytes)
+{
+	static const char guid[] = "{01234567-89ab-cdef-0123-456789abcdef}";
+	static const uint8_t compat[] = {
+		0,                      /* interface 0 */
+		35, 0, 0, 0,            /* dwLength: 11-byte header + one 24-byte function */
+		0x00, 0x01,             /* bcdVersion 1.00 */
+		4, 0,                   /* wIndex 4: extended compat ID */
+		1, 0,                   /* bCount 1, reserved */
+		0,                      /* bFirstInterfaceNumber */
+		1,                      /* Reserved1 = 1 */
+		'W', 'I', 'N', 'U', 'S', 'B', 0, 0, /* CompatibleID */
+		0, 0, 0, 0, 0, 0, 0, 0, /* SubCompatibleID */
+		0, 0, 0, 0, 0, 0,       /* Reserved2 */
+	};
+	static const uint8_t prop_head[] = {
+		0,                      /* interface 0 */
+		11 + 73, 0, 0, 0,       /* dwLength */
+		0x00, 0x01,             /* bcdVersion 1.00 */
+		5, 0,                   /* wIndex 5: extended properties */
+		1, 0,                   /* wCount 1 */
+		73, 0, 0, 0,            /* dwSize: 14 + name 20 + data 39 */
+		1, 0, 0, 0,             /* REG_SZ */
+		20, 0,                  /* wPropertyNameLength, NUL included */
+	};
+	uint8_t buf[512];
+	uint32_t v;
+	size_t off = 24 + 4 + 3 * 16 + 6; /* header, os_count, FS/HS/SS descriptors */
+	int len = ifb_usb_descriptors(buf, sizeof(buf), guid);
+
+	ck_assert_int_eq(len, (int)(off + sizeof(compat) + 11 + 73));
+	memcpy(&v, buf + 4, 4);
+	ck_assert_uint_eq(le32toh(v), (unsigned)len);
+	memcpy(&v, buf + 8, 4);
+	ck_assert_uint_eq(le32toh(v), 7 | 8); /* FS | HS | SS | MS_OS */
+	memcpy(&v, buf + 24, 4);
+	ck_assert_uint_eq(le32toh(v), 2);     /* os_count */
+	ck_assert_mem_eq(buf + off, compat, sizeof(compat));
+	off += sizeof(compat);
+	ck_assert_mem_eq(buf + off, prop_head, sizeof(prop_head));
+	off += sizeof(prop_head);
+	ck_assert_mem_eq(buf + off, "DeviceInterfaceGUID", 20);
+	off += 20;
+	memcpy(&v, buf + off, 4);
+	ck_assert_uint_eq(le32toh(v), 39);
+	ck_assert_mem_eq(buf + off + 4, guid, 39);
+
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), "{not-a-guid}"), -EINVAL);
+	ck_assert(!ifb_usb_guid_valid("01234567-89ab-cdef-0123-456789abcdef"));
+	ck_assert(!ifb_usb_guid_valid("{01234567-89ab-cdef-0123-456789abcdeg}"));
+	ck_assert(ifb_usb_guid_valid(IFB_DEFAULT_INTERFACE_GUID));
 }
 END_TEST
 
@@ -167,6 +226,7 @@ static Suite *usb_suite(void)
 	TCase *t = tcase_create("usb");
 
 	tcase_add_test(t, descriptor_bytes);
+	tcase_add_test(t, ms_os_descriptor_bytes);
 	tcase_add_test(t, string_bytes);
 	tcase_add_test(t, control_decode);
 	tcase_add_test(t, control_malformed);
