@@ -13,6 +13,7 @@
 
 #include "daemon/bridge.h"
 #include "daemon/config.h"
+#include "daemon/gadget.h"
 #include "daemon/log.h"
 
 #ifndef IFB_VERSION
@@ -37,6 +38,35 @@ static void usage(FILE *out)
 		IFB_DEFAULT_CONFIG);
 }
 
+/* With a [gadget] section: create the gadget and mount FunctionFS. */
+static int compose_gadget(const struct ifb_config *cfg, struct ifb_gadget **ret)
+{
+	const struct ifb_gadget_spec spec = {
+		.name = cfg->gadget_name,
+		.udc = cfg->udc,
+		.mountpoint = cfg->functionfs,
+		.vendor_id = cfg->vendor_id,
+		.product_id = cfg->product_id,
+		.manufacturer = cfg->manufacturer,
+		.product = cfg->product,
+		.serial = cfg->serial,
+		.configuration = cfg->interface,
+		.max_power_ma = cfg->max_power,
+		.ms_os = cfg->ms_os_descriptors,
+		.ms_vendor_code = cfg->ms_vendor_code,
+	};
+	const struct ifb_gadget_env env = { 0 };
+	char err[PATH_MAX + 256];
+	int r;
+
+	r = ifb_gadget_compose(ret, &spec, &env, err, sizeof(err));
+	if (r < 0)
+		return log_error_errno(r, "Cannot compose the USB gadget: %s", err);
+	log_info("Gadget %s composed in configfs, FunctionFS mounted at %s", cfg->gadget_name,
+		 cfg->functionfs);
+	return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	ifb_bridge_shutdown(userdata);
@@ -56,6 +86,7 @@ int main(int argc, char **argv)
 	const char *path = IFB_DEFAULT_CONFIG;
 	bool check_only = false, verbose = false, config_error;
 	struct ifb_bridge *bridge = NULL;
+	struct ifb_gadget *gadget = NULL;
 	struct ifb_config cfg;
 	sd_event *loop = NULL;
 	char err[PATH_MAX + 256];
@@ -102,16 +133,35 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Cannot create the event loop");
 		return 1;
 	}
+	if (cfg.compose_gadget && compose_gadget(&cfg, &gadget) < 0) {
+		sd_notify(0, "STATUS=Failed to compose the USB gadget");
+		sd_event_unref(loop);
+		return 1;
+	}
 	r = ifb_bridge_new(&bridge, loop, &cfg, &config_error);
 	if (r < 0) {
 		sd_notifyf(0, "STATUS=Failed to start: %s", strerror(-r));
+		ifb_gadget_free(gadget);
 		sd_event_unref(loop);
 		return config_error ? IFB_EX_CONFIG : 1;
+	}
+	/* Descriptors are written: now the gadget may be bound. */
+	if (gadget) {
+		r = ifb_gadget_bind(gadget, err, sizeof(err));
+		if (r < 0) {
+			log_error_errno(r, "Cannot bind the USB gadget: %s", err);
+			ifb_bridge_free(bridge);
+			ifb_gadget_free(gadget);
+			sd_event_unref(loop);
+			return 1;
+		}
+		log_info("Gadget %s bound to its UDC", cfg.gadget_name);
 	}
 	if (sd_event_add_signal(loop, NULL, SIGTERM, on_signal, bridge) < 0 ||
 	    sd_event_add_signal(loop, NULL, SIGINT, on_signal, bridge) < 0) {
 		log_error("Cannot watch SIGTERM/SIGINT");
 		ifb_bridge_free(bridge);
+		ifb_gadget_free(gadget);
 		sd_event_unref(loop);
 		return 1;
 	}
@@ -130,7 +180,9 @@ int main(int argc, char **argv)
 	code = r < 0 ? 1 : r;
 	if (r < 0)
 		log_error_errno(r, "Event loop failed");
+	/* FunctionFS files closed first: then it can be unmounted. */
 	ifb_bridge_free(bridge);
+	ifb_gadget_free(gadget);
 	sd_event_unref(loop);
 	log_info("Stopped");
 	return code;
