@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# timeout: 200
+# With a [gadget] section the daemon composes the gadget itself (no
+# pre-made gadget, no FunctionFS mount): the host enumerates it, reads the
+# Microsoft OS descriptors that make Windows bind WinUSB, streams; after
+# exit configfs, the mounts and the mount point are as they were.
+. /lib/rig.sh
+. /lib/bridge.sh
+
+snapshot() { find /sys/kernel/config/usb_gadget | sort; grep functionfs /proc/mounts; }
+before=$(snapshot)
+
+cat >/tmp/g.conf <<'X'
+[iio]
+device = iio-sim-adc
+
+[stream]
+mode = zero-copy
+block_size = 256K
+
+[usb]
+functionfs = /run/iio-ffs/ffs
+serial = RIG42
+interface_guid = {0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9}
+
+[gadget]
+name = ifbtest
+ms_vendor_code = 0x42
+X
+iio-ffs-bridge -v -c /tmp/g.conf >"$IFB_LOG" 2>&1 &
+IFB_PID=$!
+dev=$(rig_usb_wait_device 20) || bridge_fail "host did not enumerate the composed gadget"
+grep -q 'Gadget ifbtest bound' "$IFB_LOG" || bridge_fail "daemon did not report binding"
+[ "$(cat "$dev/serial")" = RIG42 ] || bridge_fail "serial is '$(cat "$dev/serial")', want RIG42"
+rig-msos "$dev" 0x42 '{0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9}' || bridge_fail "MS OS descriptors wrong"
+iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
+	bridge_fail "capture through the composed gadget failed: $(cat /tmp/cap.json)"
+
+kill -TERM "$IFB_PID"
+wait "$IFB_PID" || bridge_fail "daemon exited non-zero"
+IFB_PID=
+after=$(snapshot)
+[ "$before" = "$after" ] || bridge_fail "configfs or mounts differ after exit:
+before: $before
+after:  $after"
+[ ! -e /run/iio-ffs ] || bridge_fail "mount point /run/iio-ffs left behind"
+bridge_clean_check
+
+# An existing gadget of that name is someone else's: refused, untouched.
+mkdir /sys/kernel/config/usb_gadget/ifbtest
+iio-ffs-bridge -c /tmp/g.conf >/tmp/g2.log 2>&1
+rc=$?
+[ "$rc" = 1 ] || rig_fail "exit $rc with the gadget name taken"
+grep -q 'ifbtest exists' /tmp/g2.log || rig_fail "$(cat /tmp/g2.log)"
+[ -d /sys/kernel/config/usb_gadget/ifbtest ] || rig_fail "someone else's gadget was removed"
+rmdir /sys/kernel/config/usb_gadget/ifbtest
+echo "gadget: composed, MS OS descriptors read, configfs restored"
