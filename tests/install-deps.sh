@@ -20,6 +20,8 @@ PKGS=(
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev
+	# demo (SigMF check), bench (syscalls per block)
+	python3 strace
 	# lint
 	shellcheck
 )

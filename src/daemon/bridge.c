@@ -590,11 +590,19 @@ static int session_open(struct ifb_bridge *b)
 			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
 				 b->nblocks, b->cfg.block_size);
 		b->mode_final = true;
-		/* The kernel buffers as much as our pool (the DMA buffer's
-		 * fileio splits it in two blocks): copy mode cannot see the ADC
-		 * run dry, so give it the same depth zero-copy has. Wake us per
-		 * block. */
-		r = ifb_iio_set_length(&b->iio, (b->nblocks < 2 ? 2 : b->nblocks) * scans, scans);
+		/*
+		 * Copy mode cannot see the ADC run dry, so let the kernel buffer
+		 * as much as our pool, as zero-copy would. The DMA buffer's
+		 * fileio splits the length into two physically contiguous
+		 * blocks: keep each within 4 MiB (or one of our blocks, if
+		 * bigger), which the page allocator can still provide. Wake us
+		 * per block.
+		 */
+		unsigned per = b->nblocks / 2 ? b->nblocks / 2 : 1;
+
+		while (per > 1 && (uint64_t)per * b->cfg.block_size > (4u << 20))
+			per--;
+		r = ifb_iio_set_length(&b->iio, 2 * per * scans, scans);
 		if (r < 0)
 			return log_error_errno(r, "Cannot set the length/watermark of %s", b->iio.bufdir);
 		r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
@@ -1130,7 +1138,8 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail_loop;
 	sd_event_source_set_enabled(b->status_timer, SD_EVENT_ON);
 
-	r = ifb_ffs_open(&b->ffs, cfg->functionfs, cfg->interface);
+	r = ifb_ffs_open(&b->ffs, cfg->functionfs, cfg->interface,
+			 cfg->ms_os_descriptors ? cfg->interface_guid : NULL);
 	if (r < 0) {
 		char where[PATH_MAX + 64];
 
