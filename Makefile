@@ -15,11 +15,20 @@ BUILD ?= build
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+bindir ?= $(PREFIX)/bin
+sbindir ?= $(PREFIX)/sbin
+# The daemon's config is /etc/iio-ffs-bridge.conf whatever the prefix (a
+# board has one); the path is compiled in as the default for -c.
+sysconfdir ?= /etc
+mandir ?= $(PREFIX)/share/man
+docdir ?= $(PREFIX)/share/doc/iio-ffs-bridge
+systemdunitdir ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+udevrulesdir ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)/rules.d
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DIFB_SYSCONFDIR='"$(sysconfdir)"'
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
@@ -43,7 +52,7 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 
-.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-shell demo bench \
+.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-systemd demo bench \
 	clean install uninstall
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN)
@@ -116,6 +125,11 @@ check-vm: all $(RIG_TOOLS)
 check-vm-debug: all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run --debug-kernel
 
+# The unit under real systemd (PID 1) in a Debian 12 root, installed with
+# make install, against the same kernel and simulated hardware.
+check-systemd: all
+	$(Q)bash tests/vm/systemd/run
+
 # Zero-copy against copy mode, and the pipeline's two halves, in the rig.
 bench: deps all $(RIG_TOOLS)
 	$(Q)RIG_EXTRA_BINS=$$(command -v strace) bash tests/vm/run --stream tests/vm/bench/bench.sh
@@ -129,6 +143,38 @@ demo: deps all $(RIG_TOOLS)
 	$(Q)cp $(BUILD)/vm-out/demo/capture.sigmf-meta $(BUILD)/vm-out/demo/capture.sigmf-data $(BUILD)/demo/
 	$(Q)python3 tests/sigmf-check $(BUILD)/demo/capture
 	$(Q)echo "demo: capture in $(BUILD)/demo/capture.sigmf-meta and $(BUILD)/demo/capture.sigmf-data"
+
+# --- installation -------------------------------------------------------------
+UNIT := $(BUILD)/iio-ffs-bridge.service
+$(UNIT): systemd/iio-ffs-bridge.service.in
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' $< > $@
+
+install: all $(UNIT)
+	install -Dm755 $(DAEMON_BIN) $(DESTDIR)$(sbindir)/iio-ffs-bridge
+	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
+	install -Dm644 $(UNIT) $(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service
+	@if [ -e $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf ]; then \
+		echo "keeping the existing $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf"; \
+	else \
+		echo "install -Dm644 conf/iio-ffs-bridge.conf $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf"; \
+		install -Dm644 conf/iio-ffs-bridge.conf $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf; \
+	fi
+	install -Dm644 docs/man/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8
+	install -Dm644 docs/man/iio-ffs-bridge.conf.5 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5
+	install -Dm644 docs/man/iio-ffs-capture.1 $(DESTDIR)$(mandir)/man1/iio-ffs-capture.1
+	install -Dm644 conf/60-iio-ffs-bridge.rules $(DESTDIR)$(udevrulesdir)/60-iio-ffs-bridge.rules
+	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
+
+# The configuration is the owner's: uninstall leaves it.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/iio-ffs-bridge $(DESTDIR)$(bindir)/iio-ffs-capture \
+		$(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service \
+		$(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5 \
+		$(DESTDIR)$(mandir)/man1/iio-ffs-capture.1 \
+		$(DESTDIR)$(udevrulesdir)/60-iio-ffs-bridge.rules $(DESTDIR)$(docdir)/protocol.md
+	-rmdir $(DESTDIR)$(docdir) 2>/dev/null
+	@echo "kept $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf (remove it by hand if unwanted)"
 
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,10 @@
 
 #include "iio-ffs-bridge/protocol.h"
 
-#define IFB_DEFAULT_CONFIG "/etc/iio-ffs-bridge.conf"
+#ifndef IFB_SYSCONFDIR
+#define IFB_SYSCONFDIR "/etc"
+#endif
+#define IFB_DEFAULT_CONFIG IFB_SYSCONFDIR "/iio-ffs-bridge.conf"
 #define IFB_EX_CONFIG 78 /* sysexits.h EX_CONFIG */
 
 enum ifb_cfg_mode { IFB_CFG_MODE_AUTO, IFB_CFG_MODE_ZERO_COPY, IFB_CFG_MODE_COPY };
