@@ -26,6 +26,16 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b);
  * loop with code 0 once everything is released. */
 void ifb_bridge_shutdown(struct ifb_bridge *b);
 
+/*
+ * Take a new configuration (SIGHUP). Keys that need a restart (device,
+ * USB identity, gadget, mode, allocator) keep their old values, each with a
+ * warning; channels, sampling frequency, block size and count, start policy
+ * and log level apply when no stream runs (at once if idle, else when the
+ * stream ends). A configuration that does not fit the device changes
+ * nothing. Logs what it did; 0 or -errno.
+ */
+int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg);
+
 /* One line for sd_notify STATUS= (mode, state, current MiB/s). */
 void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len);
 

@@ -73,6 +73,28 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+struct reload_ctx {
+	struct ifb_bridge *bridge;
+	const char *path;
+};
+
+/* SIGHUP: read the file again; a bad one keeps the old configuration. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct reload_ctx *rc = userdata;
+	char err[PATH_MAX + 256];
+	struct ifb_config cfg;
+
+	sd_notify(0, "RELOADING=1");
+	ifb_config_defaults(&cfg);
+	if (ifb_config_load(&cfg, rc->path, err, sizeof(err)) < 0)
+		log_error("%s; keeping the running configuration", err);
+	else
+		(void)ifb_bridge_reload(rc->bridge, &cfg);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -87,6 +109,7 @@ int main(int argc, char **argv)
 	bool check_only = false, verbose = false, config_error;
 	struct ifb_bridge *bridge = NULL;
 	struct ifb_gadget *gadget = NULL;
+	struct reload_ctx reload;
 	struct ifb_config cfg;
 	sd_event *loop = NULL;
 	char err[PATH_MAX + 256];
@@ -125,6 +148,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -157,9 +181,12 @@ int main(int argc, char **argv)
 		}
 		log_info("Gadget %s bound to its UDC", cfg.gadget_name);
 	}
+	reload.bridge = bridge;
+	reload.path = path;
 	if (sd_event_add_signal(loop, NULL, SIGTERM, on_signal, bridge) < 0 ||
-	    sd_event_add_signal(loop, NULL, SIGINT, on_signal, bridge) < 0) {
-		log_error("Cannot watch SIGTERM/SIGINT");
+	    sd_event_add_signal(loop, NULL, SIGINT, on_signal, bridge) < 0 ||
+	    sd_event_add_signal(loop, NULL, SIGHUP, on_sighup, &reload) < 0) {
+		log_error("Cannot watch SIGTERM/SIGINT/SIGHUP");
 		ifb_bridge_free(bridge);
 		ifb_gadget_free(gadget);
 		sd_event_unref(loop);
