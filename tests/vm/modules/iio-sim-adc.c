@@ -43,6 +43,11 @@
  *   sim_blocks_done     read-only count of blocks completed with data.
  *   sim_blocks_failed   read-only count of blocks failed by sim_fail_blocks.
  *
+ * sim_paced, and sampling_frequency while paced, return EBUSY while the
+ * buffer is enabled. A block holds whole scans only: bytes_used is rounded
+ * down to a multiple of the scan size (a block smaller than one scan is
+ * refused with EINVAL, which fails its fence).
+ *
  * Disabling the buffer aborts every submitted block that is not done yet:
  * all of them go back through iio_dma_buffer_block_list_abort().
  */
