@@ -1,0 +1,295 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The checks of tests/vm/systemd/run, run as a unit (ifb-test.service) in the
+# guest with systemd as PID 1. One line per check: "PASS name",
+# "FAIL name: reason" or "SKIP name: why"; diagnostics go in between.
+# Last: "IFB-TEST-TAINT n" and "IFB-TEST-DONE". Lines starting with
+# "IFB-TEST-INFO " are shown by the runner (e.g. the exposure score).
+
+set -uo pipefail
+
+UNIT=iio-ffs-bridge
+UNIT_PATH=$(cat /etc/ifb-test/unit-path)
+GADGETS=/sys/kernel/config/usb_gadget
+
+pass() { echo "PASS $1"; }
+fail() {
+	echo "FAIL $1: $2"
+	shift 2
+	(($#)) && printf '  %s\n' "$@"
+	return 0
+}
+skip() { echo "SKIP $1: $2"; }
+info() { echo "IFB-TEST-INFO $*"; }
+prop() { systemctl show -P "$1" "${2:-$UNIT}"; }
+
+journal_tail() {
+	echo "--- journalctl -u ${1:-$UNIT} (tail) ---"
+	journalctl -q --no-pager -u "${1:-$UNIT}" -n 25 -o short-monotonic
+}
+
+adc_dir() {
+	local d
+	for d in /sys/bus/iio/devices/iio:device*; do
+		[[ $(cat "$d/name" 2>/dev/null) == iio-sim-adc ]] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, polled every tenth
+# of a second (by the clock: under TCG a systemctl call alone takes a while).
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+host_sees_device() {
+	local i d
+	for i in /sys/bus/usb/devices/*:*; do
+		[[ $(cat "$i/bInterfaceClass" 2>/dev/null) == ff ]] || continue
+		d=${i%:*}
+		[[ -n $(cat "$d/bConfigurationValue" 2>/dev/null) ]] && return 0
+	done
+	return 1
+}
+
+# capture NAME: the host side (root, outside the unit) reads 64 MiB and
+# checks the simulated ADC's pattern.
+capture() {
+	local name=$1 json rc=0
+	if ! wait_for 20 host_sees_device; then
+		fail "$name" "the host side never enumerated the gadget the daemon composed"
+		journal_tail
+		return 1
+	fi
+	json=$(timeout 120 iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json 2> /tmp/capture.err) || rc=$?
+	if ((rc == 0)); then
+		pass "$name"
+		info "$name: $json"
+		return 0
+	fi
+	fail "$name" "iio-ffs-capture --verify --bytes 64M exited $rc" "$json" "$(cat /tmp/capture.err)"
+	journal_tail
+	return 1
+}
+
+snapshot() {
+	find "$GADGETS" 2>/dev/null | sort
+	echo ---
+	cat /proc/mounts
+}
+
+# --- preconditions -----------------------------------------------------------
+adc=$(adc_dir) || { fail setup "no iio-sim-adc under /sys/bus/iio/devices"; echo IFB-TEST-DONE; exit 1; }
+# configfs was a module at boot: mount it now, so "before" and "after" both
+# have it (the unit Wants= it too).
+systemctl start sys-kernel-config.mount || fail setup "systemctl start sys-kernel-config.mount failed"
+[[ -d $GADGETS ]] || fail setup "$GADGETS missing (libcomposite not loaded?)"
+ls /sys/class/udc/* > /dev/null 2>&1 || fail setup "no UDC in /sys/class/udc"
+info "$(systemctl --version | head -n1); kernel $(uname -r)"
+
+# --- systemd-analyze verify ----------------------------------------------------
+# --man=no: minbase has no man-db to look the Documentation= pages up; they
+# are checked as files instead.
+out=$(systemd-analyze verify --man=no "$UNIT_PATH" 2>&1)
+rc=$?
+missing=()
+for m in /usr/share/man/man8/iio-ffs-bridge.8 /usr/share/man/man5/iio-ffs-bridge.conf.5; do
+	[[ -e $m || -e $m.gz ]] || missing+=("$m")
+done
+if ((rc != 0)) || [[ -n $out ]]; then
+	fail verify "systemd-analyze verify $UNIT_PATH: exit $rc" "$out"
+elif ((${#missing[@]})); then
+	fail verify "Documentation= pages not installed: ${missing[*]}"
+else
+	pass verify
+fi
+
+# --- start: READY and STATUS -----------------------------------------------------
+before=$(snapshot)
+rc=0
+timeout 60 systemctl start "$UNIT" || rc=$?
+state=$(prop ActiveState)
+if ((rc != 0)) || [[ $state != active ]]; then
+	fail start "systemctl start $UNIT: exit $rc, ActiveState=$state"
+	journal_tail
+	started=0
+else
+	pass start
+	started=1
+fi
+status_text=$(prop StatusText)
+status_out=$(systemctl status --no-pager "$UNIT" 2>&1)
+if ((started)) && [[ -n $status_text && $status_out == *"Status: \"$status_text"* ]]; then
+	pass status
+	info "StatusText: $status_text"
+else
+	fail status "StatusText='$status_text', systemctl status shows no Status: line with it" "$status_out"
+fi
+
+# --- the sandbox is really on ---------------------------------------------------
+pid=$(prop MainPID)
+if ((started)) && [[ $pid != 0 ]]; then
+	problems=()
+	st=/proc/$pid/status
+	[[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/1/ns/mnt)" ]] ||
+		problems+=("not in its own mount namespace")
+	[[ $(awk '/^NoNewPrivs:/ { print $2 }' "$st") == 1 ]] || problems+=("NoNewPrivs is not 1")
+	[[ $(awk '/^Seccomp:/ { print $2 }' "$st") == 2 ]] || problems+=("no seccomp filter")
+	capbnd=$(awk '/^CapBnd:/ { print $2 }' "$st")
+	# CAP_SYS_ADMIN (21) alone
+	[[ $capbnd == 0000000000200000 ]] || problems+=("CapBnd is $capbnd, not CAP_SYS_ADMIN alone")
+	[[ $(prop DevicePolicy) == closed ]] || problems+=("DevicePolicy is not closed")
+	# The root is read-only for it, its runtime directory is not.
+	if nsenter -t "$pid" -m touch /usr/ifb-test-write 2> /dev/null; then
+		problems+=("it can write /usr")
+		rm -f /usr/ifb-test-write
+	fi
+	grep -q ' /run/iio-ffs-bridge/ffs functionfs ' "/proc/$pid/mounts" ||
+		problems+=("no functionfs mount at /run/iio-ffs-bridge/ffs in its namespace")
+	if ((${#problems[@]})); then
+		fail sandbox "${problems[*]}"
+	else
+		pass sandbox
+	fi
+fi
+
+# --- a capture through the gadget the daemon composed ----------------------------
+((started)) && capture capture
+
+# --- the journal, with priorities -------------------------------------------------
+if journalctl -q --no-pager -u "$UNIT" -p info -o cat | grep -q 'USB descriptors written'; then
+	if journalctl -q --no-pager -u "$UNIT" -p warning -o cat | grep -q 'USB descriptors written'; then
+		fail journal "'USB descriptors written' is logged at warning or above, not info"
+	else
+		pass journal
+	fi
+else
+	fail journal "journalctl -u $UNIT -p info has no 'USB descriptors written'"
+	journal_tail
+fi
+
+# --- reload (SIGHUP) ---------------------------------------------------------------
+pid=$(prop MainPID)
+if ((started)) && [[ $pid != 0 ]]; then
+	# SIGHUP is bit 0: blocked (sd-event signalfd) or caught means handled.
+	blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status")
+	cgt=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status")
+	if ((((0x$blk | 0x$cgt) & 1) == 0)); then
+		skip reload "the daemon does not handle SIGHUP yet (neither blocked nor caught: SigBlk=$blk SigCgt=$cgt)"
+	else
+		rc=0
+		timeout 30 systemctl reload "$UNIT" || rc=$?
+		sleep 1
+		if ((rc == 0)) && [[ $(prop ActiveState) == active && $(prop MainPID) == "$pid" ]]; then
+			pass reload
+		else
+			fail reload "systemctl reload: exit $rc, ActiveState=$(prop ActiveState), MainPID $pid -> $(prop MainPID)"
+			journal_tail
+		fi
+	fi
+fi
+
+# stop_check NAME: systemctl stop exits clean and leaves configfs, the mount
+# table and the IIO buffer as they were before the first start.
+stop_check() {
+	local name=$1 rc=0 result code after enable
+	timeout 30 systemctl stop "$UNIT" || rc=$?
+	result=$(prop Result)
+	code=$(prop ExecMainStatus)
+	after=$(snapshot)
+	enable=$(cat "$adc/buffer0/enable")
+	if ((rc == 0)) && [[ $result == success && $code == 0 && $after == "$before" && $enable == 0 ]]; then
+		pass "$name"
+	else
+		fail "$name" "systemctl stop: exit $rc, Result=$result, ExecMainStatus=$code, buffer0/enable=$enable; configfs and /proc/mounts against before the start:" \
+			"$(diff <(echo "$before") <(echo "$after") | head -n 20)"
+		journal_tail
+	fi
+}
+
+# --- stop: clean exit, nothing left behind ----------------------------------------
+((started)) && stop_check stop
+
+# --- the watchdog: a stalled loop is killed and restarted --------------------------
+restarted=0
+if ((started)) && timeout 60 systemctl start "$UNIT" && [[ $(prop ActiveState) == active ]]; then
+	pid=$(prop MainPID)
+	n0=$(prop NRestarts)
+	wd=$(prop WatchdogUSec)
+	[[ $wd == 3s ]] || fail watchdog "WatchdogUSec of the running unit is '$wd', not the 3s of the test's drop-in"
+	# Stalled for real: the event loop stops turning, no WATCHDOG=1 comes.
+	kill -STOP "$pid"
+	gone() { [[ ! -e /proc/$pid ]] && journalctl -q --no-pager -u "$UNIT" -o cat | grep -q "Failed with result 'watchdog'"; }
+	if wait_for 20 gone; then
+		pass watchdog
+		info "watchdog: $(journalctl -q --no-pager -u "$UNIT" -o cat | grep -m1 'Watchdog timeout')"
+		restarted() {
+			local p
+			p=$(prop MainPID)
+			[[ $p != 0 && $p != "$pid" && $(prop ActiveState) == active ]]
+		}
+		if wait_for 20 restarted; then
+			n1=$(prop NRestarts)
+			if ((n1 == n0 + 1)); then
+				pass watchdog-restart
+				info "watchdog-restart: MainPID $pid -> $(prop MainPID), NRestarts $n0 -> $n1"
+				restarted=1
+				capture capture-after-restart
+			else
+				fail watchdog-restart "NRestarts $n0 -> $n1, want one restart"
+			fi
+		else
+			fail watchdog-restart "not active again within 20 s of the watchdog kill: ActiveState=$(prop ActiveState) SubState=$(prop SubState) MainPID=$(prop MainPID) NRestarts=$(prop NRestarts) Result=$(prop Result)"
+			journal_tail
+		fi
+	else
+		fail watchdog "PID $pid not killed by the watchdog within 20 s of SIGSTOP: ActiveState=$(prop ActiveState) Result=$(prop Result)"
+		journal_tail
+		kill -CONT "$pid" 2> /dev/null
+	fi
+elif ((started)); then
+	fail watchdog "the second systemctl start $UNIT failed: ActiveState=$(prop ActiveState)"
+	journal_tail
+fi
+if ((restarted)); then
+	stop_check stop-after-restart
+else
+	systemctl stop "$UNIT"
+fi
+
+# --- a config error: exit 78, at priority err, not restarted ------------------------
+bad=/run/systemd/system/ifb-badconf.service
+sed -e 's|^ExecStart=\(.*\) -c .*|ExecStart=\1 -c /etc/ifb-test/bad.conf|' "$UNIT_PATH" > "$bad"
+systemctl daemon-reload
+rc=0
+timeout 30 systemctl start ifb-badconf.service 2> /dev/null || rc=$?
+sleep 1
+errs=$(journalctl -q --no-pager -u ifb-badconf -p err -o cat)
+if ((rc != 0)) && [[ $(prop ExecMainStatus ifb-badconf) == 78 && $(prop NRestarts ifb-badconf) == 0 ]] &&
+	grep -q 'warp-speed' <<< "$errs"; then
+	pass config-error
+	info "config-error at priority err: $(grep -m1 'warp-speed' <<< "$errs")"
+else
+	fail config-error "start: exit $rc, ExecMainStatus=$(prop ExecMainStatus ifb-badconf), NRestarts=$(prop NRestarts ifb-badconf), err lines: '$errs'"
+	journal_tail ifb-badconf
+fi
+systemctl reset-failed ifb-badconf.service 2> /dev/null
+rm -f "$bad"
+systemctl daemon-reload
+
+# --- the exposure score --------------------------------------------------------------
+# --offline: minbase has no D-Bus system bus for the online analysis.
+sec=$(systemd-analyze security --offline=true --no-pager "$UNIT_PATH" 2>&1)
+score=$(sed -n 's/.*Overall exposure level for [^:]*: *//p' <<< "$sec")
+info "systemd-analyze security --offline=true $UNIT_PATH: ${score:-(no score: $(tail -n1 <<< "$sec"))}"
+echo "--- systemd-analyze security (the remaining exposure) ---"
+grep '✗' <<< "$sec"
+
+echo "IFB-TEST-TAINT $(cat /proc/sys/kernel/tainted)"
+echo IFB-TEST-DONE
