@@ -47,6 +47,7 @@
 struct block {
 	int fd;             /* zero-copy: the DMABUF */
 	int sync_fd;        /* zero-copy: its fences as queued, for their status */
+	bool cancelled;     /* zero-copy: its USB transfer was cancelled by detach */
 	void *mem;          /* copy: the user buffer */
 	size_t filled;      /* copy: bytes read into mem so far */
 	sd_event_source *src; /* zero-copy: poll on the DMABUF fd */
@@ -201,6 +202,10 @@ static int zc_take_status(struct block *k)
 {
 	int status;
 
+	if (k->cancelled) {
+		k->cancelled = false;
+		return -ECANCELED;
+	}
 	if (k->sync_fd < 0)
 		return 0; /* no snapshot: nothing known beyond "signalled" */
 	status = ifb_sync_file_status(k->sync_fd);
@@ -236,12 +241,32 @@ static bool zc_adc_finished(void *ctx, unsigned i)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+static int on_ep0(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/*
+ * Linux 6.12 oopses on FUNCTIONFS_DMABUF_TRANSFER once the function is
+ * unbound (ffs_dmabuf_find_attachment() dereferences the gadget, NULL by
+ * then). The DISABLE that comes before an unbind may be waiting on ep0:
+ * handle pending events first, so the window is microseconds, not a loop
+ * iteration. Returns false when the host is gone or the stream stopped.
+ */
+static bool zc_usb_still_there(struct ifb_bridge *b)
+{
+	struct pollfd p = { .fd = b->ffs.ep0, .events = POLLIN };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		(void)on_ep0(NULL, b->ffs.ep0, EPOLLIN, b);
+	return b->usb_enabled && b->bound && b->engine.run == IFB_STATE_STREAMING;
+}
+
 static int zc_usb_submit(void *ctx, unsigned i)
 {
 	struct ifb_bridge *b = ctx;
 	struct block *k = &b->blk[i];
 	int r;
 
+	if (!zc_usb_still_there(b))
+		return -ESHUTDOWN;
 	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->cfg.block_size);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
@@ -465,7 +490,9 @@ static void send_zlp(struct ifb_bridge *b)
  * block is FREE, i.e. every fence has signalled. The USB side is released
  * by closing the endpoint, never with FUNCTIONFS_DMABUF_DETACH: in Linux
  * 6.12 that ioctl dereferences the gadget, which is NULL once the function
- * is unbound (a disconnect), and oopses.
+ * is unbound (a disconnect), and oopses. Fence snapshots go first: IIO and
+ * FunctionFS fences keep their lock in the attachment, so a snapshot that
+ * outlives it points into freed memory.
  */
 static void session_close(struct ifb_bridge *b)
 {
@@ -476,6 +503,7 @@ static void session_close(struct ifb_bridge *b)
 		if (k->src)
 			sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
 		closep(&k->sync_fd);
+		k->cancelled = false;
 		k->usb_attached = false;
 		if (k->iio_attached) {
 			r = ifb_iio_dmabuf_detach(&b->iio, k->fd);
@@ -910,7 +938,11 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 			continue;
 		if (b->mode == IFB_MODE_ZERO_COPY && k->usb_attached && b->bound) {
 			/* Detaching dequeues the request; its fence then signals.
-			 * Only while bound: see session_close(). */
+			 * Only while bound: see session_close(). The fence's lock
+			 * lives in the attachment detach frees, so its snapshot
+			 * must be gone before, and it can no longer be asked. */
+			closep(&k->sync_fd);
+			k->cancelled = true;
 			r = ifb_ffs_dmabuf_detach(&b->ffs, k->fd);
 			if (r == 0)
 				k->usb_attached = false;
@@ -1160,6 +1192,8 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 	r = sd_event_add_io(loop, &b->ep0_src, b->ffs.ep0, EPOLLIN, on_ep0, b);
 	if (r < 0)
 		goto fail_loop;
+	/* ep0 before blocks: a DISABLE must be seen before the next transfer. */
+	sd_event_source_set_priority(b->ep0_src, SD_EVENT_PRIORITY_IMPORTANT);
 	log_info("USB descriptors written to %s; %s, %u channels, %u-byte scans, %s mode%s",
 		 cfg->functionfs, b->iio.name, b->desc.num_channels, b->iio.scan_size,
 		 mode_name(b->mode), b->mode_final ? "" : " (if the UDC allows)");

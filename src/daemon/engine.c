@@ -147,8 +147,11 @@ static int to_usb(struct ifb_engine *e, unsigned blk)
 	if (r < 0) {
 		fifo_drop_tail(&e->usb);
 		e->state[blk] = IFB_BLOCK_FREE;
-		e->c.usb_errors++;
-		e->c.last_error = r;
+		/* The backend may have learnt of a stop while asked: no error. */
+		if (e->run == IFB_STATE_STREAMING) {
+			e->c.usb_errors++;
+			e->c.last_error = r;
+		}
 		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
 	}
 	return r;
