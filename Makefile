@@ -99,7 +99,7 @@ $(DAEMON_LIB): $(call obj,obj,$(DAEMON_LIB_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Small C programs the VM rig runs inside the guest (tests only).
-$(BUILD)/rig/%: tests/vm/tools/%.c $(DAEMON_LIB)
+$(BUILD)/rig/%: tests/vm/tools/%.c $(wildcard tests/vm/tools/*.h) $(DAEMON_LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(DAEMON_LIB) $(DAEMON_LIBS)
@@ -108,21 +108,29 @@ $(BUILD)/rig/%: tests/vm/tools/%.c $(DAEMON_LIB)
 deps:
 	$(Q)bash tests/install-deps.sh
 
+# Every test: unit (plain and ASan/UBSan), the VM rig on Debian's kernel
+# and on the debug kernel (lockdep, DMA-API, scatterlist checks), and the
+# demo as a newcomer runs it.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-vm
+	$(Q)$(MAKE) --no-print-directory check-vm-debug
+	$(Q)$(MAKE) --no-print-directory demo
 
-check-unit: $(UNIT_BIN)
+# deps first (a fresh machine has no libcheck), then build and run.
+check-unit: deps
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BIN)
 	$(Q)$(UNIT_BIN)
 
-check-asan: $(ASAN_UNIT_BIN)
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory $(ASAN_UNIT_BIN)
 	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
 
-check-vm: all $(RIG_TOOLS)
+check-vm: deps all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run
 
-check-vm-debug: all $(RIG_TOOLS)
+check-vm-debug: deps all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run --debug-kernel
 
 # The unit under real systemd (PID 1) in a Debian 12 root, installed with
