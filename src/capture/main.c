@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/size.h"
 #include "capture/gaps.h"
 #include "capture/json.h"
 #include "capture/proto.h"
@@ -269,13 +270,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'b':
-			if (cap_parse_size(optarg, &o->bytes) || o->bytes == 0) {
+			if (ifb_parse_size(optarg, &o->bytes) || o->bytes == 0) {
 				msg("--bytes: '%s' is not a size > 0 (e.g. 4096, 16K, 1M, 2G)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'n':
-			if (cap_parse_size(optarg, &o->samples) || o->samples == 0) {
+			if (ifb_parse_size(optarg, &o->samples) || o->samples == 0) {
 				msg("--samples: '%s' is not a count > 0", optarg);
 				return EXIT_USAGE;
 			}
@@ -309,7 +310,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->sel.path = optarg;
 			break;
 		case OPT_TRANSFERS:
-			if (cap_parse_size(optarg, &v) || v == 0 || v > 1024) {
+			if (ifb_parse_size(optarg, &v) || v == 0 || v > 1024) {
 				msg("--transfers: '%s' is not a count in 1..1024", optarg);
 				return EXIT_USAGE;
 			}
@@ -317,7 +318,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->transfers_set = true;
 			break;
 		case OPT_TRANSFER_SIZE:
-			if (cap_parse_size(optarg, &v) || v == 0 || v > (256u << 20)) {
+			if (ifb_parse_size(optarg, &v) || v == 0 || v > (256u << 20)) {
 				msg("--transfer-size: '%s' is not a size in 1..256M", optarg);
 				return EXIT_USAGE;
 			}

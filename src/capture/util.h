@@ -10,7 +10,6 @@
  * optional trailing "iB" or "B"). Returns 0 or -EINVAL (garbage, zero is
  * allowed) / -ERANGE (overflow).
  */
-int cap_parse_size(const char *s, uint64_t *out);
 /* Seconds, fractional allowed ("2.5"), > 0. Returns 0 or -EINVAL. */
 int cap_parse_seconds(const char *s, double *out);
 /* "1d6b:0104" (hex). Returns 0 or -EINVAL. */

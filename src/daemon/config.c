@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "common/size.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/usb-desc.h"

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <ctype.h>
 #include <fcntl.h>
 #include <string.h>
 
@@ -38,39 +37,5 @@ int ifb_write_file(const char *path, const char *value)
 		return neg_errno();
 	if ((size_t)n != len)
 		return -EIO;
-	return 0;
-}
-
-int ifb_parse_size(const char *s, uint64_t *ret)
-{
-	unsigned long long v;
-	unsigned shift = 0;
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return -ERANGE;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
-	}
-	if (shift && (*end == 'i' || *end == 'I') && (end[1] == 'B' || end[1] == 'b'))
-		end += 2;
-	else if (shift && (*end == 'B' || *end == 'b'))
-		end++;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*ret = (uint64_t)v << shift;
 	return 0;
 }

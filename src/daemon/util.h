@@ -38,7 +38,4 @@ int ifb_read_file(const char *path, char *buf, size_t size);
 /* Write a string to a sysfs/configfs file. 0 or -errno. */
 int ifb_write_file(const char *path, const char *value);
 
-/* Parse a byte size with optional K/M/G (binary) suffix. 0 or -EINVAL/-ERANGE. */
-int ifb_parse_size(const char *s, uint64_t *ret);
-
 #endif

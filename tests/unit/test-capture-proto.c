@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/size.h"
 #include "capture/proto.h"
 #include "capture/util.h"
 #include "unit.h"
@@ -290,21 +291,21 @@ START_TEST(parse_sizes)
 	double d;
 	uint16_t vid, pid;
 
-	ck_assert_int_eq(cap_parse_size("4096", &v), 0);
+	ck_assert_int_eq(ifb_parse_size("4096", &v), 0);
 	ck_assert_uint_eq(v, 4096);
-	ck_assert_int_eq(cap_parse_size("16K", &v), 0);
+	ck_assert_int_eq(ifb_parse_size("16K", &v), 0);
 	ck_assert_uint_eq(v, 16384);
-	ck_assert_int_eq(cap_parse_size("1m", &v), 0);
+	ck_assert_int_eq(ifb_parse_size("1m", &v), 0);
 	ck_assert_uint_eq(v, 1048576);
-	ck_assert_int_eq(cap_parse_size("2GiB", &v), 0);
+	ck_assert_int_eq(ifb_parse_size("2GiB", &v), 0);
 	ck_assert_uint_eq(v, 2ull << 30);
-	ck_assert_int_eq(cap_parse_size("10B", &v), 0);
+	ck_assert_int_eq(ifb_parse_size("10B", &v), 0);
 	ck_assert_uint_eq(v, 10);
-	ck_assert_int_eq(cap_parse_size("1X", &v), -EINVAL);
-	ck_assert_int_eq(cap_parse_size("-1", &v), -EINVAL);
-	ck_assert_int_eq(cap_parse_size("", &v), -EINVAL);
-	ck_assert_int_eq(cap_parse_size("99999999999999999999", &v), -ERANGE);
-	ck_assert_int_eq(cap_parse_size("17179869184G", &v), -ERANGE);
+	ck_assert_int_eq(ifb_parse_size("1X", &v), -EINVAL);
+	ck_assert_int_eq(ifb_parse_size("-1", &v), -EINVAL);
+	ck_assert_int_eq(ifb_parse_size("", &v), -EINVAL);
+	ck_assert_int_eq(ifb_parse_size("99999999999999999999", &v), -ERANGE);
+	ck_assert_int_eq(ifb_parse_size("17179869184G", &v), -ERANGE);
 	ck_assert_int_eq(cap_parse_seconds("2.5", &d), 0);
 	ck_assert(d == 2.5);
 	ck_assert_int_eq(cap_parse_seconds("0", &d), -EINVAL);
