@@ -816,6 +816,14 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_warning_errno(r, "Stalling a control request failed");
 }
 
+/* DISABLE or UNBIND: no stream until the next ENABLE. */
+static void host_gone(struct ifb_bridge *b)
+{
+	b->usb_enabled = false;
+	b->restart = false;
+	stop_stream(b, IFB_STOP_DISCONNECT);
+}
+
 static int on_ep0(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
@@ -836,8 +844,7 @@ static int on_ep0(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		case FUNCTIONFS_UNBIND:
 			log_info("USB: function unbound");
 			b->bound = false;
-			b->usb_enabled = false;
-			stop_stream(b, IFB_STOP_DISCONNECT);
+			host_gone(b);
 			break;
 		case FUNCTIONFS_ENABLE:
 			log_info("USB: host enabled the interface");
@@ -847,9 +854,7 @@ static int on_ep0(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			break;
 		case FUNCTIONFS_DISABLE:
 			log_info("USB: interface disabled");
-			b->usb_enabled = false;
-			b->restart = false;
-			stop_stream(b, IFB_STOP_DISCONNECT);
+			host_gone(b);
 			break;
 		case FUNCTIONFS_SUSPEND:
 			log_info("USB: bus suspended");

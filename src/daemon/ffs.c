@@ -18,12 +18,18 @@ static int write_all(int fd, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/* Write a blob a builder just made (len < 0: the builder's error). */
+static int write_built(int fd, const uint8_t *buf, int len)
+{
+	return len < 0 ? len : write_all(fd, buf, (size_t)len);
+}
+
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid)
 {
 	uint8_t buf[512];
 	char path[PATH_MAX + 8];
-	int r, len;
+	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->ep0 = f->ep = -1;
@@ -33,20 +39,10 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 	if (f->ep0 < 0)
 		return neg_errno();
 
-	len = ifb_usb_descriptors(buf, sizeof(buf), interface_guid);
-	if (len < 0) {
-		r = len;
-		goto fail;
-	}
-	r = write_all(f->ep0, buf, (size_t)len);
+	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), interface_guid));
 	if (r < 0)
 		goto fail;
-	len = ifb_usb_strings(buf, sizeof(buf), interface_name);
-	if (len < 0) {
-		r = len;
-		goto fail;
-	}
-	r = write_all(f->ep0, buf, (size_t)len);
+	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), interface_name));
 	if (r < 0)
 		goto fail;
 	/* Events are read when the loop says ep0 is readable. */
