@@ -19,9 +19,9 @@ PKGS=(
 	libusb-1.0-0-dev check
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch
-	# the unit under systemd (tests/vm/systemd)
-	debootstrap
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev
+	# the unit under systemd as PID 1 (tests/vm/systemd)
+	debootstrap
 	# demo (SigMF check), bench (syscalls per block)
 	python3 strace
 	# lint

@@ -70,7 +70,7 @@ capture() {
 	json=$(timeout 120 iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json 2> /tmp/capture.err) || rc=$?
 	if ((rc == 0)); then
 		pass "$name"
-		info "$name: $json"
+		info "$name: $(grep -o '"verified_bytes":[0-9]*\|"mib_s":[0-9.]*\|"mode":"[a-z-]*"' <<< "$json" | paste -sd' ')"
 		return 0
 	fi
 	fail "$name" "iio-ffs-capture --verify --bytes 64M exited $rc" "$json" "$(cat /tmp/capture.err)"
@@ -215,6 +215,29 @@ stop_check() {
 
 # --- stop: clean exit, nothing left behind ----------------------------------------
 ((started)) && stop_check stop
+
+# --- the other allocator: /dev/udmabuf through the device allow-list ----------------
+# The first start used the default (dma-heap:system first).
+info "first start: $(journalctl -q --no-pager -u "$UNIT" -o cat | grep -m1 'DMABUF allocator')"
+if ((started)); then
+	cp /etc/iio-ffs-bridge.conf /etc/ifb-test/saved.conf
+	sed -i 's/^mode = zero-copy$/&\nallocator = udmabuf/' /etc/iio-ffs-bridge.conf
+	if timeout 60 systemctl start "$UNIT" && [[ $(prop ActiveState) == active ]]; then
+		inv=$(prop InvocationID)
+		if journalctl -q --no-pager "_SYSTEMD_INVOCATION_ID=$inv" -o cat | grep -q 'DMABUF allocator: udmabuf'; then
+			capture capture-udmabuf
+		else
+			fail capture-udmabuf "the daemon did not log 'DMABUF allocator: udmabuf' with allocator = udmabuf"
+			journal_tail
+		fi
+		stop_check stop-udmabuf
+	else
+		fail capture-udmabuf "systemctl start $UNIT with allocator = udmabuf failed: ActiveState=$(prop ActiveState)"
+		journal_tail
+		systemctl stop "$UNIT"
+	fi
+	cp /etc/ifb-test/saved.conf /etc/iio-ffs-bridge.conf
+fi
 
 # --- the watchdog: a stalled loop is killed and restarted --------------------------
 restarted=0
