@@ -29,6 +29,10 @@ journal_tail() {
 	journalctl -q --no-pager -u "${1:-$UNIT}" -n 25 -o short-monotonic
 }
 
+last_error() {
+	journalctl -q --no-pager -u "$UNIT" -p err -o cat -t iio-ffs-bridge -n 1
+}
+
 adc_dir() {
 	local d
 	for d in /sys/bus/iio/devices/iio:device*; do
@@ -116,20 +120,24 @@ rc=0
 timeout 60 systemctl start "$UNIT" || rc=$?
 state=$(prop ActiveState)
 if ((rc != 0)) || [[ $state != active ]]; then
-	fail start "systemctl start $UNIT: exit $rc, ActiveState=$state"
+	fail start "systemctl start $UNIT: exit $rc, ActiveState=$state; the daemon's last error: $(last_error)"
 	journal_tail
 	started=0
 else
 	pass start
 	started=1
 fi
+# The daemon updates its status every second (and as the host enumerates),
+# so the two reads need not show the same text; both must show the daemon's.
 status_text=$(prop StatusText)
 status_out=$(systemctl status --no-pager "$UNIT" 2>&1)
-if ((started)) && [[ -n $status_text && $status_out == *"Status: \"$status_text"* ]]; then
+status_line=$(sed -n 's/^ *Status: "\(.*\)"$/\1/p' <<< "$status_out")
+status_re='^(Idle|Streaming) '
+if ((started)) && [[ $status_text =~ $status_re && $status_line =~ $status_re ]]; then
 	pass status
-	info "StatusText: $status_text"
+	info "StatusText: $status_text; systemctl status: Status: \"$status_line\""
 else
-	fail status "StatusText='$status_text', systemctl status shows no Status: line with it" "$status_out"
+	fail status "StatusText='$status_text', systemctl status Status: '$status_line' (want Idle/Streaming ...)" "$status_out"
 fi
 
 # --- the sandbox is really on ---------------------------------------------------
@@ -268,7 +276,7 @@ if ((started)) && timeout 60 systemctl start "$UNIT" && [[ $(prop ActiveState) =
 				fail watchdog-restart "NRestarts $n0 -> $n1, want one restart"
 			fi
 		else
-			fail watchdog-restart "not active again within 20 s of the watchdog kill: ActiveState=$(prop ActiveState) SubState=$(prop SubState) MainPID=$(prop MainPID) NRestarts=$(prop NRestarts) Result=$(prop Result)"
+			fail watchdog-restart "not active again within 20 s of the watchdog kill: ActiveState=$(prop ActiveState) SubState=$(prop SubState) MainPID=$(prop MainPID) NRestarts=$(prop NRestarts) Result=$(prop Result); the daemon's last error: $(last_error)"
 			journal_tail
 		fi
 	else
