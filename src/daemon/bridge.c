@@ -83,6 +83,7 @@ struct ifb_bridge {
 	sd_event_source *iio_src;
 	uint8_t fillq[IFB_ENGINE_MAX_BLOCKS];
 	unsigned fill_head, fill_len;
+	uint64_t discard; /* bytes still to drop at the start of a stream */
 	sd_event_source *abort_src;
 
 	bool bound;           /* BIND seen, no UNBIND since */
@@ -402,7 +403,13 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
 		unsigned i = b->fillq[b->fill_head];
 		struct block *k = &b->blk[i];
-		ssize_t n = read(fd, (char *)k->mem + k->filled, b->cfg.block_size - k->filled);
+		size_t want = b->cfg.block_size - k->filled;
+		ssize_t n;
+
+		/* Dropped bytes land in the block being filled and are overwritten. */
+		if (b->discard)
+			want = b->discard < b->cfg.block_size ? b->discard : b->cfg.block_size;
+		n = read(fd, (char *)k->mem + (b->discard ? 0 : k->filled), want);
 
 		if (n < 0) {
 			if (errno == EAGAIN)
@@ -417,6 +424,10 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		}
 		if (n == 0)
 			return 0;
+		if (b->discard) {
+			b->discard -= (uint64_t)n;
+			continue;
+		}
 		k->filled += (size_t)n;
 		if (k->filled < b->cfg.block_size)
 			continue;
@@ -635,6 +646,15 @@ static int session_open(struct ifb_bridge *b)
 		while (per > 1 && (uint64_t)per * b->cfg.block_size > (4u << 20))
 			per--;
 		r = ifb_iio_set_length(&b->iio, 2 * per * scans, scans);
+		/*
+		 * Linux 6.12's DMA buffer core never resets which of its two
+		 * fileio blocks read() takes next when the buffer is enabled
+		 * again: after a stream that used an odd number of them, the
+		 * next stream's first two come out swapped. Nothing tells
+		 * userspace which it is, so every stream drops those two blocks;
+		 * from the third on the order is right.
+		 */
+		b->discard = 2ULL * per * b->cfg.block_size;
 		if (r < 0)
 			return log_error_errno(r, "Cannot set the length/watermark of %s", b->iio.bufdir);
 		r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
