@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct ifb_gadget {
 	struct ifb_gadget_env env;
 	char dir[PATH_MAX]; /* the gadget's configfs directory */
 	bool bound;
+	bool recovered;     /* a leftover of ours was removed first */
 	unsigned nundo;
 	struct undo undo[MAX_UNDO];
 };
@@ -172,6 +174,96 @@ static void undo_all(struct ifb_gadget *g)
 	}
 }
 
+static bool attr_is(const char *dir, const char *attr, const char *want)
+{
+	char path[PATH_MAX + 64], buf[64];
+	size_t n;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >= sizeof(path))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return strcmp(buf, want) == 0;
+}
+
+/* Every entry of dir (not . and ..), unlinked or removed, traced. */
+static void remove_entries(struct ifb_gadget *g, const char *dir, bool links)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || pathf(path, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (links && de->d_type == DT_LNK) {
+			(void)unlink(path);
+			trace(g, "unlink", path, NULL);
+		} else if (!links && de->d_type == DT_DIR) {
+			(void)rmdir(path);
+			trace(g, "rmdir", path, NULL);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * A gadget of our name whose ffs.<name> function nobody has opened
+ * (FunctionFS "ready" is 0) is what an instance killed by a signal leaves
+ * behind: f_fs has unbound it, but configfs still holds it, and its mount
+ * may still be there. Take it down the way configfs wants: links first
+ * (os_desc's before the configuration it points to), then groups from the
+ * leaves up.
+ */
+static bool remove_leftover(struct ifb_gadget *g)
+{
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (pathf(path, "%s/functions/ffs.%s", g->dir, g->spec.name) < 0 ||
+	    !attr_is(path, "ready", "0"))
+		return false;
+	if (!attr_is(g->dir, "UDC", ""))
+		(void)put(g, g->dir, "UDC", "\n");
+	(void)g->env.umount(g->spec.mountpoint, g->env.ctx);
+	trace(g, "umount", g->spec.mountpoint, NULL);
+	/* os_desc links to a configuration, which cannot go while linked. */
+	if (pathf(path, "%s/os_desc", g->dir) == 0)
+		remove_entries(g, path, true);
+	if (pathf(path, "%s/configs", g->dir) == 0 && (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.' || pathf(sub, "%s/%s", path, de->d_name) < 0)
+				continue;
+			remove_entries(g, sub, true);
+			if (pathf(sub, "%s/%s/strings", path, de->d_name) == 0)
+				remove_entries(g, sub, false);
+			if (pathf(sub, "%s/%s", path, de->d_name) == 0) {
+				(void)rmdir(sub);
+				trace(g, "rmdir", sub, NULL);
+			}
+		}
+		closedir(d);
+	}
+	if (pathf(path, "%s/functions", g->dir) == 0)
+		remove_entries(g, path, false);
+	if (pathf(path, "%s/strings", g->dir) == 0)
+		remove_entries(g, path, false);
+	if (rmdir(g->dir) < 0)
+		return false;
+	trace(g, "rmdir", g->dir, NULL);
+	return true;
+}
+
 #define TRY(expr, ...)                                               \
 	do {                                                         \
 		r = (expr);                                          \
@@ -208,6 +300,10 @@ int ifb_gadget_compose(struct ifb_gadget **ret, const struct ifb_gadget_spec *sp
 	}
 	TRY(pathf(g->dir, "%s/%s", g->env.configfs, spec->name), "path too long");
 	r = make_dir(g, g->dir, true);
+	if (r == -EEXIST && remove_leftover(g)) {
+		g->recovered = true;
+		r = make_dir(g, g->dir, true);
+	}
 	if (r == -EEXIST) {
 		failf(err, errlen, r,
 		      "%s exists (a gadget made elsewhere?); remove it or choose another [gadget] name",
@@ -335,6 +431,11 @@ int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen)
 		return failf(err, errlen, r, "cannot bind %s to UDC %s", g->dir, udc);
 	g->bound = true;
 	return 0;
+}
+
+bool ifb_gadget_recovered(const struct ifb_gadget *g)
+{
+	return g->recovered;
 }
 
 struct ifb_gadget *ifb_gadget_free(struct ifb_gadget *g)

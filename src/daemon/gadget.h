@@ -39,12 +39,17 @@ struct ifb_gadget_env {
 struct ifb_gadget;
 
 /*
- * Create and mount. Fails with -EEXIST if the gadget directory exists
- * (someone else's gadget), leaving nothing behind on any failure. err
- * gets a message naming what failed.
+ * Create and mount. A gadget of the same name that an instance killed by a
+ * signal left behind (its FunctionFS function open by nobody) is removed
+ * first; any other existing gadget of that name is someone else's: -EEXIST,
+ * untouched. Leaves nothing behind on any failure; err gets a message
+ * naming what failed.
  */
 int ifb_gadget_compose(struct ifb_gadget **ret, const struct ifb_gadget_spec *spec,
 		       const struct ifb_gadget_env *env, char *err, size_t errlen);
+
+/* Did compose have to remove a leftover of a killed instance first? */
+bool ifb_gadget_recovered(const struct ifb_gadget *g);
 
 /* Bind to the UDC: call after FunctionFS descriptors are written. */
 int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen);

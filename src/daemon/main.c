@@ -62,6 +62,9 @@ static int compose_gadget(const struct ifb_config *cfg, struct ifb_gadget **ret)
 	r = ifb_gadget_compose(ret, &spec, &env, err, sizeof(err));
 	if (r < 0)
 		return log_error_errno(r, "Cannot compose the USB gadget: %s", err);
+	if (ifb_gadget_recovered(*ret))
+		log_notice("Gadget %s was left behind by an instance that was killed; removed it",
+			   cfg->gadget_name);
 	log_info("Gadget %s composed in configfs, FunctionFS mounted at %s", cfg->gadget_name,
 		 cfg->functionfs);
 	return 0;

@@ -3,8 +3,9 @@
 # timeout: 200
 # With a [gadget] section the daemon composes the gadget itself (no
 # pre-made gadget, no FunctionFS mount): the host enumerates it, reads the
-# Microsoft OS descriptors that make Windows bind WinUSB, streams; after
-# exit configfs, the mounts and the mount point are as they were.
+# Microsoft OS descriptors that make Windows bind WinUSB, streams; a second
+# instance is refused; after kill -9 the next start cleans up and works;
+# after exit configfs, the mounts and the mount point are as they were.
 . /lib/rig.sh
 . /lib/bridge.sh
 
@@ -37,6 +38,11 @@ rig-msos "$dev" 0x42 '{0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9}' || bridge_fail "MS
 iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
 	bridge_fail "capture through the composed gadget failed: $(cat /tmp/cap.json)"
 
+# A second instance must not take a live gadget over.
+iio-ffs-bridge -c /tmp/g.conf >/tmp/g2.log 2>&1
+[ $? = 1 ] || bridge_fail "a second instance did not refuse the live gadget"
+grep -q 'ifbtest exists' /tmp/g2.log || bridge_fail "second instance said: $(cat /tmp/g2.log)"
+
 kill -TERM "$IFB_PID"
 wait "$IFB_PID" || bridge_fail "daemon exited non-zero"
 IFB_PID=
@@ -46,6 +52,33 @@ before: $before
 after:  $after"
 [ ! -e /run/iio-ffs ] || bridge_fail "mount point /run/iio-ffs left behind"
 bridge_clean_check
+
+# Killed by a signal, the daemon leaves its gadget and mount behind; the
+# next start recognises them as its own leftovers, removes them and
+# composes again, and its own exit is clean.
+iio-ffs-bridge -v -c /tmp/g.conf >"$IFB_LOG" 2>&1 &
+IFB_PID=$!
+rig_usb_wait_device 20 >/dev/null || bridge_fail "host did not enumerate"
+kill -KILL "$IFB_PID"
+wait "$IFB_PID" 2>/dev/null
+[ -d /sys/kernel/config/usb_gadget/ifbtest ] || bridge_fail "expected a leftover gadget after kill -9"
+iio-ffs-bridge -v -c /tmp/g.conf >"$IFB_LOG" 2>&1 &
+IFB_PID=$!
+rig_usb_wait_device 20 >/dev/null || bridge_fail "host did not enumerate after recovery"
+grep -q 'left behind by an instance that was killed; removed it' "$IFB_LOG" ||
+	bridge_fail "leftover not recognised"
+iio-ffs-capture --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap.json ||
+	bridge_fail "capture after recovery failed: $(cat /tmp/cap.json)"
+kill -TERM "$IFB_PID"
+wait "$IFB_PID" || bridge_fail "daemon exited non-zero after recovery"
+IFB_PID=
+after=$(snapshot)
+[ "$before" = "$after" ] || bridge_fail "configfs or mounts differ after recovery and exit:
+before: $before
+after:  $after"
+# The killed instance's empty mount point directories are its own to have
+# removed; the recovered instance found them and reused them.
+rmdir /run/iio-ffs/ffs /run/iio-ffs
 
 # An existing gadget of that name is someone else's: refused, untouched.
 mkdir /sys/kernel/config/usb_gadget/ifbtest
