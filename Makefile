@@ -109,13 +109,14 @@ deps:
 	$(Q)bash tests/install-deps.sh
 
 # Every test: unit (plain and ASan/UBSan), the VM rig on Debian's kernel
-# and on the debug kernel (lockdep, DMA-API, scatterlist checks), and the
-# demo as a newcomer runs it.
+# and on the debug kernel (lockdep, DMA-API, scatterlist checks), the unit
+# under real systemd, and the demo as a newcomer runs it.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
+	$(Q)$(MAKE) --no-print-directory check-systemd
 	$(Q)$(MAKE) --no-print-directory demo
 
 # deps first (a fresh machine has no libcheck), then build and run.
@@ -135,7 +136,7 @@ check-vm-debug: deps all $(RIG_TOOLS)
 
 # The unit under real systemd (PID 1) in a Debian 12 root, installed with
 # make install, against the same kernel and simulated hardware.
-check-systemd: all
+check-systemd: deps all
 	$(Q)bash tests/vm/systemd/run
 
 # Zero-copy against copy mode, and the pipeline's two halves, in the rig.

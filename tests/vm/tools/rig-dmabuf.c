@@ -24,8 +24,9 @@
  *       and checks that both fences then signal an error (aborted).
  *
  *   rig-dmabuf paced ALLOC IIODIR SIZE
- *       With sim_paced=1 and sampling_frequency set by the caller (1 MHz and
- *       1 MiB blocks leave 0.26 s per block): two blocks re-enqueued while
+ *       With sim_paced=1 and sampling_frequency set by the caller (at
+ *       250 kHz a 1 MiB block takes about 1 s, time enough to check the
+ *       other block even on the debug kernel): two blocks re-enqueued while
  *       the other one is still filling continue the counter; a block
  *       enqueued 0.3 s after every block completed starts after a gap of
  *       at least 0.25 s worth of scans.
