@@ -52,7 +52,7 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 
-.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-systemd demo bench \
+.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN)
@@ -117,6 +117,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
 	$(Q)$(MAKE) --no-print-directory check-systemd
+	$(Q)$(MAKE) --no-print-directory check-capture
 	$(Q)$(MAKE) --no-print-directory demo
 
 # deps first (a fresh machine has no libcheck), then build and run.
@@ -133,6 +134,16 @@ check-vm: deps all $(RIG_TOOLS)
 
 check-vm-debug: deps all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run --debug-kernel
+
+# Captures cut short (Ctrl-C, device unplugged) leave valid SigMF pairs:
+# made in the rig, checked here on the host.
+check-capture: deps all $(RIG_TOOLS)
+	$(Q)rm -rf $(BUILD)/vm-out/interrupted
+	$(Q)bash tests/vm/run tests/vm/capture/interrupted.sh
+	$(Q)pass=0; fail=0; for rec in sigint unplug; do \
+		if python3 tests/sigmf-check $(BUILD)/vm-out/interrupted/$$rec; then \
+			pass=$$((pass + 1)); else fail=$$((fail + 1)); fi; \
+	done; echo "$$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 # The unit under real systemd (PID 1) in a Debian 12 root, installed with
 # make install, against the same kernel and simulated hardware.
