@@ -534,20 +534,17 @@ static void session_close(struct ifb_bridge *b)
 	b->session = false;
 }
 
-/* Attach every DMABUF to both sides. Returns 0, or -errno with *what set to
- * the side that refused (for the auto-mode message). */
+/*
+ * Attach every DMABUF to both sides. Returns 0, or -errno with *what set to
+ * the side that refused (for the auto-mode message). USB first: a UDC
+ * without scatter-gather is the usual refusal, and then the IIO buffer has
+ * never had a DMABUF when copy mode read()s it (6.12's DMA buffer takes
+ * its queue lock in both paths in an order lockdep objects to).
+ */
 static int zc_attach(struct ifb_bridge *b, const char **what)
 {
 	int r;
 
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);
-		if (r < 0) {
-			*what = "IIO DMABUF attach";
-			return r;
-		}
-		b->blk[i].iio_attached = true;
-	}
 	for (unsigned i = 0; i < b->nblocks; i++) {
 		r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
 		if (r < 0) {
@@ -555,6 +552,14 @@ static int zc_attach(struct ifb_bridge *b, const char **what)
 			return r;
 		}
 		b->blk[i].usb_attached = true;
+	}
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);
+		if (r < 0) {
+			*what = "IIO DMABUF attach";
+			return r;
+		}
+		b->blk[i].iio_attached = true;
 	}
 	return 0;
 }

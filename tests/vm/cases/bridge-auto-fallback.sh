@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# timeout: 200
+# A UDC without scatter-gather (dummy_hcd sg=0, like dwc2) refuses
+# FunctionFS DMABUF attach with EPERM: in auto mode the daemon says which
+# attach failed and why, and streams in copy mode; forced zero-copy refuses
+# the host's START with the same reason in the log.
+. /lib/rig.sh
+. /lib/bridge.sh
+
+rmmod dummy_hcd || rig_fail "cannot unload dummy_hcd"
+insmod /lib/modules/dummy_hcd.ko is_super_speed=1 sg=0 || rig_fail "cannot load dummy_hcd sg=0"
+[ "$(cat /sys/module/dummy_hcd/parameters/sg)" = N ] || rig_fail "dummy_hcd still does scatter-gather"
+
+bridge_conf auto block_size=256K block_count=4 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||
+	bridge_fail "auto mode did not fall back to a working copy mode: $(cat /tmp/cap.json)"
+grep -q 'Zero-copy unavailable: FunctionFS DMABUF attach failed: Operation not permitted (the UDC cannot do scatter-gather' "$IFB_LOG" ||
+	bridge_fail "no log line saying which attach failed and why"
+grep -q 'Stream 1 started (copy' "$IFB_LOG" || bridge_fail "stream not in copy mode"
+iio-ffs-capture --info | grep -q 'mode: *copy' || bridge_fail "GET_INFO does not say copy mode"
+bridge_stop
+
+bridge_conf zero-copy block_size=256K block_count=4 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+iio-ffs-capture --bytes 1M -o /dev/null --quiet >/tmp/cap.out 2>&1 &&
+	bridge_fail "forced zero-copy streamed on a UDC without scatter-gather"
+grep -q 'FunctionFS DMABUF attach failed.*scatter-gather' "$IFB_LOG" ||
+	bridge_fail "forced zero-copy failure not explained in the log"
+grep -qi 'START' /tmp/cap.out || bridge_fail "host tool did not report the refused START: $(cat /tmp/cap.out)"
+bridge_stop
+echo "auto-fallback: copy mode with the reason logged; forced zero-copy refused"
