@@ -585,6 +585,22 @@ static int fall_back_to_copy(struct ifb_bridge *b)
 	return pool_alloc_buffers(b);
 }
 
+/* A previous instance killed hard (or another program) can leave the
+ * buffer enabled; a stream needs it off to set up. */
+static int disable_left_enabled(struct ifb_bridge *b)
+{
+	int r;
+
+	if (ifb_iio_buffer_enabled(&b->iio) != 1)
+		return 0;
+	log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
+		   b->iio.bufdir);
+	r = ifb_iio_buffer_enable(&b->iio, false);
+	if (r < 0)
+		return log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+	return 0;
+}
+
 static int session_open(struct ifb_bridge *b)
 {
 	const char *what = NULL;
@@ -595,14 +611,9 @@ static int session_open(struct ifb_bridge *b)
 		return log_error_errno(r, "Cannot open IIO buffer %u of %s", b->iio.buffer,
 				       b->iio.devnode);
 	b->session = true;
-	/* A previous instance killed hard leaves the buffer enabled. */
-	if (ifb_iio_buffer_enabled(&b->iio) == 1) {
-		log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
-			   b->iio.bufdir);
-		r = ifb_iio_buffer_enable(&b->iio, false);
-		if (r < 0)
-			return log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
-	}
+	r = disable_left_enabled(b);
+	if (r < 0)
+		return r;
 	r = ifb_iio_apply_channels(&b->iio);
 	if (r < 0)
 		return log_error_errno(r, "Cannot enable the channels in %s", b->iio.bufdir);
@@ -1110,16 +1121,8 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 					       b->iio.name, cfg->sampling_frequency);
 		}
 	}
-	/* Recover from a previous instance killed with the buffer enabled:
-	 * channels cannot change while it is. */
-	if (ifb_iio_buffer_enabled(&b->iio) == 1) {
-		log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
-			   b->iio.bufdir);
-		r = ifb_iio_buffer_enable(&b->iio, false);
-		if (r < 0)
-			return log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
-	}
-	return 0;
+	/* Channels cannot change while the buffer is enabled. */
+	return disable_left_enabled(b);
 }
 
 static int setup_pool(struct ifb_bridge *b)
