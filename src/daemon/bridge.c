@@ -1370,20 +1370,17 @@ static void apply_pending(struct ifb_bridge *b)
 		return;
 	b->pending = NULL;
 	resize = next->block_size != b->cfg.block_size || next->block_count != b->cfg.block_count;
-	if (resize) {
-		/* Same memory source as before: DMABUFs unless in copy mode. */
-		pool_free(b);
-		b->cfg.block_size = next->block_size;
-		b->cfg.block_count = next->block_count;
-		b->nblocks = next->block_count;
-		r = b->mode == IFB_MODE_COPY ? pool_alloc_buffers(b) : pool_alloc_dmabufs(b);
-		if (r < 0) {
-			log_error("Keeping no pool after a failed reload: streams will fail until the "
-				  "configuration is fixed and reloaded");
-		}
-	}
+	if (resize)
+		pool_free(b); /* while nblocks still counts the old pool */
 	b->cfg = *next;
 	b->nblocks = b->cfg.block_count;
+	if (resize) {
+		/* Same memory source as before: DMABUFs unless in copy mode. */
+		r = b->mode == IFB_MODE_COPY ? pool_alloc_buffers(b) : pool_alloc_dmabufs(b);
+		if (r < 0)
+			log_error("Keeping no pool after a failed reload: streams will fail until the "
+				  "configuration is fixed and reloaded");
+	}
 	(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels, b->cfg.num_channels, NULL);
 	if (b->cfg.sampling_frequency[0]) {
 		r = ifb_iio_set_sampling_frequency(&b->iio, b->cfg.sampling_frequency);
