@@ -11,7 +11,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define _cleanup_(f) __attribute__((cleanup(f)))
-#define _must_check_ __attribute__((warn_unused_result))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 static inline void closep(int *fd)
@@ -19,11 +18,6 @@ static inline void closep(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
 }
 
 /* -errno of the last failed libc call, never 0. */
