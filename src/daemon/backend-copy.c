@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Copy mode: the life of a block.
+ *
+ * For kernels or UDCs without DMABUF. Every block is a user buffer:
+ *
+ *   1. Queued for filling: read() from the IIO buffer fd whenever it is
+ *      readable (the kernel's own fileio blocks fill behind it) until the
+ *      block is full.
+ *   2. Full: the engine takes blocks in order and queues each on the bulk
+ *      IN endpoint as an asynchronous write (libaio; completions arrive on
+ *      an eventfd, ifb_aio_on_event).
+ *   3. Written: back to 1.
+ *
+ * The CPU copies every byte twice (read(), then FunctionFS's own copy).
+ * libaio also carries the end-of-stream zero-length packet in both modes:
+ * a plain write() to an endpoint blocks until the host reads, even with
+ * O_NONBLOCK.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+static int copy_adc_enqueue(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+
+	b->blk[i].filled = 0;
+	b->fillq[(b->fill_head + b->fill_len) % IFB_ENGINE_MAX_BLOCKS] = (uint8_t)i;
+	b->fill_len++;
+	sd_event_source_set_enabled(b->iio_src, SD_EVENT_ON);
+	return 0;
+}
+
+static bool copy_adc_finished(void *ctx, unsigned i)
+{
+	return false; /* copy mode does not count starvations */
+}
+
+static int copy_usb_submit(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct ifb_block *k = &b->blk[i];
+	struct iocb *cb = &k->iocb;
+	int r;
+
+	io_prep_pwrite(cb, b->ffs.ep, k->mem, b->cfg.block_size, 0);
+	io_set_eventfd(cb, b->aio_efd);
+	cb->data = k;
+	r = io_submit(b->aio, 1, &cb);
+	if (r != 1) {
+		r = r < 0 ? r : -EIO;
+		if (r == -ESHUTDOWN || r == -EAGAIN)
+			log_info("USB write refused (%s): host not connected", strerror(-r));
+		else
+			log_error_errno(r, "Asynchronous USB write of block %u failed", i);
+		return r;
+	}
+	b->aio_inflight++;
+	return 0;
+}
+
+int ifb_copy_on_abort_fill(sd_event_source *s, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+
+	/* Blocks still waiting for data will not get it now. */
+	while (b->fill_len) {
+		unsigned i = b->fillq[b->fill_head];
+
+		b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+		b->fill_len--;
+		ifb_engine_adc_done(&b->engine, i, -ECANCELED);
+	}
+	return 0;
+}
+
+static void copy_adc_stop(void *ctx)
+{
+	struct ifb_bridge *b = ctx;
+	int r;
+
+	sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
+	r = ifb_iio_buffer_enable(&b->iio, false);
+	if (r < 0)
+		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+	/* Not from inside the engine's call: give the blocks back from the loop. */
+	sd_event_source_set_enabled(b->abort_src, SD_EVENT_ONESHOT);
+}
+
+static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+
+	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
+		unsigned i = b->fillq[b->fill_head];
+		struct ifb_block *k = &b->blk[i];
+		size_t want = b->cfg.block_size - k->filled;
+		ssize_t n;
+
+		/* Dropped bytes land in the block being filled and are overwritten. */
+		if (b->discard)
+			want = b->discard < b->cfg.block_size ? b->discard : b->cfg.block_size;
+		n = read(fd, (char *)k->mem + (b->discard ? 0 : k->filled), want);
+
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			n = neg_errno();
+			log_error_errno((int)n, "read() from IIO buffer failed");
+			b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+			b->fill_len--;
+			ifb_engine_adc_done(&b->engine, i, (int)n);
+			ifb_engine_stop(&b->engine, IFB_STOP_ERROR);
+			return 0;
+		}
+		if (n == 0)
+			return 0;
+		if (b->discard) {
+			b->discard -= (uint64_t)n;
+			continue;
+		}
+		k->filled += (size_t)n;
+		if (k->filled < b->cfg.block_size)
+			continue;
+		b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+		b->fill_len--;
+		ifb_engine_adc_done(&b->engine, i, 0);
+	}
+	if (!b->fill_len)
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
+int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	struct io_event ev[IFB_ENGINE_MAX_BLOCKS + 1];
+	struct timespec zero = { 0, 0 };
+	uint64_t count;
+	int n;
+
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return log_error_errno(neg_errno(), "Reading the aio eventfd failed");
+	n = io_getevents(b->aio, 0, (long)ARRAY_SIZE(ev), ev, &zero);
+	if (n < 0)
+		return log_error_errno(n, "io_getevents failed");
+	for (int j = 0; j < n; j++) {
+		struct iocb *cb = ev[j].obj;
+		long res = (long)ev[j].res;
+
+		if (cb == &b->zlp_iocb) {
+			b->zlp_inflight = false;
+			if (res < 0)
+				log_debug("End-of-stream ZLP not delivered: %s", strerror((int)-res));
+			continue;
+		}
+		b->aio_inflight--;
+		{
+			struct ifb_block *k = cb->data;
+			unsigned i = ifb_block_index(b, k);
+			int status = res == (long)b->cfg.block_size ? 0 : res < 0 ? (int)res : -EIO;
+
+			if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
+				log_warning_errno(status, "USB write of block %u failed", i);
+			ifb_engine_usb_done(&b->engine, i, status);
+		}
+	}
+	return 0;
+}
+
+const struct ifb_engine_ops ifb_copy_ops = {
+	.adc_enqueue = copy_adc_enqueue,
+	.adc_finished = copy_adc_finished,
+	.usb_submit = copy_usb_submit,
+	.adc_stop = copy_adc_stop,
+	.stopped = ifb_session_engine_stopped,
+};
+
+/*
+ * Copy mode cannot see the ADC run dry, so let the kernel buffer as much
+ * as our pool, as zero-copy would. The DMA buffer's fileio splits the
+ * length into two physically contiguous blocks: keep each within
+ * IFB_FILEIO_BLOCK_MAX (or one of our blocks, if bigger), which the page
+ * allocator can still provide. Wake us per block.
+ */
+#define IFB_FILEIO_BLOCK_MAX (4u << 20)
+
+int ifb_copy_prepare(struct ifb_bridge *b)
+{
+	unsigned scans = b->cfg.block_size / b->iio.scan_size;
+	unsigned per = b->nblocks / 2 ? b->nblocks / 2 : 1;
+	int r;
+
+	while (per > 1 && (uint64_t)per * b->cfg.block_size > IFB_FILEIO_BLOCK_MAX)
+		per--;
+	r = ifb_iio_set_length(&b->iio, 2 * per * scans, scans);
+	if (r < 0)
+		return log_error_errno(r, "Cannot set the length/watermark of %s", b->iio.bufdir);
+	/*
+	 * Linux 6.12's DMA buffer core never resets which of its two fileio
+	 * blocks read() takes next when the buffer is enabled again: after a
+	 * stream that used an odd number of them, the next stream's first two
+	 * come out swapped. Nothing tells userspace which it is, so every
+	 * stream drops those two blocks; from the third on the order is right.
+	 */
+	b->discard = 2ULL * per * b->cfg.block_size;
+	r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
+	if (r < 0)
+		return log_error_errno(r, "Cannot watch the IIO buffer");
+	sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
+	return 0;
+}
+
+void ifb_copy_release(struct ifb_bridge *b)
+{
+	if (b->iio_src)
+		sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
+	b->iio_src = sd_event_source_disable_unref(b->iio_src);
+	b->fill_len = 0;
+}
+
+void ifb_copy_cancel_usb(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct io_event ev;
+
+		if (b->engine.state[i] == IFB_BLOCK_USB)
+			(void)io_cancel(b->aio, &b->blk[i].iocb, &ev);
+	}
+}
+
+void ifb_usb_send_zlp(struct ifb_bridge *b)
+{
+	struct iocb *cb = &b->zlp_iocb;
+	static char nothing;
+	int r;
+
+	if (b->zlp_inflight || b->ffs.ep < 0)
+		return;
+	io_prep_pwrite(cb, b->ffs.ep, &nothing, 0, 0);
+	io_set_eventfd(cb, b->aio_efd);
+	r = io_submit(b->aio, 1, &cb);
+	if (r == 1)
+		b->zlp_inflight = true;
+	else
+		log_warning_errno(r < 0 ? r : -EIO, "Cannot send the end-of-stream ZLP");
+}

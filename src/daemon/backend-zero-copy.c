@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Zero-copy: the life of a block.
+ *
+ * Every block is a DMABUF, attached to the IIO buffer and to the bulk IN
+ * endpoint for the length of a stream (ifb_zc_attach, before the buffer is
+ * enabled). Then, round and round:
+ *
+ *   1. IIO_BUFFER_DMABUF_ENQUEUE: the ADC's DMA will write it. We snapshot
+ *      its write fence (for the error) and wait for POLLIN on the DMABUF.
+ *   2. POLLIN: the ADC is done. The engine takes blocks in queue order and
+ *      hands each to USB: FUNCTIONFS_DMABUF_TRANSFER, snapshot, POLLOUT.
+ *   3. POLLOUT: every fence signalled, the UDC has sent it. Back to 1.
+ *
+ * The CPU never touches the samples. At the end of a stream every fence
+ * has signalled before anything is detached or closed (ifb_zc_release).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+/* Snapshot the fences just added, so their error can be read later. */
+static void zc_snapshot(struct ifb_block *k, bool writers_only)
+{
+	closep(&k->sync_fd);
+	k->sync_fd = ifb_dmabuf_export_fences(k->fd, writers_only);
+	if (k->sync_fd < 0) {
+		log_debug("Cannot export the fences of a DMABUF: %s", strerror(-k->sync_fd));
+		k->sync_fd = -1;
+	}
+}
+
+/* The status of the snapshot taken when the block was queued. */
+static int zc_take_status(struct ifb_block *k)
+{
+	int status;
+
+	if (k->cancelled) {
+		k->cancelled = false;
+		return -ECANCELED;
+	}
+	if (k->sync_fd < 0)
+		return 0; /* no snapshot: nothing known beyond "signalled" */
+	status = ifb_sync_file_status(k->sync_fd);
+	closep(&k->sync_fd);
+	return status == -EINPROGRESS ? 0 : status;
+}
+
+static void zc_watch(struct ifb_block *k, uint32_t events)
+{
+	sd_event_source_set_io_events(k->src, events);
+	sd_event_source_set_enabled(k->src, SD_EVENT_ON);
+}
+
+static int zc_adc_enqueue(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct ifb_block *k = &b->blk[i];
+	int r;
+
+	r = ifb_iio_dmabuf_enqueue(&b->iio, k->fd, b->cfg.block_size);
+	if (r < 0)
+		return log_error_errno(r, "IIO DMABUF enqueue of block %u failed", i);
+	zc_snapshot(k, true);
+	zc_watch(k, EPOLLIN);
+	return 0;
+}
+
+static bool zc_adc_finished(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct pollfd p = { .fd = b->blk[i].fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * Linux 6.12 oopses on FUNCTIONFS_DMABUF_TRANSFER once the function is
+ * unbound (ffs_dmabuf_find_attachment() dereferences the gadget, NULL by
+ * then). The DISABLE that comes before an unbind may be waiting on ep0:
+ * handle pending events first, so the window is microseconds, not a loop
+ * iteration. Returns false when the host is gone or the stream stopped.
+ */
+static bool zc_usb_still_there(struct ifb_bridge *b)
+{
+	struct pollfd p = { .fd = b->ffs.ep0, .events = POLLIN };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		(void)ifb_ep0_on_event(NULL, b->ffs.ep0, EPOLLIN, b);
+	return b->usb_enabled && b->bound && b->engine.run == IFB_STATE_STREAMING;
+}
+
+static int zc_usb_submit(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct ifb_block *k = &b->blk[i];
+	int r;
+
+	if (!zc_usb_still_there(b))
+		return -ESHUTDOWN;
+	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->cfg.block_size);
+	if (r < 0) {
+		if (r == -ESHUTDOWN || r == -EAGAIN)
+			log_info("USB transfer refused (%s): host not connected", strerror(-r));
+		else
+			log_error_errno(r, "FunctionFS DMABUF transfer of block %u failed", i);
+		return r;
+	}
+	zc_snapshot(k, false);
+	zc_watch(k, EPOLLOUT);
+	return 0;
+}
+
+static void zc_adc_stop(void *ctx)
+{
+	struct ifb_bridge *b = ctx;
+	int r;
+
+	/* Disabling aborts every block the ADC holds: their fences signal. */
+	r = ifb_iio_buffer_enable(&b->iio, false);
+	if (r < 0)
+		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+}
+
+/* Blocks that are free, or done but waiting for an earlier one, are not
+ * polled: their fences have signalled and would wake the loop for ever. */
+static void zc_quiet_idle(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++)
+		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i])
+			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
+}
+
+int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	unsigned i;
+	int status;
+
+	for (i = 0; i < b->nblocks && b->blk[i].src != s; i++)
+		;
+	if (i == b->nblocks)
+		return 0;
+
+	if (b->engine.state[i] == IFB_BLOCK_ADC && (revents & EPOLLIN)) {
+		status = zc_take_status(&b->blk[i]);
+		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
+			log_warning_errno(status, "ADC block %u failed", i);
+		ifb_engine_adc_done(&b->engine, i, status);
+	} else if (b->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
+		status = zc_take_status(&b->blk[i]);
+		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
+			log_warning_errno(status, "USB transfer of block %u failed", i);
+		ifb_engine_usb_done(&b->engine, i, status);
+	}
+	zc_quiet_idle(b);
+	return 0;
+}
+
+const struct ifb_engine_ops ifb_zc_ops = {
+	.adc_enqueue = zc_adc_enqueue,
+	.adc_finished = zc_adc_finished,
+	.usb_submit = zc_usb_submit,
+	.adc_stop = zc_adc_stop,
+	.stopped = ifb_session_engine_stopped,
+};
+
+/*
+ * Attach every DMABUF to both sides. Returns 0, or -errno with *what set to
+ * the side that refused (for the auto-mode message). USB first: a UDC
+ * without scatter-gather is the usual refusal, and then the IIO buffer has
+ * never had a DMABUF when copy mode read()s it (6.12's DMA buffer takes
+ * its queue lock in both paths in an order lockdep objects to).
+ */
+int ifb_zc_attach(struct ifb_bridge *b, const char **what)
+{
+	int r;
+
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
+		if (r < 0) {
+			*what = "FunctionFS DMABUF attach";
+			return r;
+		}
+		b->blk[i].usb_attached = true;
+	}
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);
+		if (r < 0) {
+			*what = "IIO DMABUF attach";
+			return r;
+		}
+		b->blk[i].iio_attached = true;
+	}
+	return 0;
+}
+
+const char *ifb_zc_attach_hint(int r)
+{
+	switch (r) {
+	case -EPERM: return " (the UDC cannot do scatter-gather, or the gadget is not bound)";
+	case -ENOTTY:
+	case -EINVAL: return " (this kernel has no DMABUF interface here)";
+	case -EBUSY: return " (the buffer is already enabled)";
+	default: return "";
+	}
+}
+
+/*
+ * Only called when every block is FREE, i.e. every fence has signalled.
+ * The USB side is released by closing the endpoint (the session does),
+ * never with FUNCTIONFS_DMABUF_DETACH: in Linux 6.12 that ioctl
+ * dereferences the gadget, which is NULL once the function is unbound (a
+ * disconnect), and oopses. Fence snapshots go first: IIO and FunctionFS
+ * fences keep their lock in the attachment, so a snapshot that outlives it
+ * points into freed memory.
+ */
+void ifb_zc_release(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+		int r;
+
+		if (k->src)
+			sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
+		closep(&k->sync_fd);
+		k->cancelled = false;
+		k->usb_attached = false;
+		if (k->iio_attached) {
+			r = ifb_iio_dmabuf_detach(&b->iio, k->fd);
+			if (r < 0)
+				log_debug("IIO detach of block %u: %s", i, strerror(-r));
+			k->iio_attached = false;
+		}
+	}
+}
+
+void ifb_zc_cancel_usb(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+
+		if (b->engine.state[i] != IFB_BLOCK_USB || !k->usb_attached || !b->bound)
+			continue;
+		/* Detaching dequeues the request; its fence then signals. Only
+		 * while bound: see ifb_zc_release(). The fence's lock lives in
+		 * the attachment detach frees, so its snapshot must be gone
+		 * before, and it can no longer be asked. */
+		closep(&k->sync_fd);
+		k->cancelled = true;
+		if (ifb_ffs_dmabuf_detach(&b->ffs, k->fd) == 0)
+			k->usb_attached = false;
+	}
+}

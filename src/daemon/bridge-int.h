@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The bridge's insides, shared by the files that make it up. Nothing
+ * outside src/daemon/bridge*.c, pool.c, backend-*.c, session.c, ep0.c and
+ * reload.c includes this; everyone else uses daemon/bridge.h.
+ *
+ * Who does what:
+ *
+ *   pool.c               the blocks' memory: DMABUFs or user buffers
+ *   backend-zero-copy.c  the life of a block as a DMABUF shared by IIO and USB
+ *   backend-copy.c       the life of a block as a user buffer: read(), libaio
+ *   session.c            a stream: open, attach, enable, run, drain, release;
+ *                        every way a stream ends goes through here
+ *   ep0.c                the native front end: FunctionFS events and the
+ *                        vendor control protocol (docs/protocol.md)
+ *   reload.c             SIGHUP: a new configuration, applied between streams
+ *   bridge.c             setup, release, status: wires the rest together
+ *
+ * The engine (engine.c) decides the order of things; the backends do the
+ * I/O it asks for; front ends turn host requests into session calls.
+ */
+#ifndef IFB_BRIDGE_INT_H
+#define IFB_BRIDGE_INT_H
+
+#include <libaio.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/bridge.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/dmabuf.h"
+#include "daemon/engine.h"
+#include "daemon/ffs.h"
+#include "daemon/iio.h"
+
+/* After a shutdown request, how long USB may take to drain before we
+ * cancel what is in flight, and how long cancelled transfers may take. */
+#define IFB_DRAIN_GRACE_USEC (400 * 1000ULL)
+#define IFB_CANCEL_GRACE_USEC (400 * 1000ULL)
+#define IFB_STATUS_PERIOD_USEC (1000 * 1000ULL)
+
+/* One block of the pool. Which fields are used depends on the mode. */
+struct ifb_block {
+	int fd;               /* zero-copy: the DMABUF */
+	int sync_fd;          /* zero-copy: its fences as queued, for their status */
+	bool cancelled;       /* zero-copy: its USB transfer was cancelled by detach */
+	void *mem;            /* copy: the user buffer */
+	size_t filled;        /* copy: bytes read into mem so far */
+	sd_event_source *src; /* zero-copy: poll on the DMABUF fd */
+	struct iocb iocb;     /* copy: the in-flight write */
+	bool iio_attached, usb_attached;
+};
+
+struct ifb_bridge {
+	struct ifb_config cfg;
+	sd_event *loop;
+
+	struct ifb_iio iio;
+	struct ifb_ffs ffs;
+	sd_event_source *ep0_src;
+	struct ifb_allocator alloc;
+
+	enum ifb_mode mode; /* what streams use */
+	bool mode_final;    /* auto: settled by the first stream */
+	unsigned nblocks;
+	struct ifb_block blk[IFB_ENGINE_MAX_BLOCKS];
+	struct ifb_engine engine;
+	struct ifb_stream_desc desc;
+
+	/* libaio: copy-mode writes and the end-of-stream ZLP, both modes. */
+	io_context_t aio;
+	int aio_efd;
+	sd_event_source *aio_src;
+	unsigned aio_inflight;
+	struct iocb zlp_iocb;
+	bool zlp_inflight;
+
+	/* copy mode ADC side */
+	sd_event_source *iio_src;
+	uint8_t fillq[IFB_ENGINE_MAX_BLOCKS];
+	unsigned fill_head, fill_len;
+	uint64_t discard; /* bytes still to drop at the start of a stream */
+	sd_event_source *abort_src;
+
+	bool bound;       /* BIND seen, no UNBIND since */
+	bool usb_enabled; /* ENABLE seen, no DISABLE/UNBIND since */
+	bool session;     /* a stream's resources are open */
+	bool restart;     /* START arrived while stopping */
+	bool shutting_down;
+	sd_event_source *teardown_src, *grace_timer, *status_timer;
+	enum ifb_stop_reason last_reason;
+
+	uint64_t stream_t0, rate_t, rate_bytes;
+	double rate_mib_s;
+
+	struct ifb_config *pending; /* reloaded, applied when no stream runs */
+};
+
+static inline unsigned ifb_block_index(const struct ifb_bridge *b, const struct ifb_block *k)
+{
+	return (unsigned)(k - b->blk);
+}
+
+/* bridge.c */
+uint64_t ifb_now_usec(void);
+const char *ifb_mode_name(enum ifb_mode m);
+const char *ifb_stop_reason_name(enum ifb_stop_reason r);
+/* Fill b->desc (what GET_INFO tells the host) from the IIO device. */
+void ifb_bridge_describe(struct ifb_bridge *b);
+
+/* pool.c: b->nblocks blocks of b->cfg.block_size bytes. Allocation
+ * failures are logged here; ifb_pool_free releases whatever was made. */
+int ifb_pool_alloc_dmabufs(struct ifb_bridge *b);
+int ifb_pool_alloc_buffers(struct ifb_bridge *b);
+void ifb_pool_free(struct ifb_bridge *b);
+/* Auto mode found zero-copy impossible: user buffers from now on. */
+int ifb_pool_switch_to_copy(struct ifb_bridge *b);
+
+/* backend-zero-copy.c */
+extern const struct ifb_engine_ops ifb_zc_ops;
+int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+/* Attach every DMABUF to both sides; on failure *what names the side. */
+int ifb_zc_attach(struct ifb_bridge *b, const char **what);
+const char *ifb_zc_attach_hint(int r);
+/* Fence snapshots closed, IIO attachments detached: before the fds close. */
+void ifb_zc_release(struct ifb_bridge *b);
+/* Shutdown with the host not reading: dequeue what USB still holds. */
+void ifb_zc_cancel_usb(struct ifb_bridge *b);
+
+/* backend-copy.c */
+extern const struct ifb_engine_ops ifb_copy_ops;
+/* Size the kernel's fileio blocks and watch the IIO buffer fd. */
+int ifb_copy_prepare(struct ifb_bridge *b);
+void ifb_copy_release(struct ifb_bridge *b);
+void ifb_copy_cancel_usb(struct ifb_bridge *b);
+int ifb_copy_on_abort_fill(sd_event_source *s, void *userdata);
+int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+/* The end-of-stream zero-length packet (both modes go through libaio). */
+void ifb_usb_send_zlp(struct ifb_bridge *b);
+
+/* session.c */
+int ifb_session_start(struct ifb_bridge *b);
+void ifb_session_close(struct ifb_bridge *b);
+/* Stop a stream, or (no stream) release what a failed start left. */
+void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason);
+/* Start a stream if the host is there and none runs. */
+void ifb_session_maybe_start(struct ifb_bridge *b);
+int ifb_session_disable_left_enabled(struct ifb_bridge *b);
+int ifb_session_on_teardown(sd_event_source *s, void *userdata);
+void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason);
+
+/* ep0.c */
+int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* reload.c */
+void ifb_reload_apply_pending(struct ifb_bridge *b);
+
+#endif

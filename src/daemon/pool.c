@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The pool: b->nblocks blocks of b->cfg.block_size bytes each, DMABUFs
+ * from the allocator (zero-copy) or page-aligned user buffers (copy). The
+ * pool outlives streams: blocks are attached for a stream and detached at
+ * its end, but only freed at exit, on a reload that resizes the pool, or
+ * when auto mode switches to copy.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+void ifb_pool_free(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+
+		k->src = sd_event_source_disable_unref(k->src);
+		closep(&k->sync_fd);
+		closep(&k->fd);
+		free(k->mem);
+		k->mem = NULL;
+	}
+}
+
+int ifb_pool_alloc_dmabufs(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+		int r;
+
+		k->fd = ifb_dmabuf_new(&b->alloc, b->cfg.block_size);
+		if (k->fd < 0) {
+			r = k->fd;
+			k->fd = -1;
+			return log_error_errno(r, "Cannot allocate DMABUF %u of %u (%u bytes) from %s",
+					       i + 1, b->nblocks, b->cfg.block_size, b->alloc.name);
+		}
+		r = sd_event_add_io(b->loop, &k->src, k->fd, EPOLLIN, ifb_zc_on_dmabuf, b);
+		if (r < 0)
+			return log_error_errno(r, "Cannot watch DMABUF %u", i);
+		sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
+	}
+	return 0;
+}
+
+int ifb_pool_alloc_buffers(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		int r = posix_memalign(&b->blk[i].mem, 4096, b->cfg.block_size);
+
+		if (r) {
+			b->blk[i].mem = NULL;
+			return log_error_errno(-r, "Cannot allocate buffer %u of %u (%u bytes)", i + 1,
+					       b->nblocks, b->cfg.block_size);
+		}
+	}
+	return 0;
+}
+
+/* Auto mode found zero-copy impossible: switch the pool to user buffers. */
+int ifb_pool_switch_to_copy(struct ifb_bridge *b)
+{
+	ifb_pool_free(b);
+	ifb_allocator_close(&b->alloc);
+	b->mode = IFB_MODE_COPY;
+	b->desc.mode = IFB_MODE_COPY;
+	return ifb_pool_alloc_buffers(b);
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * SIGHUP: a new configuration. Keys that name the hardware or the USB
+ * identity need a restart and keep their old values; the rest waits in
+ * b->pending until no stream is open, so a stream never sees a change
+ * halfway.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+/* Keys a running daemon cannot change: they name the hardware, the USB
+ * function and its identity, or how memory was chosen at start. */
+static void keep_fixed(const struct ifb_config *old, struct ifb_config *new)
+{
+#define KEEP(key, field, differ)                                                         \
+	do {                                                                             \
+		if (differ) {                                                            \
+			char where_[PATH_MAX + 64];                                      \
+			ifb_config_where(new, key, where_, sizeof(where_));              \
+			log_warning("%s: changed; takes effect after a restart", where_); \
+			memcpy(&new->field, &old->field, sizeof(new->field));            \
+		}                                                                        \
+	} while (0)
+#define KEEP_STR(key, field) KEEP(key, field, strcmp(old->field, new->field) != 0)
+#define KEEP_VAL(key, field) KEEP(key, field, old->field != new->field)
+	KEEP_STR(IFB_KEY_IIO_DEVICE, device);
+	KEEP_VAL(IFB_KEY_IIO_BUFFER, buffer);
+	KEEP_VAL(IFB_KEY_STREAM_MODE, mode);
+	KEEP(IFB_KEY_STREAM_ALLOCATOR, allocator,
+	     old->allocator != new->allocator || strcmp(old->heap, new->heap) != 0);
+	if (old->allocator == new->allocator)
+		memcpy(new->heap, old->heap, sizeof(new->heap));
+	KEEP_STR(IFB_KEY_USB_FUNCTIONFS, functionfs);
+	KEEP_VAL(IFB_KEY_USB_VENDOR_ID, vendor_id);
+	KEEP_VAL(IFB_KEY_USB_PRODUCT_ID, product_id);
+	KEEP_STR(IFB_KEY_USB_MANUFACTURER, manufacturer);
+	KEEP_STR(IFB_KEY_USB_PRODUCT, product);
+	KEEP_STR(IFB_KEY_USB_SERIAL, serial);
+	KEEP_STR(IFB_KEY_USB_INTERFACE, interface);
+	KEEP_VAL(IFB_KEY_USB_MS_OS_DESCRIPTORS, ms_os_descriptors);
+	KEEP_STR(IFB_KEY_USB_INTERFACE_GUID, interface_guid);
+	KEEP_STR(IFB_KEY_GADGET_NAME, gadget_name);
+	KEEP_STR(IFB_KEY_GADGET_UDC, udc);
+	KEEP_VAL(IFB_KEY_GADGET_MAX_POWER, max_power);
+	KEEP_VAL(IFB_KEY_GADGET_MS_VENDOR_CODE, ms_vendor_code);
+	if (old->compose_gadget != new->compose_gadget) {
+		log_warning("%s: [gadget] section %s; takes effect after a restart", new->path,
+			    new->compose_gadget ? "added" : "removed");
+		new->compose_gadget = old->compose_gadget;
+	}
+#undef KEEP_VAL
+#undef KEEP_STR
+#undef KEEP
+}
+
+int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
+{
+	struct ifb_config *next;
+	struct ifb_iio *probe;
+	char where[PATH_MAX + 64];
+	unsigned bad = 0;
+	int r;
+
+	next = malloc(sizeof(*next));
+	probe = malloc(sizeof(*probe));
+	if (!next || !probe) {
+		free(next);
+		free(probe);
+		return log_error_errno(-ENOMEM, "Reload");
+	}
+	*next = *cfg;
+	keep_fixed(&b->cfg, next);
+
+	/* Channels and block size must fit the device before anything changes. */
+	*probe = b->iio;
+	r = ifb_iio_select(probe, next->all_channels, next->channels, next->num_channels, &bad);
+	if (r < 0) {
+		ifb_config_where(next, IFB_KEY_IIO_CHANNELS, where, sizeof(where));
+		log_error("%s: %s has no channel '%s'; configuration not reloaded", where, b->iio.name,
+			  next->all_channels ? "?" : next->channels[bad]);
+	} else if (next->block_size % probe->scan_size) {
+		ifb_config_where(next, IFB_KEY_STREAM_BLOCK_SIZE, where, sizeof(where));
+		log_error("%s: %u is not a multiple of the scan size (%u bytes); configuration not reloaded",
+			  where, next->block_size, probe->scan_size);
+		r = -EINVAL;
+	}
+	free(probe);
+	if (r < 0) {
+		free(next);
+		return r;
+	}
+	free(b->pending);
+	b->pending = next;
+	ifb_log_set_level(next->log_level);
+	if (b->session)
+		log_info("Configuration reloaded from %s; applies when this stream ends", next->path);
+	else
+		ifb_reload_apply_pending(b);
+	return 0;
+}
+
+/* Put a reloaded configuration in place; only with no stream open. */
+void ifb_reload_apply_pending(struct ifb_bridge *b)
+{
+	struct ifb_config *next = b->pending;
+	bool resize;
+	int r;
+
+	if (!next || b->session)
+		return;
+	b->pending = NULL;
+	resize = next->block_size != b->cfg.block_size || next->block_count != b->cfg.block_count;
+	if (resize)
+		ifb_pool_free(b); /* while nblocks still counts the old pool */
+	b->cfg = *next;
+	b->nblocks = b->cfg.block_count;
+	if (resize) {
+		/* Same memory source as before: DMABUFs unless in copy mode. */
+		r = b->mode == IFB_MODE_COPY ? ifb_pool_alloc_buffers(b) : ifb_pool_alloc_dmabufs(b);
+		if (r < 0)
+			log_error("Keeping no pool after a failed reload: streams will fail until the "
+				  "configuration is fixed and reloaded");
+	}
+	(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels, b->cfg.num_channels, NULL);
+	if (b->cfg.sampling_frequency[0]) {
+		r = ifb_iio_set_sampling_frequency(&b->iio, b->cfg.sampling_frequency);
+		if (r < 0)
+			log_warning_errno(r, "%s refused sampling frequency %s", b->iio.name,
+					  b->cfg.sampling_frequency);
+	}
+	ifb_bridge_describe(b);
+	log_info("Configuration reloaded from %s: %u x %u bytes, %u-byte scans, start %s", b->cfg.path,
+		 b->nblocks, b->cfg.block_size, b->iio.scan_size,
+		 b->cfg.start == IFB_CFG_START_HOST ? "on host request" : "immediately");
+	free(next);
+}

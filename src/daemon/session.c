@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A stream's life. A front end (ep0.c) asks for a stream; the session opens
+ * the IIO buffer and the endpoint, attaches the pool (zero-copy) or sizes
+ * the kernel's fileio blocks (copy), enables the buffer and starts the
+ * engine. However the stream stops (host STOP, disconnect, shutdown, an
+ * error), the engine reports it once every block is back
+ * (ifb_session_engine_stopped), and teardown runs from the loop: the
+ * end-of-stream packet after a host STOP, the log line, every attachment
+ * and fd released, and a new stream if one is wanted. The next stream
+ * begins from a clean state.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+/*
+ * Detach everything and close the stream's fds. Only called when every
+ * block is FREE, i.e. every fence has signalled.
+ */
+void ifb_session_close(struct ifb_bridge *b)
+{
+	ifb_zc_release(b);
+	ifb_ffs_close_ep(&b->ffs);
+	ifb_copy_release(b);
+	if (b->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&b->iio) == 1)
+		(void)ifb_iio_buffer_enable(&b->iio, false);
+	ifb_iio_close(&b->iio);
+	b->session = false;
+}
+
+/* A previous instance killed hard (or another program) can leave the
+ * buffer enabled; a stream needs it off to set up. */
+int ifb_session_disable_left_enabled(struct ifb_bridge *b)
+{
+	int r;
+
+	if (ifb_iio_buffer_enabled(&b->iio) != 1)
+		return 0;
+	log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
+		   b->iio.bufdir);
+	r = ifb_iio_buffer_enable(&b->iio, false);
+	if (r < 0)
+		return log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+	return 0;
+}
+
+static int session_open(struct ifb_bridge *b)
+{
+	const char *what = NULL;
+	int r;
+
+	r = ifb_iio_open(&b->iio);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open IIO buffer %u of %s", b->iio.buffer,
+				       b->iio.devnode);
+	b->session = true;
+	r = ifb_session_disable_left_enabled(b);
+	if (r < 0)
+		return r;
+	r = ifb_iio_apply_channels(&b->iio);
+	if (r < 0)
+		return log_error_errno(r, "Cannot enable the channels in %s", b->iio.bufdir);
+	r = ifb_ffs_open_ep(&b->ffs);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open %s/ep1", b->ffs.dir);
+
+	if (b->mode == IFB_MODE_ZERO_COPY) {
+		r = ifb_zc_attach(b, &what);
+		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
+			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(r));
+		if (r < 0) {
+			log_warning("Zero-copy unavailable: %s failed: %s%s; using copy mode", what,
+				    strerror(-r), ifb_zc_attach_hint(r));
+			/* Closing the buffer fd detaches from IIO for good: a DMA
+			 * buffer must never be read() with DMABUFs attached. */
+			ifb_session_close(b);
+			r = ifb_pool_switch_to_copy(b);
+			if (r < 0)
+				return r;
+			b->mode_final = true;
+			return session_open(b);
+		}
+		if (!b->mode_final)
+			log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
+				 b->nblocks, b->cfg.block_size, b->alloc.name);
+		b->mode_final = true;
+		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, true, &ifb_zc_ops, b);
+	} else {
+		if (!b->mode_final)
+			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
+				 b->nblocks, b->cfg.block_size);
+		b->mode_final = true;
+		r = ifb_copy_prepare(b);
+		if (r < 0)
+			return r;
+		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_copy_ops, b);
+	}
+	return r;
+}
+
+int ifb_session_start(struct ifb_bridge *b)
+{
+	uint32_t id;
+	int r;
+
+	ifb_reload_apply_pending(b);
+	id = b->engine.stream_id;
+	r = session_open(b);
+	if (r < 0)
+		goto fail;
+	b->engine.stream_id = id;
+	/* Every DMABUF is attached: now the buffer may be enabled, then fed. */
+	r = ifb_iio_buffer_enable(&b->iio, true);
+	if (r < 0) {
+		log_error_errno(r, "Cannot enable IIO buffer %s", b->iio.bufdir);
+		goto fail;
+	}
+	r = ifb_engine_start(&b->engine);
+	if (r < 0)
+		return r; /* the engine is stopping; teardown follows */
+	b->stream_t0 = b->rate_t = ifb_now_usec();
+	b->rate_bytes = 0;
+	b->rate_mib_s = 0;
+	log_info("Stream %u started (%s, %u x %u bytes, %u-byte scans)", b->engine.stream_id,
+		 ifb_mode_name(b->mode), b->nblocks, b->cfg.block_size, b->iio.scan_size);
+	return 0;
+fail:
+	ifb_session_close(b);
+	return r;
+}
+
+static void log_stream_end(struct ifb_bridge *b, enum ifb_stop_reason reason)
+{
+	const struct ifb_engine_counters *c = &b->engine.c;
+	double secs = (double)(ifb_now_usec() - b->stream_t0) / 1e6;
+
+	log_info("Stream %u ended (%s): %" PRIu64 " bytes in %.1f s (%.1f MiB/s), %" PRIu64
+		 " gaps, %" PRIu64 " starvations, %" PRIu64 " ADC errors, %" PRIu64 " USB errors",
+		 b->engine.stream_id, ifb_stop_reason_name(reason), c->bytes_sent, secs,
+		 secs > 0 ? (double)c->bytes_sent / secs / 1048576.0 : 0.0, c->gaps_total,
+		 c->starvations, c->adc_errors, c->usb_errors);
+}
+
+static bool want_stream(struct ifb_bridge *b)
+{
+	return b->usb_enabled && !b->shutting_down;
+}
+
+void ifb_session_maybe_start(struct ifb_bridge *b)
+{
+	if (b->session || !want_stream(b))
+		return;
+	if (ifb_session_start(b) < 0)
+		log_warning("Stream not started");
+}
+
+int ifb_session_on_teardown(sd_event_source *s, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	if (b->last_reason == IFB_STOP_HOST)
+		ifb_usb_send_zlp(b);
+	log_stream_end(b, b->last_reason);
+	ifb_session_close(b);
+	ifb_reload_apply_pending(b);
+	if (b->shutting_down) {
+		sd_event_exit(b->loop, 0);
+		return 0;
+	}
+	if (b->restart || (b->cfg.start == IFB_CFG_START_IMMEDIATE &&
+			   b->last_reason != IFB_STOP_HOST && b->last_reason != IFB_STOP_ERROR)) {
+		b->restart = false;
+		ifb_session_maybe_start(b);
+	}
+	return 0;
+}
+
+void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason)
+{
+	struct ifb_bridge *b = ctx;
+
+	b->last_reason = reason;
+	sd_event_source_set_enabled(b->teardown_src, SD_EVENT_ONESHOT);
+}
+
+void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
+{
+	if (b->engine.run != IFB_STATE_IDLE)
+		ifb_engine_stop(&b->engine, reason);
+	else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL))
+		ifb_session_close(b);
+}
+
+static int on_cancel_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+
+	log_error("%u transfers still pending after cancelling; closing anyway",
+		  ifb_engine_busy(&b->engine));
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	ifb_session_close(b);
+	sd_event_exit(b->loop, 0);
+	return 0;
+}
+
+static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	int r;
+
+	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
+	if (b->mode == IFB_MODE_ZERO_COPY)
+		ifb_zc_cancel_usb(b);
+	else
+		ifb_copy_cancel_usb(b);
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
+				       0, on_cancel_grace, b);
+	if (r < 0)
+		return on_cancel_grace(s, usec, b);
+	return 0;
+}
+
+void ifb_bridge_shutdown(struct ifb_bridge *b)
+{
+	int r;
+
+	if (b->shutting_down)
+		return;
+	b->shutting_down = true;
+	b->restart = false;
+	sd_notify(0, "STOPPING=1");
+	if (b->engine.run == IFB_STATE_IDLE) {
+		if (b->session)
+			ifb_session_close(b);
+		sd_event_exit(b->loop, 0);
+		return;
+	}
+	log_info("Stopping: draining the stream");
+	ifb_engine_stop(&b->engine, IFB_STOP_SHUTDOWN);
+	if (b->engine.run == IFB_STATE_IDLE)
+		return; /* stopped at once; teardown exits */
+	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC, 0,
+				       on_drain_grace, b);
+	if (r < 0)
+		log_warning_errno(r, "Cannot arm the drain timer");
+}
+
