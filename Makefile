@@ -33,7 +33,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
-DAEMON_LIBS = $(call pc,libs,inih libsystemd) -laio -lm
+DAEMON_LIBS = $(call pc,libs,libsystemd) -laio -lm
 CAPTURE_LIBS = $(call pc,libs,libusb-1.0) -lm
 CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0)
 CHECK_LIBS = $(call pc,libs,check)

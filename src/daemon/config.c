@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "common/size.h"
 #include "daemon/config.h"
@@ -15,13 +18,14 @@
 
 struct parse_state {
 	struct ifb_config *cfg;
-	FILE *f;
 	const char *name;
 	unsigned lineno;
 	char *err;
 	size_t errlen;
 	bool failed;
 	bool seen[IFB_KEY__MAX];
+	char section[8];                        /* one of sections[], "" before the first */
+	char value[IFB_CONFIG_LINE_MAX + 1];    /* the current line's value */
 };
 
 struct key_def {
@@ -44,19 +48,47 @@ static const char *copy_str(char *dst, size_t size, const char *value)
 	return NULL;
 }
 
-static bool is_number(const char *s, unsigned long long max, unsigned long long *ret)
+/*
+ * Digits in base 10 or 16, nothing else, at most max. Leading zeros are
+ * just zeros (never octal).
+ */
+static bool parse_digits(const char *s, unsigned base, unsigned long long max,
+			 unsigned long long *ret)
 {
-	unsigned long long v;
-	char *end;
+	unsigned long long v = 0;
 
-	if (!isdigit((unsigned char)*s))
+	if (!*s)
 		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return false;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		if (d > max || v > (max - d) / base)
+			return false;
+		v = v * base + d;
+	}
 	*ret = v;
 	return true;
+}
+
+static const char *skip_0x(const char *s)
+{
+	return s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? s + 2 : NULL;
+}
+
+/* Counts, indices, codes: decimal ("08" is 8), or hexadecimal after 0x. */
+static bool is_number(const char *s, unsigned long long max, unsigned long long *ret)
+{
+	const char *hex = skip_0x(s);
+
+	return hex ? parse_digits(hex, 16, max, ret) : parse_digits(s, 10, max, ret);
 }
 
 static const char *p_device(struct ifb_config *cfg, const char *v)
@@ -104,15 +136,24 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
+/*
+ * Written verbatim to the device's sampling_frequency attribute, which the
+ * kernel reads as a fixed-point decimal: digits with an optional fraction.
+ */
 static const char *p_sampling_frequency(struct ifb_config *cfg, const char *v)
 {
-	char *end;
-	double d;
+	const char *p = v;
+	bool nonzero = false;
+	size_t digits = 0;
 
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || *end || !(d > 0) || strlen(v) >= sizeof(cfg->sampling_frequency))
-		return "a positive frequency in Hz (e.g. 30720000)";
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		nonzero |= *p != '0';
+	if (digits && *p == '.') {
+		for (p++, digits = 0; *p >= '0' && *p <= '9'; p++, digits++)
+			nonzero |= *p != '0';
+	}
+	if (*p || !digits || !nonzero || strlen(v) >= sizeof(cfg->sampling_frequency))
+		return "a positive frequency in Hz, in decimal digits with an optional fraction (e.g. 30720000 or 2.5)";
 	strcpy(cfg->sampling_frequency, v);
 	return NULL;
 }
@@ -196,12 +237,17 @@ static const char *p_functionfs(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
+/*
+ * USB ids are hexadecimal, always: lsusb, usb.ids and datasheets write
+ * "1d6b:0104", so "0104" is 0x0104. A 0x prefix is allowed.
+ */
 static const char *p_u16(uint16_t *dst, const char *v)
 {
+	const char *hex = skip_0x(v);
 	unsigned long long n;
 
-	if (!is_number(v, 0xffff, &n))
-		return "a 16-bit number (e.g. 0x1d6b)";
+	if (!parse_digits(hex ? hex : v, 16, 0xffff, &n))
+		return "a 16-bit hexadecimal id as lsusb prints it (e.g. 1d6b or 0x1d6b)";
 	*dst = (uint16_t)n;
 	return NULL;
 }
@@ -376,15 +422,15 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	int n;
 
 	if (st->failed)
-		return 0;
+		return -EINVAL;
 	st->failed = true;
 	n = snprintf(st->err, st->errlen, "%s:%u: ", st->name, st->lineno);
 	if (n < 0 || (size_t)n >= st->errlen)
-		return 0;
+		return -EINVAL;
 	va_start(ap, fmt);
 	vsnprintf(st->err + n, st->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-	return 0;
+	return -EINVAL;
 }
 
 static bool known_section(const char *name, size_t len)
@@ -401,90 +447,256 @@ static int unknown_section(struct parse_state *st, const char *name, int len)
 		    len, name);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static int handler(struct parse_state *st, const char *section, const char *name, size_t namelen,
+		   const char *value)
 {
-	struct parse_state *st = user;
-
-	if (!known_section(section, strlen(section)))
-		return unknown_section(st, section, (int)strlen(section));
-
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key_def *k = &keys[i];
 		const char *expected;
 
-		if (strcmp(section, k->section) || strcmp(name, k->name))
+		if (strcmp(section, k->section) || strlen(k->name) != namelen ||
+		    strncmp(name, k->name, namelen))
 			continue;
 		if (st->seen[k->key])
-			return fail(st, "[%s] %s: set twice (first on line %u)", section, name,
+			return fail(st, "[%s] %s: set twice (first on line %u)", section, k->name,
 				    st->cfg->line[k->key]);
 		expected = k->parse(st->cfg, value);
 		if (expected)
-			return fail(st, "[%s] %s: expected %s, got '%s'", section, name, expected,
+			return fail(st, "[%s] %s: expected %s, got '%s'", section, k->name, expected,
 				    value);
 		st->seen[k->key] = true;
 		st->cfg->line[k->key] = st->lineno;
-		return 1;
+		return 0;
 	}
-	return fail(st, "[%s]: unknown key '%s'", section, name);
+	return fail(st, "[%s]: unknown key '%.*s'", section, (int)namelen, name);
 }
 
 /*
- * fgets() that counts lines, so the handler knows where it is. It also
- * checks section headers: inih calls the handler only for keys, so an
- * unknown section with no keys under it would otherwise pass unnoticed.
+ * The reading layer: the rules conf(5) states, byte by byte. Our own
+ * because Debian 12's libinih (55, built with INI_MAX_LINE 200 on the
+ * stack) cuts every line at 199 bytes and parses the rest as new lines.
  */
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse_state *st = stream;
-	char *r = fgets(str, num, st->f);
-	const char *p, *end;
 
-	if (!r)
-		return NULL;
-	st->lineno++;
-	for (p = r; isspace((unsigned char)*p); p++)
-		;
-	if (*p == '[' && (end = strchr(p, ']'))) {
-		p++;
-		while (isspace((unsigned char)*p) && p < end)
-			p++;
-		while (end > p && isspace((unsigned char)end[-1]))
-			end--;
-		if (!known_section(p, (size_t)(end - p))) {
-			unknown_section(st, p, (int)(end - p));
-			return NULL;
-		}
-		/* The section alone asks for composition, keys or not. */
-		if (end - p == 6 && strncmp(p, "gadget", 6) == 0)
-			st->cfg->compose_gadget = true;
-	}
-	return r;
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
 }
 
-int ifb_config_load_stream(struct ifb_config *cfg, FILE *f, const char *name, char *err,
-			   size_t errlen)
+static bool is_key_char(char c)
 {
-	struct parse_state st = {
-		.cfg = cfg, .f = f, .name = name, .err = err, .errlen = errlen,
-	};
-	int r;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+static bool is_comment_start(char c)
+{
+	return c == '#' || c == ';';
+}
+
+/* Length of the valid UTF-8 sequence of 2 to 4 bytes at p, or 0 if none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	uint32_t cp, min;
+	size_t need;
+
+	if (p[0] >= 0xc2 && p[0] < 0xe0) {
+		need = 2, cp = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] < 0xf0) {
+		need = 3, cp = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] < 0xf5) {
+		need = 4, cp = p[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates, beyond Unicode, C1 controls. */
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return need;
+}
+
+/*
+ * Every byte of a line (without its line end) must be printable ASCII, a
+ * tab, or part of a UTF-8 character that is not a control character.
+ * Returns NULL, or what is wrong with the byte at *ret_col (1-based).
+ */
+static const char *check_bytes(const char *line, size_t len, size_t *ret_col, unsigned *ret_byte)
+{
+	const unsigned char *p = (const unsigned char *)line;
+
+	for (size_t i = 0; i < len;) {
+		size_t n;
+
+		*ret_col = i + 1;
+		*ret_byte = p[i];
+		if (p[i] == '\0')
+			return "a NUL byte";
+		if (p[i] == '\r')
+			return "a carriage return that does not end the line";
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return "a control character";
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_seq(p + i, len - i);
+		if (!n)
+			return "a byte that is not part of a UTF-8 character (or a C1 control)";
+		i += n;
+	}
+	return NULL;
+}
+
+/* "key =" at the start of a line: its length, and where the value starts. */
+static size_t key_span(const char *p, const char *end, const char **ret_value)
+{
+	const char *q = p;
+
+	while (q < end && is_key_char(*q))
+		q++;
+	if (q == p)
+		return 0;
+	*ret_value = q;
+	while (*ret_value < end && is_blank(**ret_value))
+		(*ret_value)++;
+	if (*ret_value == end || **ret_value != '=')
+		return 0;
+	(*ret_value)++;
+	return (size_t)(q - p);
+}
+
+static int section_line(struct parse_state *st, const char *p, const char *end)
+{
+	const char *close = memchr(p, ']', (size_t)(end - p)), *a = p + 1, *b, *rest;
+
+	if (!close)
+		return fail(st, "syntax error: expected ']' after the section name");
+	for (rest = close + 1; rest < end && is_blank(*rest); rest++)
+		;
+	if (rest < end && !is_comment_start(*rest))
+		return fail(st, "syntax error: unexpected text after ']'; expected the end of the line or a comment");
+	for (b = close; a < b && is_blank(*a); a++)
+		;
+	while (b > a && is_blank(b[-1]))
+		b--;
+	if (!known_section(a, (size_t)(b - a)))
+		return unknown_section(st, a, (int)(b - a));
+	memcpy(st->section, a, (size_t)(b - a));
+	st->section[b - a] = '\0';
+	/* The section alone asks for composition, keys or not. */
+	if (strcmp(st->section, "gadget") == 0)
+		st->cfg->compose_gadget = true;
+	return 0;
+}
+
+static int key_line(struct parse_state *st, const char *p, const char *end)
+{
+	const char *v, *vend, *rest;
+	size_t keylen = key_span(p, end, &v);
+
+	if (!keylen)
+		return fail(st, "syntax error: expected '[section]' or 'key = value'");
+	if (!st->section[0])
+		return fail(st, "%.*s: key before any [section]; expected a section line first",
+			    (int)keylen, p);
+	while (v < end && is_blank(*v))
+		v++;
+	if (v < end && *v == '"') {
+		/* Quoted: everything up to the next quote, kept as it is. */
+		vend = memchr(v + 1, '"', (size_t)(end - v - 1));
+		if (!vend)
+			return fail(st, "[%s] %.*s: expected a closing '\"'", st->section, (int)keylen, p);
+		for (rest = vend + 1; rest < end && is_blank(*rest); rest++)
+			;
+		if (rest < end && !is_comment_start(*rest))
+			return fail(st, "[%s] %.*s: unexpected text after the closing '\"'; expected the end of the line or a comment",
+				    st->section, (int)keylen, p);
+		v++;
+	} else {
+		/* Up to a '#' or ';' that starts the value or follows a blank. */
+		for (vend = v; vend < end; vend++)
+			if (is_comment_start(*vend) && (vend == v || is_blank(vend[-1])))
+				break;
+		while (vend > v && is_blank(vend[-1]))
+			vend--;
+	}
+	memcpy(st->value, v, (size_t)(vend - v));
+	st->value[vend - v] = '\0';
+	return handler(st, st->section, p, keylen, st->value);
+}
+
+static int parse_line(struct parse_state *st, const char *line, size_t len)
+{
+	const char *p = line, *end = line + len, *v;
+	const char *what;
+	unsigned byte;
+	size_t col, keylen;
+
+	while (p < end && is_blank(*p))
+		p++;
+	what = check_bytes(line, len, &col, &byte);
+	if (what) {
+		keylen = key_span(p, end, &v);
+		if (keylen && st->section[0] && line + col > v)
+			return fail(st, "[%s] %.*s: %s (0x%02x) at column %zu; expected UTF-8 text without control characters",
+				    st->section, (int)keylen, p, what, byte, col);
+		return fail(st, "%s (0x%02x) at column %zu; expected UTF-8 text without control characters",
+			    what, byte, col);
+	}
+	if (p == end || is_comment_start(*p))
+		return 0;
+	if (*p == '[')
+		return section_line(st, p, end);
+	return key_line(st, p, end);
+}
+
+int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, const char *name,
+			   char *err, size_t errlen)
+{
+	struct parse_state *st;
+	const char *p = buf, *end = buf + len;
+	int r = 0;
 
 	if (errlen)
 		err[0] = '\0';
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
-	r = ini_parse_stream(reader, &st, handler, &st);
-	if (st.failed)
-		return -EINVAL;
-	if (r > 0) {
-		/* inih's own syntax error (no '=' or ']'), at line r. */
-		snprintf(err, errlen, "%s:%d: syntax error: expected '[section]' or 'key = value'",
-			 name, r);
-		return -EINVAL;
+	if (len > IFB_CONFIG_SIZE_MAX) {
+		snprintf(err, errlen, "%s: larger than %u bytes; expected a config file",
+			 name, IFB_CONFIG_SIZE_MAX);
+		return -EFBIG;
 	}
-	if (r < 0) {
-		snprintf(err, errlen, "%s: cannot parse (out of memory)", name);
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "%s: cannot parse: out of memory", name);
 		return -ENOMEM;
 	}
+	*st = (struct parse_state){ .cfg = cfg, .name = name, .err = err, .errlen = errlen };
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) /* UTF-8 byte order mark */
+		p += 3;
+	while (p < end && r == 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		st->lineno++;
+		if (nl && n && p[n - 1] == '\r') /* CRLF */
+			n--;
+		if (n > IFB_CONFIG_LINE_MAX)
+			r = fail(st, "line of %zu bytes; expected at most %u bytes per line", n,
+				 IFB_CONFIG_LINE_MAX);
+		else
+			r = parse_line(st, p, n);
+		p = nl ? nl + 1 : end;
+	}
+	free(st);
+	if (r < 0)
+		return r;
 	if (!cfg->device[0]) {
 		snprintf(err, errlen, "%s: [iio] device: missing; expected the IIO device to stream (name, label or iio:deviceN)",
 			 name);
@@ -493,14 +705,93 @@ int ifb_config_load_stream(struct ifb_config *cfg, FILE *f, const char *name, ch
 	return 0;
 }
 
-int ifb_config_load(struct ifb_config *cfg, const char *path, char *err, size_t errlen)
+/* The whole file into a new buffer, one byte more than the limit at most. */
+static int read_stream(FILE *f, const char *name, char **ret_buf, size_t *ret_len, char *err,
+		       size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	char *buf = malloc(IFB_CONFIG_SIZE_MAX + 1);
+	size_t len = 0, n;
+
+	if (!buf) {
+		snprintf(err, errlen, "%s: cannot read: out of memory", name);
+		return -ENOMEM;
+	}
+	errno = 0;
+	do {
+		n = fread(buf + len, 1, IFB_CONFIG_SIZE_MAX + 1 - len, f);
+		len += n;
+	} while (n && len <= IFB_CONFIG_SIZE_MAX);
+	if (ferror(f)) {
+		int r = errno ? -errno : -EIO;
+
+		snprintf(err, errlen, "%s: cannot read after byte %zu: %s", name, len, strerror(-r));
+		free(buf);
+		return r;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int ifb_config_load_stream(struct ifb_config *cfg, FILE *f, const char *name, char *err,
+			   size_t errlen)
+{
+	size_t len = 0;
+	char *buf = NULL;
 	int r;
 
-	if (!f) {
+	if (errlen)
+		err[0] = '\0';
+	r = read_stream(f, name, &buf, &len, err, errlen);
+	if (r < 0)
+		return r;
+	r = ifb_config_load_buffer(cfg, buf, len, name, err, errlen);
+	free(buf);
+	return r;
+}
+
+static const char *file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}
+
+int ifb_config_load(struct ifb_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	FILE *f;
+	int fd, r;
+
+	/* O_NONBLOCK: a FIFO given by mistake must not block the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		r = neg_errno();
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &sb) < 0) {
+		r = neg_errno();
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(-r));
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: is %s; expected a regular file", path,
+			 file_type(sb.st_mode));
+		close(fd);
+		return -EINVAL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		r = neg_errno();
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+		close(fd);
 		return r;
 	}
 	r = ifb_config_load_stream(cfg, f, path, err, errlen);

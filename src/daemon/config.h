@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon's configuration file (/etc/iio-ffs-bridge.conf), parsed with inih. */
+/*
+ * The daemon's configuration file (/etc/iio-ffs-bridge.conf). Its syntax,
+ * byte by byte, is in iio-ffs-bridge.conf(5).
+ */
 #ifndef IFB_CONFIG_H
 #define IFB_CONFIG_H
 
@@ -90,6 +93,10 @@ struct ifb_config {
 	unsigned line[IFB_KEY__MAX]; /* 0: not in the file (default) */
 };
 
+/* The reader's bounds: a line without its line end, and the whole file. */
+#define IFB_CONFIG_LINE_MAX 8192u
+#define IFB_CONFIG_SIZE_MAX (1u << 20)
+
 #define IFB_BLOCK_SIZE_MIN 4096u
 #define IFB_BLOCK_SIZE_MAX (64u << 20)
 #define IFB_BLOCK_COUNT_MIN 2u
@@ -101,10 +108,18 @@ void ifb_config_defaults(struct ifb_config *cfg);
  * Parse a config file on top of the defaults. On error, returns -errno
  * (-EINVAL for a bad file) and writes one message naming file:line, key and
  * what was expected into err.
+ *
+ * ifb_config_load: path must name a regular file, read to its end.
+ * ifb_config_load_stream: f is read to its end (a read error is an error).
+ * ifb_config_load_buffer: len bytes of buf, which may hold any bytes (a NUL
+ * is an error, not an end); name is used in messages and cfg->path.
+ * Files larger than IFB_CONFIG_SIZE_MAX fail with -EFBIG.
  */
 int ifb_config_load(struct ifb_config *cfg, const char *path, char *err, size_t errlen);
 int ifb_config_load_stream(struct ifb_config *cfg, FILE *f, const char *name, char *err,
 			   size_t errlen);
+int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, const char *name,
+			   char *err, size_t errlen);
 
 /* Write the effective configuration, in the file's own syntax. */
 void ifb_config_dump(const struct ifb_config *cfg, FILE *out);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Runs every registered Check suite; prints Check's own summary line. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "unit.h"
 
@@ -17,6 +19,28 @@ void ifb_unit_register(Suite *(*make)(void))
 		abort();
 	}
 	suites[nsuites++] = make;
+}
+
+void ifb_unit_save_seed(const char *kind, const void *data, size_t len)
+{
+	const char *dir = getenv("IFB_UNIT_SEEDS");
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a: one file per distinct input */
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		return;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((const unsigned char *)data)[i]) * 0x100000001b3ull;
+	snprintf(path, sizeof(path), "%s/%s", dir, kind);
+	mkdir(dir, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/unit-%016llx", dir, kind, (unsigned long long)h);
+	f = fopen(path, "we");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
+		fprintf(stderr, "unit: cannot write seed %s\n", path);
+		abort();
+	}
 }
 
 int main(void)

@@ -1,35 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Config parsing and validation: defaults, every key, every error case. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/config.h"
 #include "unit.h"
 
 static char err[1024];
 
-static int parse(struct ifb_config *cfg, const char *text)
+/* len bytes of text, NULs included, as the file test.conf. */
+static int parse_n(struct ifb_config *cfg, const char *text, size_t len)
 {
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	FILE *f = fmemopen((void *)text, len, "r");
 	int r;
 
 	ck_assert_ptr_nonnull(f);
+	ifb_unit_save_seed("config", text, len);
 	ifb_config_defaults(cfg);
 	r = ifb_config_load_stream(cfg, f, "test.conf", err, sizeof(err));
 	fclose(f);
 	return r;
 }
 
+static int parse(struct ifb_config *cfg, const char *text)
+{
+	return parse_n(cfg, text, strlen(text));
+}
+
 /* The text must fail, with a message that starts with prefix and holds needle. */
-static void expect_error(const char *text, const char *prefix, const char *needle)
+static void expect_error_n(const char *text, size_t len, const char *prefix, const char *needle)
 {
 	struct ifb_config cfg;
 
-	ck_assert_int_lt(parse(&cfg, text), 0);
+	ck_assert_int_lt(parse_n(&cfg, text, len), 0);
 	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "message '%s' lacks '%s'", err,
 		      prefix);
 	ck_assert_msg(strstr(err, needle), "message '%s' lacks '%s'", err, needle);
+}
+
+static void expect_error(const char *text, const char *prefix, const char *needle)
+{
+	expect_error_n(text, strlen(text), prefix, needle);
+}
+
+/* A string of n copies of c, then tail (the caller frees it). */
+static char *repeat(const char *head, char c, size_t n, const char *tail)
+{
+	size_t h = strlen(head), t = strlen(tail);
+	char *s = malloc(h + n + t + 1);
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, head, h);
+	memset(s + h, c, n);
+	memcpy(s + h + n, tail, t + 1);
+	return s;
 }
 
 START_TEST(defaults_and_minimal)
@@ -68,7 +97,7 @@ START_TEST(every_key)
 		"[usb]\n"
 		"functionfs = /run/ffs\n"
 		"vendor_id = 0x0456\n"
-		"product_id = 46707\n"
+		"product_id = b673\n"
 		"manufacturer = ACME\n"
 		"product = Radio\n"
 		"serial = 0001\n"
@@ -94,7 +123,7 @@ START_TEST(every_key)
 	ck_assert_int_eq(cfg.start, IFB_CFG_START_IMMEDIATE);
 	ck_assert_str_eq(cfg.functionfs, "/run/ffs");
 	ck_assert_uint_eq(cfg.vendor_id, 0x0456);
-	ck_assert_uint_eq(cfg.product_id, 46707);
+	ck_assert_uint_eq(cfg.product_id, 0xb673);
 	ck_assert_str_eq(cfg.serial, "0001");
 	ck_assert_str_eq(cfg.interface, "Samples");
 	ck_assert(!cfg.ms_os_descriptors);
@@ -185,6 +214,225 @@ START_TEST(where)
 }
 END_TEST
 
+/*
+ * Finding 1 of issue 10: lines longer than 199 bytes were cut into pieces,
+ * each parsed as a line of its own.
+ */
+START_TEST(long_lines_are_one_line)
+{
+	struct ifb_config cfg;
+	char *t;
+
+	/* The tail of a long comment must not set a key... */
+	t = repeat("[iio]\ndevice=a\n[stream]\n# ", 'x', 196, " block_count = 64\n");
+	ck_assert_int_eq(parse(&cfg, t), 0);
+	ck_assert_uint_eq(cfg.block_count, 4);
+	free(t);
+	/* ...nor open a section. */
+	t = repeat("[iio]\ndevice=a\n; ", '-', 197, "[gadget]\n");
+	ck_assert_int_eq(parse(&cfg, t), 0);
+	ck_assert(!cfg.compose_gadget);
+	free(t);
+	/* Line numbers after a long line are exact. */
+	t = repeat("[iio]\ndevice=a\n", ';', 700, "\nbogus = 1\n");
+	expect_error(t, "test.conf:4: ", "unknown key 'bogus'");
+	free(t);
+	/* A long path and a long channel list are read whole. */
+	t = repeat("[iio]\ndevice=a\n[usb]\nfunctionfs = /", 'd', 4000, "\n");
+	ck_assert_int_eq(parse(&cfg, t), 0);
+	ck_assert_uint_eq(strlen(cfg.functionfs), 4001);
+	ck_assert_uint_eq(cfg.line[IFB_KEY_USB_FUNCTIONFS], 4);
+	free(t);
+	{
+		char list[2048] = "[iio]\ndevice=a\nchannels = ";
+
+		for (unsigned i = 0; i < 64; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%svoltage%u",
+				 i ? ", " : "", i);
+		strcat(list, "\n");
+		ck_assert_int_eq(parse(&cfg, list), 0);
+		ck_assert_uint_eq(cfg.num_channels, 64);
+		ck_assert_str_eq(cfg.channels[63], "voltage63");
+	}
+	/* The bound: IFB_CONFIG_LINE_MAX bytes without the line end. */
+	t = repeat("[iio]\ndevice=a\n#", 'x', IFB_CONFIG_LINE_MAX - 1, "\r\n");
+	ck_assert_int_eq(parse(&cfg, t), 0);
+	free(t);
+	t = repeat("[iio]\ndevice=a\n#", 'x', IFB_CONFIG_LINE_MAX, "\n[stream]\n");
+	expect_error(t, "test.conf:3: ", "line of 8193 bytes; expected at most 8192 bytes per line");
+	free(t);
+}
+END_TEST
+
+/* Finding 2: a NUL byte ended the line silently ("copy<NUL> junk" was copy). */
+START_TEST(nul_and_control_bytes)
+{
+	static const char nul[] = "[iio]\ndevice=a\n[stream]\nmode = copy\0 junk\n";
+	static const char nul_comment[] = "[iio]\ndevice=a\n# a\0[gadget]\n";
+
+	expect_error_n(nul, sizeof(nul) - 1, "test.conf:4: [stream] mode: a NUL byte (0x00) at column 12",
+		       "expected UTF-8 text");
+	expect_error_n(nul_comment, sizeof(nul_comment) - 1, "test.conf:3: a NUL byte", "column 4");
+	expect_error("[iio]\ndevice=a\n# \x1b[31m red\n", "test.conf:3: a control character (0x1b)",
+		     "column 3");
+	expect_error("[iio]\ndevice=a\r[stream]\n", "test.conf:2: [iio] device: a carriage return",
+		     "column 9");
+	expect_error("[iio]\ndevice=a\n# \xff\n", "test.conf:3: a byte that is not part of a UTF-8",
+		     "(0xff) at column 3");
+	expect_error("[iio]\ndevice=a\n# \xc0\xaf overlong '/'\n", "test.conf:3: ", "not part of a UTF-8");
+	expect_error("[iio]\ndevice=a\n# \xed\xa0\x80 surrogate\n", "test.conf:3: ", "not part of a UTF-8");
+	expect_error("[iio]\ndevice=a\n# \xc2\x9b C1 CSI\n", "test.conf:3: ", "not part of a UTF-8");
+	expect_error("[iio]\ndevice=a\n# truncated \xe2\x82\n", "test.conf:3: ", "(0xe2) at column 13");
+}
+END_TEST
+
+/* What the byte rules accept: CRLF, a BOM, UTF-8 text, tabs, no final newline. */
+START_TEST(accepted_bytes)
+{
+	struct ifb_config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "\xef\xbb\xbf[iio]\r\ndevice =\tadc \r\n[stream]\r\nmode=copy"), 0);
+	ck_assert_str_eq(cfg.device, "adc");
+	ck_assert_int_eq(cfg.mode, IFB_CFG_MODE_COPY);
+	ck_assert_uint_eq(cfg.line[IFB_KEY_STREAM_MODE], 4);
+	ck_assert_int_eq(parse(&cfg, "# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa1\n[iio]\ndevice=\xc3\xa9t\xc3\xa9\n"), 0);
+	ck_assert_str_eq(cfg.device, "\xc3\xa9t\xc3\xa9");
+}
+END_TEST
+
+/* Comments, quoting, sections, keys: the syntax conf(5) states. */
+START_TEST(syntax)
+{
+	struct ifb_config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\n[usb]\nproduct = \"  A; B # C  \" ; note\n"
+				     "manufacturer = A#B;C\nserial = X # comment\n"
+				     "  interface = Y\t; indented, not a continuation\n"
+				     "[ stream ]   # spaces in the brackets\n"
+				     "mode = ; empty value and a comment\n"), -EINVAL);
+	ck_assert_str_eq(err, "test.conf:9: [stream] mode: expected one of auto, zero-copy, copy, got ''");
+	ck_assert_str_eq(cfg.product, "  A; B # C  ");
+	ck_assert_str_eq(cfg.manufacturer, "A#B;C");
+	ck_assert_str_eq(cfg.serial, "X");
+	ck_assert_str_eq(cfg.interface, "Y");
+	expect_error("device = a\n[iio]\n", "test.conf:1: device: key before any [section]", "section");
+	expect_error("[iio]\ndevice=a\n[stream] mode = copy\n", "test.conf:3: syntax error", "after ']'");
+	expect_error("[iio]\ndevice=a\n[stream\n", "test.conf:3: syntax error", "expected ']'");
+	expect_error("[iio]\ndevice=\"a\n", "test.conf:2: [iio] device: expected a closing '\"'", "");
+	expect_error("[iio]\ndevice=\"a\" b\n", "test.conf:2: [iio] device: unexpected text", "closing");
+	expect_error("[iio]\ndevice=a\nblock size = 1M\n", "test.conf:3: syntax error", "key = value");
+	expect_error("[iio]\ndevice=a\nmode: copy\n", "test.conf:3: syntax error", "key = value");
+	expect_error("[iio]\ndevice=a\nDevice=b\n", "test.conf:3: ", "unknown key 'Device'");
+}
+END_TEST
+
+/* Finding 3: a directory read as an empty file; a read error truncated silently. */
+START_TEST(not_a_regular_file)
+{
+	char dir[] = "/tmp/ifb-unit-XXXXXX", fifo[64];
+	struct ifb_config cfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ifb_config_defaults(&cfg);
+	ck_assert_int_eq(ifb_config_load(&cfg, dir, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, ": is a directory; expected a regular file"), "%s", err);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(ifb_config_load(&cfg, fifo, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, ": is a FIFO; expected a regular file"), "%s", err);
+	ck_assert_int_eq(unlink(fifo), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* A regular file whose read fails at once: reading address 0. */
+	ck_assert_int_eq(ifb_config_load(&cfg, "/proc/self/mem", err, sizeof(err)), -EIO);
+	ck_assert_str_eq(err, "/proc/self/mem: cannot read after byte 0: Input/output error");
+}
+END_TEST
+
+struct failing_reader {
+	const char *text;
+	size_t len, pos;
+};
+
+/* Gives the text, then fails with EIO instead of reporting the end. */
+static ssize_t failing_read(void *cookie, char *buf, size_t size)
+{
+	struct failing_reader *fr = cookie;
+	size_t n = fr->len - fr->pos < size ? fr->len - fr->pos : size;
+
+	if (!n) {
+		errno = EIO;
+		return -1;
+	}
+	memcpy(buf, fr->text + fr->pos, n);
+	fr->pos += n;
+	return (ssize_t)n;
+}
+
+START_TEST(read_error_mid_file)
+{
+	static const char text[] = "[iio]\ndevice = adc\n[stream]\nblock_co";
+	struct failing_reader fr = { text, sizeof(text) - 1, 0 };
+	cookie_io_functions_t io = { .read = failing_read };
+	struct ifb_config cfg;
+	FILE *f = fopencookie(&fr, "r", io);
+
+	ck_assert_ptr_nonnull(f);
+	ifb_config_defaults(&cfg);
+	ck_assert_int_eq(ifb_config_load_stream(&cfg, f, "test.conf", err, sizeof(err)), -EIO);
+	ck_assert_str_eq(err, "test.conf: cannot read after byte 36: Input/output error");
+	fclose(f);
+}
+END_TEST
+
+START_TEST(file_size_bound)
+{
+	struct ifb_config cfg;
+	char *t = repeat("[iio]\ndevice=a\n", '\n', IFB_CONFIG_SIZE_MAX, "");
+
+	ck_assert_int_eq(parse(&cfg, t), -EFBIG);
+	ck_assert_str_eq(err, "test.conf: larger than 1048576 bytes; expected a config file");
+	free(t);
+}
+END_TEST
+
+/*
+ * Finding 4: numbers as people in this field write them. USB ids are hex
+ * as lsusb prints them; counts never octal.
+ */
+START_TEST(numbers)
+{
+	struct ifb_config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nbuffer = 010\n[stream]\nblock_count = 08\n"
+				     "block_size = 08K\n[usb]\nvendor_id = 1d6b\nproduct_id = 0104\n"
+				     "[gadget]\nmax_power = 0x1f4\nms_vendor_code = 0xCD\n"), 0);
+	ck_assert_uint_eq(cfg.buffer, 10);
+	ck_assert_uint_eq(cfg.block_count, 8);
+	ck_assert_uint_eq(cfg.block_size, 8192);
+	ck_assert_uint_eq(cfg.vendor_id, 0x1d6b);
+	ck_assert_uint_eq(cfg.product_id, 0x0104);
+	ck_assert_uint_eq(cfg.max_power, 500);
+	ck_assert_uint_eq(cfg.ms_vendor_code, 0xcd);
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\n[usb]\nvendor_id = 0x1D6B\nproduct_id = 0000104\n"), 0);
+	ck_assert_uint_eq(cfg.vendor_id, 0x1d6b);
+	ck_assert_uint_eq(cfg.product_id, 0x0104);
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nsampling_frequency = 2.5\n"), 0);
+	ck_assert_str_eq(cfg.sampling_frequency, "2.5");
+	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = 0x\n", "test.conf:4: [usb] product_id", "hexadecimal");
+	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = 12345\n", "test.conf:4: ", "16-bit");
+	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = -1\n", "test.conf:4: ", "16-bit");
+	expect_error("[iio]\ndevice=a\n[stream]\nblock_count = +8\n", "test.conf:4: ", "from 2 to 64");
+	expect_error("[iio]\ndevice=a\n[stream]\nblock_count = 8 blocks\n", "test.conf:4: ", "from 2 to 64");
+	expect_error("[iio]\ndevice=a\n[stream]\nblock_count = 99999999999999999999999\n", "test.conf:4: ",
+		     "from 2 to 64");
+	expect_error("[iio]\ndevice=a\nsampling_frequency = inf\n", "test.conf:3: ", "positive frequency");
+	expect_error("[iio]\ndevice=a\nsampling_frequency = 1e6\n", "test.conf:3: ", "positive frequency");
+	expect_error("[iio]\ndevice=a\nsampling_frequency = 0.000\n", "test.conf:3: ", "positive frequency");
+	expect_error("[iio]\ndevice=a\nsampling_frequency = 5.\n", "test.conf:3: ", "positive frequency");
+	expect_error("[iio]\ndevice=a\nsampling_frequency = 0x10\n", "test.conf:3: ", "positive frequency");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -196,6 +444,14 @@ static Suite *config_suite(void)
 	tcase_add_test(t, errors);
 	tcase_add_test(t, missing_file);
 	tcase_add_test(t, where);
+	tcase_add_test(t, long_lines_are_one_line);
+	tcase_add_test(t, nul_and_control_bytes);
+	tcase_add_test(t, accepted_bytes);
+	tcase_add_test(t, syntax);
+	tcase_add_test(t, not_a_regular_file);
+	tcase_add_test(t, read_error_mid_file);
+	tcase_add_test(t, file_size_bound);
+	tcase_add_test(t, numbers);
 	suite_add_tcase(s, t);
 	return s;
 }

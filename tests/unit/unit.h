@@ -8,8 +8,16 @@
 #define IFB_UNIT_H
 
 #include <check.h>
+#include <stddef.h>
 
 void ifb_unit_register(Suite *(*make)(void));
+
+/*
+ * With IFB_UNIT_SEEDS=DIR in the environment, saves len bytes of an input a
+ * test feeds to a parser as DIR/kind/<hash>: the fuzzers' seed corpora are
+ * every unit-test input (make fuzz-seeds). Does nothing otherwise.
+ */
+void ifb_unit_save_seed(const char *kind, const void *data, size_t len);
 
 #define IFB_UNIT_SUITE(fn)                                                   \
 	static void __attribute__((constructor)) ifb_unit_reg_##fn(void) \
