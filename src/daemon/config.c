@@ -834,40 +834,69 @@ void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *
 		snprintf(buf, len, "%s: [%s] %s (default)", cfg->path, k->section, k->name);
 }
 
+/*
+ * A value as the reader reads it back: in double quotes when it is empty,
+ * has blanks at either end, or starts or holds a comment. The reader only
+ * accepts such a value from quotes, which cannot hold '"', so no escape
+ * is ever needed.
+ */
+static const char *as_value(const char *v, char *buf, size_t size)
+{
+	size_t len = strlen(v);
+	bool quote = len == 0 || is_blank(v[0]) || is_blank(v[len - 1]) || is_comment_start(v[0]);
+
+	for (size_t i = 1; i < len && !quote; i++)
+		quote = is_comment_start(v[i]) && is_blank(v[i - 1]);
+	if (!quote)
+		return v;
+	snprintf(buf, size, "\"%s\"", v);
+	return buf;
+}
+
 void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 {
 	static const char *const levels[] = { "emerg", "alert", "crit", "error", "warning",
 					      "notice", "info", "debug" };
+	char list[IFB_MAX_CHANNELS * IFB_CHANNEL_NAME_LEN + 1] = "all";
+	char q[6][IFB_CFG_STR + 16], qlist[sizeof(list) + 2], qpath[PATH_MAX + 2];
+	char alloc[IFB_CFG_STR + 16];
+
+	if (!cfg->all_channels) {
+		list[0] = '\0';
+		for (unsigned i = 0; i < cfg->num_channels; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "",
+				 cfg->channels[i]);
+	}
+	snprintf(alloc, sizeof(alloc), "%s%s%s", ifb_cfg_alloc_name(cfg->allocator),
+		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? ":" : "",
+		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? cfg->heap : "");
 
 	fprintf(out, "# effective configuration (from %s)\n", cfg->path[0] ? cfg->path : "defaults");
-	fprintf(out, "[iio]\ndevice = %s\nbuffer = %u\nchannels = ", cfg->device, cfg->buffer);
-	if (cfg->all_channels) {
-		fputs("all", out);
-	} else {
-		for (unsigned i = 0; i < cfg->num_channels; i++)
-			fprintf(out, "%s%s", i ? "," : "", cfg->channels[i]);
-	}
-	fputc('\n', out);
+	fprintf(out, "[iio]\ndevice = %s\nbuffer = %u\nchannels = %s\n",
+		as_value(cfg->device, q[0], sizeof(q[0])), cfg->buffer,
+		as_value(list, qlist, sizeof(qlist)));
 	if (cfg->sampling_frequency[0])
 		fprintf(out, "sampling_frequency = %s\n", cfg->sampling_frequency);
 	else
 		fputs("# sampling_frequency: not set, the device's current rate is used\n", out);
 	fprintf(out, "\n[stream]\nblock_size = %u\nblock_count = %u\nmode = %s\nallocator = %s",
 		cfg->block_size, cfg->block_count, ifb_cfg_mode_name(cfg->mode),
-		ifb_cfg_alloc_name(cfg->allocator));
-	if (cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP)
-		fprintf(out, ":%s", cfg->heap);
+		as_value(alloc, q[1], sizeof(q[1])));
 	fprintf(out, "\nstart = %s\n", cfg->start == IFB_CFG_START_HOST ? "host" : "immediate");
 	fprintf(out, "\n[usb]\nfunctionfs = %s\nvendor_id = 0x%04x\nproduct_id = 0x%04x\n",
-		cfg->functionfs, cfg->vendor_id, cfg->product_id);
-	fprintf(out, "manufacturer = %s\nproduct = %s\n", cfg->manufacturer, cfg->product);
+		as_value(cfg->functionfs, qpath, sizeof(qpath)), cfg->vendor_id, cfg->product_id);
+	fprintf(out, "manufacturer = %s\nproduct = %s\n",
+		as_value(cfg->manufacturer, q[2], sizeof(q[2])),
+		as_value(cfg->product, q[3], sizeof(q[3])));
 	if (cfg->serial[0])
-		fprintf(out, "serial = %s\n", cfg->serial);
-	fprintf(out, "interface = %s\nms_os_descriptors = %s\ninterface_guid = %s\n", cfg->interface,
-		cfg->ms_os_descriptors ? "yes" : "no", cfg->interface_guid);
+		fprintf(out, "serial = %s\n", as_value(cfg->serial, q[4], sizeof(q[4])));
+	fprintf(out, "interface = %s\nms_os_descriptors = %s\ninterface_guid = %s\n",
+		as_value(cfg->interface, q[5], sizeof(q[5])), cfg->ms_os_descriptors ? "yes" : "no",
+		cfg->interface_guid);
 	if (cfg->compose_gadget)
 		fprintf(out, "\n[gadget]\nname = %s\nudc = %s\nmax_power = %u\nms_vendor_code = 0x%02x\n",
-			cfg->gadget_name, cfg->udc, cfg->max_power, cfg->ms_vendor_code);
+			cfg->gadget_name, as_value(cfg->udc, q[0], sizeof(q[0])), cfg->max_power,
+			cfg->ms_vendor_code);
 	else
 		fputs("\n# no [gadget] section: the gadget is composed elsewhere\n", out);
 	fprintf(out, "\n[daemon]\nlog_level = %s\n", levels[cfg->log_level]);

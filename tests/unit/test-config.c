@@ -433,6 +433,43 @@ START_TEST(numbers)
 }
 END_TEST
 
+/*
+ * Found by fuzz-config: --check-config printed values that need quotes
+ * without them, so its output did not read back the same.
+ */
+START_TEST(dump_quotes_what_needs_it)
+{
+	static const char text[] =
+		"[iio]\ndevice = \" adc\"\nchannels = \"#a, b\"\n"
+		"[stream]\nallocator = \"dma-heap:x ;y\"\n"
+		"[usb]\nfunctionfs = \"/run/ffs #1\"\nproduct = \"  A; B # C  \"\n"
+		"manufacturer = 7\" panel\nserial = \";\"\ninterface = \"x \"\n"
+		"[gadget]\nudc = \"dummy_udc.0 ;\"\n";
+	struct ifb_config a, b;
+	char buf[8192];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&a, text), 0);
+	ck_assert_str_eq(a.channels[0], "#a");
+	ck_assert_str_eq(a.heap, "x ;y");
+	ck_assert_str_eq(a.manufacturer, "7\" panel");
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&a, f);
+	fclose(f);
+	ck_assert_msg(parse(&b, buf) == 0, "%s in:\n%s", err, buf);
+	ck_assert_str_eq(b.device, " adc");
+	ck_assert_uint_eq(b.num_channels, 2);
+	ck_assert_str_eq(b.channels[0], "#a");
+	ck_assert_str_eq(b.heap, "x ;y");
+	ck_assert_str_eq(b.functionfs, "/run/ffs #1");
+	ck_assert_str_eq(b.product, "  A; B # C  ");
+	ck_assert_str_eq(b.manufacturer, "7\" panel");
+	ck_assert_str_eq(b.serial, ";");
+	ck_assert_str_eq(b.interface, "x ");
+	ck_assert_str_eq(b.udc, "dummy_udc.0 ;");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -452,6 +489,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, read_error_mid_file);
 	tcase_add_test(t, file_size_bound);
 	tcase_add_test(t, numbers);
+	tcase_add_test(t, dump_quotes_what_needs_it);
 	suite_add_tcase(s, t);
 	return s;
 }
