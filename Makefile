@@ -52,7 +52,7 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 
-.PHONY: all deps check check-unit check-asan check-vm check-vm-debug check-systemd check-capture demo bench \
+.PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN)
@@ -114,6 +114,7 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
 	$(Q)$(MAKE) --no-print-directory check-systemd
@@ -128,6 +129,37 @@ check-unit: deps
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory $(ASAN_UNIT_BIN)
 	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
+
+# libFuzzer (clang-14) on every parser of untrusted input: the config
+# reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers.
+# check-fuzz: about a minute in all; make fuzz FUZZ_SECONDS=N: longer.
+FUZZ_CC ?= clang-14
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -Wno-format-nonliteral
+FUZZ_SECONDS ?= 600
+FUZZERS := config control capture-proto
+fuzz_srcs_config := src/daemon/config.c src/daemon/log.c src/daemon/usb-desc.c src/common/size.c
+fuzz_srcs_control := src/daemon/control.c
+fuzz_srcs_capture-proto := src/capture/proto.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz_srcs_$$*) $(wildcard src/*/*.h include/*/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  FUZZ-CC $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(WARN) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+check-fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) bash tests/fuzz/run 20
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) bash tests/fuzz/run $(FUZZ_SECONDS)
+
+# Refresh the committed seeds: the shipped config and every unit-test input.
+fuzz-seeds: $(UNIT_BIN)
+	$(Q)IFB_UNIT_SEEDS=tests/fuzz/corpus CK_FORK=no $(UNIT_BIN) >/dev/null
+	$(Q)cp conf/iio-ffs-bridge.conf tests/fuzz/corpus/config/shipped.conf
 
 check-vm: deps all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run

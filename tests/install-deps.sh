@@ -20,6 +20,8 @@ PKGS=(
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev
+	# fuzzing (tests/fuzz)
+	clang-14 libclang-rt-14-dev
 	# the unit under systemd as PID 1 (tests/vm/systemd)
 	debootstrap
 	# demo (SigMF check), bench (syscalls per block)

@@ -8,6 +8,7 @@
 #include "unit.h"
 
 #define MAX_SUITES 64
+#define IFB_UNIT_SEED_MAX 65536 /* larger inputs make poor seeds (libFuzzer -max_len) */
 
 static Suite *(*suites[MAX_SUITES])(void);
 static int nsuites;
@@ -28,7 +29,7 @@ void ifb_unit_save_seed(const char *kind, const void *data, size_t len)
 	char path[4096];
 	FILE *f;
 
-	if (!dir)
+	if (!dir || len > IFB_UNIT_SEED_MAX)
 		return;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ ((const unsigned char *)data)[i]) * 0x100000001b3ull;

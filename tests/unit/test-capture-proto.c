@@ -10,6 +10,21 @@
 #include "capture/util.h"
 #include "unit.h"
 
+/* The parsers, each input also saved as a fuzzer seed (IFB_UNIT_SEEDS). */
+static int seed_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
+			   size_t errlen)
+{
+	ifb_unit_save_seed("capture-proto", buf, len);
+	return cap_parse_info(buf, len, out, err, errlen);
+}
+
+static int seed_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *err,
+			    size_t errlen)
+{
+	ifb_unit_save_seed("capture-proto", buf, len);
+	return cap_parse_stats(buf, len, out, err, errlen);
+}
+
 struct reply {
 	struct ifb_info h;
 	struct ifb_channel_info c[IFB_MAX_CHANNELS];
@@ -44,7 +59,7 @@ static int parse(const struct reply *r, size_t len, struct cap_info *info)
 {
 	char err[256];
 
-	return cap_parse_info(r, len, info, err, sizeof(err));
+	return seed_parse_info(r, len, info, err, sizeof(err));
 }
 
 START_TEST(info_good)
@@ -110,7 +125,7 @@ START_TEST(info_future_version)
 	size_t len = good_info(&r, 2);
 
 	r.h.version = htole16(IFB_PROTOCOL_VERSION + 1);
-	ck_assert_int_eq(cap_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_uint_eq(info.version, IFB_PROTOCOL_VERSION + 1);
 	/* the message names both versions */
 	ck_assert_ptr_nonnull(strstr(err, "version 2"));
@@ -241,14 +256,14 @@ START_TEST(stats_good)
 	char err[256];
 
 	good_stats(&s, IFB_STATS_MAX_GAPS);
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), 0);
 	ck_assert_uint_eq(st.num_gaps, IFB_STATS_MAX_GAPS);
 	ck_assert_uint_eq(st.gaps_total, IFB_STATS_MAX_GAPS + 5);
 	ck_assert_uint_eq(st.gap_offset[31], 32 * 65536ull);
 	ck_assert_uint_eq(st.stream_id, 3);
 	ck_assert_uint_eq(st.bytes_sent, 1ull << 40);
 	for (size_t l = 0; l < sizeof(s); l++)
-		ck_assert_int_eq(cap_parse_stats(&s, l, &st, err, sizeof(err)), -EBADMSG);
+		ck_assert_int_eq(seed_parse_stats(&s, l, &st, err, sizeof(err)), -EBADMSG);
 }
 END_TEST
 
@@ -261,27 +276,27 @@ START_TEST(stats_hostile)
 	good_stats(&s, 4);
 	s.num_gaps = htole16(IFB_STATS_MAX_GAPS + 1);
 	s.gaps_total = htole64(100);
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
 	good_stats(&s, 4);
 	s.gap_offset[2] = htole64(10); /* goes back */
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
 	good_stats(&s, 4);
 	s.gaps_total = htole64(3); /* fewer in total than listed */
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
 	good_stats(&s, 4);
 	s.magic = htole32(IFB_INFO_MAGIC);
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EPROTO);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EPROTO);
 	good_stats(&s, 4);
 	s.version = htole16(7);
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)),
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)),
 			 -EPROTONOSUPPORT);
 	good_stats(&s, 4);
 	s.length = htole16(sizeof(s) - 8);
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
 	/* equal offsets are allowed (two gaps at one place) */
 	good_stats(&s, 4);
 	s.gap_offset[2] = s.gap_offset[1];
-	ck_assert_int_eq(cap_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), 0);
 }
 END_TEST
 

@@ -119,6 +119,8 @@ static struct usb_ctrlrequest req(uint8_t type, uint8_t request, uint16_t value,
 		.wIndex = htole16(index),
 		.wLength = htole16(length),
 	};
+
+	ifb_unit_save_seed("control", &r, sizeof(r)); /* fuzzer seed: SETUP alone */
 	return r;
 }
 
@@ -196,6 +198,13 @@ START_TEST(info_reply)
 	d.channels[1].offset = 2;
 	d.channels[1].reserved[0] = 0xaa; /* must not leak */
 
+	{
+		/* fuzzer seed: a SETUP (bRequest is the state), then the description */
+		uint8_t seed[8 + sizeof(d)] = { 0xc1, IFB_STATE_STREAMING };
+
+		memcpy(seed + 8, &d, sizeof(d));
+		ifb_unit_save_seed("control", seed, sizeof(seed));
+	}
 	len = ifb_control_info(&d, IFB_STATE_STREAMING, buf, sizeof(buf));
 	ck_assert_int_eq(len, 64 + 2 * 36);
 	memcpy(&h, buf, sizeof(h));

@@ -15,7 +15,8 @@ void ifb_unit_register(Suite *(*make)(void));
 /*
  * With IFB_UNIT_SEEDS=DIR in the environment, saves len bytes of an input a
  * test feeds to a parser as DIR/kind/<hash>: the fuzzers' seed corpora are
- * every unit-test input (make fuzz-seeds). Does nothing otherwise.
+ * every unit-test input up to 64 KiB (make fuzz-seeds). Does nothing
+ * otherwise.
  */
 void ifb_unit_save_seed(const char *kind, const void *data, size_t len);
 

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer harness: the daemon's ep0 protocol (src/daemon/control.c).
+ *
+ * Input: 8 bytes of SETUP packet as the untrusted host sends it, then the
+ * bytes of a struct ifb_stream_desc (zero-filled if short) for the
+ * GET_INFO reply builder. Checks the decoder against the table of
+ * docs/protocol.md, written out again here, and the reply against
+ * struct ifb_info's contract (length, bounds, terminated names, no stale
+ * bytes in reserved fields).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/control.h"
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "fuzz-control: %s:%d: %s does not hold\n", __FILE__, \
+				__LINE__, #cond);                                          \
+			abort();                                                           \
+		}                                                                          \
+	} while (0)
+
+/* docs/protocol.md, "Control requests": what must not be stalled. */
+static int expected(const struct usb_ctrlrequest *s)
+{
+	uint16_t value = le16toh(s->wValue), index = le16toh(s->wIndex);
+	uint16_t length = le16toh(s->wLength);
+
+	if (value || index)
+		return -EOPNOTSUPP;
+	if (s->bRequestType == 0xc1 && length >= 1 &&
+	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS))
+		return s->bRequest;
+	if (s->bRequestType == 0x41 && length == 0 &&
+	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))
+		return s->bRequest;
+	return -EOPNOTSUPP;
+}
+
+static void check_info(const struct ifb_stream_desc *d, uint8_t state)
+{
+	static uint8_t buf[IFB_MAX_REPLY + 64];
+	struct ifb_info h;
+	int len;
+
+	memset(buf, 0xa5, sizeof(buf));
+	len = ifb_control_info(d, state, buf, IFB_MAX_REPLY);
+	if (d->num_channels > IFB_MAX_CHANNELS) {
+		CHECK(len == -EINVAL);
+		return;
+	}
+	CHECK(len == (int)(sizeof(h) + d->num_channels * sizeof(struct ifb_channel_info)));
+	for (size_t i = (size_t)len; i < sizeof(buf); i++)
+		CHECK(buf[i] == 0xa5); /* nothing written past the reply */
+	memcpy(&h, buf, sizeof(h));
+	CHECK(le32toh(h.magic) == IFB_INFO_MAGIC);
+	CHECK(le16toh(h.version) == IFB_PROTOCOL_VERSION);
+	CHECK(le16toh(h.length) == len);
+	CHECK(le16toh(h.num_channels) == d->num_channels);
+	CHECK(h.state == state && h.mode == d->mode);
+	CHECK(le32toh(h.block_size) == d->block_size && le64toh(h.sample_rate_mhz) == d->sample_rate_mhz);
+	CHECK(memchr(h.device_name, '\0', sizeof(h.device_name)));
+	for (unsigned i = 0; i < d->num_channels; i++) {
+		struct ifb_channel_info c;
+
+		memcpy(&c, buf + sizeof(h) + i * sizeof(c), sizeof(c));
+		CHECK(memchr(c.name, '\0', sizeof(c.name)));
+		CHECK(le16toh(c.scan_index) == d->channels[i].scan_index);
+		CHECK(le16toh(c.offset) == d->channels[i].offset);
+		for (size_t k = 0; k < sizeof(c.reserved); k++)
+			CHECK(c.reserved[k] == 0);
+	}
+	/* A buffer one byte short is refused, not overrun. */
+	CHECK(ifb_control_info(d, state, buf, (size_t)len - 1) == -ENOSPC);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct usb_ctrlrequest setup;
+	static struct ifb_stream_desc d;
+	size_t n;
+
+	if (size < sizeof(setup))
+		return 0;
+	memcpy(&setup, data, sizeof(setup));
+	CHECK(ifb_control_decode(&setup) == expected(&setup));
+
+	memset(&d, 0, sizeof(d));
+	n = size - sizeof(setup) < sizeof(d) ? size - sizeof(setup) : sizeof(d);
+	memcpy(&d, data + sizeof(setup), n);
+	check_info(&d, setup.bRequest);
+	return 0;
+}
