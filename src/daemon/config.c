@@ -126,6 +126,13 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 			return "at most 64 channels";
 		if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
 			return "channel names shorter than 24 characters";
+		/* Part of a sysfs file name (in_NAME_en): no '/', and nothing
+		 * that would need quotes in the list ('"', '#', ';'). */
+		if (tok[strcspn(tok, "/\"#;")])
+			return "channel names of printable ASCII without '/', '\"', '#' or ';'";
+		for (const char *c = tok; *c; c++)
+			if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+				return "channel names of printable ASCII without '/', '\"', '#' or ';'";
 		for (unsigned i = 0; i < cfg->num_channels; i++)
 			if (strcmp(cfg->channels[i], tok) == 0)
 				return "each channel once";

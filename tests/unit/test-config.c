@@ -440,7 +440,7 @@ END_TEST
 START_TEST(dump_quotes_what_needs_it)
 {
 	static const char text[] =
-		"[iio]\ndevice = \" adc\"\nchannels = \"#a, b\"\n"
+		"[iio]\ndevice = \" adc\"\nchannels = \"a, b\"\n"
 		"[stream]\nallocator = \"dma-heap:x ;y\"\n"
 		"[usb]\nfunctionfs = \"/run/ffs #1\"\nproduct = \"  A; B # C  \"\n"
 		"manufacturer = 7\" panel\nserial = \";\"\ninterface = \"x \"\n"
@@ -450,7 +450,7 @@ START_TEST(dump_quotes_what_needs_it)
 	FILE *f;
 
 	ck_assert_int_eq(parse(&a, text), 0);
-	ck_assert_str_eq(a.channels[0], "#a");
+	ck_assert_str_eq(a.channels[0], "a");
 	ck_assert_str_eq(a.heap, "x ;y");
 	ck_assert_str_eq(a.manufacturer, "7\" panel");
 	f = fmemopen(buf, sizeof(buf), "w");
@@ -459,7 +459,7 @@ START_TEST(dump_quotes_what_needs_it)
 	ck_assert_msg(parse(&b, buf) == 0, "%s in:\n%s", err, buf);
 	ck_assert_str_eq(b.device, " adc");
 	ck_assert_uint_eq(b.num_channels, 2);
-	ck_assert_str_eq(b.channels[0], "#a");
+	ck_assert_str_eq(b.channels[0], "a");
 	ck_assert_str_eq(b.heap, "x ;y");
 	ck_assert_str_eq(b.functionfs, "/run/ffs #1");
 	ck_assert_str_eq(b.product, "  A; B # C  ");
@@ -467,6 +467,28 @@ START_TEST(dump_quotes_what_needs_it)
 	ck_assert_str_eq(b.serial, ";");
 	ck_assert_str_eq(b.interface, "x ");
 	ck_assert_str_eq(b.udc, "dummy_udc.0 ;");
+}
+END_TEST
+
+/*
+ * Found by fuzz-config: channel names holding '"' made a list that the
+ * dump could not print so that it reads back the same ('"a,b"' is a
+ * quoted value); '/' would have reached a sysfs path. IIO's own odd names
+ * (modifiers such as sqrt(x^2+y^2)) still pass.
+ */
+START_TEST(channel_names)
+{
+	struct ifb_config cfg;
+
+	expect_error("[iio]\ndevice=a\nchannels = ,\"#a b\"\n", "test.conf:3: [iio] channels",
+		     "without '/'");
+	expect_error("[iio]\ndevice=a\nchannels = \"#a\"\n", "test.conf:3: [iio] channels", "'#'");
+	expect_error("[iio]\ndevice=a\nchannels = ../../x\n", "test.conf:3: [iio] channels", "'/'");
+	expect_error("[iio]\ndevice=a\nchannels = caf\xc3\xa9\n", "test.conf:3: [iio] channels",
+		     "printable ASCII");
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nchannels = accel_sqrt(x^2+y^2), voltage0-voltage1\n"), 0);
+	ck_assert_str_eq(cfg.channels[0], "accel_sqrt(x^2+y^2)");
+	ck_assert_str_eq(cfg.channels[1], "voltage0-voltage1");
 }
 END_TEST
 
@@ -490,6 +512,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, file_size_bound);
 	tcase_add_test(t, numbers);
 	tcase_add_test(t, dump_quotes_what_needs_it);
+	tcase_add_test(t, channel_names);
 	suite_add_tcase(s, t);
 	return s;
 }
