@@ -48,6 +48,17 @@ expect "/tmp/bad.conf: [iio] device: missing" </dev/null
 rm /tmp/bad.conf
 iio-ffs-bridge -c /tmp/bad.conf >/tmp/bad.out 2>&1
 [ $? = 78 ] || rig_fail "missing config file is not exit 78"
+# Issue 10: a directory is not an empty config, a long line is one line.
+iio-ffs-bridge -c /tmp >/tmp/bad.out 2>&1
+[ $? = 78 ] || rig_fail "a directory as the config is not exit 78"
+grep -qF "/tmp: is a directory; expected a regular file" /tmp/bad.out || rig_fail "$(cat /tmp/bad.out)"
+{
+	printf '[iio]\ndevice = iio-sim-adc\n[stream]\n# %0196d block_count = 64\n' 0
+	printf '[usb]\nfunctionfs = /dev/ffs-ifb\nproduct_id = 0104\n'
+} >/tmp/long.conf
+iio-ffs-bridge -c /tmp/long.conf --check-config >/tmp/eff.conf || rig_fail "long comment refused"
+grep -q '^block_count = 4$' /tmp/eff.conf || rig_fail "a long comment's tail was read as a key"
+grep -q '^product_id = 0x0104$' /tmp/eff.conf || rig_fail "product_id 0104 not read as hex"
 
 # Not a config error: FunctionFS not mounted there -> exit 1, clear message.
 bridge_conf copy >/tmp/ok.conf
