@@ -134,6 +134,7 @@ check-asan: deps
 # reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers.
 # check-fuzz: about a minute in all; make fuzz FUZZ_SECONDS=N: longer.
 FUZZ_CC ?= clang-14
+# (clang, unlike gcc, flags log.c's vsnprintf of its va_list as a non-literal format.)
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -Wno-format-nonliteral
 FUZZ_SECONDS ?= 600
 FUZZERS := config control capture-proto

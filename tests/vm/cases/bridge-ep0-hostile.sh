@@ -4,12 +4,14 @@
 # A hostile host on ep0 (issue 10): malformed and unknown control requests,
 # and well-formed GET_INFO/GET_STATS among them, for 30 s in each stream
 # state of a zero-copy stream (idle, streaming unread, streaming read,
-# stopping, stopped; about 2,000 requests a state on a quiet machine). Each
-# must be stalled or answered as docs/protocol.md says (replies take about
-# a millisecond; the host waits 2 s): a stall lost on the way to the host
-# (dummy_hcd.patch hunk 6) never arrives. That race is rare, about 1 in
-# 40,000 requests with the unfixed dummy_hcd, so one run, 10,000-40,000
-# requests depending on the machine's load, catches it only sometimes;
+# stopping, stopped; 1,500-15,000 requests a state, by load). Each
+# must be stalled or answered as docs/protocol.md says (replies take a
+# millisecond or two; the host waits 5 s): a stall lost on the way to the
+# host (dummy_hcd.patch hunk 6) never arrives. That race is rare: with the
+# unfixed dummy_hcd, 4 requests lost in 300,000 over 5 runs here (2 of 5
+# runs saw one; a run of this case is 20,000-50,000 requests depending on
+# the machine's load), none in 230,000 over 5 runs with the fix; so one
+# run catches it only sometimes;
 # `rig-ep0-hostile DEV SECONDS SEED` runs longer. The seed is printed so a
 # request sequence can be replayed.
 . /lib/rig.sh
