@@ -6,10 +6,11 @@
 # packages dpkg does not report as installed are passed to apt-get, and
 # `apt-get update` runs once, only when something is missing.
 #
-# The VM rig's kernel (linux-image-6.12.*+deb12-amd64-unsigned and headers)
-# is NOT installed here: tests/vm/run downloads and unpacks it into its cache.
-# This script makes sure apt can see it (bookworm-security / bookworm-updates
-# carry the 6.12 kernels and linux-source-6.12).
+# The VM rig's kernels (linux-image-6.12.*+deb12-amd64-unsigned and
+# linux-image-6.1.0-*-amd64-unsigned, with headers) are NOT installed here:
+# tests/vm/run downloads and unpacks them into its cache. This script makes
+# sure apt can see them (bookworm-security / bookworm-updates carry the 6.12
+# kernels and linux-source-6.12) and installs both kernel source tarballs.
 
 set -euo pipefail
 
@@ -19,7 +20,7 @@ PKGS=(
 	libusb-1.0-0-dev check
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch
-	linux-source-6.12 bc bison flex libelf-dev libssl-dev
+	linux-source-6.12 linux-source-6.1 bc bison flex libelf-dev libssl-dev
 	# fuzzing (tests/fuzz)
 	clang-14 libclang-rt-14-dev
 	# the unit under systemd as PID 1 (tests/vm/systemd)

@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 #
 # Kernel side of the VM rig, sourced by tests/vm/run:
-#   rig_pick_kernel      newest Debian 6.12 kernel for which both
+#   rig_select_series    6.12 (default) or 6.1: which Debian 12 kernel line
+#                        the run uses (sets RIG_KSERIES, RIG_SRC_TARBALL)
+#   rig_pick_kernel      newest Debian kernel of that line for which both
 #                        linux-image-*-unsigned and linux-headers-* exist
 #   rig_fetch_kernel     apt-get download + dpkg-deb -x into the cache
 #   rig_build_modules    out-of-tree build of our modules, keyed by a hash
@@ -11,7 +13,23 @@
 # is installed as the machine's kernel.
 
 RIG_CACHE=${IFB_RIG_CACHE:-/var/cache/iio-ffs-bridge/rig}
+RIG_KSERIES=6.12
 RIG_SRC_TARBALL=${IFB_LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
+# Kernel lines the rig knows, and the regex (sed, on apt's package names)
+# that turns an unsigned image package into a kernel release of that line.
+declare -A RIG_KSERIES_IMAGE_RE=(
+	[6.12]='s/^linux-image-\(6\.12\.[0-9]*+deb12-amd64\)-unsigned$/\1/p'
+	[6.1]='s/^linux-image-\(6\.1\.0-[0-9]*-amd64\)-unsigned$/\1/p'
+)
+
+# rig_select_series SERIES: 6.12 or 6.1. linux-source-SERIES provides the
+# module sources (IFB_LINUX_SOURCE overrides the tarball).
+rig_select_series() {
+	[[ -n ${RIG_KSERIES_IMAGE_RE[$1]:-} ]] ||
+		rig_die "unknown kernel '$1' (the rig knows: ${!RIG_KSERIES_IMAGE_RE[*]})"
+	RIG_KSERIES=$1
+	RIG_SRC_TARBALL=${IFB_LINUX_SOURCE:-/usr/src/linux-source-$1.tar.xz}
+}
 
 rig_log() { printf 'rig: %s\n' "$*" >&2; }
 rig_die() { printf 'rig: error: %s\n' "$*" >&2; exit 2; }
@@ -37,10 +55,10 @@ rig_pick_kernel() {
 			printf '%s\n' "$kver"
 			return
 		fi
-	done < <(apt-cache pkgnames linux-image-6.12. 2>/dev/null |
-		 sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12-amd64\)-unsigned$/\1/p' |
+	done < <(apt-cache pkgnames "linux-image-$RIG_KSERIES." 2>/dev/null |
+		 sed -n "${RIG_KSERIES_IMAGE_RE[$RIG_KSERIES]}" |
 		 sort -rV)
-	rig_die "no linux-image-6.12.*+deb12-amd64-unsigned with matching headers known to apt (run tests/install-deps.sh, which enables bookworm-security/updates)"
+	rig_die "no linux-image-$RIG_KSERIES.*-amd64-unsigned with matching headers known to apt (run tests/install-deps.sh, which enables bookworm-security/updates)"
 }
 
 # rig_fetch_kernel KVER: makes $RIG_CACHE/KVER/root hold the unpacked image,
@@ -50,15 +68,23 @@ rig_fetch_kernel() {
 	local stamp="$dir/root/.unpacked"
 	[[ -e $stamp ]] && return 0
 
-	local base=${kver%-amd64}            # 6.12.117+deb12
-	local upstream=${base%%+*}           # 6.12.117
-	local kbuild="linux-kbuild-${upstream%.*}.${upstream##*.}+deb12"
-	local pkgs=("linux-image-$kver-unsigned" "linux-headers-$kver"
+	local base=${kver%-amd64}            # 6.12.117+deb12, 6.1.0-57
+	local kbuild
+	case $kver in
+	6.12.*) kbuild="linux-kbuild-${base%%+*}+deb12" ;;	# linux-kbuild-6.12.117+deb12
+	*) kbuild="linux-kbuild-${kver%%.[0-9]-*}" ;;		# linux-kbuild-6.1
+	esac
+	local image="linux-image-$kver-unsigned" kv
+	kv=$(rig_pkg_candidate "$image") || rig_die "package $image not known to apt"
+	local pkgs=("$image" "linux-headers-$kver"
 		    "linux-headers-$base-common" "$kbuild")
 	mkdir -p "$dir/debs" "$dir/root.tmp"
 	local p v deb
 	for p in "${pkgs[@]}"; do
 		v=$(rig_pkg_candidate "$p") || rig_die "package $p not known to apt"
+		# 6.1's kbuild package is not versioned by ABI: its candidate can
+		# be newer than the image; take it at the image's version.
+		[[ $p != "$kbuild" ]] || v=$kv
 		deb=$(compgen -G "$dir/debs/${p}_*.deb" | head -n1 || true)
 		if [[ -z $deb ]]; then
 			rig_log "downloading $p ($v)"
@@ -67,6 +93,7 @@ rig_fetch_kernel() {
 				rig_log "apt-get download $p=$v failed; running apt-get update and retrying"
 				apt-get update -q > /dev/null || rig_die "apt-get update failed"
 				v=$(rig_pkg_candidate "$p") || rig_die "package $p not known to apt after apt-get update"
+				[[ $p != "$kbuild" ]] || v=$(rig_pkg_candidate "$image")
 				(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" > /dev/null) ||
 					rig_die "apt-get download $p=$v failed"
 			fi
@@ -112,12 +139,12 @@ rig_build_modules() {
 		printf '%s\n' "$out"
 		return 0
 	fi
-	[[ -r $RIG_SRC_TARBALL ]] || rig_die "$RIG_SRC_TARBALL missing (apt-get install linux-source-6.12)"
+	[[ -r $RIG_SRC_TARBALL ]] || rig_die "$RIG_SRC_TARBALL missing (apt-get install linux-source-$RIG_KSERIES)"
 	rm -rf "$out"
 	mkdir -p "$out"
 	rig_log "building test modules in $out"
 	local top
-	top=$(basename "$RIG_SRC_TARBALL" .tar.xz)	# linux-source-6.12/...
+	top=$(basename "$RIG_SRC_TARBALL" .tar.xz)	# linux-source-6.12/..., linux-source-6.1/...
 	tar -xJf "$RIG_SRC_TARBALL" -C "$out" --strip-components=1 \
 		"${RIG_KSRC_FILES[@]/#/$top/}" || rig_die "cannot extract sources from $RIG_SRC_TARBALL"
 	cp "$out/drivers/iio/buffer/industrialio-buffer-dma.c" "$out/"
