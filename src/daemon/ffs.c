@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 
 #include "daemon/ffs.h"
+#include "daemon/log.h"
 #include "daemon/usb-desc.h"
 #include "daemon/util.h"
 #include "iio-ffs-bridge/kernel-compat.h"
@@ -24,6 +25,50 @@ static int write_built(int fd, const uint8_t *buf, int len)
 	return len < 0 ? len : write_all(fd, buf, (size_t)len);
 }
 
+/*
+ * Write the descriptors, with MS OS descriptors when interface_guid is
+ * set. Kernels disagree on the bcdVersion of the MS OS descriptor headers
+ * (usb-desc.h), and a refused blob fails the whole write with EINVAL and
+ * leaves FunctionFS waiting for descriptors, so the kernel's answer
+ * decides: the spec's 0x0100, then the 0x0001 of Linux 3.16-6.2, then no
+ * MS OS descriptors at all. Logs what was written.
+ */
+static int write_descriptors(struct ifb_ffs *f, const char *interface_guid)
+{
+	static const uint16_t bcds[] = { IFB_MS_OS_BCD_SPEC, IFB_MS_OS_BCD_OLD };
+	uint8_t buf[512];
+	int r;
+
+	f->ms_os_bcd = 0;
+	if (interface_guid) {
+		for (size_t i = 0; i < sizeof(bcds) / sizeof(bcds[0]); i++) {
+			r = write_built(f->ep0, buf,
+					ifb_usb_descriptors(buf, sizeof(buf), interface_guid, bcds[i]));
+			if (r == 0) {
+				f->ms_os_bcd = bcds[i];
+				log_info("%s: USB descriptors written, MS OS descriptors with bcdVersion 0x%04x%s",
+					 f->dir, bcds[i],
+					 i ? " (this kernel refused 0x0100, as Linux 3.16-6.2 do)" : "");
+				return 0;
+			}
+			if (r != -EINVAL)
+				return r;
+			log_debug("%s: FunctionFS refused MS OS descriptors with bcdVersion 0x%04x (EINVAL)",
+				  f->dir, bcds[i]);
+		}
+	}
+	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), NULL, 0));
+	if (r < 0)
+		return r;
+	if (interface_guid)
+		log_warning("%s: FunctionFS refused the MS OS descriptors with either bcdVersion; written without them (Windows hosts will need an INF for WinUSB)",
+			    f->dir);
+	else
+		log_info("%s: USB descriptors written, no MS OS descriptors (ms_os_descriptors = no)",
+			 f->dir);
+	return 0;
+}
+
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid)
 {
@@ -39,7 +84,7 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 	if (f->ep0 < 0)
 		return neg_errno();
 
-	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), interface_guid));
+	r = write_descriptors(f, interface_guid);
 	if (r < 0)
 		goto fail;
 	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), interface_name));

@@ -16,10 +16,12 @@ struct ifb_ffs {
 	char dir[PATH_MAX];
 	int ep0; /* O_NONBLOCK: read events when poll says so */
 	int ep;  /* bulk IN, open while a stream runs */
+	uint16_t ms_os_bcd; /* bcdVersion of the MS OS descriptors written, 0: none */
 };
 
 /* Open ep0 and write descriptors (with MS OS descriptors when
- * interface_guid is set) and strings: the function can then be bound to a
+ * interface_guid is set and the kernel takes them, see usb-desc.h; logs
+ * which were written) and strings: the function can then be bound to a
  * UDC. -EBUSY: another process owns this FunctionFS. */
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid);

@@ -89,7 +89,7 @@ bool ifb_usb_guid_valid(const char *s)
  * values as NUL-terminated UTF-8 (the composite layer sends them to the
  * host as UTF-16). dwLength is this descriptor's length in the blob.
  */
-static void put_ms_os(struct blob *b, const char *guid)
+static void put_ms_os(struct blob *b, const char *guid, uint16_t bcd)
 {
 	static const char compat_id[8] = "WINUSB";
 	static const char name[] = "DeviceInterfaceGUID";
@@ -100,7 +100,7 @@ static void put_ms_os(struct blob *b, const char *guid)
 	/* Extended compat ID: interface 0 is WinUSB. */
 	put(b, zeros, 1);             /* interface */
 	put_le32(b, 11 + 24);         /* dwLength */
-	put_le16(b, 0x0100);          /* bcdVersion 1.00 */
+	put_le16(b, bcd);             /* bcdVersion: see usb-desc.h */
 	put_le16(b, 4);               /* wIndex: extended compat ID */
 	put(b, (uint8_t[]){ 1, 0 }, 2); /* bCount, Reserved */
 	put(b, zeros, 1);             /* bFirstInterfaceNumber */
@@ -112,7 +112,7 @@ static void put_ms_os(struct blob *b, const char *guid)
 	/* Extended properties: DeviceInterfaceGUID, REG_SZ. */
 	put(b, zeros, 1);             /* interface */
 	put_le32(b, 11 + prop_len);   /* dwLength */
-	put_le16(b, 0x0100);          /* bcdVersion */
+	put_le16(b, bcd);             /* bcdVersion */
 	put_le16(b, 5);               /* wIndex: extended properties */
 	put_le16(b, 1);               /* wCount */
 	put_le32(b, prop_len);        /* dwSize */
@@ -123,7 +123,8 @@ static void put_ms_os(struct blob *b, const char *guid)
 	put(b, guid, data_len);
 }
 
-int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid)
+int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid,
+			uint16_t ms_os_bcd)
 {
 	const struct usb_ss_ep_comp_descriptor comp = {
 		.bLength = USB_DT_SS_EP_COMP_SIZE,
@@ -156,7 +157,7 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid)
 	put_bulk_in(&b, 1024);
 	put(&b, &comp, USB_DT_SS_EP_COMP_SIZE);
 	if (interface_guid)
-		put_ms_os(&b, interface_guid);
+		put_ms_os(&b, interface_guid, ms_os_bcd);
 
 	if (b.err)
 		return b.err;

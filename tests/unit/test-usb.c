@@ -27,11 +27,11 @@ START_TEST(descriptor_bytes)
 		6, 0x30, 15, 0, 0, 0,
 	};
 	uint8_t buf[256];
-	int len = ifb_usb_descriptors(buf, sizeof(buf), NULL);
+	int len = ifb_usb_descriptors(buf, sizeof(buf), NULL, 0);
 
 	ck_assert_int_eq(len, (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_descriptors(buf, 40, NULL), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, 40, NULL, 0), -ENOSPC);
 }
 END_TEST
 
@@ -68,7 +68,7 @@ START_TEST(ms_os_descriptor_bytes)
 	uint8_t buf[512];
 	uint32_t v;
 	size_t off = 24 + 4 + 3 * 16 + 6; /* header, os_count, FS/HS/SS descriptors */
-	int len = ifb_usb_descriptors(buf, sizeof(buf), guid);
+	int len = ifb_usb_descriptors(buf, sizeof(buf), guid, IFB_MS_OS_BCD_SPEC);
 
 	ck_assert_int_eq(len, (int)(off + sizeof(compat) + 11 + 73));
 	memcpy(&v, buf + 4, 4);
@@ -87,10 +87,33 @@ START_TEST(ms_os_descriptor_bytes)
 	ck_assert_uint_eq(le32toh(v), 39);
 	ck_assert_mem_eq(buf + off + 4, guid, 39);
 
-	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), "{not-a-guid}"), -EINVAL);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), "{not-a-guid}", IFB_MS_OS_BCD_SPEC), -EINVAL);
 	ck_assert(!ifb_usb_guid_valid("01234567-89ab-cdef-0123-456789abcdef"));
 	ck_assert(!ifb_usb_guid_valid("{01234567-89ab-cdef-0123-456789abcdeg}"));
 	ck_assert(ifb_usb_guid_valid(IFB_DEFAULT_INTERFACE_GUID));
+}
+END_TEST
+
+/*
+ * The bcdVersion of both MS OS headers follows the argument (Linux 3.16-6.2
+ * take only 0x0001, 6.3+ want 0x0100, see usb-desc.h); nothing else moves.
+ */
+START_TEST(ms_os_descriptor_bcd)
+{
+	static const char guid[] = "{01234567-89ab-cdef-0123-456789abcdef}";
+	const size_t off = 24 + 4 + 3 * 16 + 6;     /* first MS OS header */
+	const size_t off2 = off + 35;               /* second one */
+	uint8_t spec[512], old[512];
+	int len = ifb_usb_descriptors(spec, sizeof(spec), guid, IFB_MS_OS_BCD_SPEC);
+
+	ck_assert_int_eq(ifb_usb_descriptors(old, sizeof(old), guid, IFB_MS_OS_BCD_OLD), len);
+	ck_assert_mem_eq(spec + off + 5, ((uint8_t[]){ 0x00, 0x01 }), 2);
+	ck_assert_mem_eq(spec + off2 + 5, ((uint8_t[]){ 0x00, 0x01 }), 2);
+	ck_assert_mem_eq(old + off + 5, ((uint8_t[]){ 0x01, 0x00 }), 2);
+	ck_assert_mem_eq(old + off2 + 5, ((uint8_t[]){ 0x01, 0x00 }), 2);
+	ck_assert_mem_eq(spec, old, off + 5);
+	ck_assert_mem_eq(spec + off + 7, old + off + 7, off2 + 5 - (off + 7));
+	ck_assert_mem_eq(spec + off2 + 7, old + off2 + 7, (size_t)len - (off2 + 7));
 }
 END_TEST
 
@@ -236,6 +259,7 @@ static Suite *usb_suite(void)
 
 	tcase_add_test(t, descriptor_bytes);
 	tcase_add_test(t, ms_os_descriptor_bytes);
+	tcase_add_test(t, ms_os_descriptor_bcd);
 	tcase_add_test(t, string_bytes);
 	tcase_add_test(t, control_decode);
 	tcase_add_test(t, control_malformed);
