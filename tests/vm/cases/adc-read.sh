@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # The simulated ADC's read() path (the DMA buffer core's fileio blocks)
 # delivers the counter pattern: both channels, then each channel alone.
 # shellcheck source=tests/vm/guest/rig.sh

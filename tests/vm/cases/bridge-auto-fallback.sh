@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # timeout: 200
 # A UDC without scatter-gather (dummy_hcd sg=0, like dwc2) refuses
 # FunctionFS DMABUF attach with EPERM: in auto mode the daemon says which
@@ -7,6 +8,29 @@
 # the host's START with the same reason in the log.
 . /lib/rig.sh
 . /lib/bridge.sh
+
+# A kernel without any DMABUF allocator (Debian's 6.1): auto streams in
+# copy mode and says why; forced zero-copy stops at start-up saying why.
+if [ ! -e /dev/udmabuf ] && [ ! -e /dev/dma_heap ]; then
+	bridge_conf auto block_size=256K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "auto mode did not fall back to a working copy mode: $(cat /tmp/cap.json)"
+	grep -q 'No DMABUF allocator' "$IFB_LOG" || bridge_fail "no log line saying there is no DMABUF allocator"
+	grep -q 'Stream 1 started (copy' "$IFB_LOG" || bridge_fail "stream not in copy mode"
+	iio-ffs-capture --info | grep -q 'mode: *copy' || bridge_fail "GET_INFO does not say copy mode"
+	bridge_stop
+
+	bridge_conf zero-copy block_size=256K block_count=4 >/tmp/ifb.conf
+	rig_gadget_create ifb
+	: >"$IFB_LOG"
+	iio-ffs-bridge -c /tmp/ifb.conf >>"$IFB_LOG" 2>&1 && bridge_fail "forced zero-copy started without a DMABUF allocator"
+	grep -q 'DMABUF allocator' "$IFB_LOG" || bridge_fail "forced zero-copy failure not explained in the log"
+	rig_gadget_remove ifb
+	bridge_clean_check
+	echo "auto-fallback: no DMABUF allocator on $(uname -r): copy mode with the reason logged; forced zero-copy refused at start-up"
+	exit 0
+fi
 
 rmmod dummy_hcd || rig_fail "cannot unload dummy_hcd"
 insmod /lib/modules/dummy_hcd.ko is_super_speed=1 sg=0 || rig_fail "cannot load dummy_hcd sg=0"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # Each bad configuration fails with exit 78 and a message naming the file,
 # line and key, and leaves nothing behind.
 . /lib/rig.sh

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # timeout: 300
 # 1 GiB in copy mode (read() + libaio), every byte checked by the host tool.
 . /lib/rig.sh

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # timeout: 200
 # With the ADC paced well below what the rig moves, no block is ever
 # missed: zero gaps (copy mode).

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # timeout: 200
 # The host disappears mid-stream and comes back, twice each way (the host
 # drops the device, the UDC is unbound): the daemon stops cleanly

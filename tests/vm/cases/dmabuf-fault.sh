@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # Injected faults reach userspace as DMABUF fence errors (seen through
 # DMA_BUF_IOCTL_EXPORT_SYNC_FILE + SYNC_IOC_FILE_INFO):
 # - sim_fail_blocks=1: the first enqueued block's fence signals an error, the
@@ -8,6 +9,7 @@
 #   block (their fences signal an error).
 # shellcheck source=tests/vm/guest/rig.sh
 . /lib/rig.sh
+rig_need_dmabuf_allocators
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 for alloc in udmabuf heap; do

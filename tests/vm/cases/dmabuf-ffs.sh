@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # udmabuf and dma-heap DMABUFs attach to a bound FunctionFS bulk IN endpoint
 # on the patched dummy_hcd (gadget.sg_supported), and a DMABUF transfer
 # reaches the host side of the same VM intact (usbfs bulk read), which
 # exercises dummy_hcd's scatterlist copy path.
 # shellcheck source=tests/vm/guest/rig.sh
 . /lib/rig.sh
+rig_need_dmabuf_allocators
 
 name=dmabuf
 rig_gadget_create "$name"

@@ -1,14 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # udmabuf and dma-heap (system) DMABUFs attach to the simulated ADC's IIO
 # buffer, get enqueued and completed, and hold the counter pattern, block
 # after block across re-enqueues (both channels, then one channel).
 # shellcheck source=tests/vm/guest/rig.sh
 . /lib/rig.sh
+rig_need_dmabuf_allocators
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-[ -e /dev/udmabuf ] || rig_fail "no /dev/udmabuf"
-[ -e /dev/dma_heap/system ] || rig_fail "no /dev/dma_heap/system"
 
 for alloc in udmabuf heap; do
 	rig_adc_setup "0 1"

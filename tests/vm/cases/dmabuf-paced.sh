@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
+# kernels: 6.1 6.12
 # The simulated ADC paced at sampling_frequency: blocks kept queued continue
 # the counter; starving the DMA (nothing queued) loses samples, seen as a
 # counter jump of the starved time's worth.
 # shellcheck source=tests/vm/guest/rig.sh
 . /lib/rig.sh
+rig_need_dmabuf_allocators
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 rig_adc_setup "0 1"

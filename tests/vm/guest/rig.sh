@@ -9,6 +9,8 @@
 #
 #   rig_fail MSG...              print MSG on stderr, exit 1
 #   rig_skip MSG...              print "SKIP: MSG", exit 77
+#   rig_need_dmabuf_allocators   skip unless /dev/udmabuf and the system
+#                                dma-heap exist (Debian's 6.1 has neither)
 #   rig_write FILE VALUE         write VALUE to a sysfs/configfs FILE, fail
 #                                the case naming FILE if that fails
 #   rig_wait_file PATH TIMEOUT_S wait until PATH exists (returns 1 on timeout)
@@ -36,6 +38,14 @@
 #                                (e.g. /sys/bus/usb/devices/2-1)
 
 RIG_CONFIGFS=/sys/kernel/config/usb_gadget
+
+rig_need_dmabuf_allocators() {
+	_rnd_missing=
+	[ -e /dev/udmabuf ] || _rnd_missing="/dev/udmabuf (CONFIG_UDMABUF)"
+	[ -e /dev/dma_heap/system ] ||
+		_rnd_missing="${_rnd_missing:+$_rnd_missing and }/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)"
+	[ -z "$_rnd_missing" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+}
 
 rig_fail() {
 	echo "$*" >&2
