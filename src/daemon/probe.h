@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Can this kernel, this IIO buffer and this UDC do zero-copy? Asked once
+ * at start-up, before any host connects, by attaching an invalid fd (-1)
+ * on each side: the kernel's answer tells "no DMABUF interface" from "no
+ * DMABUF operations" from "present" without allocating anything. Library
+ * code: no logging; the caller words the decision with ifb_probe_explain().
+ *
+ * The answers, from the kernels' sources (and measured in the VM rig on
+ * Debian's 6.1 and 6.12):
+ * IIO buffer fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL (DMABUF since Linux 6.11,
+ * industrialio-buffer.c iio_buffer_attach_dmabuf()):
+ *   ENOTTY  before 6.11 the buffer fd has no ioctls at all (6.1);
+ *           EINVAL would be a 6.11+ buffer fd not knowing the command.
+ *   EPERM   the buffer has no DMABUF operations: it is not on the IIO DMA
+ *           buffer core (kfifo and triggered buffers, most drivers).
+ *   EBADF   present: the ops ran and refused fd -1.
+ *   The legacy interface (the device fd, before 5.13) has no DMABUF.
+ * FunctionFS endpoint, FUNCTIONFS_DMABUF_ATTACH (Linux 6.9, f_fs.c
+ * ffs_epfile_ioctl() / ffs_dmabuf_attach()):
+ *   ENOTTY  before 6.9, once the endpoint is enabled: unknown ioctl.
+ *   EAGAIN  before 6.9, endpoint not enabled yet (O_NONBLOCK): those
+ *           kernels wait for the endpoint before looking at the command;
+ *           6.9+ answers DMABUF ioctls without waiting, never EAGAIN for
+ *           fd -1. So EAGAIN here also means "no interface".
+ *   EPERM   no gadget bound yet, or the UDC cannot do scatter-gather
+ *           (gadget->sg_supported, e.g. dwc2): only the second once bound.
+ *   EBADF   present, bound, with scatter-gather.
+ * A real attach's EINVAL or EAGAIN (a DMABUF the device cannot map, an
+ * endpoint not enabled) says nothing about the interface: only these
+ * invalid-fd answers are classified here.
+ */
+#ifndef IFB_PROBE_H
+#define IFB_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ifb_probe_state {
+	IFB_PROBE_UNKNOWN = 0,    /* not asked, or an answer not listed above */
+	IFB_PROBE_PRESENT,        /* zero-copy possible on this side */
+	IFB_PROBE_NO_INTERFACE,   /* the kernel has no such ioctl */
+	IFB_PROBE_NO_OPS,         /* IIO: no DMABUF ops; USB: UDC without sg */
+	IFB_PROBE_UNBOUND,        /* USB: EPERM while not bound: sg not known yet */
+	IFB_PROBE_LEGACY,         /* IIO legacy interface: no DMABUF there */
+};
+
+struct ifb_probe {
+	enum ifb_probe_state iio, usb;
+	int iio_answer, usb_answer; /* the kernel's -errno to fd -1 (0: not asked) */
+	int alloc_err;              /* 0: a DMABUF allocator opened; else its -errno */
+	char alloc_name[80];        /* what was tried ("udmabuf", "dma-heap:system"...) */
+	char iio_what[160];         /* "buffer 0 of iio-sim-adc", for messages */
+};
+
+/* Classify the answer r (0 or -errno) of an attach of fd -1. */
+enum ifb_probe_state ifb_probe_iio_answer(int r);
+enum ifb_probe_state ifb_probe_usb_answer(int r, bool bound);
+
+/* Ask the kernel: buf_fd is the IIO buffer fd (legacy: nothing is asked),
+ * ep_fd the FunctionFS bulk endpoint, opened O_NONBLOCK, after the
+ * descriptors were written; bound: the function is bound to a UDC. */
+void ifb_probe_iio(struct ifb_probe *p, int buf_fd, bool legacy);
+void ifb_probe_usb(struct ifb_probe *p, int ep_fd, bool bound);
+
+/* Zero-copy possible: both sides present and an allocator. A side still
+ * UNBOUND counts as possible (decided at the first stream). */
+bool ifb_probe_zero_copy_possible(const struct ifb_probe *p);
+
+/*
+ * Every reason zero-copy is impossible, each naming its side and the
+ * kernel feature, joined by "; " into buf (empty when none). Returns the
+ * number of reasons.
+ */
+int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The zero-copy start-up probe: kernel answers to an attach of fd -1 and
+ * the reasons the daemon gives (src/daemon/probe.h lists the answers). */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/probe.h"
+#include "unit.h"
+
+START_TEST(iio_answers)
+{
+	ck_assert_int_eq(ifb_probe_iio_answer(-EBADF), IFB_PROBE_PRESENT);
+	ck_assert_int_eq(ifb_probe_iio_answer(-EPERM), IFB_PROBE_NO_OPS);
+	ck_assert_int_eq(ifb_probe_iio_answer(-ENOTTY), IFB_PROBE_NO_INTERFACE);
+	ck_assert_int_eq(ifb_probe_iio_answer(-EINVAL), IFB_PROBE_NO_INTERFACE);
+	/* Nothing else is taken for a missing interface. */
+	ck_assert_int_eq(ifb_probe_iio_answer(-EAGAIN), IFB_PROBE_UNKNOWN);
+	ck_assert_int_eq(ifb_probe_iio_answer(-EBUSY), IFB_PROBE_UNKNOWN);
+	ck_assert_int_eq(ifb_probe_iio_answer(0), IFB_PROBE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(usb_answers)
+{
+	ck_assert_int_eq(ifb_probe_usb_answer(-EBADF, true), IFB_PROBE_PRESENT);
+	ck_assert_int_eq(ifb_probe_usb_answer(-EPERM, true), IFB_PROBE_NO_OPS);
+	ck_assert_int_eq(ifb_probe_usb_answer(-EPERM, false), IFB_PROBE_UNBOUND);
+	ck_assert_int_eq(ifb_probe_usb_answer(-ENOTTY, false), IFB_PROBE_NO_INTERFACE);
+	ck_assert_int_eq(ifb_probe_usb_answer(-EAGAIN, false), IFB_PROBE_NO_INTERFACE);
+	ck_assert_int_eq(ifb_probe_usb_answer(-EINVAL, true), IFB_PROBE_UNKNOWN);
+	ck_assert_int_eq(ifb_probe_usb_answer(-ESHUTDOWN, true), IFB_PROBE_UNKNOWN);
+}
+END_TEST
+
+/* A pipe knows no ioctl: the real kernel's ENOTTY reads as "no interface". */
+START_TEST(real_enotty)
+{
+	struct ifb_probe p = { 0 };
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ifb_probe_iio(&p, fds[0], false);
+	ifb_probe_usb(&p, fds[1], true);
+	ck_assert_int_eq(p.iio_answer, -ENOTTY);
+	ck_assert_int_eq(p.iio, IFB_PROBE_NO_INTERFACE);
+	ck_assert_int_eq(p.usb, IFB_PROBE_NO_INTERFACE);
+	close(fds[0]);
+	close(fds[1]);
+	ifb_probe_iio(&p, -1, true);
+	ck_assert_int_eq(p.iio, IFB_PROBE_LEGACY);
+}
+END_TEST
+
+START_TEST(explain)
+{
+	struct ifb_probe p = { .iio = IFB_PROBE_PRESENT, .usb = IFB_PROBE_PRESENT };
+	char buf[1024];
+
+	ck_assert(ifb_probe_zero_copy_possible(&p));
+	ck_assert_int_eq(ifb_probe_explain(&p, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+
+	p.usb = IFB_PROBE_UNBOUND; /* decided once bound */
+	ck_assert(ifb_probe_zero_copy_possible(&p));
+
+	/* Debian's 6.1: neither interface, no allocator; every reason named. */
+	p.iio = IFB_PROBE_NO_INTERFACE;
+	p.usb = IFB_PROBE_NO_INTERFACE;
+	p.alloc_err = -ENOENT;
+	strcpy(p.alloc_name, "udmabuf");
+	ck_assert(!ifb_probe_zero_copy_possible(&p));
+	ck_assert_int_eq(ifb_probe_explain(&p, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "USB: this kernel's FunctionFS has no DMABUF interface (Linux 6.9+ has it); "
+			      "IIO: this kernel's IIO buffers have no DMABUF interface (Linux 6.11+ has it); "
+			      "no DMABUF allocator (udmabuf: No such file or directory)");
+
+	/* 6.12, a kfifo buffer: IIO is blamed, not the UDC. */
+	p = (struct ifb_probe){ .iio = IFB_PROBE_NO_OPS, .usb = IFB_PROBE_PRESENT };
+	strcpy(p.iio_what, "buffer 0 of iio-sim-adc");
+	ck_assert_int_eq(ifb_probe_explain(&p, buf, sizeof(buf)), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "IIO: buffer 0 of iio-sim-adc has no DMABUF support"));
+	ck_assert_ptr_null(strstr(buf, "scatter-gather"));
+
+	/* dwc2-like UDC, bound. */
+	p = (struct ifb_probe){ .iio = IFB_PROBE_PRESENT, .usb = IFB_PROBE_NO_OPS };
+	ck_assert_int_eq(ifb_probe_explain(&p, buf, sizeof(buf)), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "USB: the UDC cannot do scatter-gather"));
+
+	/* Truncation stays a terminated string. */
+	p.iio = IFB_PROBE_LEGACY;
+	ck_assert_int_eq(ifb_probe_explain(&p, buf, 16), 2);
+	ck_assert_uint_eq(strlen(buf), 15);
+}
+END_TEST
+
+static Suite *probe_suite(void)
+{
+	Suite *s = suite_create("probe");
+	TCase *t = tcase_create("probe");
+
+	tcase_add_test(t, iio_answers);
+	tcase_add_test(t, usb_answers);
+	tcase_add_test(t, real_enotty);
+	tcase_add_test(t, explain);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+IFB_UNIT_SUITE(probe_suite)
