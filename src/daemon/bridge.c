@@ -139,6 +139,9 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 	}
 	if (r < 0)
 		return log_error_errno(r, "Cannot read IIO device '%s' from sysfs", cfg->device);
+	if (b->iio.legacy)
+		log_notice("IIO: legacy buffer interface: scan elements in %s, samples read from %s",
+			   b->iio.chandir, b->iio.devnode);
 
 	r = ifb_iio_select(&b->iio, cfg->all_channels, cfg->channels, cfg->num_channels, &bad);
 	if (r < 0) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -47,10 +48,10 @@ static int cmp_channel(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Every in_<name>_en in the buffer directory is a scan element. */
+/* Every in_<name>_en in the scan element directory is a scan element. */
 static int list_channels(struct ifb_iio *io)
 {
-	DIR *d = opendir(io->bufdir);
+	DIR *d = opendir(io->chandir);
 	struct dirent *de;
 	int r = 0;
 
@@ -80,7 +81,7 @@ static int list_channels(struct ifb_iio *io)
 		c->name[len - 6] = '\0';
 
 		snprintf(attr, sizeof(attr), "in_%s_index", c->name);
-		r = read_attr(io->bufdir, attr, val, sizeof(val));
+		r = read_attr(io->chandir, attr, val, sizeof(val));
 		if (r < 0)
 			break;
 		idx = strtoul(val, &end, 10);
@@ -90,7 +91,7 @@ static int list_channels(struct ifb_iio *io)
 		}
 		c->index = (unsigned)idx;
 		snprintf(attr, sizeof(attr), "in_%s_type", c->name);
-		r = read_attr(io->bufdir, attr, val, sizeof(val));
+		r = read_attr(io->chandir, attr, val, sizeof(val));
 		if (r < 0)
 			break;
 		r = ifb_scan_type_parse(val, &c->type);
@@ -103,6 +104,34 @@ static int list_channels(struct ifb_iio *io)
 		return r;
 	qsort(io->ch, io->num_channels, sizeof(io->ch[0]), cmp_channel);
 	return io->num_channels ? 0 : -ENOENT;
+}
+
+static bool has_attr(const char *dir, const char *attr)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	return access(path, F_OK) == 0;
+}
+
+/* Point bufdir/chandir at the legacy interface's directories. */
+static int use_legacy(struct ifb_iio *io)
+{
+	io->legacy = true;
+	if ((size_t)snprintf(io->bufdir, sizeof(io->bufdir), "%s/buffer", io->sysdir) >=
+		    sizeof(io->bufdir) ||
+	    (size_t)snprintf(io->chandir, sizeof(io->chandir), "%s/scan_elements", io->sysdir) >=
+		    sizeof(io->chandir))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* The test hook documented in iio.h. */
+static bool force_legacy(void)
+{
+	const char *v = getenv("IFB_IIO_LEGACY");
+
+	return v && strcmp(v, "1") == 0;
 }
 
 int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot)
@@ -139,11 +168,10 @@ int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const ch
 	if ((size_t)snprintf(io->bufdir, sizeof(io->bufdir), "%s/buffer%u", io->sysdir, buffer) >=
 	    sizeof(io->bufdir))
 		return -ENAMETOOLONG;
-	{
-		char probe[PATH_MAX + 8];
-
-		snprintf(probe, sizeof(probe), "%s/enable", io->bufdir);
-		if (access(probe, F_OK) < 0)
+	snprintf(io->chandir, sizeof(io->chandir), "%s", io->bufdir);
+	if (force_legacy() || !has_attr(io->bufdir, "enable")) {
+		/* No per-buffer directory (before 5.13): the legacy one. */
+		if (buffer != 0 || use_legacy(io) < 0 || !has_attr(io->bufdir, "enable"))
 			return -ENOENT;
 	}
 	return list_channels(io);
@@ -210,7 +238,7 @@ int ifb_iio_apply_channels(struct ifb_iio *io)
 		int r;
 
 		snprintf(attr, sizeof(attr), "in_%s_en", io->ch[i].name);
-		r = write_attr(io->bufdir, attr, io->ch[i].selected ? "1" : "0");
+		r = write_attr(io->chandir, attr, io->ch[i].selected ? "1" : "0");
 		if (r < 0)
 			return r;
 	}
@@ -257,11 +285,25 @@ int ifb_iio_open(struct ifb_iio *io)
 	io->dev_fd = open(io->devnode, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (io->dev_fd < 0)
 		return neg_errno();
-	if (ioctl(io->dev_fd, IIO_BUFFER_GET_FD_IOCTL, &idx) < 0) {
+	if (!io->legacy && ioctl(io->dev_fd, IIO_BUFFER_GET_FD_IOCTL, &idx) < 0) {
 		int r = neg_errno();
 
-		closep(&io->dev_fd);
-		return r;
+		/* No such ioctl (before 5.13): buffer 0 through the legacy
+		 * interface, if the kernel serves it. */
+		if ((r == -ENOTTY || r == -EINVAL) && io->buffer == 0 &&
+		    has_attr(io->sysdir, "buffer/enable") && has_attr(io->sysdir, "scan_elements") &&
+		    use_legacy(io) == 0) {
+			/* bufdir/chandir now name the legacy directories */
+		} else {
+			closep(&io->dev_fd);
+			return r;
+		}
+	}
+	if (io->legacy) {
+		/* The device fd is the buffer's: it reads buffer 0. */
+		io->buf_fd = io->dev_fd;
+		io->dev_fd = -1;
+		return 0;
 	}
 	io->buf_fd = idx;
 	/* The fd comes back without O_NONBLOCK unless the device fd had it;

@@ -3,6 +3,18 @@
  * One IIO device and one of its buffers: sysfs discovery (channels, scan
  * layout, sampling frequency), the buffer fd, and thin wrappers around the
  * buffer ioctls (DMABUF attach/detach/enqueue). Returns -errno; no logging.
+ *
+ * Two kernel interfaces, chosen by what the kernel offers:
+ * - per-buffer (Linux 5.13+): sysfs bufferY/ holds the scan elements and
+ *   enable/length/watermark; IIO_BUFFER_GET_FD_IOCTL on /dev/iio:deviceN
+ *   gives the buffer's own fd.
+ * - legacy (every kernel; the only one before 5.13, e.g. 5.10-5.12):
+ *   buffer 0 only, scan elements in scan_elements/, enable/length/watermark
+ *   in buffer/, samples read() from /dev/iio:deviceN itself. Used when
+ *   there is no bufferY/ directory or the ioctl answers ENOTTY/EINVAL.
+ *   Newer kernels still serve it for buffer 0, so setting the environment
+ *   variable IFB_IIO_LEGACY=1 forces it there (how the VM rig tests it).
+ * No DMABUF on the legacy interface: its kernels have none.
  */
 #ifndef IFB_IIO_H
 #define IFB_IIO_H
@@ -24,7 +36,9 @@ struct ifb_iio_channel {
 
 struct ifb_iio {
 	char sysdir[PATH_MAX];  /* /sys/bus/iio/devices/iio:deviceN */
-	char bufdir[PATH_MAX];  /* .../bufferY */
+	char bufdir[PATH_MAX];  /* .../bufferY, legacy: .../buffer (enable, length) */
+	char chandir[PATH_MAX]; /* .../bufferY, legacy: .../scan_elements */
+	bool legacy;            /* the legacy interface, see above */
 	char devnode[PATH_MAX]; /* /dev/iio:deviceN */
 	char name[IFB_NAME_LEN];
 	unsigned buffer;
@@ -34,8 +48,9 @@ struct ifb_iio {
 	int dev_fd, buf_fd;
 };
 
-/* Find the device by name, label or "iio:deviceN" and list its buffer's
- * channels. -ENODEV: no such device; -ENOENT: no such buffer. */
+/* Find the device by name, label or "iio:deviceN", choose the interface
+ * (sets legacy) and list its buffer's channels. -ENODEV: no such device;
+ * -ENOENT: no such buffer. */
 int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot);
 
 /* Select channels: all, or the given names. -ENOENT names the unknown one
@@ -50,7 +65,9 @@ int ifb_iio_set_length(struct ifb_iio *io, unsigned scans, unsigned watermark);
 int ifb_iio_set_sampling_frequency(struct ifb_iio *io, const char *hz);
 int ifb_iio_sampling_frequency_mhz(struct ifb_iio *io, uint64_t *ret);
 
-/* Open /dev/iio:deviceN and get the buffer fd (O_NONBLOCK). */
+/* Open /dev/iio:deviceN and get the buffer fd (O_NONBLOCK): the ioctl's fd,
+ * or on the legacy interface the device fd itself (legacy is set when the
+ * ioctl answers ENOTTY/EINVAL for buffer 0). */
 int ifb_iio_open(struct ifb_iio *io);
 void ifb_iio_close(struct ifb_iio *io);
 
