@@ -176,7 +176,7 @@ const struct ifb_engine_ops ifb_zc_ops = {
  * never had a DMABUF when copy mode read()s it (6.12's DMA buffer takes
  * its queue lock in both paths in an order lockdep objects to).
  */
-int ifb_zc_attach(struct ifb_bridge *b, const char **what)
+int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
 {
 	int r;
 
@@ -184,6 +184,7 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what)
 		r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
 		if (r < 0) {
 			*what = "FunctionFS DMABUF attach";
+			*usb = true;
 			return r;
 		}
 		b->blk[i].usb_attached = true;
@@ -192,6 +193,7 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what)
 		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);
 		if (r < 0) {
 			*what = "IIO DMABUF attach";
+			*usb = false;
 			return r;
 		}
 		b->blk[i].iio_attached = true;
@@ -199,12 +201,23 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what)
 	return 0;
 }
 
-const char *ifb_zc_attach_hint(int r)
+/*
+ * The side matters: EPERM from IIO is a buffer without DMABUF ops, from
+ * FunctionFS a UDC without scatter-gather (or no UDC). ENOTTY is a kernel
+ * without the interface. A real attach's EINVAL or EAGAIN is about this
+ * DMABUF or this moment, never taken for a missing interface (probe.h).
+ */
+const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r)
 {
 	switch (r) {
-	case -EPERM: return " (the UDC cannot do scatter-gather, or the gadget is not bound)";
+	case -EPERM:
+		if (!usb)
+			return " (IIO: the buffer has no DMABUF support: it is not on the IIO DMA buffer core)";
+		return b->bound ? " (USB: the UDC cannot do scatter-gather, which FunctionFS DMABUF needs)" :
+				  " (USB: the function is not bound to a UDC)";
 	case -ENOTTY:
-	case -EINVAL: return " (this kernel has no DMABUF interface here)";
+		return usb ? " (USB: this kernel's FunctionFS has no DMABUF interface; Linux 6.9+ has it)" :
+			     " (IIO: this kernel's IIO buffers have no DMABUF interface; Linux 6.11+ has it)";
 	case -EBUSY: return " (the buffer is already enabled)";
 	default: return "";
 	}

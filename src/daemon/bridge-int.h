@@ -34,6 +34,7 @@
 #include "daemon/engine.h"
 #include "daemon/ffs.h"
 #include "daemon/iio.h"
+#include "daemon/probe.h"
 
 /* After a shutdown request, how long USB may take to drain before we
  * cancel what is in flight, and how long cancelled transfers may take. */
@@ -61,6 +62,7 @@ struct ifb_bridge {
 	struct ifb_ffs ffs;
 	sd_event_source *ep0_src;
 	struct ifb_allocator alloc;
+	struct ifb_probe probe; /* what the kernel said about zero-copy */
 
 	enum ifb_mode mode; /* what streams use */
 	bool mode_final;    /* auto: settled by the first stream */
@@ -109,6 +111,9 @@ const char *ifb_mode_name(enum ifb_mode m);
 const char *ifb_stop_reason_name(enum ifb_stop_reason r);
 /* Fill b->desc (what GET_INFO tells the host) from the IIO device. */
 void ifb_bridge_describe(struct ifb_bridge *b);
+/* The function was bound to a UDC: auto mode learns whether the UDC can do
+ * FunctionFS DMABUF (scatter-gather) before any host asks what it gets. */
+void ifb_bridge_on_bind(struct ifb_bridge *b);
 
 /* pool.c: b->nblocks blocks of b->cfg.block_size bytes. Allocation
  * failures are logged here; ifb_pool_free releases whatever was made. */
@@ -121,9 +126,11 @@ int ifb_pool_switch_to_copy(struct ifb_bridge *b);
 /* backend-zero-copy.c */
 extern const struct ifb_engine_ops ifb_zc_ops;
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-/* Attach every DMABUF to both sides; on failure *what names the side. */
-int ifb_zc_attach(struct ifb_bridge *b, const char **what);
-const char *ifb_zc_attach_hint(int r);
+/* Attach every DMABUF to both sides; on failure *what names the side
+ * and *usb says whether it was the USB one. */
+int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb);
+/* Why a real attach failed, by side: " (...)" or "". */
+const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r);
 /* Fence snapshots closed, IIO attachments detached: before the fds close. */
 void ifb_zc_release(struct ifb_bridge *b);
 /* Shutdown with the host not reading: dequeue what USB still holds. */

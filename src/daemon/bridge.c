@@ -183,9 +183,61 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 	return ifb_session_disable_left_enabled(b);
 }
 
-static int setup_pool(struct ifb_bridge *b)
+static const char *probe_state_name(enum ifb_probe_state s)
+{
+	switch (s) {
+	case IFB_PROBE_PRESENT: return "present";
+	case IFB_PROBE_NO_INTERFACE: return "no interface";
+	case IFB_PROBE_NO_OPS: return "no DMABUF operations";
+	case IFB_PROBE_UNBOUND: return "not bound yet";
+	case IFB_PROBE_LEGACY: return "legacy interface";
+	default: return "unknown";
+	}
+}
+
+/*
+ * Ask the kernel, before any host connects, whether zero-copy can work
+ * (probe.h): an attach of fd -1 on the IIO buffer fd and on the endpoint,
+ * and the allocator. The endpoint's UDC is only known once bound
+ * (ifb_bridge_on_bind asks again then). The allocator stays open.
+ */
+static int probe_zero_copy(struct ifb_bridge *b)
 {
 	const struct ifb_config *cfg = &b->cfg;
+	struct ifb_probe *p = &b->probe;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->iio_what, sizeof(p->iio_what), "buffer %u of %s", b->iio.buffer, b->iio.name);
+	r = ifb_iio_open(&b->iio);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open IIO buffer %u of %s", b->iio.buffer,
+				       b->iio.devnode);
+	ifb_probe_iio(p, b->iio.buf_fd, b->iio.legacy);
+	ifb_iio_close(&b->iio);
+	r = ifb_ffs_open_ep(&b->ffs);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open %s/ep1", b->ffs.dir);
+	ifb_probe_usb(p, b->ffs.ep, b->bound);
+	ifb_ffs_close_ep(&b->ffs);
+	r = ifb_allocator_open(&b->alloc, cfg->allocator, cfg->heap);
+	if (r < 0) {
+		p->alloc_err = r;
+		snprintf(p->alloc_name, sizeof(p->alloc_name), "%s", b->alloc.name);
+	}
+	log_debug("Zero-copy probe: IIO %s (%s), FunctionFS %s (%s), allocator %s",
+		  probe_state_name(p->iio), p->iio_answer ? strerror(-p->iio_answer) : "not asked",
+		  probe_state_name(p->usb), strerror(-p->usb_answer),
+		  p->alloc_err ? strerror(-p->alloc_err) : b->alloc.name);
+	return 0;
+}
+
+/* The mode streams will use, decided here from the probe; with forced
+ * zero-copy that cannot work, a config error naming every reason. */
+static int setup_pool(struct ifb_bridge *b, bool *config_error)
+{
+	const struct ifb_config *cfg = &b->cfg;
+	char why[1024], where[PATH_MAX + 64];
 	int r;
 
 	b->nblocks = cfg->block_count;
@@ -195,12 +247,20 @@ static int setup_pool(struct ifb_bridge *b)
 		b->mode_final = true;
 		return ifb_pool_alloc_buffers(b);
 	}
-	r = ifb_allocator_open(&b->alloc, cfg->allocator, cfg->heap);
-	if (r < 0) {
-		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY)
-			return log_error_errno(r, "Cannot open DMABUF allocator %s", b->alloc.name);
-		log_warning("No DMABUF allocator (%s: %s); using copy mode", b->alloc.name,
-			    strerror(-r));
+	r = probe_zero_copy(b);
+	if (r < 0)
+		return r;
+	if (!ifb_probe_zero_copy_possible(&b->probe)) {
+		ifb_probe_explain(&b->probe, why, sizeof(why));
+		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY) {
+			*config_error = true;
+			ifb_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
+			log_error("%s: zero-copy is not possible here: %s (expected mode = auto or copy)",
+				  where, why);
+			return -EOPNOTSUPP;
+		}
+		log_warning("Zero-copy unavailable: %s; using copy mode", why);
+		ifb_allocator_close(&b->alloc);
 		b->mode = IFB_MODE_COPY;
 		b->mode_final = true;
 		return ifb_pool_alloc_buffers(b);
@@ -208,6 +268,37 @@ static int setup_pool(struct ifb_bridge *b)
 	log_info("DMABUF allocator: %s", b->alloc.name);
 	b->mode = IFB_MODE_ZERO_COPY;
 	return ifb_pool_alloc_dmabufs(b);
+}
+
+void ifb_bridge_on_bind(struct ifb_bridge *b)
+{
+	char why[1024];
+	int r;
+
+	if (b->mode != IFB_MODE_ZERO_COPY || b->mode_final || b->session)
+		return;
+	r = ifb_ffs_open_ep(&b->ffs);
+	if (r < 0) {
+		log_warning_errno(r, "Cannot open %s/ep1 to ask about DMABUF; the first stream will tell",
+				  b->ffs.dir);
+		return;
+	}
+	ifb_probe_usb(&b->probe, b->ffs.ep, true);
+	ifb_ffs_close_ep(&b->ffs);
+	if (ifb_probe_zero_copy_possible(&b->probe))
+		return; /* the first stream's attach has the last word */
+	ifb_probe_explain(&b->probe, why, sizeof(why));
+	if (b->cfg.mode == IFB_CFG_MODE_ZERO_COPY) {
+		log_error("Zero-copy is not possible on this UDC: %s; START will be refused", why);
+		return;
+	}
+	log_warning("Zero-copy unavailable: %s; using copy mode", why);
+	r = ifb_pool_switch_to_copy(b);
+	if (r < 0) {
+		/* Logged by the pool; the first stream will fail and say so. */
+		return;
+	}
+	b->mode_final = true;
 }
 
 int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_config *cfg,
@@ -230,14 +321,6 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		b->blk[i].fd = b->blk[i].sync_fd = -1;
 
 	r = setup_iio(b, config_error);
-	if (r < 0)
-		goto fail;
-	r = setup_pool(b);
-	if (r < 0)
-		goto fail;
-	ifb_bridge_describe(b);
-	/* Placeholder engine until the first stream picks its backend. */
-	r = ifb_engine_init(&b->engine, b->nblocks, cfg->block_size, false, &ifb_copy_ops, b);
 	if (r < 0)
 		goto fail;
 
@@ -285,6 +368,15 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail_loop;
 	/* ep0 before blocks: a DISABLE must be seen before the next transfer. */
 	sd_event_source_set_priority(b->ep0_src, SD_EVENT_PRIORITY_IMPORTANT);
+	/* After the descriptors: the probe needs the endpoint file. */
+	r = setup_pool(b, config_error);
+	if (r < 0)
+		goto fail;
+	ifb_bridge_describe(b);
+	/* Placeholder engine until the first stream picks its backend. */
+	r = ifb_engine_init(&b->engine, b->nblocks, cfg->block_size, false, &ifb_copy_ops, b);
+	if (r < 0)
+		goto fail;
 	log_info("USB descriptors written to %s; %s, %u channels, %u-byte scans, %s mode%s",
 		 cfg->functionfs, b->iio.name, b->desc.num_channels, b->iio.scan_size,
 		 ifb_mode_name(b->mode), b->mode_final ? "" : " (if the UDC allows)");

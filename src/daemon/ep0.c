@@ -94,6 +94,7 @@ int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		case FUNCTIONFS_BIND:
 			log_info("USB: function bound to a UDC");
 			b->bound = true;
+			ifb_bridge_on_bind(b);
 			break;
 		case FUNCTIONFS_UNBIND:
 			log_info("USB: function unbound");

@@ -53,6 +53,7 @@ int ifb_session_disable_left_enabled(struct ifb_bridge *b)
 static int session_open(struct ifb_bridge *b)
 {
 	const char *what = NULL;
+	bool usb = false;
 	int r;
 
 	r = ifb_iio_open(&b->iio);
@@ -71,12 +72,12 @@ static int session_open(struct ifb_bridge *b)
 		return log_error_errno(r, "Cannot open %s/ep1", b->ffs.dir);
 
 	if (b->mode == IFB_MODE_ZERO_COPY) {
-		r = ifb_zc_attach(b, &what);
+		r = ifb_zc_attach(b, &what, &usb);
 		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(r));
+			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
 		if (r < 0) {
 			log_warning("Zero-copy unavailable: %s failed: %s%s; using copy mode", what,
-				    strerror(-r), ifb_zc_attach_hint(r));
+				    strerror(-r), ifb_zc_attach_hint(b, usb, r));
 			/* Closing the buffer fd detaches from IIO for good: a DMA
 			 * buffer must never be read() with DMABUFs attached. */
 			ifb_session_close(b);
