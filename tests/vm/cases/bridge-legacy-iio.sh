@@ -13,8 +13,9 @@
 . /lib/bridge.sh
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-[ -e "$dir/scan_elements/in_voltage0_en" ] && [ -e "$dir/buffer/enable" ] ||
+if [ ! -e "$dir/scan_elements/in_voltage0_en" ] || [ ! -e "$dir/buffer/enable" ]; then
 	rig_skip "kernel $(uname -r) does not serve the legacy IIO buffer interface"
+fi
 
 export IFB_IIO_LEGACY=1
 bridge_conf copy block_size=256K block_count=4 >/tmp/ifb.conf
