@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
-#include <linux/iio/buffer.h>      /* IIO_BUFFER_GET_FD_IOCTL (5.11) */
+#include <linux/iio/buffer.h>      /* IIO_BUFFER_GET_FD_IOCTL (5.13, with bufferN/) */
 #include <linux/usb/functionfs.h>
 #include <linux/dma-buf.h>         /* DMA_BUF_IOCTL_SYNC, EXPORT_SYNC_FILE (6.0) */
 #include <linux/dma-heap.h>        /* DMA_HEAP_IOCTL_ALLOC (5.6) */
