@@ -21,7 +21,7 @@ if [ ! -e /dev/udmabuf ] && [ ! -e /dev/dma_heap ]; then
 		bridge_fail "auto mode did not fall back to a working copy mode: $(cat /tmp/cap.json)"
 	for why in "USB: this kernel's FunctionFS has no DMABUF interface (Linux 6.9+ has it)" \
 		"IIO: this kernel's IIO buffers have no DMABUF interface (Linux 6.11+ has it)" \
-		"no DMABUF allocator (udmabuf: No such file or directory)"; do
+		"no DMABUF allocator (dma-heap:system or udmabuf: No such file or directory)"; do
 		grep "Zero-copy unavailable: " "$IFB_LOG" | grep -qF "$why" || bridge_fail "auto: no reason '$why' logged"
 	done
 	grep -q 'Stream 1 started (copy' "$IFB_LOG" || bridge_fail "stream not in copy mode"
