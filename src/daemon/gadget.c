@@ -217,8 +217,31 @@ static void remove_entries(struct ifb_gadget *g, const char *dir, bool links)
 }
 
 /*
- * A gadget of our name whose ffs.<name> function nobody has opened
- * (FunctionFS "ready" is 0) is what an instance killed by a signal leaves
+ * Is the ffs.<name> function at path unused, as an instance killed by a
+ * signal leaves it? FunctionFS's configfs attribute "ready" (newer kernels,
+ * e.g. 6.12) says so directly: 0, no descriptors written. Kernels without
+ * it (6.1, 5.x) are asked what f_fs does when the last ep0 closes: it
+ * unbinds the gadget, so UDC is empty. (Without "ready", an instance that
+ * has written its descriptors but not yet bound looks the same; ours binds
+ * right after writing them.)
+ */
+static bool ffs_function_unused(struct ifb_gadget *g, const char *path)
+{
+	char ready[PATH_MAX + 8];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	if ((size_t)snprintf(ready, sizeof(ready), "%s/ready", path) >= sizeof(ready))
+		return false;
+	if (access(ready, F_OK) == 0)
+		return attr_is(path, "ready", "0");
+	return attr_is(g->dir, "UDC", "");
+}
+
+/*
+ * A gadget of our name whose ffs.<name> function nobody uses
+ * (ffs_function_unused) is what an instance killed by a signal leaves
  * behind: f_fs has unbound it, but configfs still holds it, and its mount
  * may still be there. Take it down the way configfs wants: links first
  * (os_desc's before the configuration it points to), then groups from the
@@ -231,7 +254,7 @@ static bool remove_leftover(struct ifb_gadget *g)
 	DIR *d;
 
 	if (pathf(path, "%s/functions/ffs.%s", g->dir, g->spec.name) < 0 ||
-	    !attr_is(path, "ready", "0"))
+	    !ffs_function_unused(g, path))
 		return false;
 	if (!attr_is(g->dir, "UDC", ""))
 		(void)put(g, g->dir, "UDC", "\n");
