@@ -18,6 +18,7 @@
  * O_NONBLOCK.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,9 +93,42 @@ static void copy_adc_stop(void *ctx)
 	sd_event_source_set_enabled(b->abort_src, SD_EVENT_ONESHOT);
 }
 
+/* Does the IIO buffer have a finished kernel block (poll's POLLIN)? */
+static bool kblock_done(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * A kernel block the ADC failed comes back empty: the DMA buffer core's
+ * abort sets its bytes_used to 0, poll() counts it as done, and read()
+ * takes it and gives nothing (EAGAIN with O_NONBLOCK). Its samples are
+ * lost: the block being filled drops what it had, and the engine counts an
+ * ADC error and records the gap where that block's data would have begun.
+ */
+static void copy_block_failed(struct ifb_bridge *b)
+{
+	unsigned i = b->fillq[b->fill_head];
+
+	if (b->discard) {
+		log_debug("ADC block failed while the stream's first blocks are dropped");
+		return;
+	}
+	log_warning("ADC block failed (the kernel handed over an empty block): a gap in stream %u",
+		    b->engine.stream_id);
+	b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+	b->fill_len--;
+	ifb_engine_adc_done(&b->engine, i, -EIO);
+}
+
 static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
+	/* Whether a kernel block is done, asked whenever a read would begin
+	 * one; the loop's wake-up answers it for the first read. */
+	bool done = revents & EPOLLIN, first = true;
 
 	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
 		unsigned i = b->fillq[b->fill_head];
@@ -102,14 +136,21 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		size_t want = b->cfg.block_size - k->filled;
 		ssize_t n;
 
+		if (b->kpos == 0 && !first)
+			done = kblock_done(fd);
+		first = false;
+
 		/* Dropped bytes land in the block being filled and are overwritten. */
 		if (b->discard)
 			want = b->discard < b->cfg.block_size ? b->discard : b->cfg.block_size;
 		n = read(fd, (char *)k->mem + (b->discard ? 0 : k->filled), want);
 
 		if (n < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
+				if (b->kpos == 0 && done)
+					copy_block_failed(b);
 				return 0;
+			}
 			n = neg_errno();
 			log_error_errno((int)n, "read() from IIO buffer failed");
 			b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
@@ -120,6 +161,7 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		}
 		if (n == 0)
 			return 0;
+		b->kpos = (b->kpos + (uint64_t)n) % b->kblock;
 		if (b->discard) {
 			b->discard -= (uint64_t)n;
 			continue;
@@ -144,11 +186,17 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	uint64_t count;
 	int n;
 
-	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		return log_error_errno(neg_errno(), "Reading the aio eventfd failed");
+	/* Callbacks return 0 (ep0.c): an error here ends the daemon instead
+	 * of silently disabling the source and stalling the stream. */
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
+		ifb_bridge_fail(b, neg_errno(), "Reading the aio eventfd failed");
+		return 0;
+	}
 	n = io_getevents(b->aio, 0, (long)ARRAY_SIZE(ev), ev, &zero);
-	if (n < 0)
-		return log_error_errno(n, "io_getevents failed");
+	if (n < 0) {
+		ifb_bridge_fail(b, n, "io_getevents failed");
+		return 0;
+	}
 	for (int j = 0; j < n; j++) {
 		struct iocb *cb = ev[j].obj;
 		long res = (long)ev[j].res;
@@ -157,6 +205,7 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			b->zlp_inflight = false;
 			if (res < 0)
 				log_debug("End-of-stream ZLP not delivered: %s", strerror((int)-res));
+			ifb_session_zlp_done(b);
 			continue;
 		}
 		b->aio_inflight--;
@@ -209,6 +258,8 @@ int ifb_copy_prepare(struct ifb_bridge *b)
 	 * stream drops those two blocks; from the third on the order is right.
 	 */
 	b->discard = 2ULL * per * b->cfg.block_size;
+	b->kblock = (uint64_t)per * b->cfg.block_size;
+	b->kpos = 0;
 	r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch the IIO buffer");

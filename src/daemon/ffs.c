@@ -64,8 +64,17 @@ void ifb_ffs_close(struct ifb_ffs *f)
 
 int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size_t max)
 {
-	ssize_t n = read(f->ep0, ev, max * sizeof(*ev));
+	ssize_t n;
 
+	/*
+	 * EIDRM: the setup we were answering was cancelled by a newer one
+	 * (a host that sends its next request while our reply is still on its
+	 * way). FunctionFS's normal signal, not an error: read again, the new
+	 * SETUP is among the events. EINTR likewise.
+	 */
+	do
+		n = read(f->ep0, ev, max * sizeof(*ev));
+	while (n < 0 && (errno == EIDRM || errno == EINTR));
 	if (n < 0)
 		return errno == EAGAIN ? 0 : neg_errno();
 	return (int)((size_t)n / sizeof(*ev));

@@ -25,11 +25,13 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid);
 void ifb_ffs_close(struct ifb_ffs *f);
 
-/* Read pending events; returns how many (0 when none), or -errno. */
+/* Read pending events; returns how many (0 when none), or -errno. A
+ * cancelled setup (EIDRM) is not an error: it reads again. */
 int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size_t max);
 
 /* Answer the pending SETUP: send data (IN), acknowledge (OUT, no data),
- * or stall. */
+ * or stall. -EIDRM: the host cancelled that setup with a newer one; there
+ * is nothing left to answer (not an error). */
 int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
 int ifb_ffs_ack(struct ifb_ffs *f);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);

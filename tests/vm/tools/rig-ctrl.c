@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rig-ctrl: a USB host that speaks the bridge's control protocol one
+ * request at a time, through usbfs, so that cases can put things between
+ * requests (a reload between GET_INFO and START) or send them as fast as a
+ * host can (the next request right after a reply).
+ *
+ *   rig-ctrl SYSFSDEV info                 print "scan_size=N channels=N"
+ *   rig-ctrl SYSFSDEV start | stop         send START / STOP
+ *   rig-ctrl SYSFSDEV stats                print "state=S stream=N bytes=N
+ *                                          adc_errors=N usb_errors=N"
+ *   rig-ctrl SYSFSDEV flood N              N GET_STATS and GET_INFO back to
+ *                                          back; fails on the first that fails
+ *   rig-ctrl SYSFSDEV read SCAN_SIZE BYTES read BYTES from the bulk IN
+ *                                          endpoint and check that they are
+ *                                          the simulated ADC's counter with
+ *                                          SCAN_SIZE-byte scans (4: both
+ *                                          channels, 2: voltage0 alone)
+ *
+ * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
+ */
+#include <endian.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rig-common.h"
+
+#include <iio-ffs-bridge/protocol.h>
+#include <linux/usbdevice_fs.h>
+
+#define CTRL_TIMEOUT_MS 2000
+
+static int fd = -1;
+static unsigned int iface;
+
+static void open_dev(const char *sysfs)
+{
+	char path[512], devnode[64];
+	long bus, dev;
+
+	snprintf(path, sizeof(path), "%s/busnum", sysfs);
+	bus = rig_sysfs_read_long(path);
+	snprintf(path, sizeof(path), "%s/devnum", sysfs);
+	dev = rig_sysfs_read_long(path);
+	snprintf(devnode, sizeof(devnode), "/dev/bus/usb/%03ld/%03ld", bus, dev);
+	fd = open(devnode, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		rig_die("open %s: %s", devnode, strerror(errno));
+	if (ioctl(fd, USBDEVFS_CLAIMINTERFACE, &iface))
+		rig_die("USBDEVFS_CLAIMINTERFACE 0 on %s: %s", devnode, strerror(errno));
+}
+
+/* One vendor request to the interface; returns bytes or -errno. */
+static int ctrl(uint8_t req, bool in, void *buf, uint16_t len)
+{
+	struct usbdevfs_ctrltransfer c = {
+		.bRequestType = (in ? 0x80 : 0x00) | (2 << 5) | 1, /* vendor, interface */
+		.bRequest = req,
+		.wValue = 0,
+		.wIndex = (uint16_t)iface,
+		.wLength = len,
+		.timeout = CTRL_TIMEOUT_MS,
+		.data = buf,
+	};
+	int n = ioctl(fd, USBDEVFS_CONTROL, &c);
+
+	return n < 0 ? -errno : n;
+}
+
+static void get_info(struct ifb_info *info)
+{
+	static uint8_t buf[IFB_MAX_REPLY];
+	int n = ctrl(IFB_REQ_GET_INFO, true, buf, sizeof(buf));
+
+	if (n < (int)sizeof(*info))
+		rig_die("GET_INFO failed: %s", n < 0 ? strerror(-n) : "short reply");
+	memcpy(info, buf, sizeof(*info));
+	if (le32toh(info->magic) != IFB_INFO_MAGIC)
+		rig_die("GET_INFO: bad magic");
+}
+
+static void get_stats(struct ifb_stats *st)
+{
+	int n = ctrl(IFB_REQ_GET_STATS, true, st, sizeof(*st));
+
+	if (n != (int)sizeof(*st))
+		rig_die("GET_STATS failed: %s", n < 0 ? strerror(-n) : "short reply");
+	if (le32toh(st->magic) != IFB_STATS_MAGIC)
+		rig_die("GET_STATS: bad magic");
+}
+
+static int flood(unsigned long n)
+{
+	struct ifb_stats st;
+	struct ifb_info info;
+	double t0 = rig_now();
+
+	for (unsigned long i = 0; i < n; i++) {
+		int r = i % 2 ? ctrl(IFB_REQ_GET_INFO, true, &info, sizeof(info))
+			      : ctrl(IFB_REQ_GET_STATS, true, &st, sizeof(st));
+
+		if (r < 0)
+			rig_die("request %lu of %lu (%s) failed: %s", i + 1, n,
+				i % 2 ? "GET_INFO" : "GET_STATS", strerror(-r));
+	}
+	printf("%lu control requests answered in %.1f s\n", n, rig_now() - t0);
+	return 0;
+}
+
+static int read_check(unsigned int scan, unsigned long long want)
+{
+	size_t chunk = 1 << 16;
+	uint8_t *buf = malloc(chunk);
+	unsigned long long got = 0;
+	uint32_t next = 0;
+	bool have = false;
+
+	if (!buf || (scan != 2 && scan != 4))
+		rig_die("read: scan size 2 or 4");
+	while (got < want) {
+		struct usbdevfs_bulktransfer bulk = {
+			.ep = 0x81,
+			.len = want - got < chunk ? want - got : chunk,
+			.timeout = 20000,
+			.data = buf,
+		};
+		int n = ioctl(fd, USBDEVFS_BULK, &bulk);
+
+		if (n < 0)
+			rig_die("bulk IN after %llu bytes: %s", got, strerror(errno));
+		if (n % scan)
+			rig_die("bulk IN returned %d bytes, not whole %u-byte scans", n, scan);
+		for (int i = 0; i < n; i += scan) {
+			uint32_t v = scan == 4 ? le32toh(*(uint32_t *)(buf + i))
+					       : le16toh(*(uint16_t *)(buf + i));
+
+			if (have && v != next)
+				rig_die("stream byte %llu: %u, expected %u for %u-byte scans", got + i, v,
+					next, scan);
+			have = true;
+			next = scan == 4 ? v + 1 : (v + 1) & 0xffff;
+		}
+		got += n;
+	}
+	printf("read %llu bytes of %u-byte scans, counter consistent\n", got, scan);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ifb_stats st;
+	struct ifb_info info;
+	int r;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s SYSFSDEV info|start|stop|stats|flood N|read SCAN BYTES\n",
+			argv[0]);
+		return 2;
+	}
+	open_dev(argv[1]);
+	if (!strcmp(argv[2], "info")) {
+		get_info(&info);
+		printf("scan_size=%u channels=%u\n", le32toh(info.scan_size),
+		       le16toh(info.num_channels));
+	} else if (!strcmp(argv[2], "start") || !strcmp(argv[2], "stop")) {
+		r = ctrl(argv[2][2] == 'a' ? IFB_REQ_START : IFB_REQ_STOP, false, NULL, 0);
+		if (r < 0)
+			rig_die("%s failed: %s", argv[2], strerror(-r));
+	} else if (!strcmp(argv[2], "stats")) {
+		get_stats(&st);
+		printf("state=%u stream=%u bytes=%llu adc_errors=%llu usb_errors=%llu\n", st.state,
+		       le32toh(st.stream_id), (unsigned long long)le64toh(st.bytes_sent),
+		       (unsigned long long)le64toh(st.adc_errors),
+		       (unsigned long long)le64toh(st.usb_errors));
+	} else if (!strcmp(argv[2], "flood") && argc == 4) {
+		return flood(strtoul(argv[3], NULL, 0));
+	} else if (!strcmp(argv[2], "read") && argc == 5) {
+		return read_check((unsigned int)strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
+	} else {
+		fprintf(stderr, "%s: unknown command %s\n", argv[0], argv[2]);
+		return 2;
+	}
+	return 0;
+}
