@@ -109,9 +109,10 @@ struct ifb_bridge {
 	double rate_mib_s;
 
 	struct ifb_config *pending; /* reloaded, applied when no stream runs */
-	/* A host has read GET_INFO and not started its stream yet: what it
-	 * was told holds until that stream ends or the host goes away. */
+	/* What the last GET_INFO told the host (desc_given), so that a START
+	 * can check it still holds. */
 	bool desc_given;
+	struct ifb_stream_desc given;
 };
 
 static inline unsigned ifb_block_index(const struct ifb_bridge *b, const struct ifb_block *k)

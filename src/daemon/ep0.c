@@ -24,27 +24,27 @@ static void reply_failed(int r, const char *what)
 }
 
 /*
- * What the host was told (GET_INFO) must be what its stream carries. A
- * reload waits for that stream (reload.c); a change made behind our back
- * (another program set the rate or the channels) refuses the START, and
- * the host reads GET_INFO again.
+ * What the host was told (GET_INFO) must be what its stream carries. The
+ * description is read from the device again at START; if it changed since
+ * the host's GET_INFO (a reload in between, or another program set the
+ * rate), the START is refused and the host reads GET_INFO again. Never a
+ * stream in a layout the host was not told.
  */
 static bool desc_still_true(struct ifb_bridge *b)
 {
 	struct ifb_stream_desc now;
-	bool same;
+	bool given = b->desc_given;
 
-	if (!b->desc_given)
+	b->desc_given = false;
+	if (!given)
 		return true;
 	ifb_bridge_describe_into(b, &now);
-	same = memcmp(&now, &b->desc, sizeof(now)) == 0;
-	if (!same) {
-		log_warning("START refused: the device changed since the host read GET_INFO "
-			    "(rate, channels or layout); it must read GET_INFO again");
-		b->desc = now;
-		b->desc_given = false;
-	}
-	return same;
+	b->desc = now;
+	if (memcmp(&now, &b->given, sizeof(now)) == 0)
+		return true;
+	log_warning("START refused: the stream changed since the host read GET_INFO "
+		    "(a reload, or the rate or channels changed); it must read GET_INFO again");
+	return false;
 }
 
 static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *setup)
@@ -59,8 +59,8 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, reply, sizeof(reply));
 		if (len < 0)
 			break;
-		if (!b->session)
-			b->desc_given = true;
+		b->given = b->desc;
+		b->desc_given = true;
 		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
 		reply_failed(r, "GET_INFO");
 		return;
@@ -112,8 +112,6 @@ static void host_gone(struct ifb_bridge *b)
 	b->usb_enabled = false;
 	b->restart = false;
 	b->desc_given = false;
-	if (!b->session)
-		ifb_reload_apply_pending(b);
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
 }
 

@@ -100,24 +100,19 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 	ifb_log_set_level(next->log_level);
 	if (b->session)
 		log_info("Configuration reloaded from %s; applies when this stream ends", next->path);
-	else if (b->desc_given)
-		log_info("Configuration reloaded from %s; applies after the stream the host has "
-			 "asked about (GET_INFO) ends", next->path);
 	else
 		ifb_reload_apply_pending(b);
 	return 0;
 }
 
-/* Put a reloaded configuration in place; only with no stream open and no
- * host holding a description of the next one. */
+/* Put a reloaded configuration in place; only with no stream open. */
 void ifb_reload_apply_pending(struct ifb_bridge *b)
 {
 	struct ifb_config *next = b->pending;
 	bool resize;
 	int r;
 
-	/* Never between a host's GET_INFO and the stream it describes. */
-	if (!next || b->session || b->desc_given)
+	if (!next || b->session)
 		return;
 	b->pending = NULL;
 	resize = next->block_size != b->cfg.block_size || next->block_count != b->cfg.block_count;

@@ -207,7 +207,6 @@ int ifb_session_on_teardown(sd_event_source *s, void *userdata)
 	log_stream_end(b, b->last_reason);
 	ifb_session_close(b);
 	b->cancelled = false;
-	b->desc_given = false; /* the stream the host asked about is over */
 	ifb_reload_apply_pending(b);
 	if (b->shutting_down) {
 		/* Give the end-of-stream packet a moment to reach the host. */
