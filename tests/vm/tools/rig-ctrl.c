@@ -5,6 +5,10 @@
  * requests (a reload between GET_INFO and START) or send them as fast as a
  * host can (the next request right after a reply).
  *
+ * Commands run in order in one process (one claim of the interface,
+ * which usbfs needs for requests to it), e.g. "rig-ctrl DEV start flood
+ * 1000 stop":
+ *
  *   rig-ctrl SYSFSDEV info                 print "scan_size=N channels=N"
  *   rig-ctrl SYSFSDEV start | stop         send START / STOP
  *   rig-ctrl SYSFSDEV stats                print "state=S stream=N bytes=N
@@ -89,7 +93,7 @@ static void get_stats(struct ifb_stats *st)
 		rig_die("GET_STATS: bad magic");
 }
 
-static int flood(unsigned long n)
+static void flood(unsigned long n)
 {
 	struct ifb_stats st;
 	struct ifb_info info;
@@ -104,10 +108,9 @@ static int flood(unsigned long n)
 				i % 2 ? "GET_INFO" : "GET_STATS", strerror(-r));
 	}
 	printf("%lu control requests answered in %.1f s\n", n, rig_now() - t0);
-	return 0;
 }
 
-static int read_check(unsigned int scan, unsigned long long want)
+static void read_check(unsigned int scan, unsigned long long want)
 {
 	size_t chunk = 1 << 16;
 	uint8_t *buf = malloc(chunk);
@@ -144,7 +147,6 @@ static int read_check(unsigned int scan, unsigned long long want)
 	}
 	printf("read %llu bytes of %u-byte scans, counter consistent\n", got, scan);
 	free(buf);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -154,32 +156,39 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s SYSFSDEV info|start|stop|stats|flood N|read SCAN BYTES\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s SYSFSDEV COMMAND...\n", argv[0]);
 		return 2;
 	}
 	open_dev(argv[1]);
-	if (!strcmp(argv[2], "info")) {
-		get_info(&info);
-		printf("scan_size=%u channels=%u\n", le32toh(info.scan_size),
-		       le16toh(info.num_channels));
-	} else if (!strcmp(argv[2], "start") || !strcmp(argv[2], "stop")) {
-		r = ctrl(argv[2][2] == 'a' ? IFB_REQ_START : IFB_REQ_STOP, false, NULL, 0);
-		if (r < 0)
-			rig_die("%s failed: %s", argv[2], strerror(-r));
-	} else if (!strcmp(argv[2], "stats")) {
-		get_stats(&st);
-		printf("state=%u stream=%u bytes=%llu adc_errors=%llu usb_errors=%llu\n", st.state,
-		       le32toh(st.stream_id), (unsigned long long)le64toh(st.bytes_sent),
-		       (unsigned long long)le64toh(st.adc_errors),
-		       (unsigned long long)le64toh(st.usb_errors));
-	} else if (!strcmp(argv[2], "flood") && argc == 4) {
-		return flood(strtoul(argv[3], NULL, 0));
-	} else if (!strcmp(argv[2], "read") && argc == 5) {
-		return read_check((unsigned int)strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
-	} else {
-		fprintf(stderr, "%s: unknown command %s\n", argv[0], argv[2]);
-		return 2;
+	/* Commands run in order on one claim of the interface. */
+	for (int i = 2; i < argc; i++) {
+		const char *cmd = argv[i];
+
+		if (!strcmp(cmd, "info")) {
+			get_info(&info);
+			printf("scan_size=%u channels=%u\n", le32toh(info.scan_size),
+			       le16toh(info.num_channels));
+		} else if (!strcmp(cmd, "start") || !strcmp(cmd, "stop")) {
+			r = ctrl(cmd[2] == 'a' ? IFB_REQ_START : IFB_REQ_STOP, false, NULL, 0);
+			if (r < 0)
+				rig_die("%s failed: %s", cmd, strerror(-r));
+		} else if (!strcmp(cmd, "stats")) {
+			get_stats(&st);
+			printf("state=%u stream=%u bytes=%llu adc_errors=%llu usb_errors=%llu\n",
+			       st.state, le32toh(st.stream_id),
+			       (unsigned long long)le64toh(st.bytes_sent),
+			       (unsigned long long)le64toh(st.adc_errors),
+			       (unsigned long long)le64toh(st.usb_errors));
+		} else if (!strcmp(cmd, "flood") && i + 1 < argc) {
+			flood(strtoul(argv[++i], NULL, 0));
+		} else if (!strcmp(cmd, "read") && i + 2 < argc) {
+			read_check((unsigned int)strtoul(argv[i + 1], NULL, 0),
+				   strtoull(argv[i + 2], NULL, 0));
+			i += 2;
+		} else {
+			fprintf(stderr, "%s: unknown command %s\n", argv[0], cmd);
+			return 2;
+		}
 	}
 	return 0;
 }
