@@ -103,14 +103,19 @@ static bool kblock_done(int fd)
 
 /*
  * A kernel block the ADC failed comes back empty: the DMA buffer core's
- * abort sets its bytes_used to 0, poll() counts it as done, and read()
- * takes it and gives nothing (EAGAIN with O_NONBLOCK). Its samples are
- * lost: the block being filled drops what it had, and the engine counts an
- * ADC error and records the gap where that block's data would have begun.
+ * abort sets its bytes_used to 0 and poll() counts it as finished; read()
+ * takes it and gives nothing (EAGAIN with O_NONBLOCK). An EAGAIN while a
+ * block is finished also happens when the one read() wants next is not
+ * (the core takes its two blocks in turn, whatever finished first). The
+ * two differ in what read() did: an empty block taken leaves either
+ * nothing finished (poll() now says so) or the next block, which the next
+ * read() returns. Our blocks are whole parts of a kernel block, so the
+ * block being filled is empty at a kernel block's start, and the lost
+ * samples are a gap where its data begins.
  */
 static void copy_block_failed(struct ifb_bridge *b)
 {
-	unsigned i = b->fillq[b->fill_head];
+	struct ifb_block *k = &b->blk[b->fillq[b->fill_head]];
 
 	if (b->discard) {
 		log_debug("ADC block failed while the stream's first blocks are dropped");
@@ -118,17 +123,16 @@ static void copy_block_failed(struct ifb_bridge *b)
 	}
 	log_warning("ADC block failed (the kernel handed over an empty block): a gap in stream %u",
 		    b->engine.stream_id);
-	b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
-	b->fill_len--;
-	ifb_engine_adc_done(&b->engine, i, -EIO);
+	k->filled = 0;
+	ifb_engine_adc_lost(&b->engine, -EIO);
 }
 
 static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
-	/* Whether a kernel block is done, asked whenever a read would begin
+	/* Whether a kernel block is finished, asked whenever a read begins
 	 * one; the loop's wake-up answers it for the first read. */
-	bool done = revents & EPOLLIN, first = true;
+	bool done = revents & EPOLLIN, first = true, suspect = false;
 
 	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
 		unsigned i = b->fillq[b->fill_head];
@@ -136,7 +140,7 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		size_t want = b->cfg.block_size - k->filled;
 		ssize_t n;
 
-		if (b->kpos == 0 && !first)
+		if (b->kpos == 0 && !first && !suspect)
 			done = kblock_done(fd);
 		first = false;
 
@@ -147,9 +151,14 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 
 		if (n < 0) {
 			if (errno == EAGAIN) {
-				if (b->kpos == 0 && done)
-					copy_block_failed(b);
-				return 0;
+				if (b->kpos != 0 || !done || suspect)
+					return 0; /* nothing finished yet, or not the next one */
+				if (!kblock_done(fd)) {
+					copy_block_failed(b); /* it took the only finished one */
+					return 0;
+				}
+				suspect = true; /* read again: data means one was taken */
+				continue;
 			}
 			n = neg_errno();
 			log_error_errno((int)n, "read() from IIO buffer failed");
@@ -161,6 +170,11 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		}
 		if (n == 0)
 			return 0;
+		if (suspect) {
+			suspect = false;
+			if (k->filled == 0 && !b->discard)
+				copy_block_failed(b); /* the data read is the next block's */
+		}
 		b->kpos = (b->kpos + (uint64_t)n) % b->kblock;
 		if (b->discard) {
 			b->discard -= (uint64_t)n;

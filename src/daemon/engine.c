@@ -161,6 +161,15 @@ static int to_usb(struct ifb_engine *e, unsigned blk)
 	return r;
 }
 
+void ifb_engine_adc_lost(struct ifb_engine *e, int err)
+{
+	if (e->run != IFB_STATE_STREAMING)
+		return;
+	e->c.adc_errors++;
+	e->c.last_error = err;
+	record_gap(e, e->offset);
+}
+
 void ifb_engine_adc_failed(struct ifb_engine *e, int err)
 {
 	if (e->run != IFB_STATE_STREAMING)

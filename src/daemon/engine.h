@@ -108,6 +108,11 @@ int ifb_engine_start(struct ifb_engine *e);
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status);
 void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status);
 
+/* The ADC lost samples before the data of the block it is filling now
+ * (copy mode: a kernel block failed; that block is still being filled):
+ * an ADC error, and a gap where the block's data begins. Streaming only. */
+void ifb_engine_adc_lost(struct ifb_engine *e, int err);
+
 /* The ADC side failed for good (its buffer was disabled by someone else,
  * read() failed): counted as an ADC error (last_error = err), and the
  * stream stops with reason ERROR. No-op unless streaming. */

@@ -19,6 +19,11 @@ static void reply_failed(int r, const char *what)
 {
 	if (r == -EIDRM)
 		log_debug("%s: the host cancelled the request with a newer one", what);
+	else if (r == -ESRCH)
+		log_debug("%s: the request is no longer pending (the host gave up on it)", what);
+	else if (r == -EINTR)
+		log_notice("%s: the host did not take the reply within %d ms; abandoned", what,
+			   IFB_FFS_STAGE_TIMEOUT_MS);
 	else if (r < 0)
 		log_warning_errno(r, "%s reply failed", what);
 }
@@ -75,24 +80,24 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 	case IFB_REQ_START:
 		log_debug("Host: START");
 		if (b->engine.run == IFB_STATE_STREAMING) {
-			(void)ifb_ffs_ack(&b->ffs);
+			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
 		if (b->engine.run == IFB_STATE_STOPPING || b->session) {
 			b->restart = true;
-			(void)ifb_ffs_ack(&b->ffs);
+			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
 		if (!desc_still_true(b))
 			break; /* stall: the host must read GET_INFO again */
 		if (ifb_session_start(b) < 0)
 			break; /* stall: the host learns START failed */
-		(void)ifb_ffs_ack(&b->ffs);
+		reply_failed(ifb_ffs_ack(&b->ffs), "START");
 		return;
 	case IFB_REQ_STOP:
 		log_debug("Host: STOP");
 		b->restart = false;
-		(void)ifb_ffs_ack(&b->ffs);
+		reply_failed(ifb_ffs_ack(&b->ffs), "STOP");
 		ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
@@ -102,8 +107,7 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		break;
 	}
 	r = ifb_ffs_stall(&b->ffs, setup);
-	if (r < 0)
-		log_warning_errno(r, "Stalling a control request failed");
+	reply_failed(r, "Stall");
 }
 
 /* DISABLE or UNBIND: no stream until the next ENABLE. */

@@ -405,6 +405,26 @@ START_TEST(adc_failure_ends_stream_with_error)
 }
 END_TEST
 
+/* Finding 10: copy mode learns of a failed kernel block while it fills one
+ * of ours: an ADC error and a gap where that block's data begins. */
+START_TEST(adc_lost_is_a_gap_at_the_filling_block)
+{
+	setup(3, false);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ifb_engine_adc_lost(&eng, -EIO); /* block 1 is being filled */
+	ifb_engine_adc_lost(&eng, -EIO); /* two failed kernel blocks in a row */
+	ck_assert_uint_eq(eng.c.adc_errors, 2);
+	ck_assert_uint_eq(eng.c.gaps_total, 1);
+	ck_assert_uint_eq(eng.c.gap_offset[0], BS);
+	ck_assert_int_eq(eng.run, IFB_STATE_STREAMING);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_uint_eq(fk.n_usb, 2); /* block 1's data still goes out */
+	ifb_engine_stop(&eng, IFB_STOP_HOST);
+	ifb_engine_adc_lost(&eng, -EIO); /* stopping: not counted */
+	ck_assert_uint_eq(eng.c.adc_errors, 2);
+}
+END_TEST
+
 START_TEST(stats_wire_format)
 {
 	struct ifb_stats st;
@@ -450,6 +470,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(t, shutdown_overrides_host_stop);
 	tcase_add_test(t, stop_during_submit_keeps_host_reason);
 	tcase_add_test(t, adc_failure_ends_stream_with_error);
+	tcase_add_test(t, adc_lost_is_a_gap_at_the_filling_block);
 	tcase_add_test(t, stats_wire_format);
 	suite_add_tcase(s, t);
 	return s;

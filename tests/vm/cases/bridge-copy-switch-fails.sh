@@ -17,13 +17,15 @@ insmod /lib/modules/dummy_hcd.ko is_super_speed=1 sg=0 || rig_fail "cannot load 
 bridge_conf auto block_size=16M block_count=16 >/tmp/ifb.conf
 IFB_ULIMIT_V=204800 bridge_start /tmp/ifb.conf
 for try in 1 2; do
-	iio-ffs-capture --duration 6 -o /dev/null --quiet >/tmp/cap.out 2>&1
-	rc=$?
+	# The host may see the refusal as a stall or, when the daemon took
+	# longer than its control timeout, not at all (then GET_STATS says no
+	# stream runs): either way no capture succeeds.
+	iio-ffs-capture --duration 4 -o /dev/null --quiet >/tmp/cap.out 2>&1 &&
+		bridge_fail "START $try: a capture succeeded on a half-switched pool"
 	cat /tmp/cap.out
-	[ "$rc" = 5 ] || bridge_fail "START $try: capture exited $rc, expected 5 (START refused)"
 done
-grep -q 'Cannot switch to copy mode: buffer [0-9]* of 16' "$IFB_LOG" ||
-	bridge_fail "the failed switch is not logged"
+[ "$(grep -c 'Cannot switch to copy mode: buffer [0-9]* of 16' "$IFB_LOG")" -ge 2 ] ||
+	bridge_fail "the failed switch is not logged at every START"
 grep -q 'Bad address' "$IFB_LOG" && bridge_fail "a stream read into a missing buffer"
 grep -q 'Stream [0-9]* started' "$IFB_LOG" && bridge_fail "a stream started on a half-switched pool"
 kill -0 "$IFB_PID" || bridge_fail "daemon died"

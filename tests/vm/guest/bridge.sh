@@ -253,7 +253,7 @@ bridge_case_adc_fault() {
 	rig_write "$_dir/sim_paced" 1
 	bridge_conf "$_mode" block_size=256K block_count=8 iio:sampling_frequency=2000000 >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
-	iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json &
+	iio-ffs-capture --verify --bytes 32M --duration 60 -o /dev/null --quiet --json >/tmp/cap.json &
 	_cap=$!
 	sleep 2
 	rig_write "$_dir/sim_fail_blocks" 3

@@ -357,6 +357,13 @@ static int sim_submit(struct iio_dma_buffer_queue *queue,
 {
 	struct sim_adc *sim = queue_to_sim(queue);
 
+	/*
+	 * A fileio block is filled whole, as the kernel's dmaengine buffer
+	 * does for input (industrialio-buffer-dmaengine.c): an aborted one
+	 * comes back with bytes_used 0, and read() queues it again as it is.
+	 */
+	if (block->fileio)
+		block->bytes_used = block->size;
 	if (block->bytes_used < sim->scan_bytes)
 		return -EINVAL;
 
