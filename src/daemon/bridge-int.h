@@ -68,6 +68,7 @@ struct ifb_bridge {
 	struct usb_functionfs_event ep0q[16];
 	unsigned ep0q_head, ep0q_len;
 	unsigned ep0q_leaving; /* DISABLE/UNBIND/SUSPEND among them */
+	bool setup_pending;    /* a SETUP is being answered: no event reads */
 	sd_event_source *ep0_defer_src;
 	struct ifb_allocator alloc;
 

@@ -134,7 +134,12 @@ static int ep0_fill(struct ifb_bridge *b)
 	size_t room = ARRAY_SIZE(b->ep0q) - b->ep0q_len;
 	int n;
 
-	if (room == 0)
+	/*
+	 * While a SETUP is being answered, read(ep0) is its data or status
+	 * stage, not an event read: FunctionFS would acknowledge an OUT
+	 * request with it, or stall an IN one. Events wait until the answer.
+	 */
+	if (room == 0 || b->setup_pending)
 		return 0;
 	n = ifb_ffs_read_events(&b->ffs, ev, room);
 	for (int i = 0; i < n; i++) {
@@ -178,7 +183,9 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 			ifb_session_maybe_start(b);
 		break;
 	case FUNCTIONFS_SETUP:
+		b->setup_pending = true;
 		handle_setup(b, &ev->u.setup);
+		b->setup_pending = false;
 		break;
 	default:
 		log_debug("USB: ignoring FunctionFS event %u", ev->type);

@@ -115,12 +115,13 @@ int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size
 	/*
 	 * EIDRM: the setup we were answering was cancelled by a newer one
 	 * (a host that sends its next request while our reply is still on its
-	 * way). FunctionFS's normal signal, not an error: read again, the new
-	 * SETUP is among the events. EINTR likewise.
+	 * way). EL2HLT: a setup whose answer was abandoned (ifb_ffs_reply's
+	 * timeout) was still pending, and this read stalled it. FunctionFS's
+	 * normal signals, not errors: read again for the events. EINTR alike.
 	 */
 	do
 		n = read(f->ep0, ev, max * sizeof(*ev));
-	while (n < 0 && (errno == EIDRM || errno == EINTR));
+	while (n < 0 && (errno == EIDRM || errno == EL2HLT || errno == EINTR));
 	if (n < 0)
 		return errno == EAGAIN ? 0 : neg_errno();
 	return (int)((size_t)n / sizeof(*ev));

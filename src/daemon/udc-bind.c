@@ -16,6 +16,7 @@ struct ifb_udc_binder {
 	struct ifb_gadget *g;
 	char name[128];
 	int uevent_fd;
+	bool waiting; /* for a UDC to appear */
 	sd_event_source *uevent_src, *delay_src;
 };
 
@@ -74,10 +75,12 @@ static int try_bind(struct ifb_udc_binder *bd)
 
 	r = ifb_gadget_bind(bd->g, err, sizeof(err));
 	if (r == -ENODEV) {
-		if (!bd->uevent_src)
+		if (!bd->waiting)
 			log_notice("Gadget %s: %s; waiting for a UDC to appear", bd->name, err);
+		bd->waiting = true;
 		return 0;
 	}
+	bd->waiting = false;
 	stop_watching(bd);
 	if (r < 0)
 		return log_error_errno(r, "Cannot bind the USB gadget: %s", err);

@@ -11,6 +11,16 @@ bridge_conf zero-copy block_size=256K block_count=4 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 pid=$IFB_PID
 dev=$(rig_usb_wait_device 15) || bridge_fail "no host device"
+# The scan size of the stream started after the first $n: what it carries.
+started_scan() {
+	t=0
+	while [ "$(grep -c 'Stream [0-9]* started' "$IFB_LOG")" = "$n" ]; do
+		t=$((t + 1))
+		[ $t -lt 50 ] || bridge_fail "round $round: no stream started"
+		sleep 0.1
+	done
+	got=$(grep 'Stream [0-9]* started' "$IFB_LOG" | tail -n 1 | sed -n 's/.*, \([0-9]*\)-byte scans).*/\1/p')
+}
 for round in 1 2 3 4; do
 	rig-ctrl "$dev" info >/tmp/info || bridge_fail "GET_INFO failed"
 	scan=$(sed -n 's/scan_size=\([0-9]*\).*/\1/p' /tmp/info)
@@ -27,11 +37,14 @@ for round in 1 2 3 4; do
 		[ $t -lt 50 ] || bridge_fail "round $round: reload not applied"
 		sleep 0.1
 	done
+	n=$(grep -c 'Stream [0-9]* started' "$IFB_LOG")
 	if rig-ctrl "$dev" start 2>/tmp/start.err; then
 		# Accepted: then it must carry what GET_INFO said.
-		rig-ctrl "$dev" read "$scan" 4M ||
-			bridge_fail "round $round: START accepted, stream not in the layout GET_INFO gave ($scan-byte scans)"
-		rig-ctrl "$dev" stop
+		started_scan
+		[ "$got" = "$scan" ] ||
+			bridge_fail "round $round: START accepted, stream in $got-byte scans, GET_INFO said $scan"
+		rig-ctrl "$dev" read "$scan" 4M stop ||
+			bridge_fail "round $round: stream not in the layout GET_INFO gave ($scan-byte scans)"
 	else
 		grep -q 'START refused: the stream changed since the host read GET_INFO' "$IFB_LOG" ||
 			bridge_fail "round $round: START failed without the reason logged"
@@ -40,9 +53,11 @@ for round in 1 2 3 4; do
 	rig-ctrl "$dev" info >/tmp/info || bridge_fail "GET_INFO failed"
 	scan=$(sed -n 's/scan_size=\([0-9]*\).*/\1/p' /tmp/info)
 	sleep 0.5
-	rig-ctrl "$dev" start || bridge_fail "round $round: START after a fresh GET_INFO failed"
-	rig-ctrl "$dev" read "$scan" 4M || bridge_fail "round $round: stream not in the layout GET_INFO gave"
-	rig-ctrl "$dev" stop
+	n=$(grep -c 'Stream [0-9]* started' "$IFB_LOG")
+	rig-ctrl "$dev" start read "$scan" 4M stop ||
+		bridge_fail "round $round: stream after a fresh GET_INFO not in its layout ($scan-byte scans)"
+	started_scan
+	[ "$got" = "$scan" ] || bridge_fail "round $round: stream in $got-byte scans, GET_INFO said $scan"
 	sleep 0.5
 	echo "round $round: ok ($scan-byte scans)"
 done
