@@ -254,7 +254,7 @@ bridge_case_adc_fault() {
 	# Copy mode cannot see the ADC run dry: pace it where the rig's copy
 	# mode surely keeps up (as bridge_case_paced does).
 	_rate=2000000
-	[ "$_mode" = copy ] && _rate=1000000
+	[ "$_mode" = copy ] && _rate=500000
 	bridge_conf "$_mode" block_size=256K block_count=8 iio:sampling_frequency=$_rate >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
 	iio-ffs-capture --verify --bytes 32M --duration 60 -o /dev/null --quiet --json >/tmp/cap.json &

@@ -15,11 +15,6 @@
  *                                          adc_errors=N usb_errors=N"
  *   rig-ctrl SYSFSDEV flood N              N GET_STATS and GET_INFO back to
  *                                          back; fails on the first that fails
- *   rig-ctrl SYSFSDEV read SCAN_SIZE BYTES read BYTES from the bulk IN
- *                                          endpoint and check that they are
- *                                          the simulated ADC's counter with
- *                                          SCAN_SIZE-byte scans (4: both
- *                                          channels, 2: voltage0 alone)
  *
  * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
  */
@@ -110,47 +105,6 @@ static void flood(unsigned long n)
 	printf("%lu control requests answered in %.1f s\n", n, rig_now() - t0);
 }
 
-static void read_check(unsigned int scan, unsigned long long want)
-{
-	/* Larger than a block: dummy_hcd reports babble (EOVERFLOW) when a
-	 * DMABUF request does not fit the URB. */
-	size_t chunk = 4 << 20;
-	uint8_t *buf = malloc(chunk);
-	unsigned long long got = 0;
-	uint32_t next = 0;
-	bool have = false;
-
-	if (!buf || (scan != 2 && scan != 4))
-		rig_die("read: scan size 2 or 4");
-	while (got < want) {
-		struct usbdevfs_bulktransfer bulk = {
-			.ep = 0x81,
-			.len = want - got < chunk ? want - got : chunk,
-			.timeout = 20000,
-			.data = buf,
-		};
-		int n = ioctl(fd, USBDEVFS_BULK, &bulk);
-
-		if (n < 0)
-			rig_die("bulk IN after %llu bytes: %s", got, strerror(errno));
-		if (n % scan)
-			rig_die("bulk IN returned %d bytes, not whole %u-byte scans", n, scan);
-		for (int i = 0; i < n; i += scan) {
-			uint32_t v = scan == 4 ? le32toh(*(uint32_t *)(buf + i))
-					       : le16toh(*(uint16_t *)(buf + i));
-
-			if (have && v != next)
-				rig_die("stream byte %llu: %u, expected %u for %u-byte scans", got + i, v,
-					next, scan);
-			have = true;
-			next = scan == 4 ? v + 1 : (v + 1) & 0xffff;
-		}
-		got += n;
-	}
-	printf("read %llu bytes of %u-byte scans, counter consistent\n", got, scan);
-	free(buf);
-}
-
 int main(int argc, char **argv)
 {
 	struct ifb_stats st;
@@ -183,10 +137,6 @@ int main(int argc, char **argv)
 			       (unsigned long long)le64toh(st.usb_errors));
 		} else if (!strcmp(cmd, "flood") && i + 1 < argc) {
 			flood(strtoul(argv[++i], NULL, 0));
-		} else if (!strcmp(cmd, "read") && i + 2 < argc) {
-			read_check((unsigned int)strtoul(argv[i + 1], NULL, 0),
-				   strtoull(argv[i + 2], NULL, 0));
-			i += 2;
 		} else {
 			fprintf(stderr, "%s: unknown command %s\n", argv[0], cmd);
 			return 2;
