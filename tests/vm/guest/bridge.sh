@@ -250,12 +250,15 @@ bridge_case_buffer_disabled() {
 bridge_case_adc_fault() {
 	_mode=$1
 	_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-	rig_write "$_dir/sim_paced" 1
-	# Copy mode cannot see the ADC run dry: pace it where the rig's copy
-	# mode surely keeps up (as bridge_case_paced does).
-	_rate=2000000
-	[ "$_mode" = copy ] && _rate=500000
-	bridge_conf "$_mode" block_size=256K block_count=8 iio:sampling_frequency=$_rate >/tmp/ifb.conf
+	# Zero-copy: paced, see above. Copy mode cannot see the ADC run dry, so
+	# a paced ADC on a loaded rig would lose samples it cannot report; the
+	# unpaced ADC never skips but for the failed blocks.
+	if [ "$_mode" = copy ]; then
+		bridge_conf "$_mode" block_size=256K block_count=8 >/tmp/ifb.conf
+	else
+		rig_write "$_dir/sim_paced" 1
+		bridge_conf "$_mode" block_size=256K block_count=8 iio:sampling_frequency=2000000 >/tmp/ifb.conf
+	fi
 	bridge_start /tmp/ifb.conf
 	iio-ffs-capture --verify --bytes 32M --duration 60 -o /dev/null --quiet --json >/tmp/cap.json &
 	_cap=$!
