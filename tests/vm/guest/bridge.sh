@@ -262,7 +262,14 @@ bridge_case_adc_fault() {
 	bridge_start /tmp/ifb.conf
 	iio-ffs-capture --verify --bytes 32M --duration 60 -o /dev/null --quiet --json >/tmp/cap.json &
 	_cap=$!
-	sleep 2
+	# Faults once the stream runs (copy mode drops its first kernel blocks).
+	_t=0
+	until grep -q 'Stream 1 started' "$IFB_LOG"; do
+		_t=$((_t + 1))
+		[ $_t -lt 100 ] || bridge_fail "$_mode: stream did not start"
+		sleep 0.1
+	done
+	sleep 1
 	rig_write "$_dir/sim_fail_blocks" 3
 	wait "$_cap" || bridge_fail "$_mode: capture failed: $(cat /tmp/cap.json)"
 	cat /tmp/cap.json
