@@ -198,9 +198,11 @@ bridge_case_sigterm() {
 # number of DMABUFs in the system (debugfs), for endurance cases.
 bridge_resources() {
 	_br_fds=$(ls "/proc/$IFB_PID/fd" | wc -l)
-	_br_rss=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$IFB_PID/status")
+	_br_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$IFB_PID/status")
 	_br_dmabufs=$(sed -n 's/^Total \([0-9]*\) objects.*/\1/p' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null)
-	echo "fds=$_br_fds rss_kb=$_br_rss dmabufs=${_br_dmabufs:-?}"
+	[ -n "$_br_fds" ] && [ -n "$_br_rss" ] && [ -n "$_br_dmabufs" ] ||
+		bridge_fail "cannot read the daemon's fds, RSS or the DMABUF count"
+	echo "fds=$_br_fds rss_kb=$_br_rss dmabufs=$_br_dmabufs"
 }
 
 # bridge_case_buffer_disabled MODE: another program writes 0 to the IIO
