@@ -99,6 +99,7 @@ struct cap {
 
 	/* state */
 	bool started, stop_sent, stop_acked, eos, cancelling, unexpected_eos;
+	bool device_ended; /* GET_STATS said idle before we asked for a stop */
 	enum end_reason reason;
 	int fatal; /* exit code of the first fatal problem, 0 if none */
 	char fatal_msg[512];
@@ -763,6 +764,17 @@ static void LIBUSB_CALL stats_cb(struct libusb_transfer *t)
 		cap_verify_settle(&c->v, &c->gaps, c->stats.bytes_sent);
 	c->stats = st;
 	c->have_stats = true;
+	/*
+	 * Idle without our STOP: the device ended the stream (an error, a
+	 * shutdown). Where the link still works an end-of-stream packet comes
+	 * too, but this is what a host can always read.
+	 */
+	if (st.state == IFB_STATE_IDLE && !c->stop_sent && !c->eos) {
+		c->device_ended = true;
+		set_reason(c, END_DEVICE);
+		set_fatal(c, EXIT_GONE, "the device ended the stream on its own after %" PRIu64 " bytes",
+			  c->received);
+	}
 }
 
 static void submit_ctrl(struct cap *c, struct libusb_transfer *t, uint8_t req, bool in,
@@ -1455,8 +1467,9 @@ static int capture(struct cap *c)
 	run_loop(c);
 	live_line(c, now_mono(), true);
 
-	/* final statistics: the whole gap list for this stream */
-	if (c->fatal != EXIT_GONE) {
+	/* final statistics: the whole gap list for this stream (also when the
+	 * device ended it: the counters say why) */
+	if (c->fatal != EXIT_GONE || c->unexpected_eos || c->device_ended) {
 		if (!c->stop_sent && !c->eos)
 			ctrl_sync(c, IFB_REQ_STOP, false, NULL, 0);
 		ret = get_stats_sync(c, &st);
@@ -1477,6 +1490,12 @@ static int capture(struct cap *c)
 			    "anyway",
 			    DRAIN_TIMEOUT_S);
 	}
+	if ((c->unexpected_eos || c->device_ended) && c->have_stats &&
+	    c->fatal == EXIT_GONE)
+		snprintf(c->fatal_msg, sizeof(c->fatal_msg),
+			 "the device ended stream %" PRIu32 " on its own after %" PRIu64
+			 " bytes (%" PRIu64 " ADC errors, %" PRIu64 " USB errors; its log says why)",
+			 c->stats.stream_id, c->received, c->stats.adc_errors, c->stats.usb_errors);
 	if (c->verifying)
 		cap_verify_settle(&c->v, &c->gaps, UINT64_MAX);
 	close_output(c);

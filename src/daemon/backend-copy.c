@@ -18,6 +18,7 @@
  * O_NONBLOCK.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,9 +93,48 @@ static void copy_adc_stop(void *ctx)
 	sd_event_source_set_enabled(b->abort_src, SD_EVENT_ONESHOT);
 }
 
+/* Does the IIO buffer have a finished kernel block (poll's POLLIN)? */
+static bool kblock_done(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * A kernel block the ADC failed comes back empty: the DMA buffer core's
+ * abort sets its bytes_used to 0 and poll() counts it as finished; read()
+ * takes it and gives nothing (EAGAIN with O_NONBLOCK). An EAGAIN while a
+ * block is finished also happens when the one read() wants next is not
+ * (the core takes its two blocks in turn, whatever finished first). The
+ * two differ in what read() did: an empty block taken leaves either
+ * nothing finished (poll() now says so) or the next block, which the next
+ * read() returns. Our blocks are whole parts of a kernel block, so the
+ * block being filled is empty at a kernel block's start, and the lost
+ * samples are a gap where its data begins. Failed blocks that come back
+ * to back can look like fewer: every gap is reported, the count of ADC
+ * errors may be lower than the blocks lost.
+ */
+static void copy_block_failed(struct ifb_bridge *b)
+{
+	struct ifb_block *k = &b->blk[b->fillq[b->fill_head]];
+
+	if (b->discard) {
+		log_debug("ADC block failed while the stream's first blocks are dropped");
+		return;
+	}
+	log_warning("ADC block failed (the kernel handed over an empty block): a gap in stream %u",
+		    b->engine.stream_id);
+	k->filled = 0;
+	ifb_engine_adc_lost(&b->engine, -EIO);
+}
+
 static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
+	/* Whether a kernel block is finished, asked whenever a read begins
+	 * one; the loop's wake-up answers it for the first read. */
+	bool done = revents & EPOLLIN, first = true, suspect = false;
 
 	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
 		unsigned i = b->fillq[b->fill_head];
@@ -102,14 +142,28 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		size_t want = b->cfg.block_size - k->filled;
 		ssize_t n;
 
+		if (b->kpos == 0 && !first && !suspect)
+			done = kblock_done(fd);
+		first = false;
+
 		/* Dropped bytes land in the block being filled and are overwritten. */
 		if (b->discard)
 			want = b->discard < b->cfg.block_size ? b->discard : b->cfg.block_size;
 		n = read(fd, (char *)k->mem + (b->discard ? 0 : k->filled), want);
 
 		if (n < 0) {
-			if (errno == EAGAIN)
-				return 0;
+			if (errno == EAGAIN) {
+				if (b->kpos != 0 || !done)
+					return 0; /* nothing finished yet */
+				if (!kblock_done(fd)) {
+					copy_block_failed(b); /* it took the only finished one */
+					return 0;
+				}
+				if (suspect)
+					return 0; /* not the one read() wants next */
+				suspect = true; /* read again: data means one was taken */
+				continue;
+			}
 			n = neg_errno();
 			log_error_errno((int)n, "read() from IIO buffer failed");
 			b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
@@ -120,6 +174,12 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		}
 		if (n == 0)
 			return 0;
+		if (suspect) {
+			suspect = false;
+			if (k->filled == 0 && !b->discard)
+				copy_block_failed(b); /* the data read is the next block's */
+		}
+		b->kpos = (b->kpos + (uint64_t)n) % b->kblock;
 		if (b->discard) {
 			b->discard -= (uint64_t)n;
 			continue;
@@ -144,11 +204,17 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	uint64_t count;
 	int n;
 
-	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		return log_error_errno(neg_errno(), "Reading the aio eventfd failed");
+	/* Callbacks return 0 (ep0.c): an error here ends the daemon instead
+	 * of silently disabling the source and stalling the stream. */
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
+		ifb_bridge_fail(b, neg_errno(), "Reading the aio eventfd failed");
+		return 0;
+	}
 	n = io_getevents(b->aio, 0, (long)ARRAY_SIZE(ev), ev, &zero);
-	if (n < 0)
-		return log_error_errno(n, "io_getevents failed");
+	if (n < 0) {
+		ifb_bridge_fail(b, n, "io_getevents failed");
+		return 0;
+	}
 	for (int j = 0; j < n; j++) {
 		struct iocb *cb = ev[j].obj;
 		long res = (long)ev[j].res;
@@ -157,6 +223,7 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			b->zlp_inflight = false;
 			if (res < 0)
 				log_debug("End-of-stream ZLP not delivered: %s", strerror((int)-res));
+			ifb_session_zlp_done(b);
 			continue;
 		}
 		b->aio_inflight--;
@@ -209,6 +276,8 @@ int ifb_copy_prepare(struct ifb_bridge *b)
 	 * stream drops those two blocks; from the third on the order is right.
 	 */
 	b->discard = 2ULL * per * b->cfg.block_size;
+	b->kblock = (uint64_t)per * b->cfg.block_size;
+	b->kpos = 0;
 	r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch the IIO buffer");

@@ -78,29 +78,14 @@ static bool zc_adc_finished(void *ctx, unsigned i)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-/*
- * Linux 6.12 oopses on FUNCTIONFS_DMABUF_TRANSFER once the function is
- * unbound (ffs_dmabuf_find_attachment() dereferences the gadget, NULL by
- * then). The DISABLE that comes before an unbind may be waiting on ep0:
- * handle pending events first, so the window is microseconds, not a loop
- * iteration. Returns false when the host is gone or the stream stopped.
- */
-static bool zc_usb_still_there(struct ifb_bridge *b)
-{
-	struct pollfd p = { .fd = b->ffs.ep0, .events = POLLIN };
-
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
-		(void)ifb_ep0_on_event(NULL, b->ffs.ep0, EPOLLIN, b);
-	return b->usb_enabled && b->bound && b->engine.run == IFB_STATE_STREAMING;
-}
-
 static int zc_usb_submit(void *ctx, unsigned i)
 {
 	struct ifb_bridge *b = ctx;
 	struct ifb_block *k = &b->blk[i];
 	int r;
 
-	if (!zc_usb_still_there(b))
+	/* The one guard before FunctionFS DMABUF ioctls (ep0.c). */
+	if (!ifb_ep0_usb_ready(b) || b->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
 	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->cfg.block_size);
 	if (r < 0) {
@@ -120,7 +105,18 @@ static void zc_adc_stop(void *ctx)
 	struct ifb_bridge *b = ctx;
 	int r;
 
-	/* Disabling aborts every block the ADC holds: their fences signal. */
+	/*
+	 * Disabling aborts every block the ADC holds: their fences signal. But
+	 * blocks queued after someone else disabled the buffer wait in the DMA
+	 * core's incoming list, where nothing ever signals them: enable the
+	 * buffer for a moment so that they are submitted, then aborted too.
+	 */
+	if (b->engine.adc.len && ifb_iio_buffer_enabled(&b->iio) == 0) {
+		r = ifb_iio_buffer_enable(&b->iio, true);
+		if (r < 0)
+			log_error_errno(r, "Cannot flush the blocks queued on the disabled IIO buffer %s",
+					b->iio.bufdir);
+	}
 	r = ifb_iio_buffer_enable(&b->iio, false);
 	if (r < 0)
 		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
@@ -180,6 +176,11 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
 {
 	int r;
 
+	/* Not bound (EPERM then) is no reason to give up on zero-copy. */
+	if (!ifb_ep0_usb_ready(b)) {
+		*what = "USB (host gone)";
+		return -ENOTCONN;
+	}
 	for (unsigned i = 0; i < b->nblocks; i++) {
 		r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
 		if (r < 0) {
@@ -254,10 +255,14 @@ void ifb_zc_release(struct ifb_bridge *b)
 
 void ifb_zc_cancel_usb(struct ifb_bridge *b)
 {
+	/* The same guard as before a transfer; no host, nothing to cancel:
+	 * a DISABLE dequeues every request itself. */
+	if (!ifb_ep0_usb_ready(b))
+		return;
 	for (unsigned i = 0; i < b->nblocks; i++) {
 		struct ifb_block *k = &b->blk[i];
 
-		if (b->engine.state[i] != IFB_BLOCK_USB || !k->usb_attached || !b->bound)
+		if (b->engine.state[i] != IFB_BLOCK_USB || !k->usb_attached)
 			continue;
 		/* Detaching dequeues the request; its fence then signals. Only
 		 * while bound: see ifb_zc_release(). The fence's lock lives in

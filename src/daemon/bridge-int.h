@@ -41,6 +41,8 @@
 #define IFB_DRAIN_GRACE_USEC (400 * 1000ULL)
 #define IFB_CANCEL_GRACE_USEC (400 * 1000ULL)
 #define IFB_STATUS_PERIOD_USEC (1000 * 1000ULL)
+/* After a shutdown, how long the end-of-stream packet may take. */
+#define IFB_ZLP_GRACE_USEC (150 * 1000ULL)
 
 /* One block of the pool. Which fields are used depends on the mode. */
 struct ifb_block {
@@ -61,6 +63,14 @@ struct ifb_bridge {
 	struct ifb_iio iio;
 	struct ifb_ffs ffs;
 	sd_event_source *ep0_src;
+	/* ep0 events read but not handled yet: the transfer guard reads them
+	 * (ifb_ep0_usb_ready) without acting on them; ep0_defer_src hands
+	 * them to the ep0 handler from the loop. */
+	struct usb_functionfs_event ep0q[16];
+	unsigned ep0q_head, ep0q_len;
+	unsigned ep0q_leaving; /* DISABLE/UNBIND/SUSPEND among them */
+	bool setup_pending;    /* a SETUP is being answered: no event reads */
+	sd_event_source *ep0_defer_src;
 	struct ifb_allocator alloc;
 	struct ifb_probe probe; /* what the kernel said about zero-copy */
 
@@ -84,6 +94,8 @@ struct ifb_bridge {
 	uint8_t fillq[IFB_ENGINE_MAX_BLOCKS];
 	unsigned fill_head, fill_len;
 	uint64_t discard; /* bytes still to drop at the start of a stream */
+	uint64_t kblock;  /* bytes in one of the kernel's fileio blocks */
+	uint64_t kpos;    /* bytes read of the current kernel block */
 	sd_event_source *abort_src;
 
 	bool bound;       /* BIND seen, no UNBIND since */
@@ -91,6 +103,8 @@ struct ifb_bridge {
 	bool session;     /* a stream's resources are open */
 	bool restart;     /* START arrived while stopping */
 	bool shutting_down;
+	bool cancelled;   /* the stream's USB transfers were cancelled (host not reading) */
+	int exit_code;    /* for sd_event_exit once shut down */
 	sd_event_source *teardown_src, *grace_timer, *status_timer;
 	enum ifb_stop_reason last_reason;
 
@@ -98,6 +112,10 @@ struct ifb_bridge {
 	double rate_mib_s;
 
 	struct ifb_config *pending; /* reloaded, applied when no stream runs */
+	/* What the last GET_INFO told the host (desc_given), so that a START
+	 * can check it still holds. */
+	bool desc_given;
+	struct ifb_stream_desc given;
 };
 
 static inline unsigned ifb_block_index(const struct ifb_bridge *b, const struct ifb_block *k)
@@ -114,14 +132,19 @@ void ifb_bridge_describe(struct ifb_bridge *b);
 /* The function was bound to a UDC: auto mode learns whether the UDC can do
  * FunctionFS DMABUF (scatter-gather) before any host asks what it gets. */
 void ifb_bridge_on_bind(struct ifb_bridge *b);
+/* The same, read afresh from the device into d. */
+void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d);
 
 /* pool.c: b->nblocks blocks of b->cfg.block_size bytes. Allocation
  * failures are logged here; ifb_pool_free releases whatever was made. */
 int ifb_pool_alloc_dmabufs(struct ifb_bridge *b);
 int ifb_pool_alloc_buffers(struct ifb_bridge *b);
 void ifb_pool_free(struct ifb_bridge *b);
-/* Auto mode found zero-copy impossible: user buffers from now on. */
+/* Auto mode found zero-copy impossible: user buffers from now on. All or
+ * nothing: on failure the zero-copy pool is left as it was. */
 int ifb_pool_switch_to_copy(struct ifb_bridge *b);
+/* Does every block have its memory for the current mode? */
+bool ifb_pool_complete(const struct ifb_bridge *b);
 
 /* backend-zero-copy.c */
 extern const struct ifb_engine_ops ifb_zc_ops;
@@ -157,9 +180,31 @@ void ifb_session_maybe_start(struct ifb_bridge *b);
 int ifb_session_disable_left_enabled(struct ifb_bridge *b);
 int ifb_session_on_teardown(sd_event_source *s, void *userdata);
 void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason);
+/* Once a second while streaming: end a stream whose IIO buffer someone
+ * else disabled (no fence or read() would ever tell). */
+void ifb_session_check(struct ifb_bridge *b);
+/* A source that cannot go on (ep0 unreadable, aio broken): log, end the
+ * stream, exit the loop with status 1 (systemd restarts the unit). */
+void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what);
+/* The end-of-stream packet was delivered (or failed): a shutdown waiting
+ * for it may exit now. */
+void ifb_session_zlp_done(struct ifb_bridge *b);
 
 /* ep0.c */
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+int ifb_ep0_on_deferred(sd_event_source *s, void *userdata);
+/*
+ * The one guard before every FunctionFS DMABUF ioctl (attach, transfer,
+ * detach). Linux 6.12 oopses on those once the function is unbound
+ * (ffs_dmabuf_find_attachment() and ffs_dmabuf_detach() dereference the
+ * gadget, NULL by then), and the DISABLE that comes before an unbind may be
+ * waiting on ep0. So this reads pending ep0 events first, without acting
+ * on them (they are handled from the loop right after, in order): no
+ * front-end request is ever handled from inside a transfer. True when the
+ * function is bound, the host has the interface enabled and no DISABLE,
+ * UNBIND or SUSPEND is pending.
+ */
+bool ifb_ep0_usb_ready(struct ifb_bridge *b);
 
 /* reload.c */
 void ifb_reload_apply_pending(struct ifb_bridge *b);

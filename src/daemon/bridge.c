@@ -78,6 +78,7 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		b->rate_bytes = bytes;
 		b->rate_t = t;
 	}
+	ifb_session_check(b);
 	ifb_bridge_status(b, status, sizeof(status));
 	sd_notifyf(0, "STATUS=%s", status);
 	sd_event_source_set_time(s, usec + IFB_STATUS_PERIOD_USEC);
@@ -86,7 +87,11 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 void ifb_bridge_describe(struct ifb_bridge *b)
 {
-	struct ifb_stream_desc *d = &b->desc;
+	ifb_bridge_describe_into(b, &b->desc);
+}
+
+void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d)
+{
 	unsigned k = 0;
 
 	memset(d, 0, sizeof(*d));
@@ -368,6 +373,11 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail_loop;
 	/* ep0 before blocks: a DISABLE must be seen before the next transfer. */
 	sd_event_source_set_priority(b->ep0_src, SD_EVENT_PRIORITY_IMPORTANT);
+	r = sd_event_add_defer(loop, &b->ep0_defer_src, ifb_ep0_on_deferred, b);
+	if (r < 0)
+		goto fail_loop;
+	sd_event_source_set_priority(b->ep0_defer_src, SD_EVENT_PRIORITY_IMPORTANT);
+	sd_event_source_set_enabled(b->ep0_defer_src, SD_EVENT_OFF);
 	/* After the descriptors: the probe needs the endpoint file. */
 	r = setup_pool(b, config_error);
 	if (r < 0)
@@ -397,6 +407,7 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 	if (b->session)
 		ifb_session_close(b);
 	b->ep0_src = sd_event_source_disable_unref(b->ep0_src);
+	b->ep0_defer_src = sd_event_source_disable_unref(b->ep0_defer_src);
 	b->teardown_src = sd_event_source_disable_unref(b->teardown_src);
 	b->abort_src = sd_event_source_disable_unref(b->abort_src);
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);

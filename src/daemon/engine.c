@@ -147,14 +147,36 @@ static int to_usb(struct ifb_engine *e, unsigned blk)
 	if (r < 0) {
 		fifo_drop_tail(&e->usb);
 		e->state[blk] = IFB_BLOCK_FREE;
-		/* The backend may have learnt of a stop while asked: no error. */
-		if (e->run == IFB_STATE_STREAMING) {
-			e->c.usb_errors++;
-			e->c.last_error = r;
-		}
+		/*
+		 * A stop that began while the backend was asked (it refused
+		 * because of it) keeps its own reason: a host STOP stays a
+		 * STOP, with its end-of-stream, not a disconnect.
+		 */
+		if (e->run != IFB_STATE_STREAMING)
+			return r;
+		e->c.usb_errors++;
+		e->c.last_error = r;
 		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
 	}
 	return r;
+}
+
+void ifb_engine_adc_lost(struct ifb_engine *e, int err)
+{
+	if (e->run != IFB_STATE_STREAMING)
+		return;
+	e->c.adc_errors++;
+	e->c.last_error = err;
+	record_gap(e, e->offset);
+}
+
+void ifb_engine_adc_failed(struct ifb_engine *e, int err)
+{
+	if (e->run != IFB_STATE_STREAMING)
+		return;
+	e->c.adc_errors++;
+	e->c.last_error = err;
+	ifb_engine_stop(e, IFB_STOP_ERROR);
 }
 
 int ifb_engine_start(struct ifb_engine *e)

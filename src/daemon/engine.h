@@ -21,13 +21,29 @@
 
 enum ifb_block_state { IFB_BLOCK_FREE, IFB_BLOCK_ADC, IFB_BLOCK_USB };
 
+/*
+ * Why a stream ends. Every end goes the same way: the engine stops the ADC,
+ * waits until every block is back, and reports the reason once
+ * (ops->stopped). The session then sends the end-of-stream packet where
+ * the link still works (ifb_stop_sends_eos), logs one line, releases
+ * everything, and is ready for the next START. A host that did not ask for
+ * the end sees GET_STATS state IDLE for its stream, and for an error an
+ * error counter (adc_errors or usb_errors) above zero.
+ */
 enum ifb_stop_reason {
 	IFB_STOP_NONE = 0,
 	IFB_STOP_HOST,       /* STOP request: drain what was filled, then end-of-stream */
 	IFB_STOP_DISCONNECT, /* DISABLE/UNBIND/SUSPEND or a transfer refused: host is gone */
-	IFB_STOP_SHUTDOWN,   /* SIGTERM/SIGINT */
-	IFB_STOP_ERROR,      /* the backend failed to queue a block */
+	IFB_STOP_SHUTDOWN,   /* SIGTERM/SIGINT: drain, end-of-stream, exit */
+	IFB_STOP_ERROR,      /* the ADC or USB side failed (counted), end-of-stream */
 };
+
+/* Does a stream that ended this way get the end-of-stream packet? Every
+ * end but a disconnect (then nobody is there to receive it). */
+static inline bool ifb_stop_sends_eos(enum ifb_stop_reason r)
+{
+	return r == IFB_STOP_HOST || r == IFB_STOP_SHUTDOWN || r == IFB_STOP_ERROR;
+}
 
 struct ifb_engine_ops {
 	/* Hand block to the ADC; its completion comes back via ifb_engine_adc_done(). */
@@ -91,6 +107,16 @@ int ifb_engine_start(struct ifb_engine *e);
  * status: 0, or the fence's -errno. */
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status);
 void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status);
+
+/* The ADC lost samples before the data of the block it is filling now
+ * (copy mode: a kernel block failed; that block is still being filled):
+ * an ADC error, and a gap where the block's data begins. Streaming only. */
+void ifb_engine_adc_lost(struct ifb_engine *e, int err);
+
+/* The ADC side failed for good (its buffer was disabled by someone else,
+ * read() failed): counted as an ADC error (last_error = err), and the
+ * stream stops with reason ERROR. No-op unless streaming. */
+void ifb_engine_adc_failed(struct ifb_engine *e, int err);
 
 /* Stop the stream (no-op when idle). A stop in progress takes the new
  * reason only if it ends harder: shutdown > disconnect > error > host STOP. */

@@ -8,10 +8,49 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <string.h>
 
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
+
+/* A reply that did not reach the host costs that request only. */
+static void reply_failed(int r, const char *what)
+{
+	if (r == -EIDRM)
+		log_debug("%s: the host cancelled the request with a newer one", what);
+	else if (r == -ESRCH)
+		log_debug("%s: the request is no longer pending (the host gave up on it)", what);
+	else if (r == -EINTR)
+		log_notice("%s: the host did not take the reply within %d ms; abandoned", what,
+			   IFB_FFS_STAGE_TIMEOUT_MS);
+	else if (r < 0)
+		log_warning_errno(r, "%s reply failed", what);
+}
+
+/*
+ * What the host was told (GET_INFO) must be what its stream carries. The
+ * description is read from the device again at START; if it changed since
+ * the host's GET_INFO (a reload in between, or another program set the
+ * rate), the START is refused and the host reads GET_INFO again. Never a
+ * stream in a layout the host was not told.
+ */
+static bool desc_still_true(struct ifb_bridge *b)
+{
+	struct ifb_stream_desc now;
+	bool given = b->desc_given;
+
+	b->desc_given = false;
+	if (!given)
+		return true;
+	ifb_bridge_describe_into(b, &now);
+	b->desc = now;
+	if (memcmp(&now, &b->given, sizeof(now)) == 0)
+		return true;
+	log_warning("START refused: the stream changed since the host read GET_INFO "
+		    "(a reload, or the rate or channels changed); it must read GET_INFO again");
+	return false;
+}
 
 static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *setup)
 {
@@ -25,38 +64,40 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, reply, sizeof(reply));
 		if (len < 0)
 			break;
+		b->given = b->desc;
+		b->desc_given = true;
 		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
-		if (r < 0)
-			log_warning_errno(r, "GET_INFO reply failed");
+		reply_failed(r, "GET_INFO");
 		return;
 	case IFB_REQ_GET_STATS: {
 		struct ifb_stats st;
 
 		ifb_engine_stats(&b->engine, (uint8_t)b->mode, &st);
 		r = ifb_ffs_reply(&b->ffs, &st, sizeof(st) < wlength ? sizeof(st) : wlength);
-		if (r < 0)
-			log_warning_errno(r, "GET_STATS reply failed");
+		reply_failed(r, "GET_STATS");
 		return;
 	}
 	case IFB_REQ_START:
 		log_debug("Host: START");
 		if (b->engine.run == IFB_STATE_STREAMING) {
-			(void)ifb_ffs_ack(&b->ffs);
+			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
 		if (b->engine.run == IFB_STATE_STOPPING || b->session) {
 			b->restart = true;
-			(void)ifb_ffs_ack(&b->ffs);
+			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
+		if (!desc_still_true(b))
+			break; /* stall: the host must read GET_INFO again */
 		if (ifb_session_start(b) < 0)
 			break; /* stall: the host learns START failed */
-		(void)ifb_ffs_ack(&b->ffs);
+		reply_failed(ifb_ffs_ack(&b->ffs), "START");
 		return;
 	case IFB_REQ_STOP:
 		log_debug("Host: STOP");
 		b->restart = false;
-		(void)ifb_ffs_ack(&b->ffs);
+		reply_failed(ifb_ffs_ack(&b->ffs), "STOP");
 		ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
@@ -66,8 +107,7 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		break;
 	}
 	r = ifb_ffs_stall(&b->ffs, setup);
-	if (r < 0)
-		log_warning_errno(r, "Stalling a control request failed");
+	reply_failed(r, "Stall");
 }
 
 /* DISABLE or UNBIND: no stream until the next ENABLE. */
@@ -75,58 +115,135 @@ static void host_gone(struct ifb_bridge *b)
 {
 	b->usb_enabled = false;
 	b->restart = false;
+	b->desc_given = false;
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
 }
 
+static bool is_leaving(uint8_t type)
+{
+	return type == FUNCTIONFS_DISABLE || type == FUNCTIONFS_UNBIND || type == FUNCTIONFS_SUSPEND;
+}
+
+/*
+ * Read what ep0 has into the queue (as much as fits). Returns how many
+ * events were read, 0 when none, or -errno.
+ */
+static int ep0_fill(struct ifb_bridge *b)
+{
+	struct usb_functionfs_event ev[ARRAY_SIZE(b->ep0q)];
+	size_t room = ARRAY_SIZE(b->ep0q) - b->ep0q_len;
+	int n;
+
+	/*
+	 * While a SETUP is being answered, read(ep0) is its data or status
+	 * stage, not an event read: FunctionFS would acknowledge an OUT
+	 * request with it, or stall an IN one. Events wait until the answer.
+	 */
+	if (room == 0 || b->setup_pending)
+		return 0;
+	n = ifb_ffs_read_events(&b->ffs, ev, room);
+	for (int i = 0; i < n; i++) {
+		b->ep0q[(b->ep0q_head + b->ep0q_len) % ARRAY_SIZE(b->ep0q)] = ev[i];
+		b->ep0q_len++;
+		if (is_leaving(ev[i].type))
+			b->ep0q_leaving++;
+	}
+	return n;
+}
+
+static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event *ev)
+{
+	switch (ev->type) {
+	case FUNCTIONFS_BIND:
+		log_info("USB: function bound to a UDC");
+		b->bound = true;
+		ifb_bridge_on_bind(b);
+		break;
+	case FUNCTIONFS_UNBIND:
+		log_info("USB: function unbound");
+		b->bound = false;
+		host_gone(b);
+		break;
+	case FUNCTIONFS_ENABLE:
+		log_info("USB: host enabled the interface");
+		b->usb_enabled = true;
+		if (b->cfg.start == IFB_CFG_START_IMMEDIATE)
+			ifb_session_maybe_start(b);
+		break;
+	case FUNCTIONFS_DISABLE:
+		log_info("USB: interface disabled");
+		host_gone(b);
+		break;
+	case FUNCTIONFS_SUSPEND:
+		log_info("USB: bus suspended");
+		ifb_session_stop(b, IFB_STOP_DISCONNECT);
+		break;
+	case FUNCTIONFS_RESUME:
+		log_info("USB: bus resumed");
+		if (b->cfg.start == IFB_CFG_START_IMMEDIATE && b->engine.run == IFB_STATE_IDLE)
+			ifb_session_maybe_start(b);
+		break;
+	case FUNCTIONFS_SETUP:
+		b->setup_pending = true;
+		handle_setup(b, &ev->u.setup);
+		b->setup_pending = false;
+		break;
+	default:
+		log_debug("USB: ignoring FunctionFS event %u", ev->type);
+		break;
+	}
+}
+
+/* Handle the queued events in the order they came. */
+static void ep0_dispatch(struct ifb_bridge *b)
+{
+	while (b->ep0q_len) {
+		struct usb_functionfs_event ev = b->ep0q[b->ep0q_head];
+
+		b->ep0q_head = (b->ep0q_head + 1) % ARRAY_SIZE(b->ep0q);
+		b->ep0q_len--;
+		if (is_leaving(ev.type))
+			b->ep0q_leaving--;
+		handle_event(b, &ev);
+	}
+}
+
+/*
+ * Event callbacks follow one rule (style guide, sd-event): they return 0.
+ * A negative return would disable the source for good and leave the
+ * daemon alive but deaf. An error is handled where it happens: a cancelled
+ * setup (EIDRM) is read again (ifb_ffs_read_events), a failed reply costs
+ * that request only, and a source that cannot work any more ends the
+ * daemon through ifb_bridge_fail (exit 1, systemd restarts it).
+ */
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
-	struct usb_functionfs_event ev[4];
 	int n;
 
-	n = ifb_ffs_read_events(&b->ffs, ev, ARRAY_SIZE(ev));
-	if (n < 0) {
-		log_error_errno(n, "Reading FunctionFS events failed");
-		return n;
-	}
-	for (int i = 0; i < n; i++) {
-		switch (ev[i].type) {
-		case FUNCTIONFS_BIND:
-			log_info("USB: function bound to a UDC");
-			b->bound = true;
-			ifb_bridge_on_bind(b);
-			break;
-		case FUNCTIONFS_UNBIND:
-			log_info("USB: function unbound");
-			b->bound = false;
-			host_gone(b);
-			break;
-		case FUNCTIONFS_ENABLE:
-			log_info("USB: host enabled the interface");
-			b->usb_enabled = true;
-			if (b->cfg.start == IFB_CFG_START_IMMEDIATE)
-				ifb_session_maybe_start(b);
-			break;
-		case FUNCTIONFS_DISABLE:
-			log_info("USB: interface disabled");
-			host_gone(b);
-			break;
-		case FUNCTIONFS_SUSPEND:
-			log_info("USB: bus suspended");
-			ifb_session_stop(b, IFB_STOP_DISCONNECT);
-			break;
-		case FUNCTIONFS_RESUME:
-			log_info("USB: bus resumed");
-			if (b->cfg.start == IFB_CFG_START_IMMEDIATE && b->engine.run == IFB_STATE_IDLE)
-				ifb_session_maybe_start(b);
-			break;
-		case FUNCTIONFS_SETUP:
-			handle_setup(b, &ev[i].u.setup);
-			break;
-		default:
-			log_debug("USB: ignoring FunctionFS event %u", ev[i].type);
-			break;
-		}
-	}
+	do {
+		ep0_dispatch(b);
+		n = ep0_fill(b);
+	} while (n > 0);
+	ep0_dispatch(b);
+	if (n < 0)
+		ifb_bridge_fail(b, n, "Reading FunctionFS events failed");
 	return 0;
+}
+
+int ifb_ep0_on_deferred(sd_event_source *s, void *userdata)
+{
+	ep0_dispatch(userdata);
+	return 0;
+}
+
+bool ifb_ep0_usb_ready(struct ifb_bridge *b)
+{
+	int n = ep0_fill(b);
+
+	if (n < 0)
+		log_debug("Reading FunctionFS events before a transfer: %s", strerror(-n));
+	if (b->ep0q_len && b->ep0_defer_src)
+		(void)sd_event_source_set_enabled(b->ep0_defer_src, SD_EVENT_ONESHOT);
+	return b->bound && b->usb_enabled && b->ep0q_leaving == 0 && n >= 0;
 }

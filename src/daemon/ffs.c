@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "daemon/ffs.h"
 #include "daemon/log.h"
@@ -69,6 +71,44 @@ static int write_descriptors(struct ifb_ffs *f, const char *interface_guid)
 	return 0;
 }
 
+/*
+ * The data and status stages of a control request block in FunctionFS
+ * until the host takes them (ep0 has no asynchronous I/O, and O_NONBLOCK
+ * does not apply there): a host that gave up on the request would stall
+ * the whole loop until its next one. So every such stage runs under a
+ * one-shot timer whose signal (caught, not blocked) interrupts the wait;
+ * FunctionFS then dequeues the request and the call fails with EINTR.
+ * The signal is only ever delivered inside that call or on the return
+ * from disarming, never into another blocking call.
+ */
+static void on_stage_timeout(int sig)
+{
+	(void)sig;
+}
+
+static int stage_timer_init(struct ifb_ffs *f)
+{
+	struct sigaction sa = { .sa_handler = on_stage_timeout }; /* no SA_RESTART */
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+
+	if (sigaction(SIGALRM, &sa, NULL) < 0 ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &f->stage_timer) < 0)
+		return neg_errno();
+	f->stage_timer_ok = true;
+	return 0;
+}
+
+static void stage_timer_arm(struct ifb_ffs *f, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (!f->stage_timer_ok)
+		return;
+	if (on)
+		its.it_value.tv_nsec = IFB_FFS_STAGE_TIMEOUT_MS * 1000000L;
+	(void)timer_settime(f->stage_timer, 0, &its, NULL);
+}
+
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid)
 {
@@ -95,6 +135,9 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		r = neg_errno();
 		goto fail;
 	}
+	r = stage_timer_init(f);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	closep(&f->ep0);
@@ -105,12 +148,25 @@ void ifb_ffs_close(struct ifb_ffs *f)
 {
 	ifb_ffs_close_ep(f);
 	closep(&f->ep0);
+	if (f->stage_timer_ok)
+		timer_delete(f->stage_timer);
+	f->stage_timer_ok = false;
 }
 
 int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size_t max)
 {
-	ssize_t n = read(f->ep0, ev, max * sizeof(*ev));
+	ssize_t n;
 
+	/*
+	 * EIDRM: the setup we were answering was cancelled by a newer one
+	 * (a host that sends its next request while our reply is still on its
+	 * way). EL2HLT: a setup whose answer was abandoned (ifb_ffs_reply's
+	 * timeout) was still pending, and this read stalled it. FunctionFS's
+	 * normal signals, not errors: read again for the events. EINTR alike.
+	 */
+	do
+		n = read(f->ep0, ev, max * sizeof(*ev));
+	while (n < 0 && (errno == EIDRM || errno == EL2HLT || errno == EINTR));
 	if (n < 0)
 		return errno == EAGAIN ? 0 : neg_errno();
 	return (int)((size_t)n / sizeof(*ev));
@@ -118,13 +174,23 @@ int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size
 
 int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len)
 {
-	return write_all(f->ep0, data, len);
+	int r;
+
+	stage_timer_arm(f, true);
+	r = write_all(f->ep0, data, len);
+	stage_timer_arm(f, false);
+	return r;
 }
 
 int ifb_ffs_ack(struct ifb_ffs *f)
 {
+	ssize_t n;
+
 	/* The status stage of a no-data OUT request: a 0-byte read. */
-	return read(f->ep0, NULL, 0) < 0 ? neg_errno() : 0;
+	stage_timer_arm(f, true);
+	n = read(f->ep0, NULL, 0);
+	stage_timer_arm(f, false);
+	return n < 0 ? neg_errno() : 0;
 }
 
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup)

@@ -9,14 +9,22 @@
 
 #include <limits.h>
 #include <linux/usb/functionfs.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* How long a control request's data or status stage may wait for the
+ * host before it is abandoned (the host gave up on it). */
+#define IFB_FFS_STAGE_TIMEOUT_MS 250
 
 struct ifb_ffs {
 	char dir[PATH_MAX];
 	int ep0; /* O_NONBLOCK: read events when poll says so */
 	int ep;  /* bulk IN, open while a stream runs */
 	uint16_t ms_os_bcd; /* bcdVersion of the MS OS descriptors written, 0: none */
+	timer_t stage_timer; /* SIGALRM: bounds the data/status stages */
+	bool stage_timer_ok;
 };
 
 /* Open ep0 and write descriptors (with MS OS descriptors when
@@ -27,11 +35,15 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 		 const char *interface_guid);
 void ifb_ffs_close(struct ifb_ffs *f);
 
-/* Read pending events; returns how many (0 when none), or -errno. */
+/* Read pending events; returns how many (0 when none), or -errno. A
+ * cancelled setup (EIDRM) is not an error: it reads again. */
 int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size_t max);
 
 /* Answer the pending SETUP: send data (IN), acknowledge (OUT, no data),
- * or stall. */
+ * or stall. Data and acknowledgement wait at most IFB_FFS_STAGE_TIMEOUT_MS
+ * for the host (-EINTR after that: it gave up on the request; SIGALRM is
+ * this module's). -EIDRM: the host cancelled that setup with a newer one; there
+ * is nothing left to answer (not an error). */
 int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
 int ifb_ffs_ack(struct ifb_ffs *f);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);

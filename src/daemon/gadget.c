@@ -41,6 +41,8 @@ static int sys_umount(const char *target, void *ctx)
 	return umount2(target, 0) < 0 ? neg_errno() : 0;
 }
 
+static void env_defaults(struct ifb_gadget_env *env);
+
 static void trace(struct ifb_gadget *g, const char *op, const char *path, const char *value)
 {
 	if (g->env.trace)
@@ -308,14 +310,7 @@ int ifb_gadget_compose(struct ifb_gadget **ret, const struct ifb_gadget_spec *sp
 		return failf(err, errlen, -ENOMEM, "gadget");
 	g->spec = *spec;
 	g->env = *env;
-	if (!g->env.configfs)
-		g->env.configfs = "/sys/kernel/config/usb_gadget";
-	if (!g->env.udc_class)
-		g->env.udc_class = "/sys/class/udc";
-	if (!g->env.mount)
-		g->env.mount = sys_mount;
-	if (!g->env.umount)
-		g->env.umount = sys_umount;
+	env_defaults(&g->env);
 
 	if (!spec->name[0] || strchr(spec->name, '/')) {
 		r = failf(err, errlen, -EINVAL, "gadget name '%s'", spec->name);
@@ -441,11 +436,37 @@ static int pick_udc(struct ifb_gadget *g, char *name, size_t size, char *err, si
 	return 0;
 }
 
+bool ifb_gadget_is_bound(const struct ifb_gadget *g)
+{
+	char path[PATH_MAX + 8], buf[128];
+	size_t n;
+	FILE *f;
+
+	if (pathf(path, "%s/UDC", g->dir) < 0 || !(f = fopen(path, "re")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf[0] != '\0' && buf[0] != '\n';
+}
+
+const char *ifb_gadget_dir(const struct ifb_gadget *g)
+{
+	return g->dir;
+}
+
+const char *ifb_gadget_udc_class(const struct ifb_gadget *g)
+{
+	return g->env.udc_class;
+}
+
 int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen)
 {
 	char udc[128];
 	int r;
 
+	if (ifb_gadget_is_bound(g))
+		return 0; /* bound by someone else: theirs to undo */
 	r = pick_udc(g, udc, sizeof(udc), err, errlen);
 	if (r < 0)
 		return r;
@@ -454,6 +475,99 @@ int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen)
 		return failf(err, errlen, r, "cannot bind %s to UDC %s", g->dir, udc);
 	g->bound = true;
 	return 0;
+}
+
+static void env_defaults(struct ifb_gadget_env *env)
+{
+	if (!env->configfs)
+		env->configfs = "/sys/kernel/config/usb_gadget";
+	if (!env->udc_class)
+		env->udc_class = "/sys/class/udc";
+	if (!env->mountinfo)
+		env->mountinfo = "/proc/self/mountinfo";
+	if (!env->mount)
+		env->mount = sys_mount;
+	if (!env->umount)
+		env->umount = sys_umount;
+}
+
+/* The FunctionFS instance mounted at mountpoint, from mountinfo: fields
+ * 5 (mount point) and, after " - ", fstype and source (the instance). */
+static int ffs_instance(const char *mountinfo, const char *mountpoint, char *name, size_t size)
+{
+	char line[4096];
+	int r = -ENOENT;
+	FILE *f = fopen(mountinfo, "re");
+
+	if (!f)
+		return neg_errno();
+	while (fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX], fstype[64], source[256];
+		const char *tail = strstr(line, " - ");
+
+		if (!tail || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(tail + 3, "%63s %255s", fstype, source) != 2)
+			continue;
+		if (strcmp(mp, mountpoint) != 0 || strcmp(fstype, "functionfs") != 0)
+			continue;
+		if (strlen(source) >= size) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(name, source);
+		r = 0; /* the last mount there is the one in effect */
+	}
+	fclose(f);
+	return r;
+}
+
+int ifb_gadget_adopt(struct ifb_gadget **ret, const char *mountpoint, const char *udc,
+		     const struct ifb_gadget_env *env, char *err, size_t errlen)
+{
+	char inst[256], func[PATH_MAX];
+	struct dirent *de;
+	struct ifb_gadget *g;
+	DIR *d;
+	int r;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return failf(err, errlen, -ENOMEM, "gadget");
+	g->env = *env;
+	env_defaults(&g->env);
+	g->spec.udc = udc;
+	r = ffs_instance(g->env.mountinfo, mountpoint, inst, sizeof(inst));
+	if (r < 0) {
+		failf(err, errlen, r, "no FunctionFS mounted at %s (%s)", mountpoint, g->env.mountinfo);
+		goto fail;
+	}
+	d = opendir(g->env.configfs);
+	if (!d) {
+		r = failf(err, errlen, neg_errno(), "cannot list gadgets in %s", g->env.configfs);
+		goto fail;
+	}
+	r = -ENODEV;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' ||
+		    pathf(func, "%s/%s/functions/ffs.%s", g->env.configfs, de->d_name, inst) < 0 ||
+		    stat(func, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		r = pathf(g->dir, "%s/%s", g->env.configfs, de->d_name);
+		break;
+	}
+	closedir(d);
+	if (r < 0) {
+		failf(err, errlen, r, "no gadget in %s has the function ffs.%s mounted at %s",
+		      g->env.configfs, inst, mountpoint);
+		goto fail;
+	}
+	*ret = g;
+	return 0;
+fail:
+	free(g);
+	return r;
 }
 
 bool ifb_gadget_recovered(const struct ifb_gadget *g)

@@ -28,6 +28,7 @@ struct ifb_gadget_spec {
 struct ifb_gadget_env {
 	const char *configfs;     /* default /sys/kernel/config/usb_gadget */
 	const char *udc_class;    /* default /sys/class/udc */
+	const char *mountinfo;    /* default /proc/self/mountinfo */
 	int (*mount)(const char *name, const char *target, void *ctx);
 	int (*umount)(const char *target, void *ctx);
 	/* Called for each step, in order: op is mkdir, write, link, mount
@@ -51,8 +52,30 @@ int ifb_gadget_compose(struct ifb_gadget **ret, const struct ifb_gadget_spec *sp
 /* Did compose have to remove a leftover of a killed instance first? */
 bool ifb_gadget_recovered(const struct ifb_gadget *g);
 
-/* Bind to the UDC: call after FunctionFS descriptors are written. */
+/*
+ * Adopt the gadget a board script made: the configfs gadget whose
+ * ffs.<instance> function is the FunctionFS instance mounted at
+ * mountpoint (found in mountinfo). Nothing is created and free removes
+ * nothing; bind works as for a composed gadget (udc: NULL or "auto" for
+ * the only UDC). -ENOENT: no FunctionFS mounted there; -ENODEV: no gadget
+ * in configfs holds that instance (then nothing can be bound by us).
+ */
+int ifb_gadget_adopt(struct ifb_gadget **ret, const char *mountpoint, const char *udc,
+		     const struct ifb_gadget_env *env, char *err, size_t errlen);
+
+/*
+ * Bind to the UDC: call after FunctionFS descriptors are written. A
+ * gadget already bound (by someone else) is left as it is: 0. -ENODEV: no
+ * UDC present yet (the caller may wait for one and call again).
+ */
 int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen);
+
+/* Is the gadget bound to a UDC now (its UDC attribute not empty)? */
+bool ifb_gadget_is_bound(const struct ifb_gadget *g);
+
+/* The configfs directory of the gadget, and the UDC class directory. */
+const char *ifb_gadget_dir(const struct ifb_gadget *g);
+const char *ifb_gadget_udc_class(const struct ifb_gadget *g);
 
 /* Unbind, unmount, remove what compose created. NULL is fine. */
 struct ifb_gadget *ifb_gadget_free(struct ifb_gadget *g);

@@ -15,6 +15,7 @@
 #include "daemon/config.h"
 #include "daemon/gadget.h"
 #include "daemon/log.h"
+#include "daemon/udc-bind.h"
 
 #ifndef IFB_VERSION
 #define IFB_VERSION "0.1.0"
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
 	bool check_only = false, verbose = false, config_error;
 	struct ifb_bridge *bridge = NULL;
 	struct ifb_gadget *gadget = NULL;
+	struct ifb_udc_binder *binder = NULL;
+	bool adopted = false;
 	struct reload_ctx reload;
 	struct ifb_config cfg;
 	sd_event *loop = NULL;
@@ -172,17 +175,27 @@ int main(int argc, char **argv)
 		sd_event_unref(loop);
 		return config_error ? IFB_EX_CONFIG : 1;
 	}
-	/* Descriptors are written: now the gadget may be bound. */
-	if (gadget) {
-		r = ifb_gadget_bind(gadget, err, sizeof(err));
-		if (r < 0) {
-			log_error_errno(r, "Cannot bind the USB gadget: %s", err);
-			ifb_bridge_free(bridge);
-			ifb_gadget_free(gadget);
-			sd_event_unref(loop);
-			return 1;
-		}
-		log_info("Gadget %s bound to its UDC", cfg.gadget_name);
+	/*
+	 * Descriptors are written: now the gadget may be bound, ours at once
+	 * (or when a UDC appears), a board script's if nobody else binds it
+	 * (udc-bind.h).
+	 */
+	if (!gadget) {
+		const struct ifb_gadget_env env = { 0 };
+
+		r = ifb_gadget_adopt(&gadget, cfg.functionfs, cfg.udc, &env, err, sizeof(err));
+		if (r < 0)
+			log_debug("Not binding a gadget: %s", err);
+		else
+			adopted = true;
+	}
+	if (gadget &&
+	    ifb_udc_binder_new(&binder, loop, gadget, adopted ? ifb_gadget_dir(gadget) : cfg.gadget_name,
+			       adopted) < 0) {
+		ifb_bridge_free(bridge);
+		ifb_gadget_free(gadget);
+		sd_event_unref(loop);
+		return 1;
 	}
 	reload.bridge = bridge;
 	reload.path = path;
@@ -190,6 +203,7 @@ int main(int argc, char **argv)
 	    sd_event_add_signal(loop, NULL, SIGINT, on_signal, bridge) < 0 ||
 	    sd_event_add_signal(loop, NULL, SIGHUP, on_sighup, &reload) < 0) {
 		log_error("Cannot watch SIGTERM/SIGINT/SIGHUP");
+		ifb_udc_binder_free(binder);
 		ifb_bridge_free(bridge);
 		ifb_gadget_free(gadget);
 		sd_event_unref(loop);
@@ -211,6 +225,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_error_errno(r, "Event loop failed");
 	/* FunctionFS files closed first: then it can be unmounted. */
+	ifb_udc_binder_free(binder);
 	ifb_bridge_free(bridge);
 	ifb_gadget_free(gadget);
 	sd_event_unref(loop);

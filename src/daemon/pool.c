@@ -61,12 +61,40 @@ int ifb_pool_alloc_buffers(struct ifb_bridge *b)
 	return 0;
 }
 
-/* Auto mode found zero-copy impossible: switch the pool to user buffers. */
+/*
+ * Auto mode found zero-copy impossible: switch the pool to user buffers.
+ * All or nothing: the buffers are allocated before any DMABUF is freed, so
+ * a failure leaves the zero-copy pool (and mode) exactly as it was, and
+ * the next stream tries again; never a pool with blocks missing.
+ */
 int ifb_pool_switch_to_copy(struct ifb_bridge *b)
 {
+	void *mem[IFB_ENGINE_MAX_BLOCKS] = { NULL };
+
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		int r = posix_memalign(&mem[i], 4096, b->cfg.block_size);
+
+		if (r) {
+			mem[i] = NULL;
+			for (unsigned j = 0; j < i; j++)
+				free(mem[j]);
+			return log_error_errno(-r, "Cannot switch to copy mode: buffer %u of %u (%u bytes)",
+					       i + 1, b->nblocks, b->cfg.block_size);
+		}
+	}
 	ifb_pool_free(b);
 	ifb_allocator_close(&b->alloc);
+	for (unsigned i = 0; i < b->nblocks; i++)
+		b->blk[i].mem = mem[i];
 	b->mode = IFB_MODE_COPY;
 	b->desc.mode = IFB_MODE_COPY;
-	return ifb_pool_alloc_buffers(b);
+	return 0;
+}
+
+bool ifb_pool_complete(const struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++)
+		if (b->mode == IFB_MODE_COPY ? !b->blk[i].mem : b->blk[i].fd < 0)
+			return false;
+	return b->nblocks > 0;
 }

@@ -56,6 +56,10 @@ static int session_open(struct ifb_bridge *b)
 	bool usb = false;
 	int r;
 
+	/* A reload whose allocation failed leaves no complete pool. */
+	if (!ifb_pool_complete(b))
+		return log_error_errno(-ENOMEM, "No stream: the pool of %u blocks is incomplete "
+				       "(fix the configuration and reload)", b->nblocks);
 	r = ifb_iio_open(&b->iio);
 	if (r < 0)
 		return log_error_errno(r, "Cannot open IIO buffer %u of %s", b->iio.buffer,
@@ -73,6 +77,8 @@ static int session_open(struct ifb_bridge *b)
 
 	if (b->mode == IFB_MODE_ZERO_COPY) {
 		r = ifb_zc_attach(b, &what, &usb);
+		if (r == -ENOTCONN)
+			return log_error_errno(r, "No stream: the host went away");
 		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
 			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
 		if (r < 0) {
@@ -161,18 +167,54 @@ void ifb_session_maybe_start(struct ifb_bridge *b)
 		log_warning("Stream not started");
 }
 
-int ifb_session_on_teardown(sd_event_source *s, void *userdata)
+/* Can the end-of-stream packet still reach a host? */
+static bool link_works(struct ifb_bridge *b)
+{
+	return b->bound && b->usb_enabled && b->ep0q_leaving == 0 && b->ffs.ep >= 0 && !b->cancelled;
+}
+
+/* After a shutdown: exit once the end-of-stream packet is out. */
+static int on_zlp_grace(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
 
+	log_debug("End-of-stream packet not read by the host; exiting anyway");
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-	if (b->last_reason == IFB_STOP_HOST)
+	sd_event_exit(b->loop, b->exit_code);
+	return 0;
+}
+
+void ifb_session_zlp_done(struct ifb_bridge *b)
+{
+	if (b->shutting_down && !b->session && b->grace_timer) {
+		b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+		sd_event_exit(b->loop, b->exit_code);
+	}
+}
+
+/*
+ * Every stream ends here, whatever ended it (see enum ifb_stop_reason):
+ * the end-of-stream packet where the link still works, one log line,
+ * everything released, then the next stream or the exit.
+ */
+int ifb_session_on_teardown(sd_event_source *s, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	bool eos = ifb_stop_sends_eos(b->last_reason) && link_works(b);
+
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	if (eos)
 		ifb_usb_send_zlp(b);
 	log_stream_end(b, b->last_reason);
 	ifb_session_close(b);
+	b->cancelled = false;
 	ifb_reload_apply_pending(b);
 	if (b->shutting_down) {
-		sd_event_exit(b->loop, 0);
+		/* Give the end-of-stream packet a moment to reach the host. */
+		if (!b->zlp_inflight ||
+		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
+					       IFB_ZLP_GRACE_USEC, 0, on_zlp_grace, b) < 0)
+			sd_event_exit(b->loop, b->exit_code);
 		return 0;
 	}
 	if (b->restart || (b->cfg.start == IFB_CFG_START_IMMEDIATE &&
@@ -191,6 +233,15 @@ void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason)
 	sd_event_source_set_enabled(b->teardown_src, SD_EVENT_ONESHOT);
 }
 
+void ifb_session_check(struct ifb_bridge *b)
+{
+	if (b->engine.run != IFB_STATE_STREAMING || ifb_iio_buffer_enabled(&b->iio) != 0)
+		return;
+	log_error("IIO buffer %s was disabled by another program: ending stream %u", b->iio.bufdir,
+		  b->engine.stream_id);
+	ifb_engine_adc_failed(&b->engine, -ESTALE);
+}
+
 void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
 {
 	if (b->engine.run != IFB_STATE_IDLE)
@@ -207,7 +258,7 @@ static int on_cancel_grace(sd_event_source *s, uint64_t usec, void *userdata)
 		  ifb_engine_busy(&b->engine));
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
 	ifb_session_close(b);
-	sd_event_exit(b->loop, 0);
+	sd_event_exit(b->loop, b->exit_code);
 	return 0;
 }
 
@@ -217,6 +268,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 	int r;
 
 	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
+	b->cancelled = true;
 	if (b->mode == IFB_MODE_ZERO_COPY)
 		ifb_zc_cancel_usb(b);
 	else
@@ -239,10 +291,11 @@ void ifb_bridge_shutdown(struct ifb_bridge *b)
 	b->restart = false;
 	sd_notify(0, "STOPPING=1");
 	if (b->engine.run == IFB_STATE_IDLE) {
-		if (b->session)
+		if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL))
 			ifb_session_close(b);
-		sd_event_exit(b->loop, 0);
-		return;
+		if (!sd_event_source_get_enabled(b->teardown_src, NULL))
+			sd_event_exit(b->loop, b->exit_code);
+		return; /* else the pending teardown exits */
 	}
 	log_info("Stopping: draining the stream");
 	ifb_engine_stop(&b->engine, IFB_STOP_SHUTDOWN);
@@ -254,3 +307,10 @@ void ifb_bridge_shutdown(struct ifb_bridge *b)
 		log_warning_errno(r, "Cannot arm the drain timer");
 }
 
+
+void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what)
+{
+	log_error_errno(r, "%s; stopping (exit status 1)", what);
+	b->exit_code = 1;
+	ifb_bridge_shutdown(b);
+}

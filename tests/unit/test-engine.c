@@ -21,6 +21,7 @@ struct fake {
 	enum ifb_stop_reason stopped_reason;
 	int fail_adc;   /* error for the next adc_enqueue, 0 = succeed */
 	int fail_usb;
+	enum ifb_stop_reason stop_in_submit; /* a stop that arrives during usb_submit */
 	bool finished[IFB_ENGINE_MAX_BLOCKS]; /* ADC done, not reported yet */
 };
 
@@ -41,6 +42,15 @@ static int f_adc(void *ctx, unsigned blk)
 
 static int f_usb(void *ctx, unsigned blk)
 {
+	if (fk.stop_in_submit) {
+		/* The backend learns of a stop while it is asked (as the old
+		 * transfer guard did by handling ep0 from inside it) and refuses. */
+		enum ifb_stop_reason r = fk.stop_in_submit;
+
+		fk.stop_in_submit = IFB_STOP_NONE;
+		ifb_engine_stop(&eng, r);
+		return -ESHUTDOWN;
+	}
 	if (fk.fail_usb) {
 		int r = fk.fail_usb;
 
@@ -341,6 +351,80 @@ START_TEST(shutdown_overrides_host_stop)
 }
 END_TEST
 
+/* Finding 1 of issue 9: a STOP that lands while a block is handed to USB
+ * must stay a host STOP (drained, end-of-stream), not become a disconnect. */
+START_TEST(stop_during_submit_keeps_host_reason)
+{
+	setup(3, true);
+	ifb_engine_adc_done(&eng, 0, 0); /* block 0 goes to USB */
+	fk.stop_in_submit = IFB_STOP_HOST;
+	ifb_engine_adc_done(&eng, 1, 0); /* STOP arrives while block 1 is submitted */
+	ck_assert_int_eq(eng.run, IFB_STATE_STOPPING);
+	ck_assert_uint_eq(eng.c.usb_errors, 0);
+	ck_assert_int_eq(eng.c.last_error, 0);
+	ck_assert_int_eq(eng.state[1], IFB_BLOCK_FREE);
+	ifb_engine_adc_done(&eng, 2, -EINTR);
+	ifb_engine_usb_done(&eng, 0, 0); /* what was with USB drains */
+	ck_assert_uint_eq(fk.stopped_calls, 1);
+	ck_assert_int_eq(fk.stopped_reason, IFB_STOP_HOST);
+	ck_assert(ifb_stop_sends_eos(fk.stopped_reason));
+	ck_assert_uint_eq(eng.c.bytes_sent, BS);
+}
+END_TEST
+
+/* Findings 3 and 9: the ADC side failing for good (buffer disabled by
+ * another program) ends the stream as an error the host can read. */
+START_TEST(adc_failure_ends_stream_with_error)
+{
+	struct ifb_stats st;
+
+	setup(2, true);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ifb_engine_adc_failed(&eng, -ESTALE);
+	ck_assert_int_eq(eng.run, IFB_STATE_STOPPING);
+	ck_assert_uint_eq(fk.adc_stops, 1);
+	ck_assert_uint_eq(eng.c.adc_errors, 1);
+	ck_assert_int_eq(eng.c.last_error, -ESTALE);
+	ifb_engine_adc_failed(&eng, -EIO); /* once stopping, not counted again */
+	ck_assert_uint_eq(eng.c.adc_errors, 1);
+	ifb_engine_adc_done(&eng, 1, -EINTR);
+	ifb_engine_usb_done(&eng, 0, 0);
+	ck_assert_uint_eq(fk.stopped_calls, 1);
+	ck_assert_int_eq(fk.stopped_reason, IFB_STOP_ERROR);
+	ck_assert(ifb_stop_sends_eos(IFB_STOP_ERROR));
+	ck_assert(ifb_stop_sends_eos(IFB_STOP_SHUTDOWN));
+	ck_assert(!ifb_stop_sends_eos(IFB_STOP_DISCONNECT));
+	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, &st);
+	ck_assert_uint_eq(st.state, IFB_STATE_IDLE);
+	ck_assert_uint_eq(le32toh(st.stream_id), 1);
+	ck_assert_uint_eq(le64toh(st.adc_errors), 1);
+	/* Idle: a later failure report changes nothing. */
+	ifb_engine_adc_failed(&eng, -EIO);
+	ck_assert_uint_eq(eng.c.adc_errors, 1);
+	ck_assert_int_eq(ifb_engine_start(&eng), 0);
+}
+END_TEST
+
+/* Finding 10: copy mode learns of a failed kernel block while it fills one
+ * of ours: an ADC error and a gap where that block's data begins. */
+START_TEST(adc_lost_is_a_gap_at_the_filling_block)
+{
+	setup(3, false);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ifb_engine_adc_lost(&eng, -EIO); /* block 1 is being filled */
+	ifb_engine_adc_lost(&eng, -EIO); /* two failed kernel blocks in a row */
+	ck_assert_uint_eq(eng.c.adc_errors, 2);
+	ck_assert_uint_eq(eng.c.gaps_total, 1);
+	ck_assert_uint_eq(eng.c.gap_offset[0], BS);
+	ck_assert_int_eq(eng.run, IFB_STATE_STREAMING);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_uint_eq(fk.n_usb, 2); /* block 1's data still goes out */
+	ifb_engine_stop(&eng, IFB_STOP_HOST);
+	ifb_engine_adc_lost(&eng, -EIO); /* stopping: not counted */
+	ck_assert_uint_eq(eng.c.adc_errors, 2);
+}
+END_TEST
+
 START_TEST(stats_wire_format)
 {
 	struct ifb_stats st;
@@ -384,6 +468,9 @@ static Suite *engine_suite(void)
 	tcase_add_test(t, enqueue_ebusy_stops_with_error);
 	tcase_add_test(t, start_failure_unwinds);
 	tcase_add_test(t, shutdown_overrides_host_stop);
+	tcase_add_test(t, stop_during_submit_keeps_host_reason);
+	tcase_add_test(t, adc_failure_ends_stream_with_error);
+	tcase_add_test(t, adc_lost_is_a_gap_at_the_filling_block);
 	tcase_add_test(t, stats_wire_format);
 	suite_add_tcase(s, t);
 	return s;

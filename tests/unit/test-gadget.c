@@ -247,6 +247,70 @@ START_TEST(udc_choice)
 }
 END_TEST
 
+/* Issue 9, finding 6: after a restart, the gadget a board script made is
+ * found from the FunctionFS mount and bound again (FunctionFS unbound it
+ * when the previous instance closed ep0); one bound by someone else is
+ * left alone; no UDC yet is -ENODEV, to wait for. */
+START_TEST(adopt_board_gadget)
+{
+	char p[PATH_MAX + 64], mi[PATH_MAX + 64], buf[64], err[512];
+	struct ifb_gadget_env e = env;
+	struct ifb_gadget *g = NULL;
+	FILE *f;
+
+	snprintf(mi, sizeof(mi), "%s/mountinfo", root);
+	f = fopen(mi, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "22 1 0:5 / /dev rw - devtmpfs udev rw\n"
+		   "40 22 0:40 / %s rw,relatime - functionfs board rw\n", mnt);
+	fclose(f);
+	e.mountinfo = mi;
+	e.trace = NULL;
+	/* Another gadget first, then the board's, with ffs.board in it. */
+	snprintf(p, sizeof(p), "%s/other", cfs);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/g1", cfs);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/g1/functions", cfs);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/g1/functions/ffs.board", cfs);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/g1/UDC", cfs);
+	f = fopen(p, "w");
+	fputs("\n", f);
+	fclose(f);
+
+	ck_assert_int_eq(ifb_gadget_adopt(&g, "/elsewhere", NULL, &e, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(ifb_gadget_adopt(&g, mnt, NULL, &e, err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/g1", cfs);
+	ck_assert_str_eq(ifb_gadget_dir(g), p);
+	ck_assert(!ifb_gadget_is_bound(g));
+	ck_assert_int_eq(ifb_gadget_bind(g, err, sizeof(err)), -ENODEV); /* no UDC yet */
+	add_udc("dummy_udc.0");
+	ck_assert_int_eq(ifb_gadget_bind(g, err, sizeof(err)), 0);
+	read_attr("usb_gadget/g1/UDC", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "dummy_udc.0");
+	ck_assert(ifb_gadget_is_bound(g));
+	g = ifb_gadget_free(g);
+	/* Adopted: nothing removed, only our binding undone. */
+	read_attr("usb_gadget/g1/UDC", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "\n");
+	snprintf(p, sizeof(p), "%s/g1/functions/ffs.board", cfs);
+	ck_assert_int_eq(access(p, F_OK), 0);
+
+	/* Bound by the board script already: left as it is. */
+	snprintf(p, sizeof(p), "%s/g1/UDC", cfs);
+	f = fopen(p, "w");
+	fputs("other_udc.1\n", f);
+	fclose(f);
+	ck_assert_int_eq(ifb_gadget_adopt(&g, mnt, NULL, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(ifb_gadget_bind(g, err, sizeof(err)), 0);
+	g = ifb_gadget_free(g);
+	read_attr("usb_gadget/g1/UDC", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "other_udc.1\n");
+}
+END_TEST
+
 static Suite *gadget_suite(void)
 {
 	Suite *s = suite_create("gadget");
@@ -258,6 +322,7 @@ static Suite *gadget_suite(void)
 	tcase_add_test(t, existing_gadget_is_refused_untouched);
 	tcase_add_test(t, failure_unwinds_everything);
 	tcase_add_test(t, udc_choice);
+	tcase_add_test(t, adopt_board_gadget);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -10,6 +10,7 @@
 #                     to [iio]
 #   bridge_start CONF start the daemon (log in $IFB_LOG), wait for its
 #                     descriptors, bind the gadget, wait for the host side
+#                     (IFB_ULIMIT_V=KiB: the daemon's address-space limit)
 #   bridge_stop       SIGTERM, expect exit 0 within a second, check nothing
 #                     is left behind, remove the gadget
 #   bridge_fail MSG   fail the case, showing the daemon's log tail
@@ -60,7 +61,11 @@ bridge_fail() {
 
 bridge_start() {
 	[ -d /dev/ffs-ifb ] || rig_gadget_create ifb
-	iio-ffs-bridge -v -c "$1" >>"$IFB_LOG" 2>&1 &
+	# IFB_ULIMIT_V: an address-space limit (KiB) for the daemon.
+	(
+		[ -z "$IFB_ULIMIT_V" ] || ulimit -v "$IFB_ULIMIT_V"
+		exec iio-ffs-bridge -v -c "$1"
+	) >>"$IFB_LOG" 2>&1 &
 	IFB_PID=$!
 	rig_wait_file /dev/ffs-ifb/ep1 10 || bridge_fail "daemon did not write its USB descriptors"
 	rig_gadget_bind ifb
@@ -187,4 +192,186 @@ bridge_case_sigterm() {
 		wait "$_cap" 2>/dev/null
 		echo "sigterm ($_mode), host $_host: clean exit"
 	done
+}
+
+# bridge_resources: one line with the daemon's open fds, RSS (KiB) and the
+# number of DMABUFs in the system (debugfs), for endurance cases.
+bridge_resources() {
+	_br_fds=$(ls "/proc/$IFB_PID/fd" | wc -l)
+	_br_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$IFB_PID/status")
+	_br_dmabufs=$(sed -n 's/^Total \([0-9]*\) objects.*/\1/p' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null)
+	[ -n "$_br_fds" ] && [ -n "$_br_rss" ] && [ -n "$_br_dmabufs" ] ||
+		bridge_fail "cannot read the daemon's fds, RSS or the DMABUF count"
+	echo "fds=$_br_fds rss_kb=$_br_rss dmabufs=$_br_dmabufs"
+}
+
+# bridge_case_buffer_disabled MODE: another program writes 0 to the IIO
+# buffer's enable under a running stream. The daemon ends the stream with
+# a reason (log line, GET_STATS idle with an ADC error, end-of-stream), the
+# host tool ends with exit 6 and says so, and the next stream works.
+bridge_case_buffer_disabled() {
+	_mode=$1
+	_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+	bridge_conf "$_mode" block_size=256K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	_dev=$(rig_usb_wait_device 15) || bridge_fail "no host device"
+	iio-ffs-capture --duration 60 -o /dev/null --quiet --json >/tmp/cap.json 2>/tmp/cap.err &
+	_cap=$!
+	sleep 3
+	rig_write "$_dir/buffer0/enable" 0
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	wait "$_cap"
+	_rc=$?
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	cat /tmp/cap.err
+	awk -v a="$_t0" -v b="$_t1" 'BEGIN { exit !(b - a < 10) }' ||
+		bridge_fail "$_mode: capture took $(awk -v a="$_t0" -v b="$_t1" 'BEGIN { print b - a }') s to end"
+	[ "$_rc" = 6 ] || bridge_fail "$_mode: capture exited $_rc, expected 6 (the device ended the stream)"
+	grep -q 'device ended stream 1 on its own.*[1-9][0-9]* ADC errors' /tmp/cap.err ||
+		bridge_fail "$_mode: capture did not say why: $(cat /tmp/cap.err)"
+	grep -q 'IIO buffer .* was disabled by another program: ending stream 1' "$IFB_LOG" ||
+		bridge_fail "$_mode: no log line for the disabled buffer"
+	grep -q 'Stream 1 ended (error)' "$IFB_LOG" || bridge_fail "$_mode: stream 1 did not end as an error"
+	rig-ctrl "$_dev" stats >/tmp/stats || bridge_fail "$_mode: GET_STATS failed"
+	grep -q 'state=0 stream=1 .*adc_errors=[1-9]' /tmp/stats ||
+		bridge_fail "$_mode: GET_STATS does not show the end: $(cat /tmp/stats)"
+	bridge_idle_check
+	iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "$_mode: next capture failed: $(cat /tmp/cap.json)"
+	[ "$(json_num /tmp/cap.json bytes)" = 33554432 ] || bridge_fail "$_mode: next capture short: $(cat /tmp/cap.json)"
+	bridge_stop
+	echo "buffer disabled ($_mode): stream ended with a reason, next stream verified"
+}
+
+# bridge_case_adc_fault MODE: injected ADC block faults are counted, their
+# samples reported as a gap, and the stream goes on. The ADC is paced, so a
+# block fails when its time is up, as with real DMA (zero-copy: a fault
+# signalled within microseconds of the enqueue could beat the daemon's
+# fence snapshot, iio-ffs-bridge(8)); copy mode sees a failed kernel block
+# as an empty one.
+bridge_case_adc_fault() {
+	_mode=$1
+	_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+	# Zero-copy: paced, see above. Copy mode cannot see the ADC run dry, so
+	# a paced ADC on a loaded rig would lose samples it cannot report; the
+	# unpaced ADC never skips but for the failed blocks.
+	if [ "$_mode" = copy ]; then
+		bridge_conf "$_mode" block_size=256K block_count=8 >/tmp/ifb.conf
+	else
+		rig_write "$_dir/sim_paced" 1
+		bridge_conf "$_mode" block_size=256K block_count=8 iio:sampling_frequency=2000000 >/tmp/ifb.conf
+	fi
+	bridge_start /tmp/ifb.conf
+	iio-ffs-capture --verify --bytes 32M --duration 60 -o /dev/null --quiet --json >/tmp/cap.json &
+	_cap=$!
+	# Faults once the stream runs (copy mode drops its first kernel blocks).
+	_t=0
+	until grep -q 'Stream 1 started' "$IFB_LOG"; do
+		_t=$((_t + 1))
+		[ $_t -lt 100 ] || bridge_fail "$_mode: stream did not start"
+		sleep 0.1
+	done
+	sleep 1
+	rig_write "$_dir/sim_fail_blocks" 3
+	wait "$_cap" || bridge_fail "$_mode: capture failed: $(cat /tmp/cap.json)"
+	cat /tmp/cap.json
+	[ "$(cat "$_dir/sim_blocks_failed")" -ge 3 ] || bridge_fail "the ADC did not fail 3 blocks"
+	[ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "$_mode: data corrupt around the faults"
+	_errs=$(json_num /tmp/cap.json adc_errors)
+	# Copy mode may count failed blocks that come back to back as fewer
+	# (iio-ffs-bridge(8)); the gap is reported either way (verified above).
+	_want=3
+	[ "$_mode" = copy ] && _want=1
+	[ "${_errs:-0}" -ge $_want ] || bridge_fail "$_mode: daemon counted $_errs ADC errors, expected $_want or more"
+	_gaps=$(json_num /tmp/cap.json gaps)
+	[ "${_gaps:-0}" -ge 1 ] || bridge_fail "$_mode: no gap reported for the faults"
+	[ "$(json_num /tmp/cap.json bytes)" = 33554432 ] || bridge_fail "$_mode: stream did not go on after the faults"
+	bridge_stop
+	echo "adc-fault ($_mode): 3 faults counted, stream verified"
+}
+
+# Endurance (tests/vm/cases/endurance-*.sh). On the debug kernel (lockdep,
+# /proc/lockdep exists) everything runs several times slower: the cycle
+# counts are divided by ENDURANCE_DEBUG_DIV there, and the case says so.
+ENDURANCE_DEBUG_DIV=10
+
+endurance_cycles() {
+	if [ -e /proc/lockdep ]; then
+		echo "debug kernel: $1 cycles / $ENDURANCE_DEBUG_DIV" >&2
+		echo $(($1 / ENDURANCE_DEBUG_DIV))
+	else
+		echo "$1"
+	fi
+}
+
+# endurance_check START_LINE END_LINE: fail unless the daemon's fds, RSS
+# and the system's DMABUFs are the same at the end as at the start.
+endurance_check() {
+	echo "resources at start: $1"
+	echo "resources at end:   $2"
+	[ "$1" = "$2" ] || bridge_fail "resources changed: start $1, end $2"
+}
+
+# bridge_case_start_stop MODE N: N START/STOP cycles on one daemon, each a
+# short capture that stops by itself (STOP at its byte limit). Every STOP
+# must end with the end-of-stream packet and the log's "host STOP" (a STOP
+# that landed during a transfer used to become a disconnect).
+bridge_case_start_stop() {
+	_mode=$1
+	_n=$(endurance_cycles "$2")
+	bridge_conf "$_mode" block_size=64K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	_i=0
+	while [ $_i -lt "$_n" ]; do
+		_i=$((_i + 1))
+		iio-ffs-capture --verify --bytes 2M -o /dev/null --quiet >/tmp/cap.out 2>&1 ||
+			bridge_fail "$_mode: cycle $_i: capture failed: $(cat /tmp/cap.out)"
+		grep -q 'end-of-stream' /tmp/cap.out && bridge_fail "$_mode: cycle $_i: $(cat /tmp/cap.out)"
+		[ $_i = 1 ] && _start=$(bridge_resources)
+	done
+	sleep 1
+	_end=$(bridge_resources)
+	_stops=$(grep -c 'ended (host STOP)' "$IFB_LOG")
+	[ "$_stops" = "$_n" ] ||
+		bridge_fail "$_mode: $_stops of $_n streams ended as a host STOP: $(grep 'ended (' "$IFB_LOG" | grep -v 'host STOP' | head -n 3)"
+	endurance_check "$_start" "$_end"
+	bridge_stop
+	echo "start-stop ($_mode): $_n cycles, every STOP ended with end-of-stream"
+}
+
+# bridge_case_reconnect_cycles MODE N: N times, the host drops the device
+# mid-stream (authorized 0) and takes it back; one daemon throughout.
+bridge_case_reconnect_cycles() {
+	_mode=$1
+	_n=$(endurance_cycles "$2")
+	bridge_conf "$_mode" block_size=256K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	_pid=$IFB_PID
+	_i=0
+	while [ $_i -lt "$_n" ]; do
+		_i=$((_i + 1))
+		_dev=$(rig_usb_wait_device 15) || bridge_fail "$_mode: cycle $_i: no host device"
+		iio-ffs-capture --duration 30 -o /dev/null --quiet >/tmp/cap.out 2>&1 &
+		_cap=$!
+		sleep 0.5
+		rig_write "$_dev/authorized" 0
+		wait "$_cap" && bridge_fail "$_mode: cycle $_i: capture did not notice the disconnect"
+		_t=0
+		until grep -q "Stream $_i ended" "$IFB_LOG"; do
+			_t=$((_t + 1))
+			[ $_t -lt 50 ] || bridge_fail "$_mode: cycle $_i: stream did not end"
+			sleep 0.1
+		done
+		rig_write "$_dev/authorized" 1
+		[ $_i = 1 ] && { sleep 0.5; _start=$(bridge_resources); }
+	done
+	rig_usb_wait_device 15 >/dev/null || bridge_fail "$_mode: host did not enumerate again"
+	iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "$_mode: capture after $_n reconnects failed: $(cat /tmp/cap.json)"
+	sleep 0.5
+	_end=$(bridge_resources)
+	[ "$IFB_PID" = "$_pid" ] || bridge_fail "$_mode: daemon was restarted"
+	endurance_check "$_start" "$_end"
+	bridge_stop
+	echo "reconnect cycles ($_mode): $_n, stream verified after the last"
 }

@@ -26,7 +26,8 @@
 #                                c.1, function ffs.NAME), FunctionFS mounted
 #                                at /dev/ffs-NAME; not bound
 #   rig_gadget_bind NAME         bind g-NAME to the dummy UDC (descriptors
-#                                must have been written to ep0 first)
+#                                must have been written to ep0 first); no-op
+#                                when it is bound to it already
 #   rig_gadget_unbind NAME       unbind g-NAME (no-op when not bound)
 #   rig_gadget_remove NAME       unbind, unmount, remove everything
 #                                rig_gadget_create made (processes must have
@@ -132,6 +133,8 @@ rig_gadget_bind() {
 		[ -e "$_rg_u" ] && _rg_udc=${_rg_u##*/} && break
 	done
 	[ -n "$_rg_udc" ] || rig_fail "no UDC in /sys/class/udc"
+	# The daemon may have bound it already (it binds a gadget nobody bound).
+	[ "$(cat "$RIG_CONFIGFS/g-$1/UDC")" = "$_rg_udc" ] && return 0
 	rig_write "$RIG_CONFIGFS/g-$1/UDC" "$_rg_udc"
 }
 

@@ -399,8 +399,17 @@ static int sim_submit(struct iio_dma_buffer_queue *queue,
 {
 	struct sim_adc *sim = queue_to_sim(queue);
 
-#if !SIM_HAVE_DMABUF
-	/* Every block is a fileio block, and its size is the driver's to set. */
+	/*
+	 * A fileio block is filled whole, as the kernel's dmaengine buffer
+	 * does for input (industrialio-buffer-dmaengine.c): an aborted one
+	 * comes back with bytes_used 0, and read() queues it again as it is.
+	 * Before DMABUF support every block is a fileio block, and its size
+	 * is the driver's to set.
+	 */
+#if SIM_HAVE_DMABUF
+	if (block->fileio)
+		block->bytes_used = block->size;
+#else
 	block->bytes_used = block->size;
 #endif
 	if (block->bytes_used < sim->scan_bytes)

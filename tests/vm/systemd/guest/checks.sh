@@ -294,6 +294,82 @@ else
 	systemctl stop "$UNIT"
 fi
 
+# --- a UDC that appears late: the unit waits for it, no restarts -------------------
+# (issue 9, finding 7) With [gadget] and no UDC at start, the daemon is READY,
+# composes the gadget, waits for a UDC on kernel uevents and binds it when
+# the driver loads.
+if ((started)) && modprobe -r dummy_hcd; then
+	rc=0
+	timeout 60 systemctl start "$UNIT" || rc=$?
+	sleep 5
+	pid=$(prop MainPID)
+	if ((rc == 0)) && [[ $(prop ActiveState) == active && $(prop NRestarts) == 0 ]] &&
+		journalctl -q --no-pager -u "$UNIT" -o cat -n 20 | grep -q 'waiting for a UDC to appear'; then
+		modprobe dummy_hcd is_super_speed=1
+		if capture late-udc && [[ $(prop MainPID) == "$pid" ]]; then
+			stop_check stop-late-udc
+		else
+			systemctl stop "$UNIT"
+		fi
+	else
+		fail late-udc "with no UDC: start exit $rc, ActiveState=$(prop ActiveState), NRestarts=$(prop NRestarts); the daemon's last error: $(last_error)"
+		journal_tail
+		systemctl stop "$UNIT"
+		modprobe dummy_hcd is_super_speed=1
+	fi
+	systemctl reset-failed "$UNIT" 2> /dev/null
+fi
+
+# --- a board script's gadget: bound again after the unit restarts -------------------
+# (issue 9, finding 6) The script makes the gadget, mounts FunctionFS and
+# binds once the daemon's descriptors are written. When the daemon's ep0
+# closes (a restart, a crash) FunctionFS unbinds the gadget; the restarted
+# daemon binds it again by itself.
+board=$GADGETS/g-board
+if ((started)) && mkdir "$board"; then
+	echo 0x1d6b > "$board/idVendor"
+	echo 0x0104 > "$board/idProduct"
+	mkdir -p "$board/strings/0x409" "$board/configs/c.1/strings/0x409" "$board/functions/ffs.board"
+	echo board > "$board/strings/0x409/product"
+	echo board > "$board/configs/c.1/strings/0x409/configuration"
+	ln -s "$board/functions/ffs.board" "$board/configs/c.1/"
+	mkdir -p /dev/ffs-board
+	mount -t functionfs board /dev/ffs-board
+	cp /etc/iio-ffs-bridge.conf /etc/ifb-test/saved.conf
+	printf '[iio]\ndevice = iio-sim-adc\n[stream]\nmode = zero-copy\n[usb]\nfunctionfs = /dev/ffs-board\n' \
+		> /etc/iio-ffs-bridge.conf
+	udc=$(ls /sys/class/udc | head -n1)
+	if timeout 60 systemctl start "$UNIT" && wait_for 10 test -e /dev/ffs-board/ep1; then
+		echo "$udc" > "$board/UDC" # the board script's own bind
+		if capture board-gadget; then
+			pid=$(prop MainPID)
+			kill -KILL "$pid" # a crash: Restart=on-failure brings it back
+			restarted() {
+				local p
+				p=$(prop MainPID)
+				[[ $p != 0 && $p != "$pid" && $(prop ActiveState) == active ]]
+			}
+			if wait_for 30 restarted && capture board-gadget-after-restart; then
+				info "board-gadget: $(journalctl -q --no-pager -u "$UNIT" -o cat | grep -m1 'is not bound .* binding it')"
+			else
+				fail board-gadget-after-restart "after a crash and the unit's restart the host never saw the device: UDC='$(cat "$board/UDC")'"
+				journal_tail
+			fi
+		fi
+	else
+		fail board-gadget "systemctl start with the board gadget failed: ActiveState=$(prop ActiveState)"
+		journal_tail
+	fi
+	systemctl stop "$UNIT"
+	systemctl reset-failed "$UNIT" 2> /dev/null
+	cp /etc/ifb-test/saved.conf /etc/iio-ffs-bridge.conf
+	echo > "$board/UDC" 2> /dev/null
+	umount /dev/ffs-board
+	rm -f "$board/configs/c.1/ffs.board"
+	rmdir "$board/configs/c.1/strings/0x409" "$board/configs/c.1" "$board/functions/ffs.board" \
+		"$board/strings/0x409" "$board"
+fi
+
 # --- a config error: exit 78, at priority err, not restarted ------------------------
 bad=/run/systemd/system/ifb-badconf.service
 sed -e 's|^ExecStart=\(.*\) -c .*|ExecStart=\1 -c /etc/ifb-test/bad.conf|' "$UNIT_PATH" > "$bad"

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rig-ctrl: a USB host that speaks the bridge's control protocol one
+ * request at a time, through usbfs, so that cases can put things between
+ * requests (a reload between GET_INFO and START) or send them as fast as a
+ * host can (the next request right after a reply).
+ *
+ * Commands run in order in one process (one claim of the interface,
+ * which usbfs needs for requests to it), e.g. "rig-ctrl DEV start flood
+ * 1000 stop":
+ *
+ *   rig-ctrl SYSFSDEV info                 print "scan_size=N channels=N"
+ *   rig-ctrl SYSFSDEV start | stop         send START / STOP
+ *   rig-ctrl SYSFSDEV stats                print "state=S stream=N bytes=N
+ *                                          adc_errors=N usb_errors=N"
+ *   rig-ctrl SYSFSDEV flood N              N GET_STATS and GET_INFO back to
+ *                                          back; fails on the first that fails
+ *
+ * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
+ */
+#include <endian.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rig-common.h"
+
+#include <iio-ffs-bridge/protocol.h>
+#include <linux/usbdevice_fs.h>
+
+#define CTRL_TIMEOUT_MS 2000
+
+static int fd = -1;
+static unsigned int iface;
+
+static void open_dev(const char *sysfs)
+{
+	char path[512], devnode[64];
+	long bus, dev;
+
+	snprintf(path, sizeof(path), "%s/busnum", sysfs);
+	bus = rig_sysfs_read_long(path);
+	snprintf(path, sizeof(path), "%s/devnum", sysfs);
+	dev = rig_sysfs_read_long(path);
+	snprintf(devnode, sizeof(devnode), "/dev/bus/usb/%03ld/%03ld", bus, dev);
+	fd = open(devnode, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		rig_die("open %s: %s", devnode, strerror(errno));
+	if (ioctl(fd, USBDEVFS_CLAIMINTERFACE, &iface))
+		rig_die("USBDEVFS_CLAIMINTERFACE 0 on %s: %s", devnode, strerror(errno));
+}
+
+/* One vendor request to the interface; returns bytes or -errno. */
+static int ctrl(uint8_t req, bool in, void *buf, uint16_t len)
+{
+	struct usbdevfs_ctrltransfer c = {
+		.bRequestType = (in ? 0x80 : 0x00) | (2 << 5) | 1, /* vendor, interface */
+		.bRequest = req,
+		.wValue = 0,
+		.wIndex = (uint16_t)iface,
+		.wLength = len,
+		.timeout = CTRL_TIMEOUT_MS,
+		.data = buf,
+	};
+	int n = ioctl(fd, USBDEVFS_CONTROL, &c);
+
+	return n < 0 ? -errno : n;
+}
+
+static void get_info(struct ifb_info *info)
+{
+	static uint8_t buf[IFB_MAX_REPLY];
+	int n = ctrl(IFB_REQ_GET_INFO, true, buf, sizeof(buf));
+
+	if (n < (int)sizeof(*info))
+		rig_die("GET_INFO failed: %s", n < 0 ? strerror(-n) : "short reply");
+	memcpy(info, buf, sizeof(*info));
+	if (le32toh(info->magic) != IFB_INFO_MAGIC)
+		rig_die("GET_INFO: bad magic");
+}
+
+static void get_stats(struct ifb_stats *st)
+{
+	int n = ctrl(IFB_REQ_GET_STATS, true, st, sizeof(*st));
+
+	if (n != (int)sizeof(*st))
+		rig_die("GET_STATS failed: %s", n < 0 ? strerror(-n) : "short reply");
+	if (le32toh(st->magic) != IFB_STATS_MAGIC)
+		rig_die("GET_STATS: bad magic");
+}
+
+static void flood(unsigned long n)
+{
+	struct ifb_stats st;
+	struct ifb_info info;
+	double t0 = rig_now();
+
+	for (unsigned long i = 0; i < n; i++) {
+		int r = i % 2 ? ctrl(IFB_REQ_GET_INFO, true, &info, sizeof(info))
+			      : ctrl(IFB_REQ_GET_STATS, true, &st, sizeof(st));
+
+		if (r < 0)
+			rig_die("request %lu of %lu (%s) failed: %s", i + 1, n,
+				i % 2 ? "GET_INFO" : "GET_STATS", strerror(-r));
+	}
+	printf("%lu control requests answered in %.1f s\n", n, rig_now() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	struct ifb_stats st;
+	struct ifb_info info;
+	int r;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s SYSFSDEV COMMAND...\n", argv[0]);
+		return 2;
+	}
+	open_dev(argv[1]);
+	/* Commands run in order on one claim of the interface. */
+	for (int i = 2; i < argc; i++) {
+		const char *cmd = argv[i];
+
+		if (!strcmp(cmd, "info")) {
+			get_info(&info);
+			printf("scan_size=%u channels=%u\n", le32toh(info.scan_size),
+			       le16toh(info.num_channels));
+		} else if (!strcmp(cmd, "start") || !strcmp(cmd, "stop")) {
+			r = ctrl(cmd[2] == 'a' ? IFB_REQ_START : IFB_REQ_STOP, false, NULL, 0);
+			if (r < 0)
+				rig_die("%s failed: %s", cmd, strerror(-r));
+		} else if (!strcmp(cmd, "stats")) {
+			get_stats(&st);
+			printf("state=%u stream=%u bytes=%llu adc_errors=%llu usb_errors=%llu\n",
+			       st.state, le32toh(st.stream_id),
+			       (unsigned long long)le64toh(st.bytes_sent),
+			       (unsigned long long)le64toh(st.adc_errors),
+			       (unsigned long long)le64toh(st.usb_errors));
+		} else if (!strcmp(cmd, "flood") && i + 1 < argc) {
+			flood(strtoul(argv[++i], NULL, 0));
+		} else {
+			fprintf(stderr, "%s: unknown command %s\n", argv[0], cmd);
+			return 2;
+		}
+	}
+	return 0;
+}
