@@ -46,6 +46,8 @@ struct ifb_block {
 	int fd;               /* zero-copy: the DMABUF */
 	int sync_fd;          /* zero-copy: its fences as queued, for their status */
 	bool cancelled;       /* zero-copy: its USB transfer was cancelled by detach */
+	uint64_t queued_ns;   /* zero-copy: when it went to the ADC (CLOCK_MONOTONIC) */
+	int behind;           /* zero-copy: the block queued behind it, to judge starvation; -1 */
 	void *mem;            /* copy: the user buffer */
 	size_t filled;        /* copy: bytes read into mem so far */
 	sd_event_source *src; /* zero-copy: poll on the DMABUF fd */
@@ -121,6 +123,8 @@ int ifb_pool_switch_to_copy(struct ifb_bridge *b);
 /* backend-zero-copy.c */
 extern const struct ifb_engine_ops ifb_zc_ops;
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+/* Attach every DMABUF to the bulk IN endpoint. */
+int ifb_zc_attach_usb(struct ifb_bridge *b);
 /* Attach every DMABUF to both sides; on failure *what names the side. */
 int ifb_zc_attach(struct ifb_bridge *b, const char **what);
 const char *ifb_zc_attach_hint(int r);
