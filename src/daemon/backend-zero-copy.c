@@ -190,11 +190,13 @@ static void zc_adc_stop(void *ctx)
 }
 
 /* Blocks that are free, or done but waiting for an earlier one, are not
- * polled: their fences have signalled and would wake the loop for ever. */
+ * polled: their fences have signalled and would wake the loop for ever.
+ * In hybrid mode only blocks with USB are polled (the ADC side is read()). */
 static void zc_quiet_idle(struct ifb_bridge *b)
 {
 	for (unsigned i = 0; i < b->nblocks; i++)
-		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i])
+		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i] ||
+		    (b->mode == IFB_MODE_HYBRID && b->engine.state[i] != IFB_BLOCK_USB))
 			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
 }
 
@@ -212,7 +214,8 @@ int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	k = &b->blk[i];
 
-	if (b->engine.state[i] == IFB_BLOCK_ADC && (revents & EPOLLOUT)) {
+	if (b->engine.state[i] == IFB_BLOCK_ADC && b->mode == IFB_MODE_ZERO_COPY &&
+	    (revents & EPOLLOUT)) {
 		status = zc_take_status(k, &when);
 		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "ADC block %u failed", i);
@@ -279,10 +282,15 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what)
 	return 0;
 }
 
-const char *ifb_zc_attach_hint(int r)
+const char *ifb_zc_attach_hint(const char *what, int r)
 {
+	bool iio = what && strncmp(what, "IIO", 3) == 0;
+
 	switch (r) {
-	case -EPERM: return " (the UDC cannot do scatter-gather, or the gadget is not bound)";
+	case -EPERM:
+		/* drivers/iio/industrialio-buffer.c: no DMABUF buffer ops */
+		return iio ? " (this IIO buffer has no DMABUF support)"
+			   : " (the UDC cannot do scatter-gather, or the gadget is not bound)";
 	case -ENOTTY:
 	case -EINVAL: return " (this kernel has no DMABUF interface here)";
 	case -EBUSY: return " (the buffer is already enabled)";

@@ -30,7 +30,11 @@ uint64_t ifb_now_usec(void)
 
 const char *ifb_mode_name(enum ifb_mode m)
 {
-	return m == IFB_MODE_COPY ? "copy" : "zero-copy";
+	switch (m) {
+	case IFB_MODE_COPY: return "copy";
+	case IFB_MODE_HYBRID: return "hybrid";
+	default: return "zero-copy";
+	}
 }
 
 const char *ifb_stop_reason_name(enum ifb_stop_reason r)
@@ -194,7 +198,7 @@ static int setup_pool(struct ifb_bridge *b)
 	}
 	r = ifb_allocator_open(&b->alloc, cfg->allocator, cfg->heap);
 	if (r < 0) {
-		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY)
+		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY || cfg->mode == IFB_CFG_MODE_HYBRID)
 			return log_error_errno(r, "Cannot open DMABUF allocator %s", b->alloc.name);
 		log_warning("No DMABUF allocator (%s: %s); using copy mode", b->alloc.name,
 			    strerror(-r));
@@ -203,7 +207,8 @@ static int setup_pool(struct ifb_bridge *b)
 		return ifb_pool_alloc_buffers(b);
 	}
 	log_info("DMABUF allocator: %s", b->alloc.name);
-	b->mode = IFB_MODE_ZERO_COPY;
+	b->mode = cfg->mode == IFB_CFG_MODE_HYBRID ? IFB_MODE_HYBRID : IFB_MODE_ZERO_COPY;
+	b->mode_final = cfg->mode == IFB_CFG_MODE_HYBRID;
 	return ifb_pool_alloc_dmabufs(b);
 }
 

@@ -27,6 +27,14 @@ void ifb_allocator_close(struct ifb_allocator *a);
 int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
 
 /*
+ * DMA_BUF_IOCTL_SYNC: begin (start true) or end CPU writes to a DMABUF's
+ * mapping, as the dma-buf API asks around any CPU access (the exporter
+ * syncs caches for the devices attached; begin also waits for the fences
+ * of devices still using it). 0 or -errno.
+ */
+int ifb_dmabuf_cpu_write(int dmabuf_fd, bool start);
+
+/*
  * Fence status, in two steps because DMA_BUF_IOCTL_EXPORT_SYNC_FILE leaves
  * out fences that have already signalled (and with them their error): take
  * a sync_file right after queueing, while the fence is pending, and read

@@ -26,6 +26,7 @@
 void ifb_session_close(struct ifb_bridge *b)
 {
 	ifb_zc_release(b);
+	ifb_hybrid_release(b);
 	ifb_ffs_close_ep(&b->ffs);
 	ifb_copy_release(b);
 	if (b->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&b->iio) == 1)
@@ -73,14 +74,19 @@ static int session_open(struct ifb_bridge *b)
 	if (b->mode == IFB_MODE_ZERO_COPY) {
 		r = ifb_zc_attach(b, &what);
 		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(r));
+			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(what, r));
 		if (r < 0) {
-			log_warning("Zero-copy unavailable: %s failed: %s%s; using copy mode", what,
-				    strerror(-r), ifb_zc_attach_hint(r));
+			/* USB took every DMABUF, only IIO refused: hybrid. */
+			bool hybrid = what && strcmp(what, "IIO DMABUF attach") == 0;
+
+			log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what,
+				    strerror(-r), ifb_zc_attach_hint(what, r),
+				    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
+					   : "copy mode");
 			/* Closing the buffer fd detaches from IIO for good: a DMA
 			 * buffer must never be read() with DMABUFs attached. */
 			ifb_session_close(b);
-			r = ifb_pool_switch_to_copy(b);
+			r = hybrid ? ifb_pool_switch_to_hybrid(b) : ifb_pool_switch_to_copy(b);
 			if (r < 0)
 				return r;
 			b->mode_final = true;
@@ -91,6 +97,20 @@ static int session_open(struct ifb_bridge *b)
 				 b->nblocks, b->cfg.block_size, b->alloc.name);
 		b->mode_final = true;
 		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, true, &ifb_zc_ops, b);
+	} else if (b->mode == IFB_MODE_HYBRID) {
+		r = ifb_zc_attach_usb(b);
+		if (r < 0)
+			return log_error_errno(r, "FunctionFS DMABUF attach failed%s",
+					       ifb_zc_attach_hint("FunctionFS", r));
+		if (b->engine.stream_id == 0) /* the first stream */
+			log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
+				 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
+				 b->alloc.name);
+		b->mode_final = true;
+		r = ifb_copy_prepare(b);
+		if (r < 0)
+			return r;
+		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_hybrid_ops, b);
 	} else {
 		if (!b->mode_final)
 			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
@@ -216,7 +236,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 	int r;
 
 	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
-	if (b->mode == IFB_MODE_ZERO_COPY)
+	if (b->mode != IFB_MODE_COPY)
 		ifb_zc_cancel_usb(b);
 	else
 		ifb_copy_cancel_usb(b);

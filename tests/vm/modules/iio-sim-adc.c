@@ -50,6 +50,22 @@
  *
  * Disabling the buffer aborts every submitted block that is not done yet:
  * all of them go back through iio_dma_buffer_block_list_abort().
+ *
+ * Module parameter dmabuf (default 1): 0 leaves the DMABUF operations out
+ * of the buffer, like most IIO drivers (kfifo, triggered buffers): 6.11+
+ * then refuses IIO_BUFFER_DMABUF_ATTACH_IOCTL with EPERM.
+ *
+ * One source for every kernel the rig runs (6.1 and 6.12); the differences
+ * are guarded with LINUX_VERSION_CODE:
+ * - DMABUF blocks (block->fileio, sg_table, fence) and the DMABUF buffer
+ *   operations exist from 6.11 (IIO DMABUF). Before, every block is a
+ *   fileio block and the core leaves bytes_used for the driver to set
+ *   (6.1's core: "Prior to this it must set the bytes_used field"); from
+ *   6.11 the core sets it for fileio blocks and the enqueue ioctl for
+ *   DMABUF blocks.
+ * - iio_dma_buffer_data_available() became iio_dma_buffer_usage() with the
+ *   core's write support (6.8).
+ * - <linux/unaligned.h> replaced <asm/unaligned.h> in 6.12.
  */
 
 #include <linux/delay.h>
@@ -67,8 +83,20 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/unaligned.h>
+#include <linux/version.h>
 #include <linux/wait.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#define SIM_HAVE_DMABUF (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+
+static bool dmabuf = true;
+module_param(dmabuf, bool, 0444);
+MODULE_PARM_DESC(dmabuf, "offer the DMABUF buffer operations (6.11+; default yes)");
 
 #define SIM_NAME		"iio-sim-adc"
 #define SIM_DEFAULT_FREQ	10000000
@@ -187,6 +215,7 @@ static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *block,
 			   struct sim_gen *g, size_t bytes)
 {
+#if SIM_HAVE_DMABUF
 	struct sg_mapping_iter miter;
 	size_t left = bytes;
 
@@ -208,6 +237,19 @@ static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *blo
 	dma_sync_sgtable_for_device(sim->dev, block->sg_table, DMA_FROM_DEVICE);
 	if (left)
 		dev_warn_ratelimited(sim->dev, "DMABUF sg_table shorter than bytes_used\n");
+#else
+	sim_fill(g, block->vaddr, bytes);
+#endif
+}
+
+/* The fence of a DMABUF block; NULL for a fileio block. */
+static struct dma_fence *sim_block_fence(struct iio_dma_buffer_block *block)
+{
+#if SIM_HAVE_DMABUF
+	return block->fileio ? NULL : block->fence;
+#else
+	return NULL;
+#endif
 }
 
 static size_t sim_block_bytes(struct sim_adc *sim, struct iio_dma_buffer_block *block)
@@ -284,7 +326,7 @@ static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
 	}
 	sim->busy = block;
 	dma_fence_put(sim->last_fence);
-	sim->last_fence = block->fileio ? NULL : dma_fence_get(block->fence);
+	sim->last_fence = dma_fence_get(sim_block_fence(block));
 	return 0;
 }
 
@@ -357,6 +399,10 @@ static int sim_submit(struct iio_dma_buffer_queue *queue,
 {
 	struct sim_adc *sim = queue_to_sim(queue);
 
+#if !SIM_HAVE_DMABUF
+	/* Every block is a fileio block, and its size is the driver's to set. */
+	block->bytes_used = block->size;
+#endif
 	if (block->bytes_used < sim->scan_bytes)
 		return -EINVAL;
 
@@ -403,22 +449,38 @@ static void sim_buffer_release(struct iio_buffer *buf)
 	kfree(sbuf);
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define SIM_DATA_AVAILABLE iio_dma_buffer_usage
+#else
+#define SIM_DATA_AVAILABLE iio_dma_buffer_data_available
+#endif
+
+#define SIM_BUFFER_ACCESS_COMMON				\
+	.read = iio_dma_buffer_read,				\
+	.data_available = SIM_DATA_AVAILABLE,			\
+	.request_update = iio_dma_buffer_request_update,	\
+	.set_bytes_per_datum = iio_dma_buffer_set_bytes_per_datum, \
+	.set_length = iio_dma_buffer_set_length,		\
+	.enable = iio_dma_buffer_enable,			\
+	.disable = iio_dma_buffer_disable,			\
+	.release = sim_buffer_release,				\
+	.modes = INDIO_BUFFER_HARDWARE
+
 static const struct iio_buffer_access_funcs sim_buffer_access = {
-	.read = iio_dma_buffer_read,
-	.data_available = iio_dma_buffer_usage,
-	.request_update = iio_dma_buffer_request_update,
-	.set_bytes_per_datum = iio_dma_buffer_set_bytes_per_datum,
-	.set_length = iio_dma_buffer_set_length,
-	.enable = iio_dma_buffer_enable,
-	.disable = iio_dma_buffer_disable,
-	.release = sim_buffer_release,
+	SIM_BUFFER_ACCESS_COMMON,
+#if SIM_HAVE_DMABUF
 	.attach_dmabuf = iio_dma_buffer_attach_dmabuf,
 	.detach_dmabuf = iio_dma_buffer_detach_dmabuf,
 	.enqueue_dmabuf = iio_dma_buffer_enqueue_dmabuf,
 	.get_dma_dev = iio_dma_buffer_get_dma_dev,
 	.lock_queue = iio_dma_buffer_lock_queue,
 	.unlock_queue = iio_dma_buffer_unlock_queue,
-	.modes = INDIO_BUFFER_HARDWARE,
+#endif
+};
+
+/* dmabuf=0: the same buffer without DMABUF operations. */
+static const struct iio_buffer_access_funcs sim_buffer_access_nodmabuf = {
+	SIM_BUFFER_ACCESS_COMMON,
 };
 
 static int sim_preenable(struct iio_dev *indio_dev)
@@ -717,7 +779,7 @@ static int sim_probe(struct platform_device *pdev)
 	if (!sbuf)
 		return -ENOMEM;
 	iio_dma_buffer_init(&sbuf->queue, dev, &sim_dma_ops);
-	sbuf->queue.buffer.access = &sim_buffer_access;
+	sbuf->queue.buffer.access = dmabuf ? &sim_buffer_access : &sim_buffer_access_nodmabuf;
 	sim->buffer = &sbuf->queue.buffer;
 	ret = devm_add_action_or_reset(dev, sim_buffer_exit, sbuf);
 	if (ret)
