@@ -113,7 +113,7 @@ measure() { # MODE ALLOC SIZE COUNT
 	c0=$(cpu_ns "$IFB_PID")
 	sent=0
 	: >/tmp/rates
-	for run in 1 2 3; do
+	for _ in 1 2 3; do
 		iio-ffs-capture --duration "$SECS" -o /dev/null --quiet --json >/tmp/m.json ||
 			bridge_fail "capture failed: $(cat /tmp/m.json)"
 		json_num /tmp/m.json mib_s >>/tmp/rates
@@ -124,8 +124,10 @@ measure() { # MODE ALLOC SIZE COUNT
 	n=$((16777216 / size))
 	[ "$n" -gt 64 ] && n=64
 	[ "$n" -lt 8 ] && n=8
+	# shellcheck disable=SC2046 # two words wanted
 	set -- $(traced_stream $((n * size)) /tmp/calls1)
 	s1=$1 b1=$2
+	# shellcheck disable=SC2046
 	set -- $(traced_stream $((3 * n * size)) /tmp/calls2)
 	s2=$1 b2=$2
 	daemon_down
