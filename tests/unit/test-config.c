@@ -328,7 +328,7 @@ START_TEST(syntax)
 				     "  interface = Y\t; indented, not a continuation\n"
 				     "[ stream ]   # spaces in the brackets\n"
 				     "mode = ; empty value and a comment\n"), -EINVAL);
-	ck_assert_str_eq(err, "test.conf:9: [stream] mode: expected one of auto, zero-copy, copy, got ''");
+	ck_assert_str_eq(err, "test.conf:9: [stream] mode: expected one of auto, zero-copy, hybrid, copy, got ''");
 	ck_assert_str_eq(cfg.product, "  A; B # C  ");
 	ck_assert_str_eq(cfg.manufacturer, "A#B;C");
 	ck_assert_str_eq(cfg.serial, "X");
