@@ -185,9 +185,11 @@ check-capture: deps all $(RIG_TOOLS)
 check-systemd: deps all
 	$(Q)bash tests/vm/systemd/run
 
-# Zero-copy against copy mode, and the pipeline's two halves, in the rig.
+# Zero-copy, hybrid and copy mode, and the pipeline's two halves, in the
+# rig. BENCH_ROWS=MODE[:SIZE:COUNT[:ALLOC]],... runs a subset.
 bench: deps all $(RIG_TOOLS)
-	$(Q)RIG_EXTRA_BINS=$$(command -v strace) bash tests/vm/run --stream tests/vm/bench/bench.sh
+	$(Q)RIG_EXTRA_BINS=$$(command -v strace) $(if $(BENCH_ROWS),RIG_APPEND=bench_rows=$(BENCH_ROWS)) \
+		bash tests/vm/run --stream tests/vm/bench/bench.sh
 	$(Q)echo "bench: table saved in $(BUILD)/vm-out/bench/bench.txt"
 
 # The daemon streams the simulated ADC over emulated USB to the host tool,

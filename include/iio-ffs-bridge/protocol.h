@@ -40,6 +40,7 @@ enum ifb_request {
 enum ifb_mode {
 	IFB_MODE_ZERO_COPY = 1,
 	IFB_MODE_COPY = 2,
+	IFB_MODE_HYBRID = 3, /* read() into DMABUFs, FunctionFS DMABUF transfers */
 };
 
 enum ifb_state {

@@ -67,7 +67,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 			    "GET_INFO reply truncated: got %zu of %zu bytes", len, need);
 	out->mode = hdr.mode;
 	out->state = hdr.state;
-	if (out->mode != IFB_MODE_ZERO_COPY && out->mode != IFB_MODE_COPY)
+	if (out->mode < IFB_MODE_ZERO_COPY || out->mode > IFB_MODE_HYBRID)
 		return fail(err, errlen, -EBADMSG, "GET_INFO: unknown mode %u", out->mode);
 	if (out->state > IFB_STATE_STOPPING)
 		return fail(err, errlen, -EBADMSG, "GET_INFO: unknown state %u", out->state);
@@ -167,7 +167,7 @@ int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *er
 			    len, sizeof(s));
 	out->mode = s.mode;
 	out->state = s.state;
-	if (out->mode != IFB_MODE_ZERO_COPY && out->mode != IFB_MODE_COPY)
+	if (out->mode < IFB_MODE_ZERO_COPY || out->mode > IFB_MODE_HYBRID)
 		return fail(err, errlen, -EBADMSG, "GET_STATS: unknown mode %u", out->mode);
 	if (out->state > IFB_STATE_STOPPING)
 		return fail(err, errlen, -EBADMSG, "GET_STATS: unknown state %u", out->state);
@@ -203,6 +203,8 @@ const char *cap_mode_name(unsigned int mode)
 		return "zero-copy";
 	case IFB_MODE_COPY:
 		return "copy";
+	case IFB_MODE_HYBRID:
+		return "hybrid";
 	default:
 		return "unknown";
 	}

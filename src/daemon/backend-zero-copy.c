@@ -7,17 +7,40 @@
  * enabled). Then, round and round:
  *
  *   1. IIO_BUFFER_DMABUF_ENQUEUE: the ADC's DMA will write it. We snapshot
- *      its write fence (for the error) and wait for POLLIN on the DMABUF.
- *   2. POLLIN: the ADC is done. The engine takes blocks in queue order and
+ *      its write fence (for the error) and wait for POLLOUT on the DMABUF.
+ *   2. POLLOUT: the ADC is done. The engine takes blocks in queue order and
  *      hands each to USB: FUNCTIONFS_DMABUF_TRANSFER, snapshot, POLLOUT.
  *   3. POLLOUT: every fence signalled, the UDC has sent it. Back to 1.
  *
  * The CPU never touches the samples. At the end of a stream every fence
  * has signalled before anything is detached or closed (ifb_zc_release).
+ *
+ * What a block costs in the steady state, and why (`make bench` counts):
+ *   - the IIO enqueue and the FunctionFS transfer: the work itself;
+ *   - per side, a fence snapshot (DMA_BUF_IOCTL_EXPORT_SYNC_FILE), one
+ *     SYNC_IOC_FILE_INFO and a close(): the only way to learn a fence's
+ *     error (poll() says "signalled", never how). The ADC's FILE_INFO also
+ *     gives the time its fence signalled, which answers the starvation
+ *     question (did the block before finish before this one was queued?)
+ *     without a poll() of its own;
+ *   - a share of one epoll_wait. Every block's poll source keeps one
+ *     interest, POLLOUT, for its whole life: dma_buf_poll() reports POLLOUT
+ *     once every fence on the buffer has signalled, the ADC's write fence
+ *     as much as FunctionFS's read fence (drivers/dma-buf/dma-buf.c), so a
+ *     block passing from one side to the other needs no epoll_ctl. Sources
+ *     are only switched off while their block waits (free, or done but
+ *     behind an earlier block), where a signalled buffer would wake the
+ *     loop for nothing. The sources are level-triggered on purpose:
+ *     dma_buf_poll() installs its fence callback only while it is being
+ *     polled, and epoll polls a level-triggered source again on the wait
+ *     after it reported it, which is what arms the callback for the next
+ *     fence. Edge-triggered, nothing would poll the buffer after a new
+ *     fence was added and its completion would never wake us.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
@@ -34,25 +57,41 @@ static void zc_snapshot(struct ifb_block *k, bool writers_only)
 	}
 }
 
-/* The status of the snapshot taken when the block was queued. */
-static int zc_take_status(struct ifb_block *k)
+/* The status of the snapshot taken when the block was queued; with
+ * signalled_ns, also when its fences signalled (0 if not known). */
+static int zc_take_status(struct ifb_block *k, uint64_t *signalled_ns)
 {
+	uint64_t when = 0;
 	int status;
 
+	if (signalled_ns)
+		*signalled_ns = 0;
 	if (k->cancelled) {
 		k->cancelled = false;
 		return -ECANCELED;
 	}
 	if (k->sync_fd < 0)
 		return 0; /* no snapshot: nothing known beyond "signalled" */
-	status = ifb_sync_file_status(k->sync_fd);
+	status = signalled_ns ? ifb_sync_file_status_at(k->sync_fd, &when)
+			      : ifb_sync_file_status(k->sync_fd);
 	closep(&k->sync_fd);
+	if (signalled_ns && status != -EINPROGRESS)
+		*signalled_ns = when;
 	return status == -EINPROGRESS ? 0 : status;
 }
 
-static void zc_watch(struct ifb_block *k, uint32_t events)
+static uint64_t zc_now_ns(void)
 {
-	sd_event_source_set_io_events(k->src, events);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall */
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The block's source polls for POLLOUT all along (see the top); this only
+ * turns it on, which costs an epoll_ctl only if it was off. */
+static void zc_watch(struct ifb_block *k)
+{
 	sd_event_source_set_enabled(k->src, SD_EVENT_ON);
 }
 
@@ -65,17 +104,41 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 	r = ifb_iio_dmabuf_enqueue(&b->iio, k->fd, b->cfg.block_size);
 	if (r < 0)
 		return log_error_errno(r, "IIO DMABUF enqueue of block %u failed", i);
+	k->queued_ns = zc_now_ns();
+	k->behind = -1;
 	zc_snapshot(k, true);
-	zc_watch(k, EPOLLIN);
+	zc_watch(k);
 	return 0;
 }
 
+/*
+ * Asked right after block n was queued behind block i. The answer comes
+ * with i's completion, from the FILE_INFO that reads i's status anyway: i
+ * ran dry before n if its fence signalled no later than n was queued
+ * (zc_judge_behind). Counting from the time after the enqueue returned
+ * keeps the engine's rule: a gap may be reported that did not happen,
+ * never one missed.
+ */
 static bool zc_adc_finished(void *ctx, unsigned i)
 {
 	struct ifb_bridge *b = ctx;
-	struct pollfd p = { .fd = b->blk[i].fd, .events = POLLIN };
+	const struct ifb_fifo *q = &b->engine.adc;
 
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+	if (q->len)
+		b->blk[i].behind = q->idx[(q->head + q->len - 1) % IFB_ENGINE_MAX_BLOCKS];
+	return false;
+}
+
+static void zc_judge_behind(struct ifb_bridge *b, struct ifb_block *k, uint64_t signalled_ns)
+{
+	int n = k->behind;
+
+	k->behind = -1;
+	if (n < 0 || (unsigned)n >= b->nblocks)
+		return;
+	/* No time (no snapshot, or an error reading it): assume dry. */
+	if (signalled_ns == 0 || signalled_ns <= b->blk[n].queued_ns)
+		ifb_engine_adc_ran_dry(&b->engine, (unsigned)n);
 }
 
 static int zc_usb_submit(void *ctx, unsigned i)
@@ -96,7 +159,7 @@ static int zc_usb_submit(void *ctx, unsigned i)
 		return r;
 	}
 	zc_snapshot(k, false);
-	zc_watch(k, EPOLLOUT);
+	zc_watch(k);
 	return 0;
 }
 
@@ -123,17 +186,21 @@ static void zc_adc_stop(void *ctx)
 }
 
 /* Blocks that are free, or done but waiting for an earlier one, are not
- * polled: their fences have signalled and would wake the loop for ever. */
+ * polled: their fences have signalled and would wake the loop for ever.
+ * In hybrid mode only blocks with USB are polled (the ADC side is read()). */
 static void zc_quiet_idle(struct ifb_bridge *b)
 {
 	for (unsigned i = 0; i < b->nblocks; i++)
-		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i])
+		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i] ||
+		    (b->mode == IFB_MODE_HYBRID && b->engine.state[i] != IFB_BLOCK_USB))
 			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
 }
 
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
+	struct ifb_block *k;
+	uint64_t when;
 	unsigned i;
 	int status;
 
@@ -141,14 +208,17 @@ int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		;
 	if (i == b->nblocks)
 		return 0;
+	k = &b->blk[i];
 
-	if (b->engine.state[i] == IFB_BLOCK_ADC && (revents & EPOLLIN)) {
-		status = zc_take_status(&b->blk[i]);
+	if (b->engine.state[i] == IFB_BLOCK_ADC && b->mode == IFB_MODE_ZERO_COPY &&
+	    (revents & EPOLLOUT)) {
+		status = zc_take_status(k, &when);
 		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "ADC block %u failed", i);
+		zc_judge_behind(b, k, when);
 		ifb_engine_adc_done(&b->engine, i, status);
 	} else if (b->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
-		status = zc_take_status(&b->blk[i]);
+		status = zc_take_status(k, NULL);
 		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "USB transfer of block %u failed", i);
 		ifb_engine_usb_done(&b->engine, i, status);
@@ -166,6 +236,30 @@ const struct ifb_engine_ops ifb_zc_ops = {
 };
 
 /*
+ * Attach every DMABUF to the bulk IN endpoint (zero-copy, hybrid). Returns
+ * -ENOTCONN when the host is gone: issue 9's one guard before FunctionFS
+ * DMABUF ioctls (ep0.c); not bound (EPERM then) is no reason to give up on
+ * DMABUFs.
+ */
+int ifb_zc_attach_usb(struct ifb_bridge *b)
+{
+	if (!ifb_ep0_usb_ready(b))
+		return -ENOTCONN;
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		int r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
+
+		if (r < 0)
+			return r;
+		b->blk[i].usb_attached = true;
+		/* One interest for the source's whole life: see the top. */
+		r = sd_event_source_set_io_events(b->blk[i].src, EPOLLOUT);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
  * Attach every DMABUF to both sides. Returns 0, or -errno with *what set to
  * the side that refused (for the auto-mode message). USB first: a UDC
  * without scatter-gather is the usual refusal, and then the IIO buffer has
@@ -176,19 +270,15 @@ int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
 {
 	int r;
 
-	/* Not bound (EPERM then) is no reason to give up on zero-copy. */
-	if (!ifb_ep0_usb_ready(b)) {
+	r = ifb_zc_attach_usb(b);
+	if (r == -ENOTCONN) {
 		*what = "USB (host gone)";
-		return -ENOTCONN;
+		return r;
 	}
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
-		if (r < 0) {
-			*what = "FunctionFS DMABUF attach";
-			*usb = true;
-			return r;
-		}
-		b->blk[i].usb_attached = true;
+	if (r < 0) {
+		*what = "FunctionFS DMABUF attach";
+		*usb = true;
+		return r;
 	}
 	for (unsigned i = 0; i < b->nblocks; i++) {
 		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);

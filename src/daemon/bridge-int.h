@@ -46,12 +46,16 @@
 
 /* One block of the pool. Which fields are used depends on the mode. */
 struct ifb_block {
-	int fd;               /* zero-copy: the DMABUF */
-	int sync_fd;          /* zero-copy: its fences as queued, for their status */
-	bool cancelled;       /* zero-copy: its USB transfer was cancelled by detach */
-	void *mem;            /* copy: the user buffer */
-	size_t filled;        /* copy: bytes read into mem so far */
-	sd_event_source *src; /* zero-copy: poll on the DMABUF fd */
+	int fd;               /* zero-copy, hybrid: the DMABUF */
+	int sync_fd;          /* zero-copy, hybrid: its fences as queued, for their status */
+	bool cancelled;       /* zero-copy, hybrid: its USB transfer was cancelled by detach */
+	uint64_t queued_ns;   /* zero-copy: when it went to the ADC (CLOCK_MONOTONIC) */
+	int behind;           /* zero-copy: the block queued behind it, to judge starvation; -1 */
+	bool cpu_access;      /* hybrid: inside DMA_BUF_IOCTL_SYNC START..END */
+	void *mem;            /* copy: the user buffer; hybrid: the DMABUF's mapping */
+	size_t map_len;       /* hybrid: mem is mmap()ed, this long */
+	size_t filled;        /* copy, hybrid: bytes read into mem so far */
+	sd_event_source *src; /* zero-copy, hybrid: poll on the DMABUF fd */
 	struct iocb iocb;     /* copy: the in-flight write */
 	bool iio_attached, usb_attached;
 };
@@ -145,12 +149,17 @@ void ifb_pool_free(struct ifb_bridge *b);
 int ifb_pool_switch_to_copy(struct ifb_bridge *b);
 /* Does every block have its memory for the current mode? */
 bool ifb_pool_complete(const struct ifb_bridge *b);
+/* Auto mode found only USB takes DMABUFs: map them for read() (hybrid). */
+int ifb_pool_switch_to_hybrid(struct ifb_bridge *b);
 
 /* backend-zero-copy.c */
 extern const struct ifb_engine_ops ifb_zc_ops;
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+/* Attach every DMABUF to the bulk IN endpoint (zero-copy, hybrid), behind
+ * ifb_ep0_usb_ready(): -ENOTCONN when the host is gone. */
+int ifb_zc_attach_usb(struct ifb_bridge *b);
 /* Attach every DMABUF to both sides; on failure *what names the side
- * and *usb says whether it was the USB one. */
+ * and *usb says whether it was the USB one (-ENOTCONN: host gone). */
 int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb);
 /* Why a real attach failed, by side: " (...)" or "". */
 const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r);
@@ -158,6 +167,12 @@ const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r);
 void ifb_zc_release(struct ifb_bridge *b);
 /* Shutdown with the host not reading: dequeue what USB still holds. */
 void ifb_zc_cancel_usb(struct ifb_bridge *b);
+
+/* backend-hybrid.c: read() from IIO into a DMABUF's mapping, then a
+ * FunctionFS DMABUF transfer (one CPU copy). */
+extern const struct ifb_engine_ops ifb_hybrid_ops;
+/* CPU access brackets left open (a stream cut short): close them. */
+void ifb_hybrid_release(struct ifb_bridge *b);
 
 /* backend-copy.c */
 extern const struct ifb_engine_ops ifb_copy_ops;

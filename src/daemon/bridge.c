@@ -30,7 +30,11 @@ uint64_t ifb_now_usec(void)
 
 const char *ifb_mode_name(enum ifb_mode m)
 {
-	return m == IFB_MODE_COPY ? "copy" : "zero-copy";
+	switch (m) {
+	case IFB_MODE_COPY: return "copy";
+	case IFB_MODE_HYBRID: return "hybrid";
+	default: return "zero-copy";
+	}
 }
 
 const char *ifb_stop_reason_name(enum ifb_stop_reason r)
@@ -255,32 +259,53 @@ static int setup_pool(struct ifb_bridge *b, bool *config_error)
 	r = probe_zero_copy(b);
 	if (r < 0)
 		return r;
-	if (!ifb_probe_zero_copy_possible(&b->probe)) {
+	if (cfg->mode == IFB_CFG_MODE_HYBRID) {
+		if (!ifb_probe_hybrid_possible(&b->probe)) {
+			ifb_probe_explain_hybrid(&b->probe, why, sizeof(why));
+			*config_error = true;
+			ifb_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
+			log_error("%s: hybrid mode is not possible here: %s (expected mode = auto or copy)",
+				  where, why);
+			return -EOPNOTSUPP;
+		}
+		b->mode = IFB_MODE_HYBRID;
+	} else if (ifb_probe_zero_copy_possible(&b->probe)) {
+		b->mode = IFB_MODE_ZERO_COPY;
+	} else {
 		ifb_probe_explain(&b->probe, why, sizeof(why));
 		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY) {
 			*config_error = true;
 			ifb_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
-			log_error("%s: zero-copy is not possible here: %s (expected mode = auto or copy)",
+			log_error("%s: zero-copy is not possible here: %s (expected mode = auto, hybrid or copy)",
 				  where, why);
 			return -EOPNOTSUPP;
 		}
-		log_warning("Zero-copy unavailable: %s; using copy mode", why);
-		ifb_allocator_close(&b->alloc);
-		b->mode = IFB_MODE_COPY;
-		b->mode_final = true;
-		return ifb_pool_alloc_buffers(b);
+		if (!ifb_probe_hybrid_possible(&b->probe)) {
+			log_warning("Zero-copy unavailable: %s; using copy mode (hybrid needs FunctionFS "
+				    "DMABUF and an allocator too)", why);
+			ifb_allocator_close(&b->alloc);
+			b->mode = IFB_MODE_COPY;
+			b->mode_final = true;
+			return ifb_pool_alloc_buffers(b);
+		}
+		/* Only IIO refused: USB still takes the DMABUFs. */
+		log_warning("Zero-copy unavailable: %s; using hybrid mode (read() from IIO into "
+			    "DMABUFs, DMABUF transfers to USB)", why);
+		b->mode = IFB_MODE_HYBRID;
 	}
 	log_info("DMABUF allocator: %s", b->alloc.name);
-	b->mode = IFB_MODE_ZERO_COPY;
+	/* Final at the first stream: an unbound UDC is asked again at bind. */
+	b->mode_final = false;
 	return ifb_pool_alloc_dmabufs(b);
 }
 
 void ifb_bridge_on_bind(struct ifb_bridge *b)
 {
+	bool hybrid = b->mode == IFB_MODE_HYBRID;
 	char why[1024];
 	int r;
 
-	if (b->mode != IFB_MODE_ZERO_COPY || b->mode_final || b->session)
+	if (b->mode == IFB_MODE_COPY || b->mode_final || b->session)
 		return;
 	r = ifb_ffs_open_ep(&b->ffs);
 	if (r < 0) {
@@ -290,14 +315,19 @@ void ifb_bridge_on_bind(struct ifb_bridge *b)
 	}
 	ifb_probe_usb(&b->probe, b->ffs.ep, true);
 	ifb_ffs_close_ep(&b->ffs);
-	if (ifb_probe_zero_copy_possible(&b->probe))
+	if (hybrid ? ifb_probe_hybrid_possible(&b->probe) : ifb_probe_zero_copy_possible(&b->probe))
 		return; /* the first stream's attach has the last word */
-	ifb_probe_explain(&b->probe, why, sizeof(why));
-	if (b->cfg.mode == IFB_CFG_MODE_ZERO_COPY) {
-		log_error("Zero-copy is not possible on this UDC: %s; START will be refused", why);
+	if (hybrid)
+		ifb_probe_explain_hybrid(&b->probe, why, sizeof(why));
+	else
+		ifb_probe_explain(&b->probe, why, sizeof(why));
+	if (b->cfg.mode == IFB_CFG_MODE_ZERO_COPY || b->cfg.mode == IFB_CFG_MODE_HYBRID) {
+		log_error("%s is not possible on this UDC: %s; START will be refused",
+			  hybrid ? "Hybrid mode" : "Zero-copy", why);
 		return;
 	}
-	log_warning("Zero-copy unavailable: %s; using copy mode", why);
+	/* USB refuses DMABUFs: hybrid is no way out either. */
+	log_warning("%s unavailable: %s; using copy mode", hybrid ? "Hybrid mode" : "Zero-copy", why);
 	r = ifb_pool_switch_to_copy(b);
 	if (r < 0) {
 		/* Logged by the pool; the first stream will fail and say so. */

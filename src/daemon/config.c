@@ -196,8 +196,10 @@ static const char *p_mode(struct ifb_config *cfg, const char *v)
 		cfg->mode = IFB_CFG_MODE_ZERO_COPY;
 	else if (strcmp(v, "copy") == 0)
 		cfg->mode = IFB_CFG_MODE_COPY;
+	else if (strcmp(v, "hybrid") == 0)
+		cfg->mode = IFB_CFG_MODE_HYBRID;
 	else
-		return "one of auto, zero-copy, copy";
+		return "one of auto, zero-copy, hybrid, copy";
 	return NULL;
 }
 
@@ -811,6 +813,7 @@ const char *ifb_cfg_mode_name(enum ifb_cfg_mode m)
 	switch (m) {
 	case IFB_CFG_MODE_ZERO_COPY: return "zero-copy";
 	case IFB_CFG_MODE_COPY: return "copy";
+	case IFB_CFG_MODE_HYBRID: return "hybrid";
 	default: return "auto";
 	}
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,6 +103,15 @@ int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size)
 	return a->kind == IFB_CFG_ALLOC_UDMABUF ? udmabuf_new(a->fd, size) : heap_new(a->fd, size);
 }
 
+int ifb_dmabuf_cpu_write(int dmabuf_fd, bool start)
+{
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_WRITE | (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
+	};
+
+	return ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 ? neg_errno() : 0;
+}
+
 int ifb_dmabuf_export_fences(int dmabuf_fd, bool writers_only)
 {
 	struct dma_buf_export_sync_file exp = {
@@ -122,6 +132,32 @@ int ifb_sync_file_status(int sync_fd)
 	memset(&info, 0, sizeof(info));
 	if (ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info) < 0)
 		return neg_errno();
+	if (info.status < 0)
+		return info.status;
+	return info.status == 0 ? -EINPROGRESS : 0;
+}
+
+/* A snapshot of one DMABUF's fences: a fence per side in practice. */
+#define IFB_SYNC_MAX_FENCES 8
+
+int ifb_sync_file_status_at(int sync_fd, uint64_t *signalled_ns)
+{
+	struct sync_fence_info fences[IFB_SYNC_MAX_FENCES];
+	struct sync_file_info info;
+	uint64_t last = 0;
+
+	memset(&info, 0, sizeof(info));
+	memset(fences, 0, sizeof(fences));
+	info.num_fences = IFB_SYNC_MAX_FENCES;
+	info.sync_fence_info = (__u64)(uintptr_t)fences;
+	if (ioctl(sync_fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		return neg_errno();
+	/* With fence details asked for, status is 1 only when all signalled
+	 * (drivers/dma-buf/sync_file.c, sync_file_ioctl_fence_info). */
+	for (unsigned i = 0; i < info.num_fences && i < IFB_SYNC_MAX_FENCES; i++)
+		if (fences[i].timestamp_ns > last)
+			last = fences[i].timestamp_ns;
+	*signalled_ns = last;
 	if (info.status < 0)
 		return info.status;
 	return info.status == 0 ? -EINPROGRESS : 0;

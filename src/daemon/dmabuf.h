@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/config.h"
 
@@ -26,6 +27,14 @@ void ifb_allocator_close(struct ifb_allocator *a);
 int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
 
 /*
+ * DMA_BUF_IOCTL_SYNC: begin (start true) or end CPU writes to a DMABUF's
+ * mapping, as the dma-buf API asks around any CPU access (the exporter
+ * syncs caches for the devices attached; begin also waits for the fences
+ * of devices still using it). 0 or -errno.
+ */
+int ifb_dmabuf_cpu_write(int dmabuf_fd, bool start);
+
+/*
  * Fence status, in two steps because DMA_BUF_IOCTL_EXPORT_SYNC_FILE leaves
  * out fences that have already signalled (and with them their error): take
  * a sync_file right after queueing, while the fence is pending, and read
@@ -35,8 +44,14 @@ int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
  * ADC adds), otherwise all fences. Returns a sync_file fd or -errno.
  * ifb_sync_file_status: 0 when every fence signalled without error, the
  * fence's -errno when one failed, -EINPROGRESS while one is pending.
+ * ifb_sync_file_status_at: the same from the same one SYNC_IOC_FILE_INFO,
+ * and *signalled_ns, when every fence has signalled, the time the last one
+ * did (CLOCK_MONOTONIC ns: the kernel stamps a fence with ktime_get() when
+ * it signals, include/linux/dma-fence.h). A snapshot taken after the fence
+ * had signalled holds the kernel's stub fence, stamped long before.
  */
 int ifb_dmabuf_export_fences(int dmabuf_fd, bool writers_only);
 int ifb_sync_file_status(int sync_fd);
+int ifb_sync_file_status_at(int sync_fd, uint64_t *signalled_ns);
 
 #endif

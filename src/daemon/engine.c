@@ -255,6 +255,12 @@ static void usb_complete(struct ifb_engine *e, unsigned blk, int status)
 		to_adc(e, blk);
 }
 
+void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk)
+{
+	if (blk < e->nblocks && e->count_starvation && e->state[blk] == IFB_BLOCK_ADC && !e->done[blk])
+		e->starved[blk] = true;
+}
+
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status)
 {
 	if (blk >= e->nblocks || e->state[blk] != IFB_BLOCK_ADC || e->done[blk])

@@ -50,7 +50,10 @@ struct ifb_engine_ops {
 	int (*adc_enqueue)(void *ctx, unsigned blk);
 	/* Has the ADC already finished block blk (its fence signalled), even if
 	 * the completion has not been reported yet? Asked right after a new
-	 * block was queued behind it: if so, the hardware ran dry in between. */
+	 * block was queued behind it: if so, the hardware ran dry in between.
+	 * A backend that learns the answer only with blk's completion may say
+	 * false now and call ifb_engine_adc_ran_dry() for the new block before
+	 * it reports blk done. */
 	bool (*adc_finished)(void *ctx, unsigned blk);
 	/* Queue block on the bulk IN endpoint; completion via ifb_engine_usb_done(). */
 	int (*usb_submit)(void *ctx, unsigned blk);
@@ -117,6 +120,11 @@ void ifb_engine_adc_lost(struct ifb_engine *e, int err);
  * read() failed): counted as an ADC error (last_error = err), and the
  * stream stops with reason ERROR. No-op unless streaming. */
 void ifb_engine_adc_failed(struct ifb_engine *e, int err);
+
+/* The late answer to adc_finished: the ADC had finished the block before
+ * blk by the time blk was queued. Only for a block still with the ADC
+ * whose completion has not been reported. */
+void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk);
 
 /* Stop the stream (no-op when idle). A stop in progress takes the new
  * reason only if it ends harder: shutdown > disconnect > error > host STOP. */

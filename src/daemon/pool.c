@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The pool: b->nblocks blocks of b->cfg.block_size bytes each, DMABUFs
- * from the allocator (zero-copy) or page-aligned user buffers (copy). The
+ * from the allocator (zero-copy; hybrid maps them too) or page-aligned user
+ * buffers (copy). The
  * pool outlives streams: blocks are attached for a stream and detached at
  * its end, but only freed at exit, on a reload that resizes the pool, or
  * when auto mode switches to copy.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
@@ -20,10 +22,33 @@ void ifb_pool_free(struct ifb_bridge *b)
 
 		k->src = sd_event_source_disable_unref(k->src);
 		closep(&k->sync_fd);
-		closep(&k->fd);
-		free(k->mem);
+		if (k->map_len)
+			(void)munmap(k->mem, k->map_len);
+		else
+			free(k->mem);
 		k->mem = NULL;
+		k->map_len = 0;
+		closep(&k->fd);
 	}
+}
+
+/* Hybrid: the CPU writes what read() returns straight into each DMABUF. */
+static int pool_map(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+		void *p;
+
+		if (k->map_len)
+			continue;
+		p = mmap(NULL, b->cfg.block_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd, 0);
+		if (p == MAP_FAILED)
+			return log_error_errno(neg_errno(), "Cannot map DMABUF %u of %u (%u bytes) from %s",
+					       i + 1, b->nblocks, b->cfg.block_size, b->alloc.name);
+		k->mem = p;
+		k->map_len = b->cfg.block_size;
+	}
+	return 0;
 }
 
 int ifb_pool_alloc_dmabufs(struct ifb_bridge *b)
@@ -44,7 +69,7 @@ int ifb_pool_alloc_dmabufs(struct ifb_bridge *b)
 			return log_error_errno(r, "Cannot watch DMABUF %u", i);
 		sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
 	}
-	return 0;
+	return b->mode == IFB_MODE_HYBRID ? pool_map(b) : 0;
 }
 
 int ifb_pool_alloc_buffers(struct ifb_bridge *b)
@@ -94,7 +119,21 @@ int ifb_pool_switch_to_copy(struct ifb_bridge *b)
 bool ifb_pool_complete(const struct ifb_bridge *b)
 {
 	for (unsigned i = 0; i < b->nblocks; i++)
-		if (b->mode == IFB_MODE_COPY ? !b->blk[i].mem : b->blk[i].fd < 0)
+		if (b->mode == IFB_MODE_COPY ? !b->blk[i].mem :
+		    b->blk[i].fd < 0 || (b->mode == IFB_MODE_HYBRID && !b->blk[i].map_len))
 			return false;
 	return b->nblocks > 0;
+}
+
+/* Auto mode found the IIO buffer without DMABUF support but USB with it:
+ * the same DMABUFs, now also mapped for read(). */
+int ifb_pool_switch_to_hybrid(struct ifb_bridge *b)
+{
+	int r = pool_map(b);
+
+	if (r < 0)
+		return r; /* still zero-copy's pool: extra mappings do no harm */
+	b->mode = IFB_MODE_HYBRID;
+	b->desc.mode = IFB_MODE_HYBRID;
+	return 0;
 }

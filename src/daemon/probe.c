@@ -96,7 +96,12 @@ static const char *usb_reason(const struct ifb_probe *p, char *tmp, size_t size)
 	}
 }
 
-int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size)
+bool ifb_probe_hybrid_possible(const struct ifb_probe *p)
+{
+	return (p->usb == IFB_PROBE_PRESENT || p->usb == IFB_PROBE_UNBOUND) && p->alloc_err == 0;
+}
+
+static int explain(const struct ifb_probe *p, bool with_iio, char *buf, size_t size)
 {
 	char t1[256], t2[320], t3[160];
 	const char *why[3];
@@ -105,7 +110,7 @@ int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size)
 
 	why[n] = usb_reason(p, t1, sizeof(t1));
 	n += why[n] != NULL;
-	why[n] = iio_reason(p, t2, sizeof(t2));
+	why[n] = with_iio ? iio_reason(p, t2, sizeof(t2)) : NULL;
 	n += why[n] != NULL;
 	if (p->alloc_err) {
 		snprintf(t3, sizeof(t3), "no DMABUF allocator (%s: %s)",
@@ -122,4 +127,14 @@ int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size)
 		len += (size_t)w;
 	}
 	return n;
+}
+
+int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size)
+{
+	return explain(p, true, buf, size);
+}
+
+int ifb_probe_explain_hybrid(const struct ifb_probe *p, char *buf, size_t size)
+{
+	return explain(p, false, buf, size);
 }

@@ -67,11 +67,17 @@ void ifb_probe_usb(struct ifb_probe *p, int ep_fd, bool bound);
  * UNBOUND counts as possible (decided at the first stream). */
 bool ifb_probe_zero_copy_possible(const struct ifb_probe *p);
 
+/* Hybrid possible (backend-hybrid.c): USB present (or still UNBOUND) and
+ * an allocator; the IIO side is read(), so its answer does not matter. */
+bool ifb_probe_hybrid_possible(const struct ifb_probe *p);
+
 /*
  * Every reason zero-copy is impossible, each naming its side and the
  * kernel feature, joined by "; " into buf (empty when none). Returns the
  * number of reasons.
  */
 int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size);
+/* The same for hybrid mode: the USB and allocator reasons only. */
+int ifb_probe_explain_hybrid(const struct ifb_probe *p, char *buf, size_t size);
 
 #endif

@@ -26,6 +26,7 @@
 void ifb_session_close(struct ifb_bridge *b)
 {
 	ifb_zc_release(b);
+	ifb_hybrid_release(b);
 	ifb_ffs_close_ep(&b->ffs);
 	ifb_copy_release(b);
 	if (b->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&b->iio) == 1)
@@ -82,12 +83,17 @@ static int session_open(struct ifb_bridge *b)
 		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
 			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
 		if (r < 0) {
-			log_warning("Zero-copy unavailable: %s failed: %s%s; using copy mode", what,
-				    strerror(-r), ifb_zc_attach_hint(b, usb, r));
+			/* USB took every DMABUF, only IIO refused: hybrid. */
+			bool hybrid = !usb;
+
+			log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what,
+				    strerror(-r), ifb_zc_attach_hint(b, usb, r),
+				    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
+					   : "copy mode");
 			/* Closing the buffer fd detaches from IIO for good: a DMA
 			 * buffer must never be read() with DMABUFs attached. */
 			ifb_session_close(b);
-			r = ifb_pool_switch_to_copy(b);
+			r = hybrid ? ifb_pool_switch_to_hybrid(b) : ifb_pool_switch_to_copy(b);
 			if (r < 0)
 				return r;
 			b->mode_final = true;
@@ -98,6 +104,33 @@ static int session_open(struct ifb_bridge *b)
 				 b->nblocks, b->cfg.block_size, b->alloc.name);
 		b->mode_final = true;
 		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, true, &ifb_zc_ops, b);
+	} else if (b->mode == IFB_MODE_HYBRID) {
+		r = ifb_zc_attach_usb(b);
+		if (r == -ENOTCONN)
+			return log_error_errno(r, "No stream: the host went away");
+		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_HYBRID))
+			return log_error_errno(r, "FunctionFS DMABUF attach failed%s",
+					       ifb_zc_attach_hint(b, true, r));
+		if (r < 0) {
+			/* The probe could not ask an unbound UDC: auto falls back. */
+			log_warning("Hybrid mode unavailable: FunctionFS DMABUF attach failed: %s%s; using copy mode",
+				    strerror(-r), ifb_zc_attach_hint(b, true, r));
+			ifb_session_close(b);
+			r = ifb_pool_switch_to_copy(b);
+			if (r < 0)
+				return r;
+			b->mode_final = true;
+			return session_open(b);
+		}
+		if (b->engine.stream_id == 0) /* the first stream */
+			log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
+				 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
+				 b->alloc.name);
+		b->mode_final = true;
+		r = ifb_copy_prepare(b);
+		if (r < 0)
+			return r;
+		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_hybrid_ops, b);
 	} else {
 		if (!b->mode_final)
 			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
@@ -269,7 +302,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 
 	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
 	b->cancelled = true;
-	if (b->mode == IFB_MODE_ZERO_COPY)
+	if (b->mode != IFB_MODE_COPY)
 		ifb_zc_cancel_usb(b);
 	else
 		ifb_copy_cancel_usb(b);

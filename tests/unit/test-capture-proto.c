@@ -230,6 +230,13 @@ START_TEST(info_bad_block_size)
 	good_info(&r, 2);
 	r.h.mode = 9;
 	ck_assert_int_eq(parse(&r, len, &info), -EBADMSG);
+	good_info(&r, 2);
+	r.h.mode = 0;
+	ck_assert_int_eq(parse(&r, len, &info), -EBADMSG);
+	good_info(&r, 2);
+	r.h.mode = IFB_MODE_HYBRID;
+	ck_assert_int_eq(parse(&r, len, &info), 0);
+	ck_assert_str_eq(cap_mode_name(info.mode), "hybrid");
 }
 END_TEST
 

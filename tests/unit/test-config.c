@@ -154,6 +154,24 @@ START_TEST(dump_round_trips)
 }
 END_TEST
 
+START_TEST(mode_hybrid_round_trips)
+{
+	struct ifb_config a, b;
+	char buf[4096];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&a, "[iio]\ndevice=x\n[stream]\nmode=hybrid\n"), 0);
+	ck_assert_int_eq(a.mode, IFB_CFG_MODE_HYBRID);
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&a, f);
+	fclose(f);
+	ck_assert_int_eq(parse(&b, buf), 0);
+	ck_assert_int_eq(b.mode, IFB_CFG_MODE_HYBRID);
+	expect_error("[iio]\ndevice=a\n[stream]\nmode=half\n", "test.conf:4: [stream] mode: expected",
+		     "one of auto, zero-copy, hybrid, copy, got 'half'");
+}
+END_TEST
+
 START_TEST(errors)
 {
 	expect_error("[iio]\ndevice=a\n[bogus]\nx=1\n", "test.conf:3: ", "unknown section [bogus]");
@@ -175,7 +193,7 @@ START_TEST(errors)
 	expect_error("[iio]\ndevice=a\n[stream]\nblock_size=1Q\n", "test.conf:4: ", "got '1Q'");
 	expect_error("[iio]\ndevice=a\n[stream]\nblock_count=1\n", "test.conf:4: ", "from 2 to 64");
 	expect_error("[iio]\ndevice=a\n[stream]\nblock_count=65\n", "test.conf:4: ", "from 2 to 64");
-	expect_error("[iio]\ndevice=a\n[stream]\nmode=fast\n", "test.conf:4: ", "auto, zero-copy, copy");
+	expect_error("[iio]\ndevice=a\n[stream]\nmode=fast\n", "test.conf:4: ", "auto, zero-copy, hybrid, copy");
 	expect_error("[iio]\ndevice=a\n[stream]\nallocator=ion\n", "test.conf:4: ", "udmabuf");
 	expect_error("[iio]\ndevice=a\n[stream]\nallocator=dma-heap:../x\n", "test.conf:4: ",
 		     "dma-heap:NAME");
@@ -310,7 +328,7 @@ START_TEST(syntax)
 				     "  interface = Y\t; indented, not a continuation\n"
 				     "[ stream ]   # spaces in the brackets\n"
 				     "mode = ; empty value and a comment\n"), -EINVAL);
-	ck_assert_str_eq(err, "test.conf:9: [stream] mode: expected one of auto, zero-copy, copy, got ''");
+	ck_assert_str_eq(err, "test.conf:9: [stream] mode: expected one of auto, zero-copy, hybrid, copy, got ''");
 	ck_assert_str_eq(cfg.product, "  A; B # C  ");
 	ck_assert_str_eq(cfg.manufacturer, "A#B;C");
 	ck_assert_str_eq(cfg.serial, "X");
@@ -500,6 +518,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, defaults_and_minimal);
 	tcase_add_test(t, every_key);
 	tcase_add_test(t, dump_round_trips);
+	tcase_add_test(t, mode_hybrid_round_trips);
 	tcase_add_test(t, errors);
 	tcase_add_test(t, missing_file);
 	tcase_add_test(t, where);

@@ -201,6 +201,37 @@ START_TEST(adc_fault_is_a_gap_and_stream_goes_on)
 }
 END_TEST
 
+/* Zero-copy learns that the ADC ran dry only with the completion of the
+ * block before (from its fence's timestamp): the late answer still counts,
+ * and only for a block that has not completed yet. */
+START_TEST(dry_spell_reported_late_by_the_backend)
+{
+	setup(2, true);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ifb_engine_usb_done(&eng, 0, 0); /* block 0 queued behind block 1 */
+	ck_assert(!eng.starved[0]);
+	ifb_engine_adc_ran_dry(&eng, 0);
+	ck_assert(eng.starved[0]);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ck_assert_uint_eq(eng.c.starvations, 1);
+	ck_assert_uint_eq(eng.c.gap_offset[0], 2 * BS);
+	/* Too late (block 0 is with USB now), out of range: ignored. */
+	ifb_engine_adc_ran_dry(&eng, 0);
+	ifb_engine_adc_ran_dry(&eng, 7);
+	ck_assert(!eng.starved[0]);
+	ck_assert_uint_eq(eng.c.starvations, 1);
+}
+END_TEST
+
+START_TEST(late_dry_spell_ignored_in_copy_mode)
+{
+	setup(2, false);
+	ifb_engine_adc_ran_dry(&eng, 1);
+	ck_assert(!eng.starved[1]);
+}
+END_TEST
+
 START_TEST(fault_and_starvation_at_same_spot_is_one_gap)
 {
 	setup(2, true);
@@ -458,6 +489,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(t, dry_spell_seen_late_is_still_a_gap);
 	tcase_add_test(t, cycle_counts_bytes_and_refeeds);
 	tcase_add_test(t, adc_fault_is_a_gap_and_stream_goes_on);
+	tcase_add_test(t, dry_spell_reported_late_by_the_backend);
+	tcase_add_test(t, late_dry_spell_ignored_in_copy_mode);
 	tcase_add_test(t, fault_and_starvation_at_same_spot_is_one_gap);
 	tcase_add_test(t, gap_ring_keeps_the_latest);
 	tcase_add_test(t, copy_mode_does_not_count_starvation);

@@ -1,28 +1,53 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# timeout: 1500
+# timeout: 2400
 #
-# `make bench`: zero-copy against copy mode in one run, over the same
-# settings (block sizes 64K..4M at 4 blocks, counts 2..16 at 1M), plus the
-# two halves of the zero-copy pipeline alone (rig-bench adc / usb) at each
-# setting. For each row: MiB/s seen by the host (iio-ffs-capture, the
-# better of two captures), daemon
-# CPU seconds per GiB (/proc/PID/schedstat, ns), and syscalls per block
-# (strace -c over two streams of different length: the difference divided
-# by the difference in blocks, so start-up costs cancel out). The last line
-# is one JSON object. Under TCG everything is CPU-bound and +-25% run to
-# run: compare rows of one run, not numbers across runs.
+# `make bench`: zero-copy, hybrid and copy mode in one run, each at 64K x 8
+# and 1M x 8 (and zero-copy at a few more settings), plus the two halves of
+# the zero-copy pipeline alone (rig-bench adc / usb) at each zero-copy
+# setting. For each row:
+#   MiB/s        seen by the host (iio-ffs-capture), the best of three
+#                captures, with the min and max of the three beside it;
+#   cpu_s/GiB    daemon CPU seconds per GiB over the three
+#                (/proc/PID/schedstat, ns);
+#   cpu_frac     daemon CPU seconds per second of capture (1.0: the daemon
+#                is the bottleneck);
+#   sys/block    syscalls per block: strace -c over two streams of different
+#                length, the difference divided by the difference in blocks,
+#                so start-up costs cancel out; the same per syscall is
+#                printed below the table ("where the calls go");
+#   eff          MiB/s over the slower half (zero-copy rows; the halves are
+#                the better of two runs each).
+# The last line is one JSON object. Under TCG everything is CPU-bound and
+# +-25% run to run: compare rows of one run, not numbers across runs.
+#
+# bench_rows (kernel command line; `make bench BENCH_ROWS=...`) picks a
+# subset: comma-separated MODE[:SIZE:COUNT[:ALLOCATOR]], e.g.
+# "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows).
 . /lib/rig.sh
 . /lib/bridge.sh
 
 SECS=4
 OUT=${RIG_OUT:-/tmp}/bench.txt
 rows=/tmp/bench.rows
+calls=/tmp/bench.calls
 : >"$rows"
+: >"$calls"
+
+DEFAULT_ROWS="zero-copy:64K:8 zero-copy:256K:8 zero-copy:1M:8 zero-copy:4M:4 zero-copy:1M:8:udmabuf
+hybrid:64K:8 hybrid:1M:8 copy:64K:8 copy:1M:8"
 
 rig_gadget_create ifb
 
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+
+bytes_of() { # 64K, 1M, 4M or a number
+	case $1 in
+	*K) echo $((${1%K} * 1024)) ;;
+	*M) echo $((${1%M} * 1048576)) ;;
+	*) echo "$1" ;;
+	esac
+}
 
 daemon_up() { # CONF
 	iio-ffs-bridge -c "$1" >>"$IFB_LOG" 2>&1 &
@@ -39,8 +64,9 @@ daemon_down() {
 	rig_gadget_unbind ifb
 }
 
-# syscalls of the daemon while the host reads BYTES; prints "calls blocks"
-traced_stream() { # BYTES
+# The daemon's syscalls while the host reads BYTES: prints "calls blocks";
+# the per-syscall counts go to FILE ("name calls" lines).
+traced_stream() { # BYTES FILE
 	strace -c -f -p "$IFB_PID" -o /tmp/strace.out 2>/dev/null &
 	sp=$!
 	sleep 0.5
@@ -49,12 +75,20 @@ traced_stream() { # BYTES
 	sleep 0.2
 	kill -INT "$sp"
 	wait "$sp"
-	calls=$(awk '$NF == "total" { print $4 }' /tmp/strace.out)
-	echo "${calls:-0} $(json_num /tmp/t.json blocks_sent)"
+	awk '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { print $NF, $4 }' /tmp/strace.out >"$2"
+	total=$(awk '$NF == "total" { print $4 }' /tmp/strace.out)
+	echo "${total:-0} $(json_num /tmp/t.json blocks_sent)"
 }
 
-halves() { # ALLOC SIZE COUNT -> "adc usb"
-	adc=$(rig-bench adc "$1" "$2" "$3" "$SECS" | sed -n 's/^adc_mib_s=//p')
+best2() { # CMD...: the larger of two runs' outputs
+	a=$("$@")
+	b=$("$@")
+	awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { print (a > b) ? a : b }'
+}
+
+adc_half() { rig-bench adc "$1" "$2" "$3" "$SECS" | sed -n 's/^adc_mib_s=//p'; }
+
+usb_half() {
 	rig-bench usb "$1" "$2" "$3" /dev/ffs-ifb >/tmp/rb.out 2>&1 &
 	rb=$!
 	rig_wait_file /dev/ffs-ifb/ep1 10 || rig_fail "rig-bench usb did not start"
@@ -65,7 +99,7 @@ halves() { # ALLOC SIZE COUNT -> "adc usb"
 	kill -TERM "$rb"
 	wait "$rb"
 	rig_gadget_unbind ifb
-	echo "${adc:-0} $(json_num /tmp/h.json mib_s)"
+	json_num /tmp/h.json mib_s
 }
 
 measure() { # MODE ALLOC SIZE COUNT
@@ -73,72 +107,128 @@ measure() { # MODE ALLOC SIZE COUNT
 	if [ "$mode" = copy ]; then
 		bridge_conf copy block_size="$size" block_count="$count" >/tmp/b.conf
 	else
-		bridge_conf zero-copy block_size="$size" block_count="$count" allocator="$alloc" >/tmp/b.conf
+		bridge_conf "$mode" block_size="$size" block_count="$count" allocator="$alloc" >/tmp/b.conf
 	fi
 	daemon_up /tmp/b.conf
-	# Two captures: the better rate is reported (TCG shares two cores with
-	# whatever else runs), CPU per GiB is averaged over both.
 	c0=$(cpu_ns "$IFB_PID")
-	iio-ffs-capture --duration "$SECS" -o /dev/null --quiet --json >/tmp/m1.json ||
-		bridge_fail "capture failed: $(cat /tmp/m1.json)"
-	iio-ffs-capture --duration "$SECS" -o /dev/null --quiet --json >/tmp/m2.json ||
-		bridge_fail "capture failed: $(cat /tmp/m2.json)"
+	sent=0
+	: >/tmp/rates
+	for _ in 1 2 3; do
+		iio-ffs-capture --duration "$SECS" -o /dev/null --quiet --json >/tmp/m.json ||
+			bridge_fail "capture failed: $(cat /tmp/m.json)"
+		json_num /tmp/m.json mib_s >>/tmp/rates
+		sent=$((sent + $(json_num /tmp/m.json bytes_sent)))
+	done
 	c1=$(cpu_ns "$IFB_PID")
-	mib=$(awk -v a="$(json_num /tmp/m1.json mib_s)" -v b="$(json_num /tmp/m2.json mib_s)" \
-		'BEGIN { print (a > b) ? a : b }')
-	sent=$(($(json_num /tmp/m1.json bytes_sent) + $(json_num /tmp/m2.json bytes_sent)))
 	# two traced streams, n and 3n blocks (n: 8..64, at most ~16 MiB)
 	n=$((16777216 / size))
 	[ "$n" -gt 64 ] && n=64
 	[ "$n" -lt 8 ] && n=8
-	set -- $(traced_stream $((n * size)))
+	# shellcheck disable=SC2046 # two words wanted
+	set -- $(traced_stream $((n * size)) /tmp/calls1)
 	s1=$1 b1=$2
-	set -- $(traced_stream $((3 * n * size)))
+	# shellcheck disable=SC2046
+	set -- $(traced_stream $((3 * n * size)) /tmp/calls2)
 	s2=$1 b2=$2
 	daemon_down
 	if [ "$mode" = zero-copy ]; then
-		set -- $(halves "$alloc" "$size" "$count")
-		adc=$1 usb=$2
+		adc=$(best2 adc_half "$alloc" "$size" "$count")
+		usb=$(best2 usb_half "$alloc" "$size" "$count")
 	else
 		adc=- usb=-
 	fi
-	awk -v mode="$mode" -v alloc="$alloc" -v size="$size" -v count="$count" -v mib="$mib" \
-		-v c0="$c0" -v c1="$c1" -v sent="$sent" -v s1="$s1" -v s2="$s2" -v b1="$b1" \
-		-v b2="$b2" -v adc="$adc" -v usb="$usb" 'BEGIN {
-		cpu = (sent > 0) ? (c1 - c0) / 1e9 / (sent / 1073741824) : 0
-		spb = (b2 > b1) ? (s2 - s1) / (b2 - b1) : 0
-		eff = "-"
-		if (adc != "-") { lim = (adc < usb) ? adc : usb; eff = (lim > 0) ? sprintf("%.2f", mib / lim) : "-" }
-		printf "%-9s %-15s %8d %5d %8.1f %10.3f %9.1f %8s %8s %6s\n", mode, alloc, size, count,
-			mib, cpu, spb, adc, usb, eff
-	}' | tee -a "$rows"
+	label="$mode $(numfmt_size "$size") x $count${alloc:+ $alloc}"
+	awk -v label="$label" -v b1="$b1" -v b2="$b2" '
+		FNR == NR { c1[$1] = $2; next }
+		{ c2[$1] = $2 }
+		END {
+			if (b2 <= b1) exit
+			line = label ":"
+			for (s in c2) { d = (c2[s] - c1[s]) / (b2 - b1); if (d >= 0.05) line = line sprintf(" %s %.2f", s, d) }
+			print line
+		}' /tmp/calls1 /tmp/calls2 >>"$calls"
+	sort -n /tmp/rates | awk -v mode="$mode" -v alloc="$alloc" -v size="$size" -v count="$count" \
+		-v c0="$c0" -v c1="$c1" -v sent="$sent" -v secs="$SECS" -v s1="$s1" -v s2="$s2" \
+		-v b1="$b1" -v b2="$b2" -v adc="$adc" -v usb="$usb" '
+		{ r[NR] = $1 }
+		END {
+			min = r[1]; max = r[NR]
+			cpu = (sent > 0) ? (c1 - c0) / 1e9 / (sent / 1073741824) : 0
+			frac = (c1 - c0) / 1e9 / (3 * secs)
+			spb = (b2 > b1) ? (s2 - s1) / (b2 - b1) : 0
+			eff = "-"
+			if (adc != "-") { lim = (adc < usb) ? adc : usb; eff = (lim > 0) ? sprintf("%.2f", max / lim) : "-" }
+			printf "%-9s %-9s %8d %5d %8.1f %8.1f %8.1f %9.3f %8.2f %9.1f %8s %8s %6s\n", mode,
+				(alloc == "") ? "-" : alloc, size, count, max, min, max, cpu, frac, spb, adc, usb, eff
+		}' | tee -a "$rows"
 }
 
-echo "Benchmark: iio-ffs-bridge in the VM rig ($(uname -r), TCG), $SECS s per row"
-hdr=$(printf '%-9s %-15s %8s %5s %8s %10s %9s %8s %8s %6s' mode allocator block count MiB/s \
-	cpu_s/GiB sys/block adc_only usb_only eff)
+numfmt_size() {
+	if [ $(($1 % 1048576)) -eq 0 ]; then echo "$(($1 / 1048576))M"; else echo "$(($1 / 1024))K"; fi
+}
+
+# The rows to run, one "MODE SIZE COUNT ALLOC" a line.
+select_rows() {
+	for want in $(echo "${bench_rows:-all}" | tr ',' ' '); do
+		for row in $DEFAULT_ROWS; do
+			case $want in
+			all) echo "$row" ;;
+			*:*) ;;
+			*) [ "${row%%:*}" = "$want" ] && echo "$row" ;;
+			esac
+		done
+		case $want in *:*) echo "$want" ;; esac
+	done | awk -F: '!seen[$0]++ {
+		alloc = ($4 != "") ? $4 : ($1 == "copy") ? "" : "dma-heap"
+		print $1, $2, $3, alloc
+	}'
+}
+
+echo "Benchmark: iio-ffs-bridge in the VM rig ($(uname -r), TCG), 3 x $SECS s per row"
+echo "load in the VM before: $(cat /proc/loadavg)"
+hdr=$(printf '%-9s %-9s %8s %5s %8s %8s %8s %9s %8s %9s %8s %8s %6s' mode allocator block count \
+	MiB/s min max cpu_s/GiB cpu_frac sys/block adc_only usb_only eff)
 echo "$hdr"
-for cfg in "65536 4" "262144 4" "1048576 4" "4194304 4" "1048576 2" "1048576 8" "1048576 16"; do
-	set -- $cfg
-	measure zero-copy dma-heap "$1" "$2"
-	measure copy - "$1" "$2"
-done
-measure zero-copy udmabuf 1048576 4
+select_rows >/tmp/bench.sel
+[ -s /tmp/bench.sel ] || rig_fail "bench_rows='$bench_rows' selects no row"
+while read -r mode size count alloc; do
+	measure "$mode" "$alloc" "$(bytes_of "$size")" "$count" </dev/null
+done </tmp/bench.sel
 
 rig_gadget_remove ifb
-{ echo "$hdr"; cat "$rows"; } >"$OUT"
+{
+	echo "$hdr"
+	cat "$rows"
+	echo
+	echo "Where the calls go (syscalls per block, steady state):"
+	cat "$calls"
+} >"$OUT"
+echo
+echo "Where the calls go (syscalls per block, steady state):"
+cat "$calls"
+echo "load in the VM after: $(cat /proc/loadavg)"
 
-# The best row of each mode (highest MiB/s), and the ratios between them.
+# The JSON line: every row, the best row of each of zero-copy and copy
+# (highest MiB/s) as before, and the ratios between them.
 awk '
+function num(v) { return (v == "-" || v == "") ? "null" : v }
 function obj(r) {
 	split(r, f, " ")
 	return sprintf("{\"mib_s\": %s, \"cpu_s_per_gib\": %s, \"syscalls_per_block\": %s, \"block_size\": %s, \"block_count\": %s, \"allocator\": \"%s\"}",
-		f[5], f[6], f[7], f[3], f[4], f[2])
+		f[5], f[8], f[10], f[3], f[4], f[2])
 }
-$1 == "zero-copy" && $5 + 0 > zbest { zbest = $5 + 0; z = $0; zcpu = $6; zeff = $10 }
-$1 == "copy" && $5 + 0 > cbest { cbest = $5 + 0; c = $0; ccpu = $6 }
+{
+	row = sprintf("{\"mode\": \"%s\", \"allocator\": %s, \"block_size\": %s, \"block_count\": %s, \"mib_s\": %s, \"mib_s_min\": %s, \"mib_s_max\": %s, \"cpu_s_per_gib\": %s, \"cpu_frac\": %s, \"syscalls_per_block\": %s, \"adc_only_mib_s\": %s, \"usb_only_mib_s\": %s, \"efficiency\": %s}",
+		$1, ($2 == "-") ? "null" : "\"" $2 "\"", $3, $4, $5, $6, $7, $8, $9, $10, num($11), num($12), num($13))
+	all = (all == "") ? row : all ", " row
+}
+$1 == "zero-copy" && $5 + 0 > zbest { zbest = $5 + 0; z = $0; zcpu = $8; zeff = $13 }
+$1 == "copy" && $5 + 0 > cbest { cbest = $5 + 0; c = $0; ccpu = $8 }
 END {
-	if (z == "" || c == "") { print "bench: no rows" > "/dev/stderr"; exit 1 }
-	printf "{\"zero_copy\": %s, \"copy\": %s, \"throughput_ratio\": %.2f, \"cpu_ratio\": %.3f, \"pipeline_efficiency\": %s}\n",
-		obj(z), obj(c), zbest / cbest, (ccpu > 0) ? zcpu / ccpu : 0, (zeff == "-") ? "null" : zeff
+	printf "{\"zero_copy\": %s, \"copy\": %s, ", (z != "") ? obj(z) : "null", (c != "") ? obj(c) : "null"
+	if (z != "" && c != "")
+		printf "\"throughput_ratio\": %.2f, \"cpu_ratio\": %.3f, ", zbest / cbest, (ccpu > 0) ? zcpu / ccpu : 0
+	else
+		printf "\"throughput_ratio\": null, \"cpu_ratio\": null, "
+	printf "\"pipeline_efficiency\": %s, \"rows\": [%s]}\n", (z != "") ? num(zeff) : "null", all
 }' "$rows" | tee -a "$OUT"

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Hybrid: the life of a block where only USB takes DMABUFs.
+ *
+ * Most IIO drivers (kfifo, triggered buffers, SPI ADCs) have no DMABUF
+ * operations, and on 6.9/6.10 kernels only FunctionFS has a DMABUF
+ * interface. Copy mode would copy every byte twice there (read(), then
+ * FunctionFS's own copy into its request). Here every block is a DMABUF
+ * from the pool, attached to the bulk IN endpoint only and mapped:
+ *
+ *   1. Queued for filling: DMA_BUF_IOCTL_SYNC START|WRITE, then read()
+ *      from the IIO buffer straight into the mapping whenever the buffer is
+ *      readable, until the block is full (copy mode's reader, with the
+ *      mapping as its buffer: backend-copy.c).
+ *   2. Full: DMA_BUF_IOCTL_SYNC END|WRITE, and the engine takes blocks in
+ *      order and hands each to USB as zero-copy does:
+ *      FUNCTIONFS_DMABUF_TRANSFER, a fence snapshot, POLLOUT
+ *      (backend-zero-copy.c).
+ *   3. POLLOUT: the UDC has sent it. Back to 1.
+ *
+ * The CPU copies each byte once, in read(). The ADC side is copy mode's, so
+ * starvation is not counted (the kernel's read() buffering hides it) and
+ * the first two kernel blocks of a stream are dropped (ifb_copy_prepare).
+ * The USB side is zero-copy's: the poll source of a block is on only while
+ * USB has it, the fence error reaches the engine, and the endpoint is
+ * released by closing it, never by FUNCTIONFS_DMABUF_DETACH.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/bridge-int.h"
+#include "daemon/log.h"
+
+static int hybrid_adc_enqueue(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct ifb_block *k = &b->blk[i];
+	int r;
+
+	if (!k->cpu_access) {
+		r = ifb_dmabuf_cpu_write(k->fd, true);
+		if (r < 0)
+			return log_error_errno(r, "Cannot begin CPU access to DMABUF %u", i);
+		k->cpu_access = true;
+	}
+	return ifb_copy_ops.adc_enqueue(ctx, i);
+}
+
+static int hybrid_usb_submit(void *ctx, unsigned i)
+{
+	struct ifb_bridge *b = ctx;
+	struct ifb_block *k = &b->blk[i];
+	int r;
+
+	if (k->cpu_access) {
+		r = ifb_dmabuf_cpu_write(k->fd, false);
+		if (r < 0)
+			return log_error_errno(r, "Cannot end CPU access to DMABUF %u", i);
+		k->cpu_access = false;
+	}
+	return ifb_zc_ops.usb_submit(ctx, i);
+}
+
+/* Copy mode's: stop the reader, disable the buffer, give back the blocks
+ * waiting for data. */
+static void hybrid_adc_stop(void *ctx)
+{
+	ifb_copy_ops.adc_stop(ctx);
+}
+
+static bool hybrid_adc_finished(void *ctx, unsigned i)
+{
+	return false; /* read() hides when the ADC ran dry, as in copy mode */
+}
+
+const struct ifb_engine_ops ifb_hybrid_ops = {
+	.adc_enqueue = hybrid_adc_enqueue,
+	.adc_finished = hybrid_adc_finished,
+	.usb_submit = hybrid_usb_submit,
+	.adc_stop = hybrid_adc_stop,
+	.stopped = ifb_session_engine_stopped,
+};
+
+void ifb_hybrid_release(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		struct ifb_block *k = &b->blk[i];
+		int r;
+
+		if (!k->cpu_access)
+			continue;
+		r = ifb_dmabuf_cpu_write(k->fd, false);
+		if (r < 0)
+			log_debug("Ending CPU access to DMABUF %u: %s", i, strerror(-r));
+		k->cpu_access = false;
+	}
+}
