@@ -37,8 +37,20 @@ if [ ! -e /dev/udmabuf ] && [ ! -e /dev/dma_heap ]; then
 	grep -q "/tmp/ifb.conf:[0-9]*: \[stream\] mode: zero-copy is not possible here: USB: this kernel's FunctionFS has no DMABUF interface.*IIO: .*no DMABUF allocator" "$IFB_LOG" ||
 		bridge_fail "forced zero-copy failure not explained in the log"
 	rig_gadget_remove ifb
+	# Forced hybrid needs FunctionFS DMABUF and an allocator: refused the same way.
+	bridge_conf hybrid block_size=256K block_count=4 >/tmp/ifb.conf
+	rig_gadget_create ifb
+	: >"$IFB_LOG"
+	iio-ffs-bridge -c /tmp/ifb.conf >>"$IFB_LOG" 2>&1
+	rc=$?
+	[ "$rc" = 78 ] || bridge_fail "forced hybrid exited $rc at start-up, want 78 (config error)"
+	grep -q "/tmp/ifb.conf:[0-9]*: \[stream\] mode: hybrid mode is not possible here: USB: this kernel's FunctionFS has no DMABUF interface.*no DMABUF allocator" "$IFB_LOG" ||
+		bridge_fail "forced hybrid failure not explained in the log"
+	grep "hybrid mode is not possible here" "$IFB_LOG" | grep -q "IIO:" &&
+		bridge_fail "forced hybrid blamed the IIO side, which hybrid does not need"
+	rig_gadget_remove ifb
 	bridge_clean_check
-	echo "auto-fallback: no DMABUF allocator on $(uname -r): copy mode with the reason logged; forced zero-copy refused at start-up"
+	echo "auto-fallback: no DMABUF allocator on $(uname -r): copy mode with the reason logged; forced zero-copy and hybrid refused at start-up"
 	exit 0
 fi
 

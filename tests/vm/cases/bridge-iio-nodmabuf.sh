@@ -4,8 +4,9 @@
 # An IIO buffer without DMABUF operations (iio-sim-adc dmabuf=0, like
 # kfifo and triggered buffers, most IIO drivers) on a kernel and UDC that
 # could do zero-copy: the start-up probe blames the IIO buffer, not the
-# UDC. auto streams in copy mode saying so; forced zero-copy stops at
-# start-up (config error, exit 78) with the same reason.
+# UDC. auto streams in hybrid mode saying so (USB still takes DMABUFs:
+# zero-copy, then hybrid, then copy); forced zero-copy stops at start-up
+# (config error, exit 78) with the same reason.
 . /lib/rig.sh
 . /lib/bridge.sh
 
@@ -17,12 +18,13 @@ insmod /lib/modules/iio-sim-adc.ko dmabuf=0 || rig_fail "cannot load iio-sim-adc
 want="IIO: buffer 0 of iio-sim-adc has no DMABUF support (only buffers on the IIO DMA buffer core have it"
 bridge_conf auto block_size=256K block_count=4 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
-grep "Zero-copy unavailable: " "$IFB_LOG" | grep -qF "$want" || bridge_fail "auto: the IIO buffer was not named as the reason"
+grep "Zero-copy unavailable: .*; using hybrid mode" "$IFB_LOG" | grep -qF "$want" ||
+	bridge_fail "auto: the IIO buffer was not named as the reason, or hybrid mode not picked"
 grep -q 'scatter-gather' "$IFB_LOG" && bridge_fail "the UDC was blamed for the IIO buffer's lack of DMABUF"
-iio-ffs-capture --info | grep -q 'mode: *copy' || bridge_fail "GET_INFO does not say copy mode before the first stream"
+iio-ffs-capture --info | grep -q 'mode: *hybrid' || bridge_fail "GET_INFO does not say hybrid mode before the first stream"
 iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||
-	bridge_fail "copy mode failed: $(cat /tmp/cap.json)"
-grep -q 'Stream 1 started (copy' "$IFB_LOG" || bridge_fail "stream not in copy mode"
+	bridge_fail "hybrid mode failed: $(cat /tmp/cap.json)"
+grep -q 'Stream 1 started (hybrid' "$IFB_LOG" || bridge_fail "stream not in hybrid mode"
 bridge_stop
 
 bridge_conf zero-copy block_size=256K block_count=4 >/tmp/ifb.conf
@@ -36,4 +38,4 @@ grep -q '/tmp/ifb.conf:[0-9]*: \[stream\] mode: zero-copy is not possible here: 
 grep -qF "$want" "$IFB_LOG" || bridge_fail "forced zero-copy: the IIO buffer was not named as the reason"
 rig_gadget_remove ifb
 bridge_clean_check
-echo "iio-nodmabuf: the IIO buffer named as the reason, copy mode verified, forced zero-copy refused at start-up"
+echo "iio-nodmabuf: the IIO buffer named as the reason, hybrid mode verified, forced zero-copy refused at start-up"
