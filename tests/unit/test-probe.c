@@ -94,6 +94,41 @@ START_TEST(explain)
 }
 END_TEST
 
+START_TEST(hybrid)
+{
+	struct ifb_probe p = { .iio = IFB_PROBE_NO_OPS, .usb = IFB_PROBE_PRESENT };
+	char buf[1024];
+
+	/* A kfifo-like buffer on 6.12: no zero-copy, but hybrid. */
+	ck_assert(!ifb_probe_zero_copy_possible(&p));
+	ck_assert(ifb_probe_hybrid_possible(&p));
+	ck_assert_int_eq(ifb_probe_explain_hybrid(&p, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+	p.usb = IFB_PROBE_UNBOUND; /* decided once bound */
+	ck_assert(ifb_probe_hybrid_possible(&p));
+
+	/* A UDC without scatter-gather: neither; hybrid's reason is USB's only. */
+	p.usb = IFB_PROBE_NO_OPS;
+	ck_assert(!ifb_probe_hybrid_possible(&p));
+	ck_assert_int_eq(ifb_probe_explain_hybrid(&p, buf, sizeof(buf)), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "USB: the UDC cannot do scatter-gather"));
+	ck_assert_ptr_null(strstr(buf, "IIO"));
+
+	/* Debian's 6.1: no FunctionFS DMABUF, no allocator. */
+	p = (struct ifb_probe){ .iio = IFB_PROBE_NO_INTERFACE, .usb = IFB_PROBE_NO_INTERFACE,
+				.alloc_err = -ENOENT };
+	strcpy(p.alloc_name, "udmabuf");
+	ck_assert(!ifb_probe_hybrid_possible(&p));
+	ck_assert_int_eq(ifb_probe_explain_hybrid(&p, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "USB: this kernel's FunctionFS has no DMABUF interface (Linux 6.9+ has it); "
+			      "no DMABUF allocator (udmabuf: No such file or directory)");
+
+	/* Both sides present but no allocator: no hybrid either. */
+	p = (struct ifb_probe){ .iio = IFB_PROBE_PRESENT, .usb = IFB_PROBE_PRESENT, .alloc_err = -ENOENT };
+	ck_assert(!ifb_probe_hybrid_possible(&p));
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -103,6 +138,7 @@ static Suite *probe_suite(void)
 	tcase_add_test(t, usb_answers);
 	tcase_add_test(t, real_enotty);
 	tcase_add_test(t, explain);
+	tcase_add_test(t, hybrid);
 	suite_add_tcase(s, t);
 	return s;
 }
