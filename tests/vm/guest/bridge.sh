@@ -322,12 +322,15 @@ bridge_case_start_stop() {
 	bridge_conf "$_mode" block_size=64K block_count=4 >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
 	_i=0
+	_warm=$((_n / 10 + 1))
 	while [ $_i -lt "$_n" ]; do
 		_i=$((_i + 1))
 		iio-ffs-capture --verify --bytes 2M -o /dev/null --quiet >/tmp/cap.out 2>&1 ||
 			bridge_fail "$_mode: cycle $_i: capture failed: $(cat /tmp/cap.out)"
 		grep -q 'end-of-stream' /tmp/cap.out && bridge_fail "$_mode: cycle $_i: $(cat /tmp/cap.out)"
-		[ $_i = 1 ] && _start=$(bridge_resources)
+		# Start figures once warm: the first streams page in the pool's
+		# buffers and the loop's own memory for the first time.
+		[ $_i = $_warm ] && _start=$(bridge_resources)
 	done
 	sleep 1
 	_end=$(bridge_resources)
@@ -347,23 +350,34 @@ bridge_case_reconnect_cycles() {
 	bridge_conf "$_mode" block_size=256K block_count=4 >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
 	_pid=$IFB_PID
+	# Warm up (pages in the pool's buffers), then cycle.
+	iio-ffs-capture --bytes 16M -o /dev/null --quiet || bridge_fail "$_mode: warm-up capture failed"
 	_i=0
+	_s=1
+	_warm=$((_n / 10 + 1))
 	while [ $_i -lt "$_n" ]; do
 		_i=$((_i + 1))
+		_s=$((_s + 1))
 		_dev=$(rig_usb_wait_device 15) || bridge_fail "$_mode: cycle $_i: no host device"
 		iio-ffs-capture --duration 30 -o /dev/null --quiet >/tmp/cap.out 2>&1 &
 		_cap=$!
-		sleep 0.5
+		_t=0
+		until grep -q "Stream $_s started" "$IFB_LOG"; do
+			_t=$((_t + 1))
+			[ $_t -lt 100 ] || bridge_fail "$_mode: cycle $_i: stream $_s did not start"
+			sleep 0.1
+		done
+		sleep 0.3
 		rig_write "$_dev/authorized" 0
 		wait "$_cap" && bridge_fail "$_mode: cycle $_i: capture did not notice the disconnect"
 		_t=0
-		until grep -q "Stream $_i ended" "$IFB_LOG"; do
+		until grep -q "Stream $_s ended" "$IFB_LOG"; do
 			_t=$((_t + 1))
 			[ $_t -lt 50 ] || bridge_fail "$_mode: cycle $_i: stream did not end"
 			sleep 0.1
 		done
 		rig_write "$_dev/authorized" 1
-		[ $_i = 1 ] && { sleep 0.5; _start=$(bridge_resources); }
+		[ $_i = $_warm ] && { sleep 0.5; _start=$(bridge_resources); }
 	done
 	rig_usb_wait_device 15 >/dev/null || bridge_fail "$_mode: host did not enumerate again"
 	iio-ffs-capture --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
