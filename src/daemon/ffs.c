@@ -104,8 +104,10 @@ static void stage_timer_arm(struct ifb_ffs *f, bool on)
 
 	if (!f->stage_timer_ok)
 		return;
-	if (on)
-		its.it_value.tv_nsec = IFB_FFS_STAGE_TIMEOUT_MS * 1000000L;
+	if (on) {
+		its.it_value.tv_sec = IFB_FFS_STAGE_TIMEOUT_MS / 1000;
+		its.it_value.tv_nsec = IFB_FFS_STAGE_TIMEOUT_MS % 1000 * 1000000L;
+	}
 	(void)timer_settime(f->stage_timer, 0, &its, NULL);
 }
 

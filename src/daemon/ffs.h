@@ -14,9 +14,14 @@
 #include <stdint.h>
 #include <time.h>
 
-/* How long a control request's data or status stage may wait for the
- * host before it is abandoned (the host gave up on it). */
-#define IFB_FFS_STAGE_TIMEOUT_MS 250
+/*
+ * How long a control request's data or status stage may wait for the host
+ * before it is abandoned (the host gave up on it). FunctionFS's ep0 has no
+ * asynchronous I/O, so this is how long such a host can hold the loop: as
+ * short as a loaded host may take to answer (single replies of 1.6 s were
+ * measured in the emulated rig under load; hosts wait 2 to 5 s).
+ */
+#define IFB_FFS_STAGE_TIMEOUT_MS 2000
 
 struct ifb_ffs {
 	char dir[PATH_MAX];

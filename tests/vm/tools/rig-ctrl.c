@@ -27,7 +27,7 @@
 #include <iio-ffs-bridge/protocol.h>
 #include <linux/usbdevice_fs.h>
 
-#define CTRL_TIMEOUT_MS 2000
+#define CTRL_TIMEOUT_MS 5000 /* as rig-ep0-hostile: a loaded rig can take over a second */
 
 static int fd = -1;
 static unsigned int iface;
