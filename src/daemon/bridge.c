@@ -266,7 +266,7 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail_loop;
 	sd_event_source_set_enabled(b->status_timer, SD_EVENT_ON);
 
-	r = ifb_ffs_open(&b->ffs, cfg->functionfs, cfg->interface,
+	r = ifb_ffs_open(&b->ffs, cfg->functionfs, NULL, cfg->interface,
 			 cfg->ms_os_descriptors ? cfg->interface_guid : NULL);
 	if (r < 0) {
 		char where[PATH_MAX + 64];

@@ -24,10 +24,11 @@ static int write_built(int fd, const uint8_t *buf, int len)
 	return len < 0 ? len : write_all(fd, buf, (size_t)len);
 }
 
-int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
-		 const char *interface_guid)
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
+		 const char *interface_name, const char *interface_guid)
 {
-	uint8_t buf[512];
+	const struct ifb_usb_layout native = IFB_USB_LAYOUT_NATIVE;
+	uint8_t buf[1024];
 	char path[PATH_MAX + 8];
 	int r;
 
@@ -39,10 +40,12 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
 	if (f->ep0 < 0)
 		return neg_errno();
 
-	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), interface_guid));
+	if (!layout)
+		layout = &native;
+	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), layout, interface_guid));
 	if (r < 0)
 		goto fail;
-	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), interface_name));
+	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), layout, interface_name));
 	if (r < 0)
 		goto fail;
 	/* Events are read when the loop says ep0 is readable. */

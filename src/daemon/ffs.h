@@ -18,11 +18,14 @@ struct ifb_ffs {
 	int ep;  /* bulk IN, open while a stream runs */
 };
 
-/* Open ep0 and write descriptors (with MS OS descriptors when
- * interface_guid is set) and strings: the function can then be bound to a
- * UDC. -EBUSY: another process owns this FunctionFS. */
-int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
-		 const char *interface_guid);
+struct ifb_usb_layout;
+
+/* Open ep0 and write descriptors for layout (NULL: the native interface
+ * alone; with MS OS descriptors when interface_guid is set) and strings:
+ * the function can then be bound to a UDC. -EBUSY: another process owns
+ * this FunctionFS. */
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
+		 const char *interface_name, const char *interface_guid);
 void ifb_ffs_close(struct ifb_ffs *f);
 
 /* Read pending events; returns how many (0 when none), or -errno. */
