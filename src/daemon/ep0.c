@@ -40,6 +40,10 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 	}
 	case IFB_REQ_START:
 		log_debug("Host: START");
+		if (b->iiod_stream) {
+			log_warning("Host: START refused: busy, a libiio client is streaming");
+			break; /* stall: one stream at a time */
+		}
 		if (b->engine.run == IFB_STATE_STREAMING) {
 			(void)ifb_ffs_ack(&b->ffs);
 			return;
@@ -57,7 +61,8 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_debug("Host: STOP");
 		b->restart = false;
 		(void)ifb_ffs_ack(&b->ffs);
-		ifb_session_stop(b, IFB_STOP_HOST);
+		if (!b->iiod_stream) /* not the native interface's stream to stop */
+			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
 		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
@@ -76,6 +81,8 @@ static void host_gone(struct ifb_bridge *b)
 	b->usb_enabled = false;
 	b->restart = false;
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
+	if (b->iiod)
+		ifb_iiod_host_gone(b->iiod);
 }
 
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -120,7 +127,12 @@ int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				ifb_session_maybe_start(b);
 			break;
 		case FUNCTIONFS_SETUP:
-			handle_setup(b, &ev[i].u.setup);
+			if (b->iiod && ifb_iiod_setup(b->iiod, &ev[i].u.setup))
+				break;
+			if (b->layout.native)
+				handle_setup(b, &ev[i].u.setup);
+			else
+				(void)ifb_ffs_stall(&b->ffs, &ev[i].u.setup);
 			break;
 		default:
 			log_debug("USB: ignoring FunctionFS event %u", ev[i].type);

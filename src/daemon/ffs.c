@@ -34,6 +34,7 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout
 
 	memset(f, 0, sizeof(*f));
 	f->ep0 = f->ep = -1;
+	f->ep_num = IFB_USB_EP_NATIVE;
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/ep0", dir);
 	f->ep0 = open(path, O_RDWR | O_CLOEXEC);
@@ -106,7 +107,7 @@ int ifb_ffs_open_ep(struct ifb_ffs *f)
 
 	if (f->ep >= 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/ep1", f->dir);
+	snprintf(path, sizeof(path), "%s/ep%u", f->dir, f->ep_num);
 	f->ep = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	return f->ep < 0 ? neg_errno() : 0;
 }

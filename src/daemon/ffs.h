@@ -16,6 +16,7 @@ struct ifb_ffs {
 	char dir[PATH_MAX];
 	int ep0; /* O_NONBLOCK: read events when poll says so */
 	int ep;  /* bulk IN, open while a stream runs */
+	unsigned ep_num; /* its file: ep1 (native) or an IIOD pipe's IN endpoint */
 };
 
 struct ifb_usb_layout;
@@ -37,6 +38,7 @@ int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
 int ifb_ffs_ack(struct ifb_ffs *f);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);
 
+/* Open the stream's endpoint, file ep<f->ep_num>. */
 int ifb_ffs_open_ep(struct ifb_ffs *f);
 void ifb_ffs_close_ep(struct ifb_ffs *f);
 
