@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 
 #include "daemon/bridge-int.h"
@@ -165,8 +166,13 @@ static void unlink_io(struct iiod_pipe *p, struct iiod_io *io)
 		io->next->prev = io->prev;
 }
 
-/* Ask the kernel to give back what the pipe's endpoints hold (FunctionFS
- * dequeues the request; the completion still arrives, as cancelled). */
+/*
+ * Ask the kernel to give back what the pipe's endpoints hold (FunctionFS
+ * dequeues the request; the completion still arrives, as cancelled). A
+ * short reply the UDC already took into its IN FIFO completed for us and
+ * cannot be dequeued; the host that asked for it is gone, and the next one
+ * would read it first as the answer to its own command: flush it.
+ */
 static void cancel_inflight(struct ifb_iiod *d, struct iiod_pipe *p)
 {
 	for (struct iiod_io *io = p->inflight; io; io = io->next) {
@@ -174,6 +180,8 @@ static void cancel_inflight(struct ifb_iiod *d, struct iiod_pipe *p)
 
 		(void)io_cancel(d->aio, &io->cb, &ev);
 	}
+	if (p->in_fd >= 0 && ioctl(p->in_fd, FUNCTIONFS_FIFO_FLUSH) < 0)
+		log_debug("IIOD pipe %u: FIFO flush: %s", p->id, strerror(errno));
 }
 
 static void rx_queue(struct ifb_iiod *d, struct iiod_pipe *p)
@@ -359,7 +367,23 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		if (p->closing)
 			return;
 		p->closing = true;
+		/* Nothing of this pipe's text may be read or answered any more:
+		 * a read left queued would take the next client's first command. */
+		cancel_inflight(d, p);
+		p->gen++;
+		p->rx_queued = false;
+		p->ntx = 0;
+		p->pend_off = p->pend_len = 0;
 		ifb_session_stop(d->b, IFB_STOP_DISCONNECT);
+		/* The host reset or closed the pipe (a client killed mid-READBUF
+		 * and the next one starting): a block still queued on the
+		 * endpoint will never be read. Take it back. */
+		if (d->b->engine.usb.len) {
+			if (d->b->mode == IFB_MODE_ZERO_COPY)
+				ifb_zc_cancel_usb(d->b);
+			else
+				ifb_copy_cancel_usb(d->b);
+		}
 		if (d->b->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
@@ -732,6 +756,7 @@ static void execute(struct ifb_iiod *d, struct iiod_pipe *p, char *line, size_t 
 		reply_int(d, p, -EINVAL);
 		return;
 	}
+	log_debug("IIOD pipe %u: %.*s", p->id, (int)strcspn(line, "\r\n"), line);
 	switch (c.op) {
 	case IFB_IIOD_EMPTY: break;
 	case IFB_IIOD_VERSION: reply(d, p, IIOD_VERSION, sizeof(IIOD_VERSION) - 1); break;
@@ -873,6 +898,7 @@ bool ifb_iiod_setup(struct ifb_iiod *d, const struct usb_ctrlrequest *setup)
 	} else if (setup->bRequest == IIOD_REQ_OPEN_PIPE && value < d->npipes) {
 		ok = pipe_open(d, &d->pipes[value]) == 0;
 	} else if (setup->bRequest == IIOD_REQ_CLOSE_PIPE && value < d->npipes) {
+		log_debug("IIOD: close pipe %u", value);
 		pipe_close(d, &d->pipes[value]);
 		ok = true;
 	}
