@@ -481,8 +481,15 @@ static int load_dev(const char *sysfs_dir, const char *debugfs_dir, const char *
 		r = load_dir_attrs(d);
 	if (r == 0 && snprintf(path, sizeof(path), "%s/buffer", d->dir) < (int)sizeof(path))
 		r = load_sub_attrs(path, "buffer/", &d->buffer_attrs, buffer_skip);
-	if (r == 0 && debugfs_dir)
+	/* Debug attributes are a bonus: debugfs may be absent or hidden (a
+	 * sandboxed service, ProtectKernelTunables=); the context goes on. */
+	if (r == 0 && debugfs_dir) {
 		r = load_sub_attrs(d->debug_dir, "", &d->debug_attrs, NULL);
+		if (r < 0 && r != -ENOMEM) {
+			attrs_free(&d->debug_attrs);
+			r = 0;
+		}
+	}
 	if (r < 0)
 		return r;
 	if (d->nchans)
