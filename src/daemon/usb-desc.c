@@ -125,7 +125,7 @@ bool ifb_usb_guid_valid(const char *s)
  * values as NUL-terminated UTF-8 (the composite layer sends them to the
  * host as UTF-16). dwLength is this descriptor's length in the blob.
  */
-static void put_ms_os(struct blob *b, const char *guid)
+static void put_ms_os(struct blob *b, const char *guid, unsigned ninterfaces)
 {
 	static const char compat_id[8] = "WINUSB";
 	static const char name[] = "DeviceInterfaceGUID";
@@ -133,17 +133,21 @@ static void put_ms_os(struct blob *b, const char *guid)
 	const uint32_t prop_len = 14 + name_len + data_len;
 	uint8_t zeros[8] = { 0 };
 
-	/* Extended compat ID: interface 0 is WinUSB. */
+	/* Extended compat ID: every interface is WinUSB (the composite layer
+	 * reports one entry per interface anyway; an IIOD interface bound to
+	 * WinUSB is what libiio's libusb needs on Windows). */
 	put(b, zeros, 1);             /* interface */
-	put_le32(b, 11 + 24);         /* dwLength */
+	put_le32(b, 11 + 24 * ninterfaces); /* dwLength */
 	put_le16(b, 0x0100);          /* bcdVersion 1.00 */
 	put_le16(b, 4);               /* wIndex: extended compat ID */
-	put(b, (uint8_t[]){ 1, 0 }, 2); /* bCount, Reserved */
-	put(b, zeros, 1);             /* bFirstInterfaceNumber */
-	put(b, (uint8_t[]){ 1 }, 1);  /* Reserved1, 1 per the spec */
-	put(b, compat_id, 8);         /* CompatibleID */
-	put(b, zeros, 8);             /* SubCompatibleID */
-	put(b, zeros, 6);             /* Reserved2 */
+	put(b, (uint8_t[]){ (uint8_t)ninterfaces, 0 }, 2); /* bCount, Reserved */
+	for (unsigned i = 0; i < ninterfaces; i++) {
+		put(b, (uint8_t[]){ (uint8_t)i }, 1); /* bFirstInterfaceNumber */
+		put(b, (uint8_t[]){ 1 }, 1);  /* Reserved1, 1 per the spec */
+		put(b, compat_id, 8);         /* CompatibleID */
+		put(b, zeros, 8);             /* SubCompatibleID */
+		put(b, zeros, 6);             /* Reserved2 */
+	}
 
 	/* Extended properties: DeviceInterfaceGUID, REG_SZ. */
 	put(b, zeros, 1);             /* interface */
@@ -186,7 +190,7 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *
 	put_speed(&b, l, 512, false);
 	put_speed(&b, l, 1024, true);
 	if (interface_guid)
-		put_ms_os(&b, interface_guid);
+		put_ms_os(&b, interface_guid, (l->native ? 1 : 0) + (l->iiod_pipes ? 1 : 0));
 
 	if (b.err)
 		return b.err;

@@ -153,6 +153,18 @@ START_TEST(iiod_descriptor_bytes)
 	ck_assert_mem_eq(buf + 24 + fs_len, hs, sizeof(hs));
 	ck_assert_mem_eq(buf + 24 + 2 * fs_len + 9 + 7 + 6, ss_iiod, sizeof(ss_iiod));
 	ck_assert_uint_eq(ifb_usb_iiod_interface(&both), 1);
+	/* MS OS extended compat ID: both interfaces WinUSB */
+	{
+		static const uint8_t compat[] = {
+			0, 11 + 48, 0, 0, 0, 0x00, 0x01, 4, 0, 2, 0,
+			0, 1, 'W', 'I', 'N', 'U', 'S', 'B', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			1, 1, 'W', 'I', 'N', 'U', 'S', 'B', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		};
+		int l2 = ifb_usb_descriptors(buf, sizeof(buf), &both, IFB_DEFAULT_INTERFACE_GUID);
+
+		ck_assert_int_gt(l2, 28 + 2 * (int)fs_len + (int)(fs_len + 30) + (int)sizeof(compat));
+		ck_assert_mem_eq(buf + 28 + 2 * fs_len + fs_len + 30, compat, sizeof(compat));
+	}
 	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&both, 0), 2);
 	ck_assert_uint_eq(ifb_usb_ep_pipe_out(&both, 0), 3);
 	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&both, 1), 4);
