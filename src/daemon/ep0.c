@@ -79,6 +79,10 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 	}
 	case IFB_REQ_START:
 		log_debug("Host: START");
+		if (b->iiod_stream) {
+			log_warning("Host: START refused: busy, a libiio client is streaming");
+			break; /* stall: one stream at a time */
+		}
 		if (b->engine.run == IFB_STATE_STREAMING) {
 			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
@@ -98,7 +102,8 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_debug("Host: STOP");
 		b->restart = false;
 		reply_failed(ifb_ffs_ack(&b->ffs), "STOP");
-		ifb_session_stop(b, IFB_STOP_HOST);
+		if (!b->iiod_stream) /* not the native interface's stream to stop */
+			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
 		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
@@ -117,6 +122,8 @@ static void host_gone(struct ifb_bridge *b)
 	b->restart = false;
 	b->desc_given = false;
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
+	if (b->iiod)
+		ifb_iiod_host_gone(b->iiod);
 }
 
 static bool is_leaving(uint8_t type)
@@ -185,7 +192,12 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		break;
 	case FUNCTIONFS_SETUP:
 		b->setup_pending = true;
-		handle_setup(b, &ev->u.setup);
+		if (b->iiod && ifb_iiod_setup(b->iiod, &ev->u.setup))
+			; /* the IIOD interface's: answered or stalled */
+		else if (b->layout.native)
+			handle_setup(b, &ev->u.setup);
+		else
+			reply_failed(ifb_ffs_stall(&b->ffs, &ev->u.setup), "SETUP");
 		b->setup_pending = false;
 		break;
 	default:
