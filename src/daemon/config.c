@@ -126,6 +126,10 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 			return "at most 64 channels";
 		if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
 			return "channel names shorter than 24 characters";
+		/* "all," would be a channel named all, which reads back as
+		 * every channel. */
+		if (strcmp(tok, "all") == 0)
+			return "'all' alone, not in a list of channel names";
 		/* Part of a sysfs file name (in_NAME_en): no '/', and nothing
 		 * that would need quotes in the list ('"', '#', ';'). */
 		if (tok[strcspn(tok, "/\"#;")])
@@ -405,6 +409,10 @@ static const char *p_iiod_devices(struct ifb_config *cfg, const char *v)
 			return "at most 16 devices";
 		if (strlen(tok) >= IFB_CFG_STR)
 			return "device names shorter than 64 characters";
+		/* As for channels: "all" in a list would read back as every
+		 * device (a device named so is reached as iio:deviceN). */
+		if (strcmp(tok, "all") == 0)
+			return "'all' alone, not in a list of IIO devices";
 		strcpy(cfg->iiod_devices[cfg->iiod_num_devices++], tok);
 	}
 	if (cfg->iiod_num_devices == 0)

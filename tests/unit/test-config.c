@@ -165,6 +165,10 @@ START_TEST(errors)
 	expect_error("[iio]\ndevice=a\nbuffer=256\n", "test.conf:3: ", "0 to 255");
 	expect_error("[iio]\ndevice=a\nchannels=,\n", "test.conf:3: [iio] channels", "expected");
 	expect_error("[iio]\ndevice=a\nchannels=a,a\n", "test.conf:3: ", "each channel once");
+	expect_error("[iio]\ndevice=a\nchannels=all,\n", "test.conf:3: [iio] channels", "'all' alone");
+	expect_error("[iio]\ndevice=a\nchannels=voltage0,all\n", "test.conf:3: ", "'all' alone");
+	expect_error("[iio]\ndevice=a\n[iiod]\ndevices=all,\n", "test.conf:4: [iiod] devices",
+		     "'all' alone");
 	expect_error("[iio]\ndevice=a\nchannels=abcdefghijklmnopqrstuvwxyz\n", "test.conf:3: ",
 		     "shorter than 24");
 	expect_error("[iio]\ndevice=a\nsampling_frequency=-5\n", "test.conf:3: ", "positive frequency");
