@@ -61,6 +61,12 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 
 	switch (req) {
 	case IFB_REQ_GET_INFO:
+		/* Between streams, the device as it is now: a libiio client on
+		 * the IIOD interface (or another program) may have set the
+		 * rate since the last description, and START compares with a
+		 * fresh one. During a stream, the stream's. */
+		if (!b->session)
+			ifb_bridge_describe(b);
 		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, reply, sizeof(reply));
 		if (len < 0)
 			break;
