@@ -15,6 +15,7 @@ static int parse(const char *s, struct ifb_iiod_cmd *c)
 	size_t n = strlen(s);
 
 	ck_assert_uint_lt(n, sizeof(linebuf));
+	ifb_unit_save_seed("iiod-parse", s, n);
 	memcpy(linebuf, s, n + 1);
 	memset(c, 0x5a, sizeof(*c));
 	return ifb_iiod_parse(linebuf, n, c);
