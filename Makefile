@@ -131,16 +131,18 @@ check-asan: deps
 	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
 
 # libFuzzer (clang-14) on every parser of untrusted input: the config
-# reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers.
+# reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers,
+# the IIOD command lines a libiio host sends.
 # check-fuzz: about a minute in all; make fuzz FUZZ_SECONDS=N: longer.
 FUZZ_CC ?= clang-14
 # (clang, unlike gcc, flags log.c's vsnprintf of its va_list as a non-literal format.)
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -Wno-format-nonliteral
 FUZZ_SECONDS ?= 600
-FUZZERS := config control capture-proto
+FUZZERS := config control capture-proto iiod-parse
 fuzz_srcs_config := src/daemon/config.c src/daemon/log.c src/daemon/usb-desc.c src/common/size.c
 fuzz_srcs_control := src/daemon/control.c
 fuzz_srcs_capture-proto := src/capture/proto.c
+fuzz_srcs_iiod-parse := src/daemon/iiod-parse.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
 
 .SECONDEXPANSION:

@@ -49,7 +49,7 @@ static int copy_usb_submit(void *ctx, unsigned i)
 	struct iocb *cb = &k->iocb;
 	int r;
 
-	io_prep_pwrite(cb, b->ffs.ep, k->mem, b->cfg.block_size, 0);
+	io_prep_pwrite(cb, b->ffs.ep, k->mem, b->engine.usb_bytes[i], 0);
 	io_set_eventfd(cb, b->aio_efd);
 	cb->data = k;
 	r = io_submit(b->aio, 1, &cb);
@@ -230,7 +230,7 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		{
 			struct ifb_block *k = cb->data;
 			unsigned i = ifb_block_index(b, k);
-			int status = res == (long)b->cfg.block_size ? 0 : res < 0 ? (int)res : -EIO;
+			int status = res == (long)b->engine.usb_bytes[i] ? 0 : res < 0 ? (int)res : -EIO;
 
 			if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
 				log_warning_errno(status, "USB write of block %u failed", i);
@@ -246,6 +246,7 @@ const struct ifb_engine_ops ifb_copy_ops = {
 	.usb_submit = copy_usb_submit,
 	.adc_stop = copy_adc_stop,
 	.stopped = ifb_session_engine_stopped,
+	.pulled = ifb_session_pulled,
 };
 
 /*

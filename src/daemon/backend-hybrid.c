@@ -79,6 +79,7 @@ const struct ifb_engine_ops ifb_hybrid_ops = {
 	.usb_submit = hybrid_usb_submit,
 	.adc_stop = hybrid_adc_stop,
 	.stopped = ifb_session_engine_stopped,
+	.pulled = ifb_session_pulled,
 };
 
 void ifb_hybrid_release(struct ifb_bridge *b)

@@ -150,7 +150,7 @@ static int zc_usb_submit(void *ctx, unsigned i)
 	/* The one guard before FunctionFS DMABUF ioctls (ep0.c). */
 	if (!ifb_ep0_usb_ready(b) || b->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->cfg.block_size);
+	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->engine.usb_bytes[i]);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
 			log_info("USB transfer refused (%s): host not connected", strerror(-r));
@@ -233,6 +233,7 @@ const struct ifb_engine_ops ifb_zc_ops = {
 	.usb_submit = zc_usb_submit,
 	.adc_stop = zc_adc_stop,
 	.stopped = ifb_session_engine_stopped,
+	.pulled = ifb_session_pulled,
 };
 
 /*

@@ -13,6 +13,8 @@
  *                        every way a stream ends goes through here
  *   ep0.c                the native front end: FunctionFS events and the
  *                        vendor control protocol (docs/protocol.md)
+ *   iiod.c               the IIOD front end: libiio clients on the "IIO"
+ *                        interface (docs/protocol.md "The IIOD interface")
  *   reload.c             SIGHUP: a new configuration, applied between streams
  *   bridge.c             setup, release, status: wires the rest together
  *
@@ -35,6 +37,9 @@
 #include "daemon/ffs.h"
 #include "daemon/iio.h"
 #include "daemon/probe.h"
+#include "daemon/usb-desc.h"
+
+struct ifb_iiod;
 
 /* After a shutdown request, how long USB may take to drain before we
  * cancel what is in flight, and how long cancelled transfers may take. */
@@ -120,6 +125,16 @@ struct ifb_bridge {
 	 * can check it still holds. */
 	bool desc_given;
 	struct ifb_stream_desc given;
+
+	/* The front ends: which interfaces the function has, the IIOD one. */
+	struct ifb_usb_layout layout;
+	struct ifb_iiod *iiod; /* NULL without the IIOD interface */
+	/* The stream belongs to the IIOD front end: its pipe's IN endpoint,
+	 * blocks of the client's buffer size, the pull policy. The native
+	 * front end's block size and count come back when it ends. */
+	bool iiod_stream;
+	uint32_t native_block_size;
+	unsigned native_nblocks;
 };
 
 static inline unsigned ifb_block_index(const struct ifb_bridge *b, const struct ifb_block *k)
@@ -204,6 +219,28 @@ void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what);
 /* The end-of-stream packet was delivered (or failed): a shutdown waiting
  * for it may exit now. */
 void ifb_session_zlp_done(struct ifb_bridge *b);
+
+/* The IIOD front end's stream: blocks of bytes bytes (count of them), the
+ * channels named, on FunctionFS endpoint file ep, pull policy. -EBUSY when
+ * a stream is open; else as ifb_session_start. */
+int ifb_session_start_iiod(struct ifb_bridge *b, uint32_t bytes, unsigned count,
+			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep);
+/* engine op: a pull that waited has been submitted */
+void ifb_session_pulled(void *ctx, unsigned blk);
+
+/* iiod.c: the IIOD front end. new loads the context from sysfs (logs). */
+int ifb_iiod_new(struct ifb_bridge *b, const struct ifb_usb_layout *layout,
+		 struct ifb_iiod **ret);
+struct ifb_iiod *ifb_iiod_free(struct ifb_iiod *d);
+/* A SETUP for the IIOD interface: answered or stalled, returns true; false
+ * when it is addressed to another interface. */
+bool ifb_iiod_setup(struct ifb_iiod *d, const struct usb_ctrlrequest *setup);
+/* DISABLE/UNBIND: every pipe closes (the stream's once it has ended). */
+void ifb_iiod_host_gone(struct ifb_iiod *d);
+/* The IIOD stream has ended and its resources are released. */
+void ifb_iiod_stream_ended(struct ifb_iiod *d, enum ifb_stop_reason reason);
+/* A READBUF's waiting pull has been submitted. */
+void ifb_iiod_pulled(struct ifb_iiod *d);
 
 /* ep0.c */
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);

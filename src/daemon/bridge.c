@@ -387,7 +387,34 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail_loop;
 	sd_event_source_set_enabled(b->status_timer, SD_EVENT_ON);
 
-	r = ifb_ffs_open(&b->ffs, cfg->functionfs, cfg->interface,
+	b->layout.native = cfg->usb_native;
+	b->layout.iiod_pipes = cfg->iiod_enable ? cfg->iiod_pipes : 0;
+	if (!b->layout.native && !b->layout.iiod_pipes) {
+		*config_error = true;
+		log_error("%s: [usb] native = no and [iiod] enable = no: expected at least one "
+			  "interface", cfg->path);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (b->layout.native && b->layout.iiod_pipes &&
+	    !strcmp(cfg->interface, IFB_IIOD_INTERFACE_NAME)) {
+		char where[PATH_MAX + 64];
+
+		*config_error = true;
+		ifb_config_where(cfg, IFB_KEY_USB_INTERFACE, where, sizeof(where));
+		log_error("%s: \"%s\" is the IIOD interface's name (libiio looks for it); expected "
+			  "another name", where, IFB_IIOD_INTERFACE_NAME);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (b->layout.iiod_pipes) {
+		r = ifb_iiod_new(b, &b->layout, &b->iiod);
+		if (r < 0) {
+			*config_error = r == -ENOENT;
+			goto fail;
+		}
+	}
+	r = ifb_ffs_open(&b->ffs, cfg->functionfs, &b->layout, cfg->interface,
 			 cfg->ms_os_descriptors ? cfg->interface_guid : NULL);
 	if (r < 0) {
 		char where[PATH_MAX + 64];
@@ -417,9 +444,12 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 	r = ifb_engine_init(&b->engine, b->nblocks, cfg->block_size, false, &ifb_copy_ops, b);
 	if (r < 0)
 		goto fail;
-	log_info("USB descriptors written to %s; %s, %u channels, %u-byte scans, %s mode%s",
-		 cfg->functionfs, b->iio.name, b->desc.num_channels, b->iio.scan_size,
-		 ifb_mode_name(b->mode), b->mode_final ? "" : " (if the UDC allows)");
+	log_info("USB descriptors written to %s (%s%s%s); %s, %u channels, %u-byte scans, %s mode%s",
+		 cfg->functionfs, b->layout.native ? "native" : "",
+		 b->layout.native && b->layout.iiod_pipes ? " and " : "",
+		 b->layout.iiod_pipes ? "IIOD interfaces" : " interface", b->iio.name,
+		 b->desc.num_channels, b->iio.scan_size, ifb_mode_name(b->mode),
+		 b->mode_final ? "" : " (if the UDC allows)");
 	*ret = b;
 	return 0;
 
@@ -436,6 +466,8 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 		return NULL;
 	if (b->session)
 		ifb_session_close(b);
+	/* The pipes' files before the function's: they hold its endpoints. */
+	b->iiod = ifb_iiod_free(b->iiod);
 	b->ep0_src = sd_event_source_disable_unref(b->ep0_src);
 	b->ep0_defer_src = sd_event_source_disable_unref(b->ep0_defer_src);
 	b->teardown_src = sd_event_source_disable_unref(b->teardown_src);

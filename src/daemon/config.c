@@ -126,6 +126,10 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 			return "at most 64 channels";
 		if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
 			return "channel names shorter than 24 characters";
+		/* "all," would be a channel named all, which reads back as
+		 * every channel. */
+		if (strcmp(tok, "all") == 0)
+			return "'all' alone, not in a list of channel names";
 		/* Part of a sysfs file name (in_NAME_en): no '/', and nothing
 		 * that would need quotes in the list ('"', '#', ';'). */
 		if (tok[strcspn(tok, "/\"#;")])
@@ -370,6 +374,64 @@ static const char *p_log_level(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
+static const char *p_native(struct ifb_config *cfg, const char *v)
+{
+	return p_bool(&cfg->usb_native, v);
+}
+
+static const char *p_iiod_enable(struct ifb_config *cfg, const char *v)
+{
+	return p_bool(&cfg->iiod_enable, v);
+}
+
+static const char *p_iiod_pipes(struct ifb_config *cfg, const char *v)
+{
+	unsigned long long n;
+
+	/* pipe 0 for the context, one more per buffer a client opens */
+	if (!is_number(v, IFB_IIOD_MAX_PIPES, &n) || n < 2)
+		return "a number of pipes from 2 to 4";
+	cfg->iiod_pipes = (unsigned)n;
+	return NULL;
+}
+
+static const char *p_iiod_devices(struct ifb_config *cfg, const char *v)
+{
+	char buf[IFB_CFG_IIOD_DEVICES * IFB_CFG_STR];
+	char *save = NULL, *tok;
+
+	cfg->iiod_num_devices = 0;
+	if (strcmp(v, "all") == 0)
+		return NULL;
+	if (strlen(v) >= sizeof(buf))
+		return "'all' or a shorter comma-separated list of IIO devices";
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (cfg->iiod_num_devices == IFB_CFG_IIOD_DEVICES)
+			return "at most 16 devices";
+		if (strlen(tok) >= IFB_CFG_STR)
+			return "device names shorter than 64 characters";
+		/* As for channels: "all" in a list would read back as every
+		 * device (a device named so is reached as iio:deviceN). */
+		if (strcmp(tok, "all") == 0)
+			return "'all' alone, not in a list of IIO devices";
+		strcpy(cfg->iiod_devices[cfg->iiod_num_devices++], tok);
+	}
+	if (cfg->iiod_num_devices == 0)
+		return "'all' or a comma-separated list of IIO devices (names, labels or iio:deviceN)";
+	return NULL;
+}
+
+static const char *p_iiod_hw_model(struct ifb_config *cfg, const char *v)
+{
+	return usb_string(cfg->iiod_hw_model, sizeof(cfg->iiod_hw_model), v);
+}
+
+static const char *p_iiod_hw_serial(struct ifb_config *cfg, const char *v)
+{
+	return usb_string(cfg->iiod_hw_serial, sizeof(cfg->iiod_hw_serial), v);
+}
+
 static const struct key_def keys[] = {
 	{ "iio", "device", IFB_KEY_IIO_DEVICE, p_device },
 	{ "iio", "buffer", IFB_KEY_IIO_BUFFER, p_buffer },
@@ -389,6 +451,12 @@ static const struct key_def keys[] = {
 	{ "usb", "interface", IFB_KEY_USB_INTERFACE, p_interface },
 	{ "usb", "ms_os_descriptors", IFB_KEY_USB_MS_OS_DESCRIPTORS, p_ms_os_descriptors },
 	{ "usb", "interface_guid", IFB_KEY_USB_INTERFACE_GUID, p_interface_guid },
+	{ "usb", "native", IFB_KEY_USB_NATIVE, p_native },
+	{ "iiod", "enable", IFB_KEY_IIOD_ENABLE, p_iiod_enable },
+	{ "iiod", "pipes", IFB_KEY_IIOD_PIPES, p_iiod_pipes },
+	{ "iiod", "devices", IFB_KEY_IIOD_DEVICES, p_iiod_devices },
+	{ "iiod", "hw_model", IFB_KEY_IIOD_HW_MODEL, p_iiod_hw_model },
+	{ "iiod", "hw_serial", IFB_KEY_IIOD_HW_SERIAL, p_iiod_hw_serial },
 	{ "gadget", "name", IFB_KEY_GADGET_NAME, p_gadget_name },
 	{ "gadget", "udc", IFB_KEY_GADGET_UDC, p_udc },
 	{ "gadget", "max_power", IFB_KEY_GADGET_MAX_POWER, p_max_power },
@@ -396,7 +464,7 @@ static const struct key_def keys[] = {
 	{ "daemon", "log_level", IFB_KEY_DAEMON_LOG_LEVEL, p_log_level },
 };
 
-static const char *const sections[] = { "iio", "stream", "usb", "gadget", "daemon" };
+static const char *const sections[] = { "iio", "stream", "usb", "gadget", "daemon", "iiod" };
 
 void ifb_config_defaults(struct ifb_config *cfg)
 {
@@ -422,6 +490,9 @@ void ifb_config_defaults(struct ifb_config *cfg)
 	cfg->max_power = 500;
 	cfg->ms_vendor_code = 0xcd;
 	cfg->log_level = LOG_INFO;
+	cfg->usb_native = true;
+	cfg->iiod_enable = true;
+	cfg->iiod_pipes = 2;
 }
 
 static int fail(struct parse_state *st, const char *fmt, ...) _printf_(2, 3);
@@ -452,7 +523,7 @@ static bool known_section(const char *name, size_t len)
 
 static int unknown_section(struct parse_state *st, const char *name, int len)
 {
-	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [gadget], [daemon]",
+	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [gadget], [daemon], [iiod]",
 		    len, name);
 }
 
@@ -903,6 +974,7 @@ void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 	fprintf(out, "interface = %s\nms_os_descriptors = %s\ninterface_guid = %s\n",
 		as_value(cfg->interface, q[5], sizeof(q[5])), cfg->ms_os_descriptors ? "yes" : "no",
 		cfg->interface_guid);
+	fprintf(out, "native = %s\n", cfg->usb_native ? "yes" : "no");
 	if (cfg->compose_gadget)
 		fprintf(out, "\n[gadget]\nname = %s\nudc = %s\nmax_power = %u\nms_vendor_code = 0x%02x\n",
 			cfg->gadget_name, as_value(cfg->udc, q[0], sizeof(q[0])), cfg->max_power,
@@ -910,4 +982,15 @@ void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 	else
 		fputs("\n# no [gadget] section: the gadget is composed elsewhere\n", out);
 	fprintf(out, "\n[daemon]\nlog_level = %s\n", levels[cfg->log_level]);
+	fprintf(out, "\n[iiod]\nenable = %s\npipes = %u\ndevices = ", cfg->iiod_enable ? "yes" : "no",
+		cfg->iiod_pipes);
+	if (!cfg->iiod_num_devices)
+		fputs("all", out);
+	for (unsigned i = 0; i < cfg->iiod_num_devices; i++)
+		fprintf(out, "%s%s", i ? "," : "", cfg->iiod_devices[i]);
+	fputc('\n', out);
+	if (cfg->iiod_hw_model[0])
+		fprintf(out, "hw_model = %s\n", as_value(cfg->iiod_hw_model, q[2], sizeof(q[2])));
+	if (cfg->iiod_hw_serial[0])
+		fprintf(out, "hw_serial = %s\n", as_value(cfg->iiod_hw_serial, q[3], sizeof(q[3])));
 }

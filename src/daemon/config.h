@@ -48,10 +48,17 @@ enum ifb_cfg_key {
 	IFB_KEY_GADGET_MAX_POWER,
 	IFB_KEY_GADGET_MS_VENDOR_CODE,
 	IFB_KEY_DAEMON_LOG_LEVEL,
+	IFB_KEY_USB_NATIVE,
+	IFB_KEY_IIOD_ENABLE,
+	IFB_KEY_IIOD_PIPES,
+	IFB_KEY_IIOD_DEVICES,
+	IFB_KEY_IIOD_HW_MODEL,
+	IFB_KEY_IIOD_HW_SERIAL,
 	IFB_KEY__MAX,
 };
 
 #define IFB_CFG_STR 64
+#define IFB_CFG_IIOD_DEVICES 16
 
 struct ifb_config {
 	char path[PATH_MAX];
@@ -89,6 +96,14 @@ struct ifb_config {
 
 	/* [daemon] */
 	int log_level;
+
+	/* [usb] native, [iiod]: the front ends (docs/protocol.md) */
+	bool usb_native;              /* the native vendor interface */
+	bool iiod_enable;             /* the IIOD interface for libiio clients */
+	unsigned iiod_pipes;          /* its IN/OUT pairs, 2..IFB_IIOD_MAX_PIPES */
+	unsigned iiod_num_devices;    /* 0: every IIO device in the context */
+	char iiod_devices[IFB_CFG_IIOD_DEVICES][IFB_CFG_STR];
+	char iiod_hw_model[IFB_CFG_STR], iiod_hw_serial[IFB_CFG_STR]; /* "" = not sent */
 
 	unsigned line[IFB_KEY__MAX]; /* 0: not in the file (default) */
 };

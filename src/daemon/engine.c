@@ -103,6 +103,10 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	}
 	e->run = IFB_STATE_STOPPING;
 	e->reason = reason;
+	/* Pull: filled blocks nobody asked for are simply free again. */
+	while (e->ready.len)
+		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
+	e->want_len = 0;
 	e->ops->adc_stop(e->ctx);
 	check_stopped(e);
 }
@@ -137,10 +141,11 @@ static int to_adc(struct ifb_engine *e, unsigned blk)
 	return 0;
 }
 
-static int to_usb(struct ifb_engine *e, unsigned blk)
+static int to_usb(struct ifb_engine *e, unsigned blk, uint32_t len)
 {
 	int r;
 
+	e->usb_bytes[blk] = len;
 	e->state[blk] = IFB_BLOCK_USB;
 	fifo_push(&e->usb, blk);
 	r = e->ops->usb_submit(e->ctx, blk);
@@ -186,6 +191,8 @@ int ifb_engine_start(struct ifb_engine *e)
 	memset(&e->c, 0, sizeof(e->c));
 	memset(&e->adc, 0, sizeof(e->adc));
 	memset(&e->usb, 0, sizeof(e->usb));
+	memset(&e->ready, 0, sizeof(e->ready));
+	e->want_head = e->want_len = 0;
 	memset(e->done, 0, sizeof(e->done));
 	memset(e->starved, 0, sizeof(e->starved));
 	e->primed = false;
@@ -230,9 +237,48 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 		to_adc(e, blk);
 		return;
 	}
-	if (to_usb(e, blk) < 0)
-		return;
 	e->offset += e->block_size;
+	if (!e->pull) {
+		to_usb(e, blk, e->block_size);
+		return;
+	}
+	if (!e->want_len) {
+		e->state[blk] = IFB_BLOCK_READY;
+		fifo_push(&e->ready, blk);
+		return;
+	}
+	{
+		uint32_t len = e->want[e->want_head];
+
+		e->want_head = (e->want_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+		e->want_len--;
+		if (to_usb(e, blk, len) == 0 && e->ops->pulled)
+			e->ops->pulled(e->ctx, blk);
+	}
+}
+
+void ifb_engine_set_pull(struct ifb_engine *e, bool pull)
+{
+	e->pull = pull;
+}
+
+int ifb_engine_pull(struct ifb_engine *e, uint32_t len)
+{
+	int r;
+
+	if (e->run != IFB_STATE_STREAMING)
+		return -EBADF;
+	if (!e->pull || len == 0 || len > e->block_size)
+		return -EINVAL;
+	if (e->ready.len) {
+		r = to_usb(e, fifo_pop(&e->ready), len);
+		return r < 0 ? r : 1;
+	}
+	if (e->want_len == IFB_ENGINE_MAX_BLOCKS)
+		return -EBUSY;
+	e->want[(e->want_head + e->want_len) % IFB_ENGINE_MAX_BLOCKS] = len;
+	e->want_len++;
+	return 0;
 }
 
 static void usb_complete(struct ifb_engine *e, unsigned blk, int status)
@@ -249,7 +295,7 @@ static void usb_complete(struct ifb_engine *e, unsigned blk, int status)
 		return;
 	}
 
-	e->c.bytes_sent += e->block_size;
+	e->c.bytes_sent += e->usb_bytes[blk];
 	e->c.blocks_sent++;
 	if (e->run == IFB_STATE_STREAMING)
 		to_adc(e, blk);

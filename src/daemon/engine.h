@@ -8,6 +8,12 @@
  * recorded at the stream offset where the new block's data begins. The
  * backend does the I/O and reports completions; the engine decides. No I/O
  * and no logging here, so unit tests drive it directly.
+ *
+ * Two policies for a filled block: push (the native front end: every
+ * filled block goes to USB at once) and pull (the IIOD front end: a filled
+ * block waits, READY, until the host asks for data with ifb_engine_pull;
+ * a pull that finds no block ready is served by the next one filled).
+ * Either way blocks reach USB in the order the ADC filled them.
  */
 #ifndef IFB_ENGINE_H
 #define IFB_ENGINE_H
@@ -19,7 +25,7 @@
 
 #define IFB_ENGINE_MAX_BLOCKS 64
 
-enum ifb_block_state { IFB_BLOCK_FREE, IFB_BLOCK_ADC, IFB_BLOCK_USB };
+enum ifb_block_state { IFB_BLOCK_FREE, IFB_BLOCK_ADC, IFB_BLOCK_USB, IFB_BLOCK_READY };
 
 /*
  * Why a stream ends. Every end goes the same way: the engine stops the ADC,
@@ -61,6 +67,9 @@ struct ifb_engine_ops {
 	void (*adc_stop)(void *ctx);
 	/* Every block is FREE again after a stop. Do not call the engine from here. */
 	void (*stopped)(void *ctx, enum ifb_stop_reason reason);
+	/* Pull policy: a pull that had to wait has now been submitted to USB
+	 * as block blk (optional; not called for pulls served at once). */
+	void (*pulled)(void *ctx, unsigned blk);
 };
 
 struct ifb_engine_counters {
@@ -96,6 +105,12 @@ struct ifb_engine {
 	int status[IFB_ENGINE_MAX_BLOCKS];
 	struct ifb_fifo adc, usb;
 
+	bool pull;       /* pull policy (set between streams) */
+	struct ifb_fifo ready;            /* pull: filled blocks waiting, in fill order */
+	uint32_t want[IFB_ENGINE_MAX_BLOCKS]; /* pull: lengths of waiting pulls, a ring */
+	unsigned want_head, want_len;
+	uint32_t usb_bytes[IFB_ENGINE_MAX_BLOCKS]; /* what USB sends of each block */
+
 	struct ifb_engine_counters c;
 };
 
@@ -120,6 +135,18 @@ void ifb_engine_adc_lost(struct ifb_engine *e, int err);
  * read() failed): counted as an ADC error (last_error = err), and the
  * stream stops with reason ERROR. No-op unless streaming. */
 void ifb_engine_adc_failed(struct ifb_engine *e, int err);
+/* Choose the policy for the next streams: false push (default), true pull. */
+void ifb_engine_set_pull(struct ifb_engine *e, bool pull);
+
+/*
+ * Pull policy: send the next filled block, its first len bytes (1 to
+ * block_size; the rest of the block is dropped). Returns 1 when a block
+ * was submitted to USB now, 0 when none is filled yet (the next one will
+ * be, and ops->pulled says so), -EBADF when no stream runs, -EINVAL for a
+ * bad len or the push policy, -EBUSY with as many pulls waiting as blocks,
+ * or the backend's error (the engine is then stopping).
+ */
+int ifb_engine_pull(struct ifb_engine *e, uint32_t len);
 
 /* The late answer to adc_finished: the ADC had finished the block before
  * blk by the time blk was queued. Only for a block still with the ADC

@@ -61,6 +61,12 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 
 	switch (req) {
 	case IFB_REQ_GET_INFO:
+		/* Between streams, the device as it is now: a libiio client on
+		 * the IIOD interface (or another program) may have set the
+		 * rate since the last description, and START compares with a
+		 * fresh one. During a stream, the stream's. */
+		if (!b->session)
+			ifb_bridge_describe(b);
 		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, reply, sizeof(reply));
 		if (len < 0)
 			break;
@@ -79,6 +85,10 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 	}
 	case IFB_REQ_START:
 		log_debug("Host: START");
+		if (b->iiod_stream) {
+			log_warning("Host: START refused: busy, a libiio client is streaming");
+			break; /* stall: one stream at a time */
+		}
 		if (b->engine.run == IFB_STATE_STREAMING) {
 			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
@@ -98,7 +108,8 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_debug("Host: STOP");
 		b->restart = false;
 		reply_failed(ifb_ffs_ack(&b->ffs), "STOP");
-		ifb_session_stop(b, IFB_STOP_HOST);
+		if (!b->iiod_stream) /* not the native interface's stream to stop */
+			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
 		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
@@ -117,6 +128,8 @@ static void host_gone(struct ifb_bridge *b)
 	b->restart = false;
 	b->desc_given = false;
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
+	if (b->iiod)
+		ifb_iiod_host_gone(b->iiod);
 }
 
 static bool is_leaving(uint8_t type)
@@ -185,7 +198,12 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		break;
 	case FUNCTIONFS_SETUP:
 		b->setup_pending = true;
-		handle_setup(b, &ev->u.setup);
+		if (b->iiod && ifb_iiod_setup(b->iiod, &ev->u.setup))
+			; /* the IIOD interface's: answered or stalled */
+		else if (b->layout.native)
+			handle_setup(b, &ev->u.setup);
+		else
+			reply_failed(ifb_ffs_stall(&b->ffs, &ev->u.setup), "SETUP");
 		b->setup_pending = false;
 		break;
 	default:

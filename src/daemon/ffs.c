@@ -35,17 +35,19 @@ static int write_built(int fd, const uint8_t *buf, int len)
  * decides: the spec's 0x0100, then the 0x0001 of Linux 3.16-6.2, then no
  * MS OS descriptors at all. Logs what was written.
  */
-static int write_descriptors(struct ifb_ffs *f, const char *interface_guid)
+static int write_descriptors(struct ifb_ffs *f, const struct ifb_usb_layout *layout,
+			     const char *interface_guid)
 {
 	static const uint16_t bcds[] = { IFB_MS_OS_BCD_SPEC, IFB_MS_OS_BCD_OLD };
-	uint8_t buf[512];
+	uint8_t buf[1024];
 	int r;
 
 	f->ms_os_bcd = 0;
 	if (interface_guid) {
 		for (size_t i = 0; i < sizeof(bcds) / sizeof(bcds[0]); i++) {
 			r = write_built(f->ep0, buf,
-					ifb_usb_descriptors(buf, sizeof(buf), interface_guid, bcds[i]));
+					ifb_usb_descriptors(buf, sizeof(buf), layout, interface_guid,
+							    bcds[i]));
 			if (r == 0) {
 				f->ms_os_bcd = bcds[i];
 				log_info("%s: USB descriptors written, MS OS descriptors with bcdVersion 0x%04x%s",
@@ -59,7 +61,7 @@ static int write_descriptors(struct ifb_ffs *f, const char *interface_guid)
 				  f->dir, bcds[i]);
 		}
 	}
-	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), NULL, 0));
+	r = write_built(f->ep0, buf, ifb_usb_descriptors(buf, sizeof(buf), layout, NULL, 0));
 	if (r < 0)
 		return r;
 	if (interface_guid)
@@ -111,25 +113,29 @@ static void stage_timer_arm(struct ifb_ffs *f, bool on)
 	(void)timer_settime(f->stage_timer, 0, &its, NULL);
 }
 
-int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
-		 const char *interface_guid)
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
+		 const char *interface_name, const char *interface_guid)
 {
-	uint8_t buf[512];
+	const struct ifb_usb_layout native = IFB_USB_LAYOUT_NATIVE;
+	uint8_t buf[1024];
 	char path[PATH_MAX + 8];
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->ep0 = f->ep = -1;
+	f->ep_num = IFB_USB_EP_NATIVE;
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/ep0", dir);
 	f->ep0 = open(path, O_RDWR | O_CLOEXEC);
 	if (f->ep0 < 0)
 		return neg_errno();
 
-	r = write_descriptors(f, interface_guid);
+	if (!layout)
+		layout = &native;
+	r = write_descriptors(f, layout, interface_guid);
 	if (r < 0)
 		goto fail;
-	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), interface_name));
+	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), layout, interface_name));
 	if (r < 0)
 		goto fail;
 	/* Events are read when the loop says ep0 is readable. */
@@ -216,7 +222,7 @@ int ifb_ffs_open_ep(struct ifb_ffs *f)
 
 	if (f->ep >= 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/ep1", f->dir);
+	snprintf(path, sizeof(path), "%s/ep%u", f->dir, f->ep_num);
 	f->ep = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	return f->ep < 0 ? neg_errno() : 0;
 }

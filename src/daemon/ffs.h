@@ -27,17 +27,21 @@ struct ifb_ffs {
 	char dir[PATH_MAX];
 	int ep0; /* O_NONBLOCK: read events when poll says so */
 	int ep;  /* bulk IN, open while a stream runs */
+	unsigned ep_num; /* its file: ep1 (native) or an IIOD pipe's IN endpoint */
 	uint16_t ms_os_bcd; /* bcdVersion of the MS OS descriptors written, 0: none */
 	timer_t stage_timer; /* SIGALRM: bounds the data/status stages */
 	bool stage_timer_ok;
 };
 
-/* Open ep0 and write descriptors (with MS OS descriptors when
- * interface_guid is set and the kernel takes them, see usb-desc.h; logs
- * which were written) and strings: the function can then be bound to a
- * UDC. -EBUSY: another process owns this FunctionFS. */
-int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const char *interface_name,
-		 const char *interface_guid);
+struct ifb_usb_layout;
+
+/* Open ep0 and write descriptors for layout (NULL: the native interface
+ * alone; with MS OS descriptors when interface_guid is set and the kernel
+ * takes them, see usb-desc.h; logs which were written) and strings: the
+ * function can then be bound to a UDC. -EBUSY: another process owns this
+ * FunctionFS. */
+int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
+		 const char *interface_name, const char *interface_guid);
 void ifb_ffs_close(struct ifb_ffs *f);
 
 /* Read pending events; returns how many (0 when none), or -errno. A
@@ -53,6 +57,7 @@ int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
 int ifb_ffs_ack(struct ifb_ffs *f);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);
 
+/* Open the stream's endpoint, file ep<f->ep_num>. */
 int ifb_ffs_open_ep(struct ifb_ffs *f);
 void ifb_ffs_close_ep(struct ifb_ffs *f);
 

@@ -49,6 +49,16 @@ static void keep_fixed(const struct ifb_config *old, struct ifb_config *new)
 	KEEP_STR(IFB_KEY_GADGET_UDC, udc);
 	KEEP_VAL(IFB_KEY_GADGET_MAX_POWER, max_power);
 	KEEP_VAL(IFB_KEY_GADGET_MS_VENDOR_CODE, ms_vendor_code);
+	KEEP_VAL(IFB_KEY_USB_NATIVE, usb_native);
+	KEEP_VAL(IFB_KEY_IIOD_ENABLE, iiod_enable);
+	KEEP_VAL(IFB_KEY_IIOD_PIPES, iiod_pipes);
+	KEEP(IFB_KEY_IIOD_DEVICES, iiod_devices,
+	     old->iiod_num_devices != new->iiod_num_devices ||
+		     memcmp(old->iiod_devices, new->iiod_devices, sizeof(old->iiod_devices)) != 0);
+	if (old->iiod_num_devices != new->iiod_num_devices)
+		new->iiod_num_devices = old->iiod_num_devices;
+	KEEP_STR(IFB_KEY_IIOD_HW_MODEL, iiod_hw_model);
+	KEEP_STR(IFB_KEY_IIOD_HW_SERIAL, iiod_hw_serial);
 	if (old->compose_gadget != new->compose_gadget) {
 		log_warning("%s: [gadget] section %s; takes effect after a restart", new->path,
 			    new->compose_gadget ? "added" : "removed");

@@ -74,7 +74,7 @@ static int session_open(struct ifb_bridge *b)
 		return log_error_errno(r, "Cannot enable the channels in %s", b->iio.bufdir);
 	r = ifb_ffs_open_ep(&b->ffs);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open %s/ep1", b->ffs.dir);
+		return log_error_errno(r, "Cannot open %s/ep%u", b->ffs.dir, b->ffs.ep_num);
 
 	if (b->mode == IFB_MODE_ZERO_COPY) {
 		r = ifb_zc_attach(b, &what, &usb);
@@ -104,6 +104,7 @@ static int session_open(struct ifb_bridge *b)
 				 b->nblocks, b->cfg.block_size, b->alloc.name);
 		b->mode_final = true;
 		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, true, &ifb_zc_ops, b);
+		ifb_engine_set_pull(&b->engine, b->iiod_stream);
 	} else if (b->mode == IFB_MODE_HYBRID) {
 		r = ifb_zc_attach_usb(b);
 		if (r == -ENOTCONN)
@@ -131,6 +132,7 @@ static int session_open(struct ifb_bridge *b)
 		if (r < 0)
 			return r;
 		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_hybrid_ops, b);
+		ifb_engine_set_pull(&b->engine, b->iiod_stream);
 	} else {
 		if (!b->mode_final)
 			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
@@ -140,8 +142,71 @@ static int session_open(struct ifb_bridge *b)
 		if (r < 0)
 			return r;
 		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_copy_ops, b);
+		ifb_engine_set_pull(&b->engine, b->iiod_stream);
 	}
 	return r;
+}
+
+/* The pool in the shape b->cfg.block_size x b->nblocks asks for. */
+static int pool_reshape(struct ifb_bridge *b, uint32_t block_size, unsigned nblocks)
+{
+	if (block_size == b->cfg.block_size && nblocks == b->nblocks)
+		return 0;
+	ifb_pool_free(b); /* while nblocks still counts the old pool */
+	b->cfg.block_size = block_size;
+	b->nblocks = nblocks;
+	return b->mode == IFB_MODE_COPY ? ifb_pool_alloc_buffers(b) : ifb_pool_alloc_dmabufs(b);
+}
+
+/* After an IIOD stream: the native front end's pool and channels again. */
+static void restore_native(struct ifb_bridge *b)
+{
+	if (!b->iiod_stream)
+		return;
+	b->iiod_stream = false;
+	b->ffs.ep_num = IFB_USB_EP_NATIVE;
+	if (pool_reshape(b, b->native_block_size, b->native_nblocks) < 0)
+		log_error("Cannot give the native interface its pool back: its streams will fail "
+			  "until a reload");
+	(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels, b->cfg.num_channels, NULL);
+}
+
+int ifb_session_start_iiod(struct ifb_bridge *b, uint32_t bytes, unsigned count,
+			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep)
+{
+	unsigned bad = 0;
+	int r;
+
+	if (b->session || b->engine.run != IFB_STATE_IDLE || b->shutting_down)
+		return -EBUSY;
+	ifb_reload_apply_pending(b);
+	r = ifb_iio_select(&b->iio, false, names, n, &bad);
+	if (r < 0 || bytes == 0 || bytes % b->iio.scan_size) {
+		(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels,
+				     b->cfg.num_channels, NULL);
+		return -EINVAL;
+	}
+	b->native_block_size = b->cfg.block_size;
+	b->native_nblocks = b->nblocks;
+	b->iiod_stream = true;
+	b->ffs.ep_num = ep;
+	r = pool_reshape(b, bytes, count);
+	if (r < 0) {
+		restore_native(b);
+		return r;
+	}
+	r = ifb_session_start(b);
+	if (r < 0 && !b->session)
+		restore_native(b);
+	return r;
+}
+
+void ifb_session_pulled(void *ctx, unsigned blk)
+{
+	struct ifb_bridge *b = ctx;
+
+	if (b->iiod)
+		ifb_iiod_pulled(b->iiod);
 }
 
 int ifb_session_start(struct ifb_bridge *b)
@@ -233,7 +298,10 @@ void ifb_session_zlp_done(struct ifb_bridge *b)
 int ifb_session_on_teardown(sd_event_source *s, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
-	bool eos = ifb_stop_sends_eos(b->last_reason) && link_works(b);
+	bool iiod = b->iiod_stream;
+	/* The IIOD protocol has no end-of-stream marker: a client reads what
+	 * it asked for and nothing more. */
+	bool eos = !iiod && ifb_stop_sends_eos(b->last_reason) && link_works(b);
 
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
 	if (eos)
@@ -241,6 +309,9 @@ int ifb_session_on_teardown(sd_event_source *s, void *userdata)
 	log_stream_end(b, b->last_reason);
 	ifb_session_close(b);
 	b->cancelled = false;
+	restore_native(b);
+	if (iiod && b->iiod)
+		ifb_iiod_stream_ended(b->iiod, b->last_reason);
 	ifb_reload_apply_pending(b);
 	if (b->shutting_down) {
 		/* Give the end-of-stream packet a moment to reach the host. */
@@ -248,6 +319,10 @@ int ifb_session_on_teardown(sd_event_source *s, void *userdata)
 		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
 					       IFB_ZLP_GRACE_USEC, 0, on_zlp_grace, b) < 0)
 			sd_event_exit(b->loop, b->exit_code);
+		return 0;
+	}
+	if (iiod) {
+		b->restart = false;
 		return 0;
 	}
 	if (b->restart || (b->cfg.start == IFB_CFG_START_IMMEDIATE &&
@@ -279,8 +354,14 @@ void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
 {
 	if (b->engine.run != IFB_STATE_IDLE)
 		ifb_engine_stop(&b->engine, reason);
-	else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL))
+	else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL)) {
+		bool iiod = b->iiod_stream;
+
 		ifb_session_close(b);
+		restore_native(b);
+		if (iiod && b->iiod)
+			ifb_iiod_stream_ended(b->iiod, reason);
+	}
 }
 
 static int on_cancel_grace(sd_event_source *s, uint64_t usec, void *userdata)

@@ -33,35 +33,71 @@ static void put_le32(struct blob *b, uint32_t v)
 	put(b, &v, sizeof(v));
 }
 
-static void put_interface(struct blob *b)
+static void put_interface(struct blob *b, uint8_t number, uint8_t endpoints, uint8_t class,
+			  uint8_t subclass, uint8_t protocol, uint8_t string)
 {
 	const struct usb_interface_descriptor d = {
 		.bLength = USB_DT_INTERFACE_SIZE,
 		.bDescriptorType = USB_DT_INTERFACE,
-		.bInterfaceNumber = 0,
+		.bInterfaceNumber = number,
 		.bAlternateSetting = 0,
-		.bNumEndpoints = 1,
-		.bInterfaceClass = IFB_USB_CLASS,
-		.bInterfaceSubClass = IFB_USB_SUBCLASS,
-		.bInterfaceProtocol = IFB_USB_PROTOCOL,
-		.iInterface = 1,
+		.bNumEndpoints = endpoints,
+		.bInterfaceClass = class,
+		.bInterfaceSubClass = subclass,
+		.bInterfaceProtocol = protocol,
+		.iInterface = string,
 	};
 
 	put(b, &d, USB_DT_INTERFACE_SIZE);
 }
 
-static void put_bulk_in(struct blob *b, uint16_t max_packet)
+static void put_bulk(struct blob *b, uint8_t address, uint16_t max_packet, bool ss)
 {
 	const struct usb_endpoint_descriptor_no_audio d = {
 		.bLength = USB_DT_ENDPOINT_SIZE,
 		.bDescriptorType = USB_DT_ENDPOINT,
-		.bEndpointAddress = USB_DIR_IN | 1,
+		.bEndpointAddress = address,
 		.bmAttributes = USB_ENDPOINT_XFER_BULK,
 		.wMaxPacketSize = htole16(max_packet),
 		.bInterval = 0,
 	};
+	const struct usb_ss_ep_comp_descriptor comp = {
+		.bLength = USB_DT_SS_EP_COMP_SIZE,
+		.bDescriptorType = USB_DT_SS_ENDPOINT_COMP,
+		.bMaxBurst = IFB_SS_MAX_BURST,
+		.bmAttributes = 0,
+		.wBytesPerInterval = 0,
+	};
 
 	put(b, &d, USB_DT_ENDPOINT_SIZE);
+	if (ss)
+		put(b, &comp, USB_DT_SS_EP_COMP_SIZE);
+}
+
+/*
+ * One speed's interfaces. Native: interface 0, endpoint 0x81. IIOD: the
+ * next interface, vendor class (libiio only reads its string), pipe p as
+ * IN then OUT (libiio 0.24 usb.c usb_verify_eps wants IN first), both with
+ * endpoint number first + p, so the endpoint files follow in that order.
+ */
+static void put_speed(struct blob *b, const struct ifb_usb_layout *l, uint16_t max_packet,
+		      bool ss)
+{
+	uint8_t intf = 0, string = 1, ep = 1;
+
+	if (l->native) {
+		put_interface(b, intf++, 1, IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL,
+			      string++);
+		put_bulk(b, USB_DIR_IN | ep++, max_packet, ss);
+	}
+	if (l->iiod_pipes) {
+		put_interface(b, intf, (uint8_t)(2 * l->iiod_pipes), USB_CLASS_VENDOR_SPEC, 0, 0,
+			      string);
+		for (unsigned p = 0; p < l->iiod_pipes; p++, ep++) {
+			put_bulk(b, USB_DIR_IN | ep, max_packet, ss);
+			put_bulk(b, USB_DIR_OUT | ep, max_packet, ss);
+		}
+	}
 }
 
 static void put_le16(struct blob *b, uint16_t v)
@@ -89,7 +125,7 @@ bool ifb_usb_guid_valid(const char *s)
  * values as NUL-terminated UTF-8 (the composite layer sends them to the
  * host as UTF-16). dwLength is this descriptor's length in the blob.
  */
-static void put_ms_os(struct blob *b, const char *guid, uint16_t bcd)
+static void put_ms_os(struct blob *b, const char *guid, uint16_t bcd, unsigned ninterfaces)
 {
 	static const char compat_id[8] = "WINUSB";
 	static const char name[] = "DeviceInterfaceGUID";
@@ -97,17 +133,21 @@ static void put_ms_os(struct blob *b, const char *guid, uint16_t bcd)
 	const uint32_t prop_len = 14 + name_len + data_len;
 	uint8_t zeros[8] = { 0 };
 
-	/* Extended compat ID: interface 0 is WinUSB. */
+	/* Extended compat ID: every interface is WinUSB (the composite layer
+	 * reports one entry per interface anyway; an IIOD interface bound to
+	 * WinUSB is what libiio's libusb needs on Windows). */
 	put(b, zeros, 1);             /* interface */
-	put_le32(b, 11 + 24);         /* dwLength */
+	put_le32(b, 11 + 24 * ninterfaces); /* dwLength */
 	put_le16(b, bcd);             /* bcdVersion: see usb-desc.h */
 	put_le16(b, 4);               /* wIndex: extended compat ID */
-	put(b, (uint8_t[]){ 1, 0 }, 2); /* bCount, Reserved */
-	put(b, zeros, 1);             /* bFirstInterfaceNumber */
-	put(b, (uint8_t[]){ 1 }, 1);  /* Reserved1, 1 per the spec */
-	put(b, compat_id, 8);         /* CompatibleID */
-	put(b, zeros, 8);             /* SubCompatibleID */
-	put(b, zeros, 6);             /* Reserved2 */
+	put(b, (uint8_t[]){ (uint8_t)ninterfaces, 0 }, 2); /* bCount, Reserved */
+	for (unsigned i = 0; i < ninterfaces; i++) {
+		put(b, (uint8_t[]){ (uint8_t)i }, 1); /* bFirstInterfaceNumber */
+		put(b, (uint8_t[]){ 1 }, 1);  /* Reserved1, 1 per the spec */
+		put(b, compat_id, 8);         /* CompatibleID */
+		put(b, zeros, 8);             /* SubCompatibleID */
+		put(b, zeros, 6);             /* Reserved2 */
+	}
 
 	/* Extended properties: DeviceInterfaceGUID, REG_SZ. */
 	put(b, zeros, 1);             /* interface */
@@ -123,19 +163,16 @@ static void put_ms_os(struct blob *b, const char *guid, uint16_t bcd)
 	put(b, guid, data_len);
 }
 
-int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid,
-			uint16_t ms_os_bcd)
+int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *l,
+			const char *interface_guid, uint16_t ms_os_bcd)
 {
-	const struct usb_ss_ep_comp_descriptor comp = {
-		.bLength = USB_DT_SS_EP_COMP_SIZE,
-		.bDescriptorType = USB_DT_SS_ENDPOINT_COMP,
-		.bMaxBurst = IFB_SS_MAX_BURST,
-		.bmAttributes = 0,
-		.wBytesPerInterval = 0,
-	};
 	struct blob b = { .buf = buf, .size = size };
 	size_t length_at;
+	uint32_t n = (l->native ? 2 : 0) + (l->iiod_pipes ? 1 + 2 * l->iiod_pipes : 0);
+	uint32_t neps = (l->native ? 1 : 0) + 2 * l->iiod_pipes;
 
+	if (n == 0 || l->iiod_pipes > IFB_IIOD_MAX_PIPES)
+		return -EINVAL;
 	put_le32(&b, FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
 	length_at = b.len;
 	put_le32(&b, 0); /* length, patched below */
@@ -143,21 +180,18 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid,
 		return -EINVAL;
 	put_le32(&b, FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_SS_DESC |
 			     (interface_guid ? FUNCTIONFS_HAS_MS_OS_DESC : 0));
-	put_le32(&b, 2); /* full speed: interface, endpoint */
-	put_le32(&b, 2); /* high speed: interface, endpoint */
-	put_le32(&b, 3); /* super speed: interface, endpoint, companion */
+	put_le32(&b, n);        /* full speed: interfaces, endpoints */
+	put_le32(&b, n);        /* high speed */
+	put_le32(&b, n + neps); /* super speed: and a companion per endpoint */
 	if (interface_guid)
 		put_le32(&b, 2); /* MS OS: extended compat ID, extended properties */
 
-	put_interface(&b);
-	put_bulk_in(&b, 64);
-	put_interface(&b);
-	put_bulk_in(&b, 512);
-	put_interface(&b);
-	put_bulk_in(&b, 1024);
-	put(&b, &comp, USB_DT_SS_EP_COMP_SIZE);
+	put_speed(&b, l, 64, false);
+	put_speed(&b, l, 512, false);
+	put_speed(&b, l, 1024, true);
 	if (interface_guid)
-		put_ms_os(&b, interface_guid, ms_os_bcd);
+		put_ms_os(&b, interface_guid, ms_os_bcd,
+			  (l->native ? 1 : 0) + (l->iiod_pipes ? 1 : 0));
 
 	if (b.err)
 		return b.err;
@@ -169,21 +203,30 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid,
 	return (int)b.len;
 }
 
-int ifb_usb_strings(uint8_t *buf, size_t size, const char *interface_name)
+int ifb_usb_strings(uint8_t *buf, size_t size, const struct ifb_usb_layout *l,
+		    const char *interface_name)
 {
 	struct blob b = { .buf = buf, .size = size };
 	uint16_t lang = htole16(0x0409); /* en-US */
 	size_t length_at;
 
-	if (!interface_name || !*interface_name || strlen(interface_name) > 126)
+	if (l->native && (!interface_name || !*interface_name || strlen(interface_name) > 126))
+		return -EINVAL;
+	/* libiio would take the native interface for its own */
+	if (l->native && l->iiod_pipes && !strcmp(interface_name, IFB_IIOD_INTERFACE_NAME))
+		return -EINVAL;
+	if (!l->native && !l->iiod_pipes)
 		return -EINVAL;
 	put_le32(&b, FUNCTIONFS_STRINGS_MAGIC);
 	length_at = b.len;
 	put_le32(&b, 0);
-	put_le32(&b, 1); /* str_count */
+	put_le32(&b, (l->native ? 1 : 0) + (l->iiod_pipes ? 1 : 0)); /* str_count */
 	put_le32(&b, 1); /* lang_count */
 	put(&b, &lang, sizeof(lang));
-	put(&b, interface_name, strlen(interface_name) + 1);
+	if (l->native)
+		put(&b, interface_name, strlen(interface_name) + 1);
+	if (l->iiod_pipes)
+		put(&b, IFB_IIOD_INTERFACE_NAME, sizeof(IFB_IIOD_INTERFACE_NAME));
 	if (b.err)
 		return b.err;
 	{

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * FunctionFS descriptor and string blobs for our one vendor interface with
- * one bulk IN endpoint, at full, high and super speed. Pure: bytes out.
+ * FunctionFS descriptor and string blobs, at full, high and super speed:
+ * the native vendor interface (one bulk IN endpoint, docs/protocol.md) and
+ * the IIOD interface for libiio clients (iInterface "IIO", bulk IN/OUT
+ * pairs, docs/protocol.md "The IIOD interface"), either or both. Pure:
+ * bytes out.
  */
 #ifndef IFB_USB_DESC_H
 #define IFB_USB_DESC_H
@@ -9,6 +12,43 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Which interfaces the function has. The native one, when present, is the
+ * function's interface 0; the IIOD one follows. */
+struct ifb_usb_layout {
+	bool native;
+	unsigned iiod_pipes; /* 0: no IIOD interface; else 1..IFB_IIOD_MAX_PIPES */
+};
+
+/* The native interface alone: what the daemon offered before the IIOD one. */
+#define IFB_USB_LAYOUT_NATIVE ((struct ifb_usb_layout){ .native = true })
+
+/* IIOD pipes: pipe 0 for context commands, one per open buffer. */
+#define IFB_IIOD_MAX_PIPES 4
+
+/* The string libiio's USB backend looks for (libiio 0.24 usb.c,
+ * IIO_INTERFACE_NAME). The native interface must never be named so. */
+#define IFB_IIOD_INTERFACE_NAME "IIO"
+
+/* FunctionFS interface index of the IIOD interface, as SETUP events give
+ * it in wIndex (f_fs.c ffs_func_setup rewrites wIndex to the function's
+ * own numbering: the order of the interfaces in the blob). */
+static inline unsigned ifb_usb_iiod_interface(const struct ifb_usb_layout *l)
+{
+	return l->native ? 1 : 0;
+}
+
+/* FunctionFS endpoint file numbers (epN): files are numbered in the order
+ * the endpoints first appear in the descriptors (f_fs.c). */
+#define IFB_USB_EP_NATIVE 1
+static inline unsigned ifb_usb_ep_pipe_in(const struct ifb_usb_layout *l, unsigned pipe)
+{
+	return (l->native ? 2 : 1) + 2 * pipe;
+}
+static inline unsigned ifb_usb_ep_pipe_out(const struct ifb_usb_layout *l, unsigned pipe)
+{
+	return ifb_usb_ep_pipe_in(l, pipe) + 1;
+}
 
 /* SuperSpeed bulk burst: up to 16 packets (bMaxBurst = 15). */
 #define IFB_SS_MAX_BURST 15
@@ -35,22 +75,26 @@
 #define IFB_MS_OS_BCD_OLD 0x0001
 
 /*
- * Build the FUNCTIONFS_DESCRIPTORS_MAGIC_V2 blob. With interface_guid set,
- * it also carries Microsoft OS 1.0 descriptors for the interface: extended
- * compat ID "WINUSB" and a DeviceInterfaceGUID property (REG_SZ), so that
- * Windows binds WinUSB with no INF, with ms_os_bcd (IFB_MS_OS_BCD_*) in
- * their headers. (The gadget must enable os_desc in configfs for the host
- * to be able to ask.) Returns the length, -ENOSPC when buf is too small,
- * -EINVAL for a GUID not of the form {8-4-4-4-12}.
+ * Build the FUNCTIONFS_DESCRIPTORS_MAGIC_V2 blob for layout. With
+ * interface_guid set, it also carries Microsoft OS 1.0 descriptors, with
+ * ms_os_bcd (IFB_MS_OS_BCD_*) in their headers: extended compat ID
+ * "WINUSB" for every interface and a DeviceInterfaceGUID property
+ * (REG_SZ), so that Windows binds WinUSB with no INF. (The gadget must
+ * enable os_desc in configfs for the host to be able to ask.) Returns the
+ * length, -ENOSPC when buf is too small, -EINVAL for a GUID not of the
+ * form {8-4-4-4-12} or a layout with no interface or too many pipes.
  */
-int ifb_usb_descriptors(uint8_t *buf, size_t size, const char *interface_guid,
-			uint16_t ms_os_bcd);
+int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *layout,
+			const char *interface_guid, uint16_t ms_os_bcd);
 
 /* Is s a GUID in registry form, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}? */
 bool ifb_usb_guid_valid(const char *s);
 
-/* Build the FUNCTIONFS_STRINGS_MAGIC blob (en-US, one string: the
- * interface name). Returns its length or -ENOSPC/-EINVAL. */
-int ifb_usb_strings(uint8_t *buf, size_t size, const char *interface_name);
+/* Build the FUNCTIONFS_STRINGS_MAGIC blob (en-US): string 1 the native
+ * interface's name when it is present, then "IIO" when the IIOD interface
+ * is. Returns its length, -ENOSPC, or -EINVAL (no name, a name over 126
+ * bytes, or the native interface named "IIO" beside the IIOD one). */
+int ifb_usb_strings(uint8_t *buf, size_t size, const struct ifb_usb_layout *layout,
+		    const char *interface_name);
 
 #endif

@@ -183,6 +183,10 @@ START_TEST(errors)
 	expect_error("[iio]\ndevice=a\nbuffer=256\n", "test.conf:3: ", "0 to 255");
 	expect_error("[iio]\ndevice=a\nchannels=,\n", "test.conf:3: [iio] channels", "expected");
 	expect_error("[iio]\ndevice=a\nchannels=a,a\n", "test.conf:3: ", "each channel once");
+	expect_error("[iio]\ndevice=a\nchannels=all,\n", "test.conf:3: [iio] channels", "'all' alone");
+	expect_error("[iio]\ndevice=a\nchannels=voltage0,all\n", "test.conf:3: ", "'all' alone");
+	expect_error("[iio]\ndevice=a\n[iiod]\ndevices=all,\n", "test.conf:4: [iiod] devices",
+		     "'all' alone");
 	expect_error("[iio]\ndevice=a\nchannels=abcdefghijklmnopqrstuvwxyz\n", "test.conf:3: ",
 		     "shorter than 24");
 	expect_error("[iio]\ndevice=a\nsampling_frequency=-5\n", "test.conf:3: ", "positive frequency");
@@ -510,6 +514,51 @@ START_TEST(channel_names)
 }
 END_TEST
 
+START_TEST(iiod_keys)
+{
+	struct ifb_config cfg, b;
+	char buf[4096];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\n"), 0);
+	ck_assert(cfg.usb_native);
+	ck_assert(cfg.iiod_enable);
+	ck_assert_uint_eq(cfg.iiod_pipes, 2);
+	ck_assert_uint_eq(cfg.iiod_num_devices, 0);
+	ck_assert_str_eq(cfg.iiod_hw_model, "");
+
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\n[usb]\nnative = no\n[iiod]\nenable = yes\n"
+				    "pipes = 4\ndevices = iio-sim-adc, iio:device1\nhw_model = Board rev B\n"
+				    "hw_serial = 0042\n"), 0);
+	ck_assert(!cfg.usb_native);
+	ck_assert_uint_eq(cfg.iiod_pipes, 4);
+	ck_assert_uint_eq(cfg.iiod_num_devices, 2);
+	ck_assert_str_eq(cfg.iiod_devices[0], "iio-sim-adc");
+	ck_assert_str_eq(cfg.iiod_devices[1], "iio:device1");
+	ck_assert_str_eq(cfg.iiod_hw_model, "Board rev B");
+	ck_assert_str_eq(cfg.iiod_hw_serial, "0042");
+	ck_assert_uint_eq(cfg.line[IFB_KEY_IIOD_PIPES], 7);
+
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&cfg, f);
+	fclose(f);
+	ck_assert_int_eq(parse(&b, buf), 0);
+	ck_assert(!b.usb_native);
+	ck_assert_uint_eq(b.iiod_pipes, 4);
+	ck_assert_uint_eq(b.iiod_num_devices, 2);
+	ck_assert_str_eq(b.iiod_devices[1], "iio:device1");
+	ck_assert_str_eq(b.iiod_hw_serial, "0042");
+
+	expect_error("[iio]\ndevice=a\n[iiod]\npipes=1\n", "test.conf:4: ", "[iiod] pipes: expected a number of pipes from 2 to 4, got '1'");
+	expect_error("[iio]\ndevice=a\n[iiod]\npipes=5\n", "test.conf:4: ", "from 2 to 4");
+	expect_error("[iio]\ndevice=a\n[iiod]\nenable=maybe\n", "test.conf:4: ", "[iiod] enable: expected yes or no");
+	expect_error("[iio]\ndevice=a\n[iiod]\ndevices=,\n", "test.conf:4: ", "[iiod] devices: expected");
+	expect_error("[iio]\ndevice=a\n[usb]\nnative=2\n", "test.conf:4: ", "[usb] native: expected yes or no");
+	expect_error("[iio]\ndevice=a\n[iiod]\nhw_model=\x01\n", "test.conf:4: ", "[iiod] hw_model: a control character");
+	expect_error("[iio]\ndevice=a\n[iiod]\nbogus=1\n", "test.conf:4: ", "[iiod]: unknown key 'bogus'");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -532,6 +581,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, numbers);
 	tcase_add_test(t, dump_quotes_what_needs_it);
 	tcase_add_test(t, channel_names);
+	tcase_add_test(t, iiod_keys);
 	suite_add_tcase(s, t);
 	return s;
 }

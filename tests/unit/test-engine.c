@@ -23,6 +23,7 @@ struct fake {
 	int fail_usb;
 	enum ifb_stop_reason stop_in_submit; /* a stop that arrives during usb_submit */
 	bool finished[IFB_ENGINE_MAX_BLOCKS]; /* ADC done, not reported yet */
+	unsigned pulled[256], n_pulled;
 };
 
 static struct fake fk;
@@ -77,8 +78,14 @@ static void f_stopped(void *ctx, enum ifb_stop_reason reason)
 	fk.stopped_reason = reason;
 }
 
+static void f_pulled(void *ctx, unsigned blk)
+{
+	fk.pulled[fk.n_pulled++] = blk;
+}
+
 static const struct ifb_engine_ops ops = {
 	.adc_enqueue = f_adc, .adc_finished = f_finished, .usb_submit = f_usb, .adc_stop = f_adc_stop, .stopped = f_stopped,
+	.pulled = f_pulled,
 };
 
 static void setup(unsigned n, bool starve)
@@ -478,6 +485,99 @@ START_TEST(stats_wire_format)
 }
 END_TEST
 
+
+/* Pull policy (IIOD front end): filled blocks wait for the host. */
+static void setup_pull(unsigned n)
+{
+	memset(&fk, 0, sizeof(fk));
+	ck_assert_int_eq(ifb_engine_init(&eng, n, BS, true, &ops, NULL), 0);
+	ifb_engine_set_pull(&eng, true);
+	ck_assert_int_eq(ifb_engine_start(&eng), 0);
+}
+
+START_TEST(pull_filled_blocks_wait_for_the_host)
+{
+	setup_pull(3);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ck_assert_uint_eq(fk.n_usb, 0);
+	ck_assert_int_eq(eng.state[0], IFB_BLOCK_READY);
+	ck_assert_int_eq(eng.state[1], IFB_BLOCK_READY);
+	ck_assert_uint_eq(ifb_engine_busy(&eng), 1);
+	/* served at once, in fill order, with the length asked for */
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), 1);
+	ck_assert_uint_eq(fk.n_usb, 1);
+	ck_assert_uint_eq(fk.usb_calls[0], 0);
+	ck_assert_int_eq(ifb_engine_pull(&eng, 100), 1);
+	ck_assert_uint_eq(fk.usb_calls[1], 1);
+	ck_assert_uint_eq(eng.usb_bytes[1], 100);
+	ck_assert_uint_eq(fk.n_pulled, 0);
+	/* nothing filled: the pull waits for block 2 */
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), 0);
+	ck_assert_uint_eq(fk.n_usb, 2);
+	ifb_engine_adc_done(&eng, 2, 0);
+	ck_assert_uint_eq(fk.n_usb, 3);
+	ck_assert_uint_eq(fk.usb_calls[2], 2);
+	ck_assert_uint_eq(fk.n_pulled, 1);
+	ck_assert_uint_eq(fk.pulled[0], 2);
+	/* bytes counted as sent, blocks back to the ADC */
+	ifb_engine_usb_done(&eng, 0, 0);
+	ifb_engine_usb_done(&eng, 1, 0);
+	ck_assert_uint_eq(eng.c.bytes_sent, BS + 100);
+	ck_assert_uint_eq(fk.n_adc, 5);
+	ck_assert_int_eq(eng.state[0], IFB_BLOCK_ADC);
+}
+END_TEST
+
+START_TEST(pull_failed_block_serves_no_pull)
+{
+	setup_pull(2);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), 0);
+	ifb_engine_adc_done(&eng, 0, -EINTR); /* lost: back to the ADC */
+	ck_assert_uint_eq(fk.n_usb, 0);
+	ck_assert_uint_eq(eng.c.adc_errors, 1);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_uint_eq(fk.n_usb, 1);
+	ck_assert_uint_eq(fk.usb_calls[0], 1);
+}
+END_TEST
+
+START_TEST(pull_stop_frees_ready_blocks)
+{
+	setup_pull(3);
+	ifb_engine_adc_done(&eng, 0, 0);
+	ifb_engine_adc_done(&eng, 1, 0);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), 1);
+	ifb_engine_stop(&eng, IFB_STOP_HOST);
+	ck_assert_int_eq(eng.state[1], IFB_BLOCK_FREE);
+	ck_assert_uint_eq(fk.stopped_calls, 0); /* block 0 on USB, 2 with the ADC */
+	ifb_engine_adc_done(&eng, 2, -EINTR);
+	ck_assert_uint_eq(fk.stopped_calls, 0);
+	ifb_engine_usb_done(&eng, 0, 0);
+	ck_assert_uint_eq(fk.stopped_calls, 1);
+	ck_assert_int_eq(eng.run, IFB_STATE_IDLE);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), -EBADF);
+}
+END_TEST
+
+START_TEST(pull_rejects)
+{
+	setup(2, true);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), -EINVAL); /* push policy */
+	setup_pull(2);
+	ck_assert_int_eq(ifb_engine_pull(&eng, 0), -EINVAL);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS + 1), -EINVAL);
+	for (unsigned i = 0; i < IFB_ENGINE_MAX_BLOCKS; i++)
+		ck_assert_int_eq(ifb_engine_pull(&eng, BS), 0);
+	ck_assert_int_eq(ifb_engine_pull(&eng, BS), -EBUSY);
+	/* a refused submit stops the stream */
+	fk.fail_usb = -ESHUTDOWN;
+	ifb_engine_adc_done(&eng, 0, 0);
+	ck_assert_int_eq(eng.run, IFB_STATE_STOPPING);
+	ck_assert_int_eq(eng.reason, IFB_STOP_DISCONNECT);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -505,6 +605,10 @@ static Suite *engine_suite(void)
 	tcase_add_test(t, adc_failure_ends_stream_with_error);
 	tcase_add_test(t, adc_lost_is_a_gap_at_the_filling_block);
 	tcase_add_test(t, stats_wire_format);
+	tcase_add_test(t, pull_filled_blocks_wait_for_the_host);
+	tcase_add_test(t, pull_failed_block_serves_no_pull);
+	tcase_add_test(t, pull_stop_frees_ready_blocks);
+	tcase_add_test(t, pull_rejects);
 	suite_add_tcase(s, t);
 	return s;
 }

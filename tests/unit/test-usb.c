@@ -8,6 +8,8 @@
 #include "daemon/usb-desc.h"
 #include "unit.h"
 
+static const struct ifb_usb_layout native = IFB_USB_LAYOUT_NATIVE;
+
 START_TEST(descriptor_bytes)
 {
 	static const uint8_t expected[] = {
@@ -27,11 +29,11 @@ START_TEST(descriptor_bytes)
 		6, 0x30, 15, 0, 0, 0,
 	};
 	uint8_t buf[256];
-	int len = ifb_usb_descriptors(buf, sizeof(buf), NULL, 0);
+	int len = ifb_usb_descriptors(buf, sizeof(buf), &native, NULL, 0);
 
 	ck_assert_int_eq(len, (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_descriptors(buf, 40, NULL, 0), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, 40, &native, NULL, 0), -ENOSPC);
 }
 END_TEST
 
@@ -68,7 +70,7 @@ START_TEST(ms_os_descriptor_bytes)
 	uint8_t buf[512];
 	uint32_t v;
 	size_t off = 24 + 4 + 3 * 16 + 6; /* header, os_count, FS/HS/SS descriptors */
-	int len = ifb_usb_descriptors(buf, sizeof(buf), guid, IFB_MS_OS_BCD_SPEC);
+	int len = ifb_usb_descriptors(buf, sizeof(buf), &native, guid, IFB_MS_OS_BCD_SPEC);
 
 	ck_assert_int_eq(len, (int)(off + sizeof(compat) + 11 + 73));
 	memcpy(&v, buf + 4, 4);
@@ -87,7 +89,8 @@ START_TEST(ms_os_descriptor_bytes)
 	ck_assert_uint_eq(le32toh(v), 39);
 	ck_assert_mem_eq(buf + off + 4, guid, 39);
 
-	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), "{not-a-guid}", IFB_MS_OS_BCD_SPEC), -EINVAL);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &native, "{not-a-guid}",
+					     IFB_MS_OS_BCD_SPEC), -EINVAL);
 	ck_assert(!ifb_usb_guid_valid("01234567-89ab-cdef-0123-456789abcdef"));
 	ck_assert(!ifb_usb_guid_valid("{01234567-89ab-cdef-0123-456789abcdeg}"));
 	ck_assert(ifb_usb_guid_valid(IFB_DEFAULT_INTERFACE_GUID));
@@ -104,9 +107,9 @@ START_TEST(ms_os_descriptor_bcd)
 	const size_t off = 24 + 4 + 3 * 16 + 6;     /* first MS OS header */
 	const size_t off2 = off + 35;               /* second one */
 	uint8_t spec[512], old[512];
-	int len = ifb_usb_descriptors(spec, sizeof(spec), guid, IFB_MS_OS_BCD_SPEC);
+	int len = ifb_usb_descriptors(spec, sizeof(spec), &native, guid, IFB_MS_OS_BCD_SPEC);
 
-	ck_assert_int_eq(ifb_usb_descriptors(old, sizeof(old), guid, IFB_MS_OS_BCD_OLD), len);
+	ck_assert_int_eq(ifb_usb_descriptors(old, sizeof(old), &native, guid, IFB_MS_OS_BCD_OLD), len);
 	ck_assert_mem_eq(spec + off + 5, ((uint8_t[]){ 0x00, 0x01 }), 2);
 	ck_assert_mem_eq(spec + off2 + 5, ((uint8_t[]){ 0x00, 0x01 }), 2);
 	ck_assert_mem_eq(old + off + 5, ((uint8_t[]){ 0x01, 0x00 }), 2);
@@ -125,10 +128,118 @@ START_TEST(string_bytes)
 	};
 	uint8_t buf[64];
 
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), "IIO"), (int)sizeof(expected));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, "IIO"), (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), ""), -EINVAL);
-	ck_assert_int_eq(ifb_usb_strings(buf, 10, "IIO"), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, ""), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, 10, &native, "IIO"), -ENOSPC);
+}
+END_TEST
+
+
+/*
+ * Native and IIOD interfaces in one blob: the IIOD interface is vendor
+ * class, string 2, and its endpoints come as IN/OUT pairs, IN first
+ * (libiio 0.24 usb.c usb_verify_eps), each pair sharing one endpoint
+ * number, so FunctionFS numbers the files ep1 (native), ep2/ep3 (pipe 0),
+ * ep4/ep5 (pipe 1).
+ */
+START_TEST(iiod_descriptor_bytes)
+{
+	static const uint8_t head[] = {
+		3, 0, 0, 0,
+		0xd5, 0, 0, 0, /* length: 24 + 53 (FS) + 53 (HS) + 83 (SS) */
+		7, 0, 0, 0,
+		7, 0, 0, 0, 7, 0, 0, 0, 12, 0, 0, 0,
+	};
+	static const uint8_t hs[] = {
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 0x00, 0x02, 0,
+		9, 4, 1, 0, 4, 0xff, 0x00, 0x00, 2,
+		7, 5, 0x82, 2, 0x00, 0x02, 0,
+		7, 5, 0x02, 2, 0x00, 0x02, 0,
+		7, 5, 0x83, 2, 0x00, 0x02, 0,
+		7, 5, 0x03, 2, 0x00, 0x02, 0,
+	};
+	static const uint8_t ss_iiod[] = {
+		9, 4, 1, 0, 4, 0xff, 0x00, 0x00, 2,
+		7, 5, 0x82, 2, 0x00, 0x04, 0, 6, 0x30, 15, 0, 0, 0,
+		7, 5, 0x02, 2, 0x00, 0x04, 0, 6, 0x30, 15, 0, 0, 0,
+		7, 5, 0x83, 2, 0x00, 0x04, 0, 6, 0x30, 15, 0, 0, 0,
+		7, 5, 0x03, 2, 0x00, 0x04, 0, 6, 0x30, 15, 0, 0, 0,
+	};
+	const struct ifb_usb_layout both = { .native = true, .iiod_pipes = 2 };
+	uint8_t buf[1024];
+	int len = ifb_usb_descriptors(buf, sizeof(buf), &both, NULL, 0);
+	size_t fs_len = 9 + 7 + 9 + 4 * 7;
+
+	ck_assert_int_eq(len, 24 + 2 * (int)fs_len + (int)(fs_len + 5 * 6));
+	ck_assert_mem_eq(buf, head, sizeof(head));
+	ck_assert_mem_eq(buf + 24 + fs_len, hs, sizeof(hs));
+	ck_assert_mem_eq(buf + 24 + 2 * fs_len + 9 + 7 + 6, ss_iiod, sizeof(ss_iiod));
+	ck_assert_uint_eq(ifb_usb_iiod_interface(&both), 1);
+	/* MS OS extended compat ID: both interfaces WinUSB */
+	{
+		static const uint8_t compat[] = {
+			0, 11 + 48, 0, 0, 0, 0x00, 0x01, 4, 0, 2, 0,
+			0, 1, 'W', 'I', 'N', 'U', 'S', 'B', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			1, 1, 'W', 'I', 'N', 'U', 'S', 'B', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		};
+		const size_t at = 28 + 2 * fs_len + fs_len + 30;
+		int l2 = ifb_usb_descriptors(buf, sizeof(buf), &both, IFB_DEFAULT_INTERFACE_GUID,
+					     IFB_MS_OS_BCD_SPEC);
+
+		ck_assert_int_gt(l2, (int)(at + sizeof(compat)));
+		ck_assert_mem_eq(buf + at, compat, sizeof(compat));
+		/* Linux 3.16-6.2's bcdVersion: the same entries, only the header's
+		 * bcdVersion differs. */
+		ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &both,
+						     IFB_DEFAULT_INTERFACE_GUID, IFB_MS_OS_BCD_OLD), l2);
+		ck_assert_mem_eq(buf + at, compat, 5);
+		ck_assert_mem_eq(buf + at + 5, ((uint8_t[]){ 0x01, 0x00 }), 2);
+		ck_assert_mem_eq(buf + at + 7, compat + 7, sizeof(compat) - 7);
+	}
+	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&both, 0), 2);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_out(&both, 0), 3);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&both, 1), 4);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_out(&both, 1), 5);
+}
+END_TEST
+
+START_TEST(iiod_only_and_bad_layouts)
+{
+	static const uint8_t fs[] = {
+		9, 4, 0, 0, 2, 0xff, 0x00, 0x00, 1,
+		7, 5, 0x81, 2, 64, 0, 0,
+		7, 5, 0x01, 2, 64, 0, 0,
+	};
+	static const uint8_t strings_both[] = {
+		2, 0, 0, 0, 16 + 2 + 11 + 4, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0,
+		0x09, 0x04, 'I', 'I', 'O', ' ', 's', 't', 'r', 'e', 'a', 'm', 0, 'I', 'I', 'O', 0,
+	};
+	static const uint8_t strings_iiod[] = {
+		2, 0, 0, 0, 16 + 2 + 4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+		0x09, 0x04, 'I', 'I', 'O', 0,
+	};
+	const struct ifb_usb_layout iiod = { .native = false, .iiod_pipes = 1 };
+	const struct ifb_usb_layout both = { .native = true, .iiod_pipes = 1 };
+	const struct ifb_usb_layout none = { .native = false, .iiod_pipes = 0 };
+	const struct ifb_usb_layout many = { .native = true, .iiod_pipes = IFB_IIOD_MAX_PIPES + 1 };
+	uint8_t buf[1024];
+
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &iiod, NULL, 0), 24 + 2 * 23 + 23 + 12);
+	ck_assert_mem_eq(buf + 24, fs, sizeof(fs));
+	ck_assert_uint_eq(ifb_usb_iiod_interface(&iiod), 0);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&iiod, 0), 1);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &none, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &many, NULL, 0), -EINVAL);
+
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO stream"), (int)sizeof(strings_both));
+	ck_assert_mem_eq(buf, strings_both, sizeof(strings_both));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &iiod, NULL), (int)sizeof(strings_iiod));
+	ck_assert_mem_eq(buf, strings_iiod, sizeof(strings_iiod));
+	/* libiio would take a native interface named "IIO" for the IIOD one */
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO"), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &none, "x"), -EINVAL);
 }
 END_TEST
 
@@ -261,6 +372,8 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, ms_os_descriptor_bytes);
 	tcase_add_test(t, ms_os_descriptor_bcd);
 	tcase_add_test(t, string_bytes);
+	tcase_add_test(t, iiod_descriptor_bytes);
+	tcase_add_test(t, iiod_only_and_bad_layouts);
 	tcase_add_test(t, control_decode);
 	tcase_add_test(t, control_malformed);
 	tcase_add_test(t, info_reply);

@@ -233,7 +233,7 @@ static int bench_usb(char **argv)
 	int r;
 
 	alloc_pool(argv[0], argv[1], argv[2]);
-	r = ifb_ffs_open(&u.ffs, argv[3], "rig-bench", NULL);
+	r = ifb_ffs_open(&u.ffs, argv[3], NULL, "rig-bench", NULL);
 	if (r < 0)
 		die("FunctionFS", r);
 	snprintf(u.desc.device_name, sizeof(u.desc.device_name), "rig-bench-usb-only");

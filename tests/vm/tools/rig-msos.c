@@ -108,14 +108,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* 2. Extended compat ID: header 16 bytes, then 24 per function. */
+	/* 2. Extended compat ID: header 16 bytes, then 24 per function; every
+	 * interface of the function (native, IIOD) is WINUSB. */
 	n = control(fd, 0xc0, (uint8_t)code, 0, 4, buf, sizeof(buf));
-	if (n < 40 || le32(buf) != (uint32_t)n || buf[8] != 1 || buf[16] != 0 ||
-	    memcmp(buf + 18, "WINUSB\0\0", 8) != 0) {
+	if (n < 40 || le32(buf) != (uint32_t)n || buf[8] < 1 || n != 16 + 24 * buf[8]) {
 		fprintf(stderr, "rig-msos: extended compat ID wrong (%d bytes)\n", n);
 		return 1;
 	}
-	printf("extended compat ID: interface 0 -> WINUSB\n");
+	for (int i = 0; i < buf[8]; i++) {
+		const uint8_t *f = buf + 16 + 24 * i;
+
+		if (f[0] != i || memcmp(f + 2, "WINUSB\0\0", 8) != 0) {
+			fprintf(stderr, "rig-msos: extended compat ID entry %d is not interface %d -> WINUSB\n",
+				i, i);
+			return 1;
+		}
+		printf("extended compat ID: interface %d -> WINUSB\n", i);
+	}
 
 	/* 3. Extended properties of interface 0: header 10 bytes, then
 	 * dwSize, dwPropertyDataType, wPropertyNameLength, name, data length,

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# /lib/libiio.sh: libiio clients (Debian 12's, through hostrun) against
+# the daemon's IIOD interface. Source after /lib/rig.sh and /lib/bridge.sh;
+# the case needs "# hostroot: yes".
+#
+#   libiio_uri        print the usb: URI of the one IIOD interface the
+#                     host sees (iio_info -S usb), or fail the case
+#   libiio_readdev_check URI BUFFER SAMPLES CHANNELS...
+#                     iio_readdev -b BUFFER -s SAMPLES iio-sim-adc with the
+#                     channels (voltage0, voltage1), every byte checked
+#                     against the simulated ADC's pattern; fails the case
+
+libiio_uri() {
+	# iio_info -S exits non-zero after listing: the list is what counts
+	_lu_scan=$(hostrun iio_info -S usb 2>&1)
+	_lu_uri=$(echo "$_lu_scan" | sed -n 's/.*\[\(usb:[0-9.]*\)\].*/\1/p')
+	[ "$(echo "$_lu_uri" | grep -c .)" = 1 ] ||
+		bridge_fail "expected one usb: IIO context, iio_info -S usb says: $_lu_scan"
+	echo "$_lu_uri"
+}
+
+libiio_readdev_check() {
+	_lr_uri=$1 _lr_b=$2 _lr_s=$3
+	shift 3
+	case "$*" in
+	"voltage0 voltage1") _lr_ch=both _lr_scan=4 ;;
+	voltage0) _lr_ch=0 _lr_scan=2 ;;
+	*) rig_fail "libiio_readdev_check: channels '$*' not supported" ;;
+	esac
+	_lr_bytes=$((_lr_s * _lr_scan))
+	if ! hostrun iio_readdev -u "$_lr_uri" -b "$_lr_b" -s "$_lr_s" iio-sim-adc "$@" 2>/tmp/readdev.err |
+		rig-pattern-check "$_lr_ch" "$_lr_bytes" >/tmp/check.out 2>&1; then
+		echo "iio_readdev: $(cat /tmp/readdev.err)" >&2
+		bridge_fail "iio_readdev -b $_lr_b -s $_lr_s $*: $(cat /tmp/check.out)"
+	fi
+	[ ! -s /tmp/readdev.err ] || echo "iio_readdev said: $(cat /tmp/readdev.err)"
+	echo "iio_readdev -b $_lr_b -s $_lr_s $*: $(tail -n1 /tmp/check.out)"
+}
