@@ -79,6 +79,7 @@ struct ifb_bridge {
 	unsigned ep0q_head, ep0q_len;
 	unsigned ep0q_leaving; /* DISABLE/UNBIND/SUSPEND among them */
 	bool setup_pending;    /* a SETUP is being answered: no event reads */
+	unsigned ep0q_setups;  /* SETUPs queued, not answered: no event reads */
 	sd_event_source *ep0_defer_src;
 	struct ifb_allocator alloc;
 	struct ifb_probe probe; /* what the kernel said about zero-copy */

@@ -148,11 +148,12 @@ static int ep0_fill(struct ifb_bridge *b)
 	int n;
 
 	/*
-	 * While a SETUP is being answered, read(ep0) is its data or status
-	 * stage, not an event read: FunctionFS would acknowledge an OUT
-	 * request with it, or stall an IN one. Events wait until the answer.
+	 * While a SETUP is queued or being answered, read(ep0) is its data or
+	 * status stage, not an event read: FunctionFS would acknowledge an OUT
+	 * request with it, or stall an IN one (the hostile-host case caught
+	 * the transfer guard doing so). Events wait until the answer.
 	 */
-	if (room == 0 || b->setup_pending)
+	if (room == 0 || b->setup_pending || b->ep0q_setups)
 		return 0;
 	n = ifb_ffs_read_events(&b->ffs, ev, room);
 	for (int i = 0; i < n; i++) {
@@ -160,6 +161,8 @@ static int ep0_fill(struct ifb_bridge *b)
 		b->ep0q_len++;
 		if (is_leaving(ev[i].type))
 			b->ep0q_leaving++;
+		if (ev[i].type == FUNCTIONFS_SETUP)
+			b->ep0q_setups++; /* no more reads until it is answered */
 	}
 	return n;
 }
@@ -222,6 +225,8 @@ static void ep0_dispatch(struct ifb_bridge *b)
 		b->ep0q_len--;
 		if (is_leaving(ev.type))
 			b->ep0q_leaving--;
+		if (ev.type == FUNCTIONFS_SETUP)
+			b->ep0q_setups--;
 		handle_event(b, &ev);
 	}
 }
