@@ -185,15 +185,25 @@ static void zc_adc_stop(void *ctx)
 		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
 }
 
-/* Blocks that are free, or done but waiting for an earlier one, are not
- * polled: their fences have signalled and would wake the loop for ever.
- * In hybrid mode only blocks with USB are polled (the ADC side is read()). */
+/*
+ * Only blocks whose fences are pending are polled: with the ADC (zero-copy;
+ * in hybrid mode the ADC side is read()) or with USB, and not yet reported.
+ * Any other block (free, filled and waiting for a pull, done but behind an
+ * earlier one) has signalled fences that would wake the loop for ever, and
+ * a wake-up left over from such a time must not be taken, after the block
+ * moved on, for the completion of its next step.
+ */
 static void zc_quiet_idle(struct ifb_bridge *b)
 {
-	for (unsigned i = 0; i < b->nblocks; i++)
-		if (b->engine.state[i] == IFB_BLOCK_FREE || b->engine.done[i] ||
-		    (b->mode == IFB_MODE_HYBRID && b->engine.state[i] != IFB_BLOCK_USB))
+	for (unsigned i = 0; i < b->nblocks; i++) {
+		enum ifb_block_state st = b->engine.state[i];
+		bool pending = !b->engine.done[i] &&
+			       ((st == IFB_BLOCK_ADC && b->mode == IFB_MODE_ZERO_COPY) ||
+				st == IFB_BLOCK_USB);
+
+		if (!pending)
 			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
+	}
 }
 
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
