@@ -42,6 +42,71 @@ COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) $(COMMON_SRCS)
 CAPTURE_LIB_SRCS := $(filter-out src/capture/main.c,$(wildcard src/capture/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+# --- libifbhost: the host library (src/host, include/ifbhost.h) ---------------
+# A shared library with a soname (exports listed in src/host/libifbhost.map)
+# for applications, and the same objects as an archive that iio-ffs-capture
+# links, so the tool stays one file the VM rig can copy alone.
+HOST_SRCS := $(wildcard src/host/*.c)
+IFBH_VERSION := 0.1.0
+IFBH_SONAME := libifbhost.so.0
+HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
+HOST_A := $(BUILD)/lib/libifbhost.a
+DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+libdir ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
+includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC-PIC  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.map
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(IFBH_SONAME) \
+		-Wl,--version-script=src/host/libifbhost.map -Wl,--no-undefined \
+		$(filter %.o,$^) -o $@ $(call pc,libs,libusb-1.0)
+	$(Q)ln -sf $(notdir $@) $(BUILD)/lib/$(IFBH_SONAME)
+	$(Q)ln -sf $(IFBH_SONAME) $(BUILD)/lib/libifbhost.so
+
+$(HOST_A): $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The .pc file is written at install time: it names the directories installed to.
+install-lib: $(HOST_SO)
+	install -Dm644 $(HOST_SO) $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION)
+	ln -sf libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME)
+	ln -sf $(IFBH_SONAME) $(DESTDIR)$(libdir)/libifbhost.so
+	install -Dm644 include/ifbhost.h $(DESTDIR)$(includedir)/ifbhost.h
+	install -d $(DESTDIR)$(pkgconfigdir)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
+		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
+	install -Dm644 docs/man/libifbhost.3 $(DESTDIR)$(mandir)/man3/libifbhost.3
+
+uninstall-lib:
+	rm -f $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME) \
+		$(DESTDIR)$(libdir)/libifbhost.so $(DESTDIR)$(includedir)/ifbhost.h \
+		$(DESTDIR)$(pkgconfigdir)/libifbhost.pc $(DESTDIR)$(mandir)/man3/libifbhost.3
+
+# An application built as users build one (installed header, pkg-config),
+# from a staged `make install-lib`, for the VM rig (hostlib-*.sh cases).
+HOSTLIB_STAGE := $(abspath $(BUILD))/stage
+HOSTLIB_RIG := $(BUILD)/rig/ifbh-read
+$(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOST_SO) include/ifbhost.h src/host/libifbhost.pc.in
+	$(Q)rm -rf $(HOSTLIB_STAGE)
+	$(Q)$(MAKE) --no-print-directory -s install-lib DESTDIR=$(HOSTLIB_STAGE) PREFIX=/usr >/dev/null
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (pkg-config libifbhost)")
+	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
+		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
+		$$($(PKG_CONFIG) --libs libifbhost) \
+		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
+# --- end of libifbhost -------------------------------------------------------
 RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -50,12 +115,12 @@ DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
-RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
-	clean install uninstall
+	clean install uninstall install-lib uninstall-lib
 
-all: $(DAEMON_BIN) $(CAPTURE_BIN)
+all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO)
 
 # --- objects ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -75,12 +140,12 @@ $(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
-$(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS))
+$(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS)) $(HOST_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CAPTURE_LIBS)
 
-UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS)
+UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(HOST_SRCS)
 $(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
@@ -140,7 +205,7 @@ FUZZ_SECONDS ?= 600
 FUZZERS := config control capture-proto
 fuzz_srcs_config := src/daemon/config.c src/daemon/log.c src/daemon/usb-desc.c src/common/size.c
 fuzz_srcs_control := src/daemon/control.c
-fuzz_srcs_capture-proto := src/capture/proto.c
+fuzz_srcs_capture-proto := src/host/proto.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
 
 .SECONDEXPANSION:
@@ -205,7 +270,7 @@ $(UNIT): systemd/iio-ffs-bridge.service.in
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' $< > $@
 
-install: all $(UNIT)
+install: all $(UNIT) install-lib
 	install -Dm755 $(DAEMON_BIN) $(DESTDIR)$(sbindir)/iio-ffs-bridge
 	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	install -Dm644 $(UNIT) $(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service
@@ -222,7 +287,7 @@ install: all $(UNIT)
 	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
 
 # The configuration is the owner's: uninstall leaves it.
-uninstall:
+uninstall: uninstall-lib
 	rm -f $(DESTDIR)$(sbindir)/iio-ffs-bridge $(DESTDIR)$(bindir)/iio-ffs-capture \
 		$(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service \
 		$(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5 \
@@ -234,4 +299,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/asan -type f -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/pic -type f -name '*.d' 2>/dev/null)

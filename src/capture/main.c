@@ -5,15 +5,14 @@
  * the device's statistics and an optional byte-exact check of the
  * simulated ADC's test pattern.
  *
- * One thread, libusb asynchronous transfers for everything during the
- * capture (bulk IN stream, GET_STATS polls, STOP), so a control request
- * never waits behind the stream.
+ * The device, the stream and its gaps are libifbhost's (include/ifbhost.h,
+ * src/host/): this file is options, output and reports. Errors from the
+ * library are negative errno values, mapped to exit codes in exit_code().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libusb.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,13 +24,12 @@
 #include <unistd.h>
 
 #include "common/size.h"
-#include "capture/gaps.h"
 #include "capture/json.h"
-#include "capture/proto.h"
 #include "capture/sigmf.h"
-#include "capture/usbdev.h"
 #include "capture/util.h"
 #include "capture/verify.h"
+#include "host/gaps.h"
+#include "ifbhost.h"
 #include "iio-ffs-bridge/protocol.h"
 
 #define CAP_VERSION "0.1.0"
@@ -48,12 +46,9 @@ enum exit_code {
 	EXIT_OUTPUT = 8,
 };
 
-#define CTRL_TIMEOUT_MS 2000
 #define BOUNCE_SIZE (1u << 20)
-#define CANCEL_TIMEOUT_S 5.0
-#define DRAIN_TIMEOUT_S 2.0
-#define STATS_PERIOD_S 1.0
 #define LIVE_PERIOD_S 1.0
+#define POLL_MS 100
 
 struct opts {
 	const char *output;
@@ -65,17 +60,18 @@ struct opts {
 	bool transfers_set, transfer_size_set;
 	unsigned int transfers;
 	uint64_t transfer_size;
-	struct cap_devsel sel;
+	struct ifbh_match sel;
 };
 
 enum end_reason { END_NONE, END_LIMIT, END_SIGNAL, END_DEVICE, END_ERROR };
 
 struct cap {
 	struct opts o;
-	libusb_context *ctx;
-	libusb_device_handle *h;
-	struct cap_candidate dev;
-	struct cap_info info;
+	struct ifbh_ctx *ctx;
+	struct ifbh_dev *dev;
+	struct ifbh_stream *s;
+	struct ifbh_device_desc desc;
+	struct ifbh_info info;
 	char hw[512];
 
 	/* output */
@@ -91,28 +87,20 @@ struct cap {
 	uint64_t written; /* bytes captured (whole scans), in the file if any */
 	uint64_t received, discarded;
 
-	/* transfers */
-	struct libusb_transfer **xfer;
-	unsigned int nxfer, inflight;
-	struct libusb_transfer *stats_xfer, *stop_xfer;
-	bool stats_pending, stop_pending;
-
 	/* state */
-	bool started, stop_sent, stop_acked, eos, cancelling, unexpected_eos;
-	bool device_ended; /* GET_STATS said idle before we asked for a stop */
 	enum end_reason reason;
 	int fatal; /* exit code of the first fatal problem, 0 if none */
 	char fatal_msg[512];
-	double t0, t_stop, t_end, t_cancel;
+	int lib_error; /* the stream's error last seen */
+	double t0, t_end;
 	bool stuck; /* transfers still owned by libusb at exit */
 	struct timespec start_wall;
 	unsigned int host_errors;
 
 	/* device statistics */
-	struct cap_gaps gaps;
-	struct cap_stats stats;
+	const struct ifbh_gaps *gaps; /* the stream's */
+	struct ifbh_stats stats;
 	bool have_stats;
-	unsigned int proto_errors;
 
 	bool verifying;
 	struct cap_verify v;
@@ -353,20 +341,51 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* --- device selection ------------------------------------------------- */
+/* --- device ----------------------------------------------------------------- */
 
+/* A library error (negative errno) as the exit status iio-ffs-capture(1) lists. */
+static int exit_code(int err)
+{
+	switch (-err) {
+	case ENODEV:
+	case ECONNRESET:
+		return EXIT_GONE;
+	case EACCES:
+	case EBUSY:
+		return EXIT_ACCESS;
+	case EPIPE:
+	case EPROTO:
+	case EBADMSG:
+	case EPROTONOSUPPORT:
+		return EXIT_PROTO;
+	default:
+		return EXIT_USB;
+	}
+}
+
+static void on_log(void *user, enum ifbh_log_level level, const char *text)
+{
+	const struct cap *c = user;
+
+	if (level == IFBH_LOG_WARNING || !c->o.quiet)
+		msg("%s", text);
+}
+
+/* Find the device (asking which one on a terminal when several match) and open it. */
 static int choose_device(struct cap *c)
 {
-	struct cap_candidate *list;
+	struct ifbh_list *list;
 	size_t n, denied, pick = 0;
 	char line[512];
 	int ret;
 
-	ret = cap_find_devices(c->ctx, &c->o.sel, &list, &n, &denied);
+	ret = ifbh_find(c->ctx, &c->o.sel, &list);
 	if (ret) {
-		msg("listing USB devices failed: %s", libusb_strerror(ret));
+		msg("%s", ifbh_ctx_error(c->ctx));
 		return EXIT_USB;
 	}
+	n = ifbh_list_count(list);
+	denied = ifbh_list_denied(list);
 	if (n == 0) {
 		if (denied) {
 			msg("%zu device(s) with the iio-ffs-bridge interface could not be opened to "
@@ -374,7 +393,7 @@ static int choose_device(struct cap *c)
 			    "Hint: install conf/60-iio-ffs-bridge.rules into /etc/udev/rules.d/, run "
 			    "'udevadm control --reload' and replug the device (or run as root).",
 			    denied);
-			cap_free_candidates(list, n);
+			ifbh_list_free(list);
 			return EXIT_ACCESS;
 		}
 		msg("no iio-ffs-bridge device found (USB interface class ff, subclass %02x, "
@@ -383,7 +402,7 @@ static int choose_device(struct cap *c)
 		    c->o.sel.have_vidpid || c->o.sel.serial || c->o.sel.path
 			    ? ", matching --device/--serial/--path"
 			    : "");
-		cap_free_candidates(list, n);
+		ifbh_list_free(list);
 		return EXIT_NODEV;
 	}
 	if (n > 1) {
@@ -391,12 +410,12 @@ static int choose_device(struct cap *c)
 
 		fprintf(stderr, "iio-ffs-capture: %zu iio-ffs-bridge devices found:\n", n);
 		for (size_t i = 0; i < n; i++) {
-			cap_describe_candidate(&list[i], line, sizeof(line));
+			ifbh_device_describe(ifbh_list_get(list, i), line, sizeof(line));
 			fprintf(stderr, "  %zu) %s\n", i + 1, line);
 		}
 		if (!ask) {
 			msg("several devices match: choose one with --serial, --path or --device");
-			cap_free_candidates(list, n);
+			ifbh_list_free(list);
 			return EXIT_NODEV;
 		}
 		for (;;) {
@@ -407,7 +426,7 @@ static int choose_device(struct cap *c)
 			if (!fgets(line, sizeof(line), stdin)) {
 				fputc('\n', stderr);
 				msg("no device chosen");
-				cap_free_candidates(list, n);
+				ifbh_list_free(list);
 				return EXIT_NODEV;
 			}
 			k = strtoul(line, &end, 10);
@@ -417,125 +436,25 @@ static int choose_device(struct cap *c)
 			}
 		}
 	}
-	c->dev = list[pick];
-	c->dev.dev = libusb_ref_device(list[pick].dev);
-	cap_free_candidates(list, n);
-	return 0;
-}
-
-static int open_device(struct cap *c)
-{
-	int ret = libusb_open(c->dev.dev, &c->h);
-
-	if (ret == LIBUSB_ERROR_ACCESS) {
-		msg("permission denied opening the device at %s (%04x:%04x).\n"
-		    "Hint: install conf/60-iio-ffs-bridge.rules into /etc/udev/rules.d/, run "
-		    "'udevadm control --reload' and replug the device (or run as root).",
-		    c->dev.path, c->dev.vid, c->dev.pid);
-		return EXIT_ACCESS;
-	}
+	ret = ifbh_dev_open(c->ctx, list, pick, &c->dev);
+	ifbh_list_free(list);
 	if (ret) {
-		msg("cannot open the device at %s: %s", c->dev.path, libusb_strerror(ret));
-		return ret == LIBUSB_ERROR_NO_DEVICE ? EXIT_GONE : EXIT_USB;
+		msg("%s", ifbh_ctx_error(c->ctx));
+		return exit_code(ret);
 	}
-	libusb_set_auto_detach_kernel_driver(c->h, 1);
-	ret = libusb_claim_interface(c->h, c->dev.iface);
-	if (ret == LIBUSB_ERROR_BUSY) {
-		msg("interface %u of the device at %s is in use by another program",
-		    c->dev.iface, c->dev.path);
-		return EXIT_ACCESS;
-	}
-	if (ret == LIBUSB_ERROR_ACCESS) {
-		msg("permission denied claiming interface %u (see the udev rule hint in "
-		    "iio-ffs-capture(1))",
-		    c->dev.iface);
-		return EXIT_ACCESS;
-	}
-	if (ret) {
-		msg("cannot claim interface %u: %s", c->dev.iface, libusb_strerror(ret));
-		return ret == LIBUSB_ERROR_NO_DEVICE ? EXIT_GONE : EXIT_USB;
-	}
-	if (c->dev.alt) {
-		ret = libusb_set_interface_alt_setting(c->h, c->dev.iface, c->dev.alt);
-		if (ret) {
-			msg("cannot select alternate setting %u: %s", c->dev.alt,
-			    libusb_strerror(ret));
-			return EXIT_USB;
-		}
-	}
-	return 0;
-}
-
-static uint8_t req_type(bool in)
-{
-	return LIBUSB_REQUEST_TYPE_VENDOR | LIBUSB_RECIPIENT_INTERFACE |
-	       (in ? LIBUSB_ENDPOINT_IN : LIBUSB_ENDPOINT_OUT);
-}
-
-static int usb_exit_code(int err)
-{
-	return err == LIBUSB_ERROR_NO_DEVICE ? EXIT_GONE : err == LIBUSB_ERROR_PIPE ? EXIT_PROTO
-											 : EXIT_USB;
-}
-
-/* Synchronous control request, only used when no bulk transfer is pending. */
-static int ctrl_sync(struct cap *c, uint8_t req, bool in, uint8_t *buf, uint16_t len)
-{
-	return libusb_control_transfer(c->h, req_type(in), req, 0, c->dev.iface, buf, len,
-				       CTRL_TIMEOUT_MS);
-}
-
-static int get_info(struct cap *c)
-{
-	uint8_t *buf = malloc(IFB_MAX_REPLY);
-	char err[256];
-	int ret;
-
-	if (!buf) {
-		msg("out of memory");
-		return EXIT_USB;
-	}
-	ret = ctrl_sync(c, IFB_REQ_GET_INFO, true, buf, IFB_MAX_REPLY);
-	if (ret < 0) {
-		msg("GET_INFO failed: %s%s", libusb_strerror(ret),
-		    ret == LIBUSB_ERROR_PIPE ? " (the device refused the request: is the "
-					       "iio-ffs-bridge daemon running?)"
-					     : "");
-		free(buf);
-		return usb_exit_code(ret);
-	}
-	ret = cap_parse_info(buf, (size_t)ret, &c->info, err, sizeof(err));
-	free(buf);
-	if (ret) {
-		msg("%s", err);
-		return EXIT_PROTO;
-	}
-	return 0;
-}
-
-static int get_stats_sync(struct cap *c, struct cap_stats *st)
-{
-	uint8_t buf[sizeof(struct ifb_stats)];
-	char err[256];
-	int ret = ctrl_sync(c, IFB_REQ_GET_STATS, true, buf, sizeof(buf));
-
-	if (ret < 0)
-		return ret;
-	if (cap_parse_stats(buf, (size_t)ret, st, err, sizeof(err))) {
-		msg("%s", err);
-		return LIBUSB_ERROR_OTHER;
-	}
+	c->desc = *ifbh_dev_desc(c->dev);
+	c->info = *ifbh_dev_info(c->dev);
 	return 0;
 }
 
 static void print_info(const struct cap *c, FILE *f)
 {
-	const struct cap_info *i = &c->info;
+	const struct ifbh_info *i = &c->info;
 
 	fprintf(f, "device:      %s\n", c->hw);
 	fprintf(f, "IIO device:  %s\n", i->device_name);
-	fprintf(f, "mode:        %s\nstate:       %s\n", cap_mode_name(i->mode),
-		cap_state_name(i->state));
+	fprintf(f, "mode:        %s\nstate:       %s\n", ifbh_mode_name(i->mode),
+		ifbh_state_name(i->state));
 	if (i->sample_rate_mhz)
 		fprintf(f, "sample rate: %.3f Hz (scans per second)\n",
 			(double)i->sample_rate_mhz / 1000.0);
@@ -543,10 +462,10 @@ static void print_info(const struct cap *c, FILE *f)
 		fprintf(f, "sample rate: unknown\n");
 	fprintf(f, "scan:        %" PRIu32 " bytes\nblocks:      %" PRIu32 " x %" PRIu32 " bytes\n",
 		i->scan_size, i->block_count, i->block_size);
-	fprintf(f, "endpoint:    0x%02x, %u-byte packets, interface %u\n", c->dev.ep_in,
-		c->dev.max_packet, c->dev.iface);
+	fprintf(f, "endpoint:    0x%02x, %u-byte packets, interface %u\n", c->desc.ep_in,
+		c->desc.max_packet, c->desc.iface);
 	for (unsigned int k = 0; k < i->num_channels; k++) {
-		const struct cap_channel *ch = &i->ch[k];
+		const struct ifbh_channel *ch = &i->ch[k];
 
 		fprintf(f, "channel %-3u %-24s index %-3u offset %-4u %s:%c%u/%u", k, ch->name,
 			ch->scan_index, ch->offset, ch->is_be ? "be" : "le",
@@ -564,50 +483,6 @@ static void print_info(const struct cap *c, FILE *f)
  * earlier, interrupted capture) waits in the endpoint, and that the
  * device is idle.
  */
-static int drain_before_start(struct cap *c)
-{
-	int len = 64 * 1024, got, ret;
-	uint8_t *buf;
-	uint64_t stale = 0;
-	double deadline;
-
-	if (c->info.state != IFB_STATE_IDLE) {
-		msg("the device is %s a stream already (an earlier capture that did not end "
-		    "cleanly?): stopping it",
-		    c->info.state == IFB_STATE_STREAMING ? "sending" : "ending");
-		ret = ctrl_sync(c, IFB_REQ_STOP, false, NULL, 0);
-		if (ret < 0) {
-			msg("STOP failed: %s", libusb_strerror(ret));
-			return usb_exit_code(ret);
-		}
-	}
-	buf = malloc((size_t)len);
-	if (!buf)
-		return EXIT_USB;
-	deadline = now_mono() + DRAIN_TIMEOUT_S;
-	for (;;) {
-		got = 0;
-		ret = libusb_bulk_transfer(c->h, c->dev.ep_in, buf, len, &got, 100);
-		stale += (uint64_t)got;
-		if (ret == LIBUSB_ERROR_TIMEOUT && got == 0)
-			break;
-		if (ret && ret != LIBUSB_ERROR_TIMEOUT) {
-			msg("reading the endpoint before START failed: %s", libusb_strerror(ret));
-			free(buf);
-			return usb_exit_code(ret);
-		}
-		if (now_mono() > deadline) {
-			msg("the device keeps sending data although it was asked to stop");
-			free(buf);
-			return EXIT_PROTO;
-		}
-	}
-	free(buf);
-	if (stale && !c->o.quiet)
-		msg("discarded %" PRIu64 " stale bytes left in the endpoint", stale);
-	return 0;
-}
-
 /* --- output --------------------------------------------------------------- */
 
 /* Writes len bytes; *done says how many went out, also on error. */
@@ -705,295 +580,58 @@ static void keep(struct cap *c, const uint8_t *p, size_t len)
 
 /* --- the capture loop ------------------------------------------------------ */
 
-static void begin_stop(struct cap *c, enum end_reason why);
-
-static void LIBUSB_CALL stop_cb(struct libusb_transfer *t)
+static void request_stop(struct cap *c, enum end_reason why)
 {
-	struct cap *c = t->user_data;
-
-	c->stop_pending = false;
-	if (t->status == LIBUSB_TRANSFER_COMPLETED) {
-		c->stop_acked = true;
-	} else if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
-		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device disconnected");
-	} else {
-		msg("STOP request failed (transfer status %d): waiting for the stream to end "
-		    "anyway",
-		    t->status);
-	}
+	if (ifbh_stream_status(c->s)->stop_sent)
+		return;
+	set_reason(c, why);
+	ifbh_stream_stop(c->s);
 }
 
-static void LIBUSB_CALL stats_cb(struct libusb_transfer *t)
+/* Stream bytes from the library, in order: keep up to the limit. */
+static int on_data(void *user, const void *data, size_t len, uint64_t offset)
 {
-	struct cap *c = t->user_data;
-	struct cap_stats st;
-	char err[256];
-	int ret;
+	struct cap *c = user;
+	size_t take = len;
 
-	c->stats_pending = false;
-	if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
-		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device disconnected");
-		return;
-	}
-	if (t->status != LIBUSB_TRANSFER_COMPLETED) {
-		c->proto_errors++;
-		return;
-	}
-	ret = cap_parse_stats(libusb_control_transfer_get_data(t), (size_t)t->actual_length, &st,
-			      err, sizeof(err));
-	if (ret) {
-		if (!c->proto_errors++)
-			msg("%s", err);
-		return;
-	}
-	ret = cap_gaps_merge(&c->gaps, &st);
-	if (ret < 0) {
-		if (!c->proto_errors++)
-			msg("GET_STATS contradicts an earlier reply (stream %" PRIu32
-			    " vs %" PRIu32 ", gaps %" PRIu64 " vs %" PRIu64 ")",
-			    st.stream_id, c->gaps.stream_id, st.gaps_total, c->gaps.total);
-		return;
-	}
+	if (c->limit && c->kept + take > c->limit)
+		take = (size_t)(c->limit - c->kept);
+	c->received = offset + len;
+	if (take)
+		keep(c, data, take);
+	c->discarded += len - take;
+	if (c->limit && c->kept >= c->limit)
+		request_stop(c, END_LIMIT);
+	return 0;
+}
+
+static void on_stats(void *user, const struct ifbh_stats *st)
+{
+	struct cap *c = user;
+
 	/*
 	 * Judge suspects up to what the device had sent one poll earlier: the
 	 * gap list of this reply certainly covers that part of the stream.
 	 */
 	if (c->verifying && c->have_stats)
-		cap_verify_settle(&c->v, &c->gaps, c->stats.bytes_sent);
-	c->stats = st;
+		cap_verify_settle(&c->v, c->gaps, c->stats.bytes_sent);
+	c->stats = *st;
 	c->have_stats = true;
-	/*
-	 * Idle without our STOP: the device ended the stream (an error, a
-	 * shutdown). Where the link still works an end-of-stream packet comes
-	 * too, but this is what a host can always read.
-	 */
-	if (st.state == IFB_STATE_IDLE && !c->stop_sent && !c->eos) {
-		c->device_ended = true;
+}
+
+/* The stream's error, once it appears (a disconnect may replace another). */
+static void take_lib_error(struct cap *c)
+{
+	const struct ifbh_stream_status *st = ifbh_stream_status(c->s);
+
+	if (!st->error || st->error == c->lib_error)
+		return;
+	c->lib_error = st->error;
+	if (exit_code(st->error) == EXIT_GONE)
 		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device ended the stream on its own after %" PRIu64 " bytes",
-			  c->received);
-	}
-}
-
-static void submit_ctrl(struct cap *c, struct libusb_transfer *t, uint8_t req, bool in,
-			uint16_t len, libusb_transfer_cb_fn cb, bool *pending)
-{
-	int ret;
-
-	libusb_fill_control_setup(t->buffer, req_type(in), req, 0, c->dev.iface, len);
-	libusb_fill_control_transfer(t, c->h, t->buffer, cb, c, CTRL_TIMEOUT_MS);
-	ret = libusb_submit_transfer(t);
-	if (ret == 0) {
-		*pending = true;
-	} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device disconnected");
-	} else {
-		c->proto_errors++;
-	}
-}
-
-static void cancel_all(struct cap *c)
-{
-	if (c->cancelling)
-		return;
-	c->cancelling = true;
-	for (unsigned int i = 0; i < c->nxfer; i++)
-		libusb_cancel_transfer(c->xfer[i]); /* not-pending ones just fail */
-	if (c->stats_pending)
-		libusb_cancel_transfer(c->stats_xfer);
-}
-
-static void begin_stop(struct cap *c, enum end_reason why)
-{
-	if (c->stop_sent)
-		return;
-	set_reason(c, why);
-	c->stop_sent = true;
-	c->t_stop = now_mono();
-	if (c->fatal == EXIT_GONE)
-		return;
-	submit_ctrl(c, c->stop_xfer, IFB_REQ_STOP, false, 0, stop_cb, &c->stop_pending);
-}
-
-static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
-{
-	struct cap *c = t->user_data;
-	int ret;
-
-	c->inflight--;
-	switch (t->status) {
-	case LIBUSB_TRANSFER_COMPLETED:
-		break;
-	case LIBUSB_TRANSFER_CANCELLED:
-		return;
-	case LIBUSB_TRANSFER_NO_DEVICE:
-		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device disconnected during the capture");
-		return;
-	case LIBUSB_TRANSFER_TIMED_OUT:
-		break; /* no timeout is set; keep what arrived */
-	default:
-		/* stall, error, overflow: the stream is no longer contiguous */
-		if (c->fatal == EXIT_GONE || c->cancelling)
-			return; /* the usual noise of a disconnect */
-		c->host_errors++;
-		set_fatal(c, EXIT_USB, "bulk transfer failed (status %d) after %" PRIu64 " bytes",
-			  t->status, c->received);
-		begin_stop(c, END_ERROR);
-		return;
-	}
-	if (c->eos)
-		return;
-	if (t->actual_length == 0 && t->status == LIBUSB_TRANSFER_COMPLETED) {
-		/* zero-length packet: the end of the stream */
-		c->eos = true;
-		c->t_end = now_mono();
-		if (!c->stop_sent) {
-			c->unexpected_eos = true;
-			set_reason(c, END_DEVICE);
-			set_fatal(c, EXIT_GONE, "the device ended the stream on its own after %" PRIu64
-						" bytes",
-				  c->received);
-		}
-		return;
-	}
-	if (t->actual_length > 0) {
-		size_t len = (size_t)t->actual_length;
-
-		/*
-		 * Blocks are whole packets, so a short transfer only comes from
-		 * the end-of-stream ZLP ending a partly filled transfer.
-		 */
-		if (c->stop_sent && t->actual_length < t->length) {
-			c->eos = true;
-			c->t_end = now_mono();
-		}
-		size_t take = len;
-
-		if (c->limit && c->kept + take > c->limit)
-			take = (size_t)(c->limit - c->kept);
-		c->received += len;
-		if (take)
-			keep(c, t->buffer, take);
-		c->discarded += len - take;
-		if (c->limit && c->kept >= c->limit)
-			begin_stop(c, END_LIMIT);
-	}
-	if (c->cancelling || c->eos)
-		return;
-	ret = libusb_submit_transfer(t);
-	if (ret == 0) {
-		c->inflight++;
-	} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-		set_reason(c, END_DEVICE);
-		set_fatal(c, EXIT_GONE, "the device disconnected during the capture");
-	} else {
-		c->host_errors++;
-		set_fatal(c, EXIT_USB, "resubmitting a bulk transfer failed: %s",
-			  libusb_strerror(ret));
-		begin_stop(c, END_ERROR);
-	}
-}
-
-/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
-static uint64_t usbfs_limit(void)
-{
-	FILE *f = fopen("/sys/module/usbcore/parameters/usbfs_memory_mb", "r");
-	unsigned long long mb = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &mb) != 1)
-		mb = 0;
-	fclose(f);
-	return (uint64_t)mb << 20;
-}
-
-#define USBFS_OVERHEAD 4096 /* per transfer, generously: struct urb, async, ... */
-
-static int alloc_transfers(struct cap *c)
-{
-	uint64_t mp = c->dev.max_packet ? c->dev.max_packet : 512;
-	uint64_t size = (c->o.transfer_size + mp - 1) / mp * mp;
-	uint64_t limit = usbfs_limit();
-
-	/*
-	 * Fit under usbfs's memory limit (16 MiB by default), leaving some
-	 * room for control transfers and other programs.
-	 */
-	if (limit && c->o.transfers * (size + USBFS_OVERHEAD) > limit - limit / 16) {
-		uint64_t room = limit - limit / 16;
-		unsigned int n = (unsigned int)(room / (size + USBFS_OVERHEAD));
-
-		if (n < 4) {
-			n = c->o.transfers < 4 ? c->o.transfers : 4;
-			size = (room / n - USBFS_OVERHEAD) / mp * mp;
-			if (size < mp)
-				size = mp;
-		}
-		if (c->o.transfers_set || c->o.transfer_size_set)
-			msg("usbfs allows %" PRIu64 " MiB in flight "
-			    "(/sys/module/usbcore/parameters/usbfs_memory_mb; 0 lifts the limit): "
-			    "using %u transfers of %" PRIu64 " bytes",
-			    limit >> 20, n < c->o.transfers ? n : c->o.transfers, size);
-		if (n < c->o.transfers)
-			c->o.transfers = n;
-	}
-
-	c->xfer = calloc(c->o.transfers, sizeof(*c->xfer));
-	if (!c->xfer)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < c->o.transfers; i++) {
-		struct libusb_transfer *t = libusb_alloc_transfer(0);
-		uint8_t *buf;
-
-		if (!t)
-			return -ENOMEM;
-		/* usbfs-mapped memory avoids a copy in the kernel when available */
-		buf = libusb_dev_mem_alloc(c->h, (size_t)size);
-		if (buf) {
-			t->flags = 0;
-		} else {
-			buf = malloc((size_t)size);
-			if (!buf) {
-				libusb_free_transfer(t);
-				return -ENOMEM;
-			}
-			t->flags = LIBUSB_TRANSFER_FREE_BUFFER;
-		}
-		libusb_fill_bulk_transfer(t, c->h, c->dev.ep_in, buf, (int)size, bulk_cb, c, 0);
-		c->xfer[c->nxfer++] = t;
-	}
-	c->stats_xfer = libusb_alloc_transfer(0);
-	c->stop_xfer = libusb_alloc_transfer(0);
-	if (!c->stats_xfer || !c->stop_xfer)
-		return -ENOMEM;
-	c->stats_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + sizeof(struct ifb_stats));
-	c->stats_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
-	c->stop_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE);
-	c->stop_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
-	if (!c->stats_xfer->buffer || !c->stop_xfer->buffer)
-		return -ENOMEM;
-	return 0;
-}
-
-static void free_transfers(struct cap *c)
-{
-	for (unsigned int i = 0; i < c->nxfer; i++) {
-		struct libusb_transfer *t = c->xfer[i];
-
-		if (!(t->flags & LIBUSB_TRANSFER_FREE_BUFFER)) {
-			libusb_dev_mem_free(c->h, t->buffer, (size_t)t->length);
-			t->buffer = NULL;
-		}
-		libusb_free_transfer(t);
-	}
-	free(c->xfer);
-	libusb_free_transfer(c->stats_xfer);
-	libusb_free_transfer(c->stop_xfer);
+	else
+		set_reason(c, END_ERROR);
+	set_fatal(c, exit_code(st->error), "%s", ifbh_dev_error(c->dev));
 }
 
 static uint64_t device_errors(const struct cap *c)
@@ -1020,7 +658,7 @@ static void live_line(struct cap *c, double now, bool final)
 		     "%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
 		     "  errors %" PRIu64 "%s",
 		     rate / 1048576.0, rate / c->info.scan_size / 1e6,
-		     (double)c->received / 1048576.0, cap_gaps_count(&c->gaps),
+		     (double)c->received / 1048576.0, ifbh_gaps_count(c->gaps),
 		     device_errors(c) + c->host_errors,
 		     !c->verifying ? ""
 		     : c->v.failed ? "  verify FAILED"
@@ -1040,64 +678,35 @@ static void live_line(struct cap *c, double now, bool final)
 
 static void run_loop(struct cap *c)
 {
-	double next_stats, deadline = 0;
+	double deadline = 0;
+	int ret;
 
-	c->t0 = now_mono();
+	c->t0 = ifbh_stream_status(c->s)->t_start;
 	c->live_t = c->t0;
-	next_stats = c->t0 + STATS_PERIOD_S;
 	if (c->o.duration > 0)
 		deadline = c->t0 + c->o.duration;
+	while ((ret = ifbh_stream_poll(c->s, POLL_MS)) == 0) {
+		double now = now_mono();
 
-	for (;;) {
-		struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
-		double now;
-		int ret;
-
-		ret = libusb_handle_events_timeout_completed(c->ctx, &tv, NULL);
-		if (ret && ret != LIBUSB_ERROR_INTERRUPTED && ret != LIBUSB_ERROR_TIMEOUT) {
-			set_fatal(c, EXIT_USB, "libusb event handling failed: %s",
-				  libusb_strerror(ret));
-			set_reason(c, END_ERROR);
-		}
-		now = now_mono();
-		if (got_signals && !c->stop_sent)
-			begin_stop(c, END_SIGNAL);
-		if (deadline && now >= deadline && !c->stop_sent)
-			begin_stop(c, END_LIMIT);
-		if (c->fatal && !c->stop_sent)
-			begin_stop(c, END_ERROR);
-		if (c->fatal == EXIT_GONE || c->eos ||
-		    (c->stop_sent && now - c->t_stop > DRAIN_TIMEOUT_S) || got_signals > 1) {
-			/* a second Ctrl-C does not wait for the end of the stream */
-			if (!c->eos && !c->t_end)
-				c->t_end = now;
-			cancel_all(c);
-		}
-		if (c->cancelling) {
-			if (!c->t_cancel)
-				c->t_cancel = now;
-			if (c->inflight == 0 && !c->stats_pending && !c->stop_pending)
-				break;
-			if (now - c->t_cancel > CANCEL_TIMEOUT_S) {
-				/* libusb never gave them back: do not free them */
-				msg("%u transfers did not complete after cancellation",
-				    c->inflight + c->stats_pending + c->stop_pending);
-				c->stuck = true;
-				set_fatal(c, EXIT_USB, "USB transfers stuck");
-				break;
-			}
-			continue;
-		}
-		if (now >= next_stats && !c->stats_pending && !c->stop_sent) {
-			submit_ctrl(c, c->stats_xfer, IFB_REQ_GET_STATS, true,
-				    sizeof(struct ifb_stats), stats_cb, &c->stats_pending);
-			next_stats = now + STATS_PERIOD_S;
-		}
+		take_lib_error(c);
+		if (got_signals)
+			request_stop(c, END_SIGNAL);
+		if (deadline && now >= deadline)
+			request_stop(c, END_LIMIT);
+		if (c->fatal)
+			request_stop(c, END_ERROR);
+		if (got_signals > 1) /* a second Ctrl-C does not wait for the end of the stream */
+			ifbh_stream_cancel(c->s);
 		if (now - c->live_t >= LIVE_PERIOD_S)
 			live_line(c, now, false);
 	}
-	if (!c->t_end)
-		c->t_end = now_mono();
+	take_lib_error(c);
+	if (ret < 0)
+		set_fatal(c, EXIT_USB, "%s", ifbh_dev_error(c->dev));
+	c->received = ifbh_stream_status(c->s)->received;
+	c->t_end = ifbh_stream_status(c->s)->t_end;
+	c->stuck = ifbh_stream_status(c->s)->stuck;
+	c->host_errors = ifbh_stream_status(c->s)->host_errors;
 }
 
 /* --- summary ----------------------------------------------------------- */
@@ -1138,11 +747,11 @@ static void json_summary(struct cap *c, FILE *f, double secs)
 	cap_json_key(&j, "scans");
 	cap_json_u64(&j, scans);
 	cap_json_key(&j, "gaps");
-	cap_json_u64(&j, cap_gaps_count(&c->gaps));
+	cap_json_u64(&j, ifbh_gaps_count(c->gaps));
 	cap_json_key(&j, "gap_offsets"); /* the listed ones, stream order */
 	cap_json_begin_array(&j);
-	for (size_t i = 0; i < c->gaps.n && i < 1000; i++)
-		cap_json_u64(&j, c->gaps.off[i]);
+	for (size_t i = 0; i < c->gaps->n && i < 1000; i++)
+		cap_json_u64(&j, c->gaps->off[i]);
 	cap_json_end_array(&j);
 	cap_json_key(&j, "errors");
 	cap_json_u64(&j, device_errors(c) + c->host_errors);
@@ -1179,7 +788,7 @@ static void json_summary(struct cap *c, FILE *f, double secs)
 	if (c->have_stats) {
 		cap_json_begin_object(&j);
 		cap_json_key(&j, "mode");
-		cap_json_string(&j, cap_mode_name(c->stats.mode));
+		cap_json_string(&j, ifbh_mode_name(c->stats.mode));
 		cap_json_key(&j, "stream_id");
 		cap_json_u64(&j, c->stats.stream_id);
 		cap_json_key(&j, "bytes_sent");
@@ -1217,7 +826,7 @@ static void human_summary(struct cap *c, double secs)
 		c->written, scans, secs,
 		secs > 0 ? (double)c->received / 1048576.0 / secs : 0.0,
 		secs > 0 ? (double)c->received / c->info.scan_size / secs / 1e6 : 0.0,
-		cap_gaps_count(&c->gaps), device_errors(c) + c->host_errors,
+		ifbh_gaps_count(c->gaps), device_errors(c) + c->host_errors,
 		reason_name(c->reason));
 	if (c->discarded)
 		fprintf(stderr, "iio-ffs-capture: %" PRIu64 " bytes beyond the limit discarded\n",
@@ -1263,23 +872,23 @@ static int write_meta(struct cap *c)
 	char *doc;
 	int ret;
 
-	if (c->gaps.n) {
-		g = calloc(c->gaps.n, sizeof(*g));
+	if (c->gaps->n) {
+		g = calloc(c->gaps->n, sizeof(*g));
 		if (!g)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < c->gaps.n; i++) {
+	for (size_t i = 0; i < c->gaps->n; i++) {
 		uint64_t missing = 0;
 
-		g[ng].stream_offset = c->gaps.off[i];
-		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps.off[i], &missing)) {
+		g[ng].stream_offset = c->gaps->off[i];
+		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps->off[i], &missing)) {
 			g[ng].missing_known = true;
 			g[ng].missing = missing;
 		}
 		ng++;
 	}
-	for (size_t i = 0; i < c->gaps.nlost; i++)
-		lost += c->gaps.lost[i].count;
+	for (size_t i = 0; i < c->gaps->nlost; i++)
+		lost += c->gaps->lost[i].count;
 	if (lost)
 		snprintf(note, sizeof(note),
 			 "The device reported %" PRIu64 " further gap(s) whose stream offsets it "
@@ -1374,8 +983,8 @@ static int close_output(struct cap *c)
 
 static int capture(struct cap *c)
 {
+	struct ifbh_stream_opts so = { 0 };
 	struct sigaction sa;
-	struct cap_stats st;
 	char err[256];
 	uint64_t scan;
 	int ret;
@@ -1413,14 +1022,20 @@ static int capture(struct cap *c)
 		c->verifying = true;
 	}
 	c->carry = malloc(scan);
-	if (!c->carry || alloc_transfers(c)) {
-		msg("out of memory for %u transfers of %" PRIu64 " bytes", c->o.transfers,
-		    c->o.transfer_size);
+	if (!c->carry) {
+		msg("out of memory");
 		return EXIT_USB;
 	}
-	ret = drain_before_start(c);
-	if (ret)
-		return ret;
+	so.transfers = c->o.transfers;
+	so.transfer_size = (size_t)c->o.transfer_size;
+	ret = ifbh_stream_new(c->dev, &so, &c->s);
+	if (ret) {
+		msg("%s", ifbh_dev_error(c->dev));
+		return EXIT_USB;
+	}
+	c->gaps = ifbh_stream_gaps(c->s);
+	ifbh_stream_set_data_cb(c->s, on_data, c);
+	ifbh_stream_set_stats_cb(c->s, on_stats, c);
 	/* from here on a signal ends the capture cleanly */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1431,73 +1046,18 @@ static int capture(struct cap *c)
 	ret = open_output(c);
 	if (ret)
 		return ret;
-
-	for (unsigned int i = 0; i < c->nxfer; i++) {
-		ret = libusb_submit_transfer(c->xfer[i]);
-		if (ret == LIBUSB_ERROR_NO_MEM && i >= 2) {
-			/* usbfs memory shared with other programs: go on with fewer */
-			msg("usbfs memory limit reached: %u of %u transfers in flight", i, c->nxfer);
-			break;
-		}
-		if (ret) {
-			msg("submitting bulk transfers failed: %s", libusb_strerror(ret));
-			c->cancelling = true;
-			for (unsigned int k = 0; k < i; k++)
-				libusb_cancel_transfer(c->xfer[k]);
-			while (c->inflight)
-				libusb_handle_events(c->ctx);
-			set_fatal(c, usb_exit_code(ret), "no capture");
-			close_output(c);
-			return c->fatal;
-		}
-		c->inflight++;
-	}
-	clock_gettime(CLOCK_REALTIME, &c->start_wall);
-	ret = ctrl_sync(c, IFB_REQ_START, false, NULL, 0);
-	if (ret < 0) {
-		msg("START failed: %s", libusb_strerror(ret));
-		set_fatal(c, usb_exit_code(ret), "START failed");
-		cancel_all(c);
-		while (c->inflight)
-			libusb_handle_events(c->ctx);
+	ret = ifbh_stream_start(c->s);
+	c->start_wall = ifbh_stream_status(c->s)->start_wall;
+	if (ret) {
+		msg("%s", ifbh_dev_error(c->dev));
+		set_fatal(c, exit_code(ret), "no capture");
 		close_output(c);
 		return c->fatal;
 	}
-	c->started = true;
 	run_loop(c);
 	live_line(c, now_mono(), true);
-
-	/* final statistics: the whole gap list for this stream (also when the
-	 * device ended it: the counters say why) */
-	if (c->fatal != EXIT_GONE || c->unexpected_eos || c->device_ended) {
-		if (!c->stop_sent && !c->eos)
-			ctrl_sync(c, IFB_REQ_STOP, false, NULL, 0);
-		ret = get_stats_sync(c, &st);
-		if (ret == 0) {
-			if (cap_gaps_merge(&c->gaps, &st) < 0)
-				msg("final GET_STATS contradicts an earlier reply");
-			c->stats = st;
-			c->have_stats = true;
-		} else if (ret == LIBUSB_ERROR_NO_DEVICE) {
-			set_reason(c, END_DEVICE);
-			set_fatal(c, EXIT_GONE, "the device disconnected");
-		} else {
-			msg("final GET_STATS failed: %s", libusb_strerror(ret));
-			c->proto_errors++;
-		}
-		if (!c->eos && c->fatal != EXIT_GONE && c->stop_sent)
-			msg("no end-of-stream packet within %.0f s of STOP; the capture ends "
-			    "anyway",
-			    DRAIN_TIMEOUT_S);
-	}
-	if ((c->unexpected_eos || c->device_ended) && c->have_stats &&
-	    c->fatal == EXIT_GONE)
-		snprintf(c->fatal_msg, sizeof(c->fatal_msg),
-			 "the device ended stream %" PRIu32 " on its own after %" PRIu64
-			 " bytes (%" PRIu64 " ADC errors, %" PRIu64 " USB errors; its log says why)",
-			 c->stats.stream_id, c->received, c->stats.adc_errors, c->stats.usb_errors);
 	if (c->verifying)
-		cap_verify_settle(&c->v, &c->gaps, UINT64_MAX);
+		cap_verify_settle(&c->v, c->gaps, UINT64_MAX);
 	close_output(c);
 
 	secs = c->t_end - c->t0;
@@ -1522,28 +1082,22 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &c.o);
 	if (ret)
 		return ret;
-	ret = libusb_init(&c.ctx);
+	ret = ifbh_ctx_new(&c.ctx);
 	if (ret) {
-		msg("libusb_init failed: %s", libusb_strerror(ret));
+		msg("cannot start libusb: %s", strerror(-ret));
 		return EXIT_USB;
 	}
-	cap_gaps_init(&c.gaps);
+	ifbh_ctx_set_log(c.ctx, on_log, &c);
 	ret = choose_device(&c);
 	if (ret)
-		goto out_ctx;
-	ret = open_device(&c);
-	if (ret)
-		goto out_dev;
-	ret = get_info(&c);
-	if (ret)
-		goto out_dev;
+		goto out;
 	snprintf(c.hw, sizeof(c.hw),
 		 "%s via iio-ffs-bridge (%s mode), USB %04x:%04x \"%s\" \"%s\" serial \"%s\", %s",
-		 c.info.device_name, cap_mode_name(c.info.mode), c.dev.vid, c.dev.pid,
-		 c.dev.manufacturer, c.dev.product, c.dev.serial, cap_speed_name(c.dev.speed));
+		 c.info.device_name, ifbh_mode_name(c.info.mode), c.desc.vid, c.desc.pid,
+		 c.desc.manufacturer, c.desc.product, c.desc.serial, ifbh_speed_name(c.desc.speed));
 	if (c.o.info_only) {
 		print_info(&c, stdout);
-		goto out_dev;
+		goto out;
 	}
 	c.live = c.o.live || (!c.o.quiet && isatty(STDERR_FILENO));
 	c.live_tty = isatty(STDERR_FILENO);
@@ -1551,25 +1105,20 @@ int main(int argc, char **argv)
 		msg("capturing from %s", c.hw);
 	ret = capture(&c);
 
-out_dev:
-	if (c.xfer && !c.stuck)
-		free_transfers(&c);
+out:
 	if (c.out_fd >= 0 && !c.out_stdout)
 		close(c.out_fd);
-	if (c.h && !c.stuck) {
-		if (ret != EXIT_GONE)
-			libusb_release_interface(c.h, c.dev.iface);
-		libusb_close(c.h);
+	/* transfers libusb never gave back must outlive us: leave them */
+	if (!c.stuck) {
+		ifbh_stream_free(c.s);
+		ifbh_dev_close(c.dev);
+		ifbh_ctx_free(c.ctx);
 	}
-	libusb_unref_device(c.dev.dev);
-out_ctx:
 	if (c.verifying)
 		cap_verify_free(&c.v);
-	cap_gaps_free(&c.gaps);
 	free(c.carry);
 	free(c.bounce_buf);
 	free(c.data_path);
 	free(c.meta_path);
-	libusb_exit(c.ctx);
 	return ret;
 }

@@ -10,15 +10,15 @@
 #include "capture/json.h"
 #include "capture/sigmf.h"
 
-int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, unsigned int *nchan,
 		       char *err, size_t errlen)
 {
-	const struct cap_channel *c0 = &info->ch[0];
+	const struct ifbh_channel *c0 = &info->ch[0];
 	unsigned int count = 0;
 	int n;
 
 	for (unsigned int i = 0; i < info->num_channels; i++) {
-		const struct cap_channel *c = &info->ch[i];
+		const struct ifbh_channel *c = &info->ch[i];
 
 		if (c->is_signed != c0->is_signed || c->storage_bits != c0->storage_bits ||
 		    (c->storage_bits > 8 && c->is_be != c0->is_be)) {
@@ -77,12 +77,12 @@ int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
 
 static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 {
-	const struct cap_info *info = m->info;
+	const struct ifbh_info *info = m->info;
 	size_t used;
 
 	used = (size_t)snprintf(buf, len, "IIO device %s, channels:", info->device_name);
 	for (unsigned int i = 0; i < info->num_channels && used < len; i++) {
-		const struct cap_channel *c = &info->ch[i];
+		const struct ifbh_channel *c = &info->ch[i];
 
 		used += (size_t)snprintf(buf + used, len - used, "%s %s %s:%c%u/%u", i ? "," : "",
 					 c->name, c->is_be ? "be" : "le", c->is_signed ? 's' : 'u',
@@ -111,7 +111,7 @@ struct segment {
 
 char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errlen)
 {
-	const struct cap_info *info = m->info;
+	const struct ifbh_info *info = m->info;
 	char datatype[CAP_SIGMF_DATATYPE_LEN];
 	char desc[2048];
 	unsigned int nchan;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "capture/proto.h"
+#include "host/proto.h"
 
 #define CAP_SIGMF_DATATYPE_LEN 16
 
@@ -22,7 +22,7 @@
  * -EINVAL with a message in err when the layout has no SigMF datatype
  * (channels of different types, padding, 64-bit integers).
  */
-int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, unsigned int *nchan,
 		       char *err, size_t errlen);
 
 /* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
@@ -35,7 +35,7 @@ struct cap_sigmf_gap {
 };
 
 struct cap_sigmf_meta {
-	const struct cap_info *info;
+	const struct ifbh_info *info;
 	const char *hw;       /* core:hw */
 	const char *recorder; /* core:recorder */
 	const char *author;   /* core:author, or NULL */

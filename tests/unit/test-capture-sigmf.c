@@ -219,7 +219,7 @@ START_TEST(json_misuse)
 }
 END_TEST
 
-static void layout(struct cap_info *info, unsigned int n, unsigned int storage, bool sgn, bool be)
+static void layout(struct ifbh_info *info, unsigned int n, unsigned int storage, bool sgn, bool be)
 {
 	memset(info, 0, sizeof(*info));
 	info->version = 1;
@@ -239,7 +239,7 @@ static void layout(struct cap_info *info, unsigned int n, unsigned int storage, 
 	}
 }
 
-static const char *dt(const struct cap_info *info, unsigned int *n)
+static const char *dt(const struct ifbh_info *info, unsigned int *n)
 {
 	static char out[CAP_SIGMF_DATATYPE_LEN];
 	char err[256];
@@ -251,7 +251,7 @@ static const char *dt(const struct cap_info *info, unsigned int *n)
 
 START_TEST(datatypes)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	unsigned int n;
 
 	layout(&info, 2, 16, true, false);
@@ -287,7 +287,7 @@ END_TEST
 
 START_TEST(datatypes_refused)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	unsigned int n;
 	char out[CAP_SIGMF_DATATYPE_LEN], err[256];
 
@@ -331,7 +331,7 @@ END_TEST
 
 START_TEST(meta_no_gaps)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	struct cap_sigmf_meta m = { 0 };
 	char err[256];
 	char *doc;
@@ -373,7 +373,7 @@ END_TEST
 
 START_TEST(meta_gaps_to_segments)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	struct cap_sigmf_meta m = { 0 };
 	struct cap_sigmf_gap gaps[] = {
 		{ .stream_offset = 0, .missing_known = true, .missing = 7 }, /* before data */

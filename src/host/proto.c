@@ -6,7 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/proto.h"
+#include "host/proto.h"
+
+/* The public header mirrors the protocol's sizes and enums. */
+_Static_assert(IFBH_NAME_LEN == IFB_NAME_LEN, "protocol.h");
+_Static_assert(IFBH_CHANNEL_NAME_LEN == IFB_CHANNEL_NAME_LEN, "protocol.h");
+_Static_assert(IFBH_MAX_CHANNELS == IFB_MAX_CHANNELS, "protocol.h");
+_Static_assert(IFBH_STATS_MAX_GAPS == IFB_STATS_MAX_GAPS, "protocol.h");
+_Static_assert((int)IFBH_MODE_ZERO_COPY == (int)IFB_MODE_ZERO_COPY &&
+		       (int)IFBH_MODE_COPY == (int)IFB_MODE_COPY,
+	       "protocol.h");
+_Static_assert((int)IFBH_STATE_IDLE == (int)IFB_STATE_IDLE &&
+		       (int)IFBH_STATE_STREAMING == (int)IFB_STATE_STREAMING &&
+		       (int)IFBH_STATE_STOPPING == (int)IFB_STATE_STOPPING,
+	       "protocol.h");
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -30,7 +43,7 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
-int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err, size_t errlen)
+int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen)
 {
 	const uint8_t *p = buf;
 	struct ifb_info hdr;
@@ -50,7 +63,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 	out->version = le16toh(hdr.version);
 	if (out->version != IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
-			    "device speaks protocol version %u, this iio-ffs-capture understands "
+			    "device speaks protocol version %u, this host (libifbhost) understands "
 			    "version %u only: update the host tool (or the daemon)",
 			    out->version, IFB_PROTOCOL_VERSION);
 	out->num_channels = le16toh(hdr.num_channels);
@@ -88,7 +101,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 
 	for (unsigned int i = 0; i < out->num_channels; i++) {
 		struct ifb_channel_info ci;
-		struct cap_channel *c = &out->ch[i];
+		struct ifbh_channel *c = &out->ch[i];
 		uint64_t end;
 
 		memcpy(&ci, p + sizeof(hdr) + i * sizeof(ci), sizeof(ci));
@@ -126,7 +139,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 				    ", beyond the %" PRIu32 "-byte scan",
 				    i, c->name, end, out->scan_size);
 		for (unsigned int k = 0; k < i; k++) {
-			const struct cap_channel *o = &out->ch[k];
+			const struct ifbh_channel *o = &out->ch[k];
 			uint64_t oend = (uint64_t)o->offset + (uint64_t)o->repeat * (o->storage_bits / 8);
 
 			if (c->offset < oend && o->offset < end)
@@ -141,7 +154,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 	return 0;
 }
 
-int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *err, size_t errlen)
+int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err, size_t errlen)
 {
 	struct ifb_stats s;
 
@@ -156,7 +169,7 @@ int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *er
 	out->version = le16toh(s.version);
 	if (out->version != IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
-			    "device speaks protocol version %u, this iio-ffs-capture understands "
+			    "device speaks protocol version %u, this host (libifbhost) understands "
 			    "version %u only",
 			    out->version, IFB_PROTOCOL_VERSION);
 	if (le16toh(s.length) != sizeof(s))
@@ -196,7 +209,7 @@ int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *er
 	return 0;
 }
 
-const char *cap_mode_name(unsigned int mode)
+const char *ifbh_mode_name(unsigned int mode)
 {
 	switch (mode) {
 	case IFB_MODE_ZERO_COPY:
@@ -208,7 +221,7 @@ const char *cap_mode_name(unsigned int mode)
 	}
 }
 
-const char *cap_state_name(unsigned int state)
+const char *ifbh_state_name(unsigned int state)
 {
 	switch (state) {
 	case IFB_STATE_IDLE:

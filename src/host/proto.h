@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libifbhost, private: the host side of the wire protocol: pure parsers that turn the raw bytes of a
+ * GET_INFO / GET_STATS reply into host-order structures, checking every
+ * field (the host does not trust the device). No USB here, so the unit
+ * tests can feed truncated and hostile replies.
+ */
+#ifndef IFBH_PROTO_H
+#define IFBH_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ifbhost.h"
+#include "iio-ffs-bridge/protocol.h"
+
+/*
+ * Both return 0, or a negative errno and (if err is not NULL) a message
+ * in err describing what was wrong:
+ *   -EBADMSG          truncated or inconsistent reply
+ *   -EPROTO           wrong magic (not our protocol)
+ *   -EPROTONOSUPPORT  a protocol version this host does not understand
+ *                     (out->version holds the device's version)
+ */
+int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen);
+int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err, size_t errlen);
+
+#endif
