@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# The USB host's programs from Debian's own packages, for VM rig cases that
+# opt in with a header line "# hostroot: yes". Sourced by tests/vm/run:
+#   rig_hostroot_dir   prints the directory of a Debian 12 root holding
+#                      $RIG_HOSTROOT_PACKAGES, making it first (debootstrap
+#                      --variant=minbase, once) if it is not in the cache
+# The runner shares that directory read-only into the guest (virtio-9p, mount
+# tag "hostroot"), /init mounts it at /hostroot with the guest's /dev, /proc,
+# /sys, /tmp and /run bound in, and the guest command `hostrun CMD...` runs
+# CMD chrooted there (tests/vm/guest/hostrun).
+# Environment: IFB_HOSTROOT_CACHE (default /var/cache/iio-ffs-bridge/hostroot),
+# IFB_SD_MIRROR (the Debian mirror, as for the systemd root).
+
+RIG_HOSTROOT_CACHE=${IFB_HOSTROOT_CACHE:-/var/cache/iio-ffs-bridge/hostroot}
+RIG_HOSTROOT_SUITE=bookworm
+# libiio 0.24 clients and iiod (issue 8), SoapySDR and numpy (issue 13).
+RIG_HOSTROOT_PACKAGES=libiio-utils,python3-libiio,iiod,python3-numpy,soapysdr-tools,python3-soapysdr
+
+# The mirror apt uses here (the same rule as tests/vm/systemd/lib/root.sh).
+rig_hostroot_mirror() {
+	if [[ -n ${IFB_SD_MIRROR:-} ]]; then
+		printf '%s\n' "$IFB_SD_MIRROR"
+		return
+	fi
+	local m
+	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
+	if [[ -z $m ]]; then
+		m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
+	fi
+	printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}
+
+# The root is kept unpacked (9p shares a directory), named by a hash of what
+# went into it; a lock makes concurrent runs wait for one debootstrap.
+rig_hostroot_dir() {
+	local mirror hash dir tmp
+	mirror=$(rig_hostroot_mirror)
+	hash=$(printf '%s\n' "$RIG_HOSTROOT_SUITE" "$RIG_HOSTROOT_PACKAGES" "$mirror" | sha256sum | cut -c1-16)
+	dir=$RIG_HOSTROOT_CACHE/$RIG_HOSTROOT_SUITE-$hash
+	if [[ -e $dir/.complete ]]; then
+		printf '%s\n' "$dir"
+		return 0
+	fi
+	command -v debootstrap > /dev/null || rig_die "debootstrap missing (bash tests/install-deps.sh)"
+	[[ $(id -u) == 0 ]] || rig_die "making the host root needs root (debootstrap)"
+	mkdir -p "$RIG_HOSTROOT_CACHE"
+	exec {lockfd}> "$RIG_HOSTROOT_CACHE/.lock"
+	flock "$lockfd" || rig_die "locking $RIG_HOSTROOT_CACHE/.lock failed"
+	if [[ ! -e $dir/.complete ]]; then
+		tmp=$(mktemp -d "$RIG_HOSTROOT_CACHE/debootstrap.XXXXXX")
+		rig_log "debootstrap $RIG_HOSTROOT_SUITE with ${RIG_HOSTROOT_PACKAGES//,/ } from $mirror (once; cached in $dir)"
+		if ! debootstrap --variant=minbase --include="$RIG_HOSTROOT_PACKAGES" \
+			"$RIG_HOSTROOT_SUITE" "$tmp/root" "$mirror" > "$tmp/debootstrap.log" 2>&1; then
+			tail -n 30 "$tmp/debootstrap.log" >&2
+			exec {lockfd}>&-
+			rig_die "debootstrap failed (full log: $tmp/debootstrap.log)"
+		fi
+		rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"* \
+			"$tmp/root"/usr/share/{doc,man,info,locale}/*
+		# Mount points for the guest's output share and scratch files; the
+		# root is read-only in the guest, so they must exist beforehand.
+		mkdir -p "$tmp/root/rig-out" "$tmp/root/tmp" "$tmp/root/run"
+		rm -rf "$dir"
+		mv "$tmp/root" "$dir"
+		touch "$dir/.complete"
+		rm -rf "$tmp"
+	fi
+	exec {lockfd}>&-
+	printf '%s\n' "$dir"
+}
