@@ -693,8 +693,19 @@ static ssize_t read_units(struct ifbh_stream *s, void *buf, size_t len, size_t u
 	if (!info)
 		info = &dummy;
 	for (;;) {
-		size_t n = ifbh_pullq_take(&s->q, buf, len, unit, s->settled, &s->gaps, info);
+		size_t n;
 		int wait_ms = 50, ret;
+
+		/*
+		 * A reader that always finds data must still poll GET_STATS on
+		 * time: the device lists only its most recent gaps.
+		 */
+		if (!s->st.ended && ifbh_now() >= s->next_stats) {
+			ret = ifbh_stream_poll(s, 0);
+			if (ret < 0)
+				return ret;
+		}
+		n = ifbh_pullq_take(&s->q, buf, len, unit, s->settled, &s->gaps, info);
 
 		if (n)
 			return (ssize_t)n;
