@@ -76,8 +76,24 @@ $(HOST_A): $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# SoapySDR module (soapy/) and Python package (python/ifbhost), where
+# Debian's SoapySDR and python3 look for them.
+SOAPY_ABI := $(shell $(PKG_CONFIG) --modversion SoapySDR 2>/dev/null | cut -d. -f1,2)
+soapymoduledir ?= $(libdir)/SoapySDR/modules$(SOAPY_ABI)
+PYTHON3 ?= /usr/bin/python3
+PY3VER := $(shell $(PYTHON3) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+pythondir ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY3VER)/dist-packages)
+SOAPY_MOD := $(BUILD)/soapy/libifbhSupport.so
+PY_SRCS := $(wildcard python/ifbhost/*.py)
+
+$(SOAPY_MOD): soapy/ifbh-soapy.cpp include/ifbhost.h $(HOST_SO)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) -std=c++14 -Wall -Wextra -Werror $(CFLAGS) -fPIC -shared -Iinclude $< -o $@ \
+		$(call pc,cflags,SoapySDR) $(call pc,libs,SoapySDR) -L$(BUILD)/lib -lifbhost -Wl,--no-undefined
+
 # The .pc file is written at install time: it names the directories installed to.
-install-lib: $(HOST_SO)
+install-host: $(HOST_SO) $(SOAPY_MOD)
 	install -Dm644 $(HOST_SO) $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION)
 	ln -sf libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME)
 	ln -sf $(IFBH_SONAME) $(DESTDIR)$(libdir)/libifbhost.so
@@ -86,19 +102,33 @@ install-lib: $(HOST_SO)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
 		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
 	install -Dm644 docs/man/libifbhost.3 $(DESTDIR)$(mandir)/man3/libifbhost.3
+	install -Dm644 $(SOAPY_MOD) $(DESTDIR)$(soapymoduledir)/libifbhSupport.so
+	install -d $(DESTDIR)$(pythondir)/ifbhost
+	install -m644 $(PY_SRCS) $(DESTDIR)$(pythondir)/ifbhost/
 
-uninstall-lib:
+uninstall-host:
 	rm -f $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME) \
 		$(DESTDIR)$(libdir)/libifbhost.so $(DESTDIR)$(includedir)/ifbhost.h \
-		$(DESTDIR)$(pkgconfigdir)/libifbhost.pc $(DESTDIR)$(mandir)/man3/libifbhost.3
+		$(DESTDIR)$(pkgconfigdir)/libifbhost.pc $(DESTDIR)$(mandir)/man3/libifbhost.3 \
+		$(DESTDIR)$(soapymoduledir)/libifbhSupport.so
+	rm -rf $(DESTDIR)$(pythondir)/ifbhost
 
-# An application built as users build one (installed header, pkg-config),
-# from a staged `make install-lib`, for the VM rig (hostlib-*.sh cases).
+# libifbhost's pieces without a device: the Python package's dtypes from
+# layouts, against the built library.
+check-host: deps $(HOST_SO)
+	$(Q)IFBHOST_LIBRARY=$(abspath $(BUILD))/lib/$(IFBH_SONAME) PYTHONPATH=python \
+		$(PYTHON3) python/tests/run.py
+
+# A staged install (PREFIX=/usr) the VM rig copies into the guest at /stage
+# (hostlib-*.sh cases), and an application built as users build one
+# (installed header, pkg-config) from it.
 HOSTLIB_STAGE := $(abspath $(BUILD))/stage
 HOSTLIB_RIG := $(BUILD)/rig/ifbh-read
-$(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOST_SO) include/ifbhost.h src/host/libifbhost.pc.in
+$(HOSTLIB_STAGE)/.done: $(HOST_SO) $(SOAPY_MOD) $(PY_SRCS) include/ifbhost.h src/host/libifbhost.pc.in
 	$(Q)rm -rf $(HOSTLIB_STAGE)
-	$(Q)$(MAKE) --no-print-directory -s install-lib DESTDIR=$(HOSTLIB_STAGE) PREFIX=/usr >/dev/null
+	$(Q)$(MAKE) --no-print-directory -s install-host DESTDIR=$(HOSTLIB_STAGE) PREFIX=/usr >/dev/null
+	$(Q)touch $@
+$(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOSTLIB_STAGE)/.done
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $< (pkg-config libifbhost)")
 	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
@@ -106,6 +136,7 @@ $(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOST_SO) include/ifbhost.h src/host/
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
 		$$($(PKG_CONFIG) --libs libifbhost) \
 		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
+.PHONY: install-host uninstall-host check-host
 # --- end of libifbhost -------------------------------------------------------
 RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
 
@@ -118,9 +149,9 @@ ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
-	clean install uninstall install-lib uninstall-lib
+	clean install uninstall
 
-all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO)
+all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
 
 # --- objects ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -180,6 +211,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-fuzz
+	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
 	$(Q)$(MAKE) --no-print-directory check-systemd
@@ -270,7 +302,7 @@ $(UNIT): systemd/iio-ffs-bridge.service.in
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' $< > $@
 
-install: all $(UNIT) install-lib
+install: all $(UNIT) install-host
 	install -Dm755 $(DAEMON_BIN) $(DESTDIR)$(sbindir)/iio-ffs-bridge
 	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	install -Dm644 $(UNIT) $(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service
@@ -287,7 +319,7 @@ install: all $(UNIT) install-lib
 	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
 
 # The configuration is the owner's: uninstall leaves it.
-uninstall: uninstall-lib
+uninstall: uninstall-host
 	rm -f $(DESTDIR)$(sbindir)/iio-ffs-bridge $(DESTDIR)$(bindir)/iio-ffs-capture \
 		$(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service \
 		$(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5 \
