@@ -136,6 +136,22 @@ $(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOSTLIB_STAGE)/.done
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
 		$$($(PKG_CONFIG) --libs libifbhost) \
 		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
+
+# The last protocol-version-1 daemon and host tool, built from git, for the
+# rig's old/new pairing case (hostlib-compat.sh).
+IFB_V1_COMMIT := f859008108dc80db684dc49f3f505f6681e47bd8
+V1_DIR := $(abspath $(BUILD))/v1
+V1_RIG := $(BUILD)/rig/iio-ffs-bridge-v1 $(BUILD)/rig/iio-ffs-capture-v1
+$(V1_DIR)/.done:
+	$(Q)rm -rf $(V1_DIR) && mkdir -p $(V1_DIR)/src
+	$(Q)git archive $(IFB_V1_COMMIT) | tar -x -C $(V1_DIR)/src
+	$(if $(Q),@echo "  MAKE    protocol version 1 tools from $(IFB_V1_COMMIT)")
+	$(Q)$(MAKE) --no-print-directory -s -C $(V1_DIR)/src BUILD=$(V1_DIR)/build \
+		$(V1_DIR)/build/bin/iio-ffs-bridge $(V1_DIR)/build/bin/iio-ffs-capture >/dev/null
+	$(Q)touch $@
+$(BUILD)/rig/%-v1: $(V1_DIR)/.done
+	@mkdir -p $(dir $@)
+	$(Q)cp $(V1_DIR)/build/bin/$* $@
 .PHONY: install-host uninstall-host check-host
 # --- end of libifbhost -------------------------------------------------------
 RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
@@ -146,7 +162,7 @@ DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
-RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG)
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall

@@ -19,6 +19,17 @@ uint8_t ifbh_req_type(bool in)
 	       (in ? LIBUSB_ENDPOINT_IN : LIBUSB_ENDPOINT_OUT);
 }
 
+int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
+			uint16_t len)
+{
+	int ret = libusb_control_transfer(dev->h, ifbh_req_type(true), req, value,
+					  dev->desc.iface, buf, len, IFBH_CTRL_TIMEOUT_MS);
+
+	if (ret == LIBUSB_ERROR_NO_DEVICE)
+		dev->gone = true;
+	return ret;
+}
+
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
 {
 	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,
@@ -44,7 +55,13 @@ static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char *errbuf)
 
 	if (!buf)
 		return ifbh_fail(errbuf, -ENOMEM, "out of memory");
-	ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_INFO, true, buf, IFB_MAX_REPLY);
+	/*
+	 * Offer our highest protocol version; a version-1 device stalls a
+	 * GET_INFO with wValue != 0, then we speak version 1.
+	 */
+	ret = ifbh_dev_ctrl_value(dev, IFB_REQ_GET_INFO, IFB_PROTOCOL_VERSION, buf, IFB_MAX_REPLY);
+	if (ret == LIBUSB_ERROR_PIPE)
+		ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_INFO, true, buf, IFB_MAX_REPLY);
 	if (ret < 0) {
 		free(buf);
 		return ifbh_fail(errbuf, ifbh_errno_from_usb(ret), "GET_INFO failed: %s%s",

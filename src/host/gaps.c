@@ -135,3 +135,38 @@ bool ifbh_gaps_next(const struct ifbh_gaps *g, uint64_t from, uint64_t *ret_off)
 	*ret_off = g->off[i];
 	return true;
 }
+
+int ifbh_gaps_add_seq(struct ifbh_gaps *g, const struct ifbh_gaps_reply *r)
+{
+	uint64_t known = g->total, last, added = 0;
+	int ret;
+
+	if (g->stream_id && r->stream_id != g->stream_id)
+		return -EBADMSG;
+	g->stream_id = r->stream_id;
+	last = g->n ? g->off[g->n - 1] : 0;
+	if (g->nlost && g->lost[g->nlost - 1].hi > last)
+		last = g->lost[g->nlost - 1].hi;
+	if (r->first_seq > known) {
+		/* the device's ring no longer holds these */
+		ret = push_lost(g, last, r->count ? r->offset[0] : UINT64_MAX, r->first_seq - known);
+		if (ret)
+			return ret;
+		added += r->first_seq - known;
+		known = r->first_seq;
+	}
+	for (unsigned int i = 0; i < r->count; i++) {
+		if (r->first_seq + i < known)
+			continue; /* had it already */
+		if (r->offset[i] < last)
+			return -EBADMSG;
+		ret = push_off(g, r->offset[i]);
+		if (ret)
+			return ret;
+		last = r->offset[i];
+		known++;
+		added++;
+	}
+	g->total = known;
+	return (int)(added > INT32_MAX ? INT32_MAX : added);
+}

@@ -39,6 +39,13 @@ void ifbh_gaps_free(struct ifbh_gaps *g);
  * -ENOMEM.
  */
 int ifbh_gaps_merge(struct ifbh_gaps *g, const struct ifbh_stats *s);
+/*
+ * Learn the gaps of one GET_GAPS reply (protocol version 2): offsets by
+ * sequence number, so none is missed unless the device's ring dropped it
+ * (then a lost range). Returns the number of new gaps, -EBADMSG (another
+ * stream, offsets going back) or -ENOMEM.
+ */
+int ifbh_gaps_add_seq(struct ifbh_gaps *g, const struct ifbh_gaps_reply *r);
 /* Gaps known so far (listed + lost). */
 uint64_t ifbh_gaps_count(const struct ifbh_gaps *g);
 bool ifbh_gaps_has(const struct ifbh_gaps *g, uint64_t off);

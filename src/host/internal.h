@@ -50,5 +50,8 @@ double ifbh_now(void);
 /* Synchronous vendor request on our interface; returns bytes or a libusb error. */
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len);
 uint8_t ifbh_req_type(bool in);
+/* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
+int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
+			uint16_t len);
 
 #endif

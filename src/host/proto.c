@@ -61,11 +61,11 @@ int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *er
 			    "not an iio-ffs-bridge device?",
 			    le32toh(hdr.magic), IFB_INFO_MAGIC);
 	out->version = le16toh(hdr.version);
-	if (out->version != IFB_PROTOCOL_VERSION)
+	if (out->version < IFB_PROTOCOL_VERSION_MIN || out->version > IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
 			    "device speaks protocol version %u, this host (libifbhost) understands "
-			    "version %u only: update the host tool (or the daemon)",
-			    out->version, IFB_PROTOCOL_VERSION);
+			    "version %u to %u: update the host tool (or the daemon)",
+			    out->version, IFB_PROTOCOL_VERSION_MIN, IFB_PROTOCOL_VERSION);
 	out->num_channels = le16toh(hdr.num_channels);
 	if (out->num_channels == 0 || out->num_channels > IFB_MAX_CHANNELS)
 		return fail(err, errlen, -EBADMSG, "GET_INFO: %u channels (must be 1..%d)",
@@ -167,11 +167,11 @@ int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *
 			    "GET_STATS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
 			    le32toh(s.magic), IFB_STATS_MAGIC);
 	out->version = le16toh(s.version);
-	if (out->version != IFB_PROTOCOL_VERSION)
+	if (out->version < IFB_PROTOCOL_VERSION_MIN || out->version > IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
 			    "device speaks protocol version %u, this host (libifbhost) understands "
-			    "version %u only",
-			    out->version, IFB_PROTOCOL_VERSION);
+			    "version %u to %u",
+			    out->version, IFB_PROTOCOL_VERSION_MIN, IFB_PROTOCOL_VERSION);
 	if (le16toh(s.length) != sizeof(s))
 		return fail(err, errlen, -EBADMSG, "GET_STATS: length field %u, expected %zu",
 			    le16toh(s.length), sizeof(s));
@@ -205,6 +205,54 @@ int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *
 			return fail(err, errlen, -EBADMSG,
 				    "GET_STATS: gap offsets decrease (%" PRIu64 " after %" PRIu64 ")",
 				    out->gap_offset[i], out->gap_offset[i - 1]);
+	}
+	return 0;
+}
+
+int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, char *err,
+		    size_t errlen)
+{
+	const uint8_t *p = buf;
+	struct ifb_gaps h;
+	uint64_t prev = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS reply truncated: %zu bytes", len);
+	memcpy(&h, p, sizeof(h));
+	if (le32toh(h.magic) != IFB_GAPS_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_GAPS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(h.magic), IFB_GAPS_MAGIC);
+	if (le16toh(h.version) < 2 || le16toh(h.version) > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "GET_GAPS reply has version %u",
+			    le16toh(h.version));
+	out->stream_id = le32toh(h.stream_id);
+	out->count = le16toh(h.count);
+	out->first_seq = le64toh(h.first_seq);
+	out->gaps_total = le64toh(h.gaps_total);
+	if (out->count > IFB_GAPS_MAX_PER_REPLY ||
+	    le16toh(h.length) != sizeof(h) + out->count * sizeof(uint64_t))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS: length %u does not match %u offsets",
+			    le16toh(h.length), out->count);
+	if (len < le16toh(h.length))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS reply truncated: got %zu of %u bytes",
+			    len, le16toh(h.length));
+	if (out->first_seq > out->gaps_total || out->gaps_total - out->first_seq < out->count)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_GAPS: %u offsets from gap %" PRIu64 " but only %" PRIu64
+			    " gaps in total",
+			    out->count, out->first_seq, out->gaps_total);
+	for (unsigned int i = 0; i < out->count; i++) {
+		uint64_t v;
+
+		memcpy(&v, p + sizeof(h) + i * sizeof(v), sizeof(v));
+		out->offset[i] = le64toh(v);
+		if (out->offset[i] < prev)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_GAPS: gap offsets decrease (%" PRIu64 " after %" PRIu64 ")",
+				    out->offset[i], prev);
+		prev = out->offset[i];
 	}
 	return 0;
 }

@@ -25,4 +25,14 @@
 int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen);
 int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err, size_t errlen);
 
+/* A GET_GAPS reply (protocol version 2), host order. */
+struct ifbh_gaps_reply {
+	uint32_t stream_id;
+	unsigned int count;
+	uint64_t first_seq, gaps_total;
+	uint64_t offset[IFB_GAPS_MAX_PER_REPLY];
+};
+int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, char *err,
+		    size_t errlen);
+
 #endif

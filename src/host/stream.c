@@ -44,8 +44,8 @@ struct ifbh_stream {
 	struct libusb_transfer **xfer;
 	unsigned int nxfer, inflight;
 	size_t xfer_size;
-	struct libusb_transfer *stats_xfer, *stop_xfer;
-	bool stats_pending, stop_pending;
+	struct libusb_transfer *stats_xfer, *stop_xfer, *gaps_xfer;
+	bool stats_pending, stop_pending, gaps_pending;
 
 	ifbh_data_fn data_cb;
 	void *data_user;
@@ -60,6 +60,14 @@ struct ifbh_stream {
 
 	struct ifbh_gaps gaps;
 	size_t gaps_told, lost_told; /* handed to gap_cb so far */
+	/*
+	 * Protocol version 2: a GET_STATS reply takes effect (settled, the
+	 * stats callback) once GET_GAPS has fetched every gap it counts.
+	 */
+	bool use_gaps;
+	bool have_pend;
+	struct ifbh_stats pend;
+	struct ifbh_gaps_reply *gaps_reply;
 	uint64_t settled;            /* pull mode: bytes below this are settled */
 	struct ifbh_pullq q;
 
@@ -155,7 +163,13 @@ static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t si
 	}
 	s->stats_xfer = libusb_alloc_transfer(0);
 	s->stop_xfer = libusb_alloc_transfer(0);
-	if (!s->stats_xfer || !s->stop_xfer)
+	s->gaps_xfer = libusb_alloc_transfer(0);
+	s->gaps_reply = malloc(sizeof(*s->gaps_reply));
+	if (!s->stats_xfer || !s->stop_xfer || !s->gaps_xfer || !s->gaps_reply)
+		return -ENOMEM;
+	s->gaps_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + IFB_MAX_REPLY);
+	s->gaps_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+	if (!s->gaps_xfer->buffer)
 		return -ENOMEM;
 	s->stats_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + sizeof(struct ifb_stats));
 	s->stats_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
@@ -180,6 +194,8 @@ static void free_transfers(struct ifbh_stream *s)
 	free(s->xfer);
 	libusb_free_transfer(s->stats_xfer);
 	libusb_free_transfer(s->stop_xfer);
+	libusb_free_transfer(s->gaps_xfer);
+	free(s->gaps_reply);
 }
 
 static void release_cb(void *user, void *token);
@@ -208,6 +224,7 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	s->dev = dev;
 	s->ctx = dev->ctx;
 	s->stats_period = opts->stats_period;
+	s->use_gaps = dev->info.version >= 2;
 	ifbh_gaps_init(&s->gaps);
 	ret = alloc_transfers(s, n, size);
 	if (ret == 0)
@@ -291,18 +308,11 @@ static void tell_gaps(struct ifbh_stream *s)
 	}
 }
 
-static void learn_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
+/* A GET_STATS reply whose gaps are all in the book takes effect. */
+static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 {
 	uint64_t unlisted = 0;
 
-	if (ifbh_gaps_merge(&s->gaps, st) < 0) {
-		if (!s->st.proto_errors++)
-			ifbh_log(s->ctx, IFBH_LOG_WARNING,
-				 "GET_STATS contradicts an earlier reply (stream %" PRIu32
-				 " vs %" PRIu32 ", gaps %" PRIu64 " vs %" PRIu64 ")",
-				 st->stream_id, s->gaps.stream_id, st->gaps_total, s->gaps.total);
-		return;
-	}
 	for (size_t i = 0; i < s->gaps.nlost; i++)
 		unlisted += s->gaps.lost[i].count;
 	s->st.gaps = ifbh_gaps_count(&s->gaps);
@@ -314,6 +324,68 @@ static void learn_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 	tell_gaps(s);
 	if (s->stats_cb)
 		s->stats_cb(s->stats_user, st);
+}
+
+static void request_gaps(struct ifbh_stream *s);
+
+static void learn_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
+{
+	if (s->use_gaps) {
+		if (s->gaps.stream_id && st->stream_id != s->gaps.stream_id) {
+			if (!s->st.proto_errors++)
+				ifbh_log(s->ctx, IFBH_LOG_WARNING,
+					 "GET_STATS names stream %" PRIu32 ", GET_GAPS %" PRIu32,
+					 st->stream_id, s->gaps.stream_id);
+			return;
+		}
+		s->pend = *st;
+		s->have_pend = true;
+		if (ifbh_gaps_count(&s->gaps) >= st->gaps_total) {
+			s->have_pend = false;
+			apply_stats(s, st);
+		} else {
+			request_gaps(s);
+		}
+		return;
+	}
+	if (ifbh_gaps_merge(&s->gaps, st) < 0) {
+		if (!s->st.proto_errors++)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING,
+				 "GET_STATS contradicts an earlier reply (stream %" PRIu32
+				 " vs %" PRIu32 ", gaps %" PRIu64 " vs %" PRIu64 ")",
+				 st->stream_id, s->gaps.stream_id, st->gaps_total, s->gaps.total);
+		return;
+	}
+	apply_stats(s, st);
+}
+
+/* A GET_GAPS reply: into the book; more, or the pending stats take effect. */
+static void learn_gaps(struct ifbh_stream *s, const uint8_t *buf, size_t len, bool *ret_more)
+{
+	char msg[256];
+
+	*ret_more = false;
+	if (ifbh_parse_gaps(buf, len, s->gaps_reply, msg, sizeof(msg))) {
+		if (!s->st.proto_errors++)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING, "%s", msg);
+		return;
+	}
+	if (ifbh_gaps_add_seq(&s->gaps, s->gaps_reply) < 0) {
+		if (!s->st.proto_errors++)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING,
+				 "GET_GAPS contradicts an earlier reply (stream %" PRIu32
+				 " vs %" PRIu32 ")",
+				 s->gaps_reply->stream_id, s->gaps.stream_id);
+		return;
+	}
+	if (!s->have_pend)
+		return;
+	if (ifbh_gaps_count(&s->gaps) < s->pend.gaps_total && s->gaps_reply->count) {
+		*ret_more = true;
+		return;
+	}
+	s->have_pend = false;
+	apply_stats(s, &s->pend);
 }
 
 static void LIBUSB_CALL stats_done(struct libusb_transfer *t)
@@ -354,12 +426,14 @@ static void LIBUSB_CALL stop_done(struct libusb_transfer *t)
 			 t->status);
 }
 
-static void submit_ctrl(struct ifbh_stream *s, struct libusb_transfer *t, uint8_t req, bool in,
-			uint16_t len, libusb_transfer_cb_fn cb, bool *pending)
+static void submit_ctrl_value(struct ifbh_stream *s, struct libusb_transfer *t, uint8_t req,
+			      bool in, uint16_t value, uint16_t len, libusb_transfer_cb_fn cb,
+			      bool *pending)
 {
 	int ret;
 
-	libusb_fill_control_setup(t->buffer, ifbh_req_type(in), req, 0, s->dev->desc.iface, len);
+	libusb_fill_control_setup(t->buffer, ifbh_req_type(in), req, value, s->dev->desc.iface,
+				  len);
 	libusb_fill_control_transfer(t, s->dev->h, t->buffer, cb, s, IFBH_CTRL_TIMEOUT_MS);
 	ret = libusb_submit_transfer(t);
 	if (ret == 0)
@@ -368,6 +442,41 @@ static void submit_ctrl(struct ifbh_stream *s, struct libusb_transfer *t, uint8_
 		set_error(s, -ENODEV, "the device disconnected");
 	else
 		s->st.proto_errors++;
+}
+
+static void submit_ctrl(struct ifbh_stream *s, struct libusb_transfer *t, uint8_t req, bool in,
+			uint16_t len, libusb_transfer_cb_fn cb, bool *pending)
+{
+	submit_ctrl_value(s, t, req, in, 0, len, cb, pending);
+}
+
+static void LIBUSB_CALL gaps_done(struct libusb_transfer *t)
+{
+	struct ifbh_stream *s = t->user_data;
+	bool more;
+
+	s->gaps_pending = false;
+	if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
+		set_error(s, -ENODEV, "the device disconnected");
+		return;
+	}
+	if (t->status != LIBUSB_TRANSFER_COMPLETED) {
+		s->st.proto_errors++;
+		return;
+	}
+	learn_gaps(s, libusb_control_transfer_get_data(t), (size_t)t->actual_length, &more);
+	if (more)
+		request_gaps(s);
+}
+
+/* GET_GAPS from the first gap the book does not hold (asynchronous). */
+static void request_gaps(struct ifbh_stream *s)
+{
+	if (s->gaps_pending || s->cancelling || s->dev->gone)
+		return;
+	submit_ctrl_value(s, s->gaps_xfer, IFB_REQ_GET_GAPS, true,
+			  (uint16_t)ifbh_gaps_count(&s->gaps), IFB_MAX_REPLY, gaps_done,
+			  &s->gaps_pending);
 }
 
 /* --- the stream --------------------------------------------------------- */
@@ -381,6 +490,8 @@ static void cancel_all(struct ifbh_stream *s)
 		libusb_cancel_transfer(s->xfer[i]); /* not-pending ones just fail */
 	if (s->stats_pending)
 		libusb_cancel_transfer(s->stats_xfer);
+	if (s->gaps_pending)
+		libusb_cancel_transfer(s->gaps_xfer);
 }
 
 int ifbh_stream_stop(struct ifbh_stream *s)
@@ -588,6 +699,40 @@ int ifbh_stream_start(struct ifbh_stream *s)
 	return 0;
 }
 
+/* After the final GET_STATS (version 2): every gap it counts, synchronously. */
+static void final_gaps(struct ifbh_stream *s)
+{
+	uint8_t *buf;
+
+	if (!s->use_gaps || !s->have_pend)
+		return;
+	buf = malloc(IFB_MAX_REPLY);
+	if (!buf)
+		return;
+	for (int i = 0; i < 1000 && s->have_pend; i++) {
+		int ret = ifbh_dev_ctrl_value(s->dev, IFB_REQ_GET_GAPS,
+					      (uint16_t)ifbh_gaps_count(&s->gaps), buf,
+					      IFB_MAX_REPLY);
+		bool more;
+
+		if (ret < 0) {
+			s->st.proto_errors++;
+			ifbh_log(s->ctx, IFBH_LOG_WARNING, "final GET_GAPS failed: %s",
+				 libusb_strerror(ret));
+			break;
+		}
+		learn_gaps(s, buf, (size_t)ret, &more);
+		if (!more && s->have_pend)
+			break; /* a bad reply: counted, logged */
+	}
+	free(buf);
+	if (s->have_pend) {
+		/* what could be fetched counts; the rest stays unknown */
+		s->have_pend = false;
+		apply_stats(s, &s->pend);
+	}
+}
+
 /* Every transfer is back: STOP if not done, the final GET_STATS. */
 static void finish(struct ifbh_stream *s)
 {
@@ -614,6 +759,7 @@ static void finish(struct ifbh_stream *s)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING, "final GET_STATS: %s", msg);
 		} else {
 			learn_stats(s, &st);
+			final_gaps(s);
 		}
 		if (!s->st.eos && !s->dev->gone && s->st.stop_sent)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
@@ -655,7 +801,8 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 	if (s->cancelling) {
 		if (!s->t_cancel)
 			s->t_cancel = now;
-		if (s->inflight == 0 && !s->stats_pending && !s->stop_pending) {
+		if (s->inflight == 0 && !s->stats_pending && !s->stop_pending &&
+		    !s->gaps_pending) {
 			finish(s);
 			return 1;
 		}
@@ -663,7 +810,8 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 			/* libusb never gave them back: they must not be freed */
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
 				 "%u transfers did not complete after cancellation",
-				 s->inflight + s->stats_pending + s->stop_pending);
+				 s->inflight + s->stats_pending + s->stop_pending +
+					 s->gaps_pending);
 			s->st.stuck = true;
 			set_error(s, -ETIMEDOUT, "USB transfers stuck");
 			s->settled = UINT64_MAX;

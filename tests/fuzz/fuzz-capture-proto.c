@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness: the host tool's parsers of the device's GET_INFO and
- * GET_STATS replies (src/host/proto.c, libifbhost). The device is untrusted: any
+ * libFuzzer harness: the host's parsers of the device's GET_INFO,
+ * GET_STATS and GET_GAPS replies (src/host/proto.c, libifbhost). The device is untrusted: any
  * bytes go to both parsers. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
@@ -51,11 +51,21 @@ static void check_stats(const struct ifbh_stats *st)
 		CHECK(st->gap_offset[i] >= st->gap_offset[i - 1]);
 }
 
+/* GET_GAPS (protocol version 2): what the host's gap book relies on. */
+static void check_gaps(const struct ifbh_gaps_reply *r)
+{
+	CHECK(r->count <= IFB_GAPS_MAX_PER_REPLY);
+	CHECK(r->first_seq <= r->gaps_total && r->gaps_total - r->first_seq >= r->count);
+	for (unsigned i = 1; i < r->count; i++)
+		CHECK(r->offset[i] >= r->offset[i - 1]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ifbh_info info;
 	static struct ifbh_stats stats;
+	static struct ifbh_gaps_reply gaps;
 	char err[512];
 
 	err[0] = '\0';
@@ -66,6 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (ifbh_parse_stats(data, size, &stats, err, sizeof(err)) == 0)
 		check_stats(&stats);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_gaps(data, size, &gaps, err, sizeof(err)) == 0)
+		check_gaps(&gaps);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

@@ -433,7 +433,7 @@ START_TEST(stats_wire_format)
 	ifb_engine_adc_done(&eng, 0, 0);
 	ifb_engine_adc_done(&eng, 1, -EINTR);
 	ifb_engine_usb_done(&eng, 0, 0);
-	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, &st);
+	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, 1, &st);
 	ck_assert_mem_eq(&st, "IFBS", 4);
 	ck_assert_uint_eq(le16toh(st.length), sizeof(st));
 	ck_assert_uint_eq(st.mode, IFB_MODE_ZERO_COPY);
