@@ -58,6 +58,7 @@ struct opts {
 	uint64_t bytes, samples;
 	bool verify, quiet, live, json, info_only;
 	bool transfers_set, transfer_size_set;
+	enum ifbh_iq iq; /* --iq: SigMF complex datatype */
 	unsigned int transfers;
 	uint64_t transfer_size;
 	struct ifbh_match sel;
@@ -96,6 +97,16 @@ struct cap {
 	bool stuck; /* transfers still owned by libusb at exit */
 	struct timespec start_wall;
 	unsigned int host_errors;
+
+	/*
+	 * When each chunk of the stream arrived (SigMF: core:datetime of the
+	 * segment after a gap, estimated from it).
+	 */
+	struct arrival {
+		uint64_t end; /* stream offset just past the chunk */
+		struct timespec t;
+	} *arrivals;
+	size_t narrivals, arrivals_cap;
 
 	/* device statistics */
 	const struct ifbh_gaps *gaps; /* the stream's */
@@ -173,6 +184,9 @@ static void usage(FILE *f)
 		"  -o, --output FILE        raw stream to FILE ('-': standard output)\n"
 		"  -S, --sigmf NAME         SigMF: NAME.sigmf-data and NAME.sigmf-meta\n"
 		"      --author TEXT        core:author of the SigMF metadata\n"
+		"      --iq[=PAIRING]       SigMF complex datatype (ci16_le...): channels X_i, X_q\n"
+		"                           pair (PAIRING name, the default), or every two\n"
+		"                           neighbours (PAIRING adjacent)\n"
 		"Limits (the first reached ends the capture; none: until Ctrl-C):\n"
 		"  -t, --duration SEC       stop after SEC seconds\n"
 		"  -b, --bytes N            stop after N bytes (K, M, G, T suffixes: 1024^n)\n"
@@ -204,6 +218,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_AUTHOR = 256,
+	OPT_IQ,
 	OPT_VERIFY,
 	OPT_LIVE,
 	OPT_JSON,
@@ -218,6 +233,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "sigmf", required_argument, NULL, 'S' },
 		{ "author", required_argument, NULL, OPT_AUTHOR },
+		{ "iq", optional_argument, NULL, OPT_IQ },
 		{ "duration", required_argument, NULL, 't' },
 		{ "bytes", required_argument, NULL, 'b' },
 		{ "samples", required_argument, NULL, 'n' },
@@ -251,6 +267,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_AUTHOR:
 			o->author = optarg;
+			break;
+		case OPT_IQ:
+			if (!optarg || !strcmp(optarg, "name")) {
+				o->iq = IFBH_IQ_BY_NAME;
+			} else if (!strcmp(optarg, "adjacent")) {
+				o->iq = IFBH_IQ_ADJACENT;
+			} else {
+				msg("--iq: '%s' is not a pairing (name or adjacent)", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 't':
 			if (cap_parse_seconds(optarg, &o->duration)) {
@@ -336,6 +362,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->sigmf && !*o->sigmf) {
 		msg("--sigmf needs a name");
+		return EXIT_USAGE;
+	}
+	if (o->iq && !o->sigmf) {
+		msg("--iq describes SigMF data: use it with --sigmf");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -588,12 +618,63 @@ static void request_stop(struct cap *c, enum end_reason why)
 	ifbh_stream_stop(c->s);
 }
 
+static void note_arrival(struct cap *c, uint64_t end)
+{
+	if (c->narrivals == c->arrivals_cap) {
+		size_t ncap = c->arrivals_cap ? 2 * c->arrivals_cap : 1024;
+		struct arrival *n = realloc(c->arrivals, ncap * sizeof(*n));
+
+		if (!n)
+			return; /* only the segments' datetimes suffer */
+		c->arrivals = n;
+		c->arrivals_cap = ncap;
+	}
+	c->arrivals[c->narrivals].end = end;
+	clock_gettime(CLOCK_REALTIME, &c->arrivals[c->narrivals].t);
+	c->narrivals++;
+}
+
+/*
+ * When the sample at stream offset off was taken, estimated: the chunk
+ * holding it arrived at t, and the bytes after it in that chunk took
+ * their time at the sample rate. false if unknown.
+ */
+static bool sample_time(const struct cap *c, uint64_t off, struct timespec *ret)
+{
+	size_t lo = 0, hi = c->narrivals;
+	double rate = (double)c->info.sample_rate_mhz / 1000.0 * c->info.scan_size, back;
+	struct timespec t;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->arrivals[mid].end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->narrivals || rate <= 0)
+		return false;
+	t = c->arrivals[lo].t;
+	back = (double)(c->arrivals[lo].end - off) / rate;
+	t.tv_sec -= (time_t)back;
+	t.tv_nsec -= (long)((back - (double)(time_t)back) * 1e9);
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000L;
+		t.tv_sec--;
+	}
+	*ret = t;
+	return true;
+}
+
 /* Stream bytes from the library, in order: keep up to the limit. */
 static int on_data(void *user, const void *data, size_t len, uint64_t offset)
 {
 	struct cap *c = user;
 	size_t take = len;
 
+	if (c->meta_path)
+		note_arrival(c, offset + len);
 	if (c->limit && c->kept + take > c->limit)
 		take = (size_t)(c->limit - c->kept);
 	c->received = offset + len;
@@ -865,6 +946,7 @@ static void human_summary(struct cap *c, double secs)
 static int write_meta(struct cap *c)
 {
 	struct cap_sigmf_gap *g = NULL;
+	char (*when_gap)[40] = NULL;
 	struct cap_sigmf_meta m = { 0 };
 	char when[40], recorder[64], note[512] = "", err[256];
 	uint64_t lost = 0;
@@ -874,13 +956,21 @@ static int write_meta(struct cap *c)
 
 	if (c->gaps->n) {
 		g = calloc(c->gaps->n, sizeof(*g));
-		if (!g)
+		when_gap = calloc(c->gaps->n, sizeof(*when_gap));
+		if (!g || !when_gap) {
+			free(g);
+			free(when_gap);
 			return -ENOMEM;
+		}
 	}
 	for (size_t i = 0; i < c->gaps->n; i++) {
 		uint64_t missing = 0;
+		struct timespec ts;
 
 		g[ng].stream_offset = c->gaps->off[i];
+		if (sample_time(c, c->gaps->off[i], &ts) &&
+		    cap_rfc3339(&ts, when_gap[ng], sizeof(when_gap[ng])) == 0)
+			g[ng].datetime = when_gap[ng];
 		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps->off[i], &missing)) {
 			g[ng].missing_known = true;
 			g[ng].missing = missing;
@@ -892,9 +982,9 @@ static int write_meta(struct cap *c)
 	if (lost)
 		snprintf(note, sizeof(note),
 			 "The device reported %" PRIu64 " further gap(s) whose stream offsets it "
-			 "did not list (its list holds the %d most recent); they have no capture "
-			 "segment",
-			 lost, IFB_STATS_MAX_GAPS);
+			 "could not give (a protocol-version-1 device lists the %d most recent, "
+			 "a newer one keeps %d); they have no capture segment",
+			 lost, IFB_STATS_MAX_GAPS, IFB_GAPS_RING);
 	cap_rfc3339(&c->start_wall, when, sizeof(when));
 	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", CAP_VERSION);
 	m.info = &c->info;
@@ -906,8 +996,10 @@ static int write_meta(struct cap *c)
 	m.gaps = g;
 	m.ngaps = ng;
 	m.note = lost ? note : NULL;
+	m.iq = c->o.iq;
 	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
 	free(g);
+	free(when_gap);
 	if (!doc) {
 		msg("%s", err);
 		return -EINVAL;
@@ -994,7 +1086,8 @@ static int capture(struct cap *c)
 		char dt[CAP_SIGMF_DATATYPE_LEN];
 		unsigned int nch;
 
-		if (cap_sigmf_datatype(&c->info, dt, sizeof(dt), &nch, err, sizeof(err))) {
+		if (cap_sigmf_datatype_iq(&c->info, c->o.iq, dt, sizeof(dt), &nch, err,
+					  sizeof(err))) {
 			msg("%s", err);
 			return EXIT_USAGE;
 		}
@@ -1117,6 +1210,7 @@ out:
 	if (c.verifying)
 		cap_verify_free(&c.v);
 	free(c.carry);
+	free(c.arrivals);
 	free(c.bounce_buf);
 	free(c.data_path);
 	free(c.meta_path);

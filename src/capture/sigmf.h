@@ -25,6 +25,15 @@
 int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, unsigned int *nchan,
 		       char *err, size_t errlen);
 
+/*
+ * The same with channels paired as I/Q (ifbh_layout_fields): "ci16_le",
+ * "cu8"..., *nchan the number of pairs. IFBH_IQ_NONE is
+ * cap_sigmf_datatype(). -EINVAL with a message when the channels do not
+ * all pair, differ in type, or leave padding.
+ */
+int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *out, size_t outlen,
+			  unsigned int *nchan, char *err, size_t errlen);
+
 /* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
 int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen);
 
@@ -32,6 +41,9 @@ struct cap_sigmf_gap {
 	uint64_t stream_offset; /* where the device reported missing data */
 	bool missing_known;
 	uint64_t missing; /* scans missing there, if known */
+	/* when the first sample after the gap was taken (core:datetime of its
+	 * capture segment), if known: RFC 3339 */
+	const char *datetime;
 };
 
 struct cap_sigmf_meta {
@@ -44,6 +56,7 @@ struct cap_sigmf_meta {
 	const struct cap_sigmf_gap *gaps; /* stream order */
 	size_t ngaps;
 	const char *note; /* appended to core:description, or NULL */
+	enum ifbh_iq iq;  /* IFBH_IQ_NONE: real channels; else complex pairs */
 };
 
 /* The .sigmf-meta document (malloc'ed, pretty-printed), NULL on error. */
