@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libifbhost, private: every gap the device reported during one stream, learned from successive
- * GET_STATS replies. A reply lists only the IFB_STATS_MAX_GAPS most recent
- * gap offsets plus a running total; if more gaps happened between two
- * polls than the list holds, the unlisted ones are recorded as a "lost"
- * range: their count is known, their exact offsets only to lie within
- * [lo, hi].
+ * libifbhost, private: every gap the device reported during one stream,
+ * learned from successive GET_STATS replies (protocol version 1) or by
+ * sequence number from GET_GAPS (version 2). A GET_STATS reply lists
+ * only the IFB_STATS_MAX_GAPS most recent gap offsets plus a running
+ * total, GET_GAPS the IFB_GAPS_RING most recent; gaps the device could not
+ * give are recorded as a "lost" range: their count is known, their exact
+ * offsets only to lie within [lo, hi].
  */
 #ifndef IFBH_GAPS_H
 #define IFBH_GAPS_H

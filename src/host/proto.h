@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libifbhost, private: the host side of the wire protocol: pure parsers that turn the raw bytes of a
- * GET_INFO / GET_STATS reply into host-order structures, checking every
- * field (the host does not trust the device). No USB here, so the unit
+ * libifbhost, private: the host side of the wire protocol. Pure parsers
+ * that turn the raw bytes of a GET_INFO / GET_STATS / GET_GAPS reply into
+ * host-order structures, checking every field (the host does not trust the device). No USB here, so the unit
  * tests can feed truncated and hostile replies.
  */
 #ifndef IFBH_PROTO_H

@@ -12,7 +12,8 @@
 start_v1() {
 	[ -d /dev/ffs-ifb ] || rig_gadget_create ifb
 	iio-ffs-bridge-v1 -v -c "$1" >>"$IFB_LOG" 2>&1 &
-	IFB_PID=$!
+	IFB_PID=$! # bridge.sh's bridge_stop ends it
+	export IFB_PID
 	rig_wait_file /dev/ffs-ifb/ep1 10 || bridge_fail "v1 daemon did not write its USB descriptors"
 	rig_gadget_bind ifb
 	rig_usb_wait_device 15 >/dev/null || bridge_fail "host did not enumerate the gadget"

@@ -17,7 +17,7 @@ bridge_start /tmp/ifb.conf
 
 iio-ffs-capture --sigmf /tmp/iq --iq=adjacent --verify --duration 6 --quiet --json >/tmp/cap.json &
 cap=$!
-for pause in 1 2; do
+for _ in 1 2; do
 	sleep 1
 	kill -STOP "$cap"
 	sleep 1
