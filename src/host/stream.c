@@ -650,12 +650,17 @@ static int drain_before_start(struct ifbh_stream *s)
 	return 0;
 }
 
-/* Cancel what was submitted and wait for it (a start that failed). */
+/*
+ * Cancel what was submitted and wait for it (a start that failed): the
+ * stream has ended, with no STOP or final GET_STATS to send.
+ */
 static void unwind_start(struct ifbh_stream *s)
 {
 	cancel_all(s);
 	while (s->inflight)
 		libusb_handle_events(s->ctx->usb);
+	s->st.ended = true;
+	s->settled = UINT64_MAX;
 }
 
 int ifbh_stream_start(struct ifbh_stream *s)
