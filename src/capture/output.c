@@ -165,6 +165,8 @@ static int write_meta(struct cap *c)
 {
 	struct cap_sigmf_gap *g = NULL;
 	char (*when_gap)[40] = NULL;
+	double prev_t, byte_rate;
+	uint64_t prev_off;
 	struct cap_sigmf_meta m = { 0 };
 	char when[40], recorder[64], note[512] = "", err[256];
 	uint64_t lost = 0;
@@ -181,14 +183,33 @@ static int write_meta(struct cap *c)
 			return -ENOMEM;
 		}
 	}
+	/* segment datetimes: from the first sample (START) on, in order */
+	prev_t = (double)c->start_wall.tv_sec + (double)c->start_wall.tv_nsec / 1e9;
+	prev_off = 0;
+	byte_rate = (double)c->info.sample_rate_mhz / 1000.0 * c->info.scan_size;
 	for (size_t i = 0; i < c->gaps->n; i++) {
 		uint64_t missing = 0;
 		struct timespec ts;
 
 		g[ng].stream_offset = c->gaps->off[i];
-		if (sample_time(c, c->gaps->off[i], &ts) &&
-		    cap_rfc3339(&ts, when_gap[ng], sizeof(when_gap[ng])) == 0)
-			g[ng].datetime = when_gap[ng];
+		if (sample_time(c, c->gaps->off[i], &ts)) {
+			/*
+			 * Samples are taken in order, at least the samples in
+			 * between apart: no earlier than the last segment's
+			 * time plus them (arrival times jitter).
+			 */
+			double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+			double floor_t = prev_t + (double)(c->gaps->off[i] - prev_off) / byte_rate;
+
+			if (t < floor_t)
+				t = floor_t;
+			ts.tv_sec = (time_t)t;
+			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+			prev_t = t;
+			prev_off = c->gaps->off[i];
+			if (cap_rfc3339(&ts, when_gap[ng], sizeof(when_gap[ng])) == 0)
+				g[ng].datetime = when_gap[ng];
+		}
 		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps->off[i], &missing)) {
 			g[ng].missing_known = true;
 			g[ng].missing = missing;
