@@ -418,6 +418,13 @@ static void run_loop(struct cap *c)
 			cap_report_live(c, now, false);
 	}
 	take_lib_error(c);
+	/* the device ended the stream: its final counters say why */
+	if (c->lib_error == -ECONNRESET && c->have_stats && c->fatal == EXIT_GONE)
+		snprintf(c->fatal_msg, sizeof(c->fatal_msg),
+			 "the device ended stream %" PRIu32 " on its own after %" PRIu64
+			 " bytes (%" PRIu64 " ADC errors, %" PRIu64 " USB errors; its log says why)",
+			 c->stats.stream_id, ifbh_stream_status(c->s)->received, c->stats.adc_errors,
+			 c->stats.usb_errors);
 	if (ret < 0)
 		cap_set_fatal(c, EXIT_USB, "%s", ifbh_dev_error(c->dev));
 	c->received = ifbh_stream_status(c->s)->received;
