@@ -42,6 +42,118 @@ COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) $(COMMON_SRCS)
 CAPTURE_LIB_SRCS := $(filter-out src/capture/main.c,$(wildcard src/capture/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+# --- libifbhost: the host library (src/host, include/ifbhost.h) ---------------
+# A shared library with a soname (exports listed in src/host/libifbhost.map)
+# for applications, and the same objects as an archive that iio-ffs-capture
+# links, so the tool stays one file the VM rig can copy alone.
+HOST_SRCS := $(wildcard src/host/*.c)
+IFBH_VERSION := 0.1.0
+IFBH_SONAME := libifbhost.so.0
+HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
+HOST_A := $(BUILD)/lib/libifbhost.a
+DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+libdir ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
+includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC-PIC  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.map
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(IFBH_SONAME) \
+		-Wl,--version-script=src/host/libifbhost.map -Wl,--no-undefined \
+		$(filter %.o,$^) -o $@ $(call pc,libs,libusb-1.0)
+	$(Q)ln -sf $(notdir $@) $(BUILD)/lib/$(IFBH_SONAME)
+	$(Q)ln -sf $(IFBH_SONAME) $(BUILD)/lib/libifbhost.so
+
+$(HOST_A): $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# SoapySDR module (soapy/) and Python package (python/ifbhost), where
+# Debian's SoapySDR and python3 look for them.
+SOAPY_ABI := $(shell $(PKG_CONFIG) --modversion SoapySDR 2>/dev/null | cut -d. -f1,2)
+soapymoduledir ?= $(libdir)/SoapySDR/modules$(SOAPY_ABI)
+PYTHON3 ?= /usr/bin/python3
+PY3VER := $(shell $(PYTHON3) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+pythondir ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY3VER)/dist-packages)
+SOAPY_MOD := $(BUILD)/soapy/libifbhSupport.so
+PY_SRCS := $(wildcard python/ifbhost/*.py)
+
+$(SOAPY_MOD): soapy/ifbh-soapy.cpp include/ifbhost.h $(HOST_SO)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CXX     $<")
+	$(Q)$(CXX) -std=c++14 -Wall -Wextra -Werror $(CFLAGS) -fPIC -shared -Iinclude $< -o $@ \
+		$(call pc,cflags,SoapySDR) $(call pc,libs,SoapySDR) -L$(BUILD)/lib -lifbhost -Wl,--no-undefined
+
+# The .pc file is written at install time: it names the directories installed to.
+install-host: $(HOST_SO) $(SOAPY_MOD)
+	install -Dm644 $(HOST_SO) $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION)
+	ln -sf libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME)
+	ln -sf $(IFBH_SONAME) $(DESTDIR)$(libdir)/libifbhost.so
+	install -Dm644 include/ifbhost.h $(DESTDIR)$(includedir)/ifbhost.h
+	install -d $(DESTDIR)$(pkgconfigdir)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
+		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
+	install -Dm644 docs/man/libifbhost.3 $(DESTDIR)$(mandir)/man3/libifbhost.3
+	install -Dm644 $(SOAPY_MOD) $(DESTDIR)$(soapymoduledir)/libifbhSupport.so
+	install -d $(DESTDIR)$(pythondir)/ifbhost
+	install -m644 $(PY_SRCS) $(DESTDIR)$(pythondir)/ifbhost/
+
+uninstall-host:
+	rm -f $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME) \
+		$(DESTDIR)$(libdir)/libifbhost.so $(DESTDIR)$(includedir)/ifbhost.h \
+		$(DESTDIR)$(pkgconfigdir)/libifbhost.pc $(DESTDIR)$(mandir)/man3/libifbhost.3 \
+		$(DESTDIR)$(soapymoduledir)/libifbhSupport.so
+	rm -rf $(DESTDIR)$(pythondir)/ifbhost
+
+# libifbhost's pieces without a device: the Python package's dtypes from
+# layouts, against the built library.
+check-host: deps $(HOST_SO)
+	$(Q)IFBHOST_LIBRARY=$(abspath $(BUILD))/lib/$(IFBH_SONAME) PYTHONPATH=python \
+		$(PYTHON3) python/tests/run.py
+
+# A staged install (PREFIX=/usr) the VM rig copies into the guest at /stage
+# (hostlib-*.sh cases), and an application built as users build one
+# (installed header, pkg-config) from it.
+HOSTLIB_STAGE := $(abspath $(BUILD))/stage
+HOSTLIB_RIG := $(BUILD)/rig/ifbh-read
+$(HOSTLIB_STAGE)/.done: $(HOST_SO) $(SOAPY_MOD) $(PY_SRCS) include/ifbhost.h src/host/libifbhost.pc.in
+	$(Q)rm -rf $(HOSTLIB_STAGE)
+	$(Q)$(MAKE) --no-print-directory -s install-host DESTDIR=$(HOSTLIB_STAGE) PREFIX=/usr >/dev/null
+	$(Q)touch $@
+$(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOSTLIB_STAGE)/.done
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (pkg-config libifbhost)")
+	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
+		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
+		$$($(PKG_CONFIG) --libs libifbhost) \
+		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
+
+# The last protocol-version-1 daemon and host tool, built from git, for the
+# rig's old/new pairing case (hostlib-compat.sh).
+IFB_V1_COMMIT := f859008108dc80db684dc49f3f505f6681e47bd8
+V1_DIR := $(abspath $(BUILD))/v1
+V1_RIG := $(BUILD)/rig/iio-ffs-bridge-v1 $(BUILD)/rig/iio-ffs-capture-v1
+$(V1_DIR)/.done:
+	$(Q)rm -rf $(V1_DIR) && mkdir -p $(V1_DIR)/src
+	$(Q)git archive $(IFB_V1_COMMIT) | tar -x -C $(V1_DIR)/src
+	$(if $(Q),@echo "  MAKE    protocol version 1 tools from $(IFB_V1_COMMIT)")
+	$(Q)$(MAKE) --no-print-directory -s -C $(V1_DIR)/src BUILD=$(V1_DIR)/build \
+		$(V1_DIR)/build/bin/iio-ffs-bridge $(V1_DIR)/build/bin/iio-ffs-capture >/dev/null
+	$(Q)touch $@
+$(BUILD)/rig/%-v1: $(V1_DIR)/.done
+	@mkdir -p $(dir $@)
+	$(Q)cp $(V1_DIR)/build/bin/$* $@
+.PHONY: install-host uninstall-host check-host
+# --- end of libifbhost -------------------------------------------------------
 RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -50,12 +162,12 @@ DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
-RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall
 
-all: $(DAEMON_BIN) $(CAPTURE_BIN)
+all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
 
 # --- objects ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -75,12 +187,12 @@ $(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
-$(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS))
+$(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS)) $(HOST_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CAPTURE_LIBS)
 
-UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS)
+UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(HOST_SRCS)
 $(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
@@ -115,6 +227,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-fuzz
+	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
 	$(Q)$(MAKE) --no-print-directory check-systemd
@@ -141,7 +254,7 @@ FUZZ_SECONDS ?= 600
 FUZZERS := config control capture-proto iiod-parse
 fuzz_srcs_config := src/daemon/config.c src/daemon/log.c src/daemon/usb-desc.c src/common/size.c
 fuzz_srcs_control := src/daemon/control.c
-fuzz_srcs_capture-proto := src/capture/proto.c
+fuzz_srcs_capture-proto := src/host/proto.c
 fuzz_srcs_iiod-parse := src/daemon/iiod-parse.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
 
@@ -209,7 +322,7 @@ $(UNIT): systemd/iio-ffs-bridge.service.in
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' $< > $@
 
-install: all $(UNIT)
+install: all $(UNIT) install-host
 	install -Dm755 $(DAEMON_BIN) $(DESTDIR)$(sbindir)/iio-ffs-bridge
 	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	install -Dm644 $(UNIT) $(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service
@@ -226,7 +339,7 @@ install: all $(UNIT)
 	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
 
 # The configuration is the owner's: uninstall leaves it.
-uninstall:
+uninstall: uninstall-host
 	rm -f $(DESTDIR)$(sbindir)/iio-ffs-bridge $(DESTDIR)$(bindir)/iio-ffs-capture \
 		$(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service \
 		$(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5 \
@@ -238,4 +351,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/asan -type f -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/pic -type f -name '*.d' 2>/dev/null)

@@ -29,6 +29,8 @@ PKGS=(
 	python3 strace
 	# lint
 	shellcheck
+	# libifbhost's SoapySDR module and Python package (issue 13)
+	libsoapysdr-dev python3-numpy
 )
 
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }

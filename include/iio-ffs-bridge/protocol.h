@@ -17,7 +17,18 @@
 
 #include <stdint.h>
 
-#define IFB_PROTOCOL_VERSION 1
+/*
+ * The highest protocol version this build speaks, and the lowest it still
+ * serves. Version 2 added GET_GAPS; its replies are laid out as in
+ * version 1 otherwise. The version of a conversation is agreed by
+ * GET_INFO: the host puts the highest version it speaks in wValue (a
+ * version-1 host sends 0, meaning 1), the device answers with the lower of
+ * that and its own in every reply's `version` (GET_STATS included) until
+ * the host goes away. A version-1 device stalls a GET_INFO with wValue
+ * != 0: the host then asks again with 0 and speaks version 1.
+ */
+#define IFB_PROTOCOL_VERSION 2
+#define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
 #define IFB_USB_SUBCLASS 0x49 /* 'I' */
@@ -29,6 +40,8 @@ enum ifb_request {
 	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0 */
 	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0 */
 	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
+	IFB_REQ_GET_GAPS = 0x05,  /* IN,  wValue: seq (low 16 bits), reply struct ifb_gaps + offsets;
+				   * version 2 */
 };
 
 /* Largest reply the device sends (the gadget's ep0 buffer is 4 KiB). */
@@ -36,6 +49,7 @@ enum ifb_request {
 
 #define IFB_INFO_MAGIC 0x49424649u  /* "IFBI" on the wire */
 #define IFB_STATS_MAGIC 0x53424649u /* "IFBS" on the wire */
+#define IFB_GAPS_MAGIC 0x47424649u  /* "IFBG" on the wire */
 
 enum ifb_mode {
 	IFB_MODE_ZERO_COPY = 1,
@@ -106,6 +120,33 @@ struct ifb_stats {
 	uint64_t gap_offset[IFB_STATS_MAX_GAPS];
 } __attribute__((packed));
 
+/*
+ * IFB_REQ_GET_GAPS reply (version 2): this header, then `count` uint64_t
+ * stream offsets. The gaps of a stream are numbered from 0 in the order
+ * they happen (their sequence numbers); the device keeps the offsets of
+ * the IFB_GAPS_RING most recent. wValue carries the low 16 bits of the
+ * first sequence number the host wants: the device takes the most recent
+ * number <= gaps_total with those low bits. The reply starts there, or at
+ * the oldest gap it still keeps (first_seq then exceeds what the host
+ * asked for: those gaps' offsets are lost), and holds as many as fit
+ * wLength (at most IFB_GAPS_MAX_PER_REPLY). count 0 with first_seq ==
+ * gaps_total: the host has every gap.
+ */
+#define IFB_GAPS_RING 1024
+struct ifb_gaps {
+	uint32_t magic;     /* IFB_GAPS_MAGIC */
+	uint16_t version;   /* the agreed version, >= 2 */
+	uint16_t length;    /* bytes of the whole reply: 32 + 8 * count */
+	uint32_t stream_id; /* as in ifb_stats */
+	uint16_t count;     /* offsets that follow */
+	uint16_t reserved;  /* 0 */
+	uint64_t first_seq; /* sequence number of the first offset */
+	uint64_t gaps_total; /* gaps in this stream so far */
+} __attribute__((packed));
+
+#define IFB_GAPS_MAX_PER_REPLY ((IFB_MAX_REPLY - 32) / 8)
+
+_Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_channel_info) == 36, "wire layout");
 _Static_assert(sizeof(struct ifb_info) == 64, "wire layout");
 _Static_assert(sizeof(struct ifb_stats) == 64 + 8 * IFB_STATS_MAX_GAPS, "wire layout");

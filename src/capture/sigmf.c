@@ -10,15 +10,15 @@
 #include "capture/json.h"
 #include "capture/sigmf.h"
 
-int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, unsigned int *nchan,
 		       char *err, size_t errlen)
 {
-	const struct cap_channel *c0 = &info->ch[0];
+	const struct ifbh_channel *c0 = &info->ch[0];
 	unsigned int count = 0;
 	int n;
 
 	for (unsigned int i = 0; i < info->num_channels; i++) {
-		const struct cap_channel *c = &info->ch[i];
+		const struct ifbh_channel *c = &info->ch[i];
 
 		if (c->is_signed != c0->is_signed || c->storage_bits != c0->storage_bits ||
 		    (c->storage_bits > 8 && c->is_be != c0->is_be)) {
@@ -59,6 +59,52 @@ int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, un
 	return 0;
 }
 
+int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *out, size_t outlen,
+			  unsigned int *nchan, char *err, size_t errlen)
+{
+	struct ifbh_field f[IFBH_MAX_CHANNELS];
+	size_t n = 0;
+	int len;
+
+	if (iq == IFBH_IQ_NONE)
+		return cap_sigmf_datatype(info, out, outlen, nchan, err, errlen);
+	if (ifbh_layout_fields(info, iq, f, IFBH_MAX_CHANNELS, &n)) {
+		snprintf(err, errlen,
+			 "the channels do not pair as I/Q (%s): each I needs its Q right after "
+			 "it, of the same type",
+			 iq == IFBH_IQ_ADJACENT ? "neighbours" : "names X_i, X_q");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].iq || f[i].count != 1 || f[i].bytes != f[0].bytes ||
+		    f[i].is_signed != f[0].is_signed || (f[i].bytes > 1 && f[i].is_be != f[0].is_be)) {
+			snprintf(err, errlen,
+				 "SigMF complex data needs every channel in I/Q pairs of one type, "
+				 "but %s is not; capture without --iq",
+				 f[i].name);
+			return -EINVAL;
+		}
+	}
+	if (f[0].bytes == 8 || (uint64_t)n * 2 * f[0].bytes != info->scan_size) {
+		snprintf(err, errlen,
+			 "the %" PRIu32 "-byte scan has no SigMF complex datatype (padding or "
+			 "64-bit samples); capture without --iq",
+			 info->scan_size);
+		return -EINVAL;
+	}
+	if (f[0].bytes == 1)
+		len = snprintf(out, outlen, "c%c8", f[0].is_signed ? 'i' : 'u');
+	else
+		len = snprintf(out, outlen, "c%c%u_%s", f[0].is_signed ? 'i' : 'u', 8 * f[0].bytes,
+			       f[0].is_be ? "be" : "le");
+	if (len < 0 || (size_t)len >= outlen) {
+		snprintf(err, errlen, "datatype buffer too small");
+		return -EINVAL;
+	}
+	*nchan = (unsigned int)n;
+	return 0;
+}
+
 int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
 {
 	struct tm tm;
@@ -77,12 +123,12 @@ int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
 
 static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 {
-	const struct cap_info *info = m->info;
+	const struct ifbh_info *info = m->info;
 	size_t used;
 
 	used = (size_t)snprintf(buf, len, "IIO device %s, channels:", info->device_name);
 	for (unsigned int i = 0; i < info->num_channels && used < len; i++) {
-		const struct cap_channel *c = &info->ch[i];
+		const struct ifbh_channel *c = &info->ch[i];
 
 		used += (size_t)snprintf(buf + used, len - used, "%s %s %s:%c%u/%u", i ? "," : "",
 					 c->name, c->is_be ? "be" : "le", c->is_signed ? 's' : 'u',
@@ -96,6 +142,12 @@ static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 		used += (size_t)snprintf(buf + used, len - used,
 					 " (IIO scan_elements notation; the data holds the "
 					 "storage words as sent)");
+	if (m->iq != IFBH_IQ_NONE && used < len)
+		used += (size_t)snprintf(buf + used, len - used,
+					 ". Complex samples: each I channel and the Q channel "
+					 "after it (%s) form one SigMF channel",
+					 m->iq == IFBH_IQ_ADJACENT ? "paired as neighbours"
+								   : "named X_i, X_q");
 	if (m->note && used < len)
 		snprintf(buf + used, len - used, ". %s", m->note);
 }
@@ -107,11 +159,12 @@ struct segment {
 	uint64_t missing;
 	uint64_t first_offset;
 	unsigned int gaps;
+	const char *datetime;
 };
 
 char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errlen)
 {
-	const struct cap_info *info = m->info;
+	const struct ifbh_info *info = m->info;
 	char datatype[CAP_SIGMF_DATATYPE_LEN];
 	char desc[2048];
 	unsigned int nchan;
@@ -122,7 +175,7 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 	char *ret;
 	uint64_t shift;
 
-	if (cap_sigmf_datatype(info, datatype, sizeof(datatype), &nchan, err, errlen))
+	if (cap_sigmf_datatype_iq(info, m->iq, datatype, sizeof(datatype), &nchan, err, errlen))
 		return NULL;
 	if (m->ngaps) {
 		seg = calloc(m->ngaps, sizeof(*seg));
@@ -150,7 +203,8 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 						.known = g->missing_known,
 						.missing = g->missing,
 						.first_offset = g->stream_offset,
-						.gaps = 1 };
+						.gaps = 1,
+						.datetime = g->datetime };
 	}
 
 	cap_json_init(&j, 2);
@@ -201,6 +255,10 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 		cap_json_u64(&j, seg[i].start);
 		cap_json_key(&j, "core:global_index");
 		cap_json_u64(&j, seg[i].start + shift);
+		if (seg[i].datetime) {
+			cap_json_key(&j, "core:datetime");
+			cap_json_string(&j, seg[i].datetime);
+		}
 		cap_json_end_object(&j);
 	}
 	cap_json_end_array(&j);

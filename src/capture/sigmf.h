@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "capture/proto.h"
+#include "host/proto.h"
 
 #define CAP_SIGMF_DATATYPE_LEN 16
 
@@ -22,8 +22,17 @@
  * -EINVAL with a message in err when the layout has no SigMF datatype
  * (channels of different types, padding, 64-bit integers).
  */
-int cap_sigmf_datatype(const struct cap_info *info, char *out, size_t outlen, unsigned int *nchan,
+int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, unsigned int *nchan,
 		       char *err, size_t errlen);
+
+/*
+ * The same with channels paired as I/Q (ifbh_layout_fields): "ci16_le",
+ * "cu8"..., *nchan the number of pairs. IFBH_IQ_NONE is
+ * cap_sigmf_datatype(). -EINVAL with a message when the channels do not
+ * all pair, differ in type, or leave padding.
+ */
+int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *out, size_t outlen,
+			  unsigned int *nchan, char *err, size_t errlen);
 
 /* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
 int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen);
@@ -32,10 +41,13 @@ struct cap_sigmf_gap {
 	uint64_t stream_offset; /* where the device reported missing data */
 	bool missing_known;
 	uint64_t missing; /* scans missing there, if known */
+	/* when the first sample after the gap was taken (core:datetime of its
+	 * capture segment), if known: RFC 3339 */
+	const char *datetime;
 };
 
 struct cap_sigmf_meta {
-	const struct cap_info *info;
+	const struct ifbh_info *info;
 	const char *hw;       /* core:hw */
 	const char *recorder; /* core:recorder */
 	const char *author;   /* core:author, or NULL */
@@ -44,6 +56,7 @@ struct cap_sigmf_meta {
 	const struct cap_sigmf_gap *gaps; /* stream order */
 	size_t ngaps;
 	const char *note; /* appended to core:description, or NULL */
+	enum ifbh_iq iq;  /* IFBH_IQ_NONE: real channels; else complex pairs */
 };
 
 /* The .sigmf-meta document (malloc'ed, pretty-printed), NULL on error. */

@@ -6,12 +6,12 @@
 
 #include "capture/verify.h"
 
-int cap_verify_init(struct cap_verify *v, const struct cap_info *info, char *err, size_t errlen)
+int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
 	v->scan_size = info->scan_size;
 	for (unsigned int i = 0; i < info->num_channels; i++) {
-		const struct cap_channel *c = &info->ch[i];
+		const struct ifbh_channel *c = &info->ch[i];
 		struct cap_vchan *vc;
 
 		if (c->scan_index > 1 || c->bits != 16 || c->repeat != 1) {
@@ -253,7 +253,7 @@ static void add_jump(struct cap_verify *v, const struct cap_suspect *s)
 	};
 }
 
-void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64_t upto)
+void cap_verify_settle(struct cap_verify *v, const struct ifbh_gaps *gaps, uint64_t upto)
 {
 	size_t i;
 
@@ -263,9 +263,9 @@ void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64
 		if (s->scan_off >= upto)
 			break;
 		/* a gap just before the scan, or inside it (or, see above, earlier) */
-		if (cap_gaps_in_range(gaps, s->explain_from, s->scan_off + v->scan_size)) {
+		if (ifbh_gaps_in_range(gaps, s->explain_from, s->scan_off + v->scan_size)) {
 			add_jump(v, s);
-		} else if (cap_gaps_maybe_lost(gaps, s->scan_off)) {
+		} else if (ifbh_gaps_maybe_lost(gaps, s->scan_off)) {
 			v->unlisted++;
 		} else {
 			v->unexplained++;

@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture/gaps.h"
-#include "capture/proto.h"
+#include "host/gaps.h"
+#include "host/proto.h"
 
 #define CAP_VERIFY_MAX_PENDING 65536
 
@@ -35,7 +35,7 @@ struct cap_suspect {
 	uint64_t byte_off; /* stream offset of its first wrong byte */
 	uint64_t explain_from; /* a gap in [explain_from, scan end) explains it */
 	uint32_t expected, got; /* that channel's value */
-	int chan;               /* index into cap_info.ch */
+	int chan;               /* index into ifbh_info.ch */
 	bool missing_known;     /* the counter tells how many scans are missing */
 	uint32_t missing;
 };
@@ -90,11 +90,11 @@ struct cap_verify {
 };
 
 /* Returns 0, or -EINVAL (message in err) if the layout cannot carry the pattern. */
-int cap_verify_init(struct cap_verify *v, const struct cap_info *info, char *err, size_t errlen);
+int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *err, size_t errlen);
 void cap_verify_free(struct cap_verify *v);
 void cap_verify_feed(struct cap_verify *v, const void *data, size_t len);
 /* Judge every suspect whose scan starts before `upto` against `gaps`. */
-void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64_t upto);
+void cap_verify_settle(struct cap_verify *v, const struct ifbh_gaps *gaps, uint64_t upto);
 /* Bytes of whole scans checked so far. */
 uint64_t cap_verify_checked(const struct cap_verify *v);
 /*

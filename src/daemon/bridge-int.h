@@ -110,6 +110,7 @@ struct ifb_bridge {
 
 	bool bound;       /* BIND seen, no UNBIND since */
 	bool usb_enabled; /* ENABLE seen, no DISABLE/UNBIND since */
+	uint16_t proto_version; /* agreed by the host's last GET_INFO; 0: not yet (1) */
 	bool session;     /* a stream's resources are open */
 	bool restart;     /* START arrived while stopping */
 	bool shutting_down;

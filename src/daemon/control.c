@@ -15,12 +15,16 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 	if ((s->bRequestType & USB_TYPE_MASK) != USB_TYPE_VENDOR ||
 	    (s->bRequestType & USB_RECIP_MASK) != USB_RECIP_INTERFACE)
 		return -EOPNOTSUPP;
-	if (value != 0 || index != 0)
+	if (index != 0)
+		return -EOPNOTSUPP;
+	/* wValue: GET_INFO the host's version, GET_GAPS a sequence number */
+	if (value != 0 && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
 		return -EOPNOTSUPP;
 
 	switch (s->bRequest) {
 	case IFB_REQ_GET_INFO:
 	case IFB_REQ_GET_STATS:
+	case IFB_REQ_GET_GAPS:
 		if (!in || length == 0)
 			return -EOPNOTSUPP;
 		return s->bRequest;
@@ -34,7 +38,15 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 	}
 }
 
-int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint8_t *buf, size_t size)
+uint16_t ifb_control_version(uint16_t host_version)
+{
+	if (host_version == 0)
+		return 1; /* a version-1 host sends 0 */
+	return host_version < IFB_PROTOCOL_VERSION ? host_version : IFB_PROTOCOL_VERSION;
+}
+
+int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t version,
+		     uint8_t *buf, size_t size)
 {
 	struct ifb_info h;
 	size_t len;
@@ -47,7 +59,7 @@ int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint8_t *bu
 
 	memset(&h, 0, sizeof(h));
 	h.magic = htole32(IFB_INFO_MAGIC);
-	h.version = htole16(IFB_PROTOCOL_VERSION);
+	h.version = htole16(version);
 	h.length = htole16((uint16_t)len);
 	h.mode = d->mode;
 	h.state = state;

@@ -17,7 +17,8 @@
  * Check a SETUP packet (as FunctionFS hands it over, wIndex already mapped
  * to our interface number 0) against the protocol. Returns the request on
  * success, or -EOPNOTSUPP for anything we must stall: not vendor/interface,
- * unknown bRequest, wrong direction, wValue not 0, another interface, a data
+ * unknown bRequest, wrong direction, wValue not 0 (except GET_INFO's host
+ * version and GET_GAPS's sequence number), another interface, a data
  * stage on START/STOP or none on GET_*.
  */
 int ifb_control_decode(const struct usb_ctrlrequest *setup);
@@ -32,8 +33,13 @@ struct ifb_stream_desc {
 	struct ifb_channel_info channels[IFB_MAX_CHANNELS];
 };
 
-/* Serialise GET_INFO into buf; returns its length or -ENOSPC/-EINVAL. */
-int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint8_t *buf,
-		     size_t size);
+/* The protocol version agreed with a host that sent host_version in
+ * GET_INFO's wValue (protocol.h): 0 means 1, capped at ours. */
+uint16_t ifb_control_version(uint16_t host_version);
+
+/* Serialise GET_INFO into buf in the agreed version; returns its length or
+ * -ENOSPC/-EINVAL. */
+int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t version,
+		     uint8_t *buf, size_t size);
 
 #endif

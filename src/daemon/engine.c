@@ -53,6 +53,7 @@ static void record_gap(struct ifb_engine *e, uint64_t offset)
 	/* A faulted block and the starvation it causes mark the same spot. */
 	if (c->num_gaps && c->gap_offset[c->num_gaps - 1] == offset)
 		return;
+	c->gap_ring[c->gaps_total % IFB_GAPS_RING] = offset;
 	c->gaps_total++;
 	if (c->num_gaps == IFB_STATS_MAX_GAPS) {
 		memmove(c->gap_offset, c->gap_offset + 1,
@@ -337,13 +338,14 @@ void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status)
 	check_stopped(e);
 }
 
-void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, struct ifb_stats *out)
+void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, uint16_t version,
+		      struct ifb_stats *out)
 {
 	const struct ifb_engine_counters *c = &e->c;
 
 	memset(out, 0, sizeof(*out));
 	out->magic = htole32(IFB_STATS_MAGIC);
-	out->version = htole16(IFB_PROTOCOL_VERSION);
+	out->version = htole16(version);
 	out->length = htole16(sizeof(*out));
 	out->mode = mode;
 	out->state = (uint8_t)e->run;
@@ -357,4 +359,43 @@ void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, struct ifb_stats
 	out->gaps_total = htole64(c->gaps_total);
 	for (unsigned i = 0; i < c->num_gaps; i++)
 		out->gap_offset[i] = htole64(c->gap_offset[i]);
+}
+
+int ifb_engine_gaps(const struct ifb_engine *e, uint16_t seq_lo, uint8_t *buf, size_t size)
+{
+	const struct ifb_engine_counters *c = &e->c;
+	uint64_t total = c->gaps_total;
+	uint64_t oldest = total > IFB_GAPS_RING ? total - IFB_GAPS_RING : 0;
+	uint64_t first = total - (uint16_t)((uint16_t)total - seq_lo);
+	uint64_t room, count;
+	struct ifb_gaps h;
+
+	if (size < sizeof(h))
+		return -ENOSPC;
+	if (size > IFB_MAX_REPLY)
+		size = IFB_MAX_REPLY;
+	/* (uint16_t)(total - seq_lo) steps back at most 65535 from total */
+	if (first > total || first < oldest)
+		first = oldest;
+	room = (size - sizeof(h)) / sizeof(uint64_t);
+	count = total - first;
+	if (count > room)
+		count = room;
+	if (count > IFB_GAPS_MAX_PER_REPLY)
+		count = IFB_GAPS_MAX_PER_REPLY;
+	memset(&h, 0, sizeof(h));
+	h.magic = htole32(IFB_GAPS_MAGIC);
+	h.version = htole16(2);
+	h.length = htole16((uint16_t)(sizeof(h) + count * sizeof(uint64_t)));
+	h.stream_id = htole32(e->stream_id);
+	h.count = htole16((uint16_t)count);
+	h.first_seq = htole64(first);
+	h.gaps_total = htole64(total);
+	memcpy(buf, &h, sizeof(h));
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t off = htole64(c->gap_ring[(first + i) % IFB_GAPS_RING]);
+
+		memcpy(buf + sizeof(h) + i * sizeof(off), &off, sizeof(off));
+	}
+	return (int)(sizeof(h) + count * sizeof(uint64_t));
 }

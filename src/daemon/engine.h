@@ -78,6 +78,9 @@ struct ifb_engine_counters {
 	uint64_t gaps_total;
 	unsigned num_gaps; /* entries in gap_offset, most recent IFB_STATS_MAX_GAPS */
 	uint64_t gap_offset[IFB_STATS_MAX_GAPS];
+	/* GET_GAPS: gap number k of the stream at gap_ring[k % IFB_GAPS_RING],
+	 * the IFB_GAPS_RING most recent kept */
+	uint64_t gap_ring[IFB_GAPS_RING];
 	int last_error; /* -errno of the last failure, 0 if none */
 };
 
@@ -163,7 +166,18 @@ static inline unsigned ifb_engine_busy(const struct ifb_engine *e)
 	return e->adc.len + e->usb.len;
 }
 
-/* The GET_STATS reply, little-endian, ready to send. */
-void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, struct ifb_stats *out);
+/* The GET_STATS reply, little-endian, ready to send, in the agreed
+ * protocol version (its layout is the same in versions 1 and 2). */
+void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, uint16_t version,
+		      struct ifb_stats *out);
+
+/*
+ * The GET_GAPS reply (protocol.h) into buf: from the gap whose sequence
+ * number has the low 16 bits seq_lo (the most recent such number <=
+ * gaps_total), or the oldest kept, as many as fit in `size` bytes (at
+ * most IFB_GAPS_MAX_PER_REPLY). Returns its length, or -ENOSPC when size
+ * cannot hold the header.
+ */
+int ifb_engine_gaps(const struct ifb_engine *e, uint16_t seq_lo, uint8_t *buf, size_t size);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * The native front end: FunctionFS events on ep0 and the vendor control
  * protocol of docs/protocol.md. ENABLE/DISABLE/UNBIND/SUSPEND say whether
- * a host is there; SETUP carries GET_INFO, GET_STATS, START and STOP. Every
+ * a host is there; SETUP carries GET_INFO (which agrees on the protocol
+ * version), GET_STATS, GET_GAPS, START and STOP. Every
  * request is answered or stalled; what the host sends is bounds-checked by
  * control.c before it is acted on. Streams themselves are session.c's.
  */
@@ -67,7 +68,9 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		 * fresh one. During a stream, the stream's. */
 		if (!b->session)
 			ifb_bridge_describe(b);
-		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, reply, sizeof(reply));
+		b->proto_version = ifb_control_version(le16toh(setup->wValue));
+		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, b->proto_version, reply,
+				       sizeof(reply));
 		if (len < 0)
 			break;
 		b->given = b->desc;
@@ -78,11 +81,27 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 	case IFB_REQ_GET_STATS: {
 		struct ifb_stats st;
 
-		ifb_engine_stats(&b->engine, (uint8_t)b->mode, &st);
+		ifb_engine_stats(&b->engine, (uint8_t)b->mode,
+				 b->proto_version ? b->proto_version : IFB_PROTOCOL_VERSION_MIN, &st);
 		r = ifb_ffs_reply(&b->ffs, &st, sizeof(st) < wlength ? sizeof(st) : wlength);
 		reply_failed(r, "GET_STATS");
 		return;
 	}
+	case IFB_REQ_GET_GAPS:
+		/* cut to wLength by building no more than it asks for */
+		len = ifb_engine_gaps(&b->engine, le16toh(setup->wValue), reply,
+				      wlength < sizeof(reply) ? wlength : sizeof(reply));
+		if (len == -ENOSPC) {
+			len = ifb_engine_gaps(&b->engine, le16toh(setup->wValue), reply,
+					      sizeof(reply));
+			if (len > (int)wlength)
+				len = wlength;
+		}
+		if (len < 0)
+			break;
+		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len);
+		reply_failed(r, "GET_GAPS");
+		return;
 	case IFB_REQ_START:
 		log_debug("Host: START");
 		if (b->iiod_stream) {
@@ -127,6 +146,7 @@ static void host_gone(struct ifb_bridge *b)
 	b->usb_enabled = false;
 	b->restart = false;
 	b->desc_given = false;
+	b->proto_version = IFB_PROTOCOL_VERSION_MIN; /* the next host agrees anew */
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
 	if (b->iiod)
 		ifb_iiod_host_gone(b->iiod);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness: the host tool's parsers of the device's GET_INFO and
- * GET_STATS replies (src/capture/proto.c). The device is untrusted: any
+ * libFuzzer harness: the host's parsers of the device's GET_INFO,
+ * GET_STATS and GET_GAPS replies (src/host/proto.c, libifbhost). The device is untrusted: any
  * bytes go to both parsers. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/proto.h"
+#include "host/proto.h"
 
 #define CHECK(cond)                                                                   \
 	do {                                                                          \
@@ -22,20 +22,20 @@
 		}                                                                     \
 	} while (0)
 
-static void check_info(const struct cap_info *in)
+static void check_info(const struct ifbh_info *in)
 {
 	CHECK(in->num_channels >= 1 && in->num_channels <= IFB_MAX_CHANNELS);
 	CHECK(memchr(in->device_name, '\0', sizeof(in->device_name)));
 	CHECK(in->scan_size && in->block_size && in->block_size % in->scan_size == 0);
 	for (unsigned i = 0; i < in->num_channels; i++) {
-		const struct cap_channel *c = &in->ch[i];
+		const struct ifbh_channel *c = &in->ch[i];
 		uint64_t end = c->offset + (uint64_t)c->repeat * (c->storage_bits / 8);
 
 		CHECK(memchr(c->name, '\0', sizeof(c->name)));
 		CHECK(c->bits >= 1 && c->bits + c->shift <= c->storage_bits);
 		CHECK(c->repeat >= 1 && end <= in->scan_size);
 		for (unsigned k = 0; k < i; k++) {
-			const struct cap_channel *o = &in->ch[k];
+			const struct ifbh_channel *o = &in->ch[k];
 			uint64_t oend = o->offset + (uint64_t)o->repeat * (o->storage_bits / 8);
 
 			CHECK(c->offset >= oend || o->offset >= end);
@@ -44,28 +44,43 @@ static void check_info(const struct cap_info *in)
 	}
 }
 
-static void check_stats(const struct cap_stats *st)
+static void check_stats(const struct ifbh_stats *st)
 {
 	CHECK(st->num_gaps <= IFB_STATS_MAX_GAPS && st->num_gaps <= st->gaps_total);
 	for (unsigned i = 1; i < st->num_gaps; i++)
 		CHECK(st->gap_offset[i] >= st->gap_offset[i - 1]);
 }
 
+/* GET_GAPS (protocol version 2): what the host's gap book relies on. */
+static void check_gaps(const struct ifbh_gaps_reply *r)
+{
+	CHECK(r->count <= IFB_GAPS_MAX_PER_REPLY);
+	CHECK(r->first_seq <= r->gaps_total && r->gaps_total - r->first_seq >= r->count);
+	for (unsigned i = 1; i < r->count; i++)
+		CHECK(r->offset[i] >= r->offset[i - 1]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct cap_info info;
-	static struct cap_stats stats;
+	static struct ifbh_info info;
+	static struct ifbh_stats stats;
+	static struct ifbh_gaps_reply gaps;
 	char err[512];
 
 	err[0] = '\0';
-	if (cap_parse_info(data, size, &info, err, sizeof(err)) == 0)
+	if (ifbh_parse_info(data, size, &info, err, sizeof(err)) == 0)
 		check_info(&info);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	err[0] = '\0';
-	if (cap_parse_stats(data, size, &stats, err, sizeof(err)) == 0)
+	if (ifbh_parse_stats(data, size, &stats, err, sizeof(err)) == 0)
 		check_stats(&stats);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_gaps(data, size, &gaps, err, sizeof(err)) == 0)
+		check_gaps(&gaps);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

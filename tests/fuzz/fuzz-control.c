@@ -33,10 +33,14 @@ static int expected(const struct usb_ctrlrequest *s)
 	uint16_t value = le16toh(s->wValue), index = le16toh(s->wIndex);
 	uint16_t length = le16toh(s->wLength);
 
-	if (value || index)
+	if (index)
+		return -EOPNOTSUPP;
+	/* wValue: GET_INFO's host version, GET_GAPS's sequence number (version 2) */
+	if (value && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
 		return -EOPNOTSUPP;
 	if (s->bRequestType == 0xc1 && length >= 1 &&
-	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS))
+	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS ||
+	     s->bRequest == IFB_REQ_GET_GAPS))
 		return s->bRequest;
 	if (s->bRequestType == 0x41 && length == 0 &&
 	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))
@@ -44,14 +48,14 @@ static int expected(const struct usb_ctrlrequest *s)
 	return -EOPNOTSUPP;
 }
 
-static void check_info(const struct ifb_stream_desc *d, uint8_t state)
+static void check_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t version)
 {
 	static uint8_t buf[IFB_MAX_REPLY + 64];
 	struct ifb_info h;
 	int len;
 
 	memset(buf, 0xa5, sizeof(buf));
-	len = ifb_control_info(d, state, buf, IFB_MAX_REPLY);
+	len = ifb_control_info(d, state, version, buf, IFB_MAX_REPLY);
 	if (d->num_channels > IFB_MAX_CHANNELS) {
 		CHECK(len == -EINVAL);
 		return;
@@ -61,7 +65,7 @@ static void check_info(const struct ifb_stream_desc *d, uint8_t state)
 		CHECK(buf[i] == 0xa5); /* nothing written past the reply */
 	memcpy(&h, buf, sizeof(h));
 	CHECK(le32toh(h.magic) == IFB_INFO_MAGIC);
-	CHECK(le16toh(h.version) == IFB_PROTOCOL_VERSION);
+	CHECK(le16toh(h.version) == version);
 	CHECK(le16toh(h.length) == len);
 	CHECK(le16toh(h.num_channels) == d->num_channels);
 	CHECK(h.state == state && h.mode == d->mode);
@@ -78,7 +82,7 @@ static void check_info(const struct ifb_stream_desc *d, uint8_t state)
 			CHECK(c.reserved[k] == 0);
 	}
 	/* A buffer one byte short is refused, not overrun. */
-	CHECK(ifb_control_info(d, state, buf, (size_t)len - 1) == -ENOSPC);
+	CHECK(ifb_control_info(d, state, version, buf, (size_t)len - 1) == -ENOSPC);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -96,6 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&d, 0, sizeof(d));
 	n = size - sizeof(setup) < sizeof(d) ? size - sizeof(setup) : sizeof(d);
 	memcpy(&d, data + sizeof(setup), n);
-	check_info(&d, setup.bRequest);
+	/* the version agreed from the host's wValue: 1..ours */
+	check_info(&d, setup.bRequest, ifb_control_version(le16toh(setup.wValue)));
+	CHECK(ifb_control_version(le16toh(setup.wValue)) >= IFB_PROTOCOL_VERSION_MIN &&
+	      ifb_control_version(le16toh(setup.wValue)) <= IFB_PROTOCOL_VERSION);
 	return 0;
 }

@@ -6,23 +6,23 @@
 #include <string.h>
 
 #include "common/size.h"
-#include "capture/proto.h"
+#include "host/proto.h"
 #include "capture/util.h"
 #include "unit.h"
 
 /* The parsers, each input also saved as a fuzzer seed (IFB_UNIT_SEEDS). */
-static int seed_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
+static int seed_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err,
 			   size_t errlen)
 {
 	ifb_unit_save_seed("capture-proto", buf, len);
-	return cap_parse_info(buf, len, out, err, errlen);
+	return ifbh_parse_info(buf, len, out, err, errlen);
 }
 
-static int seed_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *err,
+static int seed_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err,
 			    size_t errlen)
 {
 	ifb_unit_save_seed("capture-proto", buf, len);
-	return cap_parse_stats(buf, len, out, err, errlen);
+	return ifbh_parse_stats(buf, len, out, err, errlen);
 }
 
 struct reply {
@@ -55,7 +55,7 @@ static size_t good_info(struct reply *r, unsigned int nch)
 	return sizeof(r->h) + nch * sizeof(r->c[0]);
 }
 
-static int parse(const struct reply *r, size_t len, struct cap_info *info)
+static int parse(const struct reply *r, size_t len, struct ifbh_info *info)
 {
 	char err[256];
 
@@ -65,7 +65,7 @@ static int parse(const struct reply *r, size_t len, struct cap_info *info)
 START_TEST(info_good)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	ck_assert_int_eq(parse(&r, len, &info), 0);
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(info_max_channels)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, IFB_MAX_CHANNELS);
 
 	ck_assert_int_eq(parse(&r, len, &info), 0);
@@ -97,7 +97,7 @@ END_TEST
 START_TEST(info_truncated_everywhere)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 3);
 
 	for (size_t l = 0; l < len; l++)
@@ -109,7 +109,7 @@ END_TEST
 START_TEST(info_bad_magic)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	r.h.magic = htole32(IFB_STATS_MAGIC);
@@ -120,7 +120,7 @@ END_TEST
 START_TEST(info_future_version)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	char err[256];
 	size_t len = good_info(&r, 2);
 
@@ -128,15 +128,15 @@ START_TEST(info_future_version)
 	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_uint_eq(info.version, IFB_PROTOCOL_VERSION + 1);
 	/* the message names both versions */
-	ck_assert_ptr_nonnull(strstr(err, "version 2"));
-	ck_assert_ptr_nonnull(strstr(err, "version 1"));
+	ck_assert_ptr_nonnull(strstr(err, "version 3"));
+	ck_assert_ptr_nonnull(strstr(err, "version 1 to 2"));
 }
 END_TEST
 
 START_TEST(info_too_many_channels)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	r.h.num_channels = htole16(IFB_MAX_CHANNELS + 1);
@@ -156,7 +156,7 @@ END_TEST
 START_TEST(info_unterminated_names)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	memset(r.h.device_name, 'A', sizeof(r.h.device_name));
@@ -170,7 +170,7 @@ END_TEST
 START_TEST(info_channel_outside_scan)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	r.c[1].offset = htole16(3); /* 3..4 of a 4-byte scan */
@@ -190,7 +190,7 @@ END_TEST
 START_TEST(info_bad_storage)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	r.c[0].storage_bits = 12;
@@ -216,7 +216,7 @@ END_TEST
 START_TEST(info_bad_block_size)
 {
 	struct reply r;
-	struct cap_info info;
+	struct ifbh_info info;
 	size_t len = good_info(&r, 2);
 
 	r.h.block_size = htole32(4098);
@@ -236,7 +236,7 @@ START_TEST(info_bad_block_size)
 	good_info(&r, 2);
 	r.h.mode = IFB_MODE_HYBRID;
 	ck_assert_int_eq(parse(&r, len, &info), 0);
-	ck_assert_str_eq(cap_mode_name(info.mode), "hybrid");
+	ck_assert_str_eq(ifbh_mode_name(info.mode), "hybrid");
 }
 END_TEST
 
@@ -259,7 +259,7 @@ static void good_stats(struct ifb_stats *s, unsigned int ngaps)
 START_TEST(stats_good)
 {
 	struct ifb_stats s;
-	struct cap_stats st;
+	struct ifbh_stats st;
 	char err[256];
 
 	good_stats(&s, IFB_STATS_MAX_GAPS);
@@ -277,7 +277,7 @@ END_TEST
 START_TEST(stats_hostile)
 {
 	struct ifb_stats s;
-	struct cap_stats st;
+	struct ifbh_stats st;
 	char err[256];
 
 	good_stats(&s, 4);

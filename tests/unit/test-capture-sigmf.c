@@ -219,7 +219,7 @@ START_TEST(json_misuse)
 }
 END_TEST
 
-static void layout(struct cap_info *info, unsigned int n, unsigned int storage, bool sgn, bool be)
+static void layout(struct ifbh_info *info, unsigned int n, unsigned int storage, bool sgn, bool be)
 {
 	memset(info, 0, sizeof(*info));
 	info->version = 1;
@@ -239,7 +239,7 @@ static void layout(struct cap_info *info, unsigned int n, unsigned int storage, 
 	}
 }
 
-static const char *dt(const struct cap_info *info, unsigned int *n)
+static const char *dt(const struct ifbh_info *info, unsigned int *n)
 {
 	static char out[CAP_SIGMF_DATATYPE_LEN];
 	char err[256];
@@ -251,7 +251,7 @@ static const char *dt(const struct cap_info *info, unsigned int *n)
 
 START_TEST(datatypes)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	unsigned int n;
 
 	layout(&info, 2, 16, true, false);
@@ -287,7 +287,7 @@ END_TEST
 
 START_TEST(datatypes_refused)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	unsigned int n;
 	char out[CAP_SIGMF_DATATYPE_LEN], err[256];
 
@@ -331,7 +331,7 @@ END_TEST
 
 START_TEST(meta_no_gaps)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	struct cap_sigmf_meta m = { 0 };
 	char err[256];
 	char *doc;
@@ -373,7 +373,7 @@ END_TEST
 
 START_TEST(meta_gaps_to_segments)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	struct cap_sigmf_meta m = { 0 };
 	struct cap_sigmf_gap gaps[] = {
 		{ .stream_offset = 0, .missing_known = true, .missing = 7 }, /* before data */
@@ -409,6 +409,84 @@ START_TEST(meta_gaps_to_segments)
 	ck_assert_msg(!strncmp(caps, expect_caps, strlen(expect_caps)), "got:\n%s", doc);
 	ck_assert_ptr_nonnull(strstr(doc, "number of samples unknown"));
 	ck_assert_ptr_nonnull(strstr(doc, "gap at stream byte 1200): 15 samples"));
+	free(doc);
+}
+END_TEST
+
+START_TEST(datatypes_iq)
+{
+	struct ifbh_info info;
+	char out[CAP_SIGMF_DATATYPE_LEN], err[256];
+	unsigned int n;
+
+	/* the simulated ADC's two u16 channels as one complex pair */
+	layout(&info, 2, 16, false, false);
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&info, IFBH_IQ_ADJACENT, out, sizeof(out), &n, err,
+					       sizeof(err)),
+			 0);
+	ck_assert_str_eq(out, "cu16_le");
+	ck_assert_uint_eq(n, 1);
+	/* by name: voltage0_i/_q, voltage1_i/_q, signed 16 big-endian */
+	layout(&info, 4, 16, true, true);
+	strcpy(info.ch[0].name, "voltage0_i");
+	strcpy(info.ch[1].name, "voltage0_q");
+	strcpy(info.ch[2].name, "voltage1_i");
+	strcpy(info.ch[3].name, "voltage1_q");
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&info, IFBH_IQ_BY_NAME, out, sizeof(out), &n, err,
+					       sizeof(err)),
+			 0);
+	ck_assert_str_eq(out, "ci16_be");
+	ck_assert_uint_eq(n, 2);
+	layout(&info, 2, 8, true, false);
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&info, IFBH_IQ_ADJACENT, out, sizeof(out), &n, err,
+					       sizeof(err)),
+			 0);
+	ck_assert_str_eq(out, "ci8");
+	/* a channel without its pair: refused, naming the option */
+	layout(&info, 3, 16, true, false);
+	strcpy(info.ch[0].name, "voltage0_i");
+	strcpy(info.ch[1].name, "voltage0_q");
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&info, IFBH_IQ_BY_NAME, out, sizeof(out), &n, err,
+					       sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "voltage2"));
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&info, IFBH_IQ_ADJACENT, out, sizeof(out), &n, err,
+					       sizeof(err)),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(meta_segment_datetime)
+{
+	struct ifbh_info info;
+	struct cap_sigmf_meta m = { 0 };
+	struct cap_sigmf_gap gaps[] = {
+		{ .stream_offset = 400, .datetime = "2026-11-22T01:23:46.000Z" },
+		{ .stream_offset = 800 },
+	};
+	char err[256];
+	char *doc;
+
+	layout(&info, 2, 16, false, false);
+	m.info = &info;
+	m.recorder = "iio-ffs-capture test";
+	m.hw = "sim-adc via iio-ffs-bridge";
+	m.datetime = "2026-11-22T01:23:45.123Z";
+	m.samples = 1000;
+	m.gaps = gaps;
+	m.ngaps = 2;
+	m.iq = IFBH_IQ_ADJACENT;
+	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_valid(doc));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:datatype\": \"cu16_le\""));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:num_channels\": 1"));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:hw\": \"sim-adc via iio-ffs-bridge\""));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_start\": 100,\n      \"core:global_index\": "
+					  "100,\n      \"core:datetime\": \"2026-11-22T01:23:46.000Z\""));
+	/* the segment at 200 has no known time: no datetime */
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_start\": 200,\n      \"core:global_index\": "
+					  "200\n    }"));
 	free(doc);
 }
 END_TEST
@@ -451,6 +529,8 @@ static Suite *capture_sigmf_suite(void)
 	tcase_add_test(tc, rfc3339);
 	tcase_add_test(tc, meta_no_gaps);
 	tcase_add_test(tc, meta_gaps_to_segments);
+	tcase_add_test(tc, datatypes_iq);
+	tcase_add_test(tc, meta_segment_datetime);
 	tcase_add_test(tc, meta_write_atomic);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,19 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/gaps.h"
+#include "host/gaps.h"
 #include "capture/verify.h"
 #include "unit.h"
 
 /* channels: bit 0 voltage0 (low half), bit 1 voltage1 (high half) */
-static void layout(struct cap_info *info, unsigned int which, unsigned int storage, bool be)
+static void layout(struct ifbh_info *info, unsigned int which, unsigned int storage, bool be)
 {
 	unsigned int off = 0;
 
 	memset(info, 0, sizeof(*info));
 	strcpy(info->device_name, "sim-adc");
 	for (unsigned int idx = 0; idx < 2; idx++) {
-		struct cap_channel *c;
+		struct ifbh_channel *c;
 
 		if (!(which & (1u << idx)))
 			continue;
@@ -45,13 +45,13 @@ static void put_sample(uint8_t *p, unsigned int bytes, bool be, uint32_t v)
 }
 
 /* Scans n0, n0+1, ... into buf; returns bytes written. */
-static size_t pattern(const struct cap_info *info, uint8_t *buf, uint32_t n0, size_t scans)
+static size_t pattern(const struct ifbh_info *info, uint8_t *buf, uint32_t n0, size_t scans)
 {
 	for (size_t s = 0; s < scans; s++) {
 		uint32_t n = n0 + (uint32_t)s;
 
 		for (unsigned int i = 0; i < info->num_channels; i++) {
-			const struct cap_channel *c = &info->ch[i];
+			const struct ifbh_channel *c = &info->ch[i];
 			uint32_t v = (n >> (16 * c->scan_index)) & 0xffff;
 
 			put_sample(buf + s * info->scan_size + c->offset, c->storage_bits / 8,
@@ -61,7 +61,7 @@ static size_t pattern(const struct cap_info *info, uint8_t *buf, uint32_t n0, si
 	return scans * info->scan_size;
 }
 
-static void init(struct cap_verify *v, const struct cap_info *info)
+static void init(struct cap_verify *v, const struct ifbh_info *info)
 {
 	char err[256];
 
@@ -85,14 +85,14 @@ static void feed_chunks(struct cap_verify *v, const uint8_t *buf, size_t len, si
 	}
 }
 
-static void gaps_at(struct cap_gaps *g, const uint64_t *off, unsigned int n)
+static void gaps_at(struct ifbh_gaps *g, const uint64_t *off, unsigned int n)
 {
-	struct cap_stats st = { .stream_id = 1, .num_gaps = n, .gaps_total = n };
+	struct ifbh_stats st = { .stream_id = 1, .num_gaps = n, .gaps_total = n };
 
 	for (unsigned int i = 0; i < n; i++)
 		st.gap_offset[i] = off[i];
-	cap_gaps_init(g);
-	ck_assert_int_eq(cap_gaps_merge(g, &st), (int)n);
+	ifbh_gaps_init(g);
+	ck_assert_int_eq(ifbh_gaps_merge(g, &st), (int)n);
 }
 
 START_TEST(clean_every_alignment)
@@ -100,11 +100,11 @@ START_TEST(clean_every_alignment)
 	static const unsigned int layouts[][3] = {
 		{ 3, 16, 0 }, { 3, 16, 1 }, { 1, 16, 0 }, { 2, 16, 0 }, { 3, 32, 1 }, { 2, 64, 0 },
 	};
-	struct cap_info info;
-	struct cap_gaps none;
+	struct ifbh_info info;
+	struct ifbh_gaps none;
 	uint8_t *buf = malloc(1 << 20);
 
-	cap_gaps_init(&none);
+	ifbh_gaps_init(&none);
 	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
 		size_t len;
 
@@ -134,11 +134,11 @@ START_TEST(flipped_byte_exact_offset)
 	static const unsigned int layouts[][3] = {
 		{ 3, 16, 0 }, { 3, 16, 1 }, { 1, 16, 0 }, { 2, 16, 1 }, { 3, 32, 0 }, { 3, 32, 1 },
 	};
-	struct cap_info info;
-	struct cap_gaps none;
+	struct ifbh_info info;
+	struct ifbh_gaps none;
 	uint8_t buf[4096];
 
-	cap_gaps_init(&none);
+	ifbh_gaps_init(&none);
 	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
 		size_t len;
 
@@ -192,12 +192,12 @@ END_TEST
  * 1000 scans, then a jump to n = 1000 + missing, 1000 scans. With the high
  * half only, 140000 scans before the jump: its two steps confirm the count.
  */
-static size_t before_jump(const struct cap_info *info)
+static size_t before_jump(const struct ifbh_info *info)
 {
 	return info->num_channels == 1 && info->ch[0].scan_index == 1 ? 140000 : 1000;
 }
 
-static size_t jumped(const struct cap_info *info, uint8_t *buf, uint32_t missing)
+static size_t jumped(const struct ifbh_info *info, uint8_t *buf, uint32_t missing)
 {
 	uint32_t nb = (uint32_t)before_jump(info);
 	size_t len = pattern(info, buf, 0, nb);
@@ -207,8 +207,8 @@ static size_t jumped(const struct cap_info *info, uint8_t *buf, uint32_t missing
 
 START_TEST(jump_at_gap_passes)
 {
-	struct cap_info info;
-	struct cap_gaps g;
+	struct ifbh_info info;
+	struct ifbh_gaps g;
 	uint8_t *buf = malloc(1 << 20);
 	uint64_t off, missing;
 
@@ -222,7 +222,7 @@ START_TEST(jump_at_gap_passes)
 		init(&v, &info);
 		feed_chunks(&v, buf, len, 333, 0);
 		/* the gap becomes known only now, after the data went through */
-		cap_gaps_init(&g);
+		ifbh_gaps_init(&g);
 		cap_verify_settle(&v, &g, off); /* not yet judged */
 		ck_assert(!v.failed);
 		gaps_at(&g, &off, 1);
@@ -238,7 +238,7 @@ START_TEST(jump_at_gap_passes)
 		} else {
 			ck_assert(!cap_verify_missing_at(&v, off, &missing));
 		}
-		cap_gaps_free(&g);
+		ifbh_gaps_free(&g);
 		cap_verify_free(&v);
 	}
 	free(buf);
@@ -247,8 +247,8 @@ END_TEST
 
 START_TEST(jump_elsewhere_fails)
 {
-	struct cap_info info;
-	struct cap_gaps g;
+	struct ifbh_info info;
+	struct ifbh_gaps g;
 	uint8_t *buf = malloc(1 << 20);
 
 	for (unsigned int which = 1; which <= 3; which++) {
@@ -265,7 +265,7 @@ START_TEST(jump_elsewhere_fails)
 		cap_verify_settle(&v, &g, UINT64_MAX);
 		ck_assert_msg(v.failed, "layout %u passed", which);
 		ck_assert_uint_eq(v.fail.scan_off, before_jump(&info) * info.scan_size);
-		cap_gaps_free(&g);
+		ifbh_gaps_free(&g);
 		cap_verify_free(&v);
 	}
 	free(buf);
@@ -274,14 +274,14 @@ END_TEST
 
 START_TEST(high_half_only)
 {
-	struct cap_info info;
-	struct cap_gaps g, none;
+	struct ifbh_info info;
+	struct ifbh_gaps g, none;
 	uint8_t *buf = malloc(2 * 200000);
 	struct cap_verify v;
 	uint64_t gap;
 	size_t len;
 
-	cap_gaps_init(&none);
+	ifbh_gaps_init(&none);
 	layout(&info, 2, 16, false); /* voltage1 only */
 	/* across two wraps of the low half */
 	len = pattern(&info, buf, 0, 140000);
@@ -310,15 +310,15 @@ START_TEST(high_half_only)
 	ck_assert(v.failed);
 	ck_assert_uint_eq(v.fail.scan_off, 2 * 65536);
 	cap_verify_free(&v);
-	cap_gaps_free(&g);
+	ifbh_gaps_free(&g);
 	free(buf);
 }
 END_TEST
 
 START_TEST(goes_on_after_failure)
 {
-	struct cap_info info;
-	struct cap_gaps g;
+	struct ifbh_info info;
+	struct ifbh_gaps g;
 	uint8_t *buf = malloc(1 << 16);
 	struct cap_verify v;
 	uint64_t gap = 3000 * 4, missing;
@@ -342,20 +342,20 @@ START_TEST(goes_on_after_failure)
 	ck_assert(cap_verify_missing_at(&v, gap, &missing));
 	ck_assert_uint_eq(missing, 11);
 	cap_verify_free(&v);
-	cap_gaps_free(&g);
+	ifbh_gaps_free(&g);
 	free(buf);
 }
 END_TEST
 
 START_TEST(any_start_value)
 {
-	struct cap_info info;
-	struct cap_gaps none;
+	struct ifbh_info info;
+	struct ifbh_gaps none;
 	uint8_t buf[8000];
 	struct cap_verify v;
 	size_t len;
 
-	cap_gaps_init(&none);
+	ifbh_gaps_init(&none);
 	for (unsigned int which = 1; which <= 3; which++) {
 		layout(&info, which, 16, false);
 		len = pattern(&info, buf, 0x1234fff0, 2000);
@@ -372,7 +372,7 @@ END_TEST
 
 START_TEST(refuses_other_layouts)
 {
-	struct cap_info info;
+	struct ifbh_info info;
 	struct cap_verify v;
 	char err[256];
 
@@ -388,51 +388,51 @@ END_TEST
 
 START_TEST(gaps_merge)
 {
-	struct cap_gaps g;
-	struct cap_stats st = { .stream_id = 4 };
+	struct ifbh_gaps g;
+	struct ifbh_stats st = { .stream_id = 4 };
 
-	cap_gaps_init(&g);
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), 0);
+	ifbh_gaps_init(&g);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), 0);
 	st.num_gaps = 2;
 	st.gaps_total = 2;
 	st.gap_offset[0] = 100;
 	st.gap_offset[1] = 200;
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), 2);
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), 0); /* same reply again */
-	ck_assert(cap_gaps_has(&g, 100));
-	ck_assert(cap_gaps_has(&g, 200));
-	ck_assert(!cap_gaps_has(&g, 150));
-	ck_assert(cap_gaps_in_range(&g, 150, 201));
-	ck_assert(!cap_gaps_in_range(&g, 101, 200));
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), 2);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), 0); /* same reply again */
+	ck_assert(ifbh_gaps_has(&g, 100));
+	ck_assert(ifbh_gaps_has(&g, 200));
+	ck_assert(!ifbh_gaps_has(&g, 150));
+	ck_assert(ifbh_gaps_in_range(&g, 150, 201));
+	ck_assert(!ifbh_gaps_in_range(&g, 101, 200));
 	/* 40 more, the list holds the newest 32: 8 unlisted in (200, 1000] */
 	st.num_gaps = IFB_STATS_MAX_GAPS;
 	st.gaps_total = 42;
 	for (unsigned int i = 0; i < IFB_STATS_MAX_GAPS; i++)
 		st.gap_offset[i] = 1000 + 100 * i;
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), 40);
-	ck_assert_uint_eq(cap_gaps_count(&g), 42);
-	ck_assert(cap_gaps_has(&g, 1000));
-	ck_assert(cap_gaps_has(&g, 4100));
-	ck_assert(cap_gaps_maybe_lost(&g, 500));
-	ck_assert(!cap_gaps_maybe_lost(&g, 150));
-	ck_assert(!cap_gaps_maybe_lost(&g, 1100));
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), 40);
+	ck_assert_uint_eq(ifbh_gaps_count(&g), 42);
+	ck_assert(ifbh_gaps_has(&g, 1000));
+	ck_assert(ifbh_gaps_has(&g, 4100));
+	ck_assert(ifbh_gaps_maybe_lost(&g, 500));
+	ck_assert(!ifbh_gaps_maybe_lost(&g, 150));
+	ck_assert(!ifbh_gaps_maybe_lost(&g, 1100));
 	/* contradictions */
 	st.gaps_total = 41;
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), -EBADMSG);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), -EBADMSG);
 	st.gaps_total = 43;
 	st.gap_offset[IFB_STATS_MAX_GAPS - 1] = 5; /* newest goes back in the stream */
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), -EBADMSG);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), -EBADMSG);
 	st.stream_id = 5;
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), -EBADMSG);
-	cap_gaps_free(&g);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), -EBADMSG);
+	ifbh_gaps_free(&g);
 }
 END_TEST
 
 START_TEST(lost_gap_explains_jump)
 {
-	struct cap_info info;
-	struct cap_gaps g;
-	struct cap_stats st = { .stream_id = 1, .num_gaps = 1, .gaps_total = 2 };
+	struct ifbh_info info;
+	struct ifbh_gaps g;
+	struct ifbh_stats st = { .stream_id = 1, .num_gaps = 1, .gaps_total = 2 };
 	uint8_t *buf = malloc(1 << 20);
 	struct cap_verify v;
 	size_t len;
@@ -442,15 +442,15 @@ START_TEST(lost_gap_explains_jump)
 	/* one gap listed at 6000 (after the jump at 4000), one unlisted before it */
 	len += pattern(&info, buf + len, 2009 + 9, 500);
 	st.gap_offset[0] = 8000;
-	cap_gaps_init(&g);
-	ck_assert_int_eq(cap_gaps_merge(&g, &st), 2);
+	ifbh_gaps_init(&g);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &st), 2);
 	init(&v, &info);
 	cap_verify_feed(&v, buf, len);
 	cap_verify_settle(&v, &g, UINT64_MAX);
 	ck_assert(!v.failed);
 	ck_assert_uint_eq(v.unlisted, 1);
 	cap_verify_free(&v);
-	cap_gaps_free(&g);
+	ifbh_gaps_free(&g);
 	free(buf);
 }
 END_TEST

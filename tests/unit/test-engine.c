@@ -432,7 +432,7 @@ START_TEST(adc_failure_ends_stream_with_error)
 	ck_assert(ifb_stop_sends_eos(IFB_STOP_ERROR));
 	ck_assert(ifb_stop_sends_eos(IFB_STOP_SHUTDOWN));
 	ck_assert(!ifb_stop_sends_eos(IFB_STOP_DISCONNECT));
-	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, &st);
+	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, 1, &st);
 	ck_assert_uint_eq(st.state, IFB_STATE_IDLE);
 	ck_assert_uint_eq(le32toh(st.stream_id), 1);
 	ck_assert_uint_eq(le64toh(st.adc_errors), 1);
@@ -471,7 +471,7 @@ START_TEST(stats_wire_format)
 	ifb_engine_adc_done(&eng, 0, 0);
 	ifb_engine_adc_done(&eng, 1, -EINTR);
 	ifb_engine_usb_done(&eng, 0, 0);
-	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, &st);
+	ifb_engine_stats(&eng, IFB_MODE_ZERO_COPY, 1, &st);
 	ck_assert_mem_eq(&st, "IFBS", 4);
 	ck_assert_uint_eq(le16toh(st.length), sizeof(st));
 	ck_assert_uint_eq(st.mode, IFB_MODE_ZERO_COPY);

@@ -283,14 +283,16 @@ START_TEST(control_malformed)
 		uint16_t value, index, length;
 	} bad[] = {
 		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
-		{ VIN, 0x05, 0, 0, 64 },
+		{ VIN, 0x06, 0, 0, 64 },
+		{ VOUT, IFB_REQ_GET_GAPS, 0, 0, 64 },
+		{ VIN, IFB_REQ_GET_STATS, 1, 0, 64 },    /* wValue not 0 */
+		{ VOUT, IFB_REQ_START, 2, 0, 0 },
 		{ VIN, 0xff, 0, 0, 64 },
 		{ VOUT, IFB_REQ_GET_INFO, 0, 0, 64 },    /* wrong direction */
 		{ VIN, IFB_REQ_START, 0, 0, 0 },
 		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
 		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
 		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
-		{ VIN, IFB_REQ_GET_INFO, 1, 0, 64 },     /* wValue not 0 */
 		{ VIN, IFB_REQ_GET_INFO, 0, 1, 64 },     /* another interface */
 		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 },
 		{ USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
@@ -339,7 +341,7 @@ START_TEST(info_reply)
 		memcpy(seed + 8, &d, sizeof(d));
 		ifb_unit_save_seed("control", seed, sizeof(seed));
 	}
-	len = ifb_control_info(&d, IFB_STATE_STREAMING, buf, sizeof(buf));
+	len = ifb_control_info(&d, IFB_STATE_STREAMING, IFB_PROTOCOL_VERSION, buf, sizeof(buf));
 	ck_assert_int_eq(len, 64 + 2 * 36);
 	memcpy(&h, buf, sizeof(h));
 	ck_assert_uint_eq(le32toh(h.magic), IFB_INFO_MAGIC);
@@ -357,9 +359,9 @@ START_TEST(info_reply)
 	ck_assert_uint_eq(c.reserved[0], 0);
 
 	d.num_channels = IFB_MAX_CHANNELS + 1;
-	ck_assert_int_eq(ifb_control_info(&d, 0, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(ifb_control_info(&d, 0, 1, buf, sizeof(buf)), -EINVAL);
 	d.num_channels = 2;
-	ck_assert_int_eq(ifb_control_info(&d, 0, buf, 100), -ENOSPC);
+	ck_assert_int_eq(ifb_control_info(&d, 0, 1, buf, 100), -ENOSPC);
 }
 END_TEST
 

@@ -188,13 +188,14 @@ static void usb_setup(struct usb_state *u, const struct usb_ctrlrequest *s)
 
 	switch (ifb_control_decode(s)) {
 	case IFB_REQ_GET_INFO:
-		len = ifb_control_info(&u->desc, u->streaming, reply, sizeof(reply));
+		len = ifb_control_info(&u->desc, u->streaming, IFB_PROTOCOL_VERSION_MIN, reply,
+				       sizeof(reply));
 		ifb_ffs_reply(&u->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
 		return;
 	case IFB_REQ_GET_STATS:
 		memset(&st, 0, sizeof(st));
 		st.magic = htole32(IFB_STATS_MAGIC);
-		st.version = htole16(IFB_PROTOCOL_VERSION);
+		st.version = htole16(IFB_PROTOCOL_VERSION_MIN);
 		st.length = htole16(sizeof(st));
 		st.mode = IFB_MODE_ZERO_COPY;
 		st.state = u->streaming ? IFB_STATE_STREAMING : IFB_STATE_IDLE;

@@ -11,8 +11,9 @@
  * stream drained to its end). The requests are drawn from SEED (default
  * 1): unknown requests, wrong directions, data stages where none belong
  * and none where one does, wValue != 0, class requests, all of which
- * docs/protocol.md says must be stalled; and well-formed GET_INFO and
- * GET_STATS, which must be answered.
+ * docs/protocol.md says must be stalled; and well-formed GET_INFO (with
+ * any version offered in wValue), GET_STATS and GET_GAPS (from any
+ * sequence number), which must be answered (protocol version 2).
  *
  * A request fails when it is not stalled or answered as the protocol says
  * within the usbfs timeout of 5 s. A stall the host never sees shows as
@@ -37,7 +38,7 @@
 #define TIMEOUT_MS 5000
 #define FAILURES_SHOWN 20
 
-enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4 };
+enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4, IFB_GET_GAPS = 5 };
 
 struct req {
 	uint8_t type, request;
@@ -63,7 +64,7 @@ static uint8_t unknown_request(void)
 
 	do
 		r = (uint8_t)rnd(256);
-	while ((r >= IFB_GET_INFO && r <= IFB_GET_STATS) || r == 0xcd);
+	while ((r >= IFB_GET_INFO && r <= IFB_GET_GAPS) || r == 0xcd);
 	return r;
 }
 
@@ -80,9 +81,10 @@ static struct req draw(void)
 		q = (struct req){ 0xc1, unknown_request(), (uint16_t)rnd(4), 0,
 				  (uint16_t)(1 + rnd(4096)), true };
 		break;
-	case 2: /* GET_* with wValue != 0 */
-		q = (struct req){ 0xc1, rnd(2) ? IFB_GET_INFO : IFB_GET_STATS,
-				  (uint16_t)(1 + rnd(0xffff)), 0, (uint16_t)(1 + rnd(4096)), true };
+	case 2: /* GET_STATS with wValue != 0 (GET_INFO's is the host's version,
+		 * GET_GAPS's a sequence number: protocol version 2) */
+		q = (struct req){ 0xc1, IFB_GET_STATS, (uint16_t)(1 + rnd(0xffff)), 0,
+				  (uint16_t)(1 + rnd(4096)), true };
 		break;
 	case 3: /* GET_* without a data stage */
 		q = (struct req){ 0xc1, rnd(2) ? IFB_GET_INFO : IFB_GET_STATS, 0, 0, 0, true };
@@ -105,9 +107,22 @@ static struct req draw(void)
 		if (q.type == 0xa1 && !q.length)
 			q.length = 1;
 		break;
-	default: /* well-formed GET_INFO / GET_STATS: answered */
-		q = (struct req){ 0xc1, rnd(2) ? IFB_GET_INFO : IFB_GET_STATS, 0, 0,
-				  (uint16_t)(1 + rnd(4096)), false };
+	default: /* well-formed GET_INFO (any version offered), GET_STATS, GET_GAPS (from any
+		  * sequence number): answered */
+		switch (rnd(3)) {
+		case 0:
+			q = (struct req){ 0xc1, IFB_GET_INFO, (uint16_t)(rnd(2) ? 0 : rnd(0x10000)),
+					  0, (uint16_t)(1 + rnd(4096)), false };
+			break;
+		case 1:
+			q = (struct req){ 0xc1, IFB_GET_STATS, 0, 0, (uint16_t)(1 + rnd(4096)),
+					  false };
+			break;
+		default:
+			q = (struct req){ 0xc1, IFB_GET_GAPS, (uint16_t)rnd(0x10000), 0,
+					  (uint16_t)(1 + rnd(4096)), false };
+			break;
+		}
 		break;
 	}
 	return q;

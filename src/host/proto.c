@@ -6,7 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/proto.h"
+#include "host/proto.h"
+
+/* The public header mirrors the protocol's sizes and enums. */
+_Static_assert(IFBH_NAME_LEN == IFB_NAME_LEN, "protocol.h");
+_Static_assert(IFBH_CHANNEL_NAME_LEN == IFB_CHANNEL_NAME_LEN, "protocol.h");
+_Static_assert(IFBH_MAX_CHANNELS == IFB_MAX_CHANNELS, "protocol.h");
+_Static_assert(IFBH_STATS_MAX_GAPS == IFB_STATS_MAX_GAPS, "protocol.h");
+_Static_assert((int)IFBH_MODE_ZERO_COPY == (int)IFB_MODE_ZERO_COPY &&
+		       (int)IFBH_MODE_COPY == (int)IFB_MODE_COPY,
+	       "protocol.h");
+_Static_assert((int)IFBH_STATE_IDLE == (int)IFB_STATE_IDLE &&
+		       (int)IFBH_STATE_STREAMING == (int)IFB_STATE_STREAMING &&
+		       (int)IFBH_STATE_STOPPING == (int)IFB_STATE_STOPPING,
+	       "protocol.h");
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -30,7 +43,7 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
-int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err, size_t errlen)
+int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen)
 {
 	const uint8_t *p = buf;
 	struct ifb_info hdr;
@@ -48,11 +61,11 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 			    "not an iio-ffs-bridge device?",
 			    le32toh(hdr.magic), IFB_INFO_MAGIC);
 	out->version = le16toh(hdr.version);
-	if (out->version != IFB_PROTOCOL_VERSION)
+	if (out->version < IFB_PROTOCOL_VERSION_MIN || out->version > IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
-			    "device speaks protocol version %u, this iio-ffs-capture understands "
-			    "version %u only: update the host tool (or the daemon)",
-			    out->version, IFB_PROTOCOL_VERSION);
+			    "device speaks protocol version %u, this host (libifbhost) understands "
+			    "version %u to %u: update the host tool (or the daemon)",
+			    out->version, IFB_PROTOCOL_VERSION_MIN, IFB_PROTOCOL_VERSION);
 	out->num_channels = le16toh(hdr.num_channels);
 	if (out->num_channels == 0 || out->num_channels > IFB_MAX_CHANNELS)
 		return fail(err, errlen, -EBADMSG, "GET_INFO: %u channels (must be 1..%d)",
@@ -88,7 +101,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 
 	for (unsigned int i = 0; i < out->num_channels; i++) {
 		struct ifb_channel_info ci;
-		struct cap_channel *c = &out->ch[i];
+		struct ifbh_channel *c = &out->ch[i];
 		uint64_t end;
 
 		memcpy(&ci, p + sizeof(hdr) + i * sizeof(ci), sizeof(ci));
@@ -126,7 +139,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 				    ", beyond the %" PRIu32 "-byte scan",
 				    i, c->name, end, out->scan_size);
 		for (unsigned int k = 0; k < i; k++) {
-			const struct cap_channel *o = &out->ch[k];
+			const struct ifbh_channel *o = &out->ch[k];
 			uint64_t oend = (uint64_t)o->offset + (uint64_t)o->repeat * (o->storage_bits / 8);
 
 			if (c->offset < oend && o->offset < end)
@@ -141,7 +154,7 @@ int cap_parse_info(const void *buf, size_t len, struct cap_info *out, char *err,
 	return 0;
 }
 
-int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *err, size_t errlen)
+int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err, size_t errlen)
 {
 	struct ifb_stats s;
 
@@ -154,11 +167,11 @@ int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *er
 			    "GET_STATS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
 			    le32toh(s.magic), IFB_STATS_MAGIC);
 	out->version = le16toh(s.version);
-	if (out->version != IFB_PROTOCOL_VERSION)
+	if (out->version < IFB_PROTOCOL_VERSION_MIN || out->version > IFB_PROTOCOL_VERSION)
 		return fail(err, errlen, -EPROTONOSUPPORT,
-			    "device speaks protocol version %u, this iio-ffs-capture understands "
-			    "version %u only",
-			    out->version, IFB_PROTOCOL_VERSION);
+			    "device speaks protocol version %u, this host (libifbhost) understands "
+			    "version %u to %u",
+			    out->version, IFB_PROTOCOL_VERSION_MIN, IFB_PROTOCOL_VERSION);
 	if (le16toh(s.length) != sizeof(s))
 		return fail(err, errlen, -EBADMSG, "GET_STATS: length field %u, expected %zu",
 			    le16toh(s.length), sizeof(s));
@@ -196,7 +209,55 @@ int cap_parse_stats(const void *buf, size_t len, struct cap_stats *out, char *er
 	return 0;
 }
 
-const char *cap_mode_name(unsigned int mode)
+int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, char *err,
+		    size_t errlen)
+{
+	const uint8_t *p = buf;
+	struct ifb_gaps h;
+	uint64_t prev = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS reply truncated: %zu bytes", len);
+	memcpy(&h, p, sizeof(h));
+	if (le32toh(h.magic) != IFB_GAPS_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_GAPS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(h.magic), IFB_GAPS_MAGIC);
+	if (le16toh(h.version) < 2 || le16toh(h.version) > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "GET_GAPS reply has version %u",
+			    le16toh(h.version));
+	out->stream_id = le32toh(h.stream_id);
+	out->count = le16toh(h.count);
+	out->first_seq = le64toh(h.first_seq);
+	out->gaps_total = le64toh(h.gaps_total);
+	if (out->count > IFB_GAPS_MAX_PER_REPLY ||
+	    le16toh(h.length) != sizeof(h) + out->count * sizeof(uint64_t))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS: length %u does not match %u offsets",
+			    le16toh(h.length), out->count);
+	if (len < le16toh(h.length))
+		return fail(err, errlen, -EBADMSG, "GET_GAPS reply truncated: got %zu of %u bytes",
+			    len, le16toh(h.length));
+	if (out->first_seq > out->gaps_total || out->gaps_total - out->first_seq < out->count)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_GAPS: %u offsets from gap %" PRIu64 " but only %" PRIu64
+			    " gaps in total",
+			    out->count, out->first_seq, out->gaps_total);
+	for (unsigned int i = 0; i < out->count; i++) {
+		uint64_t v;
+
+		memcpy(&v, p + sizeof(h) + i * sizeof(v), sizeof(v));
+		out->offset[i] = le64toh(v);
+		if (out->offset[i] < prev)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_GAPS: gap offsets decrease (%" PRIu64 " after %" PRIu64 ")",
+				    out->offset[i], prev);
+		prev = out->offset[i];
+	}
+	return 0;
+}
+
+const char *ifbh_mode_name(unsigned int mode)
 {
 	switch (mode) {
 	case IFB_MODE_ZERO_COPY:
@@ -210,7 +271,7 @@ const char *cap_mode_name(unsigned int mode)
 	}
 }
 
-const char *cap_state_name(unsigned int state)
+const char *ifbh_state_name(unsigned int state)
 {
 	switch (state) {
 	case IFB_STATE_IDLE:

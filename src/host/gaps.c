@@ -3,21 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/gaps.h"
+#include "host/gaps.h"
 
-void cap_gaps_init(struct cap_gaps *g)
+void ifbh_gaps_init(struct ifbh_gaps *g)
 {
 	memset(g, 0, sizeof(*g));
 }
 
-void cap_gaps_free(struct cap_gaps *g)
+void ifbh_gaps_free(struct ifbh_gaps *g)
 {
 	free(g->off);
 	free(g->lost);
-	cap_gaps_init(g);
+	ifbh_gaps_init(g);
 }
 
-static int push_off(struct cap_gaps *g, uint64_t off)
+static int push_off(struct ifbh_gaps *g, uint64_t off)
 {
 	if (g->n == g->cap) {
 		size_t ncap = g->cap ? 2 * g->cap : 64;
@@ -32,22 +32,22 @@ static int push_off(struct cap_gaps *g, uint64_t off)
 	return 0;
 }
 
-static int push_lost(struct cap_gaps *g, uint64_t lo, uint64_t hi, uint64_t count)
+static int push_lost(struct ifbh_gaps *g, uint64_t lo, uint64_t hi, uint64_t count)
 {
 	if (g->nlost == g->lost_cap) {
 		size_t ncap = g->lost_cap ? 2 * g->lost_cap : 8;
-		struct cap_lost_gaps *n = realloc(g->lost, ncap * sizeof(*n));
+		struct ifbh_lost_gaps *n = realloc(g->lost, ncap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
 		g->lost = n;
 		g->lost_cap = ncap;
 	}
-	g->lost[g->nlost++] = (struct cap_lost_gaps){ .lo = lo, .hi = hi, .count = count };
+	g->lost[g->nlost++] = (struct ifbh_lost_gaps){ .lo = lo, .hi = hi, .count = count };
 	return 0;
 }
 
-int cap_gaps_merge(struct cap_gaps *g, const struct cap_stats *s)
+int ifbh_gaps_merge(struct ifbh_gaps *g, const struct ifbh_stats *s)
 {
 	uint64_t fresh, listed_fresh, last;
 	int ret;
@@ -84,12 +84,12 @@ int cap_gaps_merge(struct cap_gaps *g, const struct cap_stats *s)
 	return (int)(fresh > INT32_MAX ? INT32_MAX : fresh);
 }
 
-uint64_t cap_gaps_count(const struct cap_gaps *g)
+uint64_t ifbh_gaps_count(const struct ifbh_gaps *g)
 {
 	return g->total;
 }
 
-static size_t lower_bound(const struct cap_gaps *g, uint64_t off)
+static size_t lower_bound(const struct ifbh_gaps *g, uint64_t off)
 {
 	size_t lo = 0, hi = g->n;
 
@@ -104,24 +104,69 @@ static size_t lower_bound(const struct cap_gaps *g, uint64_t off)
 	return lo;
 }
 
-bool cap_gaps_has(const struct cap_gaps *g, uint64_t off)
+bool ifbh_gaps_has(const struct ifbh_gaps *g, uint64_t off)
 {
 	size_t i = lower_bound(g, off);
 
 	return i < g->n && g->off[i] == off;
 }
 
-bool cap_gaps_in_range(const struct cap_gaps *g, uint64_t lo, uint64_t hi)
+bool ifbh_gaps_in_range(const struct ifbh_gaps *g, uint64_t lo, uint64_t hi)
 {
 	size_t i = lower_bound(g, lo);
 
 	return i < g->n && g->off[i] < hi;
 }
 
-bool cap_gaps_maybe_lost(const struct cap_gaps *g, uint64_t off)
+bool ifbh_gaps_maybe_lost(const struct ifbh_gaps *g, uint64_t off)
 {
 	for (size_t i = 0; i < g->nlost; i++)
 		if (off >= g->lost[i].lo && off <= g->lost[i].hi)
 			return true;
 	return false;
+}
+
+bool ifbh_gaps_next(const struct ifbh_gaps *g, uint64_t from, uint64_t *ret_off)
+{
+	size_t i = lower_bound(g, from);
+
+	if (i >= g->n)
+		return false;
+	*ret_off = g->off[i];
+	return true;
+}
+
+int ifbh_gaps_add_seq(struct ifbh_gaps *g, const struct ifbh_gaps_reply *r)
+{
+	uint64_t known = g->total, last, added = 0;
+	int ret;
+
+	if (g->stream_id && r->stream_id != g->stream_id)
+		return -EBADMSG;
+	g->stream_id = r->stream_id;
+	last = g->n ? g->off[g->n - 1] : 0;
+	if (g->nlost && g->lost[g->nlost - 1].hi > last)
+		last = g->lost[g->nlost - 1].hi;
+	if (r->first_seq > known) {
+		/* the device's ring no longer holds these */
+		ret = push_lost(g, last, r->count ? r->offset[0] : UINT64_MAX, r->first_seq - known);
+		if (ret)
+			return ret;
+		added += r->first_seq - known;
+		known = r->first_seq;
+	}
+	for (unsigned int i = 0; i < r->count; i++) {
+		if (r->first_seq + i < known)
+			continue; /* had it already */
+		if (r->offset[i] < last)
+			return -EBADMSG;
+		ret = push_off(g, r->offset[i]);
+		if (ret)
+			return ret;
+		last = r->offset[i];
+		known++;
+		added++;
+	}
+	g->total = known;
+	return (int)(added > INT32_MAX ? INT32_MAX : added);
 }

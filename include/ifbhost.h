@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libifbhost: the host side of an iio-ffs-bridge USB device.
+ *
+ * An iio-ffs-bridge device streams the scans of one IIO device over one
+ * bulk IN endpoint and answers a few vendor control requests (GET_INFO,
+ * START, STOP, GET_STATS; docs/protocol.md). This library finds such
+ * devices, reads what they stream (the scan layout), starts and stops the
+ * stream, keeps many libusb bulk transfers in flight, and tells where the
+ * device reported missing samples ("gaps").
+ *
+ * Objects (each opaque, each with a _new/_open and a _free/_close):
+ *   struct ifbh_ctx     a libusb context plus the last error message of
+ *                       calls that have no other handle (find, open)
+ *   struct ifbh_list    the matching devices found by ifbh_find()
+ *   struct ifbh_dev     one opened device (interface claimed, GET_INFO read)
+ *   struct ifbh_stream  one stream of a device: transfers, gaps, delivery
+ *
+ * Errors: every function that can fail returns 0 (or a count) on success
+ * and a negative errno on failure; a sentence saying what failed is then
+ * available from ifbh_ctx_error() (ifbh_find, ifbh_dev_open) or
+ * ifbh_dev_error() (everything on a device or its stream). The errno
+ * values used:
+ *   -ENODEV      the device is gone (unplugged, disconnected)
+ *   -EACCES      permission denied opening the device or its interface
+ *   -EBUSY       the interface is claimed by another program
+ *   -EPIPE       the device refused (stalled) a request: no daemon?
+ *   -EPROTO, -EBADMSG, -EPROTONOSUPPORT
+ *                a reply that is not our protocol, is malformed, or has a
+ *                protocol version this library does not speak
+ *   -ECONNRESET  the device ended the stream without being asked to
+ *   -ETIMEDOUT   a control request or the end of a stream timed out
+ *   -ENOMEM, -EINVAL, -EIO (other USB errors)
+ *
+ * Thread safety: a context and everything made from it (lists, devices,
+ * streams) may be used by one thread at a time; callbacks run inside
+ * ifbh_stream_poll() / ifbh_stream_read() on the calling thread. Different
+ * contexts are independent and may be used from different threads.
+ *
+ * Units: offsets and sizes are bytes of the stream (offset 0 is the first
+ * byte of a stream after START); "scans" hold one sample of every enabled
+ * channel; rates are scans per second.
+ */
+#ifndef IFBHOST_H
+#define IFBHOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IFBH_VERSION_MAJOR 0
+#define IFBH_VERSION_MINOR 1
+#define IFBH_VERSION_MICRO 0
+
+/* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
+#define IFBH_NAME_LEN 32
+#define IFBH_CHANNEL_NAME_LEN 24
+#define IFBH_MAX_CHANNELS 64
+#define IFBH_STATS_MAX_GAPS 32
+
+/* Stream mode and state as the device reports them (protocol.h). */
+enum ifbh_mode { IFBH_MODE_ZERO_COPY = 1, IFBH_MODE_COPY = 2 };
+enum ifbh_state { IFBH_STATE_IDLE = 0, IFBH_STATE_STREAMING = 1, IFBH_STATE_STOPPING = 2 };
+
+/* One enabled channel, in scan order (IIO's *_type and *_index). */
+struct ifbh_channel {
+	char name[IFBH_CHANNEL_NAME_LEN]; /* e.g. "voltage0", NUL-terminated */
+	unsigned int scan_index;
+	unsigned int offset;       /* byte offset of the channel within a scan */
+	unsigned int is_signed;    /* 0 or 1 */
+	unsigned int is_be;        /* 0 little-endian, 1 big-endian */
+	unsigned int bits;         /* valid bits */
+	unsigned int storage_bits; /* 8, 16, 32 or 64 */
+	unsigned int shift;        /* right shift before masking to bits */
+	unsigned int repeat;       /* samples of this channel per scan, >= 1 */
+};
+
+/* GET_INFO: what the device streams (the scan layout) and how. */
+struct ifbh_info {
+	unsigned int version; /* the device's protocol version */
+	unsigned int mode;    /* enum ifbh_mode */
+	unsigned int state;   /* enum ifbh_state, when GET_INFO was read */
+	unsigned int num_channels; /* 1..IFBH_MAX_CHANNELS */
+	uint32_t block_size;  /* bytes per device block, a whole number of scans */
+	uint32_t block_count; /* blocks in the device's pool */
+	uint32_t scan_size;   /* bytes per scan, > 0 */
+	uint64_t sample_rate_mhz; /* scans per second in milli-hertz; 0: unknown */
+	char device_name[IFBH_NAME_LEN]; /* IIO device name */
+	struct ifbh_channel ch[IFBH_MAX_CHANNELS];
+};
+
+/* GET_STATS: the device's counters for the current (or last) stream. */
+struct ifbh_stats {
+	unsigned int version, mode, state;
+	unsigned int num_gaps; /* entries in gap_offset */
+	uint32_t stream_id;    /* 1 for the device's first stream, +1 per START */
+	uint64_t bytes_sent;   /* bytes of this stream the device has sent */
+	uint64_t blocks_sent;
+	uint64_t starvations;  /* times the ADC ran out of blocks */
+	uint64_t adc_errors;   /* blocks the ADC failed */
+	uint64_t usb_errors;   /* transfers that failed on the device */
+	uint64_t gaps_total;   /* gaps in this stream, >= num_gaps */
+	uint64_t gap_offset[IFBH_STATS_MAX_GAPS]; /* the most recent, oldest first */
+};
+
+/* Names for logs: "zero-copy"/"copy", "idle"/"streaming"/"stopping". */
+const char *ifbh_mode_name(unsigned int mode);
+const char *ifbh_state_name(unsigned int state);
+
+/* --- the scan layout as typed fields -------------------------------------- */
+
+/* How ifbh_layout_fields() pairs channels into complex (I/Q) fields. */
+enum ifbh_iq {
+	IFBH_IQ_NONE = 0,     /* every channel is its own real field */
+	IFBH_IQ_BY_NAME = 1,  /* "X_i" followed by "X_q" (IIO's I/Q modifiers) */
+	IFBH_IQ_ADJACENT = 2, /* every two neighbouring channels, I first */
+};
+
+/*
+ * One field of a scan. A real field is one channel; an I/Q field is two
+ * channels of the same type, Q stored right after I (bytes apart), both
+ * with repeat 1.
+ */
+struct ifbh_field {
+	char name[IFBH_CHANNEL_NAME_LEN]; /* channel name; for I/Q the I name without "_i" */
+	unsigned int offset;   /* byte offset in the scan */
+	unsigned int count;    /* samples per scan (the channel's repeat) */
+	unsigned int bytes;    /* storage bytes of one component: 1, 2, 4 or 8 */
+	bool is_signed, is_be;
+	bool iq;               /* two components, I at offset, Q at offset + bytes */
+	unsigned int ch, ch_q; /* index in ifbh_info.ch of the (I) channel and of Q */
+	char typestr[4];       /* numpy array-interface type of one component, "<i2" */
+};
+
+/*
+ * The fields of a scan, in scan order, into out[0..max). *ret_n gets the
+ * count (<= num_channels). Returns 0, or -EINVAL when IFBH_IQ_ADJACENT
+ * (or IFBH_IQ_BY_NAME for an "_i" channel) finds channels that cannot
+ * pair (different types, repeat > 1, Q not right after I, odd count), or
+ * -ENOSPC when max is too small. Pure: no device needed.
+ */
+int ifbh_layout_fields(const struct ifbh_info *info, enum ifbh_iq iq, struct ifbh_field *out,
+		       size_t max, size_t *ret_n);
+
+/* --- context ------------------------------------------------------------ */
+
+struct ifbh_ctx;
+
+enum ifbh_log_level { IFBH_LOG_WARNING = 1, IFBH_LOG_INFO = 2 };
+/* Receives notes the library does not treat as errors (one line, no '\n'). */
+typedef void (*ifbh_log_fn)(void *user, enum ifbh_log_level level, const char *msg);
+
+/* Returns 0 or -ENOMEM / -EIO (libusb could not start). */
+int ifbh_ctx_new(struct ifbh_ctx **ret_ctx);
+/* Accepts NULL. Every list, device and stream of it must be freed first. */
+void ifbh_ctx_free(struct ifbh_ctx *ctx);
+/* The message of the last failed ifbh_find()/ifbh_dev_open(); "" if none. */
+const char *ifbh_ctx_error(const struct ifbh_ctx *ctx);
+/* Notes go to fn (NULL: dropped, the default). */
+void ifbh_ctx_set_log(struct ifbh_ctx *ctx, ifbh_log_fn fn, void *user);
+
+/* --- finding devices ------------------------------------------------------ */
+
+/* Which devices ifbh_find() returns; a zeroed struct matches every device. */
+struct ifbh_match {
+	bool have_vidpid;
+	uint16_t vid, pid;
+	const char *serial; /* NULL: any */
+	const char *path;   /* bus path "BUS-PORT[.PORT]...", NULL: any */
+};
+
+enum ifbh_speed { /* the values of libusb's enum libusb_speed */
+	IFBH_SPEED_UNKNOWN = 0,
+	IFBH_SPEED_LOW = 1,
+	IFBH_SPEED_FULL = 2,
+	IFBH_SPEED_HIGH = 3,
+	IFBH_SPEED_SUPER = 4,
+	IFBH_SPEED_SUPER_PLUS = 5,
+};
+
+/* One found device: where it is, what it says about itself. */
+struct ifbh_device_desc {
+	char path[40];     /* bus path, "1-2.3" */
+	uint16_t vid, pid;
+	uint8_t iface, alt; /* our interface (class ff/49/01) and its setting */
+	uint8_t ep_in;      /* its bulk IN endpoint address */
+	uint16_t max_packet; /* bytes per packet of that endpoint */
+	int speed;           /* enum ifbh_speed */
+	bool strings_ok;     /* could be opened to read the strings below */
+	int open_error;      /* negative errno of that attempt, 0 if none */
+	char manufacturer[128], product[128], serial[128];
+};
+
+struct ifbh_list;
+
+/*
+ * Every USB device with an iio-ffs-bridge interface (class 0xff, subclass
+ * 0x49, protocol 0x01, a bulk IN endpoint) that matches m (NULL: all).
+ * Returns 0 and a list (possibly empty; free with ifbh_list_free), or a
+ * negative errno (message in ifbh_ctx_error).
+ */
+int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list **ret_list);
+void ifbh_list_free(struct ifbh_list *list); /* accepts NULL */
+size_t ifbh_list_count(const struct ifbh_list *list);
+/* Devices that matched by descriptor but could not be opened to compare
+ * their serial number (permission): not in the list. */
+size_t ifbh_list_denied(const struct ifbh_list *list);
+/* Entry i < ifbh_list_count(), owned by the list. */
+const struct ifbh_device_desc *ifbh_list_get(const struct ifbh_list *list, size_t i);
+/* One line for humans ("1d6b:0104 at 1-1, high-speed, "..." serial ..."). */
+void ifbh_device_describe(const struct ifbh_device_desc *d, char *buf, size_t len);
+const char *ifbh_speed_name(int speed);
+
+/* --- a device ------------------------------------------------------------ */
+
+struct ifbh_dev;
+
+/*
+ * Opens entry i of list, claims the interface, selects its alternate
+ * setting and reads GET_INFO. The device stays valid after the list is
+ * freed. Returns 0 or a negative errno (message in ifbh_ctx_error):
+ * -EACCES, -EBUSY, -ENODEV, -EPIPE, -EPROTO/-EBADMSG/-EPROTONOSUPPORT,
+ * -ETIMEDOUT, -EIO, -ENOMEM, -EINVAL (i out of range).
+ */
+int ifbh_dev_open(struct ifbh_ctx *ctx, const struct ifbh_list *list, size_t i,
+		  struct ifbh_dev **ret_dev);
+/* Releases the interface (unless the device is gone). Accepts NULL. A
+ * stream of it must be freed first. */
+void ifbh_dev_close(struct ifbh_dev *dev);
+/* The message of the device's (or its stream's) last error; "" if none. */
+const char *ifbh_dev_error(const struct ifbh_dev *dev);
+const struct ifbh_device_desc *ifbh_dev_desc(const struct ifbh_dev *dev);
+/* The GET_INFO read by ifbh_dev_open() (or the last ifbh_dev_get_info()). */
+const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev);
+
+/*
+ * Synchronous control requests (2 s timeout each). Not while a stream of
+ * this device has transfers in flight: the stream sends its own.
+ * ifbh_dev_get_info also refreshes ifbh_dev_info().
+ */
+int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info);
+int ifbh_dev_start(struct ifbh_dev *dev);
+int ifbh_dev_stop(struct ifbh_dev *dev);
+int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats);
+
+/* --- a stream -------------------------------------------------------------- */
+
+struct ifbh_stream;
+
+struct ifbh_stream_opts {
+	unsigned int transfers; /* bulk transfers in flight; 0: 16 */
+	size_t transfer_size;   /* bytes each; 0: 1 MiB; rounded up to whole packets */
+	/*
+	 * Seconds between GET_STATS polls while streaming; 0: 1 s with a data
+	 * callback, 0.05 s in pull mode (pull mode holds data until the device
+	 * has confirmed the gaps before it, so it polls more often).
+	 */
+	double stats_period;
+};
+
+/*
+ * A gap: samples are missing between stream byte offset-1 and offset.
+ * When the device reported more gaps between two GET_STATS polls than its
+ * list holds, their offsets are unknown: exact is false, count gaps lie
+ * somewhere in [lo, hi] (offset is then lo).
+ */
+struct ifbh_gap {
+	uint64_t offset;
+	bool exact;
+	uint64_t count, lo, hi;
+};
+
+/* Called with every chunk of the stream, in order, from offset on. data is
+ * valid during the call only. Return 0; a negative errno stops the stream
+ * and becomes its error. */
+typedef int (*ifbh_data_fn)(void *user, const void *data, size_t len, uint64_t offset);
+/* Called once per gap, in stream order, when a GET_STATS reply reveals it:
+ * usually after the data around it was delivered. */
+typedef void (*ifbh_gap_fn)(void *user, const struct ifbh_gap *gap);
+/* Called after every GET_STATS reply of the stream (and the final one). */
+typedef void (*ifbh_stats_fn)(void *user, const struct ifbh_stats *stats);
+
+/*
+ * Allocates the transfers (fewer or smaller ones when usbfs's memory
+ * limit, /sys/module/usbcore/parameters/usbfs_memory_mb, would refuse
+ * them: a note says so). opts may be NULL. Returns 0 or -ENOMEM/-EINVAL.
+ */
+int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
+		    struct ifbh_stream **ret_stream);
+/* Cancels what is in flight (waiting up to 5 s). Accepts NULL. */
+void ifbh_stream_free(struct ifbh_stream *s);
+unsigned int ifbh_stream_transfers(const struct ifbh_stream *s);
+size_t ifbh_stream_transfer_size(const struct ifbh_stream *s);
+
+/*
+ * Delivery: with a data callback the stream is in callback mode (data as
+ * it arrives, gaps later through the gap callback); without one it is in
+ * pull mode (ifbh_stream_read). Set before ifbh_stream_start().
+ */
+void ifbh_stream_set_data_cb(struct ifbh_stream *s, ifbh_data_fn fn, void *user);
+void ifbh_stream_set_gap_cb(struct ifbh_stream *s, ifbh_gap_fn fn, void *user);
+void ifbh_stream_set_stats_cb(struct ifbh_stream *s, ifbh_stats_fn fn, void *user);
+
+/*
+ * Starts the stream: if the device is streaming already (an earlier host
+ * that did not stop) sends STOP; reads and discards what waits in the
+ * endpoint; submits every transfer; sends START. Once per stream object.
+ * Returns 0 or a negative errno.
+ */
+int ifbh_stream_start(struct ifbh_stream *s);
+/* Bytes of an earlier stream discarded by ifbh_stream_start(). */
+uint64_t ifbh_stream_stale_bytes(const struct ifbh_stream *s);
+
+/*
+ * Asks the device to stop (STOP, asynchronously): data keeps arriving up
+ * to its end-of-stream packet. Safe inside a data callback. Returns 0.
+ */
+int ifbh_stream_stop(struct ifbh_stream *s);
+/* Stops waiting for the end of the stream: cancels every transfer. */
+void ifbh_stream_cancel(struct ifbh_stream *s);
+
+/*
+ * Runs the stream for up to timeout_ms (callbacks are called from here):
+ * returns 0 while the stream goes on, 1 once it has ended (end-of-stream
+ * packet, disconnect, cancel or error) and every transfer is back; the
+ * final GET_STATS has then been read. Ended by an error, it still returns
+ * 1: see ifbh_stream_status()->error. Negative only for misuse (-EINVAL).
+ */
+int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms);
+
+/* Where a pulled chunk sits in the stream. */
+struct ifbh_read_info {
+	uint64_t offset; /* stream offset of its first byte */
+	bool gap;        /* the device reported missing samples right before it */
+};
+
+/*
+ * Pull mode: copies the next bytes of the stream into buf, at most len,
+ * never across a gap (a chunk either starts at a gap, info->gap, or has
+ * none before it). Returns only bytes the device has confirmed the gaps
+ * of, so a gap is never reported after its data. Waits up to timeout_ms
+ * (-1: no limit) for data. Returns the number of bytes (> 0), 0 when the
+ * stream has ended and everything was read, -EAGAIN on timeout, or the
+ * stream's error once its data is exhausted.
+ */
+ssize_t ifbh_stream_read(struct ifbh_stream *s, void *buf, size_t len,
+			 struct ifbh_read_info *info, int timeout_ms);
+/*
+ * The same in whole scans: buf holds max_scans * scan_size bytes; scans
+ * split across transfers are reassembled. Returns the number of scans.
+ */
+ssize_t ifbh_stream_read_scans(struct ifbh_stream *s, void *buf, size_t max_scans,
+			       struct ifbh_read_info *info, int timeout_ms);
+
+/* What happened to a stream so far. */
+struct ifbh_stream_status {
+	uint64_t received;     /* bytes received from the device */
+	bool started;          /* START was acknowledged */
+	bool stop_sent;        /* STOP was sent (or is being) */
+	bool eos;              /* the end-of-stream packet arrived */
+	bool ended;            /* ifbh_stream_poll() returned 1 */
+	bool stuck;            /* transfers libusb never gave back */
+	int error;             /* first error (negative errno), 0 if none */
+	unsigned int host_errors; /* failed bulk transfers on this host */
+	unsigned int proto_errors; /* bad or failed GET_STATS replies */
+	bool have_stats;       /* stats below are valid */
+	struct ifbh_stats stats; /* the last GET_STATS reply */
+	uint64_t gaps;         /* gaps known (listed + unlisted) */
+	uint64_t gaps_unlisted; /* of those, without a known offset */
+	double t_start, t_end; /* CLOCK_MONOTONIC seconds: START sent, stream ended */
+	struct timespec start_wall; /* CLOCK_REALTIME just before START was sent */
+};
+const struct ifbh_stream_status *ifbh_stream_status(const struct ifbh_stream *s);
+
+/*
+ * The listed gaps so far, stream order: *ret_offsets (owned by the stream,
+ * valid until the next poll/read) and their count.
+ */
+size_t ifbh_stream_gap_offsets(const struct ifbh_stream *s, const uint64_t **ret_offsets);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IFBHOST_H */

@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""ctypes mirror of include/ifbhost.h (libifbhost.so.0). Private.
+
+Every structure here copies the C declaration field for field; keep them in
+step with the header (the unit test python/tests/test_layout.py checks the
+sizes against the library's own layout results).
+"""
+import ctypes
+import ctypes.util
+import os
+
+NAME_LEN = 32
+CHANNEL_NAME_LEN = 24
+MAX_CHANNELS = 64
+STATS_MAX_GAPS = 32
+
+IQ_NONE, IQ_BY_NAME, IQ_ADJACENT = 0, 1, 2
+LOG_WARNING, LOG_INFO = 1, 2
+
+
+class Channel(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char * CHANNEL_NAME_LEN)] + [
+        (n, ctypes.c_uint)
+        for n in ("scan_index", "offset", "is_signed", "is_be", "bits",
+                  "storage_bits", "shift", "repeat")
+    ]
+
+
+class Info(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("mode", ctypes.c_uint),
+        ("state", ctypes.c_uint),
+        ("num_channels", ctypes.c_uint),
+        ("block_size", ctypes.c_uint32),
+        ("block_count", ctypes.c_uint32),
+        ("scan_size", ctypes.c_uint32),
+        ("sample_rate_mhz", ctypes.c_uint64),
+        ("device_name", ctypes.c_char * NAME_LEN),
+        ("ch", Channel * MAX_CHANNELS),
+    ]
+
+
+class Stats(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("mode", ctypes.c_uint),
+        ("state", ctypes.c_uint),
+        ("num_gaps", ctypes.c_uint),
+        ("stream_id", ctypes.c_uint32),
+    ] + [(n, ctypes.c_uint64) for n in ("bytes_sent", "blocks_sent", "starvations",
+                                         "adc_errors", "usb_errors", "gaps_total")] + [
+        ("gap_offset", ctypes.c_uint64 * STATS_MAX_GAPS),
+    ]
+
+
+class Field(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * CHANNEL_NAME_LEN),
+        ("offset", ctypes.c_uint),
+        ("count", ctypes.c_uint),
+        ("bytes", ctypes.c_uint),
+        ("is_signed", ctypes.c_bool),
+        ("is_be", ctypes.c_bool),
+        ("iq", ctypes.c_bool),
+        ("ch", ctypes.c_uint),
+        ("ch_q", ctypes.c_uint),
+        ("typestr", ctypes.c_char * 4),
+    ]
+
+
+class Match(ctypes.Structure):
+    _fields_ = [
+        ("have_vidpid", ctypes.c_bool),
+        ("vid", ctypes.c_uint16),
+        ("pid", ctypes.c_uint16),
+        ("serial", ctypes.c_char_p),
+        ("path", ctypes.c_char_p),
+    ]
+
+
+class DeviceDesc(ctypes.Structure):
+    _fields_ = [
+        ("path", ctypes.c_char * 40),
+        ("vid", ctypes.c_uint16),
+        ("pid", ctypes.c_uint16),
+        ("iface", ctypes.c_uint8),
+        ("alt", ctypes.c_uint8),
+        ("ep_in", ctypes.c_uint8),
+        ("max_packet", ctypes.c_uint16),
+        ("speed", ctypes.c_int),
+        ("strings_ok", ctypes.c_bool),
+        ("open_error", ctypes.c_int),
+        ("manufacturer", ctypes.c_char * 128),
+        ("product", ctypes.c_char * 128),
+        ("serial", ctypes.c_char * 128),
+    ]
+
+
+class StreamOpts(ctypes.Structure):
+    _fields_ = [
+        ("transfers", ctypes.c_uint),
+        ("transfer_size", ctypes.c_size_t),
+        ("stats_period", ctypes.c_double),
+    ]
+
+
+class ReadInfo(ctypes.Structure):
+    _fields_ = [("offset", ctypes.c_uint64), ("gap", ctypes.c_bool)]
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class StreamStatus(ctypes.Structure):
+    _fields_ = [
+        ("received", ctypes.c_uint64),
+        ("started", ctypes.c_bool),
+        ("stop_sent", ctypes.c_bool),
+        ("eos", ctypes.c_bool),
+        ("ended", ctypes.c_bool),
+        ("stuck", ctypes.c_bool),
+        ("error", ctypes.c_int),
+        ("host_errors", ctypes.c_uint),
+        ("proto_errors", ctypes.c_uint),
+        ("have_stats", ctypes.c_bool),
+        ("stats", Stats),
+        ("gaps", ctypes.c_uint64),
+        ("gaps_unlisted", ctypes.c_uint64),
+        ("t_start", ctypes.c_double),
+        ("t_end", ctypes.c_double),
+        ("start_wall", Timespec),
+    ]
+
+
+P = ctypes.c_void_p
+_PROTOS = {
+    "ifbh_ctx_new": (ctypes.c_int, [ctypes.POINTER(P)]),
+    "ifbh_ctx_free": (None, [P]),
+    "ifbh_ctx_error": (ctypes.c_char_p, [P]),
+    "ifbh_find": (ctypes.c_int, [P, ctypes.POINTER(Match), ctypes.POINTER(P)]),
+    "ifbh_list_free": (None, [P]),
+    "ifbh_list_count": (ctypes.c_size_t, [P]),
+    "ifbh_list_denied": (ctypes.c_size_t, [P]),
+    "ifbh_list_get": (ctypes.POINTER(DeviceDesc), [P, ctypes.c_size_t]),
+    "ifbh_dev_open": (ctypes.c_int, [P, P, ctypes.c_size_t, ctypes.POINTER(P)]),
+    "ifbh_dev_close": (None, [P]),
+    "ifbh_dev_error": (ctypes.c_char_p, [P]),
+    "ifbh_dev_desc": (ctypes.POINTER(DeviceDesc), [P]),
+    "ifbh_dev_info": (ctypes.POINTER(Info), [P]),
+    "ifbh_dev_get_stats": (ctypes.c_int, [P, ctypes.POINTER(Stats)]),
+    "ifbh_layout_fields": (ctypes.c_int, [ctypes.POINTER(Info), ctypes.c_int,
+                                          ctypes.POINTER(Field), ctypes.c_size_t,
+                                          ctypes.POINTER(ctypes.c_size_t)]),
+    "ifbh_stream_new": (ctypes.c_int, [P, ctypes.POINTER(StreamOpts), ctypes.POINTER(P)]),
+    "ifbh_stream_free": (None, [P]),
+    "ifbh_stream_start": (ctypes.c_int, [P]),
+    "ifbh_stream_stop": (ctypes.c_int, [P]),
+    "ifbh_stream_cancel": (None, [P]),
+    "ifbh_stream_read_scans": (ctypes.c_ssize_t, [P, P, ctypes.c_size_t,
+                                                  ctypes.POINTER(ReadInfo), ctypes.c_int]),
+    "ifbh_stream_read": (ctypes.c_ssize_t, [P, P, ctypes.c_size_t,
+                                            ctypes.POINTER(ReadInfo), ctypes.c_int]),
+    "ifbh_stream_status": (ctypes.POINTER(StreamStatus), [P]),
+    "ifbh_mode_name": (ctypes.c_char_p, [ctypes.c_uint]),
+}
+
+
+def load():
+    """The library, from $IFBHOST_LIBRARY or the loader's path."""
+    name = os.environ.get("IFBHOST_LIBRARY") or "libifbhost.so.0"
+    lib = ctypes.CDLL(name, use_errno=True)
+    for fn, (res, args) in _PROTOS.items():
+        f = getattr(lib, fn)
+        f.restype = res
+        f.argtypes = args
+    return lib

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * SoapySDR module "iioffsbridge": iio-ffs-bridge devices as SoapySDR RX
+ * devices, over libifbhost (pull mode).
+ *
+ * Channels are the scan's fields (ifbh_layout_fields): an I/Q pair is one
+ * complex channel, read as CS16, CF32 or its native complex format (CS16,
+ * CU16, CS8, ...); any other channel is a real one, read as F32 or its
+ * native format (S16, U16, ...). The device argument iq=name|adjacent|none
+ * (default name: "X_i" with "X_q") chooses how channels pair.
+ *
+ * Values: the IIO sample (after its shift, masked to its bits, sign
+ * extended) v; CS16 is v scaled to 16 bits (unsigned samples offset to
+ * be centred first: v - 2^(bits-1)), CF32 the same as a fraction of full
+ * scale, native the value v itself.
+ *
+ * Gaps: libifbhost never returns data across a gap the device reported;
+ * the read that would start at one returns SOAPY_SDR_OVERFLOW instead, and
+ * the next read returns the data after the gap. timeNs is the stream's
+ * scan index times 1e9 / the sample rate (flag SOAPY_SDR_HAS_TIME when the
+ * rate is known).
+ */
+#include <SoapySDR/Device.hpp>
+#include <SoapySDR/Errors.hpp>
+#include <SoapySDR/Formats.hpp>
+#include <SoapySDR/Logger.hpp>
+#include <SoapySDR/Registry.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ifbhost.h>
+
+namespace {
+
+const char *const DRIVER = "iioffsbridge";
+
+struct CtxDeleter {
+	void operator()(ifbh_ctx *c) const { ifbh_ctx_free(c); }
+};
+struct ListDeleter {
+	void operator()(ifbh_list *l) const { ifbh_list_free(l); }
+};
+using CtxPtr = std::unique_ptr<ifbh_ctx, CtxDeleter>;
+using ListPtr = std::unique_ptr<ifbh_list, ListDeleter>;
+
+CtxPtr new_ctx()
+{
+	ifbh_ctx *c = nullptr;
+	int ret = ifbh_ctx_new(&c);
+
+	if (ret)
+		throw std::runtime_error(std::string("iioffsbridge: libusb: ") + strerror(-ret));
+	return CtxPtr(c);
+}
+
+ifbh_match match_from(const SoapySDR::Kwargs &args)
+{
+	ifbh_match m{};
+	auto s = args.find("serial");
+	auto p = args.find("path");
+
+	m.serial = s != args.end() && !s->second.empty() ? s->second.c_str() : nullptr;
+	m.path = p != args.end() && !p->second.empty() ? p->second.c_str() : nullptr;
+	return m;
+}
+
+SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
+{
+	SoapySDR::KwargsList out;
+	auto d = args.find("driver");
+
+	if (d != args.end() && d->second != DRIVER)
+		return out;
+	try {
+		CtxPtr ctx = new_ctx();
+		ifbh_match m = match_from(args);
+		ifbh_list *l = nullptr;
+
+		if (ifbh_find(ctx.get(), &m, &l))
+			return out;
+		ListPtr list(l);
+		for (size_t i = 0; i < ifbh_list_count(l); i++) {
+			const ifbh_device_desc *dd = ifbh_list_get(l, i);
+			SoapySDR::Kwargs k;
+			char id[16];
+
+			k["driver"] = DRIVER;
+			k["path"] = dd->path;
+			snprintf(id, sizeof(id), "%04x:%04x", dd->vid, dd->pid);
+			k["vid:pid"] = id;
+			if (dd->strings_ok) {
+				k["serial"] = dd->serial;
+				k["label"] = std::string("iio-ffs-bridge ") + dd->product + " [" +
+					     dd->serial + "]";
+			} else {
+				k["label"] = std::string("iio-ffs-bridge at ") + dd->path;
+			}
+			out.push_back(k);
+		}
+	} catch (const std::exception &e) {
+		SoapySDR::logf(SOAPY_SDR_ERROR, "%s", e.what());
+	}
+	return out;
+}
+
+/* One sample of a field component as its IIO value. */
+int64_t sample(const uint8_t *p, const ifbh_channel &c)
+{
+	unsigned int n = c.storage_bits / 8;
+	uint64_t raw = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		raw |= (uint64_t)p[c.is_be ? i : n - 1 - i] << (8 * (n - 1 - i));
+	raw >>= c.shift;
+	if (c.bits < 64)
+		raw &= (UINT64_C(1) << c.bits) - 1;
+	if (c.is_signed && c.bits < 64 && (raw >> (c.bits - 1)) & 1)
+		return (int64_t)(raw | ~((UINT64_C(1) << c.bits) - 1));
+	return (int64_t)raw;
+}
+
+/* v centred (unsigned samples offset) and as a fraction of full scale. */
+double centred(int64_t v, const ifbh_channel &c)
+{
+	double half = std::ldexp(1.0, (int)c.bits - 1);
+
+	return c.is_signed ? (double)v : (double)v - half;
+}
+
+int16_t to_s16(int64_t v, const ifbh_channel &c)
+{
+	double x = centred(v, c) * std::ldexp(1.0, 16 - (int)c.bits);
+
+	if (x > 32767)
+		x = 32767;
+	if (x < -32768)
+		x = -32768;
+	return (int16_t)std::lrint(x);
+}
+
+float to_f32(int64_t v, const ifbh_channel &c)
+{
+	return (float)(centred(v, c) / std::ldexp(1.0, (int)c.bits - 1));
+}
+
+enum class Fmt { NATIVE, CS16, CF32, F32 };
+
+struct Stream {
+	ifbh_stream *s = nullptr;
+	std::vector<size_t> chans;
+	Fmt fmt = Fmt::NATIVE;
+	std::vector<uint8_t> buf; /* scans read but not yet returned */
+	size_t pos = 0, count = 0; /* scans: next to return, held */
+	uint64_t offset = 0;       /* stream offset of buf's first held scan */
+	bool overflow_told = false;
+	size_t mtu = 0;
+};
+
+class IfbDevice : public SoapySDR::Device {
+public:
+	explicit IfbDevice(const SoapySDR::Kwargs &args) : ctx_(new_ctx())
+	{
+		ifbh_match m = match_from(args);
+		ifbh_list *l = nullptr;
+		enum ifbh_iq iq = IFBH_IQ_BY_NAME;
+		auto a = args.find("iq");
+		size_t n = 0;
+
+		if (a != args.end()) {
+			if (a->second == "adjacent")
+				iq = IFBH_IQ_ADJACENT;
+			else if (a->second == "none")
+				iq = IFBH_IQ_NONE;
+			else if (a->second != "name")
+				throw std::runtime_error("iioffsbridge: iq=" + a->second +
+							 ": expected name, adjacent or none");
+		}
+		if (ifbh_find(ctx_.get(), &m, &l))
+			throw std::runtime_error(std::string("iioffsbridge: ") +
+						 ifbh_ctx_error(ctx_.get()));
+		ListPtr list(l);
+		if (ifbh_list_count(l) != 1)
+			throw std::runtime_error(ifbh_list_count(l)
+							 ? "iioffsbridge: several devices match: give serial= or path="
+							 : "iioffsbridge: no device found");
+		if (ifbh_dev_open(ctx_.get(), l, 0, &dev_))
+			throw std::runtime_error(std::string("iioffsbridge: ") +
+						 ifbh_ctx_error(ctx_.get()));
+		info_ = *ifbh_dev_info(dev_);
+		fields_.resize(IFBH_MAX_CHANNELS);
+		if (ifbh_layout_fields(&info_, iq, fields_.data(), fields_.size(), &n)) {
+			ifbh_dev_close(dev_);
+			throw std::runtime_error("iioffsbridge: the channels do not pair as iq=" +
+						 (a != args.end() ? a->second : std::string("name")));
+		}
+		fields_.resize(n);
+	}
+
+	~IfbDevice() override
+	{
+		ifbh_dev_close(dev_);
+	}
+
+	std::string getDriverKey() const override { return DRIVER; }
+	std::string getHardwareKey() const override { return info_.device_name; }
+
+	SoapySDR::Kwargs getHardwareInfo() const override
+	{
+		const ifbh_device_desc *d = ifbh_dev_desc(dev_);
+		SoapySDR::Kwargs k;
+
+		k["iio_device"] = info_.device_name;
+		k["mode"] = ifbh_mode_name(info_.mode);
+		k["block_size"] = std::to_string(info_.block_size);
+		k["block_count"] = std::to_string(info_.block_count);
+		k["scan_size"] = std::to_string(info_.scan_size);
+		k["usb_path"] = d->path;
+		k["serial"] = d->serial;
+		for (size_t i = 0; i < fields_.size(); i++)
+			k["channel" + std::to_string(i)] =
+				std::string(fields_[i].name) + (fields_[i].iq ? " (I/Q)" : "");
+		return k;
+	}
+
+	size_t getNumChannels(const int dir) const override
+	{
+		return dir == SOAPY_SDR_RX ? fields_.size() : 0;
+	}
+
+	std::string getNativeStreamFormat(const int, const size_t ch, double &fullScale) const override
+	{
+		const ifbh_field &f = field(ch);
+		const ifbh_channel &c = info_.ch[f.ch];
+
+		fullScale = std::ldexp(1.0, (int)c.bits - (c.is_signed ? 1 : 0));
+		return std::string(f.iq ? "C" : "") + (f.is_signed ? "S" : "U") +
+		       std::to_string(8 * f.bytes);
+	}
+
+	std::vector<std::string> getStreamFormats(const int dir, const size_t ch) const override
+	{
+		double fs;
+		std::string native = getNativeStreamFormat(dir, ch, fs);
+
+		if (field(ch).iq)
+			return { SOAPY_SDR_CS16, SOAPY_SDR_CF32, native };
+		return { SOAPY_SDR_F32, native };
+	}
+
+	double getSampleRate(const int, const size_t) const override
+	{
+		return (double)info_.sample_rate_mhz / 1000.0;
+	}
+
+	std::vector<double> listSampleRates(const int d, const size_t c) const override
+	{
+		return { getSampleRate(d, c) };
+	}
+
+	SoapySDR::RangeList getSampleRateRange(const int d, const size_t c) const override
+	{
+		return { SoapySDR::Range(getSampleRate(d, c), getSampleRate(d, c)) };
+	}
+
+	void setSampleRate(const int d, const size_t c, const double rate) override
+	{
+		/* the wire protocol (version 1) has no request to change it */
+		if (std::fabs(rate - getSampleRate(d, c)) > 1e-3)
+			throw std::runtime_error("iioffsbridge: the sample rate is set on the board "
+						 "(iio: keys of iio-ffs-bridge.conf), not over USB");
+	}
+
+	SoapySDR::Stream *setupStream(const int dir, const std::string &format,
+				      const std::vector<size_t> &channels,
+				      const SoapySDR::Kwargs &) override
+	{
+		auto st = std::make_unique<Stream>();
+
+		if (dir != SOAPY_SDR_RX)
+			throw std::runtime_error("iioffsbridge: receive only");
+		if (stream_)
+			throw std::runtime_error("iioffsbridge: one stream at a time");
+		st->chans = channels.empty() ? std::vector<size_t>{ 0 } : channels;
+		for (size_t ch : st->chans) {
+			double fs;
+			const ifbh_field &f = field(ch);
+			std::string native = getNativeStreamFormat(dir, ch, fs);
+
+			if (format == native)
+				st->fmt = Fmt::NATIVE;
+			else if (f.iq && format == SOAPY_SDR_CS16)
+				st->fmt = Fmt::CS16;
+			else if (f.iq && format == SOAPY_SDR_CF32)
+				st->fmt = Fmt::CF32;
+			else if (!f.iq && format == SOAPY_SDR_F32)
+				st->fmt = Fmt::F32;
+			else
+				throw std::runtime_error("iioffsbridge: channel " + std::to_string(ch) +
+							 " cannot stream " + format);
+			if (f.count != 1)
+				throw std::runtime_error("iioffsbridge: channel " + std::to_string(ch) +
+							 " repeats within a scan: not supported");
+		}
+		stream_ = st.release();
+		return reinterpret_cast<SoapySDR::Stream *>(stream_);
+	}
+
+	void closeStream(SoapySDR::Stream *s) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+
+		deactivateStream(s, 0, 0);
+		delete st;
+		stream_ = nullptr;
+	}
+
+	size_t getStreamMTU(SoapySDR::Stream *) const override
+	{
+		/* one default transfer (1 MiB) of scans */
+		return (1u << 20) / info_.scan_size;
+	}
+
+	int activateStream(SoapySDR::Stream *s, const int, const long long, const size_t) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+
+		if (st->s)
+			return 0;
+		if (ifbh_stream_new(dev_, nullptr, &st->s)) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			return SOAPY_SDR_STREAM_ERROR;
+		}
+		if (ifbh_stream_start(st->s)) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			ifbh_stream_free(st->s);
+			st->s = nullptr;
+			return SOAPY_SDR_STREAM_ERROR;
+		}
+		st->mtu = getStreamMTU(s);
+		st->buf.resize(st->mtu * info_.scan_size);
+		st->pos = st->count = 0;
+		st->overflow_told = false;
+		return 0;
+	}
+
+	int deactivateStream(SoapySDR::Stream *s, const int, const long long) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+
+		if (!st->s)
+			return 0;
+		ifbh_stream_stop(st->s);
+		/* what was in flight up to the end-of-stream packet */
+		while (ifbh_stream_read(st->s, st->buf.data(), st->buf.size(), nullptr, 3000) > 0)
+			;
+		ifbh_stream_free(st->s);
+		st->s = nullptr;
+		return 0;
+	}
+
+	int readStream(SoapySDR::Stream *s, void *const *buffs, const size_t numElems, int &flags,
+		       long long &timeNs, const long timeoutUs) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+		size_t n;
+
+		flags = 0;
+		if (!st->s)
+			return SOAPY_SDR_TIMEOUT;
+		if (st->pos == st->count) {
+			ifbh_read_info ri{};
+			ssize_t got = ifbh_stream_read_scans(st->s, st->buf.data(), st->mtu, &ri,
+							     (int)((timeoutUs + 999) / 1000));
+
+			if (got == -EAGAIN)
+				return SOAPY_SDR_TIMEOUT;
+			if (got <= 0) {
+				SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s",
+					       got ? ifbh_dev_error(dev_) : "the stream ended");
+				return SOAPY_SDR_STREAM_ERROR;
+			}
+			st->pos = 0;
+			st->count = (size_t)got;
+			st->offset = ri.offset;
+			st->overflow_told = !ri.gap;
+		}
+		if (!st->overflow_told) {
+			/* samples are missing right before these */
+			st->overflow_told = true;
+			return SOAPY_SDR_OVERFLOW;
+		}
+		n = std::min(numElems, st->count - st->pos);
+		for (size_t k = 0; k < st->chans.size(); k++)
+			convert(st, field(st->chans[k]), buffs[k], n);
+		if (info_.sample_rate_mhz) {
+			uint64_t scan = st->offset / info_.scan_size + st->pos;
+
+			timeNs = (long long)std::llround((double)scan * 1e12 /
+							 (double)info_.sample_rate_mhz);
+			flags |= SOAPY_SDR_HAS_TIME;
+		}
+		st->pos += n;
+		return (int)n;
+	}
+
+private:
+	const ifbh_field &field(size_t ch) const
+	{
+		if (ch >= fields_.size())
+			throw std::runtime_error("iioffsbridge: no channel " + std::to_string(ch));
+		return fields_[ch];
+	}
+
+	void convert(const Stream *st, const ifbh_field &f, void *out, size_t n) const
+	{
+		const ifbh_channel &ci = info_.ch[f.ch], &cq = info_.ch[f.ch_q];
+		const uint8_t *scan = st->buf.data() + st->pos * info_.scan_size;
+
+		for (size_t i = 0; i < n; i++, scan += info_.scan_size) {
+			int64_t vi = sample(scan + f.offset, ci);
+			int64_t vq = f.iq ? sample(scan + f.offset + f.bytes, cq) : 0;
+
+			switch (st->fmt) {
+			case Fmt::CS16:
+				static_cast<int16_t *>(out)[2 * i] = to_s16(vi, ci);
+				static_cast<int16_t *>(out)[2 * i + 1] = to_s16(vq, cq);
+				break;
+			case Fmt::CF32:
+				static_cast<float *>(out)[2 * i] = to_f32(vi, ci);
+				static_cast<float *>(out)[2 * i + 1] = to_f32(vq, cq);
+				break;
+			case Fmt::F32:
+				static_cast<float *>(out)[i] = to_f32(vi, ci);
+				break;
+			case Fmt::NATIVE: {
+				size_t k = f.iq ? 2 : 1;
+
+				put(out, i * k, f.bytes, vi);
+				if (f.iq)
+					put(out, i * k + 1, f.bytes, vq);
+				break;
+			}
+			}
+		}
+	}
+
+	static void put(void *out, size_t idx, unsigned int bytes, int64_t v)
+	{
+		switch (bytes) {
+		case 1:
+			static_cast<uint8_t *>(out)[idx] = (uint8_t)v;
+			break;
+		case 2:
+			static_cast<uint16_t *>(out)[idx] = (uint16_t)v;
+			break;
+		case 4:
+			static_cast<uint32_t *>(out)[idx] = (uint32_t)v;
+			break;
+		default:
+			static_cast<uint64_t *>(out)[idx] = (uint64_t)v;
+			break;
+		}
+	}
+
+	CtxPtr ctx_;
+	ifbh_dev *dev_ = nullptr;
+	ifbh_info info_{};
+	std::vector<ifbh_field> fields_;
+	Stream *stream_ = nullptr;
+};
+
+SoapySDR::Device *make_ifb(const SoapySDR::Kwargs &args)
+{
+	return new IfbDevice(args);
+}
+
+SoapySDR::Registry registration(DRIVER, &find_ifb, &make_ifb, SOAPY_SDR_ABI_VERSION);
+
+} // namespace

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iio-ffs-capture's shared state: options, the capture (struct cap), exit
+ * codes and the few helpers every part uses. main.c parses options and
+ * runs the capture on libifbhost; output.c writes the data and the SigMF
+ * metadata; report.c prints --info, the live line and the summaries.
+ */
+#ifndef CAP_CAP_H
+#define CAP_CAP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "capture/verify.h"
+#include "host/gaps.h"
+#include "ifbhost.h"
+
+#define CAP_VERSION "0.1.0"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_VERIFY = 1,
+	EXIT_USAGE = 2,
+	EXIT_NODEV = 3,
+	EXIT_ACCESS = 4,
+	EXIT_PROTO = 5,
+	EXIT_GONE = 6,
+	EXIT_USB = 7,
+	EXIT_OUTPUT = 8,
+};
+
+#define BOUNCE_SIZE (1u << 20)
+#define LIVE_PERIOD_S 1.0
+#define POLL_MS 100
+
+struct opts {
+	const char *output;
+	const char *sigmf;
+	const char *author;
+	double duration;
+	uint64_t bytes, samples;
+	bool verify, quiet, live, json, info_only;
+	bool transfers_set, transfer_size_set;
+	enum ifbh_iq iq; /* --iq: SigMF complex datatype */
+	unsigned int transfers;
+	uint64_t transfer_size;
+	struct ifbh_match sel;
+};
+
+enum end_reason { END_NONE, END_LIMIT, END_SIGNAL, END_DEVICE, END_ERROR };
+
+struct cap {
+	struct opts o;
+	struct ifbh_ctx *ctx;
+	struct ifbh_dev *dev;
+	struct ifbh_stream *s;
+	struct ifbh_device_desc desc;
+	struct ifbh_info info;
+	char hw[512];
+
+	/* output */
+	int out_fd; /* -1: data discarded */
+	bool out_stdout;
+	char *data_path, *meta_path;
+	uint8_t *carry; /* partial scan not yet written */
+	bool bounce;    /* write through bounce_buf (see emit()) */
+	uint8_t *bounce_buf;
+	size_t carry_len;
+	uint64_t limit;   /* bytes to keep (whole scans), 0: no limit */
+	uint64_t kept;    /* bytes taken from the stream (written or carried) */
+	uint64_t written; /* bytes captured (whole scans), in the file if any */
+	uint64_t received, discarded;
+
+	/* state */
+	enum end_reason reason;
+	int fatal; /* exit code of the first fatal problem, 0 if none */
+	char fatal_msg[512];
+	int lib_error; /* the stream's error last seen */
+	double t0, t_end;
+	bool stuck; /* transfers still owned by libusb at exit */
+	struct timespec start_wall;
+	unsigned int host_errors;
+
+	/*
+	 * When each chunk of the stream arrived (SigMF: core:datetime of the
+	 * segment after a gap, estimated from it).
+	 */
+	struct arrival {
+		uint64_t end; /* stream offset just past the chunk */
+		struct timespec t;
+	} *arrivals;
+	size_t narrivals, arrivals_cap;
+
+	/* device statistics */
+	const struct ifbh_gaps *gaps; /* the stream's */
+	struct ifbh_stats stats;
+	bool have_stats;
+
+	bool verifying;
+	struct cap_verify v;
+
+	/* live line */
+	bool live, live_tty;
+	double live_t;
+	uint64_t live_bytes;
+	int live_width;
+};
+
+extern volatile sig_atomic_t cap_got_signals;
+
+/* "iio-ffs-capture: " + the message + newline, on stderr. */
+void cap_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The first fatal problem wins (a disconnect explains USB errors before it). */
+void cap_set_fatal(struct cap *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The first end reason wins, except that a disconnect explains errors. */
+void cap_set_reason(struct cap *c, enum end_reason r);
+double cap_now(void);
+
+/* output.c */
+void cap_keep(struct cap *c, const uint8_t *p, size_t len);
+void cap_note_arrival(struct cap *c, uint64_t end);
+int cap_open_output(struct cap *c);
+int cap_close_output(struct cap *c);
+
+/* report.c */
+void cap_report_info(const struct cap *c, FILE *f);
+void cap_report_live(struct cap *c, double now, bool final);
+void cap_report_json(struct cap *c, FILE *f, double secs);
+void cap_report_human(struct cap *c, double secs);
+
+#endif

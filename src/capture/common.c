@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iio-ffs-capture: the helpers every part uses (see cap.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "capture/cap.h"
+
+volatile sig_atomic_t cap_got_signals;
+
+void cap_set_reason(struct cap *c, enum end_reason r)
+{
+	/* the first reason wins, except that a disconnect explains errors */
+	if (c->reason == END_NONE || (r == END_DEVICE && c->reason == END_ERROR))
+		c->reason = r;
+}
+
+double cap_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cap_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iio-ffs-capture: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cap_set_fatal(struct cap *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* a disconnect explains the transfer errors that may come first */
+	if (c->fatal && !(code == EXIT_GONE && c->fatal == EXIT_USB))
+		return;
+	c->fatal = code;
+	va_start(ap, fmt);
+	vsnprintf(c->fatal_msg, sizeof(c->fatal_msg), fmt, ap);
+	va_end(ap);
+}
+

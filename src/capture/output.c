@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iio-ffs-capture's output: whole scans to the file (or standard output),
+ * through a bounce buffer where usbfs memory cannot be written from, and
+ * the SigMF metadata at the end (segments at the gaps, each with a
+ * datetime estimated from when its data arrived).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/cap.h"
+#include "capture/sigmf.h"
+#include "iio-ffs-bridge/protocol.h"
+
+/* Writes len bytes; *done says how many went out, also on error. */
+static int write_all(int fd, const uint8_t *p, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		ssize_t w = write(fd, p + *done, len - *done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
+static void emit(struct cap *c, const uint8_t *p, size_t len)
+{
+	size_t done = 0;
+	int ret = 0;
+
+	if (c->fatal == EXIT_OUTPUT)
+		return;
+	if (c->out_fd < 0) {
+		c->written += len; /* captured, discarded as asked */
+		return;
+	}
+	if (!c->bounce) {
+		ret = write_all(c->out_fd, p, len, &done);
+		/*
+		 * usbfs-mapped transfer memory cannot be pinned by some file
+		 * systems (9p, FUSE direct I/O): EFAULT. From then on, copy
+		 * through ordinary memory, starting where the write stopped.
+		 */
+		if (ret == -EFAULT && !c->bounce_buf) {
+			c->bounce_buf = malloc(BOUNCE_SIZE);
+			if (c->bounce_buf)
+				c->bounce = true;
+		}
+	}
+	if (c->bounce) {
+		ret = 0;
+		while (done < len && !ret) {
+			size_t n = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE, w;
+
+			memcpy(c->bounce_buf, p + done, n);
+			ret = write_all(c->out_fd, c->bounce_buf, n, &w);
+			done += w;
+		}
+	}
+	if (ret) {
+		cap_set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s",
+			  c->out_stdout ? "standard output" : c->data_path, strerror(-ret));
+		return;
+	}
+	c->written += len;
+}
+
+/* Keep stream bytes: whole scans go out at once, a partial scan waits. */
+void cap_keep(struct cap *c, const uint8_t *p, size_t len)
+{
+	size_t scan = c->info.scan_size;
+
+	if (c->verifying)
+		cap_verify_feed(&c->v, p, len);
+	c->kept += len;
+	if (c->carry_len) {
+		size_t take = scan - c->carry_len;
+
+		if (take > len)
+			take = len;
+		memcpy(c->carry + c->carry_len, p, take);
+		c->carry_len += take;
+		p += take;
+		len -= take;
+		if (c->carry_len < scan)
+			return;
+		emit(c, c->carry, scan);
+		c->carry_len = 0;
+	}
+	if (len >= scan) {
+		size_t whole = len - len % scan;
+
+		emit(c, p, whole);
+		p += whole;
+		len -= whole;
+	}
+	if (len)
+		memcpy(c->carry, p, len);
+	c->carry_len = len;
+}
+
+void cap_note_arrival(struct cap *c, uint64_t end)
+{
+	if (c->narrivals == c->arrivals_cap) {
+		size_t ncap = c->arrivals_cap ? 2 * c->arrivals_cap : 1024;
+		struct arrival *n = realloc(c->arrivals, ncap * sizeof(*n));
+
+		if (!n)
+			return; /* only the segments' datetimes suffer */
+		c->arrivals = n;
+		c->arrivals_cap = ncap;
+	}
+	c->arrivals[c->narrivals].end = end;
+	clock_gettime(CLOCK_REALTIME, &c->arrivals[c->narrivals].t);
+	c->narrivals++;
+}
+
+/*
+ * When the sample at stream offset off was taken, estimated: the chunk
+ * holding it arrived at t, and the bytes after it in that chunk took
+ * their time at the sample rate. false if unknown.
+ */
+static bool sample_time(const struct cap *c, uint64_t off, struct timespec *ret)
+{
+	size_t lo = 0, hi = c->narrivals;
+	double rate = (double)c->info.sample_rate_mhz / 1000.0 * c->info.scan_size, back;
+	struct timespec t;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->arrivals[mid].end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->narrivals || rate <= 0)
+		return false;
+	t = c->arrivals[lo].t;
+	back = (double)(c->arrivals[lo].end - off) / rate;
+	t.tv_sec -= (time_t)back;
+	t.tv_nsec -= (long)((back - (double)(time_t)back) * 1e9);
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000L;
+		t.tv_sec--;
+	}
+	*ret = t;
+	return true;
+}
+
+/* Stream bytes from the library, in order: keep up to the limit. */
+/* --- SigMF --------------------------------------------------------------- */
+
+static int write_meta(struct cap *c)
+{
+	struct cap_sigmf_gap *g = NULL;
+	char (*when_gap)[40] = NULL;
+	double prev_t, byte_rate;
+	uint64_t prev_off;
+	struct cap_sigmf_meta m = { 0 };
+	char when[40], recorder[64], note[512] = "", err[256];
+	uint64_t lost = 0;
+	size_t ng = 0;
+	char *doc;
+	int ret;
+
+	if (c->gaps->n) {
+		g = calloc(c->gaps->n, sizeof(*g));
+		when_gap = calloc(c->gaps->n, sizeof(*when_gap));
+		if (!g || !when_gap) {
+			free(g);
+			free(when_gap);
+			return -ENOMEM;
+		}
+	}
+	/* segment datetimes: from the first sample (START) on, in order */
+	prev_t = (double)c->start_wall.tv_sec + (double)c->start_wall.tv_nsec / 1e9;
+	prev_off = 0;
+	byte_rate = (double)c->info.sample_rate_mhz / 1000.0 * c->info.scan_size;
+	for (size_t i = 0; i < c->gaps->n; i++) {
+		uint64_t missing = 0;
+		struct timespec ts;
+
+		g[ng].stream_offset = c->gaps->off[i];
+		if (sample_time(c, c->gaps->off[i], &ts)) {
+			/*
+			 * Samples are taken in order, at least the samples in
+			 * between apart: no earlier than the last segment's
+			 * time plus them (arrival times jitter).
+			 */
+			double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+			double floor_t = prev_t + (double)(c->gaps->off[i] - prev_off) / byte_rate;
+
+			if (t < floor_t)
+				t = floor_t;
+			ts.tv_sec = (time_t)t;
+			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+			prev_t = t;
+			prev_off = c->gaps->off[i];
+			if (cap_rfc3339(&ts, when_gap[ng], sizeof(when_gap[ng])) == 0)
+				g[ng].datetime = when_gap[ng];
+		}
+		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps->off[i], &missing)) {
+			g[ng].missing_known = true;
+			g[ng].missing = missing;
+		}
+		ng++;
+	}
+	for (size_t i = 0; i < c->gaps->nlost; i++)
+		lost += c->gaps->lost[i].count;
+	if (lost)
+		snprintf(note, sizeof(note),
+			 "The device reported %" PRIu64 " further gap(s) whose stream offsets it "
+			 "could not give (a protocol-version-1 device lists the %d most recent, "
+			 "a newer one keeps %d); they have no capture segment",
+			 lost, IFB_STATS_MAX_GAPS, IFB_GAPS_RING);
+	cap_rfc3339(&c->start_wall, when, sizeof(when));
+	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", CAP_VERSION);
+	m.info = &c->info;
+	m.hw = c->hw;
+	m.recorder = recorder;
+	m.author = c->o.author;
+	m.datetime = when;
+	m.samples = c->written / c->info.scan_size;
+	m.gaps = g;
+	m.ngaps = ng;
+	m.note = lost ? note : NULL;
+	m.iq = c->o.iq;
+	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	free(g);
+	free(when_gap);
+	if (!doc) {
+		cap_msg("%s", err);
+		return -EINVAL;
+	}
+	ret = cap_sigmf_write_file(c->meta_path, doc);
+	free(doc);
+	return ret;
+}
+
+static char *concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *r = malloc(la + lb + 1);
+
+	if (r) {
+		memcpy(r, a, la);
+		memcpy(r + la, b, lb + 1);
+	}
+	return r;
+}
+
+int cap_open_output(struct cap *c)
+{
+	c->out_fd = -1;
+	if (c->o.sigmf) {
+		c->data_path = concat(c->o.sigmf, ".sigmf-data");
+		c->meta_path = concat(c->o.sigmf, ".sigmf-meta");
+		if (!c->data_path || !c->meta_path)
+			return EXIT_OUTPUT;
+	} else if (c->o.output && strcmp(c->o.output, "-")) {
+		c->data_path = strdup(c->o.output);
+		if (!c->data_path)
+			return EXIT_OUTPUT;
+	} else if (c->o.output) {
+		c->out_fd = STDOUT_FILENO;
+		c->out_stdout = true;
+		return 0;
+	} else {
+		return 0;
+	}
+	c->out_fd = open(c->data_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->out_fd < 0) {
+		cap_msg("cannot create %s: %s", c->data_path, strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	return 0;
+}
+
+int cap_close_output(struct cap *c)
+{
+	int ret = 0;
+
+	if (c->out_fd >= 0 && !c->out_stdout) {
+		if (fsync(c->out_fd) < 0 && errno != EINVAL)
+			ret = -errno;
+		if (close(c->out_fd) < 0 && !ret)
+			ret = -errno;
+		if (ret)
+			cap_set_fatal(c, EXIT_OUTPUT, "closing %s failed: %s", c->data_path,
+				  strerror(-ret));
+	}
+	c->out_fd = -1;
+	if (c->meta_path) {
+		ret = write_meta(c);
+		if (ret)
+			cap_set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s", c->meta_path,
+				  strerror(-ret));
+	}
+	return ret;
+}
+

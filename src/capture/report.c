@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iio-ffs-capture's reports: --info, the live line, the summaries. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "capture/cap.h"
+#include "capture/json.h"
+
+void cap_report_info(const struct cap *c, FILE *f)
+{
+	const struct ifbh_info *i = &c->info;
+
+	fprintf(f, "device:      %s\n", c->hw);
+	fprintf(f, "IIO device:  %s\n", i->device_name);
+	fprintf(f, "mode:        %s\nstate:       %s\n", ifbh_mode_name(i->mode),
+		ifbh_state_name(i->state));
+	if (i->sample_rate_mhz)
+		fprintf(f, "sample rate: %.3f Hz (scans per second)\n",
+			(double)i->sample_rate_mhz / 1000.0);
+	else
+		fprintf(f, "sample rate: unknown\n");
+	fprintf(f, "scan:        %" PRIu32 " bytes\nblocks:      %" PRIu32 " x %" PRIu32 " bytes\n",
+		i->scan_size, i->block_count, i->block_size);
+	fprintf(f, "endpoint:    0x%02x, %u-byte packets, interface %u\n", c->desc.ep_in,
+		c->desc.max_packet, c->desc.iface);
+	for (unsigned int k = 0; k < i->num_channels; k++) {
+		const struct ifbh_channel *ch = &i->ch[k];
+
+		fprintf(f, "channel %-3u %-24s index %-3u offset %-4u %s:%c%u/%u", k, ch->name,
+			ch->scan_index, ch->offset, ch->is_be ? "be" : "le",
+			ch->is_signed ? 's' : 'u', ch->bits, ch->storage_bits);
+		if (ch->repeat > 1)
+			fprintf(f, "X%u", ch->repeat);
+		if (ch->shift)
+			fprintf(f, ">>%u", ch->shift);
+		fputc('\n', f);
+	}
+}
+
+/*
+ * Before START: make sure no stale data (or the end-of-stream ZLP of an
+ * earlier, interrupted capture) waits in the endpoint, and that the
+ * device is idle.
+ */
+static uint64_t device_errors(const struct cap *c)
+{
+	return c->have_stats ? c->stats.adc_errors + c->stats.usb_errors : 0;
+}
+
+void cap_report_live(struct cap *c, double now, bool final)
+{
+	double dt = now - c->live_t;
+	double rate = dt > 0 ? (double)(c->received - c->live_bytes) / dt : 0;
+	char line[256];
+	int n;
+
+	if (!c->live)
+		return;
+	if (final) {
+		/* the whole capture's average for the last line */
+		double total = (c->t_end > c->t0 ? c->t_end : now) - c->t0;
+
+		rate = total > 0 ? (double)c->received / total : 0;
+	}
+	n = snprintf(line, sizeof(line),
+		     "%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
+		     "  errors %" PRIu64 "%s",
+		     rate / 1048576.0, rate / c->info.scan_size / 1e6,
+		     (double)c->received / 1048576.0, ifbh_gaps_count(c->gaps),
+		     device_errors(c) + c->host_errors,
+		     !c->verifying ? ""
+		     : c->v.failed ? "  verify FAILED"
+				   : "  verify ok");
+	if (c->live_tty) {
+		fprintf(stderr, "\r%s%*s", line, c->live_width > n ? c->live_width - n : 0, "");
+		if (final)
+			fputc('\n', stderr);
+		c->live_width = n;
+	} else {
+		fprintf(stderr, "%s\n", line);
+	}
+	fflush(stderr);
+	c->live_t = now;
+	c->live_bytes = c->received;
+}
+
+static const char *reason_name(enum end_reason r)
+{
+	switch (r) {
+	case END_LIMIT:
+		return "limit";
+	case END_SIGNAL:
+		return "signal";
+	case END_DEVICE:
+		return "device";
+	case END_ERROR:
+		return "error";
+	default:
+		return "none";
+	}
+}
+
+void cap_report_json(struct cap *c, FILE *f, double secs)
+{
+	struct cap_json j;
+	const char *doc;
+	uint64_t scans = c->written / c->info.scan_size;
+
+	cap_json_init(&j, 0);
+	cap_json_begin_object(&j);
+	cap_json_key(&j, "bytes");
+	cap_json_u64(&j, c->written);
+	cap_json_key(&j, "received_bytes");
+	cap_json_u64(&j, c->received);
+	cap_json_key(&j, "seconds");
+	cap_json_double(&j, round(secs * 1000) / 1000);
+	cap_json_key(&j, "mib_s");
+	cap_json_double(&j, secs > 0 ? round((double)c->received / 1048576.0 / secs * 100) / 100
+				     : 0);
+	cap_json_key(&j, "scans");
+	cap_json_u64(&j, scans);
+	cap_json_key(&j, "gaps");
+	cap_json_u64(&j, ifbh_gaps_count(c->gaps));
+	cap_json_key(&j, "gap_offsets"); /* the listed ones, stream order */
+	cap_json_begin_array(&j);
+	for (size_t i = 0; i < c->gaps->n && i < 1000; i++)
+		cap_json_u64(&j, c->gaps->off[i]);
+	cap_json_end_array(&j);
+	cap_json_key(&j, "errors");
+	cap_json_u64(&j, device_errors(c) + c->host_errors);
+	cap_json_key(&j, "verified_bytes");
+	if (c->verifying)
+		cap_json_u64(&j, c->v.failed ? c->v.fail.scan_off : cap_verify_checked(&c->v));
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "verify_ok");
+	if (c->verifying)
+		cap_json_bool(&j, !c->v.failed);
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "mismatch_offset");
+	if (c->verifying && c->v.failed)
+		cap_json_u64(&j, c->v.fail.byte_off);
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "unexplained_jumps");
+	if (c->verifying)
+		cap_json_u64(&j, c->v.unexplained);
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "first_counter");
+	if (c->verifying && c->v.synced)
+		cap_json_u64(&j, c->v.first_n);
+	else
+		cap_json_null(&j);
+	cap_json_key(&j, "end");
+	cap_json_string(&j, reason_name(c->reason));
+	cap_json_key(&j, "exit_status");
+	cap_json_i64(&j, c->fatal ? c->fatal : (c->verifying && c->v.failed) ? EXIT_VERIFY : 0);
+	cap_json_key(&j, "device");
+	if (c->have_stats) {
+		cap_json_begin_object(&j);
+		cap_json_key(&j, "mode");
+		cap_json_string(&j, ifbh_mode_name(c->stats.mode));
+		cap_json_key(&j, "stream_id");
+		cap_json_u64(&j, c->stats.stream_id);
+		cap_json_key(&j, "bytes_sent");
+		cap_json_u64(&j, c->stats.bytes_sent);
+		cap_json_key(&j, "blocks_sent");
+		cap_json_u64(&j, c->stats.blocks_sent);
+		cap_json_key(&j, "starvations");
+		cap_json_u64(&j, c->stats.starvations);
+		cap_json_key(&j, "adc_errors");
+		cap_json_u64(&j, c->stats.adc_errors);
+		cap_json_key(&j, "usb_errors");
+		cap_json_u64(&j, c->stats.usb_errors);
+		cap_json_key(&j, "gaps_total");
+		cap_json_u64(&j, c->stats.gaps_total);
+		cap_json_end_object(&j);
+	} else {
+		cap_json_null(&j);
+	}
+	cap_json_end_object(&j);
+	doc = cap_json_finish(&j);
+	if (doc) {
+		fprintf(f, "%s\n", doc);
+		fflush(f);
+	}
+	cap_json_free(&j);
+}
+
+void cap_report_human(struct cap *c, double secs)
+{
+	uint64_t scans = c->written / c->info.scan_size;
+
+	fprintf(stderr,
+		"iio-ffs-capture: %" PRIu64 " bytes (%" PRIu64 " scans) in %.2f s: %.2f MiB/s, "
+		"%.3f Msps; gaps %" PRIu64 ", errors %" PRIu64 "; ended by %s\n",
+		c->written, scans, secs,
+		secs > 0 ? (double)c->received / 1048576.0 / secs : 0.0,
+		secs > 0 ? (double)c->received / c->info.scan_size / secs / 1e6 : 0.0,
+		ifbh_gaps_count(c->gaps), device_errors(c) + c->host_errors,
+		reason_name(c->reason));
+	if (c->discarded)
+		fprintf(stderr, "iio-ffs-capture: %" PRIu64 " bytes beyond the limit discarded\n",
+			c->discarded);
+	if (c->carry_len)
+		fprintf(stderr,
+			"iio-ffs-capture: last %zu bytes dropped: a partial scan (scans are %" PRIu32
+			" bytes)\n",
+			c->carry_len, c->info.scan_size);
+	if (!c->verifying)
+		return;
+	if (!c->v.failed) {
+		fprintf(stderr,
+			"iio-ffs-capture: verify OK: %" PRIu64 " bytes match the pattern from "
+			"counter %" PRIu32 " on (%" PRIu64 " jumps at reported gaps%s)\n",
+			cap_verify_checked(&c->v), c->v.first_n, (uint64_t)c->v.njumps,
+			c->v.unlisted ? ", some at gaps the device did not list" : "");
+	} else if (c->v.overflow) {
+		fprintf(stderr,
+			"iio-ffs-capture: verify FAILED: more than %d unexplained discontinuities, "
+			"the first at stream byte %" PRIu64 "\n",
+			CAP_VERIFY_MAX_PENDING, c->v.fail.byte_off);
+	} else {
+		fprintf(stderr,
+			"iio-ffs-capture: verify FAILED at stream byte %" PRIu64
+			" (channel %s of the scan at %" PRIu64 "): expected 0x%04" PRIx32
+			", got 0x%04" PRIx32 "; %" PRIu64 " break(s) of the count where no gap "
+			"was reported\n",
+			c->v.fail.byte_off, c->info.ch[c->v.fail.chan].name, c->v.fail.scan_off,
+			c->v.fail.expected, c->v.fail.got, c->v.unexplained);
+	}
+}
+

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libifbhost: one opened device (struct ifbh_dev): interface claimed,
+ * alternate setting selected, GET_INFO read; the synchronous control
+ * requests.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/internal.h"
+#include "host/proto.h"
+#include "iio-ffs-bridge/protocol.h"
+
+uint8_t ifbh_req_type(bool in)
+{
+	return LIBUSB_REQUEST_TYPE_VENDOR | LIBUSB_RECIPIENT_INTERFACE |
+	       (in ? LIBUSB_ENDPOINT_IN : LIBUSB_ENDPOINT_OUT);
+}
+
+int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
+			uint16_t len)
+{
+	int ret = libusb_control_transfer(dev->h, ifbh_req_type(true), req, value,
+					  dev->desc.iface, buf, len, IFBH_CTRL_TIMEOUT_MS);
+
+	if (ret == LIBUSB_ERROR_NO_DEVICE)
+		dev->gone = true;
+	return ret;
+}
+
+int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
+{
+	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,
+					  len, IFBH_CTRL_TIMEOUT_MS);
+
+	if (ret == LIBUSB_ERROR_NO_DEVICE)
+		dev->gone = true;
+	return ret;
+}
+
+static const char *refused_hint(int usb_err)
+{
+	return usb_err == LIBUSB_ERROR_PIPE
+		       ? " (the device refused the request: is the iio-ffs-bridge daemon running?)"
+		       : "";
+}
+
+static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char *errbuf)
+{
+	uint8_t *buf = malloc(IFB_MAX_REPLY);
+	char msg[256];
+	int ret;
+
+	if (!buf)
+		return ifbh_fail(errbuf, -ENOMEM, "out of memory");
+	/*
+	 * Offer our highest protocol version; a version-1 device stalls a
+	 * GET_INFO with wValue != 0, then we speak version 1.
+	 */
+	ret = ifbh_dev_ctrl_value(dev, IFB_REQ_GET_INFO, IFB_PROTOCOL_VERSION, buf, IFB_MAX_REPLY);
+	if (ret == LIBUSB_ERROR_PIPE)
+		ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_INFO, true, buf, IFB_MAX_REPLY);
+	if (ret < 0) {
+		free(buf);
+		return ifbh_fail(errbuf, ifbh_errno_from_usb(ret), "GET_INFO failed: %s%s",
+				 libusb_strerror(ret), refused_hint(ret));
+	}
+	ret = ifbh_parse_info(buf, (size_t)ret, out, msg, sizeof(msg));
+	free(buf);
+	if (ret)
+		return ifbh_fail(errbuf, ret, "%s", msg);
+	return 0;
+}
+
+static const char *UDEV_HINT =
+	"Hint: install conf/60-iio-ffs-bridge.rules into /etc/udev/rules.d/, run "
+	"'udevadm control --reload' and replug the device (or run as root).";
+
+int ifbh_dev_open(struct ifbh_ctx *ctx, const struct ifbh_list *l, size_t i,
+		  struct ifbh_dev **ret_dev)
+{
+	struct ifbh_dev *dev;
+	int ret;
+
+	if (i >= l->n)
+		return ifbh_fail(ctx->err, -EINVAL, "no device %zu in a list of %zu", i, l->n);
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return ifbh_fail(ctx->err, -ENOMEM, "out of memory");
+	dev->ctx = ctx;
+	dev->desc = l->desc[i];
+	dev->usbdev = libusb_ref_device(l->dev[i]);
+	ret = libusb_open(dev->usbdev, &dev->h);
+	if (ret == LIBUSB_ERROR_ACCESS) {
+		ret = ifbh_fail(ctx->err, -EACCES,
+				"permission denied opening the device at %s (%04x:%04x).\n%s",
+				dev->desc.path, dev->desc.vid, dev->desc.pid, UDEV_HINT);
+		goto err_unref;
+	}
+	if (ret) {
+		ret = ifbh_fail(ctx->err, ifbh_errno_from_usb(ret),
+				"cannot open the device at %s: %s", dev->desc.path,
+				libusb_strerror(ret));
+		goto err_unref;
+	}
+	libusb_set_auto_detach_kernel_driver(dev->h, 1);
+	ret = libusb_claim_interface(dev->h, dev->desc.iface);
+	if (ret == LIBUSB_ERROR_BUSY) {
+		ret = ifbh_fail(ctx->err, -EBUSY,
+				"interface %u of the device at %s is in use by another program",
+				dev->desc.iface, dev->desc.path);
+		goto err_close;
+	}
+	if (ret == LIBUSB_ERROR_ACCESS) {
+		ret = ifbh_fail(ctx->err, -EACCES,
+				"permission denied claiming interface %u.\n%s", dev->desc.iface,
+				UDEV_HINT);
+		goto err_close;
+	}
+	if (ret) {
+		ret = ifbh_fail(ctx->err, ifbh_errno_from_usb(ret),
+				"cannot claim interface %u: %s", dev->desc.iface,
+				libusb_strerror(ret));
+		goto err_close;
+	}
+	if (dev->desc.alt) {
+		ret = libusb_set_interface_alt_setting(dev->h, dev->desc.iface, dev->desc.alt);
+		if (ret) {
+			ret = ifbh_fail(ctx->err, ifbh_errno_from_usb(ret),
+					"cannot select alternate setting %u: %s", dev->desc.alt,
+					libusb_strerror(ret));
+			goto err_release;
+		}
+	}
+	ret = read_info(dev, &dev->info, ctx->err);
+	if (ret)
+		goto err_release;
+	*ret_dev = dev;
+	return 0;
+
+err_release:
+	if (ret != -ENODEV)
+		libusb_release_interface(dev->h, dev->desc.iface);
+err_close:
+	libusb_close(dev->h);
+err_unref:
+	libusb_unref_device(dev->usbdev);
+	free(dev);
+	return ret;
+}
+
+void ifbh_dev_close(struct ifbh_dev *dev)
+{
+	if (!dev)
+		return;
+	if (!dev->gone)
+		libusb_release_interface(dev->h, dev->desc.iface);
+	libusb_close(dev->h);
+	libusb_unref_device(dev->usbdev);
+	free(dev);
+}
+
+const char *ifbh_dev_error(const struct ifbh_dev *dev)
+{
+	return dev->err;
+}
+
+const struct ifbh_device_desc *ifbh_dev_desc(const struct ifbh_dev *dev)
+{
+	return &dev->desc;
+}
+
+const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev)
+{
+	return &dev->info;
+}
+
+int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info)
+{
+	int ret = read_info(dev, &dev->info, dev->err);
+
+	if (ret == 0 && ret_info)
+		*ret_info = dev->info;
+	return ret;
+}
+
+static int simple_request(struct ifbh_dev *dev, uint8_t req, const char *name)
+{
+	int ret = ifbh_dev_ctrl(dev, req, false, NULL, 0);
+
+	if (ret < 0)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "%s failed: %s%s", name,
+				 libusb_strerror(ret), refused_hint(ret));
+	return 0;
+}
+
+int ifbh_dev_start(struct ifbh_dev *dev)
+{
+	return simple_request(dev, IFB_REQ_START, "START");
+}
+
+int ifbh_dev_stop(struct ifbh_dev *dev)
+{
+	return simple_request(dev, IFB_REQ_STOP, "STOP");
+}
+
+int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats)
+{
+	uint8_t buf[sizeof(struct ifb_stats)];
+	char msg[256];
+	int ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_STATS, true, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "GET_STATS failed: %s%s",
+				 libusb_strerror(ret), refused_hint(ret));
+	ret = ifbh_parse_stats(buf, (size_t)ret, ret_stats, msg, sizeof(msg));
+	if (ret)
+		return ifbh_fail(dev->err, ret, "%s", msg);
+	return 0;
+}

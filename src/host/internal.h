@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libifbhost, private: the objects' shared parts (context, device) and the
+ * one error convention: negative errno, and a message kept in the handle
+ * the caller holds (the context for find/open, the device for the rest).
+ */
+#ifndef IFBH_INTERNAL_H
+#define IFBH_INTERNAL_H
+
+#include <libusb.h>
+#include <stdarg.h>
+
+#include "ifbhost.h"
+
+#define IFBH_ERR_LEN 512
+#define IFBH_CTRL_TIMEOUT_MS 2000
+
+
+struct ifbh_ctx {
+	libusb_context *usb;
+	ifbh_log_fn log;
+	void *log_user;
+	char err[IFBH_ERR_LEN];
+};
+
+struct ifbh_dev {
+	struct ifbh_ctx *ctx;
+	libusb_device *usbdev; /* referenced */
+	libusb_device_handle *h;
+	struct ifbh_device_desc desc;
+	struct ifbh_info info;
+	bool gone; /* the device disconnected: do not release the interface */
+	char err[IFBH_ERR_LEN];
+};
+
+struct ifbh_list {
+	struct ifbh_device_desc *desc;
+	libusb_device **dev; /* referenced, one per desc */
+	size_t n, denied;
+};
+
+/* Store a message in buf and return ret (a negative errno). */
+int ifbh_fail(char *buf, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ifbh_log(const struct ifbh_ctx *ctx, enum ifbh_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* libusb error (LIBUSB_ERROR_*) to negative errno. */
+int ifbh_errno_from_usb(int usb_err);
+double ifbh_now(void);
+
+/* Synchronous vendor request on our interface; returns bytes or a libusb error. */
+int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len);
+uint8_t ifbh_req_type(bool in);
+/* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
+int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
+			uint16_t len);
+
+#endif

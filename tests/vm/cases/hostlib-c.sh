@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# timeout: 400
+# libifbhost as an application uses it: ifbh-read is built with only the
+# installed <ifbhost.h> and `pkg-config --libs libifbhost` (Makefile,
+# HOSTLIB_RIG) and reads in pull mode. 100 MB in zero-copy and in copy
+# mode with the counter checked; then, with a paced ADC and small blocks,
+# a reader that stalls: the counter may jump only where the library flags
+# the device's gap.
+. /lib/rig.sh
+. /lib/bridge.sh
+
+for mode in zero-copy copy; do
+	bridge_conf $mode block_size=1M block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	ifbh-read 100000000 >/tmp/read.out 2>&1 || bridge_fail "$mode: $(cat /tmp/read.out)"
+	cat /tmp/read.out
+	grep -q ' 0 jump(s), counter ok' /tmp/read.out || bridge_fail "$mode: unexpected jumps"
+	bridge_stop
+done
+
+dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+rig_write "$dir/sim_paced" 1
+bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+ifbh-read 24000000 --stall-at 4000000 --stall-ms 1000 >/tmp/read.out 2>&1 ||
+	bridge_fail "stalled reader: $(cat /tmp/read.out)"
+cat /tmp/read.out
+flagged=$(sed -n 's/.* \([0-9]*\) gap(s) flagged.*/\1/p' /tmp/read.out)
+[ "${flagged:-0}" -ge 1 ] || bridge_fail "the reader stalled 1 s but no gap was flagged"
+bridge_stop
+echo "hostlib-c: pull mode counter-checked in both modes, $flagged gap(s) flagged where the counter jumped"

@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# hostroot: yes
+# timeout: 600
+# libifbhost's SoapySDR module under Debian 12's own SoapySDR 0.8
+# (SoapySDRUtil, python3-soapysdr, from the rig's host root): --find and
+# --probe see the device; a python3-soapysdr script reads 100 MB in CS16
+# with the simulated ADC's counter checked (channels paired as I/Q with
+# iq=adjacent: I = voltage0, Q = voltage1, unsigned, so CS16 = value -
+# 32768); then, with a paced ADC, the script stalls and the counter may
+# jump only right after readStream returned SOAPY_SDR_OVERFLOW.
+. /lib/rig.sh
+. /lib/bridge.sh
+
+[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
+cp -a /stage /tmp/stage
+L=/tmp/stage/usr/lib/x86_64-linux-gnu
+soapy() {
+	hostrun env LD_LIBRARY_PATH=$L SOAPY_SDR_PLUGIN_PATH=$L/SoapySDR/modules0.8 "$@"
+}
+
+cat > /tmp/soapy-read.py <<'PY'
+import sys, time
+import numpy as np
+import SoapySDR
+from SoapySDR import SOAPY_SDR_RX, SOAPY_SDR_CS16, SOAPY_SDR_OVERFLOW, SOAPY_SDR_HAS_TIME
+
+want, stall_at, stall_s = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+dev = SoapySDR.Device("driver=iioffsbridge,iq=adjacent")
+rate = dev.getSampleRate(SOAPY_SDR_RX, 0)
+st = dev.setupStream(SOAPY_SDR_RX, SOAPY_SDR_CS16, [0])
+mtu = dev.getStreamMTU(st)
+buf = np.empty(2 * mtu, dtype=np.int16)
+dev.activateStream(st)
+got = overflows = jumps = 0
+expect = None
+after_overflow = False
+stalled = False
+while got * 4 < want:
+    r = dev.readStream(st, [buf], mtu, timeoutUs=5000000)
+    if r.ret == SOAPY_SDR_OVERFLOW:
+        overflows += 1
+        after_overflow = True
+        continue
+    if r.ret <= 0:
+        sys.exit("readStream returned %d after %d scans" % (r.ret, got))
+    u = buf[: 2 * r.ret].view(np.uint16) ^ 0x8000
+    n = u[0::2].astype(np.uint32) | (u[1::2].astype(np.uint32) << 16)
+    if expect is not None and n[0] != expect:
+        if not after_overflow:
+            sys.exit("counter %#x at scan %d, expected %#x, no overflow flagged" % (n[0], got, expect))
+        jumps += 1
+    d = np.nonzero(np.diff(n) != 1)[0]
+    if len(d):
+        sys.exit("counter breaks inside one read at scan %d" % (got + d[0] + 1))
+    if rate and r.flags & SOAPY_SDR_HAS_TIME == 0:
+        sys.exit("no time on a read")
+    expect = (int(n[-1]) + 1) & 0xffffffff
+    after_overflow = False
+    got += r.ret
+    if not stalled and got * 4 >= stall_at:
+        stalled = True
+        time.sleep(stall_s)
+dev.deactivateStream(st)
+dev.closeStream(st)
+print("soapy-read: %d bytes in CS16, %d overflow(s), %d jump(s), counter ok" % (got * 4, overflows, jumps))
+PY
+
+bridge_conf zero-copy block_size=1M block_count=4 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+out=$(soapy SoapySDRUtil --find=driver=iioffsbridge 2>&1) || bridge_fail "SoapySDRUtil --find: $out"
+echo "$out"
+echo "$out" | grep -q 'driver = iioffsbridge' || bridge_fail "SoapySDRUtil --find does not list the device"
+out=$(soapy SoapySDRUtil --probe=driver=iioffsbridge,iq=adjacent 2>&1) || bridge_fail "SoapySDRUtil --probe: $out"
+echo "$out"
+echo "$out" | grep -q 'hardware=iio-sim-adc' || bridge_fail "--probe: no hardware key"
+echo "$out" | grep -q 'Channels: 1 Rx' || bridge_fail "--probe: not one Rx channel"
+echo "$out" | grep -q 'CS16, CF32, CU16' || bridge_fail "--probe: stream formats"
+echo "$out" | grep -q 'Native format: CU16' || bridge_fail "--probe: native format"
+soapy python3 /tmp/soapy-read.py 100000000 0 0 >/tmp/soapy.out 2>&1 || bridge_fail "$(cat /tmp/soapy.out)"
+cat /tmp/soapy.out
+bridge_stop
+
+dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+rig_write "$dir/sim_paced" 1
+bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+soapy python3 /tmp/soapy-read.py 24000000 4000000 1.0 >/tmp/soapy.out 2>&1 || bridge_fail "stalled: $(cat /tmp/soapy.out)"
+cat /tmp/soapy.out
+grep -q ' [1-9][0-9]* jump(s)' /tmp/soapy.out || bridge_fail "the script stalled 1 s but the counter never jumped"
+bridge_stop
+echo "hostlib-soapy: find, probe, 100 MB CS16 and overflow at the forced gap"
