@@ -28,7 +28,8 @@
  *   -EPROTO, -EBADMSG, -EPROTONOSUPPORT
  *                a reply that is not our protocol, is malformed, or has a
  *                protocol version this library does not speak
- *   -ECONNRESET  the device ended the stream without being asked to
+ *   -ECONNRESET  the device ended the stream without being asked to (an
+ *                end-of-stream packet, or GET_STATS idle, before any STOP)
  *   -ETIMEDOUT   a control request or the end of a stream timed out
  *   -ENOMEM, -EINVAL, -EIO (other USB errors)
  *

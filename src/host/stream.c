@@ -324,15 +324,6 @@ static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 	tell_gaps(s);
 	if (s->stats_cb)
 		s->stats_cb(s->stats_user, st);
-	/*
-	 * Idle without our STOP: the device ended the stream (an error, a
-	 * shutdown). Where the link still works an end-of-stream packet comes
-	 * too, but this is what a host can always read.
-	 */
-	if (st->state == IFB_STATE_IDLE && s->st.started && !s->st.stop_sent && !s->st.eos)
-		set_error(s, -ECONNRESET,
-			  "the device ended the stream on its own after %" PRIu64 " bytes",
-			  s->st.received);
 }
 
 static void request_gaps(struct ifbh_stream *s);
@@ -418,6 +409,16 @@ static void LIBUSB_CALL stats_done(struct libusb_transfer *t)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING, "%s", msg);
 		return;
 	}
+	/*
+	 * Idle without our STOP: the device ended the stream (an error, a
+	 * buffer disabled under it, a shutdown). Where the link works an
+	 * end-of-stream packet comes too, but this is what a host can always
+	 * read (issue 9, finding 3).
+	 */
+	if (st.state == IFB_STATE_IDLE && !s->st.stop_sent && !s->st.eos)
+		set_error(s, -ECONNRESET,
+			  "the device ended stream %" PRIu32 " on its own after %" PRIu64 " bytes",
+			  st.stream_id, s->st.received);
 	learn_stats(s, &st);
 }
 
