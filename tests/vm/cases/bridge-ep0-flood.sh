@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 240
+# debug-kernel: no
 # A host that sends its next control request right after each reply makes
 # FunctionFS cancel a setup now and then (read(ep0) fails with EIDRM). The
 # daemon must read again and keep answering: 3700 requests back to back,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
+# debug-kernel: no
 # A hostile host on ep0 (issue 10): malformed and unknown control requests,
 # and well-formed GET_INFO/GET_STATS among them, for 30 s in each stream
 # state of a zero-copy stream (idle, streaming unread, streaming read,

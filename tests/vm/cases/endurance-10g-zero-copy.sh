@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 1500
+# debug-kernel: no
 # 10 GiB streamed in zero-copy mode, every byte verified by the host tool
 # (1 GiB on the debug kernel).
 . /lib/rig.sh

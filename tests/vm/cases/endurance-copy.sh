@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 500
+# debug-kernel: no
 # Copy mode, fewer cycles (each stream drops its first kernel blocks and
 # copies every byte): 40 START/STOP cycles, then 30 disconnect/reconnect
 # cycles, each on one daemon with fds, RSS and DMABUFs unchanged.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 400
+# debug-kernel: no
 # libifbhost as an application uses it: ifbh-read is built with only the
 # installed <ifbhost.h> and `pkg-config --libs libifbhost` (Makefile,
 # HOSTLIB_RIG) and reads in pull mode. 100 MB in zero-copy and in copy

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
+# debug-kernel: no
 # Protocol versions agreed across old and new: the last version-1 daemon
 # and host tool (built from git, Makefile V1_RIG) against today's. A new
 # host offers version 2, the old daemon stalls that GET_INFO and the host

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
+# debug-kernel: no
 # No gap offset is lost (protocol version 2, GET_GAPS): 64 KiB blocks on a
 # fast paced ADC and a host stalled again and again (SIGSTOP/SIGCONT every
 # 15 ms), so far more than the 32 gaps GET_STATS lists happen between two

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hostroot: yes
 # timeout: 600
+# debug-kernel: no
 # libifbhost's Python package (python/ifbhost) under Debian 12's own
 # python3 and numpy (the rig's host root): 100 MB in zero-copy and in copy
 # mode through Device.read(), the simulated ADC's counter checked on the

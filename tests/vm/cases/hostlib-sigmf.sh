@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hostroot: yes
 # timeout: 300
+# debug-kernel: no
 # SigMF with --iq: the simulated ADC's two u16 channels paired as one
 # complex channel (cu16_le), and every capture segment after a gap with
 # its own core:datetime. The host tool is stopped twice for a second so

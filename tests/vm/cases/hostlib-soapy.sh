@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hostroot: yes
 # timeout: 600
+# debug-kernel: no
 # libifbhost's SoapySDR module under Debian 12's own SoapySDR 0.8
 # (SoapySDRUtil, python3-soapysdr, from the rig's host root): --find and
 # --probe see the device; a python3-soapysdr script reads 100 MB in CS16

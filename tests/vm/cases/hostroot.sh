@@ -5,6 +5,7 @@
 # the guest, and cannot change the cached root.
 # hostroot: yes
 # timeout: 180
+# debug-kernel: no
 # shellcheck source=tests/vm/guest/rig.sh
 . /lib/rig.sh
 

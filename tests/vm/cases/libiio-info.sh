@@ -6,6 +6,7 @@
 # reaches sysfs. Attribute names outside the context are refused.
 # hostroot: yes
 # timeout: 240
+# debug-kernel: no
 . /lib/rig.sh
 . /lib/bridge.sh
 

@@ -6,6 +6,7 @@
 # interface streams after all of it. Nothing is left behind at exit.
 # hostroot: yes
 # timeout: 360
+# debug-kernel: no
 . /lib/rig.sh
 . /lib/bridge.sh
 . /lib/libiio.sh

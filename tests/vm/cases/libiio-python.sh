@@ -4,6 +4,7 @@
 # (zero-copy), each sample checked against the ADC's counter.
 # hostroot: yes
 # timeout: 300
+# debug-kernel: no
 . /lib/rig.sh
 . /lib/bridge.sh
 . /lib/libiio.sh

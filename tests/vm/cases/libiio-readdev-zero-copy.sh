@@ -7,6 +7,7 @@
 # row; iio-ffs-capture streams before and after on the same daemon.
 # hostroot: yes
 # timeout: 420
+# debug-kernel: no
 . /lib/rig.sh
 . /lib/bridge.sh
 . /lib/libiio.sh
