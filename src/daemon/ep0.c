@@ -201,6 +201,18 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		host_gone(b);
 		break;
 	case FUNCTIONFS_ENABLE:
+		/*
+		 * FunctionFS keeps at most four events: queueing BIND, UNBIND,
+		 * ENABLE or DISABLE discards every pending event but SUSPEND
+		 * and RESUME (f_fs.c, __ffs_event_add()). A BIND not read
+		 * before the host enables the interface is gone, and the
+		 * ENABLE says it all: the function is bound.
+		 */
+		if (!b->bound) {
+			log_info("USB: function bound to a UDC (its BIND folded into ENABLE)");
+			b->bound = true;
+			ifb_bridge_on_bind(b);
+		}
 		log_info("USB: host enabled the interface");
 		b->usb_enabled = true;
 		if (b->cfg.start == IFB_CFG_START_IMMEDIATE)
