@@ -11,6 +11,12 @@
 . /lib/rig.sh
 . /lib/bridge.sh
 
+# ifbh-read's run path points into the build tree, which may lie under /tmp
+# (a fresh clone in CI): the guest mounts its own /tmp over it. The staged
+# install is at /stage; the loader is told so.
+[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
+export LD_LIBRARY_PATH=/stage/usr/lib/x86_64-linux-gnu
+
 for mode in zero-copy copy; do
 	bridge_conf $mode block_size=1M block_count=4 >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
