@@ -38,3 +38,40 @@ libiio_readdev_check() {
 	[ ! -s /tmp/readdev.err ] || echo "iio_readdev said: $(cat /tmp/readdev.err)"
 	echo "iio_readdev -b $_lr_b -s $_lr_s $*: $(tail -n1 /tmp/check.out)"
 }
+
+# libiio_case_readdev MODE: the libiio-readdev-* cases. iio_readdev streams
+# through the IIOD interface in MODE with every byte checked for several
+# buffer sizes (one not a power of two, one not a whole page), one channel
+# alone, and 20 open/read/close cycles; iio-ffs-capture before and after.
+libiio_case_readdev() {
+	_mode=$1
+	bridge_conf "$_mode" block_size=64K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	iio-ffs-capture --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "iio-ffs-capture before libiio failed: $(cat /tmp/cap.json)"
+
+	_uri=$(libiio_uri)
+	echo "URI: $_uri"
+	libiio_readdev_check "$_uri" 4096 65536 voltage0 voltage1
+	libiio_readdev_check "$_uri" 1000 16000 voltage0 voltage1
+	libiio_readdev_check "$_uri" 262144 1048576 voltage0 voltage1
+	libiio_readdev_check "$_uri" 3000 30000 voltage0
+	grep -q "started ($_mode, 4 x 4000 bytes, 4-byte scans)" "$IFB_LOG" ||
+		bridge_fail "the 1000-sample buffer did not stream in $_mode mode with 4000-byte blocks"
+
+	_i=0
+	while [ $_i -lt 20 ]; do
+		libiio_readdev_check "$_uri" 2048 6144 voltage0 voltage1 >/dev/null
+		_i=$((_i + 1))
+	done
+	echo "20 open/read/close cycles verified"
+	[ "$(grep -c 'Stream [0-9]* ended' "$IFB_LOG")" -ge 25 ] ||
+		bridge_fail "expected at least 25 ended streams in the log"
+	bridge_idle_check
+
+	iio-ffs-capture --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "iio-ffs-capture after libiio failed: $(cat /tmp/cap.json)"
+	[ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "native stream not verified after libiio"
+	bridge_stop
+	echo "libiio-readdev-$_mode: ok"
+}

@@ -18,27 +18,11 @@ RIG_HOSTROOT_SUITE=bookworm
 # libiio 0.24 clients and iiod (issue 8), SoapySDR and numpy (issue 13).
 RIG_HOSTROOT_PACKAGES=libiio-utils,python3-libiio,iiod,python3-numpy,soapysdr-tools,python3-soapysdr
 
-# The mirror apt uses here (the same rule as tests/vm/systemd/lib/root.sh).
-rig_hostroot_mirror() {
-	if [[ -n ${IFB_SD_MIRROR:-} ]]; then
-		printf '%s\n' "$IFB_SD_MIRROR"
-		return
-	fi
-	local m
-	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-	if [[ -z $m ]]; then
-		m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-	fi
-	printf '%s\n' "${m:-http://deb.debian.org/debian}"
-}
-
 # The root is kept unpacked (9p shares a directory), named by a hash of what
 # went into it; a lock makes concurrent runs wait for one debootstrap.
 rig_hostroot_dir() {
 	local mirror hash dir tmp
-	mirror=$(rig_hostroot_mirror)
+	mirror=$(rig_debian_mirror)
 	hash=$(printf '%s\n' "$RIG_HOSTROOT_SUITE" "$RIG_HOSTROOT_PACKAGES" "$mirror" | sha256sum | cut -c1-16)
 	dir=$RIG_HOSTROOT_CACHE/$RIG_HOSTROOT_SUITE-$hash
 	if [[ -e $dir/.complete ]]; then

@@ -200,3 +200,21 @@ rig_module_closure() {
 		if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
 	}' "$moddir/modules.builtin" "$moddir/modules.dep"
 }
+
+# The Debian mirror apt uses here (deb822 sources first, then sources.list),
+# for the debootstrapped roots (systemd/lib/root.sh, hostroot.sh);
+# IFB_SD_MIRROR overrides it.
+rig_debian_mirror() {
+	if [[ -n ${IFB_SD_MIRROR:-} ]]; then
+		printf '%s\n' "$IFB_SD_MIRROR"
+		return
+	fi
+	local m
+	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
+	if [[ -z $m ]]; then
+		m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
+	fi
+	printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}

@@ -12,25 +12,10 @@ SD_CACHE=${IFB_SD_CACHE:-/var/cache/iio-ffs-bridge/systemd-root}
 SD_SUITE=bookworm
 SD_PACKAGES=systemd,systemd-sysv,udev,kmod,libinih1,libaio1,libusb-1.0-0,procps
 
-# The mirror apt uses here (deb822 sources first, then sources.list).
-sd_mirror() {
-	if [[ -n ${IFB_SD_MIRROR:-} ]]; then
-		printf '%s\n' "$IFB_SD_MIRROR"
-		return
-	fi
-	local m
-	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-	if [[ -z $m ]]; then
-		m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-	fi
-	printf '%s\n' "${m:-http://deb.debian.org/debian}"
-}
 
 sd_root_tarball() {
 	local mirror hash tarball tmp
-	mirror=$(sd_mirror)
+	mirror=$(rig_debian_mirror)
 	hash=$(printf '%s\n' "$SD_SUITE" "$SD_PACKAGES" "$mirror" | sha256sum | cut -c1-16)
 	tarball=$SD_CACHE/$SD_SUITE-$hash.tar.zst
 	if [[ -e $tarball ]]; then
