@@ -30,10 +30,13 @@ dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 rig_write "$dir/sim_paced" 1
 bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
-ifbh-read 24000000 --stall-at 4000000 --stall-ms 1000 >/tmp/read.out 2>&1 ||
+# The library keeps 16 transfers of 1 MiB in flight: 2 s of this ADC's
+# 8 MB/s. The reader stalls for 4 s so the ADC must run dry whatever the
+# machine's load (1 s was enough only on a loaded machine).
+ifbh-read 24000000 --stall-at 4000000 --stall-ms 4000 >/tmp/read.out 2>&1 ||
 	bridge_fail "stalled reader: $(cat /tmp/read.out)"
 cat /tmp/read.out
 flagged=$(sed -n 's/.* \([0-9]*\) gap(s) flagged.*/\1/p' /tmp/read.out)
-[ "${flagged:-0}" -ge 1 ] || bridge_fail "the reader stalled 1 s but no gap was flagged"
+[ "${flagged:-0}" -ge 1 ] || bridge_fail "the reader stalled 4 s but no gap was flagged"
 bridge_stop
 echo "hostlib-c: pull mode counter-checked in both modes, $flagged gap(s) flagged where the counter jumped"
