@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/gadget.h"
 #include "daemon/util.h"
@@ -405,9 +406,16 @@ static int pick_udc(struct ifb_gadget *g, char *name, size_t size, char *err, si
 	DIR *d;
 
 	if (g->spec.udc && g->spec.udc[0] && strcmp(g->spec.udc, "auto") != 0) {
+		char path[PATH_MAX + 128];
+
 		if (strlen(g->spec.udc) >= size)
 			return failf(err, errlen, -ENAMETOOLONG, "UDC name %s", g->spec.udc);
 		strcpy(name, g->spec.udc);
+		/* Not there yet is "wait" (-ENODEV), as for auto; the kernel
+		 * would say EBUSY (configfs binds to existing UDCs only). */
+		if (pathf(path, "%s/%s", g->env.udc_class, name) < 0 || access(path, F_OK) < 0)
+			return failf(err, errlen, -ENODEV, "UDC %s is not in %s (is its driver loaded?)",
+				     name, g->env.udc_class);
 		return 0;
 	}
 	d = opendir(g->env.udc_class);
@@ -460,6 +468,29 @@ const char *ifb_gadget_udc_class(const struct ifb_gadget *g)
 	return g->env.udc_class;
 }
 
+/*
+ * configfs says EBUSY when no UDC of that name takes a gadget driver now
+ * (drivers/usb/gadget/udc/core.c, match_existing_only): another gadget
+ * holds it, or it is still registering (its "udc" uevent comes before its
+ * gadget device is on the bus). Name the holder when there is one: the
+ * UDC's "function" attribute is the bound driver's name.
+ */
+static int udc_busy(struct ifb_gadget *g, const char *udc, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 128], holder[128] = "";
+	FILE *f;
+
+	if (pathf(path, "%s/%s/function", g->env.udc_class, udc) == 0 && (f = fopen(path, "re"))) {
+		if (!fgets(holder, sizeof(holder), f))
+			holder[0] = '\0';
+		fclose(f);
+		holder[strcspn(holder, "\n")] = '\0';
+	}
+	if (holder[0])
+		return failf(err, errlen, -EBUSY, "UDC %s is in use by gadget driver %s", udc, holder);
+	return failf(err, errlen, -EBUSY, "UDC %s takes no gadget yet (still registering?)", udc);
+}
+
 int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen)
 {
 	char udc[128];
@@ -471,6 +502,8 @@ int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	r = put(g, g->dir, "UDC", udc);
+	if (r == -EBUSY)
+		return udc_busy(g, udc, err, errlen);
 	if (r < 0)
 		return failf(err, errlen, r, "cannot bind %s to UDC %s", g->dir, udc);
 	g->bound = true;

@@ -66,7 +66,9 @@ int ifb_gadget_adopt(struct ifb_gadget **ret, const char *mountpoint, const char
 /*
  * Bind to the UDC: call after FunctionFS descriptors are written. A
  * gadget already bound (by someone else) is left as it is: 0. -ENODEV: no
- * UDC present yet (the caller may wait for one and call again).
+ * UDC present yet; -EBUSY: the UDC is held by another gadget or still
+ * registering (for both, the caller may wait for a "udc" or "gadget"
+ * uevent and call again). err names the UDC and, for -EBUSY, its holder.
  */
 int ifb_gadget_bind(struct ifb_gadget *g, char *err, size_t errlen);
 

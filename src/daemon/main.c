@@ -61,8 +61,10 @@ static int compose_gadget(const struct ifb_config *cfg, struct ifb_gadget **ret)
 	int r;
 
 	r = ifb_gadget_compose(ret, &spec, &env, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "Cannot compose the USB gadget: %s", err);
+	if (r < 0) {
+		log_error("Cannot compose the USB gadget: %s", err); /* err ends with the errno text */
+		return r;
+	}
 	if (ifb_gadget_recovered(*ret))
 		log_notice("Gadget %s was left behind by an instance that was killed; removed it",
 			   cfg->gadget_name);

@@ -16,7 +16,7 @@ struct ifb_udc_binder {
 	struct ifb_gadget *g;
 	char name[128];
 	int uevent_fd;
-	bool waiting; /* for a UDC to appear */
+	int waiting; /* 0, or why we wait: -ENODEV (no UDC yet), -EBUSY (UDC taken) */
 	sd_event_source *uevent_src, *delay_src;
 };
 
@@ -30,10 +30,14 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	bool udc = false;
 	ssize_t n;
 
+	/* A UDC's "udc" add comes before its gadget device is on the bus
+	 * (usb_add_gadget() in drivers/usb/gadget/udc/core.c), when a bind
+	 * still fails with EBUSY; the "gadget" add that follows is when it
+	 * works. A "udc" change follows a gadget unbinding from it. */
 	while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
 		buf[n] = '\0';
 		for (char *p = buf; p < buf + n; p += strlen(p) + 1)
-			if (strcmp(p, "SUBSYSTEM=udc") == 0)
+			if (strcmp(p, "SUBSYSTEM=udc") == 0 || strcmp(p, "SUBSYSTEM=gadget") == 0)
 				udc = true;
 	}
 	if (udc)
@@ -74,16 +78,19 @@ static int try_bind(struct ifb_udc_binder *bd)
 	int r;
 
 	r = ifb_gadget_bind(bd->g, err, sizeof(err));
-	if (r == -ENODEV) {
-		if (!bd->waiting)
-			log_notice("Gadget %s: %s; waiting for a UDC to appear", bd->name, err);
-		bd->waiting = true;
+	if (r == -ENODEV || r == -EBUSY) {
+		if (bd->waiting != r)
+			log_notice("Gadget %s: %s; waiting for %s", bd->name, err,
+				   r == -ENODEV ? "a UDC to appear" : "the UDC to be free");
+		bd->waiting = r;
 		return 0;
 	}
-	bd->waiting = false;
+	bd->waiting = 0;
 	stop_watching(bd);
-	if (r < 0)
-		return log_error_errno(r, "Cannot bind the USB gadget: %s", err);
+	if (r < 0) {
+		log_error("Cannot bind the USB gadget: %s", err); /* err ends with the errno text */
+		return r;
+	}
 	if (was_bound)
 		log_info("Gadget %s is bound (by someone else)", bd->name);
 	else

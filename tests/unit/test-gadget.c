@@ -237,8 +237,19 @@ START_TEST(udc_choice)
 	ifb_gadget_free(g);
 	ck_assert_ptr_null(strstr(log_buf, "UDC")); /* never bound: no unbind */
 
+	/* A named UDC not there yet is waited for (-ENODEV), as for auto;
+	 * writing its name would only get configfs's EBUSY. */
+	s.udc = "c.0";
+	s.name = "ifb3"; /* in a plain directory the first one cannot be fully removed */
+	ck_assert_int_eq(ifb_gadget_compose(&g, &s, &env, err, sizeof(err)), 0);
+	log_buf[0] = '\0';
+	ck_assert_int_eq(ifb_gadget_bind(g, err, sizeof(err)), -ENODEV);
+	ck_assert_msg(strstr(err, "UDC c.0 is not in"), "%s", err);
+	ck_assert_str_eq(log_buf, "");
+	ifb_gadget_free(g);
+
 	s.udc = "b.0";
-	s.name = "ifb2"; /* in a plain directory the first one cannot be fully removed */
+	s.name = "ifb2";
 	ck_assert_int_eq(ifb_gadget_compose(&g, &s, &env, err, sizeof(err)), 0);
 	log_buf[0] = '\0';
 	ck_assert_int_eq(ifb_gadget_bind(g, err, sizeof(err)), 0);
