@@ -21,11 +21,29 @@
 # The last line is one JSON object. Under TCG everything is CPU-bound and
 # +-25% run to run: compare rows of one run, not numbers across runs.
 #
+# The libiio rows (issue 8): the same libiio client, Debian 12's
+# iio_readdev 0.24, reads the simulated ADC (2 channels, 4-byte scans)
+# through Debian's own iiod 0.24 (serving FunctionFS, `iiod -F DIR -n 2`)
+# and through our daemon's IIOD interface (zero-copy and copy), at 256 KiB,
+# 1 MiB and 4 MiB client buffers (`-b` samples x 4 bytes). For each run:
+#   MiB/s        seen by the client: (3N - N) bytes / (t(3N) - t(N)) for
+#                two reads of N and 3N bytes, so the client's start-up
+#                (context XML over USB, buffer set-up) cancels out; the
+#                better of two such pairs;
+#   cpu_s/GiB    the serving daemon's CPU over the same bytes, all its
+#                threads (/proc/PID/stat utime + stime, 10 ms ticks).
+# Debian's iiod takes one client session per start here (a second OPEN on
+# the same instance gets EINVAL), so it is started afresh for every read;
+# our daemon serves them all from one start.
+#
 # bench_rows (kernel command line; `make bench BENCH_ROWS=...`) picks a
 # subset: comma-separated MODE[:SIZE:COUNT[:ALLOCATOR]], e.g.
-# "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows).
+# "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows), and
+# "libiio" for the libiio rows ("all", the default, has every row).
+# hostroot: yes
 . /lib/rig.sh
 . /lib/bridge.sh
+. /lib/libiio.sh
 
 SECS=4
 OUT=${RIG_OUT:-/tmp}/bench.txt
@@ -170,6 +188,7 @@ numfmt_size() {
 # The rows to run, one "MODE SIZE COUNT ALLOC" a line.
 select_rows() {
 	for want in $(echo "${bench_rows:-all}" | tr ',' ' '); do
+		[ "$want" = libiio ] && continue
 		for row in $DEFAULT_ROWS; do
 			case $want in
 			all) echo "$row" ;;
@@ -190,10 +209,157 @@ hdr=$(printf '%-9s %-9s %8s %5s %8s %8s %8s %9s %8s %9s %8s %8s %6s' mode alloca
 	MiB/s min max cpu_s/GiB cpu_frac sys/block adc_only usb_only eff)
 echo "$hdr"
 select_rows >/tmp/bench.sel
-[ -s /tmp/bench.sel ] || rig_fail "bench_rows='$bench_rows' selects no row"
+case ",${bench_rows:-all}," in *,all,* | *,libiio,*) want_libiio=1 ;; *) want_libiio=0 ;; esac
+[ -s /tmp/bench.sel ] || [ "$want_libiio" = 1 ] || rig_fail "bench_rows='$bench_rows' selects no row"
 while read -r mode size count alloc; do
 	measure "$mode" "$alloc" "$(bytes_of "$size")" "$count" </dev/null
 done </tmp/bench.sel
+
+# --- the libiio rows -------------------------------------------------------
+LIBIIO_SIZES="256K 1M 4M"
+librows=/tmp/bench.libiio
+: >"$librows"
+libhdr=$(printf '%-14s %-9s %8s %8s %9s %11s' daemon mode buffer MiB/s cpu_s/GiB client_cpu)
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
+
+# _kt: cutime + cstime of this (sub)shell, the CPU of the children it
+# waited for (the builtin read opens /proc/self: this very process; not to
+# be called inside $(...), which is another process).
+own_child_ticks() {
+	read -r _st </proc/self/stat
+	# shellcheck disable=SC2086 # the fields are wanted
+	set -- $_st
+	_kt=$((${16} + ${17}))
+}
+
+# One read of BYTES through URI with BUF-byte client buffers; prints its
+# seconds and the client's CPU ticks. The bytes are counted, not checked
+# (the libiio-* cases check them).
+readdev_secs() { # URI BUF BYTES
+	own_child_ticks
+	_k0=$_kt
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	_got=$(hostrun iio_readdev -u "$1" -b $(($2 / 4)) -s $(($3 / 4)) iio-sim-adc voltage0 voltage1 \
+		2>/tmp/rd.err | wc -c)
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	own_child_ticks
+	_k1=$_kt
+	if [ "$_got" != "$3" ]; then
+		echo "iio_readdev -b $(($2 / 4)) -s $(($3 / 4)): $_got of $3 bytes: $(cat /tmp/rd.err)" >&2
+		return 1
+	fi
+	awk -v a="$_t0" -v b="$_t1" -v k=$((_k1 - _k0)) 'BEGIN { print b - a, k }'
+}
+
+# The usb: URI of the one IIOD interface, once the host has enumerated it.
+wait_uri() {
+	_i=0
+	until _u=$(hostrun iio_info -S usb 2>/dev/null | sed -n 's/.*\[\(usb:[0-9.]*\)\].*/\1/p') &&
+		[ "$(echo "$_u" | grep -c .)" = 1 ]; do
+		[ $_i -lt 30 ] || return 1
+		_i=$((_i + 1))
+		sleep 0.5
+	done
+	echo "$_u"
+}
+
+iiod_up() {
+	hostrun iiod -F /dev/ffs-iiod -n 2 >>/tmp/iiod.log 2>&1 &
+	IIOD_PID=$!
+	rig_wait_file /hostroot/dev/ffs-iiod/ep1 10 || rig_fail "iiod did not start: $(tail -n 3 /tmp/iiod.log)"
+	rig_gadget_bind iiod
+	URI=$(wait_uri) || rig_fail "the host found no IIOD interface on iiod's gadget"
+}
+
+iiod_down() {
+	kill -TERM "$IIOD_PID"
+	wait "$IIOD_PID"
+	rig_gadget_unbind iiod
+}
+
+# One timed read of BYTES: prints "seconds client_ticks daemon_ticks".
+# iiod is started for it (see above); our daemon is running.
+iiod_read() { # BUF BYTES
+	iiod_up
+	_r=$(readdev_secs "$URI" "$1" "$2") || rig_fail "iiod: $(tail -n 3 /tmp/iiod.log)"
+	_c=$(ticks "$IIOD_PID")
+	iiod_down
+	echo "$_r $_c"
+}
+
+ours_read() { # BUF BYTES
+	_c0=$(ticks "$IFB_PID")
+	_r=$(readdev_secs "$URI" "$1" "$2") || bridge_fail "iio_readdev through our daemon failed"
+	echo "$_r $(($(ticks "$IFB_PID") - _c0))"
+}
+
+# The better of two (N, 3N) pairs, as a row.
+libiio_row() { # DAEMON MODE BUF
+	_buf=$3
+	_n=$((8 * _buf))
+	[ "$_n" -lt 33554432 ] && _n=33554432
+	: >/tmp/pairs
+	for _ in 1 2; do
+		if [ "$1" = iiod ]; then
+			_a=$(iiod_read "$_buf" "$_n") && _b=$(iiod_read "$_buf" $((3 * _n)))
+		else
+			_a=$(ours_read "$_buf" "$_n") && _b=$(ours_read "$_buf" $((3 * _n)))
+		fi || rig_fail "libiio row $1 $2 $_buf failed"
+		echo "$_a $_b" >>/tmp/pairs
+	done
+	# fields: secs_a client_a daemon_a secs_b client_b daemon_b (ticks: 10 ms)
+	awk -v d="$1" -v m="$2" -v buf="$_buf" -v n="$_n" '
+		{ dt = $4 - $1; if (dt <= 0) next
+		  r = 2 * n / 1048576 / dt; cpu = ($6 - $3) / 100 / (2 * n / 1073741824)
+		  cl = ($5 - $2) / 100 / dt
+		  if (r > best) { best = r; bcpu = cpu; bcl = cl } }
+		END { if (best == 0) { print d, m, buf, "-", "-", "-"; exit }
+		      printf "%-14s %-9s %8d %8.1f %9.3f %11.2f\n", d, m, buf, best, (bcpu < 0) ? 0 : bcpu, bcl }' \
+		/tmp/pairs | tee -a "$librows"
+}
+
+if [ "$want_libiio" = 1 ]; then
+	echo
+	echo "libiio: Debian's iio_readdev 0.24 through iiod 0.24 and through iio-ffs-bridge's IIOD interface"
+	echo "(client_cpu: iio_readdev's CPU seconds per second; near 1 the client is the limit)"
+	echo "$libhdr"
+	for mode in zero-copy copy; do
+		bridge_conf "$mode" block_size=64K block_count=4 >/tmp/l.conf
+		daemon_up /tmp/l.conf
+		URI=$(wait_uri) || bridge_fail "the host found no IIOD interface on our daemon"
+		for size in $LIBIIO_SIZES; do
+			libiio_row iio-ffs-bridge "$mode" "$(bytes_of "$size")" </dev/null
+		done
+		daemon_down
+	done
+	rig_gadget_create iiod
+	umount /dev/ffs-iiod || rig_fail "umount /dev/ffs-iiod failed"
+	# iiod runs in the Debian root: its FunctionFS goes where it sees /dev.
+	mkdir -p /hostroot/dev/ffs-iiod
+	mount -t functionfs iiod /hostroot/dev/ffs-iiod || rig_fail "mounting FunctionFS for iiod failed"
+	for size in $LIBIIO_SIZES; do
+		buf=$(bytes_of "$size")
+		# iiod's local backend asks for an IIO buffer of 4 x the client's
+		# (libiio 0.24 local.c, NB_BLOCKS), which the DMA buffer core
+		# allocates as 2 coherent blocks; without CMA (Debian's amd64
+		# kernel has none) one allocation is at most 4 MiB (order 10),
+		# and a larger one fails with ENOMEM and a kernel WARNING.
+		if [ $((2 * buf)) -gt 4194304 ]; then
+			printf '%-14s %-9s %8d %8s %9s %11s  (not run: 2 x %d MiB coherent DMA blocks; no CMA here)\n' \
+				iiod copy "$buf" - - - $((2 * buf / 1048576)) | tee -a "$librows"
+			continue
+		fi
+		libiio_row iiod copy "$buf" </dev/null
+	done
+	umount /hostroot/dev/ffs-iiod
+	rig_gadget_remove iiod
+	awk '$3 == 1048576 && $1 == "iiod" { im = $4; ic = $5 }
+	     $3 == 1048576 && $1 == "iio-ffs-bridge" && $2 == "zero-copy" { zm = $4; zc = $5 }
+	     END { if (im > 0 && zm != "")
+		     printf "at 1 MiB buffers: iio-ffs-bridge zero-copy / iiod: %.2fx MiB/s, %.3fx CPU per GiB\n",
+			zm / im, (ic > 0) ? zc / ic : 0 }' "$librows"
+fi
 
 rig_gadget_remove ifb
 {
@@ -202,6 +368,11 @@ rig_gadget_remove ifb
 	echo
 	echo "Where the calls go (syscalls per block, steady state):"
 	cat "$calls"
+	if [ -s "$librows" ]; then
+		echo
+		echo "$libhdr"
+		cat "$librows"
+	fi
 } >"$OUT"
 echo
 echo "Where the calls go (syscalls per block, steady state):"
@@ -230,5 +401,14 @@ END {
 		printf "\"throughput_ratio\": %.2f, \"cpu_ratio\": %.3f, ", zbest / cbest, (ccpu > 0) ? zcpu / ccpu : 0
 	else
 		printf "\"throughput_ratio\": null, \"cpu_ratio\": null, "
-	printf "\"pipeline_efficiency\": %s, \"rows\": [%s]}\n", (z != "") ? num(zeff) : "null", all
-}' "$rows" | tee -a "$OUT"
+	printf "\"pipeline_efficiency\": %s, \"rows\": [%s], ", (z != "") ? num(zeff) : "null", all
+	# the libiio rows (second file): daemon mode buffer MiB/s cpu_s/GiB client_cpu
+	lib = ""
+	while ((getline line < lfile) > 0) {
+		split(line, f, " ")
+		o = sprintf("{\"daemon\": \"%s\", \"mode\": \"%s\", \"buffer_bytes\": %s, \"mib_s\": %s, \"cpu_s_per_gib\": %s, \"client_cpu_frac\": %s}",
+			f[1], f[2], f[3], num(f[4]), num(f[5]), num(f[6]))
+		lib = (lib == "") ? o : lib ", " o
+	}
+	printf "\"libiio\": [%s]}\n", lib
+}' lfile="$librows" "$rows" | tee -a "$OUT"
