@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
-# debug-kernel: no
 # SIGTERM with the host stalled, and the gadget unbound during the drain
 # grace (issue 9, finding 4): the drain-grace path must make the same
 # check before its FunctionFS DMABUF ioctls (the cancelling detaches) as
@@ -15,8 +14,6 @@
 # (400 ms), after epoll_wait said the timer is due and before the loop
 # dispatches it, unbinds the gadget there, and lets it go. The loop then
 # runs the drain grace with the UNBIND waiting on ep0, every run.
-# (debug-kernel: no: ptrace holds under the debug kernel's load are fine,
-# but the case proves nothing more there.)
 . /lib/rig.sh
 . /lib/bridge.sh
 
