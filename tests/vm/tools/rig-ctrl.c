@@ -15,6 +15,10 @@
  *                                          adc_errors=N usb_errors=N"
  *   rig-ctrl SYSFSDEV flood N              N GET_STATS and GET_INFO back to
  *                                          back; fails on the first that fails
+ *   rig-ctrl SYSFSDEV abandon              a GET_STATS the host gives up on
+ *                                          after ABANDON_MS; fails if it is
+ *                                          answered (the case stopped the
+ *                                          daemon) or fails otherwise
  *
  * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
  */
@@ -28,6 +32,9 @@
 #include <linux/usbdevice_fs.h>
 
 #define CTRL_TIMEOUT_MS 5000 /* as rig-ep0-hostile: a loaded rig can take over a second */
+/* Long enough for the SETUP to reach the gadget (dummy_hcd moves it within
+ * a millisecond or two), far shorter than the daemon's 2 s stage timeout. */
+#define ABANDON_MS 500
 
 static int fd = -1;
 static unsigned int iface;
@@ -50,7 +57,7 @@ static void open_dev(const char *sysfs)
 }
 
 /* One vendor request to the interface; returns bytes or -errno. */
-static int ctrl(uint8_t req, bool in, void *buf, uint16_t len)
+static int ctrl_timeout(uint8_t req, bool in, void *buf, uint16_t len, unsigned int timeout_ms)
 {
 	struct usbdevfs_ctrltransfer c = {
 		.bRequestType = (in ? 0x80 : 0x00) | (2 << 5) | 1, /* vendor, interface */
@@ -58,12 +65,17 @@ static int ctrl(uint8_t req, bool in, void *buf, uint16_t len)
 		.wValue = 0,
 		.wIndex = (uint16_t)iface,
 		.wLength = len,
-		.timeout = CTRL_TIMEOUT_MS,
+		.timeout = timeout_ms,
 		.data = buf,
 	};
 	int n = ioctl(fd, USBDEVFS_CONTROL, &c);
 
 	return n < 0 ? -errno : n;
+}
+
+static int ctrl(uint8_t req, bool in, void *buf, uint16_t len)
+{
+	return ctrl_timeout(req, in, buf, len, CTRL_TIMEOUT_MS);
 }
 
 static void get_info(struct ifb_info *info)
@@ -135,6 +147,12 @@ int main(int argc, char **argv)
 			       (unsigned long long)le64toh(st.bytes_sent),
 			       (unsigned long long)le64toh(st.adc_errors),
 			       (unsigned long long)le64toh(st.usb_errors));
+		} else if (!strcmp(cmd, "abandon")) {
+			r = ctrl_timeout(IFB_REQ_GET_STATS, true, &st, sizeof(st), ABANDON_MS);
+			if (r != -ETIMEDOUT)
+				rig_die("abandon: GET_STATS %s, expected a timeout", r < 0 ? strerror(-r) :
+				        "answered");
+			printf("GET_STATS abandoned after %d ms\n", ABANDON_MS);
 		} else if (!strcmp(cmd, "flood") && i + 1 < argc) {
 			flood(strtoul(argv[++i], NULL, 0));
 		} else {
