@@ -31,7 +31,10 @@
 #                (context XML over USB, buffer set-up) cancels out; the
 #                better of two such pairs;
 #   cpu_s/GiB    the serving daemon's CPU over the same bytes, all its
-#                threads (/proc/PID/stat utime + stime, 10 ms ticks).
+#                threads (see iiod_cpu_ns and ours_cpu_ns);
+#   client_cpu   iio_readdev's CPU seconds per second (cutime + cstime of
+#                the shell that waited for it): near 1, the client is
+#                the limit.
 # Debian's iiod takes one client session per start here (a second OPEN on
 # the same instance gets EINVAL), so it is started afresh for every read;
 # our daemon serves them all from one start.
@@ -221,7 +224,12 @@ librows=/tmp/bench.libiio
 : >"$librows"
 libhdr=$(printf '%-14s %-9s %8s %8s %9s %11s' daemon mode buffer MiB/s cpu_s/GiB client_cpu)
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
+# A daemon's CPU in ns. iiod: utime + stime of /proc/PID/stat (10 ms
+# ticks; it counts the per-client threads that have ended, and iiod's CPU
+# is large enough for the ticks). Ours: the ns of schedstat, every task
+# (its threads, if any, live as long as it does).
+iiod_cpu_ns() { awk '{ print ($14 + $15) * 10000000 }' "/proc/$1/stat"; }
+ours_cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
 
 # _kt: cutime + cstime of this (sub)shell, the CPU of the children it
 # waited for (the builtin read opens /proc/self: this very process; not to
@@ -278,20 +286,20 @@ iiod_down() {
 	rig_gadget_unbind iiod
 }
 
-# One timed read of BYTES: prints "seconds client_ticks daemon_ticks".
+# One timed read of BYTES: prints "seconds client_ticks daemon_ns".
 # iiod is started for it (see above); our daemon is running.
 iiod_read() { # BUF BYTES
 	iiod_up
 	_r=$(readdev_secs "$URI" "$1" "$2") || rig_fail "iiod: $(tail -n 3 /tmp/iiod.log)"
-	_c=$(ticks "$IIOD_PID")
+	_c=$(iiod_cpu_ns "$IIOD_PID")
 	iiod_down
 	echo "$_r $_c"
 }
 
 ours_read() { # BUF BYTES
-	_c0=$(ticks "$IFB_PID")
+	_c0=$(ours_cpu_ns "$IFB_PID")
 	_r=$(readdev_secs "$URI" "$1" "$2") || bridge_fail "iio_readdev through our daemon failed"
-	echo "$_r $(($(ticks "$IFB_PID") - _c0))"
+	echo "$_r $(($(ours_cpu_ns "$IFB_PID") - _c0))"
 }
 
 # The better of two (N, 3N) pairs, as a row.
@@ -308,10 +316,11 @@ libiio_row() { # DAEMON MODE BUF
 		fi || rig_fail "libiio row $1 $2 $_buf failed"
 		echo "$_a $_b" >>/tmp/pairs
 	done
-	# fields: secs_a client_a daemon_a secs_b client_b daemon_b (ticks: 10 ms)
+	# fields: secs_a client_a daemon_a secs_b client_b daemon_b (client:
+	# 10 ms ticks; daemon: ns)
 	awk -v d="$1" -v m="$2" -v buf="$_buf" -v n="$_n" '
 		{ dt = $4 - $1; if (dt <= 0) next
-		  r = 2 * n / 1048576 / dt; cpu = ($6 - $3) / 100 / (2 * n / 1073741824)
+		  r = 2 * n / 1048576 / dt; cpu = ($6 - $3) / 1e9 / (2 * n / 1073741824)
 		  cl = ($5 - $2) / 100 / dt
 		  if (r > best) { best = r; bcpu = cpu; bcl = cl } }
 		END { if (best == 0) { print d, m, buf, "-", "-", "-"; exit }
