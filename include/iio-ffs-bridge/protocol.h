@@ -20,14 +20,16 @@
 /*
  * The highest protocol version this build speaks, and the lowest it still
  * serves. Version 2 added GET_GAPS; its replies are laid out as in
- * version 1 otherwise. The version of a conversation is agreed by
+ * version 1 otherwise. Version 3 added SET_SAMPLE_RATE and GET_STATUS,
+ * and fills the channel records' I/Q hint (iq, iq_partner), which earlier
+ * versions leave 0. The version of a conversation is agreed by
  * GET_INFO: the host puts the highest version it speaks in wValue (a
  * version-1 host sends 0, meaning 1), the device answers with the lower of
  * that and its own in every reply's `version` (GET_STATS included) until
  * the host goes away. A version-1 device stalls a GET_INFO with wValue
  * != 0: the host then asks again with 0 and speaks version 1.
  */
-#define IFB_PROTOCOL_VERSION 2
+#define IFB_PROTOCOL_VERSION 3
 #define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
@@ -42,6 +44,9 @@ enum ifb_request {
 	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
 	IFB_REQ_GET_GAPS = 0x05,  /* IN,  wValue: seq (low 16 bits), reply struct ifb_gaps + offsets;
 				   * version 2 */
+	IFB_REQ_SET_SAMPLE_RATE = 0x06, /* OUT, wValue 0, wLength 8: struct ifb_set_rate;
+					 * version 3 */
+	IFB_REQ_GET_STATUS = 0x07,      /* IN,  wValue 0, reply struct ifb_status; version 3 */
 };
 
 /* Largest reply the device sends (the gadget's ep0 buffer is 4 KiB). */
@@ -50,6 +55,7 @@ enum ifb_request {
 #define IFB_INFO_MAGIC 0x49424649u  /* "IFBI" on the wire */
 #define IFB_STATS_MAGIC 0x53424649u /* "IFBS" on the wire */
 #define IFB_GAPS_MAGIC 0x47424649u  /* "IFBG" on the wire */
+#define IFB_STATUS_MAGIC 0x52424649u /* "IFBR" on the wire */
 
 enum ifb_mode {
 	IFB_MODE_ZERO_COPY = 1,
@@ -78,8 +84,23 @@ struct ifb_channel_info {
 	uint8_t storage_bits; /* bits one sample occupies: 8, 16, 32 or 64 */
 	uint8_t shift;        /* right shift to apply before masking */
 	uint8_t repeat;       /* 1 unless the channel repeats within a scan */
-	uint8_t reserved[2];  /* 0 */
+	/*
+	 * Version 3 (0 in earlier versions, which called these two bytes
+	 * reserved): the daemon's config ([iio] iq) says this channel is
+	 * one half of a complex (I/Q) pair. iq: enum ifb_iq_role;
+	 * iq_partner: the index, in this reply's channel list, of the other
+	 * half (0 when iq is IFB_IQ_NONE). A host checks that the partner
+	 * names this channel back with the other role.
+	 */
+	uint8_t iq;
+	uint8_t iq_partner;
 } __attribute__((packed));
+
+enum ifb_iq_role {
+	IFB_IQ_NONE = 0, /* a real channel */
+	IFB_IQ_I = 1,    /* the in-phase half of a pair */
+	IFB_IQ_Q = 2,    /* the quadrature half */
+};
 
 /* IFB_REQ_GET_INFO reply: this header, then num_channels ifb_channel_info. */
 struct ifb_info {
@@ -146,7 +167,43 @@ struct ifb_gaps {
 
 #define IFB_GAPS_MAX_PER_REPLY ((IFB_MAX_REPLY - 32) / 8)
 
+/*
+ * IFB_REQ_SET_SAMPLE_RATE data stage (version 3, OUT, wLength exactly 8):
+ * the scans per second the host wants, in milli-hertz as GET_INFO reports
+ * them, IFB_RATE_MHZ_MIN..IFB_RATE_MHZ_MAX. The device writes it to its
+ * IIO device's sampling_frequency attribute (never any other file) while
+ * no stream runs, and reads the attribute back. Refused before the data
+ * stage, with a stall: a stream running (EBUSY), no such attribute
+ * (ENOENT) or a read-only one (EACCES). Refused after it (FunctionFS has
+ * acknowledged the data stage by then): a value out of range (ERANGE) or
+ * one the kernel driver refuses (its errno, e.g. EINVAL). The host reads
+ * the outcome of every SET_SAMPLE_RATE, stalled or not, with GET_STATUS.
+ */
+struct ifb_set_rate {
+	uint64_t rate_mhz;
+} __attribute__((packed));
+
+#define IFB_RATE_MHZ_MIN 1ull
+#define IFB_RATE_MHZ_MAX 1000000000000000ull /* 1e12 Hz */
+
+/*
+ * IFB_REQ_GET_STATUS reply (version 3): the outcome of the last
+ * SET_SAMPLE_RATE of this host (request 0 and error 0 when there was
+ * none since it enabled the interface).
+ */
+struct ifb_status {
+	uint32_t magic;    /* IFB_STATUS_MAGIC */
+	uint16_t version;  /* the agreed version, >= 3 */
+	uint16_t length;   /* sizeof(struct ifb_status) */
+	uint8_t request;   /* the request this is the outcome of, or 0 */
+	uint8_t reserved[3]; /* 0 */
+	int32_t error;     /* 0 done, or a negative errno (Linux numbering) */
+	uint64_t rate_mhz; /* the sampling_frequency read back after it; 0 unknown */
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
+_Static_assert(sizeof(struct ifb_set_rate) == 8, "wire layout");
+_Static_assert(sizeof(struct ifb_status) == 24, "wire layout");
 _Static_assert(sizeof(struct ifb_channel_info) == 36, "wire layout");
 _Static_assert(sizeof(struct ifb_info) == 64, "wire layout");
 _Static_assert(sizeof(struct ifb_stats) == 64 + 8 * IFB_STATS_MAX_GAPS, "wire layout");

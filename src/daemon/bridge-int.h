@@ -127,6 +127,11 @@ struct ifb_bridge {
 	 * can check it still holds. */
 	bool desc_given;
 	struct ifb_stream_desc given;
+	/* The outcome of this host's last SET_SAMPLE_RATE, for GET_STATUS
+	 * (protocol version 3); status_request 0: none since ENABLE. */
+	uint8_t status_request;
+	int status_error;
+	uint64_t status_rate_mhz;
 
 	/* The front ends: which interfaces the function has, the IIOD one. */
 	struct ifb_usb_layout layout;
@@ -155,6 +160,10 @@ void ifb_bridge_describe(struct ifb_bridge *b);
 void ifb_bridge_on_bind(struct ifb_bridge *b);
 /* The same, read afresh from the device into d. */
 void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d);
+/* Do cfg's [iio] iq pairs fit io's selected channels (both enabled, the
+ * same type, repeat 1, Q stored right after I)? 0, or -EINVAL logged with
+ * the config's file:line and what was expected. */
+int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_config *cfg);
 
 /* pool.c: b->nblocks blocks of b->cfg.block_size bytes. Allocation
  * failures are logged here; ifb_pool_free releases whatever was made. */

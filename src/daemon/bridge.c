@@ -124,6 +124,58 @@ void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d)
 		o->repeat = c->type.repeat;
 	}
 	d->num_channels = (uint16_t)k;
+	/* The I/Q hint (checked by ifb_bridge_check_iq at start and reload). */
+	for (unsigned p = 0; p < b->cfg.num_iq; p++) {
+		int at[2] = { -1, -1 };
+
+		for (unsigned i = 0; i < k; i++)
+			for (unsigned h = 0; h < 2; h++)
+				if (strcmp(d->channels[i].name, b->cfg.iq[p][h]) == 0)
+					at[h] = (int)i;
+		if (at[0] < 0 || at[1] < 0)
+			continue;
+		d->channels[at[0]].iq = IFB_IQ_I;
+		d->channels[at[0]].iq_partner = (uint8_t)at[1];
+		d->channels[at[1]].iq = IFB_IQ_Q;
+		d->channels[at[1]].iq_partner = (uint8_t)at[0];
+	}
+}
+
+static const struct ifb_iio_channel *selected_channel(const struct ifb_iio *io, const char *name)
+{
+	for (unsigned i = 0; i < io->num_channels; i++)
+		if (io->ch[i].selected && strcmp(io->ch[i].name, name) == 0)
+			return &io->ch[i];
+	return NULL;
+}
+
+int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_config *cfg)
+{
+	char where[PATH_MAX + 64];
+
+	for (unsigned p = 0; p < cfg->num_iq; p++) {
+		const struct ifb_iio_channel *i = selected_channel(io, cfg->iq[p][0]);
+		const struct ifb_iio_channel *q = selected_channel(io, cfg->iq[p][1]);
+		const char *why = NULL;
+
+		if (!i || !q)
+			why = "both channels of the pair among the enabled [iio] channels";
+		else if (i->type.is_signed != q->type.is_signed || i->type.is_be != q->type.is_be ||
+			 i->type.bits != q->type.bits || i->type.storage_bits != q->type.storage_bits ||
+			 i->type.shift != q->type.shift)
+			why = "two channels of the same type (e.g. both le:s16/16>>0)";
+		else if (i->type.repeat != 1 || q->type.repeat != 1)
+			why = "channels that do not repeat within a scan";
+		else if (q->offset != i->offset + i->type.storage_bits / 8)
+			why = "Q stored right after I in the scan (I's scan index just below Q's)";
+		if (why) {
+			ifb_config_where(cfg, IFB_KEY_IIO_IQ, where, sizeof(where));
+			log_error("%s: pair %s:%s: expected %s", where, cfg->iq[p][0], cfg->iq[p][1],
+				  why);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static int setup_iio(struct ifb_bridge *b, bool *config_error)
@@ -178,6 +230,11 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 			  cfg->block_size / (b->iio.scan_size * 4096) * (b->iio.scan_size * 4096) ?:
 				  b->iio.scan_size * 4096);
 		return -EINVAL;
+	}
+	r = ifb_bridge_check_iq(&b->iio, cfg);
+	if (r < 0) {
+		*config_error = true;
+		return r;
 	}
 	if (cfg->sampling_frequency[0]) {
 		r = ifb_iio_set_sampling_frequency(&b->iio, cfg->sampling_frequency);

@@ -106,6 +106,22 @@ static const char *p_buffer(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
+/* A channel name as it is part of sysfs file names (in_NAME_en): NULL if
+ * fine, else what was expected. */
+static const char *channel_name_error(const char *tok)
+{
+	if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
+		return "channel names shorter than 24 characters";
+	/* Part of a sysfs file name (in_NAME_en): no '/', and nothing that
+	 * would need quotes in the list ('"', '#', ';'). */
+	if (tok[strcspn(tok, "/\"#;")])
+		return "channel names of printable ASCII without '/', '\"', '#' or ';'";
+	for (const char *c = tok; *c; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			return "channel names of printable ASCII without '/', '\"', '#' or ';'";
+	return NULL;
+}
+
 static const char *p_channels(struct ifb_config *cfg, const char *v)
 {
 	char buf[IFB_MAX_CHANNELS * IFB_CHANNEL_NAME_LEN];
@@ -124,19 +140,12 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		if (cfg->num_channels == IFB_MAX_CHANNELS)
 			return "at most 64 channels";
-		if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
-			return "channel names shorter than 24 characters";
+		if (channel_name_error(tok))
+			return channel_name_error(tok);
 		/* "all," would be a channel named all, which reads back as
 		 * every channel. */
 		if (strcmp(tok, "all") == 0)
 			return "'all' alone, not in a list of channel names";
-		/* Part of a sysfs file name (in_NAME_en): no '/', and nothing
-		 * that would need quotes in the list ('"', '#', ';'). */
-		if (tok[strcspn(tok, "/\"#;")])
-			return "channel names of printable ASCII without '/', '\"', '#' or ';'";
-		for (const char *c = tok; *c; c++)
-			if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-				return "channel names of printable ASCII without '/', '\"', '#' or ';'";
 		for (unsigned i = 0; i < cfg->num_channels; i++)
 			if (strcmp(cfg->channels[i], tok) == 0)
 				return "each channel once";
@@ -144,6 +153,47 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
 	}
 	if (cfg->num_channels == 0)
 		return "'all' or a comma-separated list of channel names (e.g. voltage0,voltage1)";
+	return NULL;
+}
+
+/*
+ * I/Q pairs, "I:Q" channel names, comma-separated: each pair is one
+ * complex signal (GET_INFO's I/Q hint, protocol version 3). Checked
+ * against the device's channels at start-up (bridge.c).
+ */
+static const char *p_iq(struct ifb_config *cfg, const char *v)
+{
+	static const char expected[] =
+		"comma-separated pairs I:Q of two different channel names (e.g. voltage0:voltage1)";
+	char buf[IFB_MAX_CHANNELS * IFB_CHANNEL_NAME_LEN];
+	char *save = NULL, *tok;
+
+	cfg->num_iq = 0;
+	if (strlen(v) >= sizeof(buf))
+		return "a shorter list of I:Q channel pairs";
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		char *q = strchr(tok, ':');
+
+		if (!q || q == tok || !q[1] || strchr(q + 1, ':'))
+			return expected;
+		*q++ = '\0';
+		if (channel_name_error(tok) || channel_name_error(q))
+			return channel_name_error(tok) ?: channel_name_error(q);
+		if (strcmp(tok, q) == 0)
+			return expected;
+		if (cfg->num_iq == IFB_MAX_CHANNELS / 2)
+			return "at most 32 I:Q pairs";
+		for (unsigned i = 0; i < cfg->num_iq; i++)
+			for (unsigned k = 0; k < 2; k++)
+				if (strcmp(cfg->iq[i][k], tok) == 0 || strcmp(cfg->iq[i][k], q) == 0)
+					return "each channel in one I:Q pair only";
+		strcpy(cfg->iq[cfg->num_iq][0], tok);
+		strcpy(cfg->iq[cfg->num_iq][1], q);
+		cfg->num_iq++;
+	}
+	if (cfg->num_iq == 0)
+		return expected;
 	return NULL;
 }
 
@@ -437,6 +487,7 @@ static const struct key_def keys[] = {
 	{ "iio", "buffer", IFB_KEY_IIO_BUFFER, p_buffer },
 	{ "iio", "channels", IFB_KEY_IIO_CHANNELS, p_channels },
 	{ "iio", "sampling_frequency", IFB_KEY_IIO_SAMPLING_FREQUENCY, p_sampling_frequency },
+	{ "iio", "iq", IFB_KEY_IIO_IQ, p_iq },
 	{ "stream", "block_size", IFB_KEY_STREAM_BLOCK_SIZE, p_block_size },
 	{ "stream", "block_count", IFB_KEY_STREAM_BLOCK_COUNT, p_block_count },
 	{ "stream", "mode", IFB_KEY_STREAM_MODE, p_mode },
@@ -960,6 +1011,9 @@ void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 		fprintf(out, "sampling_frequency = %s\n", cfg->sampling_frequency);
 	else
 		fputs("# sampling_frequency: not set, the device's current rate is used\n", out);
+	for (unsigned i = 0; i < cfg->num_iq; i++)
+		fprintf(out, "%s%s:%s%s", i ? "," : "iq = ", cfg->iq[i][0], cfg->iq[i][1],
+			i + 1 == cfg->num_iq ? "\n" : "");
 	fprintf(out, "\n[stream]\nblock_size = %u\nblock_count = %u\nmode = %s\nallocator = %s",
 		cfg->block_size, cfg->block_count, ifb_cfg_mode_name(cfg->mode),
 		as_value(alloc, q[1], sizeof(q[1])));

@@ -54,6 +54,7 @@ enum ifb_cfg_key {
 	IFB_KEY_IIOD_DEVICES,
 	IFB_KEY_IIOD_HW_MODEL,
 	IFB_KEY_IIOD_HW_SERIAL,
+	IFB_KEY_IIO_IQ,
 	IFB_KEY__MAX,
 };
 
@@ -70,6 +71,8 @@ struct ifb_config {
 	unsigned num_channels;        /* when !all_channels */
 	char channels[IFB_MAX_CHANNELS][IFB_CHANNEL_NAME_LEN];
 	char sampling_frequency[32];  /* "" = leave the device's setting */
+	unsigned num_iq;              /* I/Q pairs: iq[i][0] is I, iq[i][1] Q */
+	char iq[IFB_MAX_CHANNELS / 2][2][IFB_CHANNEL_NAME_LEN];
 
 	/* [stream] */
 	uint32_t block_size;

@@ -2,6 +2,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/control.h"
@@ -28,9 +29,17 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 		if (!in || length == 0)
 			return -EOPNOTSUPP;
 		return s->bRequest;
+	case IFB_REQ_GET_STATUS:
+		if (!in || length == 0)
+			return -EOPNOTSUPP;
+		return s->bRequest;
 	case IFB_REQ_START:
 	case IFB_REQ_STOP:
 		if (in || length != 0)
+			return -EOPNOTSUPP;
+		return s->bRequest;
+	case IFB_REQ_SET_SAMPLE_RATE:
+		if (in || length != sizeof(struct ifb_set_rate))
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	default:
@@ -78,8 +87,59 @@ int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t ve
 		c.name[IFB_CHANNEL_NAME_LEN - 1] = '\0';
 		c.scan_index = htole16(c.scan_index);
 		c.offset = htole16(c.offset);
-		memset(c.reserved, 0, sizeof(c.reserved));
+		/* the I/Q hint is version 3's; a partner outside the list or
+		 * naming itself is no hint */
+		if (version < 3 || c.iq > IFB_IQ_Q || c.iq == IFB_IQ_NONE ||
+		    c.iq_partner >= d->num_channels || c.iq_partner == i) {
+			c.iq = IFB_IQ_NONE;
+			c.iq_partner = 0;
+		}
 		memcpy(buf + sizeof(h) + i * sizeof(c), &c, sizeof(c));
 	}
 	return (int)len;
+}
+
+int ifb_control_rate(const void *data, size_t len, uint64_t *ret_mhz)
+{
+	struct ifb_set_rate r;
+	uint64_t v;
+
+	if (len != sizeof(r))
+		return -EINVAL;
+	memcpy(&r, data, sizeof(r));
+	v = le64toh(r.rate_mhz);
+	if (v < IFB_RATE_MHZ_MIN || v > IFB_RATE_MHZ_MAX)
+		return -ERANGE;
+	*ret_mhz = v;
+	return 0;
+}
+
+int ifb_control_rate_text(uint64_t mhz, char *buf, size_t size)
+{
+	int n;
+
+	if (mhz % 1000)
+		n = snprintf(buf, size, "%llu.%03llu", (unsigned long long)(mhz / 1000),
+			     (unsigned long long)(mhz % 1000));
+	else
+		n = snprintf(buf, size, "%llu", (unsigned long long)(mhz / 1000));
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+int ifb_control_status(uint8_t request, int error, uint64_t rate_mhz, uint16_t version,
+		       uint8_t *buf, size_t size)
+{
+	struct ifb_status st;
+
+	if (size < sizeof(st))
+		return -ENOSPC;
+	memset(&st, 0, sizeof(st));
+	st.magic = htole32(IFB_STATUS_MAGIC);
+	st.version = htole16(version);
+	st.length = htole16(sizeof(st));
+	st.request = request;
+	st.error = (int32_t)htole32((uint32_t)error);
+	st.rate_mhz = htole64(rate_mhz);
+	memcpy(buf, &st, sizeof(st));
+	return (int)sizeof(st);
 }

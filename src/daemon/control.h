@@ -19,7 +19,8 @@
  * success, or -EOPNOTSUPP for anything we must stall: not vendor/interface,
  * unknown bRequest, wrong direction, wValue not 0 (except GET_INFO's host
  * version and GET_GAPS's sequence number), another interface, a data
- * stage on START/STOP or none on GET_*.
+ * stage on START/STOP or none on GET_*, SET_SAMPLE_RATE without exactly
+ * its 8 bytes.
  */
 int ifb_control_decode(const struct usb_ctrlrequest *setup);
 
@@ -41,5 +42,21 @@ uint16_t ifb_control_version(uint16_t host_version);
  * -ENOSPC/-EINVAL. */
 int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t version,
 		     uint8_t *buf, size_t size);
+
+/*
+ * SET_SAMPLE_RATE's data stage (len bytes the host sent): the rate in
+ * milli-hertz into *ret_mhz. -EINVAL: not 8 bytes; -ERANGE: outside
+ * IFB_RATE_MHZ_MIN..IFB_RATE_MHZ_MAX.
+ */
+int ifb_control_rate(const void *data, size_t len, uint64_t *ret_mhz);
+
+/* A rate in milli-hertz as the decimal Hz sysfs takes ("2000000",
+ * "2.5" as "2.500"); returns its length or -ENOSPC. */
+int ifb_control_rate_text(uint64_t mhz, char *buf, size_t size);
+
+/* Serialise GET_STATUS (struct ifb_status) into buf: request 0 when none,
+ * error 0 or a negative errno. Returns its length or -ENOSPC. */
+int ifb_control_status(uint8_t request, int error, uint64_t rate_mhz, uint16_t version,
+		       uint8_t *buf, size_t size);
 
 #endif

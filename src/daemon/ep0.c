@@ -3,7 +3,8 @@
  * The native front end: FunctionFS events on ep0 and the vendor control
  * protocol of docs/protocol.md. ENABLE/DISABLE/UNBIND/SUSPEND say whether
  * a host is there; SETUP carries GET_INFO (which agrees on the protocol
- * version), GET_STATS, GET_GAPS, START and STOP. Every
+ * version), GET_STATS, GET_GAPS, START, STOP, SET_SAMPLE_RATE and
+ * GET_STATUS. Every
  * request is answered or stalled; what the host sends is bounds-checked by
  * control.c before it is acted on. Streams themselves are session.c's.
  */
@@ -51,6 +52,67 @@ static bool desc_still_true(struct ifb_bridge *b)
 	log_warning("START refused: the stream changed since the host read GET_INFO "
 		    "(a reload, or the rate or channels changed); it must read GET_INFO again");
 	return false;
+}
+
+/*
+ * SET_SAMPLE_RATE (protocol version 3): only the IIO device's own
+ * sampling_frequency, only while no stream runs on either interface. What
+ * can be refused before the data stage is stalled; after the data stage
+ * FunctionFS has acknowledged the request, so a value refused then is
+ * told by GET_STATUS only (which the host reads after every SET). Returns
+ * true when the request was answered (data read), false to stall it.
+ */
+static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
+{
+	struct ifb_set_rate data;
+	char text[32] = "(fewer than 8 bytes)";
+	uint64_t mhz = 0, now = 0;
+	int n, r;
+
+	b->status_request = IFB_REQ_SET_SAMPLE_RATE;
+	if (b->session || b->engine.run != IFB_STATE_IDLE || b->iiod_stream)
+		r = -EBUSY;
+	else
+		r = ifb_iio_sampling_frequency_writable(&b->iio);
+	if (r < 0) {
+		if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+			now = 0;
+		b->status_error = r;
+		b->status_rate_mhz = now;
+		log_warning("Host: SET_SAMPLE_RATE refused: %s",
+			    r == -EBUSY    ? "a stream runs (stop it first)"
+			    : r == -ENOENT ? "the IIO device has no sampling_frequency attribute"
+			    : r == -EACCES ? "the IIO device's sampling_frequency is read-only"
+					   : strerror(-r));
+		return false;
+	}
+	n = ifb_ffs_receive(&b->ffs, &data, wlength < sizeof(data) ? wlength : sizeof(data));
+	if (n < 0) {
+		b->status_error = n;
+		reply_failed(n, "SET_SAMPLE_RATE");
+		return true;
+	}
+	r = ifb_control_rate(&data, (size_t)n, &mhz);
+	if (r == 0)
+		r = ifb_control_rate_text(mhz, text, sizeof(text));
+	if (r >= 0)
+		r = ifb_iio_set_sampling_frequency(&b->iio, text);
+	if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+		now = 0;
+	b->status_error = r < 0 ? r : 0;
+	b->status_rate_mhz = now;
+	if (r == -ERANGE || (r == -EINVAL && n != (int)sizeof(data)))
+		log_warning("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz in 8 bytes, got %s",
+			    r == -ERANGE ? "a rate outside" : text);
+	else if (r < 0)
+		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
+			    b->iio.name, text, strerror(-r));
+	else
+		log_info("Host: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz",
+			 text, b->iio.name, (unsigned long long)(now / 1000),
+			 (unsigned long long)(now % 1000));
+	ifb_bridge_describe(b); /* GET_INFO tells what the device took */
+	return true;
 }
 
 static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *setup)
@@ -102,6 +164,19 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len);
 		reply_failed(r, "GET_GAPS");
 		return;
+	case IFB_REQ_SET_SAMPLE_RATE:
+		if (set_sample_rate(b, wlength))
+			return;
+		break; /* stall; GET_STATUS says why */
+	case IFB_REQ_GET_STATUS:
+		len = ifb_control_status(b->status_request, b->status_error, b->status_rate_mhz,
+					 b->proto_version ? b->proto_version : IFB_PROTOCOL_VERSION,
+					 reply, sizeof(reply));
+		if (len < 0)
+			break;
+		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
+		reply_failed(r, "GET_STATUS");
+		return;
 	case IFB_REQ_START:
 		log_debug("Host: START");
 		if (b->iiod_stream) {
@@ -147,6 +222,9 @@ static void host_gone(struct ifb_bridge *b)
 	b->restart = false;
 	b->desc_given = false;
 	b->proto_version = IFB_PROTOCOL_VERSION_MIN; /* the next host agrees anew */
+	b->status_request = 0;
+	b->status_error = 0;
+	b->status_rate_mhz = 0;
 	ifb_session_stop(b, IFB_STOP_DISCONNECT);
 	if (b->iiod)
 		ifb_iiod_host_gone(b->iiod);

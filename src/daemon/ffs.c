@@ -201,6 +201,16 @@ int ifb_ffs_ack(struct ifb_ffs *f)
 	return n < 0 ? neg_errno() : 0;
 }
 
+int ifb_ffs_receive(struct ifb_ffs *f, void *buf, size_t len)
+{
+	ssize_t n;
+
+	stage_timer_arm(f, true);
+	n = read(f->ep0, buf, len);
+	stage_timer_arm(f, false);
+	return n < 0 ? neg_errno() : (int)n;
+}
+
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup)
 {
 	ssize_t n;

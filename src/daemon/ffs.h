@@ -55,6 +55,11 @@ int ifb_ffs_read_events(struct ifb_ffs *f, struct usb_functionfs_event *ev, size
  * is nothing left to answer (not an error). */
 int ifb_ffs_reply(struct ifb_ffs *f, const void *data, size_t len);
 int ifb_ffs_ack(struct ifb_ffs *f);
+/* The data stage of an OUT request: reads up to len bytes (the SETUP's
+ * wLength) into buf, which also completes the request (FunctionFS lets
+ * the UDC do the status stage; no stall is possible after it). Returns
+ * the bytes read or -errno, with the same timeout as ifb_ffs_reply. */
+int ifb_ffs_receive(struct ifb_ffs *f, void *buf, size_t len);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);
 
 /* Open the stream's endpoint, file ep<f->ep_num>. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "daemon/iio.h"
 #include "daemon/util.h"
@@ -261,6 +262,19 @@ int ifb_iio_set_length(struct ifb_iio *io, unsigned scans, unsigned watermark)
 int ifb_iio_set_sampling_frequency(struct ifb_iio *io, const char *hz)
 {
 	return write_attr(io->sysdir, "sampling_frequency", hz);
+}
+
+int ifb_iio_sampling_frequency_writable(struct ifb_iio *io)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/sampling_frequency", io->sysdir) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (stat(path, &st) < 0)
+		return neg_errno();
+	return st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH) ? 0 : -EACCES;
 }
 
 int ifb_iio_sampling_frequency_mhz(struct ifb_iio *io, uint64_t *ret)

@@ -64,6 +64,10 @@ int ifb_iio_apply_channels(struct ifb_iio *io);           /* write *_en (buffer 
 int ifb_iio_set_length(struct ifb_iio *io, unsigned scans, unsigned watermark);
 int ifb_iio_set_sampling_frequency(struct ifb_iio *io, const char *hz);
 int ifb_iio_sampling_frequency_mhz(struct ifb_iio *io, uint64_t *ret);
+/* Can sampling_frequency be written? 0, -ENOENT (no such attribute) or
+ * -EACCES (read-only: no write permission bit, which is what kernfs
+ * checks at open, for root too). */
+int ifb_iio_sampling_frequency_writable(struct ifb_iio *io);
 
 /* Open /dev/iio:deviceN and get the buffer fd (O_NONBLOCK): the ioctl's fd,
  * or on the legacy interface the device fd itself (legacy is set when the

@@ -99,6 +99,9 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 		log_error("%s: %u is not a multiple of the scan size (%u bytes); configuration not reloaded",
 			  where, next->block_size, probe->scan_size);
 		r = -EINVAL;
+	} else if (ifb_bridge_check_iq(probe, next) < 0) {
+		log_error("Configuration not reloaded");
+		r = -EINVAL;
 	}
 	free(probe);
 	if (r < 0) {
