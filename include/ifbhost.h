@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define IFBH_VERSION_MAJOR 0
-#define IFBH_VERSION_MINOR 1
+#define IFBH_VERSION_MINOR 2
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -80,7 +80,17 @@ struct ifbh_channel {
 	unsigned int storage_bits; /* 8, 16, 32 or 64 */
 	unsigned int shift;        /* right shift before masking to bits */
 	unsigned int repeat;       /* samples of this channel per scan, >= 1 */
+	/*
+	 * The device's I/Q hint (protocol version 3, its config's [iio] iq;
+	 * 0 from older devices): enum ifbh_iq_role, and the index in
+	 * ifbh_info.ch of the other half of the pair (checked: it names this
+	 * channel back with the other role).
+	 */
+	unsigned int iq;
+	unsigned int iq_partner;
 };
+
+enum ifbh_iq_role { IFBH_IQ_ROLE_NONE = 0, IFBH_IQ_ROLE_I = 1, IFBH_IQ_ROLE_Q = 2 };
 
 /* GET_INFO: what the device streams (the scan layout) and how. */
 struct ifbh_info {
@@ -121,6 +131,7 @@ enum ifbh_iq {
 	IFBH_IQ_NONE = 0,     /* every channel is its own real field */
 	IFBH_IQ_BY_NAME = 1,  /* "X_i" followed by "X_q" (IIO's I/Q modifiers) */
 	IFBH_IQ_ADJACENT = 2, /* every two neighbouring channels, I first */
+	IFBH_IQ_DEVICE = 3,   /* the pairs the device names (ifbh_channel.iq), others real */
 };
 
 /*
@@ -142,9 +153,10 @@ struct ifbh_field {
 /*
  * The fields of a scan, in scan order, into out[0..max). *ret_n gets the
  * count (<= num_channels). Returns 0, or -EINVAL when IFBH_IQ_ADJACENT
- * (or IFBH_IQ_BY_NAME for an "_i" channel) finds channels that cannot
- * pair (different types, repeat > 1, Q not right after I, odd count), or
- * -ENOSPC when max is too small. Pure: no device needed.
+ * (or IFBH_IQ_BY_NAME for an "_i" channel, IFBH_IQ_DEVICE for a pair the
+ * device names) finds channels that cannot pair (different types,
+ * repeat > 1, Q not right after I, odd count), or -ENOSPC when max is
+ * too small. Pure: no device needed.
  */
 int ifbh_layout_fields(const struct ifbh_info *info, enum ifbh_iq iq, struct ifbh_field *out,
 		       size_t max, size_t *ret_n);
@@ -249,6 +261,22 @@ int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info);
 int ifbh_dev_start(struct ifbh_dev *dev);
 int ifbh_dev_stop(struct ifbh_dev *dev);
 int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats);
+/*
+ * Sets the IIO device's sampling_frequency (SET_SAMPLE_RATE, protocol
+ * version 3), rate_mhz in milli-hertz (scans per second * 1000), 1 to
+ * 10^15; then reads GET_INFO again, so ifbh_dev_info() shows the rate
+ * the device took (the driver may round it). Only while no stream runs.
+ * *ret_rate_mhz (may be NULL) gets the rate read back from the device.
+ * Returns 0, or a negative errno with a message in ifbh_dev_error():
+ *   -EOPNOTSUPP  the device speaks protocol version 1 or 2 (nothing sent)
+ *   -EBUSY       a stream runs (on this or the libiio interface)
+ *   -ENOENT      the IIO device has no sampling_frequency attribute
+ *   -EACCES      its sampling_frequency is read-only
+ *   -ERANGE      rate_mhz out of range (checked here and by the device)
+ *   any errno the kernel driver refused the value with (often -EINVAL)
+ *   and the errors of a control request (-ENODEV, -ETIMEDOUT, -EPROTO...)
+ */
+int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *ret_rate_mhz);
 
 /* --- a stream -------------------------------------------------------------- */
 

@@ -45,6 +45,8 @@ struct opts {
 	bool verify, quiet, live, json, info_only;
 	bool transfers_set, transfer_size_set;
 	enum ifbh_iq iq; /* --iq: SigMF complex datatype */
+	bool iq_set;     /* --iq given: the device's I/Q hint is not used */
+	uint64_t rate_mhz; /* --rate, in milli-hertz; 0: not given */
 	unsigned int transfers;
 	uint64_t transfer_size;
 	struct ifbh_match sel;

@@ -45,7 +45,9 @@ static void usage(FILE *f)
 		"      --author TEXT        core:author of the SigMF metadata\n"
 		"      --iq[=PAIRING]       SigMF complex datatype (ci16_le...): channels X_i, X_q\n"
 		"                           pair (PAIRING name, the default), or every two\n"
-		"                           neighbours (PAIRING adjacent)\n"
+		"                           neighbours (PAIRING adjacent); none: real channels.\n"
+		"                           Without --iq, the pairs the device names (its\n"
+		"                           config's [iio] iq) when every channel is in one\n"
 		"Limits (the first reached ends the capture; none: until Ctrl-C):\n"
 		"  -t, --duration SEC       stop after SEC seconds\n"
 		"  -b, --bytes N            stop after N bytes (K, M, G, T suffixes: 1024^n)\n"
@@ -58,6 +60,8 @@ static void usage(FILE *f)
 		"                           (on stderr when the data goes to stdout)\n"
 		"      --info               print what the device streams, then exit\n"
 		"Device:\n"
+		"      --rate HZ            set the device's sample rate first (scans per second,\n"
+		"                           up to 3 decimals; protocol version 3 devices)\n"
 		"  -d, --device VID:PID     only devices with this vendor:product id (hex)\n"
 		"  -s, --serial SERIAL      only the device with this serial number\n"
 		"  -p, --path BUS-PORT[.PORT]...  only the device at this bus path\n"
@@ -84,7 +88,34 @@ enum {
 	OPT_INFO,
 	OPT_TRANSFERS,
 	OPT_TRANSFER_SIZE,
+	OPT_RATE,
 };
+
+/* "2000000" or "2.5" Hz, at most 3 decimals, into milli-hertz, 1 mHz..1 THz. */
+static int parse_rate(const char *s, uint64_t *ret_mhz)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned int digits = 0, fdigits = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (whole > IFB_RATE_MHZ_MAX / 10000)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+			if (fdigits == 3)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+		}
+	if (*p || !digits)
+		return -EINVAL;
+	for (; fdigits < 3; fdigits++)
+		frac *= 10;
+	*ret_mhz = whole * 1000 + frac;
+	return *ret_mhz >= IFB_RATE_MHZ_MIN && *ret_mhz <= IFB_RATE_MHZ_MAX ? 0 : -ERANGE;
+}
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -106,6 +137,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "path", required_argument, NULL, 'p' },
 		{ "transfers", required_argument, NULL, OPT_TRANSFERS },
 		{ "transfer-size", required_argument, NULL, OPT_TRANSFER_SIZE },
+		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -132,8 +164,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->iq = IFBH_IQ_BY_NAME;
 			} else if (!strcmp(optarg, "adjacent")) {
 				o->iq = IFBH_IQ_ADJACENT;
+			} else if (!strcmp(optarg, "none")) {
+				o->iq = IFBH_IQ_NONE;
 			} else {
-				cap_msg("--iq: '%s' is not a pairing (name or adjacent)", optarg);
+				cap_msg("--iq: '%s' is not a pairing (name, adjacent or none)", optarg);
+				return EXIT_USAGE;
+			}
+			o->iq_set = true;
+			break;
+		case OPT_RATE:
+			if (parse_rate(optarg, &o->rate_mhz)) {
+				cap_msg("--rate: '%s' is not a rate in Hz from 0.001 to 1e12 with at most "
+					"3 decimals (e.g. 2000000 or 2.5)",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -223,7 +266,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		cap_msg("--sigmf needs a name");
 		return EXIT_USAGE;
 	}
-	if (o->iq && !o->sigmf) {
+	if (o->iq_set && !o->sigmf) {
 		cap_msg("--iq describes SigMF data: use it with --sigmf");
 		return EXIT_USAGE;
 	}
@@ -332,8 +375,42 @@ static int choose_device(struct cap *c)
 		return exit_code(ret);
 	}
 	c->desc = *ifbh_dev_desc(c->dev);
+	if (c->o.rate_mhz) {
+		uint64_t took = 0;
+
+		ret = ifbh_dev_set_sample_rate(c->dev, c->o.rate_mhz, &took);
+		if (ret) {
+			cap_msg("--rate: %s", ifbh_dev_error(c->dev));
+			return ret == -EOPNOTSUPP || ret == -EBUSY || ret == -ENOENT ||
+					       ret == -EACCES || ret == -ERANGE || ret == -EINVAL
+				       ? EXIT_USAGE
+				       : exit_code(ret);
+		}
+		if (!c->o.quiet)
+			cap_msg("sample rate set: the device reads back %" PRIu64 ".%03u Hz",
+				took / 1000, (unsigned int)(took % 1000));
+	}
 	c->info = *ifbh_dev_info(c->dev);
 	return 0;
+}
+
+/* Without --iq: the device's pairs, when they make every channel complex. */
+static void take_device_iq(struct cap *c)
+{
+	char dt[CAP_SIGMF_DATATYPE_LEN], err[256];
+	unsigned int nch, hinted = 0;
+
+	for (unsigned int i = 0; i < c->info.num_channels; i++)
+		hinted += c->info.ch[i].iq != 0;
+	if (c->o.iq_set || !c->o.sigmf || !hinted)
+		return;
+	if (cap_sigmf_datatype_iq(&c->info, IFBH_IQ_DEVICE, dt, sizeof(dt), &nch, err,
+				  sizeof(err)) == 0)
+		c->o.iq = IFBH_IQ_DEVICE;
+	else if (!c->o.quiet)
+		cap_msg("the device pairs %u of %u channels as I/Q, but SigMF complex data "
+			"needs every channel paired: real datatype",
+			hinted, c->info.num_channels);
 }
 
 /* --- the capture loop ------------------------------------------------------ */
@@ -444,6 +521,7 @@ static int capture(struct cap *c)
 	int ret;
 	double secs;
 
+	take_device_iq(c);
 	if (c->o.sigmf) {
 		char dt[CAP_SIGMF_DATATYPE_LEN];
 		unsigned int nch;

@@ -34,6 +34,9 @@ void cap_report_info(const struct cap *c, FILE *f)
 			fprintf(f, "X%u", ch->repeat);
 		if (ch->shift)
 			fprintf(f, ">>%u", ch->shift);
+		if (ch->iq)
+			fprintf(f, "  %s of I/Q with %s", ch->iq == IFBH_IQ_ROLE_I ? "I" : "Q",
+				i->ch[ch->iq_partner].name);
 		fputc('\n', f);
 	}
 }

@@ -72,7 +72,9 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 		snprintf(err, errlen,
 			 "the channels do not pair as I/Q (%s): each I needs its Q right after "
 			 "it, of the same type",
-			 iq == IFBH_IQ_ADJACENT ? "neighbours" : "names X_i, X_q");
+			 iq == IFBH_IQ_ADJACENT ? "neighbours"
+			 : iq == IFBH_IQ_DEVICE ? "the device's [iio] iq pairs"
+						: "names X_i, X_q");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -147,6 +149,7 @@ static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 					 ". Complex samples: each I channel and the Q channel "
 					 "after it (%s) form one SigMF channel",
 					 m->iq == IFBH_IQ_ADJACENT ? "paired as neighbours"
+					 : m->iq == IFBH_IQ_DEVICE ? "paired by the device's [iio] iq"
 								   : "named X_i, X_q");
 	if (m->note && used < len)
 		snprintf(buf + used, len - used, ". %s", m->note);

@@ -4,7 +4,9 @@
  * alternate setting selected, GET_INFO read; the synchronous control
  * requests.
  */
+#include <endian.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +221,66 @@ int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats)
 	if (ret)
 		return ifbh_fail(dev->err, ret, "%s", msg);
 	return 0;
+}
+
+static const char *rate_refusal(int error)
+{
+	switch (error) {
+	case -EBUSY:
+		return "a stream runs (stop it first)";
+	case -ENOENT:
+		return "the IIO device has no sampling_frequency attribute";
+	case -EACCES:
+		return "the IIO device's sampling_frequency is read-only";
+	case -ERANGE:
+		return "out of range (1 mHz to 1 THz)";
+	default:
+		return NULL;
+	}
+}
+
+int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *ret_rate_mhz)
+{
+	struct ifb_set_rate data = { .rate_mhz = htole64(rate_mhz) };
+	uint8_t buf[sizeof(struct ifb_status)];
+	struct ifbh_status_reply st;
+	char msg[256];
+	int set, ret;
+
+	if (dev->info.version < 3)
+		return ifbh_fail(dev->err, -EOPNOTSUPP,
+				 "the device speaks protocol version %u: setting the sample rate "
+				 "needs version 3 (update the daemon)",
+				 dev->info.version);
+	if (rate_mhz < IFB_RATE_MHZ_MIN || rate_mhz > IFB_RATE_MHZ_MAX)
+		return ifbh_fail(dev->err, -ERANGE,
+				 "sample rate %" PRIu64 " mHz: expected 1 mHz to 1 THz", rate_mhz);
+	/* stalled or not, GET_STATUS tells the outcome */
+	set = ifbh_dev_ctrl(dev, IFB_REQ_SET_SAMPLE_RATE, false, (uint8_t *)&data, sizeof(data));
+	if (set < 0 && set != LIBUSB_ERROR_PIPE)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(set), "SET_SAMPLE_RATE failed: %s",
+				 libusb_strerror(set));
+	ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_STATUS, true, buf, sizeof(buf));
+	if (ret < 0)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "GET_STATUS failed: %s",
+				 libusb_strerror(ret));
+	ret = ifbh_parse_status(buf, (size_t)ret, &st, msg, sizeof(msg));
+	if (ret)
+		return ifbh_fail(dev->err, ret, "%s", msg);
+	if (st.request != IFB_REQ_SET_SAMPLE_RATE || (set < 0 && st.error == 0))
+		return ifbh_fail(dev->err, -EPROTO,
+				 "the device %s SET_SAMPLE_RATE but its GET_STATUS tells no "
+				 "outcome of it",
+				 set < 0 ? "stalled" : "took");
+	if (st.error)
+		return ifbh_fail(dev->err, st.error,
+				 "the device refused sample rate %" PRIu64 ".%03u Hz: %s (it is at %" PRIu64
+				 ".%03u Hz)",
+				 rate_mhz / 1000, (unsigned)(rate_mhz % 1000),
+				 rate_refusal(st.error) ?: strerror(-st.error), st.rate_mhz / 1000,
+				 (unsigned)(st.rate_mhz % 1000));
+	if (ret_rate_mhz)
+		*ret_rate_mhz = st.rate_mhz;
+	/* the layout the next START must match, the rate the device took */
+	return read_info(dev, &dev->info, dev->err);
 }

@@ -62,6 +62,12 @@ int ifbh_layout_fields(const struct ifbh_info *info, enum ifbh_iq iq, struct ifb
 			if (!can_pair(c, &info->ch[i + 1]))
 				return -EINVAL;
 			pair = true;
+		} else if (iq == IFBH_IQ_DEVICE && c->iq) {
+			/* the device's pairs: I first, Q right after it */
+			if (c->iq != IFBH_IQ_ROLE_I || c->iq_partner != i + 1 ||
+			    !can_pair(c, &info->ch[i + 1]))
+				return -EINVAL;
+			pair = true;
 		} else if (iq == IFBH_IQ_BY_NAME && has_suffix(c->name, 'i', &stem)) {
 			const struct ifbh_channel *q = i + 1 < info->num_channels ? &info->ch[i + 1] : NULL;
 

@@ -117,6 +117,15 @@ int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *er
 		c->storage_bits = ci.storage_bits;
 		c->shift = ci.shift;
 		c->repeat = ci.repeat;
+		if (out->version >= 3) { /* the I/Q hint; reserved before */
+			c->iq = ci.iq;
+			c->iq_partner = c->iq ? ci.iq_partner : 0;
+			if (c->iq > IFB_IQ_Q || c->iq_partner >= out->num_channels ||
+			    (c->iq && c->iq_partner == i))
+				return fail(err, errlen, -EBADMSG,
+					    "GET_INFO: channel %u: I/Q hint %u with partner %u", i,
+					    c->iq, c->iq_partner);
+		}
 		if (c->is_signed > 1 || c->is_be > 1)
 			return fail(err, errlen, -EBADMSG,
 				    "GET_INFO: channel %u: bad signedness/endianness flag", i);
@@ -150,6 +159,15 @@ int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *er
 					    "GET_INFO: channels %u and %u share scan index %u", k,
 					    i, c->scan_index);
 		}
+	}
+	for (unsigned int i = 0; i < out->num_channels; i++) {
+		const struct ifbh_channel *c = &out->ch[i], *o = &out->ch[c->iq_partner];
+
+		if (c->iq && (o->iq_partner != i || o->iq + c->iq != IFB_IQ_I + IFB_IQ_Q))
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u (%s) pairs as I/Q with channel %u, which "
+				    "does not pair back",
+				    i, c->name, c->iq_partner);
 	}
 	return 0;
 }
@@ -254,6 +272,36 @@ int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, ch
 				    out->offset[i], prev);
 		prev = out->offset[i];
 	}
+	return 0;
+}
+
+int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out, char *err,
+		      size_t errlen)
+{
+	struct ifb_status s;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(s))
+		return fail(err, errlen, -EBADMSG, "GET_STATUS reply truncated: %zu of %zu bytes",
+			    len, sizeof(s));
+	memcpy(&s, buf, sizeof(s));
+	if (le32toh(s.magic) != IFB_STATUS_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_STATUS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(s.magic), IFB_STATUS_MAGIC);
+	if (le16toh(s.version) < 3 || le16toh(s.version) > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "GET_STATUS reply has version %u",
+			    le16toh(s.version));
+	if (le16toh(s.length) != sizeof(s))
+		return fail(err, errlen, -EBADMSG, "GET_STATUS: length field %u, expected %zu",
+			    le16toh(s.length), sizeof(s));
+	out->request = s.request;
+	out->error = (int32_t)le32toh((uint32_t)s.error);
+	out->rate_mhz = le64toh(s.rate_mhz);
+	/* an errno, not any number: Linux's are below 4096 */
+	if (out->error > 0 || out->error < -4095)
+		return fail(err, errlen, -EBADMSG, "GET_STATUS: error %d is not a negative errno",
+			    out->error);
 	return 0;
 }
 

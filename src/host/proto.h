@@ -35,4 +35,13 @@ struct ifbh_gaps_reply {
 int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, char *err,
 		    size_t errlen);
 
+/* A GET_STATUS reply (protocol version 3), host order. */
+struct ifbh_status_reply {
+	unsigned int request;
+	int error; /* 0 or a negative errno */
+	uint64_t rate_mhz;
+};
+int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out, char *err,
+		      size_t errlen);
+
 #endif

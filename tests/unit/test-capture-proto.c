@@ -128,8 +128,8 @@ START_TEST(info_future_version)
 	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_uint_eq(info.version, IFB_PROTOCOL_VERSION + 1);
 	/* the message names both versions */
-	ck_assert_ptr_nonnull(strstr(err, "version 3"));
-	ck_assert_ptr_nonnull(strstr(err, "version 1 to 2"));
+	ck_assert_ptr_nonnull(strstr(err, "version 4"));
+	ck_assert_ptr_nonnull(strstr(err, "version 1 to 3"));
 }
 END_TEST
 
@@ -256,6 +256,86 @@ static void good_stats(struct ifb_stats *s, unsigned int ngaps)
 		s->gap_offset[i] = htole64(65536ull * (i + 1));
 }
 
+START_TEST(info_iq_hint)
+{
+	struct reply r;
+	struct ifbh_info info;
+	char err[256];
+	size_t len = good_info(&r, 3);
+
+	r.c[1].iq = IFB_IQ_I;
+	r.c[1].iq_partner = 2;
+	r.c[2].iq = IFB_IQ_Q;
+	r.c[2].iq_partner = 1;
+	ck_assert_int_eq(parse(&r, len, &info), 0);
+	ck_assert_uint_eq(info.ch[0].iq, IFBH_IQ_ROLE_NONE);
+	ck_assert_uint_eq(info.ch[1].iq, IFBH_IQ_ROLE_I);
+	ck_assert_uint_eq(info.ch[1].iq_partner, 2);
+	ck_assert_uint_eq(info.ch[2].iq, IFBH_IQ_ROLE_Q);
+	ck_assert_uint_eq(info.ch[2].iq_partner, 1);
+
+	/* version 2: reserved bytes, whatever they hold */
+	r.h.version = htole16(2);
+	ck_assert_int_eq(parse(&r, len, &info), 0);
+	ck_assert_uint_eq(info.ch[1].iq, 0);
+	ck_assert_uint_eq(info.ch[2].iq_partner, 0);
+	r.h.version = htole16(3);
+
+	/* hostile hints */
+	r.c[2].iq = 3;
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "channel 2: I/Q hint 3"));
+	r.c[2].iq = IFB_IQ_Q;
+	r.c[2].iq_partner = 3; /* outside the list */
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EBADMSG);
+	r.c[2].iq_partner = 2; /* itself */
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EBADMSG);
+	r.c[2].iq_partner = 0; /* not pairing back */
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "does not pair back"));
+	r.c[2].iq_partner = 1;
+	r.c[2].iq = IFB_IQ_I; /* two I halves */
+	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EBADMSG);
+	r.c[2].iq = IFB_IQ_Q;
+	ck_assert_int_eq(parse(&r, len, &info), 0);
+}
+END_TEST
+
+START_TEST(status_parse)
+{
+	struct ifb_status s;
+	struct ifbh_status_reply st;
+	char err[256];
+
+	memset(&s, 0, sizeof(s));
+	s.magic = htole32(IFB_STATUS_MAGIC);
+	s.version = htole16(3);
+	s.length = htole16(sizeof(s));
+	s.request = IFB_REQ_SET_SAMPLE_RATE;
+	s.error = (int32_t)htole32((uint32_t)-EINVAL);
+	s.rate_mhz = htole64(10000000000ull);
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), 0);
+	ck_assert_uint_eq(st.request, IFB_REQ_SET_SAMPLE_RATE);
+	ck_assert_int_eq(st.error, -EINVAL);
+	ck_assert_uint_eq(st.rate_mhz, 10000000000ull);
+	for (size_t l = 0; l < sizeof(s); l++)
+		ck_assert_int_eq(ifbh_parse_status(&s, l, &st, err, sizeof(err)), -EBADMSG);
+	s.error = htole32(5); /* not a negative errno */
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	s.error = (int32_t)htole32((uint32_t)-100000);
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	s.error = 0;
+	s.version = htole16(2);
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), -EPROTONOSUPPORT);
+	s.version = htole16(3);
+	s.length = htole16(25);
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), -EBADMSG);
+	s.length = htole16(sizeof(s));
+	s.magic = htole32(IFB_INFO_MAGIC);
+	ck_assert_int_eq(ifbh_parse_status(&s, sizeof(s), &st, err, sizeof(err)), -EPROTO);
+}
+END_TEST
+
 START_TEST(stats_good)
 {
 	struct ifb_stats s;
@@ -356,6 +436,8 @@ static Suite *capture_proto_suite(void)
 	tcase_add_test(tc, info_channel_outside_scan);
 	tcase_add_test(tc, info_bad_storage);
 	tcase_add_test(tc, info_bad_block_size);
+	tcase_add_test(tc, info_iq_hint);
+	tcase_add_test(tc, status_parse);
 	tcase_add_test(tc, stats_good);
 	tcase_add_test(tc, stats_hostile);
 	tcase_add_test(tc, parse_sizes);

@@ -559,6 +559,46 @@ START_TEST(iiod_keys)
 }
 END_TEST
 
+START_TEST(iq_pairs)
+{
+	struct ifb_config cfg, b;
+	char buf[4096];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\n"), 0);
+	ck_assert_uint_eq(cfg.num_iq, 0);
+	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\niq = voltage0:voltage1, voltage2:voltage3\n"), 0);
+	ck_assert_uint_eq(cfg.num_iq, 2);
+	ck_assert_str_eq(cfg.iq[0][0], "voltage0");
+	ck_assert_str_eq(cfg.iq[0][1], "voltage1");
+	ck_assert_str_eq(cfg.iq[1][0], "voltage2");
+	ck_assert_str_eq(cfg.iq[1][1], "voltage3");
+	ck_assert_uint_eq(cfg.line[IFB_KEY_IIO_IQ], 3);
+
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&cfg, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "iq = voltage0:voltage1,voltage2:voltage3\n"));
+	ck_assert_int_eq(parse(&b, buf), 0);
+	ck_assert_uint_eq(b.num_iq, 2);
+	ck_assert_str_eq(b.iq[1][1], "voltage3");
+
+	expect_error("[iio]\ndevice=a\niq = voltage0\n", "test.conf:3: [iio] iq: expected ",
+		     "pairs I:Q of two different channel names (e.g. voltage0:voltage1), got 'voltage0'");
+	expect_error("[iio]\ndevice=a\niq = voltage0:\n", "test.conf:3: [iio] iq: expected ", "pairs I:Q");
+	expect_error("[iio]\ndevice=a\niq = :voltage1\n", "test.conf:3: [iio] iq: expected ", "pairs I:Q");
+	expect_error("[iio]\ndevice=a\niq = a:b:c\n", "test.conf:3: [iio] iq: expected ", "pairs I:Q");
+	expect_error("[iio]\ndevice=a\niq = a:a\n", "test.conf:3: [iio] iq: expected ", "two different");
+	expect_error("[iio]\ndevice=a\niq = ,\n", "test.conf:3: [iio] iq: expected ", "pairs I:Q");
+	expect_error("[iio]\ndevice=a\niq = a:b, b:c\n", "test.conf:3: [iio] iq: expected ",
+		     "each channel in one I:Q pair only");
+	expect_error("[iio]\ndevice=a\niq = a:../x\n", "test.conf:3: [iio] iq: expected ", "'/'");
+	expect_error("[iio]\ndevice=a\niq = abcdefghijklmnopqrstuvwxyz:b\n",
+		     "test.conf:3: [iio] iq: expected ", "shorter than 24");
+	expect_error("[iio]\ndevice=a\niq = a:b\niq = c:d\n", "test.conf:4: ", "set twice (first on line 3)");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -582,6 +622,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, dump_quotes_what_needs_it);
 	tcase_add_test(t, channel_names);
 	tcase_add_test(t, iiod_keys);
+	tcase_add_test(t, iq_pairs);
 	suite_add_tcase(s, t);
 	return s;
 }

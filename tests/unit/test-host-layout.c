@@ -105,6 +105,46 @@ START_TEST(iq_refused)
 }
 END_TEST
 
+START_TEST(iq_from_device)
+{
+	struct ifbh_info info = { 0 };
+	struct ifbh_field f[4];
+	struct ifbh_channel *i, *q;
+	size_t n = 0;
+
+	add(&info, "temp", 16, true, false, 1);
+	i = add(&info, "voltage0", 16, false, false, 1);
+	q = add(&info, "voltage1", 16, false, false, 1);
+	/* no hint: every channel real */
+	ck_assert_int_eq(ifbh_layout_fields(&info, IFBH_IQ_DEVICE, f, 4, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	i->iq = IFBH_IQ_ROLE_I;
+	i->iq_partner = 2;
+	q->iq = IFBH_IQ_ROLE_Q;
+	q->iq_partner = 1;
+	ck_assert_int_eq(ifbh_layout_fields(&info, IFBH_IQ_DEVICE, f, 4, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(!f[0].iq);
+	ck_assert(f[1].iq);
+	ck_assert_str_eq(f[1].name, "voltage0");
+	ck_assert_uint_eq(f[1].ch, 1);
+	ck_assert_uint_eq(f[1].ch_q, 2);
+	ck_assert_str_eq(f[1].typestr, "<u2");
+	/* the names do not matter, nor does IFBH_IQ_BY_NAME see these pairs */
+	ck_assert_int_eq(ifbh_layout_fields(&info, IFBH_IQ_BY_NAME, f, 4, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	/* Q first, in the scan, is no pair the library can deliver */
+	i->iq = IFBH_IQ_ROLE_Q;
+	q->iq = IFBH_IQ_ROLE_I;
+	ck_assert_int_eq(ifbh_layout_fields(&info, IFBH_IQ_DEVICE, f, 4, &n), -EINVAL);
+	/* nor different types */
+	i->iq = IFBH_IQ_ROLE_I;
+	q->iq = IFBH_IQ_ROLE_Q;
+	q->is_signed = true;
+	ck_assert_int_eq(ifbh_layout_fields(&info, IFBH_IQ_DEVICE, f, 4, &n), -EINVAL);
+}
+END_TEST
+
 static Suite *host_layout_suite(void)
 {
 	Suite *s = suite_create("host-layout");
@@ -113,6 +153,7 @@ static Suite *host_layout_suite(void)
 	tcase_add_test(tc, real_channels);
 	tcase_add_test(tc, iq_by_name);
 	tcase_add_test(tc, iq_refused);
+	tcase_add_test(tc, iq_from_device);
 	suite_add_tcase(s, tc);
 	return s;
 }

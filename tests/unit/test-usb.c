@@ -283,7 +283,17 @@ START_TEST(control_malformed)
 		uint16_t value, index, length;
 	} bad[] = {
 		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
-		{ VIN, 0x06, 0, 0, 64 },
+		{ VIN, 0x08, 0, 0, 64 },
+		{ VIN, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 8 },   /* wrong direction */
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0 },  /* not exactly 8 bytes */
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 7 },
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 9 },
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0xffff },
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 1, 0, 8 },  /* wValue not 0 */
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 1, 8 },  /* another interface */
+		{ VOUT, IFB_REQ_GET_STATUS, 0, 0, 24 },
+		{ VIN, IFB_REQ_GET_STATUS, 0, 0, 0 },
+		{ VIN, IFB_REQ_GET_STATUS, 3, 0, 24 },
 		{ VOUT, IFB_REQ_GET_GAPS, 0, 0, 64 },
 		{ VIN, IFB_REQ_GET_STATS, 1, 0, 64 },    /* wValue not 0 */
 		{ VOUT, IFB_REQ_START, 2, 0, 0 },
@@ -332,7 +342,10 @@ START_TEST(info_reply)
 	strcpy(d.channels[1].name, "voltage1");
 	d.channels[1].scan_index = 1;
 	d.channels[1].offset = 2;
-	d.channels[1].reserved[0] = 0xaa; /* must not leak */
+	d.channels[0].iq = IFB_IQ_I;
+	d.channels[0].iq_partner = 1;
+	d.channels[1].iq = IFB_IQ_Q;
+	d.channels[1].iq_partner = 0;
 
 	{
 		/* fuzzer seed: a SETUP (bRequest is the state), then the description */
@@ -356,12 +369,92 @@ START_TEST(info_reply)
 	memcpy(&c, buf + 64 + 36, sizeof(c));
 	ck_assert_str_eq(c.name, "voltage1");
 	ck_assert_uint_eq(le16toh(c.offset), 2);
-	ck_assert_uint_eq(c.reserved[0], 0);
+	ck_assert_uint_eq(c.iq, IFB_IQ_Q);
+	ck_assert_uint_eq(c.iq_partner, 0);
+	memcpy(&c, buf + 64, sizeof(c));
+	ck_assert_uint_eq(c.iq, IFB_IQ_I);
+	ck_assert_uint_eq(c.iq_partner, 1);
+
+	/* versions 1 and 2 had these bytes reserved: 0 */
+	for (uint16_t v = 1; v <= 2; v++) {
+		ck_assert_int_eq(ifb_control_info(&d, 0, v, buf, sizeof(buf)), 64 + 2 * 36);
+		ck_assert_uint_eq(buf[64 + 34], 0);
+		ck_assert_uint_eq(buf[64 + 35], 0);
+		ck_assert_uint_eq(buf[64 + 36 + 34], 0);
+		ck_assert_uint_eq(buf[64 + 36 + 35], 0);
+	}
+	/* a partner outside the list, or itself, is no hint */
+	d.channels[1].iq_partner = 2;
+	d.channels[0].iq_partner = 0;
+	ck_assert_int_eq(ifb_control_info(&d, 0, 3, buf, sizeof(buf)), 64 + 2 * 36);
+	ck_assert_uint_eq(buf[64 + 34], 0);
+	ck_assert_uint_eq(buf[64 + 36 + 34], 0);
+	ck_assert_uint_eq(buf[64 + 36 + 35], 0);
+	d.channels[1].iq = 7;
+	d.channels[1].iq_partner = 0;
+	ck_assert_int_eq(ifb_control_info(&d, 0, 3, buf, sizeof(buf)), 64 + 2 * 36);
+	ck_assert_uint_eq(buf[64 + 36 + 34], 0);
 
 	d.num_channels = IFB_MAX_CHANNELS + 1;
 	ck_assert_int_eq(ifb_control_info(&d, 0, 1, buf, sizeof(buf)), -EINVAL);
 	d.num_channels = 2;
 	ck_assert_int_eq(ifb_control_info(&d, 0, 1, buf, 100), -ENOSPC);
+}
+END_TEST
+
+START_TEST(set_rate_and_status)
+{
+	struct usb_ctrlrequest r = req(VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 8);
+	uint8_t data[9] = { 0x80, 0x84, 0x1e, 0, 0, 0, 0, 0 }; /* 2000000 mHz, LE */
+	struct ifb_status st;
+	uint8_t buf[64];
+	char text[32];
+	uint64_t mhz = 0;
+
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_SET_SAMPLE_RATE);
+	r = req(VIN, IFB_REQ_GET_STATUS, 0, 0, 4096);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_STATUS);
+
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), 0);
+	ck_assert_uint_eq(mhz, 2000000);
+	ck_assert_int_eq(ifb_control_rate(data, 7, &mhz), -EINVAL);
+	ck_assert_int_eq(ifb_control_rate(data, 9, &mhz), -EINVAL);
+	ck_assert_int_eq(ifb_control_rate(data, 0, &mhz), -EINVAL);
+	memset(data, 0, sizeof(data));
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), -ERANGE); /* 0 Hz */
+	data[0] = 1;
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), 0);
+	ck_assert_uint_eq(mhz, 1);
+	memset(data, 0xff, sizeof(data)); /* 2^64 - 1 mHz */
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), -ERANGE);
+	mhz = htole64(IFB_RATE_MHZ_MAX);
+	memcpy(data, &mhz, 8);
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), 0);
+	ck_assert_uint_eq(mhz, IFB_RATE_MHZ_MAX);
+	mhz = htole64(IFB_RATE_MHZ_MAX + 1);
+	memcpy(data, &mhz, 8);
+	ck_assert_int_eq(ifb_control_rate(data, 8, &mhz), -ERANGE);
+
+	ck_assert_int_eq(ifb_control_rate_text(2000000000, text, sizeof(text)), 7);
+	ck_assert_str_eq(text, "2000000");
+	ck_assert_int_eq(ifb_control_rate_text(2500, text, sizeof(text)), 5);
+	ck_assert_str_eq(text, "2.500");
+	ck_assert_int_eq(ifb_control_rate_text(7, text, sizeof(text)), 5);
+	ck_assert_str_eq(text, "0.007");
+	ck_assert_int_eq(ifb_control_rate_text(IFB_RATE_MHZ_MAX, text, sizeof(text)), 13);
+	ck_assert_int_eq(ifb_control_rate_text(2500, text, 5), -ENOSPC);
+
+	ck_assert_int_eq(ifb_control_status(IFB_REQ_SET_SAMPLE_RATE, -EINVAL, 10000000000ULL, 3,
+					    buf, sizeof(buf)),
+			 24);
+	ck_assert_mem_eq(buf, "IFBR", 4);
+	memcpy(&st, buf, sizeof(st));
+	ck_assert_uint_eq(le16toh(st.version), 3);
+	ck_assert_uint_eq(le16toh(st.length), 24);
+	ck_assert_uint_eq(st.request, IFB_REQ_SET_SAMPLE_RATE);
+	ck_assert_int_eq((int32_t)le32toh((uint32_t)st.error), -EINVAL);
+	ck_assert_uint_eq(le64toh(st.rate_mhz), 10000000000ULL);
+	ck_assert_int_eq(ifb_control_status(0, 0, 0, 3, buf, 23), -ENOSPC);
 }
 END_TEST
 
@@ -379,6 +472,7 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, control_decode);
 	tcase_add_test(t, control_malformed);
 	tcase_add_test(t, info_reply);
+	tcase_add_test(t, set_rate_and_status);
 	suite_add_tcase(s, t);
 	return s;
 }
