@@ -6,8 +6,17 @@
  * Channels are the scan's fields (ifbh_layout_fields): an I/Q pair is one
  * complex channel, read as CS16, CF32 or its native complex format (CS16,
  * CU16, CS8, ...); any other channel is a real one, read as F32 or its
- * native format (S16, U16, ...). The device argument iq=name|adjacent|none
- * (default name: "X_i" with "X_q") chooses how channels pair.
+ * native format (S16, U16, ...). The device argument
+ * iq=device|name|adjacent|none chooses how channels pair; the default is
+ * device (the pairs of the daemon's [iio] iq, protocol version 3) when the
+ * device names any, else name ("X_i" with "X_q").
+ *
+ * Sample rate: getSampleRate is GET_INFO's; setSampleRate (no stream
+ * active) sets the IIO device's sampling_frequency through the daemon
+ * (protocol version 3; older daemons: an error) and reads back what the
+ * driver took; getSampleRateRange is what the protocol accepts (1 mHz to
+ * 1 THz, the driver may refuse or round) for a version-3 device, the
+ * current rate alone for older ones; listSampleRates the current rate.
  *
  * Values: the IIO sample (after its shift, masked to its bits, sign
  * extended) v; CS16 is v scaled to 16 bits (unsigned samples offset to
@@ -170,16 +179,19 @@ public:
 		ifbh_list *l = nullptr;
 		enum ifbh_iq iq = IFBH_IQ_BY_NAME;
 		auto a = args.find("iq");
+		bool iq_default = a == args.end();
 		size_t n = 0;
 
 		if (a != args.end()) {
-			if (a->second == "adjacent")
+			if (a->second == "device")
+				iq = IFBH_IQ_DEVICE;
+			else if (a->second == "adjacent")
 				iq = IFBH_IQ_ADJACENT;
 			else if (a->second == "none")
 				iq = IFBH_IQ_NONE;
 			else if (a->second != "name")
 				throw std::runtime_error("iioffsbridge: iq=" + a->second +
-							 ": expected name, adjacent or none");
+							 ": expected device, name, adjacent or none");
 		}
 		if (ifbh_find(ctx_.get(), &m, &l))
 			throw std::runtime_error(std::string("iioffsbridge: ") +
@@ -193,11 +205,16 @@ public:
 			throw std::runtime_error(std::string("iioffsbridge: ") +
 						 ifbh_ctx_error(ctx_.get()));
 		info_ = *ifbh_dev_info(dev_);
+		for (unsigned int i = 0; iq_default && i < info_.num_channels; i++)
+			if (info_.ch[i].iq)
+				iq = IFBH_IQ_DEVICE;
 		fields_.resize(IFBH_MAX_CHANNELS);
 		if (ifbh_layout_fields(&info_, iq, fields_.data(), fields_.size(), &n)) {
 			ifbh_dev_close(dev_);
 			throw std::runtime_error("iioffsbridge: the channels do not pair as iq=" +
-						 (a != args.end() ? a->second : std::string("name")));
+						 (a != args.end() ? a->second
+								  : std::string(iq == IFBH_IQ_DEVICE ? "device"
+												     : "name")));
 		}
 		fields_.resize(n);
 	}
@@ -265,15 +282,30 @@ public:
 
 	SoapySDR::RangeList getSampleRateRange(const int d, const size_t c) const override
 	{
+		if (info_.version >= 3)
+			return { SoapySDR::Range(1e-3, 1e12) };
 		return { SoapySDR::Range(getSampleRate(d, c), getSampleRate(d, c)) };
 	}
 
-	void setSampleRate(const int d, const size_t c, const double rate) override
+	void setSampleRate(const int, const size_t, const double rate) override
 	{
-		/* the wire protocol (version 1) has no request to change it */
-		if (std::fabs(rate - getSampleRate(d, c)) > 1e-3)
-			throw std::runtime_error("iioffsbridge: the sample rate is set on the board "
-						 "(iio: keys of iio-ffs-bridge.conf), not over USB");
+		uint64_t took = 0;
+		double mhz = std::round(rate * 1000.0);
+		int ret;
+
+		if (stream_ && stream_->s)
+			throw std::runtime_error("iioffsbridge: setSampleRate while the stream is "
+						 "active: deactivate it first");
+		if (!(mhz >= 1.0 && mhz <= 1e15))
+			throw std::runtime_error("iioffsbridge: sample rate " + std::to_string(rate) +
+						 " Hz: expected 0.001 Hz to 1 THz");
+		ret = ifbh_dev_set_sample_rate(dev_, (uint64_t)mhz, &took);
+		if (ret)
+			throw std::runtime_error(std::string("iioffsbridge: setSampleRate: ") +
+						 ifbh_dev_error(dev_));
+		info_ = *ifbh_dev_info(dev_);
+		SoapySDR::logf(SOAPY_SDR_INFO, "iioffsbridge: sample rate %.3f Hz (asked %.3f)",
+			       (double)took / 1000.0, rate);
 	}
 
 	SoapySDR::Stream *setupStream(const int dir, const std::string &format,

@@ -16,7 +16,8 @@ Errors: every failure raises :class:`Error`, an ``OSError`` whose
 ``errno`` is the library's (``ENODEV`` device gone, ``EACCES`` permission
 denied, ``EBUSY`` interface in use, ``EPIPE`` request refused,
 ``EPROTO``/``EBADMSG``/``EPROTONOSUPPORT`` protocol mismatch,
-``ECONNRESET`` the device ended the stream, ``ETIMEDOUT``) and whose
+``ECONNRESET`` the device ended the stream, ``ETIMEDOUT``,
+``EOPNOTSUPP`` a request the device's protocol version lacks) and whose
 ``strerror`` is the library's message.
 """
 import ctypes
@@ -27,9 +28,11 @@ import numpy as np
 
 from . import _ffi
 
-__all__ = ["Device", "Error", "IQ_NONE", "IQ_BY_NAME", "IQ_ADJACENT", "layout_dtype"]
+__all__ = ["Device", "Error", "IQ_NONE", "IQ_BY_NAME", "IQ_ADJACENT", "IQ_DEVICE",
+           "layout_dtype", "default_iq"]
 
 IQ_NONE, IQ_BY_NAME, IQ_ADJACENT = _ffi.IQ_NONE, _ffi.IQ_BY_NAME, _ffi.IQ_ADJACENT
+IQ_DEVICE = _ffi.IQ_DEVICE
 
 _lib = None
 
@@ -60,7 +63,14 @@ def _fields(info, iq):
     return list(out[: n.value])
 
 
-def layout_dtype(info, iq=IQ_BY_NAME):
+def default_iq(info):
+    """IQ_DEVICE when the device names I/Q pairs (its config's ``[iio] iq``,
+    protocol version 3), else IQ_BY_NAME (channels ``X_i``, ``X_q``)."""
+    hinted = any(info.ch[k].iq for k in range(info.num_channels))
+    return IQ_DEVICE if hinted else IQ_BY_NAME
+
+
+def layout_dtype(info, iq=None):
     """numpy dtypes of one scan for a GET_INFO layout (an ``_ffi.Info``).
 
     Returns ``(raw, out)``: *raw* is the structured dtype of the bytes on
@@ -70,8 +80,11 @@ def layout_dtype(info, iq=IQ_BY_NAME):
     as ``complex64`` (I + 1j*Q, raw integer values, no scaling) and every
     real field in its native integer type. Shifts and bit masks of IIO
     (``bits``, ``shift``) are not applied. Raises :class:`Error` (EINVAL)
-    when *iq* asks for pairs the layout does not have.
+    when *iq* asks for pairs the layout does not have. *iq* None:
+    :func:`default_iq`.
     """
+    if iq is None:
+        iq = default_iq(info)
     raw, out = [], []
     for f in _fields(info, iq):
         name = f.name.decode("utf-8", "replace")
@@ -93,12 +106,14 @@ def layout_dtype(info, iq=IQ_BY_NAME):
 class Device:
     """One iio-ffs-bridge device and its stream.
 
-    ``Device(serial=None, path=None, vid=None, pid=None, iq=IQ_BY_NAME,
+    ``Device(serial=None, path=None, vid=None, pid=None, iq=None,
     transfers=16, transfer_size=1 << 20)`` finds the device (exactly one
     must match: ``serial``, bus ``path`` "BUS-PORT[.PORT]...", or
     ``vid``/``pid`` narrow the search), opens it and reads its layout.
     The stream STARTs at ``__enter__`` (or the first :meth:`read`) and is
-    STOPped by ``__exit__`` / :meth:`close`.
+    STOPped by ``__exit__`` / :meth:`close`. *iq* None pairs channels
+    as the device says (:func:`default_iq`): the pairs of its ``[iio] iq``
+    come back as complex64.
 
     Attributes: ``info`` (dict: device name, mode, channels...),
     ``scan_size`` (bytes), ``sample_rate`` (scans/s, float, 0.0 unknown),
@@ -107,7 +122,7 @@ class Device:
     when several do, or what opening reports.
     """
 
-    def __init__(self, serial=None, path=None, vid=None, pid=None, iq=IQ_BY_NAME,
+    def __init__(self, serial=None, path=None, vid=None, pid=None, iq=None,
                  transfers=16, transfer_size=1 << 20):
         L = _L()
         self._ctx = self._dev = self._s = None
@@ -152,6 +167,26 @@ class Device:
             "channels": [c.name.decode("utf-8", "replace") for c in i.ch[: i.num_channels]],
         }
         self._opts = _ffi.StreamOpts(transfers, transfer_size, 0.0)
+
+    def set_sample_rate(self, hz):
+        """Set the device's sample rate (its IIO sampling_frequency) to *hz*
+        scans per second (float, milli-hertz resolution), before the stream
+        starts. Returns the rate the device took (it may round), which
+        :attr:`sample_rate` and :attr:`info` then show. Raises :class:`Error`:
+        EOPNOTSUPP (a protocol version 1 or 2 device), EBUSY (a stream
+        runs), ENOENT/EACCES (no or a read-only attribute), ERANGE, or the
+        driver's refusal (often EINVAL), each with the device's reason."""
+        if self._s is not None:
+            raise Error(_errno.EBUSY, "set the sample rate before the stream starts")
+        L = _L()
+        took = ctypes.c_uint64()
+        mhz = int(round(float(hz) * 1000.0))
+        if mhz < 1 or mhz >= 1 << 64:
+            raise Error(_errno.ERANGE, "sample rate %r Hz: expected 0.001 Hz to 1 THz" % hz)
+        _check(L.ifbh_dev_set_sample_rate(self._dev, mhz, ctypes.byref(took)), self._dev_err)
+        self.sample_rate = self._info.sample_rate_mhz / 1000.0
+        self.info["sample_rate"] = self.sample_rate
+        return took.value / 1000.0
 
     def _ctx_err(self):
         return _L().ifbh_ctx_error(self._ctx).decode("utf-8", "replace")

@@ -14,7 +14,8 @@ CHANNEL_NAME_LEN = 24
 MAX_CHANNELS = 64
 STATS_MAX_GAPS = 32
 
-IQ_NONE, IQ_BY_NAME, IQ_ADJACENT = 0, 1, 2
+IQ_NONE, IQ_BY_NAME, IQ_ADJACENT, IQ_DEVICE = 0, 1, 2, 3
+IQ_ROLE_NONE, IQ_ROLE_I, IQ_ROLE_Q = 0, 1, 2
 LOG_WARNING, LOG_INFO = 1, 2
 
 
@@ -22,7 +23,7 @@ class Channel(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char * CHANNEL_NAME_LEN)] + [
         (n, ctypes.c_uint)
         for n in ("scan_index", "offset", "is_signed", "is_be", "bits",
-                  "storage_bits", "shift", "repeat")
+                  "storage_bits", "shift", "repeat", "iq", "iq_partner")
     ]
 
 
@@ -150,6 +151,8 @@ _PROTOS = {
     "ifbh_dev_desc": (ctypes.POINTER(DeviceDesc), [P]),
     "ifbh_dev_info": (ctypes.POINTER(Info), [P]),
     "ifbh_dev_get_stats": (ctypes.c_int, [P, ctypes.POINTER(Stats)]),
+    "ifbh_dev_set_sample_rate": (ctypes.c_int, [P, ctypes.c_uint64,
+                                                ctypes.POINTER(ctypes.c_uint64)]),
     "ifbh_layout_fields": (ctypes.c_int, [ctypes.POINTER(Info), ctypes.c_int,
                                           ctypes.POINTER(Field), ctypes.c_size_t,
                                           ctypes.POINTER(ctypes.c_size_t)]),

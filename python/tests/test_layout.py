@@ -64,6 +64,24 @@ class Layout(unittest.TestCase):
                                  ifbhost.IQ_ADJACENT)
         self.assertEqual(e.exception.errno, 22)
 
+    def test_device_pairs(self):
+        # the device's [iio] iq hint (GET_INFO version 3): complex64 by default
+        i = info([("temp", 16, True, False, 1), ("voltage0", 16, False, False, 1),
+                  ("voltage1", 16, False, False, 1)])
+        self.assertEqual(ifbhost.default_iq(i), ifbhost.IQ_BY_NAME)
+        _, out = ifbhost.layout_dtype(i)
+        self.assertEqual(out.names, ("temp", "voltage0", "voltage1"))
+        i.ch[1].iq, i.ch[1].iq_partner = _ffi.IQ_ROLE_I, 2
+        i.ch[2].iq, i.ch[2].iq_partner = _ffi.IQ_ROLE_Q, 1
+        self.assertEqual(ifbhost.default_iq(i), ifbhost.IQ_DEVICE)
+        raw, out = ifbhost.layout_dtype(i)
+        self.assertEqual(out.names, ("temp", "voltage0"))
+        self.assertEqual(out["voltage0"], np.dtype(np.complex64))
+        self.assertEqual(raw.fields["voltage0"], (np.dtype(("<u2", (2,))), 2))
+        # asked otherwise, the hint is not used
+        _, out = ifbhost.layout_dtype(i, ifbhost.IQ_NONE)
+        self.assertEqual(len(out.names), 3)
+
     def test_structure_sizes_match_the_library(self):
         # the library writes whole Field structs; a wrong mirror shifts names
         i = info([("x%d" % k, 8, False, False, 1) for k in range(64)])
