@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer harness: the host's parsers of the device's GET_INFO,
- * GET_STATS and GET_GAPS replies (src/host/proto.c, libifbhost). The device is untrusted: any
+ * GET_STATS, GET_GAPS and GET_STATUS replies (src/host/proto.c, libifbhost). The device is untrusted: any
  * bytes go to both parsers. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
@@ -41,6 +41,14 @@ static void check_info(const struct ifbh_info *in)
 			CHECK(c->offset >= oend || o->offset >= end);
 			CHECK(c->scan_index != o->scan_index);
 		}
+		/* the I/Q hint: none before version 3; pairs that name each other */
+		CHECK(c->iq <= IFBH_IQ_ROLE_Q);
+		if (in->version < 3 || !c->iq)
+			CHECK(!c->iq && !c->iq_partner);
+		else
+			CHECK(c->iq_partner < in->num_channels && c->iq_partner != i &&
+			      in->ch[c->iq_partner].iq_partner == i &&
+			      in->ch[c->iq_partner].iq + c->iq == IFBH_IQ_ROLE_I + IFBH_IQ_ROLE_Q);
 	}
 }
 
@@ -66,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ifbh_info info;
 	static struct ifbh_stats stats;
 	static struct ifbh_gaps_reply gaps;
+	struct ifbh_status_reply st;
 	char err[512];
 
 	err[0] = '\0';
@@ -81,6 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (ifbh_parse_gaps(data, size, &gaps, err, sizeof(err)) == 0)
 		check_gaps(&gaps);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_status(data, size, &st, err, sizeof(err)) == 0)
+		CHECK(st.error <= 0 && st.error > -4096);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

@@ -6,8 +6,12 @@
  * bytes of a struct ifb_stream_desc (zero-filled if short) for the
  * GET_INFO reply builder. Checks the decoder against the table of
  * docs/protocol.md, written out again here, and the reply against
- * struct ifb_info's contract (length, bounds, terminated names, no stale
- * bytes in reserved fields).
+ * struct ifb_info's contract (length, bounds, terminated names, the I/Q
+ * hint only in version 3 and only pointing at another channel). The
+ * first 8 bytes after the SETUP are also SET_SAMPLE_RATE's data stage
+ * (of every length up to 8, plus one byte more): accepted exactly when
+ * 8 bytes hold a rate in range, whose sysfs text must read back as it;
+ * and GET_STATUS is built from them.
  */
 #include <endian.h>
 #include <errno.h>
@@ -40,10 +44,13 @@ static int expected(const struct usb_ctrlrequest *s)
 		return -EOPNOTSUPP;
 	if (s->bRequestType == 0xc1 && length >= 1 &&
 	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS ||
-	     s->bRequest == IFB_REQ_GET_GAPS))
+	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS))
 		return s->bRequest;
 	if (s->bRequestType == 0x41 && length == 0 &&
 	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))
+		return s->bRequest;
+	/* version 3: SET_SAMPLE_RATE, exactly its 8 bytes */
+	if (s->bRequestType == 0x41 && length == 8 && s->bRequest == IFB_REQ_SET_SAMPLE_RATE)
 		return s->bRequest;
 	return -EOPNOTSUPP;
 }
@@ -78,11 +85,55 @@ static void check_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t 
 		CHECK(memchr(c.name, '\0', sizeof(c.name)));
 		CHECK(le16toh(c.scan_index) == d->channels[i].scan_index);
 		CHECK(le16toh(c.offset) == d->channels[i].offset);
-		for (size_t k = 0; k < sizeof(c.reserved); k++)
-			CHECK(c.reserved[k] == 0);
+		CHECK(c.iq <= IFB_IQ_Q);
+		if (version < 3 || c.iq == IFB_IQ_NONE) {
+			CHECK(c.iq == IFB_IQ_NONE && c.iq_partner == 0);
+		} else {
+			CHECK(c.iq_partner < d->num_channels && c.iq_partner != i);
+			CHECK(c.iq == d->channels[i].iq && c.iq_partner == d->channels[i].iq_partner);
+		}
 	}
 	/* A buffer one byte short is refused, not overrun. */
 	CHECK(ifb_control_info(d, state, version, buf, (size_t)len - 1) == -ENOSPC);
+}
+
+/* SET_SAMPLE_RATE's data stage of len bytes, and the GET_STATUS after it. */
+static void check_rate(const uint8_t *data, size_t len, uint16_t version)
+{
+	uint8_t buf[64];
+	char text[32];
+	uint64_t mhz = 0, wire = 0;
+	struct ifb_status st;
+	int r = ifb_control_rate(data, len, &mhz), n;
+
+	if (len != 8) {
+		CHECK(r == -EINVAL);
+	} else {
+		memcpy(&wire, data, 8);
+		wire = le64toh(wire);
+		if (wire < IFB_RATE_MHZ_MIN || wire > IFB_RATE_MHZ_MAX) {
+			CHECK(r == -ERANGE);
+		} else {
+			unsigned long long whole = 0, frac = 0;
+			char tail = 0;
+
+			CHECK(r == 0 && mhz == wire);
+			n = ifb_control_rate_text(mhz, text, sizeof(text));
+			CHECK(n > 0 && (size_t)n == strlen(text));
+			/* decimal Hz the kernel parses: digits, at most 3 decimals */
+			if (strchr(text, '.'))
+				CHECK(sscanf(text, "%llu.%3llu%c", &whole, &frac, &tail) == 2 &&
+				      strlen(strchr(text, '.')) == 4 && whole * 1000 + frac == mhz);
+			else
+				CHECK(sscanf(text, "%llu%c", &whole, &tail) == 1 && whole * 1000 == mhz);
+		}
+	}
+	n = ifb_control_status(IFB_REQ_SET_SAMPLE_RATE, r, mhz, version, buf, sizeof(buf));
+	CHECK(n == (int)sizeof(st));
+	memcpy(&st, buf, sizeof(st));
+	CHECK(le32toh(st.magic) == IFB_STATUS_MAGIC && le16toh(st.length) == sizeof(st));
+	CHECK((int32_t)le32toh((uint32_t)st.error) == r && le64toh(st.rate_mhz) == mhz);
+	CHECK(st.reserved[0] == 0 && st.reserved[1] == 0 && st.reserved[2] == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -96,6 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(&setup, data, sizeof(setup));
 	CHECK(ifb_control_decode(&setup) == expected(&setup));
+
+	for (size_t l = 0; l <= 9 && l <= size - sizeof(setup); l++)
+		check_rate(data + sizeof(setup), l, ifb_control_version(le16toh(setup.wValue)));
 
 	memset(&d, 0, sizeof(d));
 	n = size - sizeof(setup) < sizeof(d) ? size - sizeof(setup) : sizeof(d);
