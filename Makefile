@@ -152,6 +152,21 @@ $(V1_DIR)/.done:
 $(BUILD)/rig/%-v1: $(V1_DIR)/.done
 	@mkdir -p $(dir $@)
 	$(Q)cp $(V1_DIR)/build/bin/$* $@
+# ...and the last protocol-version-2 ones (before SET_SAMPLE_RATE and the
+# I/Q hint), for hostlib-rate.sh.
+IFB_V2_COMMIT := b9406f8fc2a6fce55784526ec28f6d64ec7e9520
+V2_DIR := $(abspath $(BUILD))/v2
+V2_RIG := $(BUILD)/rig/iio-ffs-bridge-v2 $(BUILD)/rig/iio-ffs-capture-v2
+$(V2_DIR)/.done:
+	$(Q)rm -rf $(V2_DIR) && mkdir -p $(V2_DIR)/src
+	$(Q)git archive $(IFB_V2_COMMIT) | tar -x -C $(V2_DIR)/src
+	$(if $(Q),@echo "  MAKE    protocol version 2 tools from $(IFB_V2_COMMIT)")
+	$(Q)$(MAKE) --no-print-directory -s -C $(V2_DIR)/src BUILD=$(V2_DIR)/build \
+		$(V2_DIR)/build/bin/iio-ffs-bridge $(V2_DIR)/build/bin/iio-ffs-capture >/dev/null
+	$(Q)touch $@
+$(BUILD)/rig/%-v2: $(V2_DIR)/.done
+	@mkdir -p $(dir $@)
+	$(Q)cp $(V2_DIR)/build/bin/$* $@
 .PHONY: install-host uninstall-host check-host
 # --- end of libifbhost -------------------------------------------------------
 RIG_TOOL_SRCS := $(wildcard tests/vm/tools/*.c)
@@ -162,7 +177,7 @@ DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
-RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG)
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG) $(V2_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall
