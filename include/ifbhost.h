@@ -4,7 +4,8 @@
  *
  * An iio-ffs-bridge device streams the scans of one IIO device over one
  * bulk IN endpoint and answers a few vendor control requests (GET_INFO,
- * START, STOP, GET_STATS; docs/protocol.md). This library finds such
+ * START, STOP, GET_STATS, GET_GAPS, SET_SAMPLE_RATE, GET_STATUS;
+ * docs/protocol.md). This library finds such
  * devices, reads what they stream (the scan layout), starts and stops the
  * stream, keeps many libusb bulk transfers in flight, and tells where the
  * device reported missing samples ("gaps").
@@ -31,6 +32,8 @@
  *   -ECONNRESET  the device ended the stream without being asked to (an
  *                end-of-stream packet, or GET_STATS idle, before any STOP)
  *   -ETIMEDOUT   a control request or the end of a stream timed out
+ *   -EOPNOTSUPP  the device's protocol version lacks the request
+ *   -ERANGE      a value out of the protocol's range
  *   -ENOMEM, -EINVAL, -EIO (other USB errors)
  *
  * Thread safety: a context and everything made from it (lists, devices,
