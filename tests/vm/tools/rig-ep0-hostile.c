@@ -10,7 +10,8 @@
  * stopping (STOP sent, blocks still waiting for the host) and stopped (the
  * stream drained to its end). The requests are drawn from SEED (default
  * 1): unknown requests, wrong directions, data stages where none belong
- * and none where one does, wValue != 0, class requests, all of which
+ * and none where one does, wValue != 0, a SET_SAMPLE_RATE that is not an
+ * OUT of exactly 8 bytes with wValue 0 (version 3), class requests, all of which
  * docs/protocol.md says must be stalled; and well-formed GET_INFO (with
  * any version offered in wValue), GET_STATS and GET_GAPS (from any
  * sequence number), which must be answered (protocol version 2).
@@ -38,7 +39,8 @@
 #define TIMEOUT_MS 5000
 #define FAILURES_SHOWN 20
 
-enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4, IFB_GET_GAPS = 5 };
+enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4, IFB_GET_GAPS = 5,
+       IFB_SET_SAMPLE_RATE = 6, IFB_GET_STATUS = 7 };
 
 struct req {
 	uint8_t type, request;
@@ -64,7 +66,7 @@ static uint8_t unknown_request(void)
 
 	do
 		r = (uint8_t)rnd(256);
-	while ((r >= IFB_GET_INFO && r <= IFB_GET_GAPS) || r == 0xcd);
+	while ((r >= IFB_GET_INFO && r <= IFB_GET_STATUS) || r == 0xcd);
 	return r;
 }
 
@@ -97,9 +99,29 @@ static struct req draw(void)
 		q = (struct req){ rnd(2) ? 0x41 : 0xc1, rnd(2) ? IFB_START : IFB_STOP, 0, 0,
 				  (uint16_t)(1 + rnd(64)), true };
 		break;
-	case 6: /* START/STOP with wValue != 0 */
-		q = (struct req){ 0x41, rnd(2) ? IFB_START : IFB_STOP,
-				  (uint16_t)(1 + rnd(0xffff)), 0, 0, true };
+	case 6: /* START/STOP with wValue != 0, or a malformed SET_SAMPLE_RATE
+		 * (protocol version 3: OUT with exactly 8 bytes and wValue 0 only) */
+		if (rnd(2)) {
+			q = (struct req){ 0x41, rnd(2) ? IFB_START : IFB_STOP,
+					  (uint16_t)(1 + rnd(0xffff)), 0, 0, true };
+		} else {
+			uint16_t len = (uint16_t)rnd(64);
+
+			if (len == 8)
+				len = rnd(2) ? 9 : 4096;
+			switch (rnd(3)) {
+			case 0: /* the wrong length */
+				q = (struct req){ 0x41, IFB_SET_SAMPLE_RATE, 0, 0, len, true };
+				break;
+			case 1: /* IN */
+				q = (struct req){ 0xc1, IFB_SET_SAMPLE_RATE, 0, 0, 8, true };
+				break;
+			default: /* wValue != 0 */
+				q = (struct req){ 0x41, IFB_SET_SAMPLE_RATE,
+						  (uint16_t)(1 + rnd(0xffff)), 0, 8, true };
+				break;
+			}
+		}
 		break;
 	case 7: /* class requests to the interface */
 		q = (struct req){ rnd(2) ? 0x21 : 0xa1, (uint8_t)rnd(256), (uint16_t)rnd(0x10000), 0,
