@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * [iio] iq against a device's channels (ifb_bridge_check_iq) and the I/Q
+ * hint it puts in the stream's description (GET_INFO, protocol version 3).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/bridge-int.h"
+#include "unit.h"
+
+/* An IIO device with these channels, each le:u16/16 unless changed,
+ * laid out in the order given, all selected. */
+static void device(struct ifb_iio *io, unsigned n)
+{
+	memset(io, 0, sizeof(*io));
+	snprintf(io->name, sizeof(io->name), "adc");
+	io->num_channels = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct ifb_iio_channel *c = &io->ch[i];
+
+		snprintf(c->name, sizeof(c->name), "voltage%u", i);
+		c->index = i;
+		c->type = (struct ifb_scan_type){ .bits = 16, .storage_bits = 16, .repeat = 1 };
+		c->selected = true;
+		c->offset = (uint16_t)(2 * i);
+	}
+	io->scan_size = 2 * n;
+}
+
+static void config(struct ifb_config *cfg, const char *iq)
+{
+	char text[256], err[256];
+
+	snprintf(text, sizeof(text), "[iio]\ndevice = adc\niq = %s\n", iq);
+	ck_assert_int_eq(ifb_config_load_buffer(cfg, text, strlen(text), "t.conf", err, sizeof(err)),
+			 0);
+}
+
+START_TEST(pairs_that_fit)
+{
+	static struct ifb_iio io;
+	static struct ifb_config cfg;
+
+	device(&io, 4);
+	config(&cfg, "voltage0:voltage1, voltage2:voltage3");
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), 0);
+	config(&cfg, "voltage1:voltage2");
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), 0);
+}
+END_TEST
+
+START_TEST(pairs_that_do_not)
+{
+	static struct ifb_iio io;
+	static struct ifb_config cfg;
+
+	device(&io, 4);
+	config(&cfg, "voltage1:voltage0"); /* Q before I */
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	config(&cfg, "voltage0:voltage2"); /* not neighbours */
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	config(&cfg, "voltage0:voltage9"); /* no such channel */
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	io.ch[1].selected = false;         /* not enabled */
+	config(&cfg, "voltage0:voltage1");
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	device(&io, 2);
+	io.ch[1].type.is_signed = true;    /* different types */
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	device(&io, 2);
+	io.ch[0].type.repeat = 2;          /* repeats */
+	io.ch[1].offset = 4;
+	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+}
+END_TEST
+
+START_TEST(hint_in_the_description)
+{
+	static struct ifb_bridge b;
+	struct ifb_stream_desc *d = &b.desc;
+
+	memset(&b, 0, sizeof(b));
+	device(&b.iio, 4);
+	b.iio.ch[0].selected = false; /* the list GET_INFO sends starts at voltage1 */
+	config(&b.cfg, "voltage2:voltage3");
+	ifb_bridge_describe(&b);
+	ck_assert_uint_eq(d->num_channels, 3);
+	ck_assert_uint_eq(d->channels[0].iq, IFB_IQ_NONE);
+	ck_assert_uint_eq(d->channels[1].iq, IFB_IQ_I);
+	ck_assert_uint_eq(d->channels[1].iq_partner, 2);
+	ck_assert_uint_eq(d->channels[2].iq, IFB_IQ_Q);
+	ck_assert_uint_eq(d->channels[2].iq_partner, 1);
+}
+END_TEST
+
+static Suite *iq_suite(void)
+{
+	Suite *s = suite_create("iq");
+	TCase *t = tcase_create("iq");
+
+	tcase_add_test(t, pairs_that_fit);
+	tcase_add_test(t, pairs_that_do_not);
+	tcase_add_test(t, hint_in_the_description);
+	suite_add_tcase(s, t);
+	return s;
+}
+IFB_UNIT_SUITE(iq_suite)
