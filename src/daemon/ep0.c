@@ -65,7 +65,7 @@ static bool desc_still_true(struct ifb_bridge *b)
 static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 {
 	struct ifb_set_rate data;
-	char text[32] = "(fewer than 8 bytes)";
+	char text[32] = "";
 	uint64_t mhz = 0, now = 0;
 	int n, r;
 
@@ -101,9 +101,11 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 		now = 0;
 	b->status_error = r < 0 ? r : 0;
 	b->status_rate_mhz = now;
-	if (r == -ERANGE || (r == -EINVAL && n != (int)sizeof(data)))
-		log_warning("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz in 8 bytes, got %s",
-			    r == -ERANGE ? "a rate outside" : text);
+	if (r == -ERANGE)
+		log_warning("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz",
+			    (unsigned long long)le64toh(data.rate_mhz));
+	else if (r == -EINVAL && n != (int)sizeof(data))
+		log_warning("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
 	else if (r < 0)
 		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
 			    b->iio.name, text, strerror(-r));
