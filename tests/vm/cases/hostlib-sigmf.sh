@@ -6,7 +6,9 @@
 # SigMF with --iq: the simulated ADC's two u16 channels paired as one
 # complex channel (cu16_le), and every capture segment after a gap with
 # its own core:datetime. The host tool is stopped twice for a second so
-# the device reports gaps; Debian's python3 (the rig's host root) checks
+# the device reports gaps (with 1 MiB of transfers in flight: its default
+# 16 MiB hold two seconds of this 8 MB/s stream, so a 1 s stall would
+# often not starve the ADC at all); Debian's python3 (the rig's host root) checks
 # the recording.
 . /lib/rig.sh
 . /lib/bridge.sh
@@ -16,7 +18,8 @@ rig_write "$dir/sim_paced" 1
 bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 
-iio-ffs-capture --sigmf /tmp/iq --iq=adjacent --verify --duration 6 --quiet --json >/tmp/cap.json &
+iio-ffs-capture --sigmf /tmp/iq --iq=adjacent --verify --duration 6 --quiet --json \
+	--transfers 4 --transfer-size 256K >/tmp/cap.json &
 cap=$!
 for _ in 1 2; do
 	sleep 1
