@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * [iio] iq against a device's channels (ifb_bridge_check_iq) and the I/Q
- * hint it puts in the stream's description (GET_INFO, protocol version 3).
+ * hint it puts in the stream's description (GET_INFO, protocol version 3);
+ * what SET_SAMPLE_RATE refuses before its data stage (no attribute, a
+ * read-only one).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/bridge-int.h"
 #include "unit.h"
@@ -95,6 +100,31 @@ START_TEST(hint_in_the_description)
 }
 END_TEST
 
+/* SET_SAMPLE_RATE's refusals before the data stage: no attribute, read-only. */
+START_TEST(sampling_frequency_writable)
+{
+	static struct ifb_iio io;
+	char dir[] = "/tmp/ifb-unit-sf-XXXXXX", path[64];
+	FILE *f;
+
+	memset(&io, 0, sizeof(io));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(io.sysdir, sizeof(io.sysdir), "%s", dir);
+	ck_assert_int_eq(ifb_iio_sampling_frequency_writable(&io), -ENOENT);
+	snprintf(path, sizeof(path), "%s/sampling_frequency", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("10000000\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(ifb_iio_sampling_frequency_writable(&io), 0);
+	ck_assert_int_eq(chmod(path, 0444), 0); /* what kernfs refuses to open for writing */
+	ck_assert_int_eq(ifb_iio_sampling_frequency_writable(&io), -EACCES);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *iq_suite(void)
 {
 	Suite *s = suite_create("iq");
@@ -103,6 +133,7 @@ static Suite *iq_suite(void)
 	tcase_add_test(t, pairs_that_fit);
 	tcase_add_test(t, pairs_that_do_not);
 	tcase_add_test(t, hint_in_the_description);
+	tcase_add_test(t, sampling_frequency_writable);
 	suite_add_tcase(s, t);
 	return s;
 }
