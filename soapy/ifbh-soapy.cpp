@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * SoapySDR module "iioffsbridge": iio-ffs-bridge devices as SoapySDR RX
  * devices, over libifbhost (pull mode).

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-or-later
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Live sample streams of iio-ffs-bridge USB devices as numpy arrays.
 
 A thin layer over libifbhost (ctypes; see libifbhost(3))::

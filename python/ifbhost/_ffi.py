@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-or-later
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """ctypes mirror of include/ifbhost.h (libifbhost.so.0). Private.
 
 Every structure here copies the C declaration field for field; keep them in

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libifbhost: the context (a libusb context and its error message). */
 #include <errno.h>
 #include <stdio.h>

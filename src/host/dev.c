@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost: one opened device (struct ifbh_dev): interface claimed,
  * alternate setting selected, GET_INFO read; the synchronous control

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost, private: every gap the device reported during one stream,
  * learned from successive GET_STATS replies (protocol version 1) or by

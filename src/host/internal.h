@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost, private: the objects' shared parts (context, device) and the
  * one error convention: negative errno, and a message kept in the handle

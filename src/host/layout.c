@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost: the scan layout of GET_INFO as typed fields (what a numpy
  * structured dtype or a SoapySDR stream format is made from), with real

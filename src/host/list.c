@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost: finding iio-ffs-bridge devices (struct ifbh_list): every USB
  * device with our interface (class/subclass/protocol of protocol.h) and a

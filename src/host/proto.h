@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost, private: the host side of the wire protocol. Pure parsers
  * that turn the raw bytes of a GET_INFO / GET_STATS / GET_GAPS reply into

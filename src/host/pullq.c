@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libifbhost: the pull-mode queue (see pullq.h). */
 #include <errno.h>
 #include <stdlib.h>

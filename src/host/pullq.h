@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost, private: the pull-mode queue. Completed bulk transfers wait
  * here, unread and uncopied, until the reader takes their bytes; a

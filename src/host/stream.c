@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libifbhost: one stream (struct ifbh_stream). Many libusb bulk transfers
  * in flight on the IN endpoint, GET_STATS polled asynchronously (so a
