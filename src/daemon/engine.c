@@ -304,7 +304,13 @@ static void usb_complete(struct ifb_engine *e, unsigned blk, int status)
 
 void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk)
 {
-	if (blk < e->nblocks && e->count_starvation && e->state[blk] == IFB_BLOCK_ADC && !e->done[blk])
+	/*
+	 * Still with the ADC in the engine's books is enough: a block already
+	 * reported done but waiting behind the one this verdict comes with
+	 * (the loop dispatched their fences in the other order) has not been
+	 * completed yet, and its gap goes before its data all the same.
+	 */
+	if (blk < e->nblocks && e->count_starvation && e->state[blk] == IFB_BLOCK_ADC)
 		e->starved[blk] = true;
 }
 

@@ -152,8 +152,9 @@ void ifb_engine_set_pull(struct ifb_engine *e, bool pull);
 int ifb_engine_pull(struct ifb_engine *e, uint32_t len);
 
 /* The late answer to adc_finished: the ADC had finished the block before
- * blk by the time blk was queued. Only for a block still with the ADC
- * whose completion has not been reported. */
+ * blk by the time blk was queued. For a block still with the ADC in the
+ * engine's books: reported done or not, it has not been completed while
+ * the block ahead of it (whose report brings this verdict) was not. */
 void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk);
 
 /* Stop the stream (no-op when idle). A stop in progress takes the new
