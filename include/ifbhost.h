@@ -58,8 +58,11 @@
 extern "C" {
 #endif
 
-#define IFBH_VERSION_MAJOR 0
-#define IFBH_VERSION_MINOR 2
+/* The library's version. The major is the soname's (libifbhost.so.1):
+ * 1.0 grew struct ifbh_channel (iq, iq_partner), which changed the size
+ * of struct ifbh_info, so programs built against 0.x must be rebuilt. */
+#define IFBH_VERSION_MAJOR 1
+#define IFBH_VERSION_MINOR 0
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -258,7 +261,8 @@ const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev);
 /*
  * Synchronous control requests (2 s timeout each). Not while a stream of
  * this device has transfers in flight: the stream sends its own.
- * ifbh_dev_get_info also refreshes ifbh_dev_info().
+ * ifbh_dev_get_info also refreshes ifbh_dev_info() (only with a reply
+ * that parses: a failed one leaves it as it was).
  */
 int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info);
 int ifbh_dev_start(struct ifbh_dev *dev);
@@ -276,6 +280,10 @@ int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats);
  *   -ENOENT      the IIO device has no sampling_frequency attribute
  *   -EACCES      its sampling_frequency is read-only
  *   -ERANGE      rate_mhz out of range (checked here and by the device)
+ *   -ESTALE      the rate was set, but the device's scan layout is no
+ *                longer the one it had at open (its config was reloaded):
+ *                ifbh_dev_info() keeps the old layout with the new rate;
+ *                close the device and open it again
  *   any errno the kernel driver refused the value with (often -EINVAL)
  *   and the errors of a control request (-ENODEV, -ETIMEDOUT, -EPROTO...)
  */

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""ctypes mirror of include/ifbhost.h (libifbhost.so.0). Private.
+"""ctypes mirror of include/ifbhost.h (libifbhost.so.1). Private.
 
 Every structure here copies the C declaration field for field; keep them in
 step with the header (the unit test python/tests/test_layout.py checks the
@@ -172,7 +172,7 @@ _PROTOS = {
 
 def load():
     """The library, from $IFBHOST_LIBRARY or the loader's path."""
-    name = os.environ.get("IFBHOST_LIBRARY") or "libifbhost.so.0"
+    name = os.environ.get("IFBHOST_LIBRARY") or "libifbhost.so.1"
     lib = ctypes.CDLL(name, use_errno=True)
     for fn, (res, args) in _PROTOS.items():
         f = getattr(lib, fn)

@@ -181,11 +181,15 @@ const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev)
 
 int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info)
 {
-	int ret = read_info(dev, &dev->info, dev->err);
+	struct ifbh_info fresh;
+	int ret = read_info(dev, &fresh, dev->err);
 
-	if (ret == 0 && ret_info)
+	if (ret)
+		return ret; /* ifbh_dev_info() keeps the last good reply */
+	dev->info = fresh;
+	if (ret_info)
 		*ret_info = dev->info;
-	return ret;
+	return 0;
 }
 
 static int simple_request(struct ifbh_dev *dev, uint8_t req, const char *name)
@@ -239,10 +243,23 @@ static const char *rate_refusal(int error)
 	}
 }
 
+/* The same scans: channel for channel, as parsed (names, types, offsets,
+ * I/Q hints) and the scan size. */
+static bool same_layout(const struct ifbh_info *a, const struct ifbh_info *b)
+{
+	if (a->num_channels != b->num_channels || a->scan_size != b->scan_size)
+		return false;
+	for (unsigned int i = 0; i < a->num_channels; i++)
+		if (memcmp(&a->ch[i], &b->ch[i], sizeof(a->ch[i])) != 0)
+			return false;
+	return true;
+}
+
 int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *ret_rate_mhz)
 {
 	struct ifb_set_rate data = { .rate_mhz = htole64(rate_mhz) };
 	uint8_t buf[sizeof(struct ifb_status)];
+	struct ifbh_info fresh;
 	struct ifbh_status_reply st;
 	char msg[256];
 	int set, ret;
@@ -281,6 +298,18 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 				 (unsigned)(st.rate_mhz % 1000));
 	if (ret_rate_mhz)
 		*ret_rate_mhz = st.rate_mhz;
-	/* the layout the next START must match, the rate the device took */
-	return read_info(dev, &dev->info, dev->err);
+	/* The rate the device took, in a fresh GET_INFO read aside: dev->info
+	 * changes only if it parses, and only while the scan layout is the one
+	 * the caller built its buffers and fields from at open. */
+	ret = read_info(dev, &fresh, dev->err);
+	if (ret)
+		return ret;
+	if (!same_layout(&fresh, &dev->info)) {
+		dev->info.sample_rate_mhz = fresh.sample_rate_mhz;
+		return ifbh_fail(dev->err, -ESTALE,
+				 "the device's scan layout changed since it was opened (a config "
+				 "reload?): close and open it again");
+	}
+	dev->info = fresh;
+	return 0;
 }

@@ -65,7 +65,7 @@ int ifbh_layout_fields(const struct ifbh_info *info, enum ifbh_iq iq, struct ifb
 		} else if (iq == IFBH_IQ_DEVICE && c->iq) {
 			/* the device's pairs: I first, Q right after it */
 			if (c->iq != IFBH_IQ_ROLE_I || c->iq_partner != i + 1 ||
-			    !can_pair(c, &info->ch[i + 1]))
+			    i + 1 >= info->num_channels || !can_pair(c, &info->ch[i + 1]))
 				return -EINVAL;
 			pair = true;
 		} else if (iq == IFBH_IQ_BY_NAME && has_suffix(c->name, 'i', &stem)) {

@@ -2,6 +2,7 @@
 /* libifbhost: the scan layout as typed fields (real channels, I/Q pairs). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ifbhost.h"
@@ -145,6 +146,30 @@ START_TEST(iq_from_device)
 }
 END_TEST
 
+/* A hand-built info (the function is public) whose last of 64 channels is
+ * an I naming a partner past the list: refused, and nothing read beyond
+ * ch[63] (check-asan sees such a read on the heap copy). */
+START_TEST(iq_partner_past_the_list)
+{
+	struct ifbh_info *info = calloc(1, sizeof(*info));
+	struct ifbh_field f[IFBH_MAX_CHANNELS];
+	struct ifbh_channel *last = NULL;
+	char name[16];
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(info);
+	for (unsigned int k = 0; k < IFBH_MAX_CHANNELS; k++) {
+		snprintf(name, sizeof(name), "voltage%u", k);
+		last = add(info, name, 16, false, false, 1);
+	}
+	last->iq = IFBH_IQ_ROLE_I;
+	last->iq_partner = IFBH_MAX_CHANNELS;
+	ck_assert_int_eq(ifbh_layout_fields(info, IFBH_IQ_DEVICE, f, IFBH_MAX_CHANNELS, &n),
+			 -EINVAL);
+	free(info);
+}
+END_TEST
+
 static Suite *host_layout_suite(void)
 {
 	Suite *s = suite_create("host-layout");
@@ -154,6 +179,7 @@ static Suite *host_layout_suite(void)
 	tcase_add_test(tc, iq_by_name);
 	tcase_add_test(tc, iq_refused);
 	tcase_add_test(tc, iq_from_device);
+	tcase_add_test(tc, iq_partner_past_the_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
