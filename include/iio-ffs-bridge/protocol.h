@@ -193,7 +193,7 @@ struct ifb_set_rate {
  */
 struct ifb_status {
 	uint32_t magic;    /* IFB_STATUS_MAGIC */
-	uint16_t version;  /* the agreed version, >= 3 */
+	uint16_t version;  /* 3: the version of this request */
 	uint16_t length;   /* sizeof(struct ifb_status) */
 	uint8_t request;   /* the request this is the outcome of, or 0 */
 	uint8_t reserved[3]; /* 0 */

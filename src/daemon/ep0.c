@@ -88,7 +88,10 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 	}
 	n = ifb_ffs_receive(&b->ffs, &data, wlength < sizeof(data) ? wlength : sizeof(data));
 	if (n < 0) {
+		if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+			now = 0;
 		b->status_error = n;
+		b->status_rate_mhz = now;
 		reply_failed(n, "SET_SAMPLE_RATE");
 		return true;
 	}
@@ -101,11 +104,13 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 		now = 0;
 	b->status_error = r < 0 ? r : 0;
 	b->status_rate_mhz = now;
+	/* malformed host input: the host reads why in GET_STATUS; debug, so
+	 * that a hostile host cannot flood the journal */
 	if (r == -ERANGE)
-		log_warning("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz",
-			    (unsigned long long)le64toh(data.rate_mhz));
+		log_debug("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz",
+			  (unsigned long long)le64toh(data.rate_mhz));
 	else if (r == -EINVAL && n != (int)sizeof(data))
-		log_warning("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
+		log_debug("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
 	else if (r < 0)
 		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
 			    b->iio.name, text, strerror(-r));
@@ -171,9 +176,10 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 			return;
 		break; /* stall; GET_STATUS says why */
 	case IFB_REQ_GET_STATUS:
+		/* a version-3 request: its reply is version 3's, whatever the
+		 * host last agreed in GET_INFO (or after a DISABLE) */
 		len = ifb_control_status(b->status_request, b->status_error, b->status_rate_mhz,
-					 b->proto_version ? b->proto_version : IFB_PROTOCOL_VERSION,
-					 reply, sizeof(reply));
+					 IFB_PROTOCOL_VERSION, reply, sizeof(reply));
 		if (len < 0)
 			break;
 		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
@@ -208,6 +214,18 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:
+		/* A malformed SET_SAMPLE_RATE (direction, wValue, wIndex or
+		 * wLength): GET_STATUS must not tell an older request's outcome. */
+		if ((setup->bRequestType & USB_TYPE_MASK) == USB_TYPE_VENDOR &&
+		    setup->bRequest == IFB_REQ_SET_SAMPLE_RATE) {
+			uint64_t now = 0;
+
+			if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+				now = 0;
+			b->status_request = IFB_REQ_SET_SAMPLE_RATE;
+			b->status_error = -EINVAL;
+			b->status_rate_mhz = now;
+		}
 		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
 			  setup->bRequestType, setup->bRequest, le16toh(setup->wValue),
 			  le16toh(setup->wIndex), wlength);

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "daemon/bridge-int.h"
@@ -490,6 +491,26 @@ static void write_value(struct ifb_iiod *d, struct iiod_pipe *p)
 		log_debug("IIOD: wrote %zd bytes to %s", n, p->value_path);
 }
 
+/*
+ * A native stream's host was told the rate at START (GET_INFO), and the
+ * native SET_SAMPLE_RATE is refused while a stream runs: a libiio client
+ * does not change it under that stream either (the same file, compared
+ * by inode: the context and the stream may name it differently).
+ */
+static bool native_stream_rate(struct ifb_iiod *d, const char *path)
+{
+	struct ifb_bridge *b = d->b;
+	char own[PATH_MAX + 32];
+	struct stat a, o;
+
+	if (!(b->session || b->engine.run != IFB_STATE_IDLE) || b->iiod_stream)
+		return false;
+	if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency", b->iio.sysdir) >= sizeof(own))
+		return false;
+	return stat(path, &a) == 0 && stat(own, &o) == 0 && a.st_dev == o.st_dev &&
+	       a.st_ino == o.st_ino;
+}
+
 /* WRITE: the value follows the line; it is taken (and a too long one
  * drained) before the reply. */
 static void cmd_write(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
@@ -505,6 +526,11 @@ static void cmd_write(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_
 	else
 		p->value_err = ifb_iiod_attr_path(d->ctx, c->dev, c->kind, c->chn, c->attr,
 						  p->value_path, sizeof(p->value_path));
+	if (p->value_err == 0 && native_stream_rate(d, p->value_path)) {
+		log_notice("IIOD: WRITE of %s refused: a native stream runs at the rate its host was told",
+			   p->value_path);
+		p->value_err = -EBUSY;
+	}
 	if (p->value_need == 0)
 		write_value(d, p);
 }

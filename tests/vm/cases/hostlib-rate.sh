@@ -8,12 +8,14 @@
 # value reaches the simulated ADC's sampling_frequency in sysfs (and
 # getSampleRate, GET_INFO); a value the driver refuses (2.5 Hz: it takes
 # whole hertz), a read-only attribute and a running stream each give a
-# clear error and leave the rate alone; iio-ffs-capture --rate does the
-# same. Old and new across the bump: a version-2 daemon (Makefile V2_RIG)
+# clear error and leave the rate alone, and a libiio client cannot change
+# it under a native stream either; GET_STATUS tells a malformed request's
+# outcome, not an older one's; iio-ffs-capture --rate does the same. Old and new across the bump: a version-2 daemon (Makefile V2_RIG)
 # gets nothing from a new host, which says the daemon is too old; a
 # version-2 host streams from the new daemon as before.
 . /lib/rig.sh
 . /lib/bridge.sh
+. /lib/libiio.sh
 
 [ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
 cp -a /stage /tmp/stage
@@ -101,6 +103,13 @@ rc=$?
 cat /tmp/out
 [ $rc = 2 ] || bridge_fail "--rate 2.5: exit $rc, want 2"
 grep -q 'refused sample rate 2.500 Hz: Invalid argument' /tmp/out || bridge_fail "--rate 2.5: no clear message"
+# GET_STATUS tells the last SET_SAMPLE_RATE's outcome, also when that one
+# was malformed (stalled before its data stage), not the one before it
+dev=$(rig_usb_wait_device 5) || bridge_fail "no device"
+rig-ctrl "$dev" badrate status >/tmp/out 2>&1 || bridge_fail "badrate: $(cat /tmp/out)"
+cat /tmp/out
+grep -q '^request=6 error=-22 rate_mhz=3000000000 version=3$' /tmp/out ||
+	bridge_fail "GET_STATUS after a malformed SET_SAMPLE_RATE: $(tail -n1 /tmp/out), want request=6 error=-22"
 iio-ffs-capture --rate 3000000 --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap.json ||
 	bridge_fail "a stream after --rate: $(cat /tmp/cap.json)"
 [ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "a stream after --rate: not verified"
@@ -118,6 +127,14 @@ host python3 /tmp/py-rate.py EBUSY >/tmp/out 2>&1 || bridge_fail "busy: $(cat /t
 cat /tmp/out
 grep -q "a stream runs" /tmp/out || bridge_fail "busy: no clear message"
 [ "$(cat "$sf")" = 3000000 ] || bridge_fail "busy: sysfs changed to $(cat "$sf")"
+# nor through the libiio interface: the native stream's host was told the
+# rate at START
+uri=$(libiio_uri)
+hostrun iio_attr -u "$uri" -d iio-sim-adc sampling_frequency 5000000 >/tmp/out 2>&1
+cat /tmp/out
+[ "$(cat "$sf")" = 3000000 ] ||
+	bridge_fail "a libiio client changed sampling_frequency to $(cat "$sf") under a native stream"
+grep -q 'IIOD: WRITE of .*sampling_frequency refused' "$IFB_LOG" || bridge_fail "the IIOD refusal is not logged"
 bridge_stop
 
 # the version-2 daemon: the new host sends nothing and says why

@@ -15,6 +15,11 @@
  *                                          adc_errors=N usb_errors=N"
  *   rig-ctrl SYSFSDEV flood N              N GET_STATS and GET_INFO back to
  *                                          back; fails on the first that fails
+ *   rig-ctrl SYSFSDEV badrate              a SET_SAMPLE_RATE with 4 bytes of
+ *                                          data (8 expected); fails unless
+ *                                          the device stalls it
+ *   rig-ctrl SYSFSDEV status               print GET_STATUS: "request=N
+ *                                          error=E rate_mhz=N"
  *   rig-ctrl SYSFSDEV abandon              a GET_STATS the host gives up on
  *                                          after ABANDON_MS; fails if it is
  *                                          answered (the case stopped the
@@ -147,6 +152,23 @@ int main(int argc, char **argv)
 			       (unsigned long long)le64toh(st.bytes_sent),
 			       (unsigned long long)le64toh(st.adc_errors),
 			       (unsigned long long)le64toh(st.usb_errors));
+		} else if (!strcmp(cmd, "badrate")) {
+			uint8_t half[4] = { 0x40, 0x42, 0x0f, 0 };
+
+			r = ctrl(IFB_REQ_SET_SAMPLE_RATE, false, half, sizeof(half));
+			if (r != -EPIPE)
+				rig_die("a 4-byte SET_SAMPLE_RATE was %s, expected a stall",
+					r < 0 ? strerror(-r) : "taken");
+			printf("a 4-byte SET_SAMPLE_RATE stalled\n");
+		} else if (!strcmp(cmd, "status")) {
+			struct ifb_status sr;
+
+			r = ctrl(IFB_REQ_GET_STATUS, true, &sr, sizeof(sr));
+			if (r != (int)sizeof(sr) || le32toh(sr.magic) != IFB_STATUS_MAGIC)
+				rig_die("GET_STATUS failed: %s", r < 0 ? strerror(-r) : "bad reply");
+			printf("request=%u error=%d rate_mhz=%llu version=%u\n", sr.request,
+			       (int32_t)le32toh((uint32_t)sr.error),
+			       (unsigned long long)le64toh(sr.rate_mhz), le16toh(sr.version));
 		} else if (!strcmp(cmd, "abandon")) {
 			r = ctrl_timeout(IFB_REQ_GET_STATS, true, &st, sizeof(st), ABANDON_MS);
 			if (r != -ETIMEDOUT)
