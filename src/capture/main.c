@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"                           neighbours (PAIRING adjacent); none: real channels.\n"
 		"                           Without --iq, the pairs the device names (its\n"
 		"                           config's [iio] iq) when every channel is in one\n"
+		"                           pair.\n"
 		"Limits (the first reached ends the capture; none: until Ctrl-C):\n"
 		"  -t, --duration SEC       stop after SEC seconds\n"
 		"  -b, --bytes N            stop after N bytes (K, M, G, T suffixes: 1024^n)\n"
@@ -174,7 +175,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_RATE:
 			if (parse_rate(optarg, &o->rate_mhz)) {
-				cap_msg("--rate: '%s' is not a rate in Hz from 0.001 to 1e12 with at most "
+				cap_msg("--rate: '%s' is not a rate in Hz from 0.001 to 1000000000000 with at most "
 					"3 decimals (e.g. 2000000 or 2.5)",
 					optarg);
 				return EXIT_USAGE;
