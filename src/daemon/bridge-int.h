@@ -48,6 +48,12 @@ struct ifb_iiod;
 #define IFB_STATUS_PERIOD_USEC (1000 * 1000ULL)
 /* After a shutdown, how long the end-of-stream packet may take. */
 #define IFB_ZLP_GRACE_USEC (150 * 1000ULL)
+/* After a host's STOP (or an IIOD CLOSE), how long the host may take to
+ * read what is in flight before it is cancelled: a host that stops
+ * reading without draining (it crashed, or gave up before the
+ * end-of-stream packet) must not keep the stream, and with it the other
+ * interface and SET_SAMPLE_RATE, busy for ever. */
+#define IFB_STOP_DRAIN_USEC (3000 * 1000ULL)
 
 /* One block of the pool. Which fields are used depends on the mode. */
 struct ifb_block {

@@ -350,11 +350,35 @@ void ifb_session_check(struct ifb_bridge *b)
 	ifb_engine_adc_failed(&b->engine, -ESTALE);
 }
 
+/* The host asked to stop and has not read what was in flight since:
+ * cancel it (no end-of-stream packet then: the host is not reading). */
+static int on_stop_drain(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	if (b->engine.run != IFB_STATE_STOPPING || b->shutting_down)
+		return 0;
+	log_notice("Host stopped reading after STOP: cancelling %u transfers in flight",
+		   b->engine.usb.len);
+	b->cancelled = true;
+	if (b->mode != IFB_MODE_COPY)
+		ifb_zc_cancel_usb(b);
+	else
+		ifb_copy_cancel_usb(b);
+	return 0;
+}
+
 void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
 {
-	if (b->engine.run != IFB_STATE_IDLE)
+	if (b->engine.run != IFB_STATE_IDLE) {
 		ifb_engine_stop(&b->engine, reason);
-	else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL)) {
+		if (reason == IFB_STOP_HOST && b->engine.run == IFB_STATE_STOPPING &&
+		    !b->grace_timer && !b->shutting_down &&
+		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
+					       IFB_STOP_DRAIN_USEC, 0, on_stop_drain, b) < 0)
+			log_warning("Cannot arm the timer for a host that stops reading");
+	} else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL)) {
 		bool iiod = b->iiod_stream;
 
 		ifb_session_close(b);
@@ -415,6 +439,7 @@ void ifb_bridge_shutdown(struct ifb_bridge *b)
 	ifb_engine_stop(&b->engine, IFB_STOP_SHUTDOWN);
 	if (b->engine.run == IFB_STATE_IDLE)
 		return; /* stopped at once; teardown exits */
+	b->grace_timer = sd_event_source_disable_unref(b->grace_timer); /* a STOP's drain */
 	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC, 0,
 				       on_drain_grace, b);
 	if (r < 0)
