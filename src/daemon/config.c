@@ -465,6 +465,11 @@ static const char *p_iiod_devices(struct ifb_config *cfg, const char *v)
 		 * device (a device named so is reached as iio:deviceN). */
 		if (strcmp(tok, "all") == 0)
 			return "'all' alone, not in a list of IIO devices";
+		/* Read back from --check-config's output, a name starting with
+		 * '#' or ';' would be a comment there (found by fuzz-config);
+		 * no IIO device or label is named with these. */
+		if (tok[strcspn(tok, "/\"#;")])
+			return "IIO device names without '/', '\"', '#' or ';'";
 		strcpy(cfg->iiod_devices[cfg->iiod_num_devices++], tok);
 	}
 	if (cfg->iiod_num_devices == 0)

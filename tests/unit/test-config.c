@@ -553,6 +553,10 @@ START_TEST(iiod_keys)
 	expect_error("[iio]\ndevice=a\n[iiod]\npipes=5\n", "test.conf:4: ", "from 2 to 4");
 	expect_error("[iio]\ndevice=a\n[iiod]\nenable=maybe\n", "test.conf:4: ", "[iiod] enable: expected yes or no");
 	expect_error("[iio]\ndevice=a\n[iiod]\ndevices=,\n", "test.conf:4: ", "[iiod] devices: expected");
+	/* fuzz-config: ",;d" was taken, and its dump "devices = ;d" reads
+	 * back as a comment */
+	expect_error("[iio]\ndevice=a\n[iiod]\ndevices=,;;d re0042\n", "test.conf:4: ",
+		     "[iiod] devices: expected IIO device names without");
 	expect_error("[iio]\ndevice=a\n[usb]\nnative=2\n", "test.conf:4: ", "[usb] native: expected yes or no");
 	expect_error("[iio]\ndevice=a\n[iiod]\nhw_model=\x01\n", "test.conf:4: ", "[iiod] hw_model: a control character");
 	expect_error("[iio]\ndevice=a\n[iiod]\nbogus=1\n", "test.conf:4: ", "[iiod]: unknown key 'bogus'");
