@@ -18,7 +18,7 @@
 . /lib/rig.sh
 . /lib/bridge.sh
 
-seconds=30 # per state
+seconds=30 # per state (the stopping state: 2 s, see rig-ep0-hostile.c)
 seed=$(($(date +%s) % 100000 + 1))
 bridge_conf zero-copy block_size=64K block_count=4 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf

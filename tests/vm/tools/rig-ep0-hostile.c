@@ -7,7 +7,8 @@
  * Sends control requests for SECONDS in each of five stream states, in
  * this order: idle (no START yet), streaming with nobody reading the bulk
  * endpoint (every block waits for USB), streaming while a thread reads it,
- * stopping (STOP sent, blocks still waiting for the host) and stopped (the
+ * stopping (STOP sent, blocks still waiting for the host; at most 2 s, as
+ * the device cancels a STOP nobody drains after 3) and stopped (the
  * stream drained to its end). The requests are drawn from SEED (default
  * 1): unknown requests, wrong directions, data stages where none belong
  * and none where one does, wValue != 0, a SET_SAMPLE_RATE that is not an
@@ -317,7 +318,10 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	printf("reader: %llu bytes\n", rd.bytes);
 	command(fd, IFB_STOP);
-	run_phase(fd, "stopping", seconds, &t);
+	/* At most 2 s: a STOP the host does not drain for 3 s is cancelled
+	 * (IFB_STOP_DRAIN_USEC), which would end this state early and the
+	 * stream without its end-of-stream packet. */
+	run_phase(fd, "stopping", seconds < 2.0 ? seconds : 2.0, &t);
 	printf("drained: %llu bytes to the end of the stream\n", drain(fd));
 	run_phase(fd, "stopped", seconds, &t);
 
