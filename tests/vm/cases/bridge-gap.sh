@@ -13,7 +13,10 @@ rig_write "$dir/sim_paced" 1
 bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 
-iio-ffs-capture --verify --duration 6 -o /dev/null --quiet --json >/tmp/cap.json &
+# 1 MiB of transfers in flight (0.13 s of this stream), so that a 1 s
+# stall starves the ADC: the default 16 MiB hold 2 s and absorb it.
+iio-ffs-capture --verify --duration 6 --transfers 4 --transfer-size 256K -o /dev/null --quiet \
+	--json >/tmp/cap.json &
 cap=$!
 sleep 2
 kill -STOP "$cap"   # the host stops reading for a second
