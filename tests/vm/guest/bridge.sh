@@ -30,6 +30,8 @@
 #                               host gone mid-stream (HOW: host, unbind) and
 #                               back, no restart
 #   bridge_case_sigterm MODE    SIGTERM with the host reading and stalled
+#   bridge_case_stop_abandoned MODE
+#                               a STOP nobody drains is cancelled after 3 s
 
 IFB_LOG=/tmp/ifb.log
 IFB_PID=
@@ -401,4 +403,38 @@ bridge_case_reconnect_cycles() {
 	endurance_check "$_start" "$_end"
 	bridge_stop
 	echo "reconnect cycles ($_mode): $_n, stream verified after the last"
+}
+
+# bridge_case_stop_abandoned MODE: the bridge-stop-abandoned-* cases. A
+# host sends STOP and reads nothing more (it crashed, or, as SoapySDR's
+# deactivateStream did when a read ended early, gave up before the
+# end-of-stream packet): what is in flight is cancelled after 3 s, the
+# stream ends, GET_STATS says idle, and the next host streams. (One mode
+# per boot, see the top.)
+bridge_case_stop_abandoned() {
+	mode=$1
+	: >"$IFB_LOG"
+	bridge_conf "$mode" block_size=64K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	dev=$(rig_usb_wait_device 5) || bridge_fail "no device"
+	# START, then STOP with no transfer ever submitted by the host
+	rig-ctrl "$dev" start >/dev/null || bridge_fail "$mode: START failed"
+	sleep 0.5
+	rig-ctrl "$dev" stop >/dev/null || bridge_fail "$mode: STOP failed"
+	i=0
+	until grep -q 'Stream 1 ended' "$IFB_LOG"; do
+		[ $i -lt 100 ] || bridge_fail "$mode: the stream did not end within 10 s of a STOP nobody drains"
+		i=$((i + 1))
+		sleep 0.1
+	done
+	grep -q 'Host stopped reading after STOP: cancelling' "$IFB_LOG" ||
+		bridge_fail "$mode: the cancel is not logged"
+	rig-ctrl "$dev" stats >/tmp/st.out || bridge_fail "$mode: GET_STATS failed"
+	grep -q '^state=0 ' /tmp/st.out || bridge_fail "$mode: GET_STATS after the cancel: $(cat /tmp/st.out)"
+	bridge_idle_check
+	iio-ffs-capture --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "$mode: the next host's stream failed: $(cat /tmp/cap.json)"
+	[ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "$mode: the next stream not verified"
+	bridge_stop
+	echo "$mode: an undrained STOP ended in $((i / 10)).$((i % 10)) s; the next stream verified"
 }
