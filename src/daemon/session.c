@@ -350,8 +350,18 @@ void ifb_session_check(struct ifb_bridge *b)
 	ifb_engine_adc_failed(&b->engine, -ESTALE);
 }
 
-/* The host asked to stop and has not read what was in flight since:
- * cancel it (no end-of-stream packet then: the host is not reading). */
+/* Cancel the transfers in flight (the host is not reading them); no
+ * end-of-stream packet follows. */
+static void cancel_usb_in_flight(struct ifb_bridge *b)
+{
+	b->cancelled = true;
+	if (b->mode != IFB_MODE_COPY)
+		ifb_zc_cancel_usb(b);
+	else
+		ifb_copy_cancel_usb(b);
+}
+
+/* The host asked to stop and has not read what was in flight since. */
 static int on_stop_drain(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
@@ -361,11 +371,7 @@ static int on_stop_drain(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	log_notice("Host stopped reading after STOP: cancelling %u transfers in flight",
 		   b->engine.usb.len);
-	b->cancelled = true;
-	if (b->mode != IFB_MODE_COPY)
-		ifb_zc_cancel_usb(b);
-	else
-		ifb_copy_cancel_usb(b);
+	cancel_usb_in_flight(b);
 	return 0;
 }
 
@@ -406,11 +412,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 	int r;
 
 	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
-	b->cancelled = true;
-	if (b->mode != IFB_MODE_COPY)
-		ifb_zc_cancel_usb(b);
-	else
-		ifb_copy_cancel_usb(b);
+	cancel_usb_in_flight(b);
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
 	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
 				       0, on_cancel_grace, b);
