@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "daemon/iiod-xml.h"
+#include "daemon/scan.h"
 #include "daemon/util.h"
 
 struct attr {
@@ -37,8 +38,7 @@ struct chan {
 	char *id;
 	bool output, scan;
 	long index;
-	char *format;        /* scan_elements/..._type, when scan */
-	unsigned int storage, repeat, shift;
+	struct ifb_scan_type type; /* scan_elements/..._type, when scan */
 	struct attr_list attrs;
 };
 
@@ -112,7 +112,6 @@ static void dev_free(struct dev *d)
 {
 	for (size_t i = 0; i < d->nchans; i++) {
 		free(d->chans[i].id);
-		free(d->chans[i].format);
 		attrs_free(&d->chans[i].attrs);
 	}
 	free(d->chans);
@@ -240,29 +239,6 @@ static int add_chan(struct dev *d, const char *id, size_t idlen, bool output, st
 	return 0;
 }
 
-/* "le:u16/16>>0", "be:s12/16X2>>4": the storage bits, repeat and shift. */
-static int parse_format(const char *f, unsigned int *storage, unsigned int *repeat,
-			unsigned int *shift)
-{
-	char e, s;
-	unsigned int bits, st, rep = 1, sh;
-	int n;
-
-	if (strchr(f, 'X')) {
-		if (sscanf(f, "%ce:%c%u/%uX%u>>%u%n", &e, &s, &bits, &st, &rep, &sh, &n) != 6)
-			return -EINVAL;
-	} else if (sscanf(f, "%ce:%c%u/%u>>%u%n", &e, &s, &bits, &st, &sh, &n) != 5) {
-		return -EINVAL;
-	}
-	if (f[n] || (e != 'l' && e != 'b') || !st || st % 8 || st > 64 || bits > st || !rep ||
-	    rep > 16)
-		return -EINVAL;
-	*storage = st;
-	*repeat = rep;
-	*shift = sh;
-	return 0;
-}
-
 /* Scan elements: scan_elements/{in,out}_<id>_{en,index,type}. */
 static int load_scan_elements(struct dev *d)
 {
@@ -305,13 +281,13 @@ static int load_scan_elements(struct dev *d)
 		}
 		snprintf(name, sizeof(name), "%.*s_type", (int)(len - 3), f);
 		v = read_line_file(dir, name);
-		if (v && c->index >= 0 && parse_format(v, &c->storage, &c->repeat, &c->shift) == 0) {
-			c->format = v;
+		/* the data path's parser: a type it cannot stream is no
+		 * scan element to a libiio client either */
+		if (v && c->index >= 0 && ifb_scan_type_parse(v, &c->type) == 0)
 			c->scan = true;
-		} else {
-			free(v);
+		else
 			c->index = -1;
-		}
+		free(v);
 	}
 	strv_free(files, n);
 	return r;
@@ -453,8 +429,8 @@ static int cmp_chan(const void *a, const void *b)
 		return x->scan ? -1 : 1;
 	if (x->scan && x->index != y->index)
 		return x->index < y->index ? -1 : 1;
-	if (x->scan && x->shift != y->shift)
-		return x->shift < y->shift ? -1 : 1;
+	if (x->scan && x->type.shift != y->type.shift)
+		return x->type.shift < y->type.shift ? -1 : 1;
 	if (x->output != y->output)
 		return x->output ? 1 : -1;
 	return strcmp(x->id, y->id);
@@ -597,12 +573,13 @@ static void put_dev(FILE *f, const struct dev *d)
 		put_attr(f, "type", c->output ? "output" : "input");
 		fputs(">", f);
 		if (c->scan) {
-			char idx[32];
+			char idx[32], format[32];
 
 			snprintf(idx, sizeof(idx), "%ld", c->index);
+			(void)ifb_scan_type_format(&c->type, format, sizeof(format));
 			fputs("<scan-element", f);
 			put_attr(f, "index", idx);
-			put_attr(f, "format", c->format);
+			put_attr(f, "format", format);
 			fputs(" />", f);
 		}
 		for (size_t k = 0; k < c->attrs.n; k++) {
@@ -800,42 +777,48 @@ int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t
 			 size_t nwords, unsigned int *scan_index, size_t max, size_t *ret_n)
 {
 	const struct dev *d = &ctx->devs[dev];
-	size_t size = 0, largest = 0, n = 0;
+	struct ifb_scan_type *types;
+	uint16_t *offsets;
+	size_t n = 0;
 	long prev = -1;
+	int r = -EINVAL;
 
 	if (nwords != (d->nchans + 31) / 32)
 		return -EINVAL;
+	types = calloc(d->nchans + 1, sizeof(*types));
+	offsets = calloc(d->nchans + 1, sizeof(*offsets));
+	if (!types || !offsets) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (size_t bit = 0; bit < nwords * 32; bit++) {
 		const struct chan *c;
-		size_t len;
 
 		if (!(mask[bit / 32] & (1u << (bit % 32))))
 			continue;
 		if (bit >= d->nchans)
-			return -EINVAL;
+			goto out;
 		c = &d->chans[bit];
 		if (!c->scan)
-			return -EINVAL;
+			goto out;
 		if (c->index == prev)
 			continue; /* same scan element, another shift */
 		prev = c->index;
-		len = c->storage / 8;
-		size = (size + len - 1) / len * len + len * c->repeat;
-		if (len > largest)
-			largest = len;
 		if (scan_index) {
 			if (n == max)
-				return -EINVAL;
+				goto out;
 			scan_index[n] = (unsigned int)c->index;
 		}
-		n++;
+		types[n++] = c->type;
 	}
-	if (!n)
-		return -EINVAL;
-	size = (size + largest - 1) / largest * largest;
-	if (ret_n)
+	/* the data path's layout rule (scan.h), so that both agree */
+	r = n ? ifb_scan_layout(types, n, offsets) : -EINVAL;
+	if (r > 0 && ret_n)
 		*ret_n = n;
-	return size > INT32_MAX ? -EINVAL : (int)size;
+out:
+	free(types);
+	free(offsets);
+	return r;
 }
 
 static const struct attr *attrs_find(const struct attr_list *l, const char *name)

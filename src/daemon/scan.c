@@ -42,12 +42,26 @@ int ifb_scan_type_parse(const char *s, struct ifb_scan_type *ret)
 		return -EINVAL;
 	if (repeat == 0 || repeat > 255)
 		return -EINVAL;
+	t.sign = sign;
 	t.bits = (uint8_t)bits;
 	t.storage_bits = (uint8_t)storage;
 	t.shift = (uint8_t)shift;
 	t.repeat = (uint8_t)repeat;
 	*ret = t;
 	return 0;
+}
+
+int ifb_scan_type_format(const struct ifb_scan_type *t, char *buf, size_t size)
+{
+	char rep[8] = "";
+	int n;
+
+	if (t->repeat > 1)
+		snprintf(rep, sizeof(rep), "X%u", (unsigned)t->repeat);
+	n = snprintf(buf, size, "%s:%c%u/%u%s>>%u", t->is_be ? "be" : "le",
+		     t->sign ? t->sign : (t->is_signed ? 's' : 'u'), (unsigned)t->bits,
+		     (unsigned)t->storage_bits, rep, (unsigned)t->shift);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
 int ifb_scan_layout(const struct ifb_scan_type *types, size_t n, uint16_t *offsets)

@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* IIO scan element types ("le:s12/16>>4") and the layout of one scan. */
+/*
+ * IIO scan element types ("le:s12/16>>4") and the layout of one scan: the
+ * one model of a channel's place in a scan, for the data path (iio.c) and
+ * the IIOD context (iiod-xml.c) alike. Facts from Linux
+ * drivers/iio/industrialio-buffer.c: iio_show_fixed_type() writes the
+ * type ("%s:%c%d/%dX%d>>%u" with a repeat above 1, else without the X
+ * part; the sign letter is the driver's scan_type.sign, 's' or 'u', and
+ * ADI's drivers also use 'S' for samples already sign-extended to the
+ * storage), and iio_compute_scan_bytes() lays out a scan: each element
+ * (storage bytes x repeat) aligned to its own size, the whole scan to the
+ * largest element.
+ */
 #ifndef IFB_SCAN_H
 #define IFB_SCAN_H
 
@@ -10,14 +21,20 @@
 struct ifb_scan_type {
 	bool is_be;
 	bool is_signed;
+	char sign; /* the kernel's letter as it wrote it: 's', 'u', 'S' or 'U' */
 	uint8_t bits;
 	uint8_t storage_bits;
 	uint8_t shift;
 	uint8_t repeat;
 };
 
-/* Parse a sysfs *_type string. 0 or -EINVAL. */
+/* Parse a sysfs *_type string: storage 8, 16, 32 or 64 bits, 1 to 255
+ * repeats, bits + shift within the storage. 0 or -EINVAL. */
 int ifb_scan_type_parse(const char *s, struct ifb_scan_type *ret);
+
+/* The type as the kernel writes it (the sign letter kept), into buf of
+ * size bytes. Returns its length, or -ENOSPC when it does not fit. */
+int ifb_scan_type_format(const struct ifb_scan_type *t, char *buf, size_t size);
 
 /* Bytes one channel occupies in a scan (storage bytes x repeat). */
 static inline unsigned ifb_scan_type_bytes(const struct ifb_scan_type *t)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/iio.h"
 #include "daemon/iiod-xml.h"
 #include "unit.h"
 
@@ -229,6 +230,71 @@ START_TEST(scan_layouts)
 }
 END_TEST
 
+/*
+ * One model of a device: the IIOD context (what a libiio OPEN is checked
+ * against) and the data path (iio.c, what the kernel streams) must give
+ * every channel mask the same scan size. Channels: u8, s16 repeated
+ * twice (a repeat > 1 with a smaller element before it), a big-endian
+ * sign-extended 12-bit sample, and a timestamp.
+ */
+START_TEST(one_model_of_a_device)
+{
+	static const char *const types[] = { "le:u8/8>>0", "le:s16/16X2>>0", "be:S12/16>>4",
+					     "le:s64/64>>0" };
+	static const char *const ids[] = { "voltage0", "voltage1", "voltage2", "timestamp" };
+	struct ifb_iiod_ctx *ctx;
+	struct ifb_iio io;
+	char rel[128], sys[128];
+	const char *xml;
+
+	make_tree();
+	mk("sys/iio:device3/name", "mixed\n");
+	for (int i = 0; i < 4; i++) {
+		char v[32];
+
+		snprintf(rel, sizeof(rel), "sys/iio:device3/scan_elements/in_%s_en", ids[i]);
+		mk(rel, "0\n");
+		snprintf(rel, sizeof(rel), "sys/iio:device3/scan_elements/in_%s_index", ids[i]);
+		snprintf(v, sizeof(v), "%d\n", i);
+		mk(rel, v);
+		snprintf(rel, sizeof(rel), "sys/iio:device3/scan_elements/in_%s_type", ids[i]);
+		snprintf(v, sizeof(v), "%s\n", types[i]);
+		mk(rel, v);
+	}
+	mk("sys/iio:device3/buffer/enable", "0\n");
+	ctx = load(NULL, 0);
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	ck_assert_int_eq(ifb_iio_find(&io, "mixed", 0, sys), 0);
+	ck_assert_uint_eq(io.num_channels, 4);
+	int dev = ifb_iiod_ctx_find_device(ctx, "mixed");
+	ck_assert_int_ge(dev, 0);
+	ck_assert_uint_eq(ifb_iiod_dev_nchannels(ctx, dev), 4);
+	for (uint32_t m = 1; m < 16; m++) {
+		char names[4][IFB_CHANNEL_NAME_LEN];
+		unsigned n = 0;
+
+		for (int i = 0; i < 4; i++)
+			if (m & (1u << i))
+				snprintf(names[n++], sizeof(names[0]), "%s", ids[i]);
+		ck_assert_int_eq(ifb_iio_select(&io, false, (const char(*)[IFB_CHANNEL_NAME_LEN])names, n,
+						NULL), 0);
+		ck_assert_msg(ifb_iiod_scan_layout(ctx, dev, &m, 1, NULL, 0, NULL) == (int)io.scan_size,
+			      "mask 0x%x: IIOD context says %d bytes, data path %u", m,
+			      ifb_iiod_scan_layout(ctx, dev, &m, 1, NULL, 0, NULL), io.scan_size);
+	}
+	/* the example: u8 then s16X2 is 8 bytes, as the kernel lays it out */
+	uint32_t m = 3;
+	ck_assert_int_eq(ifb_iiod_scan_layout(ctx, dev, &m, 1, NULL, 0, NULL), 8);
+	/* what the kernel says of a channel reaches the client whole */
+	xml = ifb_iiod_ctx_xml(ctx, NULL);
+	ck_assert_ptr_nonnull(strstr(xml, "format=\"le:s16/16X2&gt;&gt;0\""));
+	ck_assert_ptr_nonnull(strstr(xml, "format=\"be:S12/16&gt;&gt;4\""));
+	ck_assert_ptr_nonnull(strstr(xml, "format=\"le:u8/8&gt;&gt;0\""));
+	ifb_iiod_ctx_free(ctx);
+	rm_tree();
+}
+END_TEST
+
 START_TEST(attribute_gate)
 {
 	struct ifb_iiod_ctx *ctx;
@@ -294,6 +360,7 @@ static Suite *iiod_xml_suite(void)
 	tcase_add_test(tc, xml_content_and_order);
 	tcase_add_test(tc, only_listed_devices);
 	tcase_add_test(tc, scan_layouts);
+	tcase_add_test(tc, one_model_of_a_device);
 	tcase_add_test(tc, attribute_gate);
 	tcase_add_test(tc, no_sysfs);
 	suite_add_tcase(s, tc);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* IIO scan element types and scan layout. */
+#include <errno.h>
+#include <string.h>
+
 #include "daemon/scan.h"
 #include "unit.h"
 
@@ -38,6 +41,32 @@ START_TEST(parse_bad)
 }
 END_TEST
 
+/* The type goes back out as the kernel wrote it: the sign letter kept
+ * ('S': ADI's sign-extended samples), the repeat only above 1. */
+START_TEST(format_round_trip)
+{
+	static const char *const good[] = {
+		"le:s12/16>>4", "be:S12/16>>4", "le:U8/8>>0", "le:s16/16X2>>0", "be:u64/64X255>>0",
+	};
+	struct ifb_scan_type t;
+	char buf[32];
+
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_int_eq(ifb_scan_type_parse(good[i], &t), 0);
+		ck_assert_int_eq(ifb_scan_type_format(&t, buf, sizeof(buf)), (int)strlen(good[i]));
+		ck_assert_str_eq(buf, good[i]);
+	}
+	ck_assert_int_eq(ifb_scan_type_parse("be:S12/16>>4", &t), 0);
+	ck_assert(t.is_signed);
+	ck_assert_int_eq(ifb_scan_type_parse("le:s16/16X1>>0", &t), 0);
+	ck_assert_int_eq(ifb_scan_type_format(&t, buf, sizeof(buf)), 12);
+	ck_assert_str_eq(buf, "le:s16/16>>0");
+	ck_assert_int_eq(ifb_scan_type_format(&t, buf, 5), -ENOSPC);
+	ck_assert_int_lt(ifb_scan_type_parse("le:s16/16X256>>0", &t), 0);
+	ck_assert_int_lt(ifb_scan_type_parse("le:s24/24>>0", &t), 0);
+}
+END_TEST
+
 START_TEST(layout)
 {
 	struct ifb_scan_type t[3];
@@ -72,6 +101,7 @@ static Suite *scan_suite(void)
 
 	tcase_add_test(t, parse_good);
 	tcase_add_test(t, parse_bad);
+	tcase_add_test(t, format_round_trip);
 	tcase_add_test(t, layout);
 	suite_add_tcase(s, t);
 	return s;
