@@ -294,7 +294,7 @@ void ifb_copy_release(struct ifb_bridge *b)
 	b->fill_len = 0;
 }
 
-void ifb_copy_cancel_usb(struct ifb_bridge *b)
+static void copy_cancel_usb(struct ifb_bridge *b)
 {
 	for (unsigned i = 0; i < b->nblocks; i++) {
 		struct io_event ev;
@@ -320,3 +320,20 @@ void ifb_usb_send_zlp(struct ifb_bridge *b)
 	else
 		log_warning_errno(r < 0 ? r : -EIO, "Cannot send the end-of-stream ZLP");
 }
+
+static int copy_open(struct ifb_bridge *b)
+{
+	if (!b->mode_final)
+		log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
+			 b->nblocks, b->cfg.block_size);
+	return ifb_copy_prepare(b);
+}
+
+const struct ifb_backend ifb_backend_copy = {
+	.mode = IFB_MODE_COPY,
+	.ops = &ifb_copy_ops,
+	.count_starvation = false,
+	.pool_alloc = ifb_pool_alloc_buffers,
+	.open = copy_open,
+	.cancel_usb = copy_cancel_usb,
+};

@@ -73,7 +73,7 @@ static bool hybrid_adc_finished(void *ctx, unsigned i)
 	return false; /* read() hides when the ADC ran dry, as in copy mode */
 }
 
-const struct ifb_engine_ops ifb_hybrid_ops = {
+static const struct ifb_engine_ops hybrid_ops = {
 	.adc_enqueue = hybrid_adc_enqueue,
 	.adc_finished = hybrid_adc_finished,
 	.usb_submit = hybrid_usb_submit,
@@ -96,3 +96,38 @@ void ifb_hybrid_release(struct ifb_bridge *b)
 		k->cpu_access = false;
 	}
 }
+
+/* A stream's set-up: every DMABUF attached to the endpoint, copy mode's
+ * reader on the IIO buffer. Auto mode falls back to copy where FunctionFS
+ * refuses (the probe could not ask an unbound UDC). */
+static int hybrid_open(struct ifb_bridge *b)
+{
+	int r = ifb_zc_attach_usb(b);
+
+	if (r == -ENOTCONN)
+		return log_error_errno(r, "No stream: the host went away");
+	if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_HYBRID))
+		return log_error_errno(r, "FunctionFS DMABUF attach failed%s",
+				       ifb_zc_attach_hint(b, true, r));
+	if (r < 0) {
+		log_warning("Hybrid mode unavailable: FunctionFS DMABUF attach failed: %s%s; using copy mode",
+			    strerror(-r), ifb_zc_attach_hint(b, true, r));
+		return ifb_session_fall_back(b, IFB_MODE_COPY);
+	}
+	if (b->engine.stream_id == 0) /* the first stream */
+		log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
+			 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
+			 b->alloc.name);
+	return ifb_copy_prepare(b);
+}
+
+/* The USB side is zero-copy's, and so is its cancel: detaching a DMABUF
+ * dequeues its transfer. */
+const struct ifb_backend ifb_backend_hybrid = {
+	.mode = IFB_MODE_HYBRID,
+	.ops = &hybrid_ops,
+	.count_starvation = false,
+	.pool_alloc = ifb_pool_alloc_dmabufs,
+	.open = hybrid_open,
+	.cancel_usb = ifb_zc_cancel_usb,
+};

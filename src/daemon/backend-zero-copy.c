@@ -3,7 +3,7 @@
  * Zero-copy: the life of a block.
  *
  * Every block is a DMABUF, attached to the IIO buffer and to the bulk IN
- * endpoint for the length of a stream (ifb_zc_attach, before the buffer is
+ * endpoint for the length of a stream (zc_attach, before the buffer is
  * enabled). Then, round and round:
  *
  *   1. IIO_BUFFER_DMABUF_ENQUEUE: the ADC's DMA will write it. We snapshot
@@ -277,7 +277,9 @@ int ifb_zc_attach_usb(struct ifb_bridge *b)
  * never had a DMABUF when copy mode read()s it (6.12's DMA buffer takes
  * its queue lock in both paths in an order lockdep objects to).
  */
-int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
+/* Attach every DMABUF to both sides; on failure *what names the side
+ * and *usb says whether it was the USB one (-ENOTCONN: host gone). */
+static int zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
 {
 	int r;
 
@@ -375,3 +377,40 @@ void ifb_zc_cancel_usb(struct ifb_bridge *b)
 			k->usb_attached = false;
 	}
 }
+
+/* A stream's set-up: every DMABUF attached to IIO and USB. Auto mode
+ * falls back where a side refuses: to hybrid when only IIO did (USB took
+ * every DMABUF), to copy otherwise. */
+static int zc_open(struct ifb_bridge *b)
+{
+	const char *what = NULL;
+	bool usb = false, hybrid;
+	int r;
+
+	r = zc_attach(b, &what, &usb);
+	if (r == -ENOTCONN)
+		return log_error_errno(r, "No stream: the host went away");
+	if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
+		return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
+	if (r < 0) {
+		hybrid = !usb;
+		log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what, strerror(-r),
+			    ifb_zc_attach_hint(b, usb, r),
+			    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
+				   : "copy mode");
+		return ifb_session_fall_back(b, hybrid ? IFB_MODE_HYBRID : IFB_MODE_COPY);
+	}
+	if (!b->mode_final)
+		log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
+			 b->nblocks, b->cfg.block_size, b->alloc.name);
+	return 0;
+}
+
+const struct ifb_backend ifb_backend_zero_copy = {
+	.mode = IFB_MODE_ZERO_COPY,
+	.ops = &ifb_zc_ops,
+	.count_starvation = true,
+	.pool_alloc = ifb_pool_alloc_dmabufs,
+	.open = zc_open,
+	.cancel_usb = ifb_zc_cancel_usb,
+};

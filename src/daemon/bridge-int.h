@@ -184,25 +184,53 @@ bool ifb_pool_complete(const struct ifb_bridge *b);
 /* Auto mode found only USB takes DMABUFs: map them for read() (hybrid). */
 int ifb_pool_switch_to_hybrid(struct ifb_bridge *b);
 
+/*
+ * A backend: one way blocks move (enum ifb_mode), behind one table. The
+ * session reaches the backend of b->mode only through ifb_backend(b), so
+ * a mode is chosen in one place and every backend is asked the same
+ * things: its pool, its set-up for a stream, and how USB transfers in
+ * flight are cancelled (the one cancel, ifb_session_cancel_usb, for every
+ * front end). Releasing a stream needs no table: each backend's release
+ * (ifb_zc_release, ifb_hybrid_release, ifb_copy_release) undoes only what
+ * it set up, and ifb_session_close calls all of them in one order.
+ */
+struct ifb_backend {
+	enum ifb_mode mode;
+	const struct ifb_engine_ops *ops;
+	/* Does the engine see the ADC run dry (fences), or does read() hide it? */
+	bool count_starvation;
+	/* The pool's memory: DMABUFs (mapped for hybrid) or user buffers.
+	 * Failures logged; ifb_pool_free releases whatever was made. */
+	int (*pool_alloc)(struct ifb_bridge *b);
+	/* Set a stream up on the open IIO buffer and endpoint (attach the
+	 * DMABUFs, size the kernel's fileio blocks). 0; -EAGAIN when auto mode
+	 * has just fallen back to another backend (b->mode and the pool
+	 * changed, everything released): open again; else -errno, logged. */
+	int (*open)(struct ifb_bridge *b);
+	/* Take back what USB still holds: the host will not read it. */
+	void (*cancel_usb)(struct ifb_bridge *b);
+};
+
+extern const struct ifb_backend ifb_backend_zero_copy, ifb_backend_hybrid, ifb_backend_copy;
+
+/* The backend of the current mode. */
+const struct ifb_backend *ifb_backend(const struct ifb_bridge *b);
+
 /* backend-zero-copy.c */
 extern const struct ifb_engine_ops ifb_zc_ops;
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 /* Attach every DMABUF to the bulk IN endpoint (zero-copy, hybrid), behind
  * ifb_ep0_usb_ready(): -ENOTCONN when the host is gone. */
 int ifb_zc_attach_usb(struct ifb_bridge *b);
-/* Attach every DMABUF to both sides; on failure *what names the side
- * and *usb says whether it was the USB one (-ENOTCONN: host gone). */
-int ifb_zc_attach(struct ifb_bridge *b, const char **what, bool *usb);
 /* Why a real attach failed, by side: " (...)" or "". */
 const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r);
 /* Fence snapshots closed, IIO attachments detached: before the fds close. */
 void ifb_zc_release(struct ifb_bridge *b);
-/* Shutdown with the host not reading: dequeue what USB still holds. */
+/* Dequeue what USB still holds (hybrid's cancel too). */
 void ifb_zc_cancel_usb(struct ifb_bridge *b);
 
 /* backend-hybrid.c: read() from IIO into a DMABUF's mapping, then a
  * FunctionFS DMABUF transfer (one CPU copy). */
-extern const struct ifb_engine_ops ifb_hybrid_ops;
 /* CPU access brackets left open (a stream cut short): close them. */
 void ifb_hybrid_release(struct ifb_bridge *b);
 
@@ -211,7 +239,6 @@ extern const struct ifb_engine_ops ifb_copy_ops;
 /* Size the kernel's fileio blocks and watch the IIO buffer fd. */
 int ifb_copy_prepare(struct ifb_bridge *b);
 void ifb_copy_release(struct ifb_bridge *b);
-void ifb_copy_cancel_usb(struct ifb_bridge *b);
 int ifb_copy_on_abort_fill(sd_event_source *s, void *userdata);
 int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 /* The end-of-stream zero-length packet (both modes go through libaio). */
@@ -219,6 +246,15 @@ void ifb_usb_send_zlp(struct ifb_bridge *b);
 
 /* session.c */
 int ifb_session_start(struct ifb_bridge *b);
+/* The one cancel of a stream's USB transfers in flight, whoever asks
+ * (a STOP nobody drains, a shutdown with the host not reading, an IIOD
+ * pipe closed under its stream): the backend's cancel, and no
+ * end-of-stream packet follows. */
+void ifb_session_cancel_usb(struct ifb_bridge *b);
+/* A backend's open found its mode impossible and auto mode may fall
+ * back: release the stream, switch the pool to mode's memory, settle the
+ * mode. -EAGAIN (open again), or the switch's error. */
+int ifb_session_fall_back(struct ifb_bridge *b, enum ifb_mode mode);
 void ifb_session_close(struct ifb_bridge *b);
 /* Stop a stream, or (no stream) release what a failed start left. */
 void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason);

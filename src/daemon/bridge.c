@@ -311,7 +311,7 @@ static int setup_pool(struct ifb_bridge *b, bool *config_error)
 	if (cfg->mode == IFB_CFG_MODE_COPY) {
 		b->mode = IFB_MODE_COPY;
 		b->mode_final = true;
-		return ifb_pool_alloc_buffers(b);
+		return ifb_backend(b)->pool_alloc(b);
 	}
 	r = probe_zero_copy(b);
 	if (r < 0)
@@ -343,7 +343,7 @@ static int setup_pool(struct ifb_bridge *b, bool *config_error)
 			ifb_allocator_close(&b->alloc);
 			b->mode = IFB_MODE_COPY;
 			b->mode_final = true;
-			return ifb_pool_alloc_buffers(b);
+			return ifb_backend(b)->pool_alloc(b);
 		}
 		/* Only IIO refused: USB still takes the DMABUFs. */
 		log_warning("Zero-copy unavailable: %s; using hybrid mode (read() from IIO into "
@@ -353,7 +353,7 @@ static int setup_pool(struct ifb_bridge *b, bool *config_error)
 	log_info("DMABUF allocator: %s", b->alloc.name);
 	/* Final at the first stream: an unbound UDC is asked again at bind. */
 	b->mode_final = false;
-	return ifb_pool_alloc_dmabufs(b);
+	return ifb_backend(b)->pool_alloc(b);
 }
 
 void ifb_bridge_on_bind(struct ifb_bridge *b)
@@ -498,7 +498,7 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		goto fail;
 	ifb_bridge_describe(b);
 	/* Placeholder engine until the first stream picks its backend. */
-	r = ifb_engine_init(&b->engine, b->nblocks, cfg->block_size, false, &ifb_copy_ops, b);
+	r = ifb_engine_init(&b->engine, b->nblocks, cfg->block_size, false, ifb_backend(b)->ops, b);
 	if (r < 0)
 		goto fail;
 	log_info("USB descriptors written to %s (%s%s%s); %s, %u channels, %u-byte scans, %s mode%s",

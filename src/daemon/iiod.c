@@ -379,12 +379,8 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		/* The host reset or closed the pipe (a client killed mid-READBUF
 		 * and the next one starting): a block still queued on the
 		 * endpoint will never be read. Take it back. */
-		if (d->b->engine.usb.len) {
-			if (d->b->mode == IFB_MODE_ZERO_COPY)
-				ifb_zc_cancel_usb(d->b);
-			else
-				ifb_copy_cancel_usb(d->b);
-		}
+		if (d->b->engine.usb.len)
+			ifb_session_cancel_usb(d->b);
 		if (d->b->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;

@@ -135,7 +135,7 @@ void ifb_reload_apply_pending(struct ifb_bridge *b)
 	b->nblocks = b->cfg.block_count;
 	if (resize) {
 		/* Same memory source as before: DMABUFs unless in copy mode. */
-		r = b->mode == IFB_MODE_COPY ? ifb_pool_alloc_buffers(b) : ifb_pool_alloc_dmabufs(b);
+		r = ifb_backend(b)->pool_alloc(b);
 		if (r < 0)
 			log_error("Keeping no pool after a failed reload: streams will fail until the "
 				  "configuration is fixed and reloaded");

@@ -53,8 +53,6 @@ int ifb_session_disable_left_enabled(struct ifb_bridge *b)
 
 static int session_open(struct ifb_bridge *b)
 {
-	const char *what = NULL;
-	bool usb = false;
 	int r;
 
 	/* A reload whose allocation failed leaves no complete pool. */
@@ -76,75 +74,45 @@ static int session_open(struct ifb_bridge *b)
 	if (r < 0)
 		return log_error_errno(r, "Cannot open %s/ep%u", b->ffs.dir, b->ffs.ep_num);
 
-	if (b->mode == IFB_MODE_ZERO_COPY) {
-		r = ifb_zc_attach(b, &what, &usb);
-		if (r == -ENOTCONN)
-			return log_error_errno(r, "No stream: the host went away");
-		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-			return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
-		if (r < 0) {
-			/* USB took every DMABUF, only IIO refused: hybrid. */
-			bool hybrid = !usb;
-
-			log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what,
-				    strerror(-r), ifb_zc_attach_hint(b, usb, r),
-				    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
-					   : "copy mode");
-			/* Closing the buffer fd detaches from IIO for good: a DMA
-			 * buffer must never be read() with DMABUFs attached. */
-			ifb_session_close(b);
-			r = hybrid ? ifb_pool_switch_to_hybrid(b) : ifb_pool_switch_to_copy(b);
-			if (r < 0)
-				return r;
-			b->mode_final = true;
-			return session_open(b);
-		}
-		if (!b->mode_final)
-			log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
-				 b->nblocks, b->cfg.block_size, b->alloc.name);
-		b->mode_final = true;
-		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, true, &ifb_zc_ops, b);
-		ifb_engine_set_pull(&b->engine, b->iiod_stream);
-	} else if (b->mode == IFB_MODE_HYBRID) {
-		r = ifb_zc_attach_usb(b);
-		if (r == -ENOTCONN)
-			return log_error_errno(r, "No stream: the host went away");
-		if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_HYBRID))
-			return log_error_errno(r, "FunctionFS DMABUF attach failed%s",
-					       ifb_zc_attach_hint(b, true, r));
-		if (r < 0) {
-			/* The probe could not ask an unbound UDC: auto falls back. */
-			log_warning("Hybrid mode unavailable: FunctionFS DMABUF attach failed: %s%s; using copy mode",
-				    strerror(-r), ifb_zc_attach_hint(b, true, r));
-			ifb_session_close(b);
-			r = ifb_pool_switch_to_copy(b);
-			if (r < 0)
-				return r;
-			b->mode_final = true;
-			return session_open(b);
-		}
-		if (b->engine.stream_id == 0) /* the first stream */
-			log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
-				 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
-				 b->alloc.name);
-		b->mode_final = true;
-		r = ifb_copy_prepare(b);
-		if (r < 0)
-			return r;
-		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_hybrid_ops, b);
-		ifb_engine_set_pull(&b->engine, b->iiod_stream);
-	} else {
-		if (!b->mode_final)
-			log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
-				 b->nblocks, b->cfg.block_size);
-		b->mode_final = true;
-		r = ifb_copy_prepare(b);
-		if (r < 0)
-			return r;
-		r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size, false, &ifb_copy_ops, b);
-		ifb_engine_set_pull(&b->engine, b->iiod_stream);
-	}
+	/* -EAGAIN: auto mode fell back to another backend; once at most
+	 * per backend, as each fallback settles the mode. */
+	r = ifb_backend(b)->open(b);
+	if (r == -EAGAIN)
+		return session_open(b);
+	if (r < 0)
+		return r;
+	b->mode_final = true;
+	r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size,
+			    ifb_backend(b)->count_starvation, ifb_backend(b)->ops, b);
+	ifb_engine_set_pull(&b->engine, b->iiod_stream);
 	return r;
+}
+
+int ifb_session_fall_back(struct ifb_bridge *b, enum ifb_mode mode)
+{
+	int r;
+
+	/* Closing the buffer fd detaches from IIO for good: a DMA buffer must
+	 * never be read() with DMABUFs attached. */
+	ifb_session_close(b);
+	r = mode == IFB_MODE_HYBRID ? ifb_pool_switch_to_hybrid(b) : ifb_pool_switch_to_copy(b);
+	if (r < 0)
+		return r;
+	b->mode_final = true;
+	return -EAGAIN;
+}
+
+const struct ifb_backend *ifb_backend(const struct ifb_bridge *b)
+{
+	switch (b->mode) {
+	case IFB_MODE_HYBRID:
+		return &ifb_backend_hybrid;
+	case IFB_MODE_COPY:
+		return &ifb_backend_copy;
+	case IFB_MODE_ZERO_COPY:
+	default:
+		return &ifb_backend_zero_copy;
+	}
 }
 
 /* The pool in the shape b->cfg.block_size x b->nblocks asks for. */
@@ -155,7 +123,7 @@ static int pool_reshape(struct ifb_bridge *b, uint32_t block_size, unsigned nblo
 	ifb_pool_free(b); /* while nblocks still counts the old pool */
 	b->cfg.block_size = block_size;
 	b->nblocks = nblocks;
-	return b->mode == IFB_MODE_COPY ? ifb_pool_alloc_buffers(b) : ifb_pool_alloc_dmabufs(b);
+	return ifb_backend(b)->pool_alloc(b);
 }
 
 /* After an IIOD stream: the native front end's pool and channels again. */
@@ -350,15 +318,10 @@ void ifb_session_check(struct ifb_bridge *b)
 	ifb_engine_adc_failed(&b->engine, -ESTALE);
 }
 
-/* Cancel the transfers in flight (the host is not reading them); no
- * end-of-stream packet follows. */
-static void cancel_usb_in_flight(struct ifb_bridge *b)
+void ifb_session_cancel_usb(struct ifb_bridge *b)
 {
 	b->cancelled = true;
-	if (b->mode != IFB_MODE_COPY)
-		ifb_zc_cancel_usb(b);
-	else
-		ifb_copy_cancel_usb(b);
+	ifb_backend(b)->cancel_usb(b);
 }
 
 /* The host asked to stop and has not read what was in flight since. */
@@ -371,7 +334,7 @@ static int on_stop_drain(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	log_notice("Host stopped reading after STOP: cancelling %u transfers in flight",
 		   b->engine.usb.len);
-	cancel_usb_in_flight(b);
+	ifb_session_cancel_usb(b);
 	return 0;
 }
 
@@ -412,7 +375,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 	int r;
 
 	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
-	cancel_usb_in_flight(b);
+	ifb_session_cancel_usb(b);
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
 	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
 				       0, on_cancel_grace, b);

@@ -75,3 +75,46 @@ libiio_case_readdev() {
 	bridge_stop
 	echo "libiio-readdev-$_mode: ok"
 }
+
+# libiio_case_kill MODE: the libiio-kill-* cases. A libiio client killed
+# mid-READBUF (three times), then garbage, an overlong line and an unknown
+# pipe through raw USB: each time the daemon takes back the block its
+# endpoint still held (the stream's one cancel, whatever the mode) and the
+# next iio_readdev streams every byte right; the native interface streams
+# after all of it; nothing is left behind at exit.
+libiio_case_kill() {
+	_mode=$1
+	bridge_conf "$_mode" block_size=64K block_count=4 >/tmp/ifb.conf
+	bridge_start /tmp/ifb.conf
+	_uri=$(libiio_uri)
+
+	for _round in 1 2 3; do
+		_n=$(grep -c 'Stream [0-9]* started' "$IFB_LOG")
+		hostrun iio_readdev -u "$_uri" -b 65536 -s 100000000 iio-sim-adc voltage0 voltage1 >/dev/null 2>&1 &
+		_pid=$!
+		# wait for the stream, let it run a little, then kill -9 mid-transfer
+		_t=0
+		while [ "$(grep -c 'Stream [0-9]* started' "$IFB_LOG")" -le "$_n" ]; do
+			[ $_t -lt 100 ] || bridge_fail "round $_round: iio_readdev did not start a stream"
+			sleep 0.1
+			_t=$((_t + 1))
+		done
+		sleep 1
+		kill -9 "$_pid" 2>/dev/null || bridge_fail "round $_round: iio_readdev ended before it was killed"
+		wait "$_pid" 2>/dev/null
+		libiio_readdev_check "$_uri" 4096 32768 voltage0 voltage1
+	done
+	grep -q "started ($_mode, " "$IFB_LOG" || bridge_fail "the streams did not run in $_mode mode"
+	grep -q 'ended (host disconnected)' "$IFB_LOG" ||
+		bridge_fail "the killed client's stream did not end as a disconnect"
+
+	# garbage, an overlong line, huge numbers and unknown pipes through raw
+	# USB (rig-iiod-raw), then a real client again
+	rig-iiod-raw "$_uri" || bridge_fail "raw protocol abuse: daemon misbehaved"
+	libiio_readdev_check "$_uri" 2048 8192 voltage0 voltage1
+
+	iio-ffs-capture --verify --bytes 8M -o /dev/null --quiet --json >/tmp/cap.json ||
+		bridge_fail "iio-ffs-capture after killed libiio clients failed: $(cat /tmp/cap.json)"
+	bridge_stop
+	echo "libiio-kill-$_mode: ok"
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A libiio client killed mid-READBUF (and one that sends garbage, an
+# overlong line and an unknown pipe through raw USB) leaves the daemon
+# ready in copy mode: the next iio_readdev streams every byte right, and
+# the native interface streams after all of it. Nothing is left behind at
+# exit (libiio_case_kill in tests/vm/guest/libiio.sh).
+# hostroot: yes
+# timeout: 360
+# debug-kernel: no
+. /lib/rig.sh
+. /lib/bridge.sh
+. /lib/libiio.sh
+
+libiio_case_kill copy
