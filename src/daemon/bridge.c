@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
@@ -181,7 +182,7 @@ int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_config *cfg)
 static int setup_iio(struct ifb_bridge *b, bool *config_error)
 {
 	const struct ifb_config *cfg = &b->cfg;
-	char where[PATH_MAX + 64];
+	char where[PATH_MAX + 64], real[PATH_MAX];
 	unsigned bad = 0;
 	int r;
 
@@ -198,8 +199,22 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 				  cfg->device, cfg->buffer);
 		return r;
 	}
+	if (r == -ENOTUNIQ) {
+		char list[2048];
+
+		*config_error = true;
+		ifb_config_where(cfg, IFB_KEY_IIO_DEVICE, where, sizeof(where));
+		if (ifb_iio_list_matches(cfg->device, NULL, list, sizeof(list)) < 0)
+			snprintf(list, sizeof(list), "(cannot list them)");
+		log_error("%s: '%s' names more than one IIO device: %s (expected one of them: by "
+			  "label, iio:deviceN, or the parent's sysfs path, which stays the same "
+			  "from boot to boot)", where, cfg->device, list);
+		return r;
+	}
 	if (r < 0)
 		return log_error_errno(r, "Cannot read IIO device '%s' from sysfs", cfg->device);
+	log_info("IIO: '%s' is %s (%s)", cfg->device, b->iio.devnode + strlen("/dev/"),
+		 realpath(b->iio.sysdir, real) ? real : b->iio.sysdir);
 	if (b->iio.legacy)
 		log_notice("IIO: legacy buffer interface: scan elements in %s, samples read from %s",
 			   b->iio.chandir, b->iio.devnode);

@@ -93,7 +93,9 @@ static bool is_number(const char *s, unsigned long long max, unsigned long long 
 
 static const char *p_device(struct ifb_config *cfg, const char *v)
 {
-	return copy_str(cfg->device, sizeof(cfg->device), v) ? "an IIO device name, label or iio:deviceN" : NULL;
+	return copy_str(cfg->device, sizeof(cfg->device), v)
+		       ? "an IIO device name, label, iio:deviceN or sysfs path"
+		       : NULL;
 }
 
 static const char *p_buffer(struct ifb_config *cfg, const char *v)

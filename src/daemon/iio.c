@@ -31,15 +31,139 @@ static int write_attr(const char *dir, const char *attr, const char *value)
 	return ifb_write_file(path, value);
 }
 
+/* The sysfs path a device directory resolves to, and its parent's: the
+ * bus path a board keeps from boot to boot, whatever N the device gets. */
+static bool path_matches(const char *dir, const char *spec)
+{
+	char real[PATH_MAX], *slash;
+
+	if (!realpath(dir, real))
+		return false;
+	if (strcmp(real, spec) == 0)
+		return true;
+	slash = strrchr(real, '/');
+	if (slash && slash != real) {
+		*slash = '\0';
+		if (strcmp(real, spec) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool device_matches(const char *dir, const char *entry, const char *spec)
 {
 	char buf[128];
 
+	if (spec[0] == '/')
+		return path_matches(dir, spec);
 	if (strcmp(entry, spec) == 0)
 		return true;
 	if (read_attr(dir, "name", buf, sizeof(buf)) >= 0 && strcmp(buf, spec) == 0)
 		return true;
 	return read_attr(dir, "label", buf, sizeof(buf)) >= 0 && strcmp(buf, spec) == 0;
+}
+
+/* "iio:device7" after "iio:device10"? By N, so that lists read in order. */
+static int cmp_device_entry(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	unsigned long nx = strtoul(x + 10, NULL, 10), ny = strtoul(y + 10, NULL, 10);
+
+	return nx < ny ? -1 : nx > ny;
+}
+
+/*
+ * The iio:deviceN entries of sysroot that spec names, in order of N, into
+ * names (room for max, each IFB_IIO_ENTRY_LEN). Returns how many matched
+ * (possibly more than max) or -errno.
+ */
+#define IFB_IIO_ENTRY_LEN 32
+static int find_matches(const char *spec, const char *sysroot, char (*names)[IFB_IIO_ENTRY_LEN],
+			unsigned max)
+{
+	char **all = NULL, dir[PATH_MAX];
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	d = opendir(sysroot);
+	if (!d)
+		return neg_errno() == -ENOENT ? -ENODEV : neg_errno();
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "iio:device", 10) || strlen(de->d_name) >= IFB_IIO_ENTRY_LEN)
+			continue;
+		if (n == cap) {
+			char **v = realloc(all, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+
+			if (!v) {
+				found = -ENOMEM;
+				break;
+			}
+			all = v;
+		}
+		if (!(all[n] = strdup(de->d_name))) {
+			found = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (found == 0 && n)
+		qsort(all, n, sizeof(*all), cmp_device_entry);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", sysroot, all[i]);
+		if (found >= 0 && device_matches(dir, all[i], spec)) {
+			if ((unsigned)found < max)
+				snprintf(names[found], IFB_IIO_ENTRY_LEN, "%s", all[i]);
+			found++;
+		}
+		free(all[i]);
+	}
+	free(all);
+	return found;
+}
+
+int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_t size)
+{
+	char names[16][IFB_IIO_ENTRY_LEN];
+	size_t len = 0;
+	int n;
+
+	if (!sysroot)
+		sysroot = "/sys/bus/iio/devices";
+	n = find_matches(spec, sysroot, names, 16);
+	if (n < 0)
+		return n;
+	if (size)
+		buf[0] = '\0';
+	for (int i = 0; i < n && i < 16; i++) {
+		char dir[PATH_MAX], name[64] = "", label[64] = "", real[PATH_MAX] = "?";
+		int w;
+
+		snprintf(dir, sizeof(dir), "%s/%s", sysroot, names[i]);
+		(void)read_attr(dir, "name", name, sizeof(name));
+		(void)read_attr(dir, "label", label, sizeof(label));
+		if (realpath(dir, real)) {
+			char *slash = strrchr(real, '/');
+
+			if (slash && slash != real)
+				*slash = '\0'; /* the parent: stable across boots */
+		}
+		w = snprintf(buf + len, size > len ? size - len : 0, "%s%s (name '%s'%s%s%s, parent %s)",
+			     i ? ", " : "", names[i], name, label[0] ? ", label '" : "", label,
+			     label[0] ? "'" : "", real);
+		if (w < 0 || (size_t)w >= (size > len ? size - len : 0))
+			return -ENOSPC;
+		len += (size_t)w;
+	}
+	if (n > 16) {
+		int w = snprintf(buf + len, size > len ? size - len : 0, " and %d more", n - 16);
+
+		if (w < 0 || (size_t)w >= (size > len ? size - len : 0))
+			return -ENOSPC;
+	}
+	return n;
 }
 
 static int cmp_channel(const void *a, const void *b)
@@ -137,33 +261,25 @@ static bool force_legacy(void)
 
 int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot)
 {
-	DIR *d;
-	struct dirent *de;
-	bool found = false;
-	char dir[PATH_MAX];
+	char names[1][IFB_IIO_ENTRY_LEN];
+	int n;
 
 	memset(io, 0, sizeof(*io));
 	io->dev_fd = io->buf_fd = -1;
 	io->buffer = buffer;
 	if (!sysroot)
 		sysroot = "/sys/bus/iio/devices";
-	d = opendir(sysroot);
-	if (!d)
-		return neg_errno() == -ENOENT ? -ENODEV : neg_errno();
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "iio:device", 10))
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", sysroot, de->d_name);
-		if (device_matches(dir, de->d_name, spec)) {
-			found = true;
-			snprintf(io->sysdir, sizeof(io->sysdir), "%s", dir);
-			snprintf(io->devnode, sizeof(io->devnode), "/dev/%s", de->d_name);
-			break;
-		}
-	}
-	closedir(d);
-	if (!found)
+	n = find_matches(spec, sysroot, names, 1);
+	if (n < 0)
+		return n;
+	if (n == 0)
 		return -ENODEV;
+	if (n > 1)
+		return -ENOTUNIQ;
+	if ((size_t)snprintf(io->sysdir, sizeof(io->sysdir), "%s/%s", sysroot, names[0]) >=
+	    sizeof(io->sysdir))
+		return -ENAMETOOLONG;
+	snprintf(io->devnode, sizeof(io->devnode), "/dev/%s", names[0]);
 	if (read_attr(io->sysdir, "name", io->name, sizeof(io->name)) < 0)
 		snprintf(io->name, sizeof(io->name), "%s", spec);
 	if ((size_t)snprintf(io->bufdir, sizeof(io->bufdir), "%s/buffer%u", io->sysdir, buffer) >=

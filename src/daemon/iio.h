@@ -48,10 +48,22 @@ struct ifb_iio {
 	int dev_fd, buf_fd;
 };
 
-/* Find the device by name, label or "iio:deviceN", choose the interface
- * (sets legacy) and list its buffer's channels. -ENODEV: no such device;
- * -ENOENT: no such buffer. */
+/*
+ * Find the device by name, label, "iio:deviceN", or a sysfs path (the
+ * device's own or its parent's, as realpath() gives them: the parent's
+ * bus path, e.g. /sys/devices/platform/axi/44a00000.adc, names a device
+ * whatever N it gets at boot), choose the interface (sets legacy) and
+ * list its buffer's channels. sysroot: /sys/bus/iio/devices when NULL.
+ * -ENODEV: no such device; -ENOTUNIQ: the spec names more than one (two
+ * AD9467s, or one's name another's label: ifb_iio_list_matches says
+ * which); -ENOENT: no such buffer.
+ */
 int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot);
+
+/* Every device spec names, in order of N, for a message: "iio:device0
+ * (name 'ad9467', label 'adc-a', parent /sys/devices/...), ..." into buf.
+ * Returns how many matched, -ENOSPC when buf is too small, or -errno. */
+int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_t size);
 
 /* Select channels: all, or the given names. -ENOENT names the unknown one
  * through *bad (index into names). Computes offsets and scan_size. */

@@ -144,6 +144,55 @@ START_TEST(no_buffer)
 }
 END_TEST
 
+/* Two devices of one name (two AD9467s), or one's label equal to
+ * another's name: the spec is refused, every match listed with what tells
+ * them apart; a label, iio:deviceN or the parent's sysfs path picks one. */
+START_TEST(ambiguous_device)
+{
+	struct ifb_iio io;
+	char list[1024], parent[PATH_MAX], real[PATH_MAX], spec[PATH_MAX + 128];
+
+	put_buffer("iio:device3/buffer0", "iio:device3/buffer0");
+	put_dir("bus0");
+	put_dir("bus0/adc@1");
+	put_dir("bus0/adc@1/iio:device12");
+	put_file("bus0/adc@1/iio:device12/name", "adc\n");
+	put_file("bus0/adc@1/iio:device12/label", "adc-b\n");
+	put_buffer("bus0/adc@1/iio:device12/buffer0", "bus0/adc@1/iio:device12/buffer0");
+	snprintf(parent, sizeof(parent), "%s/bus0/adc@1/iio:device12", root);
+	snprintf(spec, sizeof(spec), "%s/iio:device12", root);
+	ck_assert_int_eq(symlink(parent, spec), 0);
+	put_dir("iio:device4");
+	put_file("iio:device4/name", "other\n");
+	put_file("iio:device4/label", "adc\n");
+
+	ck_assert_int_eq(ifb_iio_find(&io, "adc", 0, root), -ENOTUNIQ);
+	ck_assert_int_eq(ifb_iio_list_matches("adc", root, list, sizeof(list)), 3);
+	ck_assert_msg(strstr(list, "iio:device3 (name 'adc', parent ") == list, "%s", list);
+	ck_assert_msg(strstr(list, ", iio:device4 (name 'other', label 'adc', parent "), "%s", list);
+	ck_assert(realpath(root, real));
+	snprintf(spec, sizeof(spec), "iio:device12 (name 'adc', label 'adc-b', parent %s/bus0/adc@1)",
+		 real);
+	ck_assert_msg(strstr(list, spec), "%s lacks %s", list, spec);
+	ck_assert_int_eq(ifb_iio_list_matches("adc", root, list, 20), -ENOSPC);
+
+	/* each way of picking one */
+	ck_assert_int_eq(ifb_iio_find(&io, "adc-b", 0, root), 0);
+	ck_assert_str_eq(io.devnode, "/dev/iio:device12");
+	ck_assert_int_eq(ifb_iio_find(&io, "iio:device3", 0, root), 0);
+	ck_assert_str_eq(io.devnode, "/dev/iio:device3");
+	snprintf(spec, sizeof(spec), "%s/bus0/adc@1", real);
+	ck_assert_int_eq(ifb_iio_find(&io, spec, 0, root), 0);
+	ck_assert_str_eq(io.devnode, "/dev/iio:device12");
+	snprintf(spec, sizeof(spec), "%s/bus0/adc@1/iio:device12", real);
+	ck_assert_int_eq(ifb_iio_find(&io, spec, 0, root), 0);
+	ck_assert_str_eq(io.devnode, "/dev/iio:device12");
+	snprintf(spec, sizeof(spec), "%s/bus0", real);
+	ck_assert_int_eq(ifb_iio_find(&io, spec, 0, root), -ENODEV);
+	ck_assert_int_eq(ifb_iio_find(&io, "nothing", 0, root), -ENODEV);
+}
+END_TEST
+
 static Suite *iio_suite(void)
 {
 	Suite *s = suite_create("iio");
@@ -154,6 +203,7 @@ static Suite *iio_suite(void)
 	tcase_add_test(t, legacy_interface);
 	tcase_add_test(t, legacy_forced);
 	tcase_add_test(t, no_buffer);
+	tcase_add_test(t, ambiguous_device);
 	suite_add_tcase(s, t);
 	return s;
 }
