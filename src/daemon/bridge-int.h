@@ -166,6 +166,9 @@ void ifb_bridge_describe(struct ifb_bridge *b);
 void ifb_bridge_on_bind(struct ifb_bridge *b);
 /* The same, read afresh from the device into d. */
 void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d);
+/* Select cfg's [iio] channels on io: 0, or the error logged with the
+ * config's file:line and what was expected (ifb_iio_select's errors). */
+int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg);
 /* Do cfg's [iio] iq pairs fit io's selected channels (both enabled, the
  * same type, repeat 1, Q stored right after I)? 0, or -EINVAL logged with
  * the config's file:line and what was expected. */

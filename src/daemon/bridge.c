@@ -179,11 +179,36 @@ int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_config *cfg)
 	return 0;
 }
 
+int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg)
+{
+	char where[PATH_MAX + 64], list[512] = "";
+	unsigned bad = 0;
+	int r;
+
+	r = ifb_iio_select(io, cfg->all_channels, cfg->channels, cfg->num_channels, &bad);
+	if (r == 0)
+		return 0;
+	for (unsigned i = 0; i < io->num_channels; i++) {
+		size_t l = strlen(list);
+
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", io->ch[i].name);
+	}
+	ifb_config_where(cfg, IFB_KEY_IIO_CHANNELS, where, sizeof(where));
+	if (r == -ENOENT)
+		log_error("%s: %s has no channel '%s' (expected some of: %s)", where, io->name,
+			  cfg->channels[bad], list);
+	else if (r == -ENODATA)
+		log_error("%s: the timestamp alone is no stream: the kernel enables a buffer only "
+			  "with another channel (expected at least one more of: %s)", where, list);
+	else
+		log_error("%s: cannot lay out a scan of these channels", where);
+	return r;
+}
+
 static int setup_iio(struct ifb_bridge *b, bool *config_error)
 {
 	const struct ifb_config *cfg = &b->cfg;
 	char where[PATH_MAX + 64], real[PATH_MAX];
-	unsigned bad = 0;
 	int r;
 
 	r = ifb_iio_find(&b->iio, cfg->device, cfg->buffer, NULL);
@@ -219,22 +244,9 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 		log_notice("IIO: legacy buffer interface: scan elements in %s, samples read from %s",
 			   b->iio.chandir, b->iio.devnode);
 
-	r = ifb_iio_select(&b->iio, cfg->all_channels, cfg->channels, cfg->num_channels, &bad);
+	r = ifb_bridge_select_channels(&b->iio, cfg);
 	if (r < 0) {
-		char list[512] = "";
-
 		*config_error = true;
-		for (unsigned i = 0; i < b->iio.num_channels; i++) {
-			size_t l = strlen(list);
-
-			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", b->iio.ch[i].name);
-		}
-		ifb_config_where(cfg, IFB_KEY_IIO_CHANNELS, where, sizeof(where));
-		if (r == -ENOENT)
-			log_error("%s: %s has no channel '%s' (expected some of: %s)", where,
-				  b->iio.name, cfg->channels[bad], list);
-		else
-			log_error("%s: cannot lay out a scan of these channels", where);
 		return r;
 	}
 	if (cfg->block_size % b->iio.scan_size) {
@@ -331,6 +343,18 @@ static int setup_pool(struct ifb_bridge *b, bool *config_error)
 	r = probe_zero_copy(b);
 	if (r < 0)
 		return r;
+	if (cfg->allocator != IFB_CFG_ALLOC_AUTO && b->probe.alloc_err) {
+		char avail[512];
+
+		/* A named allocator that is not there is a mistake in the file,
+		 * not a reason to stream in copy mode. */
+		*config_error = true;
+		ifb_allocator_list("/dev", avail, sizeof(avail));
+		ifb_config_where(cfg, IFB_KEY_STREAM_ALLOCATOR, where, sizeof(where));
+		log_error("%s: cannot open %s: %s (expected one this kernel offers: %s; or auto)",
+			  where, b->probe.alloc_name, strerror(-b->probe.alloc_err), avail);
+		return b->probe.alloc_err;
+	}
 	if (cfg->mode == IFB_CFG_MODE_HYBRID) {
 		if (!ifb_probe_hybrid_possible(&b->probe)) {
 			ifb_probe_explain_hybrid(&b->probe, why, sizeof(why));

@@ -273,8 +273,14 @@ static const char *p_allocator(struct ifb_config *cfg, const char *v)
 	} else if (strncmp(v, "dma-heap:", 9) == 0) {
 		const char *name = v + 9;
 
-		if (!*name || strchr(name, '/') || strlen(name) >= sizeof(cfg->heap) ||
-		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		/* a file name in /dev/dma_heap: visible ASCII, no '/', not . or ..
+		 * ("dma-heap: system" named " system", which start then refused) */
+		for (const char *c = name; *c; c++)
+			if (*c <= ' ' || *c > '~' || *c == '/')
+				return "dma-heap:NAME with NAME a heap in /dev/dma_heap (no spaces), "
+				       "e.g. dma-heap:system";
+		if (!*name || strlen(name) >= sizeof(cfg->heap) || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0)
 			return expected;
 		cfg->allocator = IFB_CFG_ALLOC_DMA_HEAP;
 		strcpy(cfg->heap, name);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "daemon/dmabuf.h"
 #include "daemon/util.h"
@@ -58,6 +60,37 @@ int ifb_allocator_open(struct ifb_allocator *ret, enum ifb_cfg_alloc kind, const
 void ifb_allocator_close(struct ifb_allocator *a)
 {
 	closep(&a->fd);
+}
+
+void ifb_allocator_list(const char *dev, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t len = 0;
+	DIR *d;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/dma_heap", dev);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		int n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(buf + len, size - len, "%sdma-heap:%s", len ? ", " : "", de->d_name);
+		if (n < 0 || (size_t)n >= size - len)
+			break;
+		len += (size_t)n;
+	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/udmabuf", dev);
+	if (access(path, F_OK) == 0 && len < size)
+		snprintf(buf + len, size - len, "%sudmabuf", len ? ", " : "");
+	if (!buf[0])
+		snprintf(buf, size, "none");
 }
 
 static int udmabuf_new(int dev, size_t size)

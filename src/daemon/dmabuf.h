@@ -23,6 +23,11 @@ struct ifb_allocator {
 int ifb_allocator_open(struct ifb_allocator *ret, enum ifb_cfg_alloc kind, const char *heap);
 void ifb_allocator_close(struct ifb_allocator *a);
 
+/* The allocators this kernel offers, as the config names them
+ * ("dma-heap:system, dma-heap:linux,cma, udmabuf"; "none"), into buf.
+ * dev: /dev, or a test's directory shaped like it. */
+void ifb_allocator_list(const char *dev, char *buf, size_t size);
+
 /* A new DMABUF of size bytes (a multiple of the page size); fd or -errno. */
 int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
 

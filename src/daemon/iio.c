@@ -322,6 +322,14 @@ int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL
 	for (unsigned i = 0; i < io->num_channels; i++)
 		if (io->ch[i].selected)
 			types[k++] = io->ch[i].type;
+	/* The timestamp is no scan element of its own to the kernel (its _en
+	 * sets scan_timestamp, not the scan mask): with no other channel the
+	 * buffer cannot be enabled (EINVAL). */
+	if (k == 1 && !all) {
+		for (unsigned i = 0; i < io->num_channels; i++)
+			if (io->ch[i].selected && strcmp(io->ch[i].name, "timestamp") == 0)
+				return -ENODATA;
+	}
 	size = ifb_scan_layout(types, k, offsets);
 	if (size < 0)
 		return size;

@@ -66,7 +66,9 @@ int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const ch
 int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_t size);
 
 /* Select channels: all, or the given names. -ENOENT names the unknown one
- * through *bad (index into names). Computes offsets and scan_size. */
+ * through *bad (index into names); -ENODATA: the timestamp channel alone
+ * (the kernel refuses to enable a buffer with nothing else); -EINVAL: no
+ * scan can be laid out. Computes offsets and scan_size. */
 int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL_NAME_LEN],
 		   unsigned n, unsigned *bad);
 

@@ -74,7 +74,6 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 	struct ifb_config *next;
 	struct ifb_iio *probe;
 	char where[PATH_MAX + 64];
-	unsigned bad = 0;
 	int r;
 
 	next = malloc(sizeof(*next));
@@ -89,11 +88,9 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 
 	/* Channels and block size must fit the device before anything changes. */
 	*probe = b->iio;
-	r = ifb_iio_select(probe, next->all_channels, next->channels, next->num_channels, &bad);
+	r = ifb_bridge_select_channels(probe, next);
 	if (r < 0) {
-		ifb_config_where(next, IFB_KEY_IIO_CHANNELS, where, sizeof(where));
-		log_error("%s: %s has no channel '%s'; configuration not reloaded", where, b->iio.name,
-			  next->all_channels ? "?" : next->channels[bad]);
+		log_error("Configuration not reloaded");
 	} else if (next->block_size % probe->scan_size) {
 		ifb_config_where(next, IFB_KEY_STREAM_BLOCK_SIZE, where, sizeof(where));
 		log_error("%s: %u is not a multiple of the scan size (%u bytes); configuration not reloaded",

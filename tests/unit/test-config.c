@@ -201,6 +201,11 @@ START_TEST(errors)
 	expect_error("[iio]\ndevice=a\n[stream]\nallocator=ion\n", "test.conf:4: ", "udmabuf");
 	expect_error("[iio]\ndevice=a\n[stream]\nallocator=dma-heap:../x\n", "test.conf:4: ",
 		     "dma-heap:NAME");
+	/* a space after the colon made the heap " system": accepted here, refused at start */
+	expect_error("[iio]\ndevice=a\n[stream]\nallocator=dma-heap: system\n", "test.conf:4: ",
+		     "no spaces");
+	expect_error("[iio]\ndevice=a\n[stream]\nallocator=\"dma-heap:sys\ttem\"\n", "test.conf:4: ",
+		     "no spaces");
 	expect_error("[iio]\ndevice=a\n[stream]\nstart=later\n", "test.conf:4: ", "immediate");
 	expect_error("[iio]\ndevice=a\n[usb]\nfunctionfs=relative\n", "test.conf:4: ", "absolute path");
 	expect_error("[iio]\ndevice=a\n[usb]\nvendor_id=0x10000\n", "test.conf:4: ", "16-bit");
@@ -463,7 +468,7 @@ START_TEST(dump_quotes_what_needs_it)
 {
 	static const char text[] =
 		"[iio]\ndevice = \" adc\"\nchannels = \"a, b\"\n"
-		"[stream]\nallocator = \"dma-heap:x ;y\"\n"
+		"[stream]\nallocator = \"dma-heap:x;y#z\"\n"
 		"[usb]\nfunctionfs = \"/run/ffs #1\"\nproduct = \"  A; B # C  \"\n"
 		"manufacturer = 7\" panel\nserial = \";\"\ninterface = \"x \"\n"
 		"[gadget]\nudc = \"dummy_udc.0 ;\"\n";
@@ -473,7 +478,7 @@ START_TEST(dump_quotes_what_needs_it)
 
 	ck_assert_int_eq(parse(&a, text), 0);
 	ck_assert_str_eq(a.channels[0], "a");
-	ck_assert_str_eq(a.heap, "x ;y");
+	ck_assert_str_eq(a.heap, "x;y#z");
 	ck_assert_str_eq(a.manufacturer, "7\" panel");
 	f = fmemopen(buf, sizeof(buf), "w");
 	ifb_config_dump(&a, f);
@@ -482,7 +487,7 @@ START_TEST(dump_quotes_what_needs_it)
 	ck_assert_str_eq(b.device, " adc");
 	ck_assert_uint_eq(b.num_channels, 2);
 	ck_assert_str_eq(b.channels[0], "a");
-	ck_assert_str_eq(b.heap, "x ;y");
+	ck_assert_str_eq(b.heap, "x;y#z");
 	ck_assert_str_eq(b.functionfs, "/run/ffs #1");
 	ck_assert_str_eq(b.product, "  A; B # C  ");
 	ck_assert_str_eq(b.manufacturer, "7\" panel");

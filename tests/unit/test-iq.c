@@ -125,6 +125,55 @@ START_TEST(sampling_frequency_writable)
 }
 END_TEST
 
+/* What fn logs to stderr, into buf. */
+#define CAPTURE_STDERR(buf, call)                                                  \
+	do {                                                                       \
+		FILE *tmp_ = tmpfile();                                            \
+		int saved_ = dup(2);                                               \
+		size_t n_;                                                         \
+		ck_assert_ptr_nonnull(tmp_);                                       \
+		fflush(stderr);                                                    \
+		dup2(fileno(tmp_), 2);                                             \
+		call;                                                              \
+		fflush(stderr);                                                    \
+		dup2(saved_, 2);                                                   \
+		close(saved_);                                                     \
+		rewind(tmp_);                                                      \
+		n_ = fread(buf, 1, sizeof(buf) - 1, tmp_);                         \
+		buf[n_] = '\0';                                                    \
+		fclose(tmp_);                                                      \
+	} while (0)
+
+/* [iio] channels = timestamp (a device's timestamp channel alone) was
+ * accepted at start and every START then refused with an EINVAL that
+ * named no line: now refused at start (and reload) with file:line. */
+START_TEST(timestamp_alone_refused_with_its_line)
+{
+	static struct ifb_iio io;
+	static struct ifb_config cfg;
+	static const char text[] = "[iio]\ndevice = adc\nchannels = timestamp\n";
+	static const char two[] = "[iio]\ndevice = adc\nchannels = voltage0, timestamp\n";
+	char err[256], out[1024];
+	int r;
+
+	device(&io, 3);
+	snprintf(io.ch[2].name, sizeof(io.ch[2].name), "timestamp");
+	io.ch[2].type = (struct ifb_scan_type){ .is_signed = true, .bits = 64, .storage_bits = 64,
+						 .repeat = 1 };
+	ck_assert_int_eq(ifb_config_load_buffer(&cfg, text, strlen(text), "t.conf", err, sizeof(err)),
+			 0);
+	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg));
+	ck_assert_int_eq(r, -ENODATA);
+	ck_assert_msg(strstr(out, "t.conf:3: [iio] channels: the timestamp alone is no stream"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "voltage0, voltage1, timestamp"), "%s", out);
+	ck_assert_int_eq(ifb_config_load_buffer(&cfg, two, strlen(two), "t.conf", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(ifb_bridge_select_channels(&io, &cfg), 0);
+	ck_assert_uint_eq(io.scan_size, 16);
+}
+END_TEST
+
 static Suite *iq_suite(void)
 {
 	Suite *s = suite_create("iq");
@@ -134,6 +183,7 @@ static Suite *iq_suite(void)
 	tcase_add_test(t, pairs_that_do_not);
 	tcase_add_test(t, hint_in_the_description);
 	tcase_add_test(t, sampling_frequency_writable);
+	tcase_add_test(t, timestamp_alone_refused_with_its_line);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -45,6 +45,22 @@ expect "/tmp/bad.conf:3: unknown section [streams]" <<'X'
 device = iio-sim-adc
 [streams]
 X
+# A named allocator the kernel lacks is the file's mistake, with the ones
+# it has listed; --check-config used to accept "dma-heap: system" too.
+expect "/tmp/bad.conf:4: [stream] allocator: cannot open dma-heap:nosuch" <<'X'
+[iio]
+device = iio-sim-adc
+[stream]
+allocator = dma-heap:nosuch
+[usb]
+functionfs = /dev/ffs-ifb
+X
+grep -q "expected one this kernel offers: .*; or auto" /tmp/bad.out ||
+	rig_fail "missing allocator error does not list what the kernel offers: $(cat /tmp/bad.out)"
+printf '[iio]\ndevice = iio-sim-adc\n[stream]\nallocator = dma-heap: system\n' >/tmp/bad.conf
+iio-ffs-bridge -c /tmp/bad.conf --check-config >/tmp/bad.out 2>&1
+[ $? = 78 ] || rig_fail "--check-config accepted 'dma-heap: system': $(cat /tmp/bad.out)"
+grep -qF "/tmp/bad.conf:4: [stream] allocator" /tmp/bad.out || rig_fail "$(cat /tmp/bad.out)"
 expect "/tmp/bad.conf: [iio] device: missing" </dev/null
 rm /tmp/bad.conf
 iio-ffs-bridge -c /tmp/bad.conf >/tmp/bad.out 2>&1
