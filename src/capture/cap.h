@@ -67,6 +67,8 @@ struct cap {
 	int out_fd; /* -1: data discarded */
 	bool out_stdout;
 	char *data_path, *meta_path;
+	bool data_failed; /* a data write failed: the file holds `written` bytes */
+	bool meta_early;  /* the SigMF metadata was written at START */
 	uint8_t *carry; /* partial scan not yet written */
 	bool bounce;    /* write through bounce_buf (see emit()) */
 	uint8_t *bounce_buf;
@@ -126,6 +128,17 @@ double cap_now(void);
 void cap_keep(struct cap *c, const uint8_t *p, size_t len);
 void cap_note_arrival(struct cap *c, uint64_t end);
 int cap_open_output(struct cap *c);
+/* After START: a SigMF recording's metadata, written before any data so
+ * that a recording cut short stays readable. 0, or -errno (reported: the
+ * capture's exit message, EXIT_OUTPUT). */
+int cap_output_started(struct cap *c);
+/*
+ * The end: the data file cut back to whole samples after a write error
+ * and closed, the SigMF metadata rewritten with the capture segments.
+ * Every output that is incomplete is reported (the first failure is the
+ * capture's exit message, EXIT_OUTPUT; later ones are printed at once).
+ * 0 or the last -errno.
+ */
 int cap_close_output(struct cap *c);
 
 /* report.c */

@@ -588,6 +588,7 @@ static int capture(struct cap *c)
 		cap_close_output(c);
 		return c->fatal;
 	}
+	(void)cap_output_started(c); /* a failure is fatal: the loop stops the stream */
 	run_loop(c);
 	cap_report_live(c, cap_now(), true);
 	if (c->verifying)

@@ -6,6 +6,7 @@
  * datetime estimated from when its data arrived).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static void emit(struct cap *c, const uint8_t *p, size_t len)
 		}
 	}
 	if (ret) {
+		c->data_failed = true;
 		cap_set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s",
 			  c->out_stdout ? "standard output" : c->data_path, strerror(-ret));
 		return;
@@ -287,26 +289,75 @@ int cap_open_output(struct cap *c)
 	return 0;
 }
 
+/* A failure of one output: the capture's first is its exit message
+ * (printed by main), every later one is printed here, so none is lost. */
+static void output_failed(struct cap *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void output_failed(struct cap *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->fatal_msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->fatal)
+		cap_msg("%s", msg);
+	else
+		cap_set_fatal(c, EXIT_OUTPUT, "%s", msg);
+}
+
+int cap_output_started(struct cap *c)
+{
+	int ret;
+
+	if (!c->meta_path)
+		return 0;
+	/* Before any data: a recording cut short by a full disk or a crash
+	 * is still readable (datatype, rate, start time). The end rewrites
+	 * it with the capture segments at gaps. */
+	ret = write_meta(c);
+	if (ret) {
+		output_failed(c, "writing %s failed: %s", c->meta_path, strerror(-ret));
+		return ret;
+	}
+	c->meta_early = true;
+	return 0;
+}
+
 int cap_close_output(struct cap *c)
 {
 	int ret = 0;
 
 	if (c->out_fd >= 0 && !c->out_stdout) {
+		/* whole scans only: a failed write may have left part of one */
+		if (c->data_failed && ftruncate(c->out_fd, (off_t)c->written) < 0)
+			cap_msg("cannot cut %s back to its last whole sample: %s", c->data_path,
+				strerror(errno));
 		if (fsync(c->out_fd) < 0 && errno != EINVAL)
 			ret = -errno;
 		if (close(c->out_fd) < 0 && !ret)
 			ret = -errno;
-		if (ret)
-			cap_set_fatal(c, EXIT_OUTPUT, "closing %s failed: %s", c->data_path,
-				  strerror(-ret));
+		if (ret) {
+			c->data_failed = true;
+			output_failed(c, "closing %s failed: %s", c->data_path, strerror(-ret));
+		}
 	}
 	c->out_fd = -1;
+	if (c->data_failed && c->data_path)
+		cap_msg("%s is incomplete: it holds the first %" PRIu64 " samples (%" PRIu64
+			" bytes), those before the write error", c->data_path,
+			c->info.scan_size ? c->written / c->info.scan_size : 0, c->written);
 	if (c->meta_path) {
-		ret = write_meta(c);
-		if (ret)
-			cap_set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s", c->meta_path,
-				  strerror(-ret));
+		int r = write_meta(c);
+
+		if (r && c->meta_early)
+			output_failed(c, "writing %s failed: %s; the one written at the start is "
+				      "kept (datatype, rate, start time), without the capture "
+				      "segments at gaps", c->meta_path, strerror(-r));
+		else if (r)
+			output_failed(c, "writing %s failed: %s", c->meta_path, strerror(-r));
+		if (r && !ret)
+			ret = r;
 	}
 	return ret;
 }
-
