@@ -128,10 +128,12 @@ double cap_now(void);
 void cap_keep(struct cap *c, const uint8_t *p, size_t len);
 void cap_note_arrival(struct cap *c, uint64_t end);
 int cap_open_output(struct cap *c);
-/* After START: a SigMF recording's metadata, written before any data so
- * that a recording cut short stays readable. 0, or -errno (reported: the
- * capture's exit message, EXIT_OUTPUT). */
+/* Before START: a SigMF recording's metadata, written before any data so
+ * that a recording cut short stays readable. 0, or -errno (the capture's
+ * exit message, EXIT_OUTPUT). */
 int cap_output_started(struct cap *c);
+/* Nothing was captured: close and remove the files cap_open_output made. */
+void cap_abandon_output(struct cap *c);
 /*
  * The end: the data file cut back to whole samples after a write error
  * and closed, the SigMF metadata rewritten with the capture segments.

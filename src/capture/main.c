@@ -580,6 +580,14 @@ static int capture(struct cap *c)
 	ret = cap_open_output(c);
 	if (ret)
 		return ret;
+	/* The SigMF metadata before START, so that nothing waits on the disk
+	 * once blocks flow; its start time is rewritten at the end. */
+	clock_gettime(CLOCK_REALTIME, &c->start_wall);
+	if (cap_output_started(c)) {
+		cap_abandon_output(c);
+		cap_msg("%s", c->fatal_msg);
+		return c->fatal;
+	}
 	ret = ifbh_stream_start(c->s);
 	c->start_wall = ifbh_stream_status(c->s)->start_wall;
 	if (ret) {
@@ -588,7 +596,6 @@ static int capture(struct cap *c)
 		cap_close_output(c);
 		return c->fatal;
 	}
-	(void)cap_output_started(c); /* a failure is fatal: the loop stops the stream */
 	run_loop(c);
 	cap_report_live(c, cap_now(), true);
 	if (c->verifying)

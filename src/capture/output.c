@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/cap.h"
@@ -39,8 +40,8 @@ static void emit(struct cap *c, const uint8_t *p, size_t len)
 	size_t done = 0;
 	int ret = 0;
 
-	if (c->fatal == EXIT_OUTPUT)
-		return;
+	if (c->fatal == EXIT_OUTPUT || c->data_failed)
+		return; /* the file holds `written` bytes, whole samples: keep it so */
 	if (c->out_fd < 0) {
 		c->written += len; /* captured, discarded as asked */
 		return;
@@ -324,13 +325,28 @@ int cap_output_started(struct cap *c)
 	return 0;
 }
 
+void cap_abandon_output(struct cap *c)
+{
+	if (c->out_fd >= 0 && !c->out_stdout) {
+		close(c->out_fd);
+		if (c->data_path)
+			unlink(c->data_path);
+	}
+	c->out_fd = -1;
+	if (c->meta_path)
+		unlink(c->meta_path);
+}
+
 int cap_close_output(struct cap *c)
 {
 	int ret = 0;
 
 	if (c->out_fd >= 0 && !c->out_stdout) {
 		/* whole scans only: a failed write may have left part of one */
-		if (c->data_failed && ftruncate(c->out_fd, (off_t)c->written) < 0)
+		struct stat st;
+
+		if (c->data_failed && fstat(c->out_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    ftruncate(c->out_fd, (off_t)c->written) < 0)
 			cap_msg("cannot cut %s back to its last whole sample: %s", c->data_path,
 				strerror(errno));
 		if (fsync(c->out_fd) < 0 && errno != EINVAL)

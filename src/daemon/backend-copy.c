@@ -326,6 +326,7 @@ static int copy_open(struct ifb_bridge *b)
 	if (!b->mode_final)
 		log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
 			 b->nblocks, b->cfg.block_size);
+	b->mode_final = true;
 	return ifb_copy_prepare(b);
 }
 

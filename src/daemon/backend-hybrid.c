@@ -118,6 +118,7 @@ static int hybrid_open(struct ifb_bridge *b)
 		log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
 			 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
 			 b->alloc.name);
+	b->mode_final = true; /* USB took the DMABUFs: no fallback from here */
 	return ifb_copy_prepare(b);
 }
 

@@ -403,6 +403,7 @@ static int zc_open(struct ifb_bridge *b)
 	if (!b->mode_final)
 		log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
 			 b->nblocks, b->cfg.block_size, b->alloc.name);
+	b->mode_final = true; /* both sides took the DMABUFs: no fallback from here */
 	return 0;
 }
 

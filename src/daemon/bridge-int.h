@@ -167,8 +167,9 @@ void ifb_bridge_on_bind(struct ifb_bridge *b);
 /* The same, read afresh from the device into d. */
 void ifb_bridge_describe_into(struct ifb_bridge *b, struct ifb_stream_desc *d);
 /* Select cfg's [iio] channels on io: 0, or the error logged with the
- * config's file:line and what was expected (ifb_iio_select's errors). */
-int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg);
+ * config's file:line and what was expected (ifb_iio_select's errors),
+ * then `then` ("" or what follows, e.g. "; configuration not reloaded"). */
+int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg, const char *then);
 /* Do cfg's [iio] iq pairs fit io's selected channels (both enabled, the
  * same type, repeat 1, Q stored right after I)? 0, or -EINVAL logged with
  * the config's file:line and what was expected. */
@@ -206,13 +207,16 @@ struct ifb_backend {
 	 * Failures logged; ifb_pool_free releases whatever was made. */
 	int (*pool_alloc)(struct ifb_bridge *b);
 	/* Set a stream up on the open IIO buffer and endpoint (attach the
-	 * DMABUFs, size the kernel's fileio blocks). 0; -EAGAIN when auto mode
-	 * has just fallen back to another backend (b->mode and the pool
-	 * changed, everything released): open again; else -errno, logged. */
+	 * DMABUFs, size the kernel's fileio blocks). 0; IFB_BACKEND_FELL_BACK
+	 * when auto mode has just fallen back to another backend (b->mode and
+	 * the pool changed, everything released, the mode settled): open
+	 * again; else -errno, logged. */
 	int (*open)(struct ifb_bridge *b);
 	/* Take back what USB still holds: the host will not read it. */
 	void (*cancel_usb)(struct ifb_bridge *b);
 };
+
+#define IFB_BACKEND_FELL_BACK 1
 
 extern const struct ifb_backend ifb_backend_zero_copy, ifb_backend_hybrid, ifb_backend_copy;
 
@@ -256,7 +260,7 @@ int ifb_session_start(struct ifb_bridge *b);
 void ifb_session_cancel_usb(struct ifb_bridge *b);
 /* A backend's open found its mode impossible and auto mode may fall
  * back: release the stream, switch the pool to mode's memory, settle the
- * mode. -EAGAIN (open again), or the switch's error. */
+ * mode. IFB_BACKEND_FELL_BACK (open again), or the switch's error. */
 int ifb_session_fall_back(struct ifb_bridge *b, enum ifb_mode mode);
 void ifb_session_close(struct ifb_bridge *b);
 /* Stop a stream, or (no stream) release what a failed start left. */

@@ -179,7 +179,7 @@ int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_config *cfg)
 	return 0;
 }
 
-int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg)
+int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg, const char *then)
 {
 	char where[PATH_MAX + 64], list[512] = "";
 	unsigned bad = 0;
@@ -195,13 +195,14 @@ int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_config *cfg)
 	}
 	ifb_config_where(cfg, IFB_KEY_IIO_CHANNELS, where, sizeof(where));
 	if (r == -ENOENT)
-		log_error("%s: %s has no channel '%s' (expected some of: %s)", where, io->name,
-			  cfg->channels[bad], list);
+		log_error("%s: %s has no channel '%s' (expected some of: %s)%s", where, io->name,
+			  cfg->channels[bad], list, then);
 	else if (r == -ENODATA)
 		log_error("%s: the timestamp alone is no stream: the kernel enables a buffer only "
-			  "with another channel (expected at least one more of: %s)", where, list);
+			  "with another channel (expected at least one more of: %s)%s", where, list,
+			  then);
 	else
-		log_error("%s: cannot lay out a scan of these channels", where);
+		log_error("%s: cannot lay out a scan of these channels%s", where, then);
 	return r;
 }
 
@@ -217,7 +218,7 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 		ifb_config_where(cfg, r == -ENODEV ? IFB_KEY_IIO_DEVICE : IFB_KEY_IIO_BUFFER, where,
 				 sizeof(where));
 		if (r == -ENODEV)
-			log_error("%s: no IIO device named '%s' (expected a name, label or iio:deviceN "
+			log_error("%s: no IIO device named '%s' (expected a name, label, iio:deviceN or sysfs path "
 				  "listed in /sys/bus/iio/devices)", where, cfg->device);
 		else
 			log_error("%s: IIO device '%s' has no buffer %u with scan elements", where,
@@ -244,7 +245,7 @@ static int setup_iio(struct ifb_bridge *b, bool *config_error)
 		log_notice("IIO: legacy buffer interface: scan elements in %s, samples read from %s",
 			   b->iio.chandir, b->iio.devnode);
 
-	r = ifb_bridge_select_channels(&b->iio, cfg);
+	r = ifb_bridge_select_channels(&b->iio, cfg, "");
 	if (r < 0) {
 		*config_error = true;
 		return r;

@@ -35,8 +35,12 @@ static int write_attr(const char *dir, const char *attr, const char *value)
  * bus path a board keeps from boot to boot, whatever N the device gets. */
 static bool path_matches(const char *dir, const char *spec)
 {
-	char real[PATH_MAX], *slash;
+	char real[PATH_MAX], want[PATH_MAX], *slash;
 
+	/* the spec resolved too: /sys/bus/iio/devices/iio:device0, a
+	 * trailing slash; a path that does not resolve is compared as is */
+	if (realpath(spec, want))
+		spec = want;
 	if (!realpath(dir, real))
 		return false;
 	if (strcmp(real, spec) == 0)
@@ -135,34 +139,42 @@ int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_
 	n = find_matches(spec, sysroot, names, 16);
 	if (n < 0)
 		return n;
-	if (size)
-		buf[0] = '\0';
+	if (!size)
+		return -ENOSPC;
+	buf[0] = '\0';
 	for (int i = 0; i < n && i < 16; i++) {
-		char dir[PATH_MAX], name[64] = "", label[64] = "", real[PATH_MAX] = "?";
+		char dir[PATH_MAX], name[64] = "", label[64] = "", real[PATH_MAX] = "?", tmp[PATH_MAX];
 		int w;
 
 		snprintf(dir, sizeof(dir), "%s/%s", sysroot, names[i]);
 		(void)read_attr(dir, "name", name, sizeof(name));
 		(void)read_attr(dir, "label", label, sizeof(label));
-		if (realpath(dir, real)) {
-			char *slash = strrchr(real, '/');
+		if (realpath(dir, tmp)) {
+			char *slash = strrchr(tmp, '/');
 
-			if (slash && slash != real)
+			if (slash && slash != tmp)
 				*slash = '\0'; /* the parent: stable across boots */
+			snprintf(real, sizeof(real), "%s", tmp);
 		}
-		w = snprintf(buf + len, size > len ? size - len : 0, "%s%s (name '%s'%s%s%s, parent %s)",
+		w = snprintf(buf + len, size - len, "%s%s (name '%s'%s%s%s, parent %s)",
 			     i ? ", " : "", names[i], name, label[0] ? ", label '" : "", label,
 			     label[0] ? "'" : "", real);
-		if (w < 0 || (size_t)w >= (size > len ? size - len : 0))
-			return -ENOSPC;
+		if (w < 0 || (size_t)w >= size - len)
+			goto cut;
 		len += (size_t)w;
 	}
 	if (n > 16) {
-		int w = snprintf(buf + len, size > len ? size - len : 0, " and %d more", n - 16);
+		int w = snprintf(buf + len, size - len, " and %d more", n - 16);
 
-		if (w < 0 || (size_t)w >= (size > len ? size - len : 0))
-			return -ENOSPC;
+		if (w < 0 || (size_t)w >= size - len)
+			goto cut;
 	}
+	return n;
+cut:
+	/* what fits, marked as cut: a long list is still worth reading */
+	if (size < 4)
+		return -ENOSPC;
+	memcpy(buf + size - 4, "...", 4);
 	return n;
 }
 

@@ -61,8 +61,9 @@ struct ifb_iio {
 int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const char *sysroot);
 
 /* Every device spec names, in order of N, for a message: "iio:device0
- * (name 'ad9467', label 'adc-a', parent /sys/devices/...), ..." into buf.
- * Returns how many matched, -ENOSPC when buf is too small, or -errno. */
+ * (name 'ad9467', label 'adc-a', parent /sys/devices/...), ..." into buf,
+ * cut with "..." where it does not fit. Returns how many matched,
+ * -ENOSPC when buf cannot hold even that, or -errno. */
 int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_t size);
 
 /* Select channels: all, or the given names. -ENOENT names the unknown one

@@ -88,9 +88,9 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 
 	/* Channels and block size must fit the device before anything changes. */
 	*probe = b->iio;
-	r = ifb_bridge_select_channels(probe, next);
+	r = ifb_bridge_select_channels(probe, next, "; configuration not reloaded");
 	if (r < 0) {
-		log_error("Configuration not reloaded");
+		/* logged */
 	} else if (next->block_size % probe->scan_size) {
 		ifb_config_where(next, IFB_KEY_STREAM_BLOCK_SIZE, where, sizeof(where));
 		log_error("%s: %u is not a multiple of the scan size (%u bytes); configuration not reloaded",

@@ -74,14 +74,13 @@ static int session_open(struct ifb_bridge *b)
 	if (r < 0)
 		return log_error_errno(r, "Cannot open %s/ep%u", b->ffs.dir, b->ffs.ep_num);
 
-	/* -EAGAIN: auto mode fell back to another backend; once at most
-	 * per backend, as each fallback settles the mode. */
+	/* Auto mode fell back to another backend: that settles the mode
+	 * (mode_final), so a backend falls back once at most. */
 	r = ifb_backend(b)->open(b);
-	if (r == -EAGAIN)
+	if (r == IFB_BACKEND_FELL_BACK)
 		return session_open(b);
 	if (r < 0)
 		return r;
-	b->mode_final = true;
 	r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size,
 			    ifb_backend(b)->count_starvation, ifb_backend(b)->ops, b);
 	ifb_engine_set_pull(&b->engine, b->iiod_stream);
@@ -99,7 +98,7 @@ int ifb_session_fall_back(struct ifb_bridge *b, enum ifb_mode mode)
 	if (r < 0)
 		return r;
 	b->mode_final = true;
-	return -EAGAIN;
+	return IFB_BACKEND_FELL_BACK;
 }
 
 const struct ifb_backend *ifb_backend(const struct ifb_bridge *b)

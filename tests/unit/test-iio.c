@@ -174,7 +174,13 @@ START_TEST(ambiguous_device)
 	snprintf(spec, sizeof(spec), "iio:device12 (name 'adc', label 'adc-b', parent %s/bus0/adc@1)",
 		 real);
 	ck_assert_msg(strstr(list, spec), "%s lacks %s", list, spec);
-	ck_assert_int_eq(ifb_iio_list_matches("adc", root, list, 20), -ENOSPC);
+	ck_assert_int_eq(ifb_iio_list_matches("adc", root, list, 20), 3);
+	ck_assert_str_eq(list, "iio:device3 (nam...");
+	ck_assert_int_eq(ifb_iio_list_matches("adc", root, list, 3), -ENOSPC);
+	/* a path with a trailing slash, or through /sys/bus's symlink, resolves */
+	snprintf(spec, sizeof(spec), "%s/iio:device12/", root);
+	ck_assert_int_eq(ifb_iio_find(&io, spec, 0, root), 0);
+	ck_assert_str_eq(io.devnode, "/dev/iio:device12");
 
 	/* each way of picking one */
 	ck_assert_int_eq(ifb_iio_find(&io, "adc-b", 0, root), 0);

@@ -162,14 +162,19 @@ START_TEST(timestamp_alone_refused_with_its_line)
 						 .repeat = 1 };
 	ck_assert_int_eq(ifb_config_load_buffer(&cfg, text, strlen(text), "t.conf", err, sizeof(err)),
 			 0);
-	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg));
+	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg, ""));
 	ck_assert_int_eq(r, -ENODATA);
 	ck_assert_msg(strstr(out, "t.conf:3: [iio] channels: the timestamp alone is no stream"),
 		      "%s", out);
 	ck_assert_msg(strstr(out, "voltage0, voltage1, timestamp"), "%s", out);
+	/* a reload says so on the same line */
+	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg, "; configuration not reloaded"));
+	ck_assert_int_eq(r, -ENODATA);
+	ck_assert_msg(strstr(out, "voltage0, voltage1, timestamp); configuration not reloaded\n"),
+		      "%s", out);
 	ck_assert_int_eq(ifb_config_load_buffer(&cfg, two, strlen(two), "t.conf", err, sizeof(err)),
 			 0);
-	ck_assert_int_eq(ifb_bridge_select_channels(&io, &cfg), 0);
+	ck_assert_int_eq(ifb_bridge_select_channels(&io, &cfg, ""), 0);
 	ck_assert_uint_eq(io.scan_size, 16);
 }
 END_TEST

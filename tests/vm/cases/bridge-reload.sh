@@ -37,7 +37,7 @@ grep -q 'block_size: expected.*keeping the running configuration' "$IFB_LOG" ||
 bridge_conf zero-copy iio:channels=voltage9 >/tmp/ifb.conf
 kill -HUP "$pid"
 sleep 1
-grep -q "has no channel 'voltage9'; configuration not reloaded" "$IFB_LOG" ||
+grep -q "/tmp/ifb.conf:[0-9]*: \[iio\] channels: iio-sim-adc has no channel 'voltage9' (expected some of: .*); configuration not reloaded" "$IFB_LOG" ||
 	bridge_fail "an unknown channel was not refused"
 iio-ffs-capture --info >/tmp/info || bridge_fail "GET_INFO failed"
 grep -q 'blocks: *8 x 1048576 bytes' /tmp/info || bridge_fail "a refused reload changed the pool"
