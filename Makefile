@@ -33,7 +33,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
-DAEMON_LIBS = $(call pc,libs,libsystemd) -laio -lm
+DAEMON_LIBS = $(call pc,libs,libsystemd) $(call pc,libs,inih) -laio -lm
 CAPTURE_LIBS = $(call pc,libs,libusb-1.0) -lm
 CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0)
 CHECK_LIBS = $(call pc,libs,check)
@@ -271,13 +271,14 @@ fuzz_srcs_config := src/daemon/config.c src/daemon/log.c src/daemon/usb-desc.c s
 fuzz_srcs_control := src/daemon/control.c
 fuzz_srcs_capture-proto := src/host/proto.c
 fuzz_srcs_iiod-parse := src/daemon/iiod-parse.c
+fuzz_libs_config := $(call pc,libs,inih)
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz_srcs_$$*) $(wildcard src/*/*.h include/*/*.h)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  FUZZ-CC $@")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(WARN) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(WARN) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(fuzz_libs_$*)
 
 check-fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)

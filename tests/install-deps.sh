@@ -16,7 +16,7 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	build-essential pkg-config libsystemd-dev libaio-dev
+	build-essential pkg-config libsystemd-dev libaio-dev libinih-dev
 	libusb-1.0-0-dev check
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch

@@ -10,6 +10,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <ini.h>
+
 #include "common/size.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
@@ -24,8 +26,14 @@ struct parse_state {
 	size_t errlen;
 	bool failed;
 	bool seen[IFB_KEY__MAX];
-	char section[8];                        /* one of sections[], "" before the first */
-	char value[IFB_CONFIG_LINE_MAX + 1];    /* the current line's value */
+	/* The reader's place in the buffer, and what it knows of the line it
+	 * handed inih last (see "The reading layer" below). */
+	const char *pos, *end;
+	bool section_seen;      /* a [section] line so far */
+	bool key_above;         /* a key line since the last section line (inih's prev_name) */
+	bool continuation;      /* the line handed last continues the key above */
+	char section[16];       /* the current section, for messages */
+	char value[IFB_CONFIG_LINE_MAX + 1]; /* a value, continuation lines appended */
 };
 
 struct key_def {
@@ -115,12 +123,14 @@ static const char *channel_name_error(const char *tok)
 	if (strlen(tok) >= IFB_CHANNEL_NAME_LEN)
 		return "channel names shorter than 24 characters";
 	/* Part of a sysfs file name (in_NAME_en): no '/', and nothing that
-	 * would need quotes in the list ('"', '#', ';'). */
-	if (tok[strcspn(tok, "/\"#;")])
-		return "channel names of printable ASCII without '/', '\"', '#' or ';'";
+	 * would need quotes in the list ('"', '#', ';'), or make a
+	 * continuation line of the list read as a key or section line ('=',
+	 * a leading '['; found by fuzz-config). */
+	if (tok[strcspn(tok, "/\"#;=")] || tok[0] == '[')
+		return "channel names of printable ASCII without '/', '\"', '#', ';', '=' or a leading '['";
 	for (const char *c = tok; *c; c++)
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-			return "channel names of printable ASCII without '/', '\"', '#' or ';'";
+			return "channel names of printable ASCII without '/', '\"', '#', ';', '=' or a leading '['";
 	return NULL;
 }
 
@@ -476,8 +486,8 @@ static const char *p_iiod_devices(struct ifb_config *cfg, const char *v)
 		/* Read back from --check-config's output, a name starting with
 		 * '#' or ';' would be a comment there (found by fuzz-config);
 		 * no IIO device or label is named with these. */
-		if (tok[strcspn(tok, "/\"#;")])
-			return "IIO device names without '/', '\"', '#' or ';'";
+		if (tok[strcspn(tok, "/\"#;=")] || tok[0] == '[')
+			return "IIO device names without '/', '\"', '#', ';', '=' or a leading '['";
 		strcpy(cfg->iiod_devices[cfg->iiod_num_devices++], tok);
 	}
 	if (cfg->iiod_num_devices == 0)
@@ -591,36 +601,6 @@ static int unknown_section(struct parse_state *st, const char *name, int len)
 		    len, name);
 }
 
-static int handler(struct parse_state *st, const char *section, const char *name, size_t namelen,
-		   const char *value)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct key_def *k = &keys[i];
-		const char *expected;
-
-		if (strcmp(section, k->section) || strlen(k->name) != namelen ||
-		    strncmp(name, k->name, namelen))
-			continue;
-		if (st->seen[k->key])
-			return fail(st, "[%s] %s: set twice (first on line %u)", section, k->name,
-				    st->cfg->line[k->key]);
-		expected = k->parse(st->cfg, value);
-		if (expected)
-			return fail(st, "[%s] %s: expected %s, got '%s'", section, k->name, expected,
-				    value);
-		st->seen[k->key] = true;
-		st->cfg->line[k->key] = st->lineno;
-		return 0;
-	}
-	return fail(st, "[%s]: unknown key '%.*s'", section, (int)namelen, name);
-}
-
-/*
- * The reading layer: the rules conf(5) states, byte by byte. Our own
- * because Debian 12's libinih (55, built with INI_MAX_LINE 200 on the
- * stack) cuts every line at 199 bytes and parses the rest as new lines.
- */
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -630,11 +610,6 @@ static bool is_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '_';
-}
-
-static bool is_comment_start(char c)
-{
-	return c == '#' || c == ';';
 }
 
 /* Length of the valid UTF-8 sequence of 2 to 4 bytes at p, or 0 if none. */
@@ -715,97 +690,249 @@ static size_t key_span(const char *p, const char *end, const char **ret_value)
 	return (size_t)(q - p);
 }
 
-static int section_line(struct parse_state *st, const char *p, const char *end)
+/* Lists may continue on the lines below (continuation lines). */
+static bool is_list_key(enum ifb_cfg_key key)
+{
+	return key == IFB_KEY_IIO_CHANNELS || key == IFB_KEY_IIO_IQ || key == IFB_KEY_IIOD_DEVICES;
+}
+
+/*
+ * A value as the file writes it: one pair of double quotes around it is
+ * removed (they keep blanks at either end, a leading ';' or a '#' after a
+ * blank). NULL, or what is wrong.
+ */
+static const char *unquote(char *v)
+{
+	size_t len = strlen(v);
+
+	if (v[0] != '"')
+		return NULL;
+	if (len < 2 || v[len - 1] != '"')
+		return "a closing '\"' at the end of the value (after a value, a comment starts "
+		       "with ';' after a blank, also inside quotes)";
+	memmove(v, v + 1, len - 2);
+	v[len - 2] = '\0';
+	return NULL;
+}
+
+/* inih's handler: a key line's value, or a continuation line's. */
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	const struct key_def *k = NULL;
+	const char *expected;
+	size_t len;
+
+	if (st->failed)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(section, keys[i].section) && !strcmp(name, keys[i].name))
+			k = &keys[i];
+	if (!k) {
+		fail(st, "[%s]: unknown key '%s'", section, name);
+		return 0;
+	}
+	if (st->continuation) {
+		/* inih calls again with the same name for each continuation line */
+		if (!is_list_key(k->key)) {
+			fail(st, "[%s] %s: continues on an indented line; expected one line (only the "
+				 "lists channels, iq and devices may continue on indented lines)",
+			     section, k->name);
+			return 0;
+		}
+		len = strlen(st->value);
+		if (len + 1 + strlen(value) > IFB_CONFIG_LINE_MAX) {
+			fail(st, "[%s] %s: longer than %u bytes over its lines", section, k->name,
+			     IFB_CONFIG_LINE_MAX);
+			return 0;
+		}
+		snprintf(st->value + len, sizeof(st->value) - len, ",%s", value);
+	} else {
+		if (st->seen[k->key]) {
+			fail(st, "[%s] %s: set twice (first on line %u)", section, k->name,
+			     st->cfg->line[k->key]);
+			return 0;
+		}
+		snprintf(st->value, sizeof(st->value), "%s", value);
+		expected = unquote(st->value);
+		if (expected) {
+			fail(st, "[%s] %s: expected %s", section, k->name, expected);
+			return 0;
+		}
+		st->seen[k->key] = true;
+		st->cfg->line[k->key] = st->lineno;
+	}
+	expected = k->parse(st->cfg, st->value);
+	if (expected) {
+		fail(st, "[%s] %s: expected %s, got '%s'", section, k->name, expected, st->value);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The reading layer. inih (Debian's libinih, ini_parse_stream) splits the
+ * file into sections, keys and values, strips comments and blanks, and
+ * joins continuation lines. Our reader hands it the lines one at a time
+ * and sees each one whole first, so that what inih would do silently is
+ * an error naming the line:
+ *
+ * - inih's line buffer (INI_MAX_LINE: 200 bytes in Debian 12's build, on
+ *   the stack) cuts a longer line and parses the rest as new lines: a
+ *   longer line is refused here, except a comment, which inih skips
+ *   anyway (it is handed over as ";").
+ * - NUL, control bytes, invalid UTF-8 anywhere; a byte order mark only at
+ *   the start (removed before inih sees the file).
+ * - Section lines: only the known names, blanks allowed inside the
+ *   brackets, nothing but a comment after them (inih ignores the rest).
+ * - Key lines: a key of letters, digits and '_' followed by '=' (inih
+ *   would also take ':' and any name). In an unquoted value a '#' that
+ *   starts it or follows a blank was a comment before inih; inih keeps it
+ *   as text, so it is refused rather than read differently; a ';' right
+ *   after '=' likewise (inih keeps it, ';' after a blank is a comment).
+ * - Where a line begins: a comment, section or key line may be indented;
+ *   any other indented line after a key line continues that key's value
+ *   (inih's continuation, which only lists accept), and an indented key
+ *   line never does: it is handed to inih unindented.
+ */
+static bool is_comment_start(char c)
+{
+	return c == '#' || c == ';';
+}
+
+static const char *check_section(struct parse_state *st, const char *p, const char *end,
+				 char *ret_name, size_t size)
 {
 	const char *close = memchr(p, ']', (size_t)(end - p)), *a = p + 1, *b, *rest;
 
-	if (!close)
-		return fail(st, "syntax error: expected ']' after the section name");
+	if (!close) {
+		fail(st, "syntax error: expected ']' after the section name");
+		return NULL;
+	}
 	for (rest = close + 1; rest < end && is_blank(*rest); rest++)
 		;
-	if (rest < end && !is_comment_start(*rest))
-		return fail(st, "syntax error: unexpected text after ']'; expected the end of the line or a comment");
+	if (rest < end && !is_comment_start(*rest)) {
+		fail(st, "syntax error: unexpected text after ']'; expected the end of the line or a comment");
+		return NULL;
+	}
 	for (b = close; a < b && is_blank(*a); a++)
 		;
 	while (b > a && is_blank(b[-1]))
 		b--;
-	if (!known_section(a, (size_t)(b - a)))
-		return unknown_section(st, a, (int)(b - a));
-	memcpy(st->section, a, (size_t)(b - a));
-	st->section[b - a] = '\0';
-	/* The section alone asks for composition, keys or not. */
-	if (strcmp(st->section, "gadget") == 0)
-		st->cfg->compose_gadget = true;
+	if (!known_section(a, (size_t)(b - a))) {
+		unknown_section(st, a, (int)(b - a));
+		return NULL;
+	}
+	snprintf(ret_name, size, "%.*s", (int)(b - a), a);
+	return ret_name;
+}
+
+/* A key line's value as written: what inih would read differently. */
+static int check_value(struct parse_state *st, const char *key, size_t keylen, const char *eq,
+		       const char *end)
+{
+	const char *v = eq + 1;
+
+	if (v < end && *v == ';')
+		return fail(st, "%.*s: a ';' right after '='; expected a blank before a comment, or "
+				"the value in double quotes", (int)keylen, key);
+	while (v < end && is_blank(*v))
+		v++;
+	if (v < end && *v == '"')
+		return 0; /* quoted: the handler checks the closing quote */
+	for (const char *c = v; c < end; c++)
+		if (*c == '#' && (c == v || is_blank(c[-1])))
+			return fail(st, "%.*s: '#' after a blank; a comment after a value starts with "
+					"';' (a '#' after a blank belongs in double quotes)",
+				    (int)keylen, key);
 	return 0;
 }
 
-static int key_line(struct parse_state *st, const char *p, const char *end)
+/* ini_reader: the next line, checked, into str (num bytes with its NUL). */
+static char *next_line(char *str, int num, void *stream)
 {
-	const char *v, *vend, *rest;
-	size_t keylen = key_span(p, end, &v);
-
-	if (!keylen)
-		return fail(st, "syntax error: expected '[section]' or 'key = value'");
-	if (!st->section[0])
-		return fail(st, "%.*s: key before any [section]; expected a section line first",
-			    (int)keylen, p);
-	while (v < end && is_blank(*v))
-		v++;
-	if (v < end && *v == '"') {
-		/* Quoted: everything up to the next quote, kept as it is. */
-		vend = memchr(v + 1, '"', (size_t)(end - v - 1));
-		if (!vend)
-			return fail(st, "[%s] %.*s: expected a closing '\"'", st->section, (int)keylen, p);
-		for (rest = vend + 1; rest < end && is_blank(*rest); rest++)
-			;
-		if (rest < end && !is_comment_start(*rest))
-			return fail(st, "[%s] %.*s: unexpected text after the closing '\"'; expected the end of the line or a comment",
-				    st->section, (int)keylen, p);
-		v++;
-	} else {
-		/* Up to a '#' or ';' that starts the value or follows a blank. */
-		for (vend = v; vend < end; vend++)
-			if (is_comment_start(*vend) && (vend == v || is_blank(vend[-1])))
-				break;
-		while (vend > v && is_blank(vend[-1]))
-			vend--;
-	}
-	memcpy(st->value, v, (size_t)(vend - v));
-	st->value[vend - v] = '\0';
-	return handler(st, st->section, p, keylen, st->value);
-}
-
-static int parse_line(struct parse_state *st, const char *line, size_t len)
-{
-	const char *p = line, *end = line + len, *v;
+	struct parse_state *st = stream;
+	const char *p = st->pos, *nl, *end, *q, *v;
 	const char *what;
 	unsigned byte;
-	size_t col, keylen;
+	size_t n, col, keylen, max = num > 1 ? (size_t)num - 1 : 0;
+	char section[16];
 
-	while (p < end && is_blank(*p))
-		p++;
-	what = check_bytes(line, len, &col, &byte);
+	if (st->failed || p >= st->end)
+		return NULL;
+	nl = memchr(p, '\n', (size_t)(st->end - p));
+	end = nl ? nl : st->end;
+	st->pos = nl ? nl + 1 : st->end;
+	st->lineno++;
+	st->continuation = false;
+	if (nl && end > p && end[-1] == '\r') /* CRLF */
+		end--;
+	n = (size_t)(end - p);
+	for (q = p; q < end && is_blank(*q); q++)
+		;
+	what = check_bytes(p, n, &col, &byte);
 	if (what) {
-		keylen = key_span(p, end, &v);
-		if (keylen && st->section[0] && line + col > v)
-			return fail(st, "[%s] %.*s: %s (0x%02x) at column %zu; expected UTF-8 text without control characters",
-				    st->section, (int)keylen, p, what, byte, col);
-		return fail(st, "%s (0x%02x) at column %zu; expected UTF-8 text without control characters",
-			    what, byte, col);
+		keylen = key_span(q, end, &v);
+		if (keylen && st->section_seen && p + col > v)
+			fail(st, "[%s] %.*s: %s (0x%02x) at column %zu; expected UTF-8 text without control characters",
+			     st->section, (int)keylen, q, what, byte, col);
+		else
+			fail(st, "%s (0x%02x) at column %zu; expected UTF-8 text without control characters",
+			     what, byte, col);
+		return NULL;
 	}
-	if (p == end || is_comment_start(*p))
-		return 0;
-	if (*p == '[')
-		return section_line(st, p, end);
-	return key_line(st, p, end);
+	if (q == end) {
+		str[0] = '\0';
+		return str;
+	}
+	if (is_comment_start(*q)) {
+		snprintf(str, (size_t)num, ";");
+		return str;
+	}
+	if (n > max) {
+		fail(st, "line of %zu bytes; expected at most %zu bytes per line (inih's line buffer): "
+			 "write a long list over several lines, each further line indented", n, max);
+		return NULL;
+	}
+	if (*q == '[') {
+		if (!check_section(st, q, end, section, sizeof(section)))
+			return NULL;
+		st->section_seen = true;
+		st->key_above = false;
+		snprintf(st->section, sizeof(st->section), "%s", section);
+		/* The section alone asks for composition, keys or not. */
+		if (strcmp(section, "gadget") == 0)
+			st->cfg->compose_gadget = true;
+		snprintf(str, (size_t)num, "[%s]", section);
+		return str;
+	}
+	keylen = key_span(q, end, &v);
+	if (keylen) {
+		if (!st->section_seen) {
+			fail(st, "%.*s: key before any [section]; expected a section line first",
+			     (int)keylen, q);
+			return NULL;
+		}
+		if (check_value(st, q, keylen, v - 1, end) < 0)
+			return NULL;
+		st->key_above = true;
+		snprintf(str, (size_t)num, "%.*s", (int)(end - q), q);
+		return str;
+	}
+	if (q > p && st->key_above) {
+		st->continuation = true;
+		snprintf(str, (size_t)num, " %.*s", (int)(end - q), q);
+		return str;
+	}
+	fail(st, "syntax error: expected '[section]' or 'key = value'");
+	return NULL;
 }
 
 int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, const char *name,
 			   char *err, size_t errlen)
 {
 	struct parse_state *st;
-	const char *p = buf, *end = buf + len;
-	int r = 0;
+	int r;
 
 	if (errlen)
 		err[0] = '\0';
@@ -820,24 +947,17 @@ int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, 
 		snprintf(err, errlen, "%s: cannot parse: out of memory", name);
 		return -ENOMEM;
 	}
-	*st = (struct parse_state){ .cfg = cfg, .name = name, .err = err, .errlen = errlen };
-
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) /* UTF-8 byte order mark */
-		p += 3;
-	while (p < end && r == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((nl ? nl : end) - p);
-
-		st->lineno++;
-		if (nl && n && p[n - 1] == '\r') /* CRLF */
-			n--;
-		if (n > IFB_CONFIG_LINE_MAX)
-			r = fail(st, "line of %zu bytes; expected at most %u bytes per line", n,
-				 IFB_CONFIG_LINE_MAX);
-		else
-			r = parse_line(st, p, n);
-		p = nl ? nl + 1 : end;
+	*st = (struct parse_state){ .cfg = cfg, .name = name, .err = err, .errlen = errlen,
+				    .pos = buf, .end = buf + len };
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) /* UTF-8 byte order mark */
+		st->pos += 3;
+	r = ini_parse_stream(next_line, st, on_value, st);
+	if (r != 0 && !st->failed) {
+		/* inih found what the reader let through: not expected */
+		st->lineno = r > 0 ? (unsigned)r : st->lineno;
+		fail(st, "syntax error (inih: %d)", r);
 	}
+	r = st->failed ? -EINVAL : 0;
 	free(st);
 	if (r < 0)
 		return r;
@@ -981,83 +1101,130 @@ void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *
 
 /*
  * A value as the reader reads it back: in double quotes when it is empty,
- * has blanks at either end, or starts or holds a comment. The reader only
- * accepts such a value from quotes, which cannot hold '"', so no escape
- * is ever needed.
+ * has blanks at either end, or starts with '"', ';' or '#', or holds a
+ * '#' after a blank. A ';' after a blank cannot be in a value at all (inih
+ * takes it for a comment, inside quotes too), so no value holds one.
  */
 static const char *as_value(const char *v, char *buf, size_t size)
 {
 	size_t len = strlen(v);
-	bool quote = len == 0 || is_blank(v[0]) || is_blank(v[len - 1]) || is_comment_start(v[0]);
+	bool quote = len == 0 || is_blank(v[0]) || is_blank(v[len - 1]) || v[0] == '"' ||
+		     is_comment_start(v[0]);
 
 	for (size_t i = 1; i < len && !quote; i++)
-		quote = is_comment_start(v[i]) && is_blank(v[i - 1]);
+		quote = v[i] == '#' && is_blank(v[i - 1]);
 	if (!quote)
 		return v;
 	snprintf(buf, size, "\"%s\"", v);
 	return buf;
 }
 
+/* "key = value", or "key=value" where the blanks would make the line
+ * longer than inih reads (a value that filled its line in the file). */
+static void put_kv(FILE *out, const char *key, const char *value)
+{
+	char q[PATH_MAX + 3];
+	const char *v = as_value(value, q, sizeof(q));
+
+	if (strlen(key) + 3 + strlen(v) <= IFB_CONFIG_INIH_LINE_MAX)
+		fprintf(out, "%s = %s\n", key, v);
+	else
+		fprintf(out, "%s=%s\n", key, v);
+}
+
+/* A comma-separated list, over as many lines as inih needs: each further
+ * line indented (a continuation line). */
+static void put_list(FILE *out, const char *key, const char *const *items, size_t n)
+{
+	size_t col = (size_t)fprintf(out, "%s =", key);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(items[i]) + 2;
+
+		if (i && col + len > 72) {
+			fputs(",\n\t", out);
+			col = 1;
+		} else if (i) {
+			fputs(", ", out);
+			col += 2;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(items[i], out);
+		col += len - 2;
+	}
+	fputc('\n', out);
+}
+
 void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 {
 	static const char *const levels[] = { "emerg", "alert", "crit", "error", "warning",
 					      "notice", "info", "debug" };
-	char list[IFB_MAX_CHANNELS * IFB_CHANNEL_NAME_LEN + 1] = "all";
-	char q[6][IFB_CFG_STR + 16], qlist[sizeof(list) + 2], qpath[PATH_MAX + 2];
-	char alloc[IFB_CFG_STR + 16];
+	const char *items[IFB_MAX_CHANNELS > IFB_CFG_IIOD_DEVICES ? IFB_MAX_CHANNELS
+								   : IFB_CFG_IIOD_DEVICES];
+	char pairs[IFB_MAX_CHANNELS / 2][2 * IFB_CHANNEL_NAME_LEN + 1];
+	const char *all = "all";
+	char alloc[IFB_CFG_STR + 16], num[32];
 
-	if (!cfg->all_channels) {
-		list[0] = '\0';
-		for (unsigned i = 0; i < cfg->num_channels; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "",
-				 cfg->channels[i]);
-	}
 	snprintf(alloc, sizeof(alloc), "%s%s%s", ifb_cfg_alloc_name(cfg->allocator),
 		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? ":" : "",
 		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? cfg->heap : "");
 
 	fprintf(out, "# effective configuration (from %s)\n", cfg->path[0] ? cfg->path : "defaults");
-	fprintf(out, "[iio]\ndevice = %s\nbuffer = %u\nchannels = %s\n",
-		as_value(cfg->device, q[0], sizeof(q[0])), cfg->buffer,
-		as_value(list, qlist, sizeof(qlist)));
+	fputs("[iio]\n", out);
+	put_kv(out, "device", cfg->device);
+	fprintf(out, "buffer = %u\n", cfg->buffer);
+	for (unsigned i = 0; i < cfg->num_channels; i++)
+		items[i] = cfg->channels[i];
+	if (cfg->all_channels)
+		put_list(out, "channels", &all, 1);
+	else
+		put_list(out, "channels", items, cfg->num_channels);
 	if (cfg->sampling_frequency[0])
 		fprintf(out, "sampling_frequency = %s\n", cfg->sampling_frequency);
 	else
 		fputs("# sampling_frequency: not set, the device's current rate is used\n", out);
-	for (unsigned i = 0; i < cfg->num_iq; i++)
-		fprintf(out, "%s%s:%s%s", i ? "," : "iq = ", cfg->iq[i][0], cfg->iq[i][1],
-			i + 1 == cfg->num_iq ? "\n" : "");
-	fprintf(out, "\n[stream]\nblock_size = %u\nblock_count = %u\nmode = %s\nallocator = %s",
-		cfg->block_size, cfg->block_count, ifb_cfg_mode_name(cfg->mode),
-		as_value(alloc, q[1], sizeof(q[1])));
-	fprintf(out, "\nstart = %s\n", cfg->start == IFB_CFG_START_HOST ? "host" : "immediate");
-	fprintf(out, "\n[usb]\nfunctionfs = %s\nvendor_id = 0x%04x\nproduct_id = 0x%04x\n",
-		as_value(cfg->functionfs, qpath, sizeof(qpath)), cfg->vendor_id, cfg->product_id);
-	fprintf(out, "manufacturer = %s\nproduct = %s\n",
-		as_value(cfg->manufacturer, q[2], sizeof(q[2])),
-		as_value(cfg->product, q[3], sizeof(q[3])));
+	for (unsigned i = 0; i < cfg->num_iq; i++) {
+		snprintf(pairs[i], sizeof(pairs[i]), "%s:%s", cfg->iq[i][0], cfg->iq[i][1]);
+		items[i] = pairs[i];
+	}
+	if (cfg->num_iq)
+		put_list(out, "iq", items, cfg->num_iq);
+	fprintf(out, "\n[stream]\nblock_size = %u\nblock_count = %u\nmode = %s\n", cfg->block_size,
+		cfg->block_count, ifb_cfg_mode_name(cfg->mode));
+	put_kv(out, "allocator", alloc);
+	fprintf(out, "start = %s\n", cfg->start == IFB_CFG_START_HOST ? "host" : "immediate");
+	fputs("\n[usb]\n", out);
+	put_kv(out, "functionfs", cfg->functionfs);
+	fprintf(out, "vendor_id = 0x%04x\nproduct_id = 0x%04x\n", cfg->vendor_id, cfg->product_id);
+	put_kv(out, "manufacturer", cfg->manufacturer);
+	put_kv(out, "product", cfg->product);
 	if (cfg->serial[0])
-		fprintf(out, "serial = %s\n", as_value(cfg->serial, q[4], sizeof(q[4])));
-	fprintf(out, "interface = %s\nms_os_descriptors = %s\ninterface_guid = %s\n",
-		as_value(cfg->interface, q[5], sizeof(q[5])), cfg->ms_os_descriptors ? "yes" : "no",
-		cfg->interface_guid);
+		put_kv(out, "serial", cfg->serial);
+	put_kv(out, "interface", cfg->interface);
+	fprintf(out, "ms_os_descriptors = %s\ninterface_guid = %s\n",
+		cfg->ms_os_descriptors ? "yes" : "no", cfg->interface_guid);
 	fprintf(out, "native = %s\n", cfg->usb_native ? "yes" : "no");
-	if (cfg->compose_gadget)
-		fprintf(out, "\n[gadget]\nname = %s\nudc = %s\nmax_power = %u\nms_vendor_code = 0x%02x\n",
-			cfg->gadget_name, as_value(cfg->udc, q[0], sizeof(q[0])), cfg->max_power,
-			cfg->ms_vendor_code);
-	else
+	if (cfg->compose_gadget) {
+		fprintf(out, "\n[gadget]\nname = %s\n", cfg->gadget_name);
+		put_kv(out, "udc", cfg->udc);
+		snprintf(num, sizeof(num), "%u", cfg->max_power);
+		fprintf(out, "max_power = %s\nms_vendor_code = 0x%02x\n", num, cfg->ms_vendor_code);
+	} else {
 		fputs("\n# no [gadget] section: the gadget is composed elsewhere\n", out);
+	}
 	fprintf(out, "\n[daemon]\nlog_level = %s\n", levels[cfg->log_level]);
-	fprintf(out, "\n[iiod]\nenable = %s\npipes = %u\ndevices = ", cfg->iiod_enable ? "yes" : "no",
+	fprintf(out, "\n[iiod]\nenable = %s\npipes = %u\n", cfg->iiod_enable ? "yes" : "no",
 		cfg->iiod_pipes);
-	if (!cfg->iiod_num_devices)
-		fputs("all", out);
 	for (unsigned i = 0; i < cfg->iiod_num_devices; i++)
-		fprintf(out, "%s%s", i ? "," : "", cfg->iiod_devices[i]);
-	fputc('\n', out);
+		items[i] = cfg->iiod_devices[i];
+	if (cfg->iiod_num_devices)
+		put_list(out, "devices", items, cfg->iiod_num_devices);
+	else
+		put_list(out, "devices", &all, 1);
 	if (cfg->iiod_hw_model[0])
-		fprintf(out, "hw_model = %s\n", as_value(cfg->iiod_hw_model, q[2], sizeof(q[2])));
+		put_kv(out, "hw_model", cfg->iiod_hw_model);
 	if (cfg->iiod_hw_serial[0])
-		fprintf(out, "hw_serial = %s\n", as_value(cfg->iiod_hw_serial, q[3], sizeof(q[3])));
+		put_kv(out, "hw_serial", cfg->iiod_hw_serial);
 }

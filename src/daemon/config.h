@@ -111,7 +111,15 @@ struct ifb_config {
 	unsigned line[IFB_KEY__MAX]; /* 0: not in the file (default) */
 };
 
-/* The reader's bounds: a line without its line end, and the whole file. */
+/*
+ * The reader's bounds. A line is read by inih into a buffer of its
+ * INI_MAX_LINE bytes (200 in Debian 12's libinih: 199 bytes of text); the
+ * reader learns the size from inih at run time and refuses a longer line
+ * (IFB_CONFIG_INIH_LINE_MAX is Debian's, for what the dump writes). A list
+ * continued over several lines may hold IFB_CONFIG_LINE_MAX bytes in all;
+ * the whole file IFB_CONFIG_SIZE_MAX.
+ */
+#define IFB_CONFIG_INIH_LINE_MAX 199u
 #define IFB_CONFIG_LINE_MAX 8192u
 #define IFB_CONFIG_SIZE_MAX (1u << 20)
 

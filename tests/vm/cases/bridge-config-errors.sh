@@ -77,6 +77,22 @@ iio-ffs-bridge -c /tmp/long.conf --check-config >/tmp/eff.conf || rig_fail "long
 grep -q '^block_count = 4$' /tmp/eff.conf || rig_fail "a long comment's tail was read as a key"
 grep -q '^product_id = 0x0104$' /tmp/eff.conf || rig_fail "product_id 0104 not read as hex"
 
+# inih reads 199 bytes a line: a longer key line is refused whole, never
+# split; a long list continues on indented lines and --check-config
+# writes it back so.
+{ printf '[iio]\ndevice = iio-sim-adc\n[usb]\nfunctionfs = /dev/'; printf '%0190d\n' 0; } >/tmp/in.conf
+expect "/tmp/bad.conf:4: line of 208 bytes; expected at most 199 bytes per line" </tmp/in.conf
+printf '[iio]\ndevice = iio-sim-adc\nchannels = voltage0,\n\t; the second\n\tvoltage1\n[usb]\nfunctionfs = /dev/ffs-ifb\n' >/tmp/list.conf
+iio-ffs-bridge -c /tmp/list.conf --check-config >/tmp/eff.conf || rig_fail "a list over continuation lines refused"
+grep -q '^channels = voltage0, voltage1$' /tmp/eff.conf || rig_fail "the continued list was not read whole: $(cat /tmp/eff.conf)"
+expect "/tmp/bad.conf:3: [usb] product: continues on an indented line" <<'X'
+[usb]
+product = A
+  B
+[iio]
+device = iio-sim-adc
+X
+
 # Not a config error: FunctionFS not mounted there -> exit 1, clear message.
 bridge_conf copy >/tmp/ok.conf
 sed -i 's|/dev/ffs-ifb|/dev/nothing-here|' /tmp/ok.conf
