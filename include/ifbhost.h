@@ -72,7 +72,9 @@ extern "C" {
 #define IFBH_STATS_MAX_GAPS 32
 
 /* Stream mode and state as the device reports them (protocol.h). */
-enum ifbh_mode { IFBH_MODE_ZERO_COPY = 1, IFBH_MODE_COPY = 2 };
+/* How the device moves blocks (protocol.h enum ifb_mode): hybrid reads the
+ * IIO buffer into DMABUFs that USB sends (one CPU copy). */
+enum ifbh_mode { IFBH_MODE_ZERO_COPY = 1, IFBH_MODE_COPY = 2, IFBH_MODE_HYBRID = 3 };
 enum ifbh_state { IFBH_STATE_IDLE = 0, IFBH_STATE_STREAMING = 1, IFBH_STATE_STOPPING = 2 };
 
 /* One enabled channel, in scan order (IIO's *_type and *_index). */

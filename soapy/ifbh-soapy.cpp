@@ -6,7 +6,9 @@
  * Channels are the scan's fields (ifbh_layout_fields): an I/Q pair is one
  * complex channel, read as CS16, CF32 or its native complex format (CS16,
  * CU16, CS8, ...); any other channel is a real one, read as F32 or its
- * native format (S16, U16, ...). The device argument
+ * native format (S16, U16, ...), and also as CS16 or CF32 with the
+ * sample in I and Q = 0: applications that ask only for complex formats
+ * (GNU Radio's Soapy source, GQRX) can use a real-sampling ADC. The device argument
  * iq=device|name|adjacent|none chooses how channels pair; the default is
  * device (the pairs of the daemon's [iio] iq, protocol version 3) when the
  * device names any, else name ("X_i" with "X_q").
@@ -267,7 +269,8 @@ public:
 
 		if (field(ch).iq)
 			return { SOAPY_SDR_CS16, SOAPY_SDR_CF32, native };
-		return { SOAPY_SDR_F32, native };
+		/* real: complex with Q = 0 as well, for complex-only applications */
+		return { SOAPY_SDR_F32, SOAPY_SDR_CS16, SOAPY_SDR_CF32, native };
 	}
 
 	double getSampleRate(const int, const size_t) const override
@@ -328,9 +331,9 @@ public:
 
 			if (format == native)
 				st->fmt = Fmt::NATIVE;
-			else if (f.iq && format == SOAPY_SDR_CS16)
+			else if (format == SOAPY_SDR_CS16) /* real: Q = 0 */
 				st->fmt = Fmt::CS16;
-			else if (f.iq && format == SOAPY_SDR_CF32)
+			else if (format == SOAPY_SDR_CF32)
 				st->fmt = Fmt::CF32;
 			else if (!f.iq && format == SOAPY_SDR_F32)
 				st->fmt = Fmt::F32;
@@ -463,11 +466,11 @@ private:
 			switch (st->fmt) {
 			case Fmt::CS16:
 				static_cast<int16_t *>(out)[2 * i] = to_s16(vi, ci);
-				static_cast<int16_t *>(out)[2 * i + 1] = to_s16(vq, cq);
+				static_cast<int16_t *>(out)[2 * i + 1] = f.iq ? to_s16(vq, cq) : 0;
 				break;
 			case Fmt::CF32:
 				static_cast<float *>(out)[2 * i] = to_f32(vi, ci);
-				static_cast<float *>(out)[2 * i + 1] = to_f32(vq, cq);
+				static_cast<float *>(out)[2 * i + 1] = f.iq ? to_f32(vq, cq) : 0.0f;
 				break;
 			case Fmt::F32:
 				static_cast<float *>(out)[i] = to_f32(vi, ci);

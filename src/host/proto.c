@@ -14,7 +14,8 @@ _Static_assert(IFBH_CHANNEL_NAME_LEN == IFB_CHANNEL_NAME_LEN, "protocol.h");
 _Static_assert(IFBH_MAX_CHANNELS == IFB_MAX_CHANNELS, "protocol.h");
 _Static_assert(IFBH_STATS_MAX_GAPS == IFB_STATS_MAX_GAPS, "protocol.h");
 _Static_assert((int)IFBH_MODE_ZERO_COPY == (int)IFB_MODE_ZERO_COPY &&
-		       (int)IFBH_MODE_COPY == (int)IFB_MODE_COPY,
+		       (int)IFBH_MODE_COPY == (int)IFB_MODE_COPY &&
+		       (int)IFBH_MODE_HYBRID == (int)IFB_MODE_HYBRID,
 	       "protocol.h");
 _Static_assert((int)IFBH_STATE_IDLE == (int)IFB_STATE_IDLE &&
 		       (int)IFBH_STATE_STREAMING == (int)IFB_STATE_STREAMING &&

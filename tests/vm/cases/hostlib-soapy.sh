@@ -9,7 +9,9 @@
 # with the simulated ADC's counter checked (channels paired as I/Q with
 # iq=adjacent: I = voltage0, Q = voltage1, unsigned, so CS16 = value -
 # 32768); then, with a paced ADC, the script stalls and the counter may
-# jump only right after readStream returned SOAPY_SDR_OVERFLOW. The stall
+# jump only right after readStream returned SOAPY_SDR_OVERFLOW; a real
+# channel (iq=none) reads as CF32 and CS16 with Q = 0 (what GNU Radio's
+# Soapy source asks for). The stall
 # is 4 s: the library keeps 16 MiB of transfers in flight, two seconds of
 # this 8 MB/s stream, so a shorter one may never starve the ADC.
 . /lib/rig.sh
@@ -82,6 +84,43 @@ echo "$out" | grep -q 'CS16, CF32, CU16' || bridge_fail "--probe: stream formats
 echo "$out" | grep -q 'Native format: CU16' || bridge_fail "--probe: native format"
 soapy python3 /tmp/soapy-read.py 100000000 0 0 >/tmp/soapy.out 2>&1 || bridge_fail "$(cat /tmp/soapy.out)"
 cat /tmp/soapy.out
+
+# A real channel (iq=none) as the complex formats GNU Radio's Soapy source
+# asks for: the sample in I, Q = 0; voltage0 is the counter's low half.
+cat > /tmp/soapy-real.py <<'PY'
+import numpy as np
+import SoapySDR
+from SoapySDR import SOAPY_SDR_RX, SOAPY_SDR_CF32, SOAPY_SDR_CS16, SOAPY_SDR_OVERFLOW
+
+dev = SoapySDR.Device("driver=iioffsbridge,iq=none")
+fmts = dev.getStreamFormats(SOAPY_SDR_RX, 0)
+assert "CF32" in fmts and "CS16" in fmts, "real channel formats: %s" % fmts
+for fmt, dt in ((SOAPY_SDR_CF32, np.complex64), (SOAPY_SDR_CS16, np.int16)):
+    st = dev.setupStream(SOAPY_SDR_RX, fmt, [0])
+    mtu = dev.getStreamMTU(st)
+    buf = np.empty(mtu if dt is np.complex64 else 2 * mtu, dtype=dt)
+    dev.activateStream(st)
+    got = 0
+    while got < 1000000:
+        r = dev.readStream(st, [buf], mtu, timeoutUs=5000000)
+        if r.ret == SOAPY_SDR_OVERFLOW:
+            continue  # a gap between reads; inside one read the counter holds
+        assert r.ret > 0, "readStream returned %d" % r.ret
+        if dt is np.complex64:
+            i, q = buf[: r.ret].real, buf[: r.ret].imag
+            v = np.rint(i * 32768.0 + 32768.0).astype(np.int64)
+        else:
+            i, q = buf[0 : 2 * r.ret : 2], buf[1 : 2 * r.ret : 2]
+            v = i.astype(np.int64) + 32768
+        assert not q.any(), "%s: Q is not 0" % fmt
+        assert (np.diff(v) % 65536 == 1).all(), "%s: I is not the counter" % fmt
+        got += r.ret
+    dev.deactivateStream(st)
+    dev.closeStream(st)
+    print("soapy-real: %s: %d scans, I = voltage0, Q = 0" % (fmt, got))
+PY
+soapy python3 /tmp/soapy-real.py >/tmp/soapy.out 2>&1 || bridge_fail "real channel as complex: $(cat /tmp/soapy.out)"
+cat /tmp/soapy.out
 bridge_stop
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
@@ -92,4 +131,4 @@ soapy python3 /tmp/soapy-read.py 24000000 4000000 4.0 >/tmp/soapy.out 2>&1 || br
 cat /tmp/soapy.out
 grep -q ' [1-9][0-9]* jump(s)' /tmp/soapy.out || bridge_fail "the script stalled 4 s but the counter never jumped"
 bridge_stop
-echo "hostlib-soapy: find, probe, 100 MB CS16 and overflow at the forced gap"
+echo "hostlib-soapy: find, probe, 100 MB CS16, a real channel as CF32/CS16 and overflow at the forced gap"
