@@ -267,6 +267,17 @@ const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev);
  * that parses: a failed one leaves it as it was).
  */
 int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info);
+/*
+ * START. A device that refuses it because its description changed since
+ * GET_INFO (a config reload on the board; docs/protocol.md) is read again:
+ * when only the sample rate changed, ifbh_dev_info() takes the new one and
+ * START is sent again (up to 4 times); when the channels, their layout or
+ * their I/Q pairs changed, -ESTALE and ifbh_dev_error() names what changed
+ * (buffers and fields built from the old layout would read wrongly: open
+ * the device again). Other refusals: the cause the device gives in
+ * GET_STATUS (-EBUSY: a libiio client streams; the errno of its failed
+ * start), or -EPIPE from a device older than that.
+ */
 int ifbh_dev_start(struct ifbh_dev *dev);
 int ifbh_dev_stop(struct ifbh_dev *dev);
 int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats);

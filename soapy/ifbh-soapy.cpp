@@ -379,6 +379,9 @@ public:
 			st->s = nullptr;
 			return SOAPY_SDR_STREAM_ERROR;
 		}
+		/* START may have read a new rate (the library retries START
+		 * after a device-side rate change; never a new layout) */
+		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
 		st->mtu = getStreamMTU(s);
 		st->buf.resize(st->mtu * info_.scan_size);
 		st->pos = st->count = 0;

@@ -204,6 +204,9 @@ class Device:
                self._dev_err)
         self._s = s
         _check(L.ifbh_stream_start(s), self._dev_err)
+        # START may have read a new rate (never a new layout): keep it
+        self.sample_rate = self._info.sample_rate_mhz / 1000.0
+        self.info["sample_rate"] = self.sample_rate
 
     def read(self, n, timeout=5.0, raw=False):
         """The next *n* scans as a numpy array of shape ``(m,)``.

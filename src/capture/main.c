@@ -590,6 +590,9 @@ static int capture(struct cap *c)
 	}
 	ret = ifbh_stream_start(c->s);
 	c->start_wall = ifbh_stream_status(c->s)->start_wall;
+	/* START may have read a new rate (the library retries START after a
+	 * device-side rate change; a new layout fails it instead) */
+	c->info.sample_rate_mhz = ifbh_dev_info(c->dev)->sample_rate_mhz;
 	if (ret) {
 		cap_msg("%s", ifbh_dev_error(c->dev));
 		cap_set_fatal(c, exit_code(ret), "no capture");

@@ -30,27 +30,79 @@ static void reply_failed(int r, const char *what)
 		log_warning_errno(r, "%s reply failed", what);
 }
 
+/* Which part of a description a host reads the stream by changed from a
+ * to b: into buf (", "-separated), and whether any did. Block size and
+ * count, the mode and the state are not among them: the stream's bytes
+ * read the same whatever the blocks they travel in. */
+static bool desc_changes(const struct ifb_stream_desc *a, const struct ifb_stream_desc *b,
+			 char *buf, size_t size)
+{
+	bool chans = a->num_channels != b->num_channels || a->scan_size != b->scan_size, iq = false;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; !chans && i < a->num_channels; i++) {
+		struct ifb_channel_info x = a->channels[i], y = b->channels[i];
+
+		iq |= x.iq != y.iq || x.iq_partner != y.iq_partner;
+		x.iq = y.iq = x.iq_partner = y.iq_partner = 0;
+		chans |= memcmp(&x, &y, sizeof(x)) != 0;
+	}
+	if (chans)
+		len += (size_t)snprintf(buf + len, size - len, "the channels (%u in %u-byte scans, now "
+					"%u in %u-byte scans)", a->num_channels, a->scan_size,
+					b->num_channels, b->scan_size);
+	if (iq && !chans && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%sthe I/Q pairs", len ? ", " : "");
+	if (a->sample_rate_mhz != b->sample_rate_mhz && len < size)
+		len += (size_t)snprintf(buf + len, size - len,
+					"%sthe sample rate (%llu.%03llu Hz, now %llu.%03llu Hz)",
+					len ? ", " : "",
+					(unsigned long long)(a->sample_rate_mhz / 1000),
+					(unsigned long long)(a->sample_rate_mhz % 1000),
+					(unsigned long long)(b->sample_rate_mhz / 1000),
+					(unsigned long long)(b->sample_rate_mhz % 1000));
+	return len > 0;
+}
+
+/* The outcome of a START, for GET_STATUS (protocol version 3): a host
+ * whose START was stalled reads why there. */
+static void start_outcome(struct ifb_bridge *b, int error)
+{
+	uint64_t now = 0;
+
+	if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+		now = 0;
+	b->status_request = IFB_REQ_START;
+	b->status_error = error;
+	b->status_rate_mhz = now;
+}
+
 /*
- * What the host was told (GET_INFO) must be what its stream carries. The
- * description is read from the device again at START; if it changed since
- * the host's GET_INFO (a reload in between, or another program set the
- * rate), the START is refused and the host reads GET_INFO again. Never a
- * stream in a layout the host was not told.
+ * What the host was told (GET_INFO) must be how its stream reads. The
+ * description is read from the device again at START; if what the host
+ * reads the stream by changed since the host's GET_INFO (a reload in
+ * between, or another program set the rate), the START is refused
+ * (GET_STATUS: -ESTALE) and the host reads GET_INFO again. A reload of
+ * the block size or count alone changes nothing the host reads by, and
+ * its START goes through. Never a stream in a layout the host was not
+ * told.
  */
 static bool desc_still_true(struct ifb_bridge *b)
 {
 	struct ifb_stream_desc now;
 	bool given = b->desc_given;
+	char what[256];
 
 	b->desc_given = false;
 	if (!given)
 		return true;
 	ifb_bridge_describe_into(b, &now);
 	b->desc = now;
-	if (memcmp(&now, &b->given, sizeof(now)) == 0)
+	if (!desc_changes(&b->given, &now, what, sizeof(what)))
 		return true;
-	log_warning("START refused: the stream changed since the host read GET_INFO "
-		    "(a reload, or the rate or channels changed); it must read GET_INFO again");
+	log_warning("START refused: %s changed since the host read GET_INFO (a reload, or "
+		    "another program); it must read GET_INFO again", what);
 	return false;
 }
 
@@ -189,21 +241,28 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_debug("Host: START");
 		if (b->iiod_stream) {
 			log_warning("Host: START refused: busy, a libiio client is streaming");
+			start_outcome(b, -EBUSY);
 			break; /* stall: one stream at a time */
 		}
 		if (b->engine.run == IFB_STATE_STREAMING) {
+			start_outcome(b, 0);
 			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
 		if (b->engine.run == IFB_STATE_STOPPING || b->session) {
 			b->restart = true;
+			start_outcome(b, 0);
 			reply_failed(ifb_ffs_ack(&b->ffs), "START");
 			return;
 		}
-		if (!desc_still_true(b))
+		if (!desc_still_true(b)) {
+			start_outcome(b, -ESTALE);
 			break; /* stall: the host must read GET_INFO again */
-		if (ifb_session_start(b) < 0)
-			break; /* stall: the host learns START failed */
+		}
+		r = ifb_session_start(b);
+		start_outcome(b, r < 0 ? r : 0);
+		if (r < 0)
+			break; /* stall: GET_STATUS says why */
 		reply_failed(ifb_ffs_ack(&b->ffs), "START");
 		return;
 	case IFB_REQ_STOP:

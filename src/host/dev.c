@@ -202,9 +202,123 @@ static int simple_request(struct ifbh_dev *dev, uint8_t req, const char *name)
 	return 0;
 }
 
+/* The same scans: channel for channel, as parsed (names, types, offsets,
+ * I/Q hints) and the scan size. */
+static bool same_layout(const struct ifbh_info *a, const struct ifbh_info *b)
+{
+	if (a->num_channels != b->num_channels || a->scan_size != b->scan_size)
+		return false;
+	for (unsigned int i = 0; i < a->num_channels; i++)
+		if (memcmp(&a->ch[i], &b->ch[i], sizeof(a->ch[i])) != 0)
+			return false;
+	return true;
+}
+
+/* What a host reads the stream by, changed from a to b: the channels (the
+ * scan layout), their I/Q pairing, the rate. Into buf; false when none. */
+static bool info_changes(const struct ifbh_info *a, const struct ifbh_info *b, char *buf,
+			 size_t size)
+{
+	bool chans = a->num_channels != b->num_channels || a->scan_size != b->scan_size, iq = false;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; !chans && i < a->num_channels; i++) {
+		const struct ifbh_channel *x = &a->ch[i], *y = &b->ch[i];
+
+		chans |= strcmp(x->name, y->name) || x->scan_index != y->scan_index ||
+			 x->offset != y->offset || x->is_signed != y->is_signed ||
+			 x->is_be != y->is_be || x->bits != y->bits ||
+			 x->storage_bits != y->storage_bits || x->shift != y->shift ||
+			 x->repeat != y->repeat;
+		iq |= x->iq != y->iq || x->iq_partner != y->iq_partner;
+	}
+	if (chans)
+		len += (size_t)snprintf(buf + len, size - len,
+					"its channels (%u in %u-byte scans, now %u in %u-byte scans)",
+					a->num_channels, a->scan_size, b->num_channels, b->scan_size);
+	else if (iq)
+		len += (size_t)snprintf(buf + len, size - len, "its I/Q pairs");
+	if (a->sample_rate_mhz != b->sample_rate_mhz && len < size)
+		len += (size_t)snprintf(buf + len, size - len,
+					"%sits sample rate (%" PRIu64 ".%03u Hz, now %" PRIu64
+					".%03u Hz)",
+					len ? " and " : "", a->sample_rate_mhz / 1000,
+					(unsigned)(a->sample_rate_mhz % 1000), b->sample_rate_mhz / 1000,
+					(unsigned)(b->sample_rate_mhz % 1000));
+	return len > 0;
+}
+
+/* Why the device stalled START: GET_STATUS (protocol version 3; 0 when
+ * it tells nothing of a START), or 0. */
+static int start_refusal(struct ifbh_dev *dev)
+{
+	uint8_t buf[sizeof(struct ifb_status)];
+	struct ifbh_status_reply st;
+	char msg[256];
+	int ret;
+
+	if (dev->info.version < 3)
+		return 0;
+	ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_STATUS, true, buf, sizeof(buf));
+	if (ret < 0 || ifbh_parse_status(buf, (size_t)ret, &st, msg, sizeof(msg)))
+		return 0;
+	return st.request == IFB_REQ_START ? st.error : 0;
+}
+
+/* How many times START is tried again after the device said the
+ * description changed, each time after reading it again. */
+#define START_TRIES 4
+
 int ifbh_dev_start(struct ifbh_dev *dev)
 {
-	return simple_request(dev, IFB_REQ_START, "START");
+	struct ifbh_info fresh;
+	char what[256];
+	int ret, why;
+
+	for (int attempt = 1;; attempt++) {
+		ret = ifbh_dev_ctrl(dev, IFB_REQ_START, false, NULL, 0);
+		if (ret >= 0)
+			return 0;
+		if (ret != LIBUSB_ERROR_PIPE)
+			return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "START failed: %s",
+					 libusb_strerror(ret));
+		/*
+		 * Refused. protocol.md: a device whose stream description
+		 * changed since GET_INFO (a reload) refuses START until the host
+		 * reads GET_INFO again. A version-3 device says so in GET_STATUS
+		 * (-ESTALE), an older one only by a description that differs.
+		 */
+		why = start_refusal(dev);
+		if (why && why != -ESTALE)
+			return ifbh_fail(dev->err, why, "the device refused START: %s",
+					 why == -EBUSY ? "busy, a libiio client is streaming"
+						       : strerror(-why));
+		ret = read_info(dev, &fresh, dev->err);
+		if (ret)
+			return ret;
+		if (!info_changes(&dev->info, &fresh, what, sizeof(what))) {
+			if (why == -ESTALE && attempt < START_TRIES)
+				continue; /* changed and changed back: ask again */
+			return ifbh_fail(dev->err, why ? why : -EPIPE,
+					 "the device refused START%s",
+					 why ? " (its description changes while we start)"
+					     : " and gave no reason (protocol version < 3): see the "
+					       "iio-ffs-bridge daemon's log");
+		}
+		if (!same_layout(&dev->info, &fresh))
+			return ifbh_fail(dev->err, -ESTALE,
+					 "the device refused START: %s changed since it was opened "
+					 "(its configuration was reloaded): open it again",
+					 what);
+		/* Only the rate: the caller's buffers and fields still hold.
+		 * Take the new description and ask again. */
+		dev->info = fresh;
+		if (attempt >= START_TRIES)
+			return ifbh_fail(dev->err, -ESTALE,
+					 "the device refused START %d times: its description keeps "
+					 "changing (%s)", attempt, what);
+	}
 }
 
 int ifbh_dev_stop(struct ifbh_dev *dev)
@@ -241,18 +355,6 @@ static const char *rate_refusal(int error)
 	default:
 		return NULL;
 	}
-}
-
-/* The same scans: channel for channel, as parsed (names, types, offsets,
- * I/Q hints) and the scan size. */
-static bool same_layout(const struct ifbh_info *a, const struct ifbh_info *b)
-{
-	if (a->num_channels != b->num_channels || a->scan_size != b->scan_size)
-		return false;
-	for (unsigned int i = 0; i < a->num_channels; i++)
-		if (memcmp(&a->ch[i], &b->ch[i], sizeof(a->ch[i])) != 0)
-			return false;
-	return true;
 }
 
 int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *ret_rate_mhz)

@@ -51,7 +51,7 @@ for round in 1 2 3 4; do
 			bridge_fail "round $round: START accepted, stream in $got-byte scans, GET_INFO said $scan"
 		end_stream
 	else
-		grep -q 'START refused: the stream changed since the host read GET_INFO' "$IFB_LOG" ||
+		grep -q 'START refused: the channels (.*) changed since the host read GET_INFO' "$IFB_LOG" ||
 			bridge_fail "round $round: START failed without the reason logged"
 	fi
 	# A host that reads GET_INFO again gets the new layout and its stream.
