@@ -287,6 +287,7 @@ static int exit_code(int err)
 	case EBUSY:
 		return EXIT_ACCESS;
 	case EPIPE:
+	case ESTALE: /* START refused: the device's configuration changed */
 	case EPROTO:
 	case EBADMSG:
 	case EPROTONOSUPPORT:
