@@ -34,6 +34,7 @@
 #include "daemon/control.h"
 #include "daemon/dmabuf.h"
 #include "daemon/engine.h"
+#include "daemon/ep0-stage.h"
 #include "daemon/ffs.h"
 #include "daemon/iio.h"
 #include "daemon/probe.h"
@@ -87,6 +88,14 @@ struct ifb_bridge {
 	bool setup_pending;    /* a SETUP is being answered: no event reads */
 	unsigned ep0q_setups;  /* SETUPs queued, not answered: no event reads */
 	sd_event_source *ep0_defer_src;
+	/* The data or status stage of the pending SETUP, done by the stage
+	 * thread (ep0-stage.h) while the loop moves blocks; stage_src watches
+	 * its eventfd, stage_then takes its result (or reply_failed logs it
+	 * under stage_what). */
+	struct ifb_ep0_stage stage;
+	sd_event_source *stage_src;
+	const char *stage_what;
+	void (*stage_then)(struct ifb_bridge *b, const uint8_t *data, int n);
 	struct ifb_allocator alloc;
 	struct ifb_probe probe; /* what the kernel said about zero-copy */
 
@@ -317,6 +326,11 @@ int ifb_ep0_on_deferred(sd_event_source *s, void *userdata);
  * UNBIND or SUSPEND is pending.
  */
 bool ifb_ep0_usb_ready(struct ifb_bridge *b);
+/* The status stage of the pending SETUP (a request without data), by the
+ * stage thread; what names the request in the log should it fail. */
+void ifb_ep0_ack(struct ifb_bridge *b, const char *what);
+/* The stage thread finished the pending SETUP's stage. */
+int ifb_ep0_on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 /* reload.c */
 void ifb_reload_apply_pending(struct ifb_bridge *b);

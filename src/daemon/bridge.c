@@ -522,6 +522,15 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 				r == -EBUSY ? " (another process owns it)" : "");
 		goto fail;
 	}
+	r = ifb_ep0_stage_init(&b->stage, &b->ffs);
+	if (r < 0) {
+		log_error_errno(r, "Cannot start the ep0 stage thread");
+		goto fail;
+	}
+	r = sd_event_add_io(loop, &b->stage_src, b->stage.efd, EPOLLIN, ifb_ep0_on_stage_done, b);
+	if (r < 0)
+		goto fail_loop;
+	sd_event_source_set_priority(b->stage_src, SD_EVENT_PRIORITY_IMPORTANT);
 	r = sd_event_add_io(loop, &b->ep0_src, b->ffs.ep0, EPOLLIN, ifb_ep0_on_event, b);
 	if (r < 0)
 		goto fail_loop;
@@ -567,6 +576,7 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 	b->iiod = ifb_iiod_free(b->iiod);
 	b->ep0_src = sd_event_source_disable_unref(b->ep0_src);
 	b->ep0_defer_src = sd_event_source_disable_unref(b->ep0_defer_src);
+	b->stage_src = sd_event_source_disable_unref(b->stage_src);
 	b->teardown_src = sd_event_source_disable_unref(b->teardown_src);
 	b->abort_src = sd_event_source_disable_unref(b->abort_src);
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
@@ -576,6 +586,7 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 	if (b->aio)
 		io_destroy(b->aio);
 	closep(&b->aio_efd);
+	ifb_ep0_stage_free(&b->stage); /* its thread uses ep0 */
 	ifb_ffs_close(&b->ffs);
 	ifb_iio_close(&b->iio);
 	ifb_pool_free(b);

@@ -30,6 +30,31 @@ static void reply_failed(int r, const char *what)
 		log_warning_errno(r, "%s reply failed", what);
 }
 
+/*
+ * Hand the pending SETUP's data or status stage to the stage thread
+ * (ep0-stage.h): the loop goes on moving blocks while the host takes it
+ * (or gave up on it). The setup stays pending, and ep0 unread, until
+ * ifb_ep0_on_stage_done; then(b, data, n) takes the result, or
+ * reply_failed logs it under what.
+ */
+static void stage(struct ifb_bridge *b, enum ifb_ep0_stage_op op, const void *data, size_t len,
+		  const char *what, void (*then)(struct ifb_bridge *, const uint8_t *, int))
+{
+	int r = ifb_ep0_stage_start(&b->stage, op, data, len);
+
+	if (r < 0) { /* one setup at a time: cannot happen */
+		reply_failed(r, what);
+		return;
+	}
+	b->stage_what = what;
+	b->stage_then = then;
+}
+
+void ifb_ep0_ack(struct ifb_bridge *b, const char *what)
+{
+	stage(b, IFB_EP0_ACK, NULL, 0, what, NULL);
+}
+
 /* Which part of a description a host reads the stream by changed from a
  * to b: into buf (", "-separated), and whether any did. Block size and
  * count, the mode and the state are not among them: the stream's bytes
@@ -114,12 +139,12 @@ static bool desc_still_true(struct ifb_bridge *b)
  * told by GET_STATUS only (which the host reads after every SET). Returns
  * true when the request was answered (data read), false to stall it.
  */
+static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n);
+
 static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 {
-	struct ifb_set_rate data;
-	char text[32] = "";
-	uint64_t mhz = 0, now = 0;
-	int n, r;
+	uint64_t now = 0;
+	int r;
 
 	b->status_request = IFB_REQ_SET_SAMPLE_RATE;
 	if (b->session || b->engine.run != IFB_STATE_IDLE || b->iiod_stream)
@@ -138,16 +163,37 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 					   : strerror(-r));
 		return false;
 	}
-	n = ifb_ffs_receive(&b->ffs, &data, wlength < sizeof(data) ? wlength : sizeof(data));
+	/* the data stage, by the stage thread: rate_received goes on */
+	stage(b, IFB_EP0_RECEIVE, NULL, wlength < sizeof(struct ifb_set_rate) ? wlength
+								: sizeof(struct ifb_set_rate),
+	      "SET_SAMPLE_RATE", rate_received);
+	return true;
+}
+
+/* SET_SAMPLE_RATE's data stage is done: n bytes (or -errno) in bytes. */
+static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n)
+{
+	struct ifb_set_rate data;
+	char text[32] = "";
+	uint64_t mhz = 0, now = 0;
+	int r;
+
+	memset(&data, 0, sizeof(data));
+	if (n > 0)
+		memcpy(&data, bytes, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data));
 	if (n < 0) {
 		if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
 			now = 0;
 		b->status_error = n;
 		b->status_rate_mhz = now;
 		reply_failed(n, "SET_SAMPLE_RATE");
-		return true;
+		return;
 	}
-	r = ifb_control_rate(&data, (size_t)n, &mhz);
+	/* a libiio client may have opened a buffer during the data stage */
+	if (b->session || b->engine.run != IFB_STATE_IDLE || b->iiod_stream)
+		r = -EBUSY;
+	else
+		r = ifb_control_rate(&data, (size_t)n, &mhz);
 	if (r == 0)
 		r = ifb_control_rate_text(mhz, text, sizeof(text));
 	if (r >= 0)
@@ -163,6 +209,8 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 			  (unsigned long long)le64toh(data.rate_mhz));
 	else if (r == -EINVAL && n != (int)sizeof(data))
 		log_debug("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
+	else if (r == -EBUSY)
+		log_warning("Host: SET_SAMPLE_RATE refused: a stream started during its data stage");
 	else if (r < 0)
 		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
 			    b->iio.name, text, strerror(-r));
@@ -171,7 +219,6 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 			 text, b->iio.name, (unsigned long long)(now / 1000),
 			 (unsigned long long)(now % 1000));
 	ifb_bridge_describe(b); /* GET_INFO tells what the device took */
-	return true;
 }
 
 static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *setup)
@@ -196,16 +243,16 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 			break;
 		b->given = b->desc;
 		b->desc_given = true;
-		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
-		reply_failed(r, "GET_INFO");
+		stage(b, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		      "GET_INFO", NULL);
 		return;
 	case IFB_REQ_GET_STATS: {
 		struct ifb_stats st;
 
 		ifb_engine_stats(&b->engine, (uint8_t)b->mode,
 				 b->proto_version ? b->proto_version : IFB_PROTOCOL_VERSION_MIN, &st);
-		r = ifb_ffs_reply(&b->ffs, &st, sizeof(st) < wlength ? sizeof(st) : wlength);
-		reply_failed(r, "GET_STATS");
+		stage(b, IFB_EP0_REPLY, &st, sizeof(st) < wlength ? sizeof(st) : wlength, "GET_STATS",
+		      NULL);
 		return;
 	}
 	case IFB_REQ_GET_GAPS:
@@ -220,8 +267,7 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		}
 		if (len < 0)
 			break;
-		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len);
-		reply_failed(r, "GET_GAPS");
+		stage(b, IFB_EP0_REPLY, reply, (size_t)len, "GET_GAPS", NULL);
 		return;
 	case IFB_REQ_SET_SAMPLE_RATE:
 		if (set_sample_rate(b, wlength))
@@ -234,8 +280,8 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 					 IFB_PROTOCOL_VERSION, reply, sizeof(reply));
 		if (len < 0)
 			break;
-		r = ifb_ffs_reply(&b->ffs, reply, (size_t)len < wlength ? (size_t)len : wlength);
-		reply_failed(r, "GET_STATUS");
+		stage(b, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		      "GET_STATUS", NULL);
 		return;
 	case IFB_REQ_START:
 		log_debug("Host: START");
@@ -246,13 +292,13 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		}
 		if (b->engine.run == IFB_STATE_STREAMING) {
 			start_outcome(b, 0);
-			reply_failed(ifb_ffs_ack(&b->ffs), "START");
+			ifb_ep0_ack(b, "START");
 			return;
 		}
 		if (b->engine.run == IFB_STATE_STOPPING || b->session) {
 			b->restart = true;
 			start_outcome(b, 0);
-			reply_failed(ifb_ffs_ack(&b->ffs), "START");
+			ifb_ep0_ack(b, "START");
 			return;
 		}
 		if (!desc_still_true(b)) {
@@ -263,12 +309,12 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		start_outcome(b, r < 0 ? r : 0);
 		if (r < 0)
 			break; /* stall: GET_STATUS says why */
-		reply_failed(ifb_ffs_ack(&b->ffs), "START");
+		ifb_ep0_ack(b, "START");
 		return;
 	case IFB_REQ_STOP:
 		log_debug("Host: STOP");
 		b->restart = false;
-		reply_failed(ifb_ffs_ack(&b->ffs), "STOP");
+		ifb_ep0_ack(b, "STOP");
 		if (!b->iiod_stream) /* not the native interface's stream to stop */
 			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
@@ -396,7 +442,13 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 			handle_setup(b, &ev->u.setup);
 		else
 			reply_failed(ifb_ffs_stall(&b->ffs, &ev->u.setup), "SETUP");
-		b->setup_pending = false;
+		/* A stage handed to the stage thread: the setup stays pending,
+		 * ep0 unread (it polls readable meanwhile, and a read would be
+		 * the stage itself), until ifb_ep0_on_stage_done. */
+		if (ifb_ep0_stage_pending(&b->stage))
+			sd_event_source_set_enabled(b->ep0_src, SD_EVENT_OFF);
+		else
+			b->setup_pending = false;
 		break;
 	default:
 		log_debug("USB: ignoring FunctionFS event %u", ev->type);
@@ -407,7 +459,8 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 /* Handle the queued events in the order they came. */
 static void ep0_dispatch(struct ifb_bridge *b)
 {
-	while (b->ep0q_len) {
+	/* an event after a SETUP whose stage is in flight waits for it */
+	while (b->ep0q_len && !b->setup_pending) {
 		struct usb_functionfs_event ev = b->ep0q[b->ep0q_head];
 
 		b->ep0q_head = (b->ep0q_head + 1) % ARRAY_SIZE(b->ep0q);
@@ -441,6 +494,28 @@ int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	if (n < 0)
 		ifb_bridge_fail(b, n, "Reading FunctionFS events failed");
 	return 0;
+}
+
+int ifb_ep0_on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	void (*then)(struct ifb_bridge *, const uint8_t *, int) = b->stage_then;
+	uint8_t data[IFB_MAX_REPLY];
+	enum ifb_ep0_stage_op op;
+	int r;
+
+	r = ifb_ep0_stage_finish(&b->stage, &op, data, sizeof(data));
+	if (r == -EAGAIN)
+		return 0;
+	b->stage_then = NULL;
+	if (then)
+		then(b, data, r);
+	else
+		reply_failed(r, b->stage_what);
+	b->setup_pending = false;
+	sd_event_source_set_enabled(b->ep0_src, SD_EVENT_ON);
+	/* what waited behind the setup: queued events, then ep0 itself */
+	return ifb_ep0_on_event(b->ep0_src, b->ffs.ep0, EPOLLIN, b);
 }
 
 int ifb_ep0_on_deferred(sd_event_source *s, void *userdata)

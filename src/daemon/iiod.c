@@ -925,7 +925,7 @@ bool ifb_iiod_setup(struct ifb_iiod *d, const struct usb_ctrlrequest *setup)
 		ok = true;
 	}
 	if (ok) {
-		(void)ifb_ffs_ack(&d->b->ffs);
+		ifb_ep0_ack(d->b, "IIOD pipe request");
 	} else {
 		log_debug("IIOD: stalling request 0x%02x/%u value %u length %u", setup->bRequestType,
 			  setup->bRequest, value, le16toh(setup->wLength));

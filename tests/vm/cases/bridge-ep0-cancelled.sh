@@ -35,10 +35,14 @@ wait_log() {
 	done
 }
 
-# in_ep0_write: the daemon is blocked in write() on its ep0 (a reply)
+# in_ep0_write: a thread of the daemon (its ep0 stage thread) is blocked
+# in write() on its ep0 (a reply)
 in_ep0_write() {
-	read -r _iw_nr _iw_fd _iw_rest <"/proc/$pid/syscall" 2>/dev/null || return 1
-	[ "$_iw_nr" = 1 ] && [ "$((_iw_fd))" = "$ep0fd" ]
+	for _iw_t in /proc/"$pid"/task/*; do
+		read -r _iw_nr _iw_fd _iw_rest <"$_iw_t/syscall" 2>/dev/null || continue
+		[ "$_iw_nr" = 1 ] && [ "$((_iw_fd))" = "$ep0fd" ] && return 0
+	done
+	return 1
 }
 
 is_stopped() {

@@ -24,6 +24,13 @@
  *                                          after ABANDON_MS; fails if it is
  *                                          answered (the case stopped the
  *                                          daemon) or fails otherwise
+ *   rig-ctrl SYSFSDEV abandon-reset MS     an IIOD "reset pipes" request (no
+ *                                          data: the device's status stage is
+ *                                          what the host waits for) given up
+ *                                          after MS; as abandon
+ *
+ * RIG_CTRL_IFACE=N claims interface N instead of 0 (1: the IIOD one, which
+ * a second host can use while a capture holds the native interface).
  *
  * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
  */
@@ -47,8 +54,11 @@ static unsigned int iface;
 static void open_dev(const char *sysfs)
 {
 	char path[512], devnode[64];
+	const char *env = getenv("RIG_CTRL_IFACE");
 	long bus, dev;
 
+	if (env)
+		iface = (unsigned int)strtoul(env, NULL, 10);
 	snprintf(path, sizeof(path), "%s/busnum", sysfs);
 	bus = rig_sysfs_read_long(path);
 	snprintf(path, sizeof(path), "%s/devnum", sysfs);
@@ -58,7 +68,7 @@ static void open_dev(const char *sysfs)
 	if (fd < 0)
 		rig_die("open %s: %s", devnode, strerror(errno));
 	if (ioctl(fd, USBDEVFS_CLAIMINTERFACE, &iface))
-		rig_die("USBDEVFS_CLAIMINTERFACE 0 on %s: %s", devnode, strerror(errno));
+		rig_die("USBDEVFS_CLAIMINTERFACE %u on %s: %s", iface, devnode, strerror(errno));
 }
 
 /* One vendor request to the interface; returns bytes or -errno. */
@@ -169,6 +179,20 @@ int main(int argc, char **argv)
 			printf("request=%u error=%d rate_mhz=%llu version=%u\n", sr.request,
 			       (int32_t)le32toh((uint32_t)sr.error),
 			       (unsigned long long)le64toh(sr.rate_mhz), le16toh(sr.version));
+		} else if (!strcmp(cmd, "abandon-reset") && i + 1 < argc) {
+			unsigned long ms = strtoul(argv[++i], NULL, 10);
+			struct usbdevfs_ctrltransfer c = {
+				.bRequestType = (2 << 5) | 1, /* OUT, vendor, interface */
+				.bRequest = 0,                /* IIOD: reset pipes */
+				.wIndex = (uint16_t)iface,
+				.timeout = (unsigned int)ms,
+			};
+
+			r = ioctl(fd, USBDEVFS_CONTROL, &c) < 0 ? -errno : 0;
+			if (r != -ETIMEDOUT)
+				rig_die("abandon-reset: %s, expected a timeout",
+					r < 0 ? strerror(-r) : "answered");
+			printf("IIOD reset pipes abandoned after %lu ms\n", ms);
 		} else if (!strcmp(cmd, "abandon")) {
 			r = ctrl_timeout(IFB_REQ_GET_STATS, true, &st, sizeof(st), ABANDON_MS);
 			if (r != -ETIMEDOUT)
