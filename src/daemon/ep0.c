@@ -21,6 +21,10 @@ static void reply_failed(int r, const char *what)
 {
 	if (r == -EIDRM)
 		log_debug("%s: the host cancelled the request with a newer one", what);
+	else if (r == -EOVERFLOW || r == -ECONNRESET)
+		/* the UDC gave back the stale stage when the next SETUP came
+		 * (dummy_hcd: EOVERFLOW; others dequeue it: ECONNRESET) */
+		log_debug("%s: the host sent its next request without taking this one's stage", what);
 	else if (r == -ESRCH)
 		log_debug("%s: the request is no longer pending (the host gave up on it)", what);
 	else if (r == -EINTR)
