@@ -274,9 +274,11 @@ int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info);
  * START is sent again (up to 4 times); when the channels, their layout or
  * their I/Q pairs changed, -ESTALE and ifbh_dev_error() names what changed
  * (buffers and fields built from the old layout would read wrongly: open
- * the device again). Other refusals: the cause the device gives in
- * GET_STATUS (-EBUSY: a libiio client streams; the errno of its failed
- * start), or -EPIPE from a device older than that.
+ * the device again). Other refusals carry the cause the device gives in
+ * GET_STATUS: -EBUSY (a libiio client streams), -EPROTO with the board's
+ * errno in ifbh_dev_error() (its stream could not start); a device that
+ * gives none (before GET_STATUS told START's) is asked once more after
+ * GET_INFO, then -EPIPE.
  */
 int ifbh_dev_start(struct ifbh_dev *dev);
 int ifbh_dev_stop(struct ifbh_dev *dev);

@@ -13,6 +13,13 @@
 static void *stage_main(void *arg)
 {
 	struct ifb_ep0_stage *s = arg;
+	sigset_t mask;
+
+	/* This thread takes SIGALRM (the stage timer, ifb_ep0_stage_free's
+	 * interruption) and nothing else, whatever its creator blocked. */
+	sigfillset(&mask);
+	sigdelset(&mask, SIGALRM);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -60,9 +67,9 @@ int ifb_ep0_stage_init(struct ifb_ep0_stage *s, struct ifb_ffs *ffs)
 		return neg_errno();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	/* The thread inherits this thread's mask (SIGALRM open); this thread
-	 * closes it after, so the stage timer's process-directed signal goes
-	 * to the thread alone. */
+	/* The thread opens SIGALRM for itself (stage_main); this thread
+	 * blocks it, so the stage timer's process-directed signal goes to the
+	 * thread alone. */
 	r = -pthread_create(&s->thread, NULL, stage_main, s);
 	if (r < 0) {
 		pthread_cond_destroy(&s->cond);
@@ -93,13 +100,13 @@ void ifb_ep0_stage_free(struct ifb_ep0_stage *s)
 	 * signal that lands before the call is entered is lost: send again. */
 	for (int i = 0; i < 300; i++) {
 		pthread_kill(s->thread, SIGALRM);
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += 10 * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		if (pthread_timedjoin_np(s->thread, NULL, &until) == 0) {
+		if (pthread_clockjoin_np(s->thread, NULL, CLOCK_MONOTONIC, &until) == 0) {
 			s->started = false;
 			break;
 		}
@@ -144,8 +151,8 @@ bool ifb_ep0_stage_pending(struct ifb_ep0_stage *s)
 	return pending;
 }
 
-int ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op, void *buf,
-			 size_t size)
+bool ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op, int *ret_result,
+			  void *buf, size_t size)
 {
 	uint64_t n;
 	int r;
@@ -154,13 +161,26 @@ int ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op,
 	pthread_mutex_lock(&s->lock);
 	if (!s->pending || s->go) {
 		pthread_mutex_unlock(&s->lock);
-		return -EAGAIN;
+		return false;
 	}
 	r = s->result;
 	*ret_op = s->op;
+	*ret_result = r;
 	if (s->op == IFB_EP0_RECEIVE && r > 0 && buf)
 		memcpy(buf, s->buf, (size_t)r < size ? (size_t)r : size);
 	s->pending = false;
 	pthread_mutex_unlock(&s->lock);
-	return r;
+	return true;
+}
+
+bool ifb_ep0_stage_done(struct ifb_ep0_stage *s)
+{
+	bool done;
+
+	if (!s->ffs)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	done = s->pending && !s->go;
+	pthread_mutex_unlock(&s->lock);
+	return done;
 }

@@ -68,10 +68,15 @@ int ifb_ep0_stage_start(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op op, const
 			size_t len);
 /* A stage handed over and not taken back? */
 bool ifb_ep0_stage_pending(struct ifb_ep0_stage *s);
-/* Take a finished stage back (after efd was readable): its result, the
- * received bytes into buf (up to size) for RECEIVE, *ret_op its op.
- * -EAGAIN when none is finished. */
-int ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op, void *buf,
-			 size_t size);
+/* Take a finished stage back (after efd was readable): false when none is
+ * finished; else *ret_result (bytes moved or -errno), *ret_op its op, and
+ * for RECEIVE the bytes into buf (up to size). */
+bool ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op, int *ret_result,
+			  void *buf, size_t size);
+/* A stage handed over whose call has returned, not taken back yet: ep0's
+ * events may be read again (the transfer guard's read of a DISABLE that
+ * came with the stage's end), though not acted on before it is taken
+ * back. */
+bool ifb_ep0_stage_done(struct ifb_ep0_stage *s);
 
 #endif

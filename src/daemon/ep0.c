@@ -77,7 +77,9 @@ static bool desc_changes(const struct ifb_stream_desc *a, const struct ifb_strea
 		x.iq = y.iq = x.iq_partner = y.iq_partner = 0;
 		chans |= memcmp(&x, &y, sizeof(x)) != 0;
 	}
-	if (chans)
+	if (chans && a->num_channels == b->num_channels && a->scan_size == b->scan_size)
+		len += (size_t)snprintf(buf + len, size - len, "the channels' names or types");
+	else if (chans)
 		len += (size_t)snprintf(buf + len, size - len, "the channels (%u in %u-byte scans, now "
 					"%u in %u-byte scans)", a->num_channels, a->scan_size,
 					b->num_channels, b->scan_size);
@@ -213,8 +215,10 @@ static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n)
 			  (unsigned long long)le64toh(data.rate_mhz));
 	else if (r == -EINVAL && n != (int)sizeof(data))
 		log_debug("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
-	else if (r == -EBUSY)
+	else if (r == -EBUSY) {
 		log_warning("Host: SET_SAMPLE_RATE refused: a stream started during its data stage");
+		return; /* b->desc is the running stream's */
+	}
 	else if (r < 0)
 		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
 			    b->iio.name, text, strerror(-r));
@@ -380,7 +384,10 @@ static int ep0_fill(struct ifb_bridge *b)
 	 * request with it, or stall an IN one (the hostile-host case caught
 	 * the transfer guard doing so). Events wait until the answer.
 	 */
-	if (room == 0 || b->setup_pending || b->ep0q_setups)
+	/* A stage the thread has finished is over for FunctionFS too: its
+	 * events (a DISABLE that ended it) may be read, and wait in the queue
+	 * until the loop has taken the stage back. */
+	if (room == 0 || b->ep0q_setups || (b->setup_pending && !ifb_ep0_stage_done(&b->stage)))
 		return 0;
 	n = ifb_ffs_read_events(&b->ffs, ev, room);
 	for (int i = 0; i < n; i++) {
@@ -508,8 +515,7 @@ int ifb_ep0_on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *us
 	enum ifb_ep0_stage_op op;
 	int r;
 
-	r = ifb_ep0_stage_finish(&b->stage, &op, data, sizeof(data));
-	if (r == -EAGAIN)
+	if (!ifb_ep0_stage_finish(&b->stage, &op, &r, data, sizeof(data)))
 		return 0;
 	b->stage_then = NULL;
 	if (then)

@@ -290,21 +290,29 @@ int ifbh_dev_start(struct ifbh_dev *dev)
 		 * (-ESTALE), an older one only by a description that differs.
 		 */
 		why = start_refusal(dev);
-		if (why && why != -ESTALE)
-			return ifbh_fail(dev->err, why, "the device refused START: %s",
-					 why == -EBUSY ? "busy, a libiio client is streaming"
-						       : strerror(-why));
+		if (why == -EBUSY)
+			return ifbh_fail(dev->err, -EBUSY,
+					 "the device refused START: busy, a libiio client is streaming");
+		if (why && why != -ESTALE) /* its start failed: the board's errno, not ours */
+			return ifbh_fail(dev->err, -EPROTO,
+					 "the device refused START: its stream could not start (%s; "
+					 "the iio-ffs-bridge daemon's log says more)",
+					 strerror(-why));
 		ret = read_info(dev, &fresh, dev->err);
 		if (ret)
 			return ret;
 		if (!info_changes(&dev->info, &fresh, what, sizeof(what))) {
-			if (why == -ESTALE && attempt < START_TRIES)
-				continue; /* changed and changed back: ask again */
+			/* ESTALE: changed and changed back. No reason given (a
+			 * daemon before GET_STATUS told START's, which refused
+			 * any change, the block size's too): GET_INFO again
+			 * was what it wanted. Once more either way. */
+			if (attempt < START_TRIES && (why == -ESTALE || attempt == 1))
+				continue;
 			return ifbh_fail(dev->err, why ? why : -EPIPE,
 					 "the device refused START%s",
 					 why ? " (its description changes while we start)"
-					     : " and gave no reason (protocol version < 3): see the "
-					       "iio-ffs-bridge daemon's log");
+					     : " and gave no reason: see the iio-ffs-bridge daemon's "
+					       "log");
 		}
 		if (!same_layout(&dev->info, &fresh))
 			return ifbh_fail(dev->err, -ESTALE,
