@@ -13,6 +13,8 @@
  *                        every way a stream ends goes through here
  *   ep0.c                the native front end: FunctionFS events and the
  *                        vendor control protocol (docs/protocol.md)
+ *   ep0-stage.c          the one thread: the blocking data and status
+ *                        stages of control requests, off the loop
  *   iiod.c               the IIOD front end: libiio clients on the "IIO"
  *                        interface (docs/protocol.md "The IIOD interface")
  *   reload.c             SIGHUP: a new configuration, applied between streams
