@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The ep0 stage thread: see ep0-stage.h. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -171,6 +172,20 @@ bool ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op
 	s->pending = false;
 	pthread_mutex_unlock(&s->lock);
 	return true;
+}
+
+void ifb_ep0_stage_wait(struct ifb_ep0_stage *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->efd, .events = POLLIN };
+	bool in_flight = false;
+
+	if (s->ffs) {
+		pthread_mutex_lock(&s->lock);
+		in_flight = s->go;
+		pthread_mutex_unlock(&s->lock);
+	}
+	/* the eventfd is only looked at, not read: the loop takes it */
+	(void)poll(in_flight ? &p : NULL, in_flight ? 1 : 0, timeout_ms);
 }
 
 bool ifb_ep0_stage_done(struct ifb_ep0_stage *s)

@@ -73,6 +73,11 @@ bool ifb_ep0_stage_pending(struct ifb_ep0_stage *s);
  * for RECEIVE the bytes into buf (up to size). */
 bool ifb_ep0_stage_finish(struct ifb_ep0_stage *s, enum ifb_ep0_stage_op *ret_op, int *ret_result,
 			  void *buf, size_t size);
+/* Wait up to timeout_ms for the stage in flight to be done (its thread's
+ * call returned), without taking it back; with none in flight, just
+ * wait. FunctionFS holds its mutex for the whole stage, and the
+ * endpoint files' open only tries it (O_NONBLOCK): EAGAIN meanwhile. */
+void ifb_ep0_stage_wait(struct ifb_ep0_stage *s, int timeout_ms);
 /* A stage handed over whose call has returned, not taken back yet: ep0's
  * events may be read again (the transfer guard's read of a DISABLE that
  * came with the stage's end), though not acted on before it is taken

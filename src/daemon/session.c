@@ -71,6 +71,17 @@ static int session_open(struct ifb_bridge *b)
 	if (r < 0)
 		return log_error_errno(r, "Cannot enable the channels in %s", b->iio.bufdir);
 	r = ifb_ffs_open_ep(&b->ffs);
+	/* EAGAIN: FunctionFS's mutex, which the ep0 stage thread holds while
+	 * the host takes a reply (ep0-stage.h): wait for the stage a little,
+	 * never for a host that abandoned it. */
+	for (int i = 0; r == -EAGAIN && i < 50; i++) {
+		ifb_ep0_stage_wait(&b->stage, 5);
+		r = ifb_ffs_open_ep(&b->ffs);
+	}
+	if (r == -EAGAIN)
+		return log_error_errno(r, "Cannot open %s/ep%u: FunctionFS is busy with a control "
+				       "request the host has not taken (try again)",
+				       b->ffs.dir, b->ffs.ep_num);
 	if (r < 0)
 		return log_error_errno(r, "Cannot open %s/ep%u", b->ffs.dir, b->ffs.ep_num);
 
