@@ -9,9 +9,11 @@
  * Built for sd-event daemons: the signal arrives through a signalfd, its
  * handler arms a timer (a grace period), and every timer of a clock shares
  * one timerfd. "After it handled the signal" is the daemon's first
- * epoll_wait after the read() of its signalfd: the handler has returned,
- * so the timer it armed is due MS later at the latest (for MS no shorter
- * than the grace). The hold is at the entry of the read() of the timerfd,
+ * epoll_wait after the read() of its signalfd: the handler has returned.
+ * The MS are counted from the end of that read(), before the handler armed
+ * its timer: a timer is never early, so the grace's wake-up always counts
+ * (counted from the epoll_wait, a grace that sd-event fired on the dot
+ * came a little before MS were up, and was let pass). The hold is at the entry of the read() of the timerfd,
  * which sd-event makes right after epoll_wait said the timer is due and
  * before it dispatches anything of that wake-up: what CMD changes (an
  * unbind, a host going away) happens after the loop chose what to do
@@ -61,7 +63,7 @@ int main(int argc, char **argv)
 	enum { WAIT_SIGNAL, WAIT_HANDLED, WAIT_TIMER } phase = WAIT_SIGNAL;
 	struct ptrace_syscall_info info;
 	bool sig_read = false; /* a read() of the signalfd is in progress */
-	double t0, t_ref = 0;
+	double t0, t_sig = 0;
 	pid_t pid, child;
 	int sig, status;
 	long ms;
@@ -112,8 +114,9 @@ int main(int argc, char **argv)
 			rig_die("PTRACE_GET_SYSCALL_INFO: %s", strerror(errno));
 		if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 			if (phase == WAIT_SIGNAL && sig_read && info.exit.rval > 0) {
+				t_sig = rig_now();
 				printf("rig-hold: signal read from its signalfd after %.3f s\n",
-				       rig_now() - t0);
+				       t_sig - t0);
 				phase = WAIT_HANDLED;
 			}
 			sig_read = false;
@@ -128,21 +131,19 @@ int main(int argc, char **argv)
 			break;
 		case WAIT_HANDLED:
 			/* Back in epoll_wait: the handler has returned. */
-			if (is_epoll_wait(info.entry.nr)) {
-				t_ref = rig_now();
+			if (is_epoll_wait(info.entry.nr))
 				phase = WAIT_TIMER;
-			}
 			break;
 		case WAIT_TIMER:
-			if (info.entry.nr == SYS_read && rig_now() >= t_ref + (double)ms / 1000 &&
+			if (info.entry.nr == SYS_read && rig_now() >= t_sig + (double)ms / 1000 &&
 			    fd_is(pid, info.entry.args[0], "anon_inode:[timerfd]"))
 				goto hold;
 			break;
 		}
 	}
 hold:
-	printf("rig-hold: held at a timer wake-up %.3f s after the signal was handled; running %s\n",
-	       rig_now() - t_ref, argv[4]);
+	printf("rig-hold: held at a timer wake-up %.3f s after the signal was read; running %s\n",
+	       rig_now() - t_sig, argv[4]);
 	fflush(stdout);
 	child = fork();
 	if (child < 0)
