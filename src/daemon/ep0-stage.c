@@ -78,7 +78,6 @@ int ifb_ep0_stage_init(struct ifb_ep0_stage *s, struct ifb_ffs *ffs)
 		closep(&s->efd);
 		return r;
 	}
-	s->started = true;
 	s->ffs = ffs; /* before the thread's first stage, which go orders */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
@@ -89,6 +88,7 @@ int ifb_ep0_stage_init(struct ifb_ep0_stage *s, struct ifb_ffs *ffs)
 void ifb_ep0_stage_free(struct ifb_ep0_stage *s)
 {
 	struct timespec until;
+	bool joined = false;
 
 	if (!s->ffs) /* never started (a zeroed struct) */
 		return;
@@ -107,14 +107,12 @@ void ifb_ep0_stage_free(struct ifb_ep0_stage *s)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		if (pthread_clockjoin_np(s->thread, NULL, CLOCK_MONOTONIC, &until) == 0) {
-			s->started = false;
+		joined = pthread_clockjoin_np(s->thread, NULL, CLOCK_MONOTONIC, &until) == 0;
+		if (joined)
 			break;
-		}
 	}
-	if (s->started)
+	if (!joined)
 		pthread_join(s->thread, NULL);
-	s->started = false;
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	closep(&s->efd);

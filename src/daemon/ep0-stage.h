@@ -39,8 +39,7 @@ enum ifb_ep0_stage_op {
 struct ifb_ep0_stage {
 	struct ifb_ffs *ffs;
 	int efd; /* eventfd: readable when a stage is done; the loop watches it */
-	pthread_t thread;
-	bool started;
+	pthread_t thread; /* running while ffs is set */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	/* under lock */
