@@ -35,14 +35,7 @@ for round in 1 2 3 4; do
 	else
 		bridge_conf zero-copy block_size=256K block_count=4 >/tmp/ifb.conf
 	fi
-	n=$(grep -c 'Configuration reloaded from' "$IFB_LOG")
-	kill -HUP "$pid"
-	t=0
-	while [ "$(grep -c 'Configuration reloaded from' "$IFB_LOG")" = "$n" ]; do
-		t=$((t + 1))
-		[ $t -lt 50 ] || bridge_fail "round $round: reload not applied"
-		sleep 0.1
-	done
+	bridge_reload "$pid" "round $round"
 	n=$(grep -c 'Stream [0-9]* started' "$IFB_LOG")
 	if rig-ctrl "$dev" start 2>/tmp/start.err; then
 		# Accepted: then it must carry what GET_INFO said.

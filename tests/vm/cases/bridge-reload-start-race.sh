@@ -25,14 +25,7 @@ conf() { # KIND: the config of one reload kind
 }
 reload() { # KIND: reload it and wait until applied
 	conf "$1" >/tmp/ifb.conf.new && mv /tmp/ifb.conf.new /tmp/ifb.conf
-	_n=$(grep -c 'Configuration reloaded from' "$IFB_LOG")
-	kill -HUP "$pid"
-	_t=0
-	while [ "$(grep -c 'Configuration reloaded from' "$IFB_LOG")" = "$_n" ]; do
-		_t=$((_t + 1))
-		[ $_t -lt 50 ] || bridge_fail "reload $1 not applied"
-		sleep 0.1
-	done
+	bridge_reload "$pid" "reload $1"
 }
 # STOP drains what was filled to the host: the capture tool ends a stream
 # left running and reads it out before its own.

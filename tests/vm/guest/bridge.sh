@@ -55,6 +55,19 @@ bridge_conf() {
 	printf '\n[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }
 
+# bridge_reload PID WHAT: SIGHUP the daemon and wait until it says it
+# reloaded (WHAT names the reload in the failure).
+bridge_reload() {
+	_br_n=$(grep -c 'Configuration reloaded from' "$IFB_LOG")
+	kill -HUP "$1"
+	_br_t=0
+	while [ "$(grep -c 'Configuration reloaded from' "$IFB_LOG")" = "$_br_n" ]; do
+		_br_t=$((_br_t + 1))
+		[ $_br_t -lt 50 ] || bridge_fail "$2: reload not applied"
+		sleep 0.1
+	done
+}
+
 bridge_fail() {
 	echo "--- iio-ffs-bridge log (tail) ---" >&2
 	tail -n 25 "$IFB_LOG" >&2 2>/dev/null
