@@ -49,6 +49,10 @@ struct ifb_iiod;
 #define IFB_DRAIN_GRACE_USEC (400 * 1000ULL)
 #define IFB_CANCEL_GRACE_USEC (400 * 1000ULL)
 #define IFB_STATUS_PERIOD_USEC (1000 * 1000ULL)
+/* How late a grace timer may fire. sd-event's default for an accuracy of
+ * 0 is 250 ms, which would stretch a 150 ms grace to 400 ms; graces decide
+ * when a host is given up on, so they keep to the millisecond. */
+#define IFB_GRACE_ACCURACY_USEC (1000ULL)
 /* After a shutdown, how long the end-of-stream packet may take. */
 #define IFB_ZLP_GRACE_USEC (150 * 1000ULL)
 /* After a host's STOP (or an IIOD CLOSE), how long the host may take to

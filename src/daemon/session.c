@@ -295,7 +295,7 @@ int ifb_session_on_teardown(sd_event_source *s, void *userdata)
 		/* Give the end-of-stream packet a moment to reach the host. */
 		if (!b->zlp_inflight ||
 		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
-					       IFB_ZLP_GRACE_USEC, 0, on_zlp_grace, b) < 0)
+					       IFB_ZLP_GRACE_USEC, IFB_GRACE_ACCURACY_USEC, on_zlp_grace, b) < 0)
 			sd_event_exit(b->loop, b->exit_code);
 		return 0;
 	}
@@ -355,7 +355,8 @@ void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
 		if (reason == IFB_STOP_HOST && b->engine.run == IFB_STATE_STOPPING &&
 		    !b->grace_timer && !b->shutting_down &&
 		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
-					       IFB_STOP_DRAIN_USEC, 0, on_stop_drain, b) < 0)
+					       IFB_STOP_DRAIN_USEC, IFB_GRACE_ACCURACY_USEC,
+					       on_stop_drain, b) < 0)
 			log_warning("Cannot arm the timer for a host that stops reading");
 	} else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL)) {
 		bool iiod = b->iiod_stream;
@@ -388,7 +389,7 @@ static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
 	ifb_session_cancel_usb(b);
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
 	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
-				       0, on_cancel_grace, b);
+				       IFB_GRACE_ACCURACY_USEC, on_cancel_grace, b);
 	if (r < 0)
 		return on_cancel_grace(s, usec, b);
 	return 0;
@@ -415,8 +416,8 @@ void ifb_bridge_shutdown(struct ifb_bridge *b)
 	if (b->engine.run == IFB_STATE_IDLE)
 		return; /* stopped at once; teardown exits */
 	b->grace_timer = sd_event_source_disable_unref(b->grace_timer); /* a STOP's drain */
-	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC, 0,
-				       on_drain_grace, b);
+	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC,
+				       IFB_GRACE_ACCURACY_USEC, on_drain_grace, b);
 	if (r < 0)
 		log_warning_errno(r, "Cannot arm the drain timer");
 }

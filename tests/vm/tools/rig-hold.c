@@ -10,10 +10,14 @@
  * handler arms a timer (a grace period), and every timer of a clock shares
  * one timerfd. "After it handled the signal" is the daemon's first
  * epoll_wait after the read() of its signalfd: the handler has returned.
- * The MS are counted from the end of that read(), before the handler armed
- * its timer: a timer is never early, so the grace's wake-up always counts
- * (counted from the epoll_wait, a grace that sd-event fired on the dot
- * came a little before MS were up, and was let pass). The hold is at the entry of the read() of the timerfd,
+ * The MS are counted from the return of the epoll_wait that woke the loop
+ * for the signal: sd-event takes its loop-iteration timestamp right after
+ * that return, and a relative timer armed by a handler counts from that
+ * timestamp (sd_event_now), not from the moment the handler ran. Counted
+ * from anything later (the signalfd read, the next epoll_wait), a grace
+ * that fired on the dot could come before MS were up and be let pass, and
+ * the hold then landed on some later wake-up (the daemon's status timer),
+ * after the grace had already run. The hold is at the entry of the read() of the timerfd,
  * which sd-event makes right after epoll_wait said the timer is due and
  * before it dispatches anything of that wake-up: what CMD changes (an
  * unbind, a host going away) happens after the loop chose what to do
@@ -63,7 +67,8 @@ int main(int argc, char **argv)
 	enum { WAIT_SIGNAL, WAIT_HANDLED, WAIT_TIMER } phase = WAIT_SIGNAL;
 	struct ptrace_syscall_info info;
 	bool sig_read = false; /* a read() of the signalfd is in progress */
-	double t0, t_sig = 0;
+	double t0, t_sig = 0, t_woke = 0; /* t_woke: the last epoll_wait return */
+	uint64_t entry_nr = (uint64_t)-1; /* the syscall whose exit comes next */
 	pid_t pid, child;
 	int sig, status;
 	long ms;
@@ -113,10 +118,17 @@ int main(int argc, char **argv)
 		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info) < 0)
 			rig_die("PTRACE_GET_SYSCALL_INFO: %s", strerror(errno));
 		if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+			/* Seen before the tracee runs on, so never later than
+			 * the timestamp sd-event takes after the return. An
+			 * exit with no entry seen is the call the tracee was
+			 * interrupted in: its epoll_wait, when idle. */
+			if (phase == WAIT_SIGNAL && info.exit.rval > 0 &&
+			    (is_epoll_wait(entry_nr) || entry_nr == (uint64_t)-1))
+				t_woke = rig_now();
 			if (phase == WAIT_SIGNAL && sig_read && info.exit.rval > 0) {
-				t_sig = rig_now();
+				t_sig = t_woke > 0 ? t_woke : rig_now();
 				printf("rig-hold: signal read from its signalfd after %.3f s\n",
-				       t_sig - t0);
+				       rig_now() - t0);
 				phase = WAIT_HANDLED;
 			}
 			sig_read = false;
@@ -124,6 +136,7 @@ int main(int argc, char **argv)
 		}
 		if (info.op != PTRACE_SYSCALL_INFO_ENTRY)
 			continue;
+		entry_nr = info.entry.nr;
 		switch (phase) {
 		case WAIT_SIGNAL:
 			sig_read = info.entry.nr == SYS_read &&
