@@ -48,7 +48,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 # for applications, and the same objects as an archive that iio-ffs-capture
 # links, so the tool stays one file the VM rig can copy alone.
 HOST_SRCS := $(wildcard src/host/*.c)
-IFBH_VERSION := 1.0.0
+IFBH_VERSION := 1.1.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
@@ -98,6 +98,7 @@ install-host: $(HOST_SO) $(SOAPY_MOD)
 	ln -sf libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME)
 	ln -sf $(IFBH_SONAME) $(DESTDIR)$(libdir)/libifbhost.so
 	install -Dm644 include/ifbhost.h $(DESTDIR)$(includedir)/ifbhost.h
+	install -Dm644 include/iio-ffs-bridge/protocol.h $(DESTDIR)$(includedir)/iio-ffs-bridge/protocol.h
 	install -d $(DESTDIR)$(pkgconfigdir)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
 		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
@@ -109,9 +110,11 @@ install-host: $(HOST_SO) $(SOAPY_MOD)
 uninstall-host:
 	rm -f $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME) \
 		$(DESTDIR)$(libdir)/libifbhost.so $(DESTDIR)$(includedir)/ifbhost.h \
+		$(DESTDIR)$(includedir)/iio-ffs-bridge/protocol.h \
 		$(DESTDIR)$(pkgconfigdir)/libifbhost.pc $(DESTDIR)$(mandir)/man3/libifbhost.3 \
 		$(DESTDIR)$(soapymoduledir)/libifbhSupport.so
 	rm -rf $(DESTDIR)$(pythondir)/ifbhost
+	-rmdir $(DESTDIR)$(includedir)/iio-ffs-bridge 2>/dev/null
 
 # libifbhost's pieces without a device: the Python package's dtypes from
 # layouts, against the built library.
@@ -135,6 +138,25 @@ $(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOSTLIB_STAGE)/.done
 		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
 		$$($(PKG_CONFIG) --libs libifbhost) \
+		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
+
+# iio-ffs-capture as a packager builds it: its own sources (src/capture,
+# src/common) and the installed library alone (pkg-config libifbhost, the
+# installed ifbhost.h and wire-protocol header), linked against the shared
+# library. The include path holds only capture/ and common/, so a header
+# of the library's insides (src/host) cannot sneak in. hostlib-c.sh runs it.
+CAPTURE_INSTALLED := $(BUILD)/rig/iio-ffs-capture-installed
+CAPTURE_INC := $(abspath $(BUILD))/capture-inc
+$(CAPTURE_INSTALLED): src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS) $(wildcard src/capture/*.h src/common/*.h) $(HOSTLIB_STAGE)/.done
+	@mkdir -p $(dir $@) $(CAPTURE_INC)
+	$(if $(Q),@echo "  CC      iio-ffs-capture (pkg-config libifbhost)")
+	$(Q)ln -sfn $(abspath src/capture) $(CAPTURE_INC)/capture
+	$(Q)ln -sfn $(abspath src/common) $(CAPTURE_INC)/common
+	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
+		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I$(CAPTURE_INC) $(CAPTURE_CFLAGS) \
+		$$($(PKG_CONFIG) --cflags libifbhost) $(filter %.c,$^) -o $@ \
+		$$($(PKG_CONFIG) --libs libifbhost) -lm \
 		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
 
 # The last protocol-version-1 daemon and host tool, built from git, for the
@@ -177,7 +199,8 @@ DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
-RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG) $(V2_RIG)
+RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(CAPTURE_INSTALLED) \
+	$(V1_RIG) $(V2_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall

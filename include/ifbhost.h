@@ -60,9 +60,11 @@ extern "C" {
 
 /* The library's version. The major is the soname's (libifbhost.so.1):
  * 1.0 grew struct ifbh_channel (iq, iq_partner), which changed the size
- * of struct ifbh_info, so programs built against 0.x must be rebuilt. */
+ * of struct ifbh_info, so programs built against 0.x must be rebuilt.
+ * From 1.0 on the library grows by added functions only ("added in 1.1"
+ * below says how). */
 #define IFBH_VERSION_MAJOR 1
-#define IFBH_VERSION_MINOR 0
+#define IFBH_VERSION_MINOR 1
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -438,6 +440,30 @@ const struct ifbh_stream_status *ifbh_stream_status(const struct ifbh_stream *s)
  * valid until the next poll/read) and their count.
  */
 size_t ifbh_stream_gap_offsets(const struct ifbh_stream *s, const uint64_t **ret_offsets);
+
+/* --- added in 1.1 ---------------------------------------------------------- */
+/*
+ * How this library grows: the structs above are frozen as they were in
+ * 1.0 (a program allocates them or indexes their arrays, so their size is
+ * ABI) and never gain a field; a fact added later comes through a new
+ * function, exported under a new version node of the soname (1.1:
+ * LIBIFBHOST_1.1 in libifbhost.map). A program that uses a function of a
+ * minor version needs at least that version; nothing is ever removed, so
+ * programs built against 1.0 keep working with every 1.x.
+ */
+
+/*
+ * The ranges of gaps the device counted without listing their offsets
+ * (more gaps between two polls than its reply lists: see struct ifbh_gap,
+ * exact false): how many ranges so far.
+ */
+size_t ifbh_stream_unlisted_gaps(const struct ifbh_stream *s);
+/*
+ * Range i (< ifbh_stream_unlisted_gaps(), oldest first) into *ret_gap:
+ * count gaps somewhere in [lo, hi], offset = lo, exact false. 0, or
+ * -ERANGE when i is out of range.
+ */
+int ifbh_stream_unlisted_gap(const struct ifbh_stream *s, size_t i, struct ifbh_gap *ret_gap);
 
 #ifdef __cplusplus
 }

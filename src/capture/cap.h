@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "capture/verify.h"
-#include "host/gaps.h"
 #include "ifbhost.h"
 
 #define CAP_VERSION "0.1.0"
@@ -99,7 +98,9 @@ struct cap {
 	size_t narrivals, arrivals_cap;
 
 	/* device statistics */
-	const struct ifbh_gaps *gaps; /* the stream's */
+	struct cap_gaps gaps;      /* the stream's, as of the last cap_refresh_gaps */
+	struct ifbh_gap *unlisted; /* gaps.unlisted's memory, unlisted_cap entries */
+	size_t unlisted_cap;
 	struct ifbh_stats stats;
 	bool have_stats;
 
@@ -112,6 +113,10 @@ struct cap {
 	uint64_t live_bytes;
 	int live_width;
 };
+
+/* Read the stream's gaps into c->gaps (libifbhost's public API). 0 or
+ * -ENOMEM (c->gaps then keeps what it had). */
+int cap_refresh_gaps(struct cap *c);
 
 extern volatile sig_atomic_t cap_got_signals;
 

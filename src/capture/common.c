@@ -1,12 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* iio-ffs-capture: the helpers every part uses (see cap.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "capture/cap.h"
 
 volatile sig_atomic_t cap_got_signals;
+
+int cap_refresh_gaps(struct cap *c)
+{
+	size_t n = ifbh_stream_unlisted_gaps(c->s);
+	uint64_t count = 0;
+
+	if (n > c->unlisted_cap) {
+		struct ifbh_gap *u = realloc(c->unlisted, n * sizeof(*u));
+
+		if (!u)
+			return -ENOMEM;
+		c->unlisted = u;
+		c->unlisted_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ifbh_stream_unlisted_gap(c->s, i, &c->unlisted[i]);
+		count += c->unlisted[i].count;
+	}
+	c->gaps.n = ifbh_stream_gap_offsets(c->s, &c->gaps.off);
+	c->gaps.unlisted = c->unlisted;
+	c->gaps.nunlisted = n;
+	c->gaps.unlisted_count = count;
+	return 0;
+}
 
 void cap_set_reason(struct cap *c, enum end_reason r)
 {

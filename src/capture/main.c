@@ -451,8 +451,9 @@ static void on_stats(void *user, const struct ifbh_stats *st)
 	 * Judge suspects up to what the device had sent one poll earlier: the
 	 * gap list of this reply certainly covers that part of the stream.
 	 */
-	if (c->verifying && c->have_stats)
-		cap_verify_settle(&c->v, c->gaps, c->stats.bytes_sent);
+	/* (out of memory: the suspects wait for the next reply, or the end) */
+	if (cap_refresh_gaps(c) == 0 && c->verifying && c->have_stats)
+		cap_verify_settle(&c->v, &c->gaps, c->stats.bytes_sent);
 	c->stats = *st;
 	c->have_stats = true;
 }
@@ -568,7 +569,6 @@ static int capture(struct cap *c)
 		cap_msg("%s", ifbh_dev_error(c->dev));
 		return EXIT_USB;
 	}
-	c->gaps = ifbh_stream_gaps(c->s);
 	ifbh_stream_set_data_cb(c->s, on_data, c);
 	ifbh_stream_set_stats_cb(c->s, on_stats, c);
 	/* from here on a signal ends the capture cleanly */
@@ -601,9 +601,13 @@ static int capture(struct cap *c)
 		return c->fatal;
 	}
 	run_loop(c);
+	if (cap_refresh_gaps(c)) {
+		cap_msg("out of memory reading the stream's gaps");
+		cap_set_fatal(c, EXIT_USB, "out of memory");
+	}
 	cap_report_live(c, cap_now(), true);
 	if (c->verifying)
-		cap_verify_settle(&c->v, c->gaps, UINT64_MAX);
+		cap_verify_settle(&c->v, &c->gaps, UINT64_MAX);
 	cap_close_output(c);
 
 	secs = c->t_end - c->t0;
@@ -664,6 +668,7 @@ out:
 		cap_verify_free(&c.v);
 	free(c.carry);
 	free(c.arrivals);
+	free(c.unlisted);
 	free(c.bounce_buf);
 	free(c.data_path);
 	free(c.meta_path);

@@ -177,9 +177,9 @@ static int write_meta(struct cap *c)
 	char *doc;
 	int ret;
 
-	if (c->gaps->n) {
-		g = calloc(c->gaps->n, sizeof(*g));
-		when_gap = calloc(c->gaps->n, sizeof(*when_gap));
+	if (c->gaps.n) {
+		g = calloc(c->gaps.n, sizeof(*g));
+		when_gap = calloc(c->gaps.n, sizeof(*when_gap));
 		if (!g || !when_gap) {
 			free(g);
 			free(when_gap);
@@ -190,37 +190,36 @@ static int write_meta(struct cap *c)
 	prev_t = (double)c->start_wall.tv_sec + (double)c->start_wall.tv_nsec / 1e9;
 	prev_off = 0;
 	byte_rate = (double)c->info.sample_rate_mhz / 1000.0 * c->info.scan_size;
-	for (size_t i = 0; i < c->gaps->n; i++) {
+	for (size_t i = 0; i < c->gaps.n; i++) {
 		uint64_t missing = 0;
 		struct timespec ts;
 
-		g[ng].stream_offset = c->gaps->off[i];
-		if (sample_time(c, c->gaps->off[i], &ts)) {
+		g[ng].stream_offset = c->gaps.off[i];
+		if (sample_time(c, c->gaps.off[i], &ts)) {
 			/*
 			 * Samples are taken in order, at least the samples in
 			 * between apart: no earlier than the last segment's
 			 * time plus them (arrival times jitter).
 			 */
 			double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-			double floor_t = prev_t + (double)(c->gaps->off[i] - prev_off) / byte_rate;
+			double floor_t = prev_t + (double)(c->gaps.off[i] - prev_off) / byte_rate;
 
 			if (t < floor_t)
 				t = floor_t;
 			ts.tv_sec = (time_t)t;
 			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
 			prev_t = t;
-			prev_off = c->gaps->off[i];
+			prev_off = c->gaps.off[i];
 			if (cap_rfc3339(&ts, when_gap[ng], sizeof(when_gap[ng])) == 0)
 				g[ng].datetime = when_gap[ng];
 		}
-		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps->off[i], &missing)) {
+		if (c->verifying && cap_verify_missing_at(&c->v, c->gaps.off[i], &missing)) {
 			g[ng].missing_known = true;
 			g[ng].missing = missing;
 		}
 		ng++;
 	}
-	for (size_t i = 0; i < c->gaps->nlost; i++)
-		lost += c->gaps->lost[i].count;
+	lost = c->gaps.unlisted_count;
 	if (lost)
 		snprintf(note, sizeof(note),
 			 "The device reported %" PRIu64 " further gap(s) whose stream offsets it "

@@ -70,7 +70,7 @@ void cap_report_live(struct cap *c, double now, bool final)
 		     "%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
 		     "  errors %" PRIu64 "%s",
 		     rate / 1048576.0, rate / c->info.scan_size / 1e6,
-		     (double)c->received / 1048576.0, ifbh_gaps_count(c->gaps),
+		     (double)c->received / 1048576.0, (c->gaps.n + c->gaps.unlisted_count),
 		     device_errors(c) + c->host_errors,
 		     !c->verifying ? ""
 		     : c->v.failed ? "  verify FAILED"
@@ -124,11 +124,11 @@ void cap_report_json(struct cap *c, FILE *f, double secs)
 	cap_json_key(&j, "scans");
 	cap_json_u64(&j, scans);
 	cap_json_key(&j, "gaps");
-	cap_json_u64(&j, ifbh_gaps_count(c->gaps));
+	cap_json_u64(&j, (c->gaps.n + c->gaps.unlisted_count));
 	cap_json_key(&j, "gap_offsets"); /* the listed ones, stream order */
 	cap_json_begin_array(&j);
-	for (size_t i = 0; i < c->gaps->n && i < 1000; i++)
-		cap_json_u64(&j, c->gaps->off[i]);
+	for (size_t i = 0; i < c->gaps.n && i < 1000; i++)
+		cap_json_u64(&j, c->gaps.off[i]);
 	cap_json_end_array(&j);
 	cap_json_key(&j, "errors");
 	cap_json_u64(&j, device_errors(c) + c->host_errors);
@@ -203,7 +203,7 @@ void cap_report_human(struct cap *c, double secs)
 		c->written, scans, secs,
 		secs > 0 ? (double)c->received / 1048576.0 / secs : 0.0,
 		secs > 0 ? (double)c->received / c->info.scan_size / secs / 1e6 : 0.0,
-		ifbh_gaps_count(c->gaps), device_errors(c) + c->host_errors,
+		(c->gaps.n + c->gaps.unlisted_count), device_errors(c) + c->host_errors,
 		reason_name(c->reason));
 	if (c->discarded)
 		fprintf(stderr, "iio-ffs-capture: %" PRIu64 " bytes beyond the limit discarded\n",

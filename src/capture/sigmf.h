@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "host/proto.h"
+#include "ifbhost.h"
 
 #define CAP_SIGMF_DATATYPE_LEN 16
 

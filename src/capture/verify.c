@@ -253,7 +253,32 @@ static void add_jump(struct cap_verify *v, const struct cap_suspect *s)
 	};
 }
 
-void cap_verify_settle(struct cap_verify *v, const struct ifbh_gaps *gaps, uint64_t upto)
+/* A listed gap lies in [lo, hi). */
+static bool listed_in(const struct cap_gaps *g, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = g->n;
+
+	while (a < b) { /* the first listed offset >= lo */
+		size_t m = a + (b - a) / 2;
+
+		if (g->off[m] < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < g->n && g->off[a] < hi;
+}
+
+/* off may hold one of the gaps counted without an offset. */
+static bool maybe_unlisted(const struct cap_gaps *g, uint64_t off)
+{
+	for (size_t i = 0; i < g->nunlisted; i++)
+		if (off >= g->unlisted[i].lo && off <= g->unlisted[i].hi)
+			return true;
+	return false;
+}
+
+void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64_t upto)
 {
 	size_t i;
 
@@ -263,9 +288,9 @@ void cap_verify_settle(struct cap_verify *v, const struct ifbh_gaps *gaps, uint6
 		if (s->scan_off >= upto)
 			break;
 		/* a gap just before the scan, or inside it (or, see above, earlier) */
-		if (ifbh_gaps_in_range(gaps, s->explain_from, s->scan_off + v->scan_size)) {
+		if (listed_in(gaps, s->explain_from, s->scan_off + v->scan_size)) {
 			add_jump(v, s);
-		} else if (ifbh_gaps_maybe_lost(gaps, s->scan_off)) {
+		} else if (maybe_unlisted(gaps, s->scan_off)) {
 			v->unlisted++;
 		} else {
 			v->unexplained++;

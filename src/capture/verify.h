@@ -25,10 +25,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host/gaps.h"
-#include "host/proto.h"
+#include "ifbhost.h"
 
 #define CAP_VERIFY_MAX_PENDING 65536
+
+/*
+ * The gaps a device reported, as libifbhost's public API gives them: the
+ * listed offsets (ifbh_stream_gap_offsets, non-decreasing) and the ranges
+ * of gaps it counted without listing (ifbh_stream_unlisted_gap).
+ */
+struct cap_gaps {
+	const uint64_t *off;
+	size_t n;
+	const struct ifbh_gap *unlisted;
+	size_t nunlisted;
+	uint64_t unlisted_count; /* gaps in those ranges */
+};
 
 struct cap_suspect {
 	uint64_t scan_off; /* stream offset of the scan that broke the count */
@@ -94,7 +106,7 @@ int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *er
 void cap_verify_free(struct cap_verify *v);
 void cap_verify_feed(struct cap_verify *v, const void *data, size_t len);
 /* Judge every suspect whose scan starts before `upto` against `gaps`. */
-void cap_verify_settle(struct cap_verify *v, const struct ifbh_gaps *gaps, uint64_t upto);
+void cap_verify_settle(struct cap_verify *v, const struct cap_gaps *gaps, uint64_t upto);
 /* Bytes of whole scans checked so far. */
 uint64_t cap_verify_checked(const struct cap_verify *v);
 /*

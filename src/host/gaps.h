@@ -57,12 +57,4 @@ bool ifbh_gaps_maybe_lost(const struct ifbh_gaps *g, uint64_t off);
 /* The first listed gap at or after from: true and *ret_off, or false. */
 bool ifbh_gaps_next(const struct ifbh_gaps *g, uint64_t from, uint64_t *ret_off);
 
-/*
- * The gap book of a stream, for in-tree programs that link the library's
- * objects statically (iio-ffs-capture's verifier); not exported by the
- * shared library.
- */
-struct ifbh_stream;
-const struct ifbh_gaps *ifbh_stream_gaps(const struct ifbh_stream *s);
-
 #endif

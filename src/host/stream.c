@@ -282,9 +282,22 @@ size_t ifbh_stream_gap_offsets(const struct ifbh_stream *s, const uint64_t **ret
 	return s->gaps.n;
 }
 
-const struct ifbh_gaps *ifbh_stream_gaps(const struct ifbh_stream *s)
+size_t ifbh_stream_unlisted_gaps(const struct ifbh_stream *s)
 {
-	return &s->gaps;
+	return s->gaps.nlost;
+}
+
+int ifbh_stream_unlisted_gap(const struct ifbh_stream *s, size_t i, struct ifbh_gap *ret_gap)
+{
+	const struct ifbh_lost_gaps *l;
+
+	if (i >= s->gaps.nlost)
+		return -ERANGE;
+	l = &s->gaps.lost[i];
+	*ret_gap = (struct ifbh_gap){
+		.offset = l->lo, .exact = false, .count = l->count, .lo = l->lo, .hi = l->hi
+	};
+	return 0;
 }
 
 /* --- gaps and statistics ------------------------------------------------ */

@@ -4,7 +4,8 @@
 # debug-kernel: no
 # libifbhost as an application uses it: ifbh-read is built with only the
 # installed <ifbhost.h> and `pkg-config --libs libifbhost` (Makefile,
-# HOSTLIB_RIG) and reads in pull mode. 100 MB in zero-copy and in copy
+# HOSTLIB_RIG) and reads in pull mode; iio-ffs-capture built the same way
+# captures with its counter check. 100 MB in zero-copy and in copy
 # mode with the counter checked; then, with a paced ADC and small blocks,
 # a reader that stalls: the counter may jump only where the library flags
 # the device's gap.
@@ -25,6 +26,17 @@ for mode in zero-copy copy; do
 	grep -q ' 0 jump(s), counter ok' /tmp/read.out || bridge_fail "$mode: unexpected jumps"
 	bridge_stop
 done
+
+# iio-ffs-capture built from its own sources and the installed library
+# alone (Makefile CAPTURE_INSTALLED), linked against libifbhost.so.1: the
+# counter checked, the gap list read through the library's public calls.
+bridge_conf zero-copy block_size=1M block_count=4 >/tmp/ifb.conf
+bridge_start /tmp/ifb.conf
+iio-ffs-capture-installed --verify --bytes 50M -o /dev/null >/tmp/cap.out 2>&1 ||
+	bridge_fail "capture built against the installed library: $(cat /tmp/cap.out)"
+cat /tmp/cap.out
+grep -q 'counter .* on' /tmp/cap.out || bridge_fail "capture built against the installed library did not check the counter"
+bridge_stop
 
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 rig_write "$dir/sim_paced" 1
