@@ -6,14 +6,21 @@
  * own DMA buffer core (industrialio-buffer-dma), so read() and the DMABUF
  * ioctls take the kernel's real paths. A kthread plays the DMA controller.
  *
- * Channels: voltage0 (scan index 0) and voltage1 (scan index 1), both
- * le:u16/16>>0. No timestamp channel.
+ * Channels: voltage0 (scan index 0) and voltage1 (scan index 1), all
+ * le:u16/16>>0 (module parameter channels: up to voltage3). No timestamp
+ * channel.
  *
  * The pattern (a contract with the host tool): a scan counter n starts at 0
  * when the buffer is enabled and counts every scan the ADC produces. Scan n
- * holds voltage0 = n & 0xffff and voltage1 = (n >> 16) & 0xffff, so with both
- * channels enabled the stream is the consecutive little-endian u32 values
- * 0, 1, 2, ...; with one channel enabled only that channel's u16 is stored.
+ * holds voltageK = (n >> 16K) & 0xffff, so with voltage0 and voltage1
+ * enabled the stream is the consecutive little-endian u32 values 0, 1,
+ * 2, ...; each channel enabled stores its u16, in scan order.
+ *
+ * Several devices (module parameter devices, for a daemon with several
+ * streams): device 0 is named "iio-sim-adc", device i > 0
+ * "iio-sim-adc<i>"; each has its own buffer, DMA thread, counter and
+ * attributes. channels=A,B,... and rates=A,B,... give each device its
+ * channel count (1 to 4, default 2) and its default sampling_frequency.
  *
  * Device attributes (in /sys/bus/iio/devices/iio:deviceN/):
  *   sampling_frequency  integer Hz, read/write, default 10000000.
@@ -100,6 +107,20 @@ MODULE_PARM_DESC(dmabuf, "offer the DMABUF buffer operations (6.11+; default yes
 
 #define SIM_NAME		"iio-sim-adc"
 #define SIM_DEFAULT_FREQ	10000000
+#define SIM_MAX_DEVICES		8
+#define SIM_MAX_CHANNELS	4
+
+static unsigned int devices = 1;
+module_param(devices, uint, 0444);
+MODULE_PARM_DESC(devices, "simulated ADCs to create, 1 to 8 (default 1)");
+static unsigned int channels[SIM_MAX_DEVICES];
+static int num_channels_param;
+module_param_array_named(channels, channels, uint, &num_channels_param, 0444);
+MODULE_PARM_DESC(channels, "channels of each device, 1 to 4 (default 2)");
+static unsigned int rates[SIM_MAX_DEVICES];
+static int num_rates_param;
+module_param_array_named(rates, rates, uint, &num_rates_param, 0444);
+MODULE_PARM_DESC(rates, "default sampling_frequency of each device in Hz (default 10000000)");
 
 struct sim_buffer {
 	struct iio_dma_buffer_queue queue;
@@ -166,43 +187,47 @@ struct sim_gen {
 	unsigned int scan_bytes;
 };
 
-static void sim_scan(const struct sim_gen *g, u8 *scan)
+/* Scan @n: voltageK = (n >> 16K) & 0xffff for each enabled channel. */
+static void sim_scan(unsigned long mask, u64 n, u8 *scan)
 {
-	unsigned int pos = 0;
+	unsigned int k, pos = 0;
 
-	if (g->mask & BIT(0)) {
-		put_unaligned_le16(g->n & 0xffff, scan + pos);
-		pos += 2;
+	for (k = 0; k < SIM_MAX_CHANNELS; k++) {
+		if (mask & BIT(k)) {
+			put_unaligned_le16((n >> (16 * k)) & 0xffff, scan + pos);
+			pos += 2;
+		}
 	}
-	if (g->mask & BIT(1))
-		put_unaligned_le16((g->n >> 16) & 0xffff, scan + pos);
 }
 
 /* Writes the next @len bytes of the stream to @dst. */
 static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 {
-	u8 scan[4];
+	u8 scan[2 * SIM_MAX_CHANNELS];
 
 	while (len) {
 		if (!g->off && len >= g->scan_bytes) {
 			size_t cnt = len / g->scan_bytes, i;
 
-			if (g->scan_bytes == 4) {
+			if (g->mask == (BIT(0) | BIT(1))) {
 				for (i = 0; i < cnt; i++)
 					put_unaligned_le32((u32)(g->n + i), dst + 4 * i);
-			} else {
-				unsigned int shift = (g->mask & BIT(0)) ? 0 : 16;
+			} else if (g->scan_bytes == 2) {
+				unsigned int shift = 16 * __ffs(g->mask);
 
 				for (i = 0; i < cnt; i++)
 					put_unaligned_le16(((g->n + i) >> shift) & 0xffff,
 							   dst + 2 * i);
+			} else {
+				for (i = 0; i < cnt; i++)
+					sim_scan(g->mask, g->n + i, dst + g->scan_bytes * i);
 			}
 			g->n += cnt;
 			dst += cnt * g->scan_bytes;
 			len -= cnt * g->scan_bytes;
 			continue;
 		}
-		sim_scan(g, scan);
+		sim_scan(g->mask, g->n, scan);
 		*dst++ = scan[g->off++];
 		len--;
 		if (g->off == g->scan_bytes) {
@@ -495,7 +520,8 @@ static const struct iio_buffer_access_funcs sim_buffer_access_nodmabuf = {
 static int sim_preenable(struct iio_dev *indio_dev)
 {
 	struct sim_adc *sim = iio_priv(indio_dev);
-	unsigned long mask = *indio_dev->active_scan_mask & (BIT(0) | BIT(1));
+	unsigned long mask = *indio_dev->active_scan_mask &
+			     GENMASK(indio_dev->num_channels - 1, 0);
 
 	if (!mask)
 		return -EINVAL;
@@ -557,9 +583,11 @@ static const struct iio_buffer_setup_ops sim_setup_ops = {
 	},							\
 }
 
-static const struct iio_chan_spec sim_channels[] = {
+static const struct iio_chan_spec sim_channels[SIM_MAX_CHANNELS] = {
 	SIM_CHAN(0),
 	SIM_CHAN(1),
+	SIM_CHAN(2),
+	SIM_CHAN(3),
 };
 
 static int sim_read_raw(struct iio_dev *indio_dev, struct iio_chan_spec const *chan,
@@ -755,10 +783,14 @@ static void sim_buffer_exit(void *data)
 static int sim_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	/* PLATFORM_DEVID_NONE (-1) for the one device, else 0..devices-1 */
+	unsigned int idx = pdev->id < 0 ? 0 : pdev->id;
+	unsigned int nch = channels[idx] ? channels[idx] : 2;
 	struct iio_dev *indio_dev;
 	struct sim_buffer *sbuf;
 	struct sim_adc *sim;
 	int ret;
+
 
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
@@ -771,16 +803,18 @@ static int sim_probe(struct platform_device *pdev)
 	sim = iio_priv(indio_dev);
 	sim->dev = dev;
 	sim->indio_dev = indio_dev;
-	sim->freq = SIM_DEFAULT_FREQ;
+	sim->freq = rates[idx] ? rates[idx] : SIM_DEFAULT_FREQ;
 	mutex_init(&sim->lock);
 	INIT_LIST_HEAD(&sim->active);
 	init_waitqueue_head(&sim->wq);
 	platform_set_drvdata(pdev, indio_dev);
 
-	indio_dev->name = SIM_NAME;
+	indio_dev->name = idx ? devm_kasprintf(dev, GFP_KERNEL, SIM_NAME "%u", idx) : SIM_NAME;
+	if (!indio_dev->name)
+		return -ENOMEM;
 	indio_dev->info = &sim_info;
 	indio_dev->channels = sim_channels;
-	indio_dev->num_channels = ARRAY_SIZE(sim_channels);
+	indio_dev->num_channels = nch;
 	indio_dev->modes = INDIO_BUFFER_HARDWARE;
 	indio_dev->setup_ops = &sim_setup_ops;
 
@@ -798,7 +832,7 @@ static int sim_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 
-	sim->thread = kthread_run(sim_dma_thread, sim, "iio-sim-adc-dma");
+	sim->thread = kthread_run(sim_dma_thread, sim, "iio-sim-adc-dma/%u", idx);
 	if (IS_ERR(sim->thread))
 		return PTR_ERR(sim->thread);
 	ret = devm_add_action_or_reset(dev, sim_stop_thread, sim->thread);
@@ -815,20 +849,51 @@ static struct platform_driver sim_driver = {
 	.probe = sim_probe,
 };
 
-static struct platform_device *sim_pdev;
+static struct platform_device *sim_pdev[SIM_MAX_DEVICES];
+
+static void sim_remove_devices(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_DEVICES; i++) {
+		if (sim_pdev[i])
+			platform_device_unregister(sim_pdev[i]);
+		sim_pdev[i] = NULL;
+	}
+}
 
 static int __init sim_init(void)
 {
+	unsigned int i;
 	int ret;
 
+	if (devices < 1 || devices > SIM_MAX_DEVICES) {
+		pr_err(SIM_NAME ": devices=%u: 1 to %d\n", devices, SIM_MAX_DEVICES);
+		return -EINVAL;
+	}
+	for (i = 0; i < SIM_MAX_DEVICES; i++) {
+		if (channels[i] > SIM_MAX_CHANNELS) {
+			pr_err(SIM_NAME ": channels=%u (device %u): 1 to %d\n", channels[i], i,
+			       SIM_MAX_CHANNELS);
+			return -EINVAL;
+		}
+	}
 	ret = platform_driver_register(&sim_driver);
 	if (ret)
 		return ret;
 
-	sim_pdev = platform_device_register_simple(SIM_NAME, PLATFORM_DEVID_NONE, NULL, 0);
-	if (IS_ERR(sim_pdev)) {
-		platform_driver_unregister(&sim_driver);
-		return PTR_ERR(sim_pdev);
+	for (i = 0; i < devices; i++) {
+		struct platform_device *pdev;
+
+		pdev = platform_device_register_simple(SIM_NAME,
+						       devices == 1 ? PLATFORM_DEVID_NONE : i,
+						       NULL, 0);
+		if (IS_ERR(pdev)) {
+			sim_remove_devices();
+			platform_driver_unregister(&sim_driver);
+			return PTR_ERR(pdev);
+		}
+		sim_pdev[i] = pdev;
 	}
 	return 0;
 }
@@ -836,7 +901,7 @@ module_init(sim_init);
 
 static void __exit sim_exit(void)
 {
-	platform_device_unregister(sim_pdev);
+	sim_remove_devices();
 	platform_driver_unregister(&sim_driver);
 }
 module_exit(sim_exit);
