@@ -22,8 +22,10 @@ sbindir ?= $(PREFIX)/sbin
 sysconfdir ?= /etc
 mandir ?= $(PREFIX)/share/man
 docdir ?= $(PREFIX)/share/doc/iio-ffs-bridge
-systemdunitdir ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
-udevrulesdir ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)/rules.d
+# (Paths on the target: a cross build's PKG_CONFIG_SYSROOT_DIR must not
+# prefix them.)
+systemdunitdir ?= $(or $(shell PKG_CONFIG_SYSROOT_DIR= $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+udevrulesdir ?= $(or $(shell PKG_CONFIG_SYSROOT_DIR= $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null),/lib/udev)/rules.d
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
@@ -203,7 +205,7 @@ RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HO
 	$(V1_RIG) $(V2_RIG)
 
 .PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
-	clean install uninstall
+	clean install uninstall board install-board
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
 
@@ -361,9 +363,14 @@ $(UNIT): systemd/iio-ffs-bridge.service.in
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' $< > $@
 
-install: all $(UNIT) install-host
+# The board's part alone: the daemon, its unit, config and man pages. What
+# a board's build system (Buildroot, Yocto) builds for the target: it needs
+# libsystemd, inih and libaio, nothing of the host side (README, "Building
+# for a board").
+board: $(DAEMON_BIN) $(UNIT)
+
+install-board: board
 	install -Dm755 $(DAEMON_BIN) $(DESTDIR)$(sbindir)/iio-ffs-bridge
-	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	install -Dm644 $(UNIT) $(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service
 	@if [ -e $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf ]; then \
 		echo "keeping the existing $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf"; \
@@ -373,9 +380,12 @@ install: all $(UNIT) install-host
 	fi
 	install -Dm644 docs/man/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8
 	install -Dm644 docs/man/iio-ffs-bridge.conf.5 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5
+	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
+
+install: all install-board install-host
+	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	install -Dm644 docs/man/iio-ffs-capture.1 $(DESTDIR)$(mandir)/man1/iio-ffs-capture.1
 	install -Dm644 conf/60-iio-ffs-bridge.rules $(DESTDIR)$(udevrulesdir)/60-iio-ffs-bridge.rules
-	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
 
 # The configuration is the owner's: uninstall leaves it.
 uninstall: uninstall-host
