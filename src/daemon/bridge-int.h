@@ -267,6 +267,15 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 void ifb_usb_send_zlp(struct ifb_bridge *b);
 
 /* session.c */
+/*
+ * Who has the stream: nobody, the native front end or the IIOD one. The
+ * one answer to "is a stream busy?" for every request that needs the IIO
+ * device idle (SET_SAMPLE_RATE, an IIOD OPEN, a START on the other
+ * interface): a stream is busy from its start until its teardown has
+ * released everything (its resources open, or its engine not idle).
+ */
+enum ifb_stream_owner { IFB_OWNER_NONE, IFB_OWNER_NATIVE, IFB_OWNER_IIOD };
+enum ifb_stream_owner ifb_session_owner(const struct ifb_bridge *b);
 int ifb_session_start(struct ifb_bridge *b);
 /* The one cancel of a stream's USB transfers in flight, whoever asks
  * (a STOP nobody drains, a shutdown with the host not reading, an IIOD

@@ -153,7 +153,7 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 	int r;
 
 	b->status_request = IFB_REQ_SET_SAMPLE_RATE;
-	if (b->session || b->engine.run != IFB_STATE_IDLE || b->iiod_stream)
+	if (ifb_session_owner(b) != IFB_OWNER_NONE)
 		r = -EBUSY;
 	else
 		r = ifb_iio_sampling_frequency_writable(&b->iio);
@@ -196,7 +196,7 @@ static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n)
 		return;
 	}
 	/* a libiio client may have opened a buffer during the data stage */
-	if (b->session || b->engine.run != IFB_STATE_IDLE || b->iiod_stream)
+	if (ifb_session_owner(b) != IFB_OWNER_NONE)
 		r = -EBUSY;
 	else
 		r = ifb_control_rate(&data, (size_t)n, &mhz);
@@ -293,7 +293,7 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		return;
 	case IFB_REQ_START:
 		log_debug("Host: START");
-		if (b->iiod_stream) {
+		if (ifb_session_owner(b) == IFB_OWNER_IIOD) {
 			log_warning("Host: START refused: busy, a libiio client is streaming");
 			start_outcome(b, -EBUSY);
 			break; /* stall: one stream at a time */
@@ -323,7 +323,7 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		log_debug("Host: STOP");
 		b->restart = false;
 		ifb_ep0_ack(b, "STOP");
-		if (!b->iiod_stream) /* not the native interface's stream to stop */
+		if (ifb_session_owner(b) != IFB_OWNER_IIOD) /* not the native one's to stop */
 			ifb_session_stop(b, IFB_STOP_HOST);
 		return;
 	default:

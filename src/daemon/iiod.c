@@ -499,7 +499,7 @@ static bool native_stream_rate(struct ifb_iiod *d, const char *path)
 	char own[PATH_MAX + 32];
 	struct stat a, o;
 
-	if (!(b->session || b->engine.run != IFB_STATE_IDLE) || b->iiod_stream)
+	if (ifb_session_owner(b) != IFB_OWNER_NATIVE)
 		return false;
 	if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency", b->iio.sysdir) >= sizeof(own))
 		return false;
@@ -615,7 +615,7 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -EOPNOTSUPP);
 		return;
 	}
-	if (d->stream_pipe >= 0 || b->session || b->engine.run != IFB_STATE_IDLE) {
+	if (d->stream_pipe >= 0 || ifb_session_owner(b) != IFB_OWNER_NONE) {
 		log_warning("IIOD: OPEN %s refused: busy, %s", c->dev,
 			    d->stream_pipe >= 0 ? "a libiio client is streaming"
 						: "the native interface is streaming");

@@ -155,7 +155,7 @@ int ifb_session_start_iiod(struct ifb_bridge *b, uint32_t bytes, unsigned count,
 	unsigned bad = 0;
 	int r;
 
-	if (b->session || b->engine.run != IFB_STATE_IDLE || b->shutting_down)
+	if (ifb_session_owner(b) != IFB_OWNER_NONE || b->shutting_down)
 		return -EBUSY;
 	ifb_reload_apply_pending(b);
 	r = ifb_iio_select(&b->iio, false, names, n, &bad);
@@ -177,6 +177,13 @@ int ifb_session_start_iiod(struct ifb_bridge *b, uint32_t bytes, unsigned count,
 	if (r < 0 && !b->session)
 		restore_native(b);
 	return r;
+}
+
+enum ifb_stream_owner ifb_session_owner(const struct ifb_bridge *b)
+{
+	if (!b->session && b->engine.run == IFB_STATE_IDLE)
+		return IFB_OWNER_NONE;
+	return b->iiod_stream ? IFB_OWNER_IIOD : IFB_OWNER_NATIVE;
 }
 
 void ifb_session_pulled(void *ctx, unsigned blk)
