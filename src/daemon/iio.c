@@ -185,26 +185,29 @@ static int cmp_channel(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Every in_<name>_en in the scan element directory is a scan element. */
+/*
+ * The buffer's input scan elements (scan.h's reader), sorted by scan
+ * index. Unlike the IIOD context, which leaves out what it cannot stream,
+ * the data path refuses a device it cannot describe: an element with a
+ * name over IFB_CHANNEL_NAME_LEN, an index over 16 bits, or a missing or
+ * bad index or type fails the device.
+ */
 static int list_channels(struct ifb_iio *io)
 {
-	DIR *d = opendir(io->chandir);
-	struct dirent *de;
-	int r = 0;
+	struct ifb_scan_element *el;
+	size_t n;
+	int r;
 
-	if (!d)
-		return neg_errno();
+	r = ifb_scan_elements_read(io->chandir, &el, &n);
+	if (r < 0)
+		return r;
 	io->num_channels = 0;
-	while ((de = readdir(d))) {
+	for (size_t i = 0; i < n; i++) {
 		struct ifb_iio_channel *c;
-		size_t len = strlen(de->d_name);
-		char attr[300], val[64];
-		unsigned long idx;
-		char *end;
 
-		if (len < 7 || strncmp(de->d_name, "in_", 3) || strcmp(de->d_name + len - 3, "_en"))
+		if (el[i].output)
 			continue;
-		if (len - 6 >= IFB_CHANNEL_NAME_LEN) {
+		if (strlen(el[i].id) >= IFB_CHANNEL_NAME_LEN) {
 			r = -ENAMETOOLONG;
 			break;
 		}
@@ -212,31 +215,21 @@ static int list_channels(struct ifb_iio *io)
 			r = -E2BIG;
 			break;
 		}
-		c = &io->ch[io->num_channels];
-		memset(c, 0, sizeof(*c));
-		memcpy(c->name, de->d_name + 3, len - 6);
-		c->name[len - 6] = '\0';
-
-		snprintf(attr, sizeof(attr), "in_%s_index", c->name);
-		r = read_attr(io->chandir, attr, val, sizeof(val));
-		if (r < 0)
-			break;
-		idx = strtoul(val, &end, 10);
-		if (*end || idx > UINT16_MAX) {
+		if (el[i].index < 0 || el[i].index > UINT16_MAX) {
 			r = -EINVAL;
 			break;
 		}
-		c->index = (unsigned)idx;
-		snprintf(attr, sizeof(attr), "in_%s_type", c->name);
-		r = read_attr(io->chandir, attr, val, sizeof(val));
-		if (r < 0)
+		if (el[i].type_error < 0) {
+			r = el[i].type_error;
 			break;
-		r = ifb_scan_type_parse(val, &c->type);
-		if (r < 0)
-			break;
-		io->num_channels++;
+		}
+		c = &io->ch[io->num_channels++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "%s", el[i].id);
+		c->index = (unsigned)el[i].index;
+		c->type = el[i].type;
 	}
-	closedir(d);
+	ifb_scan_elements_free(el, n);
 	if (r < 0)
 		return r;
 	qsort(io->ch, io->num_channels, sizeof(io->ch[0]), cmp_channel);

@@ -239,57 +239,36 @@ static int add_chan(struct dev *d, const char *id, size_t idlen, bool output, st
 	return 0;
 }
 
-/* Scan elements: scan_elements/{in,out}_<id>_{en,index,type}. */
+/* Scan elements: scan_elements/{in,out}_<id>_{en,index,type}, by scan.h's
+ * reader. An element without an index or with a type the data path cannot
+ * stream is no scan element to a libiio client either (a plain channel). */
 static int load_scan_elements(struct dev *d)
 {
-	char dir[4096], **files;
+	struct ifb_scan_element *el;
+	char dir[4096];
 	size_t n;
 	int r;
 
 	if (snprintf(dir, sizeof(dir), "%s/scan_elements", d->dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	r = list_files(dir, &files, &n);
+	r = ifb_scan_elements_read(dir, &el, &n);
+	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES)
+		return 0; /* no buffer */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *f = files[i], *rest;
-		size_t len = strlen(f);
-		bool output = !strncmp(f, "out_", 4);
 		struct chan *c;
-		char *v;
 
-		if (!output && strncmp(f, "in_", 3))
-			continue;
-		rest = f + (output ? 4 : 3);
-		if (len < 4 || strcmp(f + len - 3, "_en") || f + len - 3 <= rest)
-			continue;
-		r = add_chan(d, rest, (size_t)(f + len - 3 - rest), output, &c);
+		r = add_chan(d, el[i].id, strlen(el[i].id), el[i].output, &c);
 		if (r < 0)
 			break;
-		/* index and type of a scan element; one without them is skipped */
-		char name[512];
-
-		snprintf(name, sizeof(name), "%.*s_index", (int)(len - 3), f);
-		v = read_line_file(dir, name);
-		if (v) {
-			char *end;
-			long idx = strtol(v, &end, 10);
-
-			if (end != v && !*end && idx >= 0)
-				c->index = idx;
-			free(v);
-		}
-		snprintf(name, sizeof(name), "%.*s_type", (int)(len - 3), f);
-		v = read_line_file(dir, name);
-		/* the data path's parser: a type it cannot stream is no
-		 * scan element to a libiio client either */
-		if (v && c->index >= 0 && ifb_scan_type_parse(v, &c->type) == 0)
+		if (el[i].index >= 0 && el[i].type_error == 0) {
+			c->index = el[i].index;
+			c->type = el[i].type;
 			c->scan = true;
-		else
-			c->index = -1;
-		free(v);
+		}
 	}
-	strv_free(files, n);
+	ifb_scan_elements_free(el, n);
 	return r;
 }
 

@@ -49,4 +49,27 @@ static inline unsigned ifb_scan_type_bytes(const struct ifb_scan_type *t)
  */
 int ifb_scan_layout(const struct ifb_scan_type *types, size_t n, uint16_t *offsets);
 
+/*
+ * One scan element of a buffer's (or the legacy scan_elements) directory:
+ * a file {in,out}_<id>_en, with <id>_index and <id>_type beside it (Linux
+ * Documentation/ABI/testing/sysfs-bus-iio). The one reader of them, for
+ * the data path (iio.c) and the IIOD context (iiod-xml.c); each decides
+ * what an element with a missing or bad index or type means to it.
+ */
+struct ifb_scan_element {
+	char *id;        /* "voltage0": without in_/out_ and _en; malloc'ed */
+	bool output;     /* out_ */
+	long index;      /* its _index, >= 0; -1: missing or not a number */
+	int type_error;  /* 0: its _type parsed into type; -errno: missing or bad */
+	struct ifb_scan_type type;
+};
+
+/*
+ * Every scan element in dir, sorted by file name, into *ret (free with
+ * ifb_scan_elements_free) and *ret_n. 0, or -errno when dir cannot be
+ * read (-ENOENT: no such directory) or memory runs out.
+ */
+int ifb_scan_elements_read(const char *dir, struct ifb_scan_element **ret, size_t *ret_n);
+void ifb_scan_elements_free(struct ifb_scan_element *v, size_t n);
+
 #endif
