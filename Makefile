@@ -28,7 +28,9 @@ udevrulesdir ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/li
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DIFB_SYSCONFDIR='"$(sysconfdir)"'
+# 64-bit off_t and ino_t on 32-bit systems too (captures past 2 GiB,
+# readdir() of any filesystem); a no-op on 64-bit ones.
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DIFB_SYSCONFDIR='"$(sysconfdir)"'
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
