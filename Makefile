@@ -54,7 +54,10 @@ IFBH_VERSION := 1.0.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
-DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+# The compiler's multiarch triplet, so that a cross build (CC=TRIPLET-gcc)
+# installs to its own lib/TRIPLET; a compiler without multiarch (not
+# Debian's) says nothing: plain lib/. dpkg-buildpackage sets it itself.
+DEB_HOST_MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 libdir ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
@@ -76,7 +79,7 @@ $(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.ma
 $(HOST_A): $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # SoapySDR module (soapy/) and Python package (python/ifbhost), where
 # Debian's SoapySDR and python3 look for them.
@@ -225,7 +228,7 @@ $(ASAN_UNIT_BIN): $(call obj,asan,$(UNIT_OBJS))
 DAEMON_LIB := $(BUILD)/libifb-daemon.a
 $(DAEMON_LIB): $(call obj,obj,$(DAEMON_LIB_SRCS))
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Small C programs the VM rig runs inside the guest (tests only).
 $(BUILD)/rig/%: tests/vm/tools/%.c $(wildcard tests/vm/tools/*.h) $(DAEMON_LIB)
