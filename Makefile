@@ -184,7 +184,7 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(V1_RIG) $(V2_RIG)
 
-.PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
+.PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
@@ -240,12 +240,14 @@ $(BUILD)/rig/%: tests/vm/tools/%.c $(wildcard tests/vm/tools/*.h) $(DAEMON_LIB)
 deps:
 	$(Q)bash tests/install-deps.sh
 
-# Every test: unit (plain and ASan/UBSan), the VM rig on Debian's kernel
+# Every test: unit (plain and ASan/UBSan; check-cross: the armhf and
+# arm64 builds, their unit tests under qemu-user), the VM rig on Debian's kernel
 # and on the debug kernel (lockdep, DMA-API, scatterlist checks), the unit
 # under real systemd, and the demo as a newcomer runs it.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory check-cross
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
@@ -262,6 +264,19 @@ check-unit: deps
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory $(ASAN_UNIT_BIN)
 	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
+
+# armhf and arm64 with Debian's cross toolchains: tests/cross/run builds
+# cross-bins with this Makefile in $(BUILD)/cross/ARCH (CC=TRIPLET-gcc,
+# TRIPLET-pkg-config) and runs the unit tests under qemu-user. Not cross
+# built: the SoapySDR module (C++ against SoapySDR, which the cross
+# packages leave out), the VM rig's tools (they run in the x86-64 guest)
+# and the fuzzers (clang's libFuzzer, on the build machine).
+CROSS_BINS := $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(UNIT_BIN)
+cross-bins: $(CROSS_BINS)
+
+check-cross:
+	$(Q)bash tests/install-deps.sh cross
+	$(Q)MAKE="$(MAKE)" BUILD=$(BUILD) bash tests/cross/run
 
 # libFuzzer (clang-14) on every parser of untrusted input: the config
 # reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers,
