@@ -30,7 +30,14 @@ udevrulesdir ?= $(or $(shell PKG_CONFIG_SYSROOT_DIR= $(PKG_CONFIG) --variable=ud
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DIFB_SYSCONFDIR='"$(sysconfdir)"'
+# 64-bit off_t and ino_t on 32-bit systems too (captures past 2 GiB,
+# readdir() of any filesystem); a no-op on 64-bit ones.
+# The project's own preprocessor flags, then the builder's CPPFLAGS (a board
+# build system passes its own on the command line, which must not replace
+# these). 64-bit file offsets everywhere: a 32-bit build's readdir() and
+# a capture past 2 GiB need them (static asserts hold the sources to it).
+BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+ALL_CPPFLAGS = -Iinclude -Isrc $(BASE_CPPFLAGS) -DIFB_SYSCONFDIR='"$(sysconfdir)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
@@ -54,7 +61,10 @@ IFBH_VERSION := 1.1.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
-DEB_HOST_MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+# The compiler's multiarch triplet, so that a cross build (CC=TRIPLET-gcc)
+# installs to its own lib/TRIPLET; a compiler without multiarch (not
+# Debian's) says nothing: plain lib/. dpkg-buildpackage sets it itself.
+DEB_HOST_MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 libdir ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
@@ -62,7 +72,7 @@ pkgconfigdir ?= $(libdir)/pkgconfig
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC-PIC  $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
 $(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.map
 	@mkdir -p $(dir $@)
@@ -76,7 +86,7 @@ $(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.ma
 $(HOST_A): $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRCS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # SoapySDR module (soapy/) and Python package (python/ifbhost), where
 # Debian's SoapySDR and python3 look for them.
@@ -156,7 +166,7 @@ $(CAPTURE_INSTALLED): src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS) $(wi
 	$(Q)ln -sfn $(abspath src/common) $(CAPTURE_INC)/common
 	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
 		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
-	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I$(CAPTURE_INC) $(CAPTURE_CFLAGS) \
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(BASE_CPPFLAGS) $(CPPFLAGS) -I$(CAPTURE_INC) $(CAPTURE_CFLAGS) \
 		$$($(PKG_CONFIG) --cflags libifbhost) $(filter %.c,$^) -o $@ \
 		$$($(PKG_CONFIG) --libs libifbhost) -lm \
 		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
@@ -204,7 +214,7 @@ ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(CAPTURE_INSTALLED) \
 	$(V1_RIG) $(V2_RIG)
 
-.PHONY: all deps check check-unit check-asan check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
+.PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall board install-board
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
@@ -213,13 +223,13 @@ all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) -MMD -MP -c $< -o $@
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC-ASAN $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c $< -o $@
 
 # --- programs --------------------------------------------------------------
 $(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
@@ -248,24 +258,27 @@ $(ASAN_UNIT_BIN): $(call obj,asan,$(UNIT_OBJS))
 DAEMON_LIB := $(BUILD)/libifb-daemon.a
 $(DAEMON_LIB): $(call obj,obj,$(DAEMON_LIB_SRCS))
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Small C programs the VM rig runs inside the guest (tests only).
 $(BUILD)/rig/%: tests/vm/tools/%.c $(wildcard tests/vm/tools/*.h) $(DAEMON_LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(DAEMON_LIB) $(DAEMON_LIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(DAEMON_LIB) $(DAEMON_LIBS)
 
 # --- tests -----------------------------------------------------------------
 deps:
 	$(Q)bash tests/install-deps.sh
 
-# Every test: unit (plain and ASan/UBSan), the VM rig on Debian's kernel
+# Every test: unit (plain and ASan/UBSan; check-cross: the armhf and
+# arm64 builds, their unit tests under qemu-user, and the board's part
+# built with a target sysroot as Buildroot and Yocto build it), the VM rig on Debian's kernel
 # and on the debug kernel (lockdep, DMA-API, scatterlist checks), the unit
 # under real systemd, and the demo as a newcomer runs it.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory check-cross
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-host
 	$(Q)$(MAKE) --no-print-directory check-vm
@@ -282,6 +295,20 @@ check-unit: deps
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory $(ASAN_UNIT_BIN)
 	$(Q)CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_UNIT_BIN)
+
+# armhf and arm64 with Debian's cross toolchains: tests/cross/run builds
+# cross-bins with this Makefile in $(BUILD)/cross/ARCH (CC=TRIPLET-gcc,
+# TRIPLET-pkg-config) and runs the unit tests under qemu-user. Not cross
+# built: the SoapySDR module (C++ against SoapySDR, which the cross
+# packages leave out), the VM rig's tools (they run in the x86-64 guest)
+# and the fuzzers (clang's libFuzzer, on the build machine).
+CROSS_BINS := $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(UNIT_BIN)
+cross-bins: $(CROSS_BINS)
+
+check-cross:
+	$(Q)bash tests/install-deps.sh cross
+	$(Q)MAKE="$(MAKE)" BUILD=$(BUILD) bash tests/cross/run
+	$(Q)bash tests/cross/sysroot $(BUILD)/sysroot-arm64
 
 # libFuzzer (clang-14) on every parser of untrusted input: the config
 # reader, ep0 decoding and replies, the host's GET_INFO/GET_STATS parsers,
@@ -303,7 +330,7 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZERS))
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz_srcs_$$*) $(wildcard src/*/*.h include/*/*.h)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  FUZZ-CC $@")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(WARN) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(fuzz_libs_$*)
+	$(Q)$(FUZZ_CC) $(ALL_CPPFLAGS) -std=gnu11 $(WARN) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(fuzz_libs_$*)
 
 check-fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)

@@ -18,6 +18,12 @@
 #include "capture/sigmf.h"
 #include "iio-ffs-bridge/protocol.h"
 
+/* A recording passes 2 GiB in seconds. On a 32-bit host, without the
+ * Makefile's -D_FILE_OFFSET_BITS=64 the data file is opened without
+ * O_LARGEFILE (its writes stop at 2 GiB with EFBIG), fstat() fails with
+ * EOVERFLOW past that and ftruncate() takes a 32-bit length. */
+_Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
+
 /* Writes len bytes; *done says how many went out, also on error. */
 static int write_all(int fd, const uint8_t *p, size_t len, size_t *done)
 {

@@ -7,7 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
+
+/* 32-bit systems: without the Makefile's -D_FILE_OFFSET_BITS=64, readdir()
+ * and stat() fail with EOVERFLOW on an inode number or directory offset
+ * past 32 bits, which a 64-bit kernel hands a 64-bit caller (qemu-user
+ * running us is one; ext4's directory hashes are such offsets). */
+_Static_assert(sizeof(ino_t) == 8 && sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define _cleanup_(f) __attribute__((cleanup(f)))
