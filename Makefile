@@ -8,6 +8,9 @@
 
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
+# `make` alone builds everything `all` names (the first rule in the file is
+# the host library's, which would otherwise be the default).
+.DEFAULT_GOAL := all
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
