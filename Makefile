@@ -42,6 +42,8 @@ CFLAGS ?= -O2 -g
 BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 ALL_CPPFLAGS = -Iinclude -Isrc $(BASE_CPPFLAGS) -DIFB_SYSCONFDIR='"$(sysconfdir)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+# LDFLAGS from the environment reach every installed binary: a
+# distribution's hardening flags (dpkg-buildflags: -z relro, -z now).
 
 pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
@@ -80,7 +82,7 @@ $(BUILD)/pic/%.o: %.c
 $(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.map
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(IFBH_SONAME) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(IFBH_SONAME) \
 		-Wl,--version-script=src/host/libifbhost.map -Wl,--no-undefined \
 		$(filter %.o,$^) -o $@ $(call pc,libs,libusb-1.0)
 	$(Q)ln -sf $(notdir $@) $(BUILD)/lib/$(IFBH_SONAME)
@@ -104,7 +106,7 @@ PY_SRCS := $(wildcard python/ifbhost/*.py)
 $(SOAPY_MOD): soapy/ifbh-soapy.cpp include/ifbhost.h $(HOST_SO)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CXX     $<")
-	$(Q)$(CXX) -std=c++14 -Wall -Wextra -Werror $(CFLAGS) -fPIC -shared -Iinclude $< -o $@ \
+	$(Q)$(CXX) -std=c++14 -Wall -Wextra -Werror $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -fPIC -shared -Iinclude $< -o $@ \
 		$(call pc,cflags,SoapySDR) $(call pc,libs,SoapySDR) -L$(BUILD)/lib -lifbhost -Wl,--no-undefined
 
 # The .pc file is written at install time: it names the directories installed to.
@@ -238,12 +240,12 @@ $(BUILD)/asan/%.o: %.c
 $(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(DAEMON_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
 $(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_SRCS)) $(HOST_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CAPTURE_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(CAPTURE_LIBS)
 
 UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(HOST_SRCS)
 $(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
