@@ -39,7 +39,15 @@ CFLAGS ?= -O2 -g
 # build system passes its own on the command line, which must not replace
 # these). 64-bit file offsets everywhere: a 32-bit build's readdir() and
 # a capture past 2 GiB need them (static asserts hold the sources to it).
-BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+# The release version is written in one place, debian/changelog's first
+# line ("iio-ffs-bridge (0.2.0) unstable; ..."), read with sed so that builds
+# without dpkg tools (Buildroot, Yocto) get it too. `make IFB_VERSION=...`
+# overrides it. Every compile gets it; the man pages get it at install.
+IFB_VERSION := $(shell sed -n '1s/^[^ ]* [(]\([^ ]*\)[)] .*/\1/p' debian/changelog 2>/dev/null)
+ifeq ($(IFB_VERSION),)
+$(error cannot read the version from debian/changelog's first line; give it as IFB_VERSION=...)
+endif
+BASE_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DIFB_VERSION='"$(IFB_VERSION)"'
 ALL_CPPFLAGS = -Iinclude -Isrc $(BASE_CPPFLAGS) -DIFB_SYSCONFDIR='"$(sysconfdir)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 # LDFLAGS from the environment reach every installed binary: a
@@ -109,6 +117,13 @@ $(SOAPY_MOD): soapy/ifbh-soapy.cpp include/ifbhost.h $(HOST_SO)
 	$(Q)$(CXX) -std=c++14 -Wall -Wextra -Werror $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -fPIC -shared -Iinclude $< -o $@ \
 		$(call pc,cflags,SoapySDR) $(call pc,libs,SoapySDR) -L$(BUILD)/lib -lifbhost -Wl,--no-undefined
 
+# A man page installed with the release version in its .TH line.
+define install-man
+	install -d $(DESTDIR)$(mandir)/man$(2)
+	sed '/^\.TH /s/"iio-ffs-bridge"/"iio-ffs-bridge $(IFB_VERSION)"/' $(1) > $(DESTDIR)$(mandir)/man$(2)/$(notdir $(1))
+	chmod 644 $(DESTDIR)$(mandir)/man$(2)/$(notdir $(1))
+endef
+
 # The .pc file is written at install time: it names the directories installed to.
 install-host: $(HOST_SO) $(SOAPY_MOD)
 	install -Dm644 $(HOST_SO) $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION)
@@ -119,7 +134,7 @@ install-host: $(HOST_SO) $(SOAPY_MOD)
 	install -d $(DESTDIR)$(pkgconfigdir)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
 		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
-	install -Dm644 docs/man/libifbhost.3 $(DESTDIR)$(mandir)/man3/libifbhost.3
+	$(call install-man,docs/man/libifbhost.3,3)
 	install -Dm644 $(SOAPY_MOD) $(DESTDIR)$(soapymoduledir)/libifbhSupport.so
 	install -d $(DESTDIR)$(pythondir)/ifbhost
 	install -m644 $(PY_SRCS) $(DESTDIR)$(pythondir)/ifbhost/
@@ -235,6 +250,10 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC-ASAN $<")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CAPTURE_CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+# Objects that print the version are rebuilt when it changes.
+VERSION_SRCS := $(shell grep -l IFB_VERSION $(wildcard src/*/*.c) 2>/dev/null)
+$(call obj,obj,$(VERSION_SRCS)) $(call obj,asan,$(VERSION_SRCS)): debian/changelog
 
 # --- programs --------------------------------------------------------------
 $(DAEMON_BIN): $(call obj,obj,src/daemon/main.c $(DAEMON_LIB_SRCS))
@@ -410,13 +429,13 @@ install-board: board
 		echo "install -Dm644 conf/iio-ffs-bridge.conf $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf"; \
 		install -Dm644 conf/iio-ffs-bridge.conf $(DESTDIR)$(sysconfdir)/iio-ffs-bridge.conf; \
 	fi
-	install -Dm644 docs/man/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8
-	install -Dm644 docs/man/iio-ffs-bridge.conf.5 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5
+	$(call install-man,docs/man/iio-ffs-bridge.8,8)
+	$(call install-man,docs/man/iio-ffs-bridge.conf.5,5)
 	install -Dm644 docs/protocol.md $(DESTDIR)$(docdir)/protocol.md
 
 install: all install-board install-host
 	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
-	install -Dm644 docs/man/iio-ffs-capture.1 $(DESTDIR)$(mandir)/man1/iio-ffs-capture.1
+	$(call install-man,docs/man/iio-ffs-capture.1,1)
 	install -Dm644 conf/60-iio-ffs-bridge.rules $(DESTDIR)$(udevrulesdir)/60-iio-ffs-bridge.rules
 
 # The configuration is the owner's: uninstall leaves it.

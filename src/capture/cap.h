@@ -17,7 +17,10 @@
 #include "capture/verify.h"
 #include "ifbhost.h"
 
-#define CAP_VERSION "0.1.0"
+/* The release, from debian/changelog's first line (the Makefile passes it). */
+#ifndef IFB_VERSION
+#error "IFB_VERSION undefined: the Makefile passes it, read from debian/changelog"
+#endif
 
 enum exit_code {
 	EXIT_OK = 0,

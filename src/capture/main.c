@@ -247,7 +247,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(EXIT_OK);
 		case 'V':
-			printf("iio-ffs-capture %s (wire protocol version %d)\n", CAP_VERSION,
+			printf("iio-ffs-capture %s (wire protocol version %d)\n", IFB_VERSION,
 			       IFB_PROTOCOL_VERSION);
 			exit(EXIT_OK);
 		default:

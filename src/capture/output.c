@@ -233,7 +233,7 @@ static int write_meta(struct cap *c)
 			 "a newer one keeps %d); they have no capture segment",
 			 lost, IFB_STATS_MAX_GAPS, IFB_GAPS_RING);
 	cap_rfc3339(&c->start_wall, when, sizeof(when));
-	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", CAP_VERSION);
+	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", IFB_VERSION);
 	m.info = &c->info;
 	m.hw = c->hw;
 	m.recorder = recorder;

@@ -17,8 +17,9 @@
 #include "daemon/log.h"
 #include "daemon/udc-bind.h"
 
+/* The release, from debian/changelog's first line (the Makefile passes it). */
 #ifndef IFB_VERSION
-#define IFB_VERSION "0.1.0"
+#error "IFB_VERSION undefined: the Makefile passes it, read from debian/changelog"
 #endif
 
 static void usage(FILE *out)
