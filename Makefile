@@ -392,6 +392,12 @@ check-capture: deps all $(RIG_TOOLS)
 check-systemd: deps all
 	$(Q)bash tests/vm/systemd/run
 
+# The Debian packages (debian/), built from a clean copy of the tracked
+# files into $(BUILD)/deb/ and checked with lintian (tests/deb/build).
+deb: deps
+	$(Q)bash tests/deb/build --lintian $(BUILD)/deb
+.PHONY: deb
+
 # Zero-copy, hybrid and copy mode, and the pipeline's two halves, in the
 # rig. BENCH_ROWS=MODE[:SIZE:COUNT[:ALLOC]],... runs a subset.
 bench: deps all $(RIG_TOOLS)

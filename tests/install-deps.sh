@@ -42,6 +42,8 @@ PKGS=(
 	shellcheck
 	# libifbhost's SoapySDR module and Python package (issue 13)
 	libsoapysdr-dev python3-numpy
+	# Debian packages (make deb, make check-deb)
+	debhelper dh-python lintian
 )
 
 CROSS_ARCHES=(armhf arm64)
