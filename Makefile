@@ -296,7 +296,8 @@ deps:
 
 # Every test: unit (plain and ASan/UBSan; check-cross: the armhf and
 # arm64 builds, their unit tests under qemu-user, and the board's part
-# built with a target sysroot as Buildroot and Yocto build it), the VM rig on Debian's kernel
+# built with a target sysroot as Buildroot and Yocto build it), the Debian
+# packages' install, upgrade and purge in a chroot, the VM rig on Debian's kernel
 # and on the debug kernel (lockdep, DMA-API, scatterlist checks), the unit
 # under real systemd, and the demo as a newcomer runs it.
 check: deps
@@ -305,6 +306,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-cross
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-host
+	$(Q)$(MAKE) --no-print-directory check-deb
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
 	$(Q)$(MAKE) --no-print-directory check-systemd
@@ -396,7 +398,11 @@ check-systemd: deps all
 # files into $(BUILD)/deb/ and checked with lintian (tests/deb/build).
 deb: deps
 	$(Q)bash tests/deb/build --lintian $(BUILD)/deb
-.PHONY: deb
+
+# Their install, upgrade, removal and purge in a clean Debian 12 root.
+check-deb: deps
+	$(Q)BUILD=$(BUILD) bash tests/deb/run
+.PHONY: deb check-deb
 
 # Zero-copy, hybrid and copy mode, and the pipeline's two halves, in the
 # rig. BENCH_ROWS=MODE[:SIZE:COUNT[:ALLOC]],... runs a subset.
