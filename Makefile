@@ -110,6 +110,11 @@ PY3VER := $(shell $(PYTHON3) -c 'import sys; print("%d.%d" % sys.version_info[:2
 pythondir ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY3VER)/dist-packages)
 SOAPY_MOD := $(BUILD)/soapy/libifbhSupport.so
 PY_SRCS := $(wildcard python/ifbhost/*.py)
+# WITH_SOAPY=0 leaves the SoapySDR module out of `all` and the install: a
+# cross build for a board whose sysroot has no SoapySDR (Debian's
+# libsoapysdr-dev cannot be installed for a second architecture).
+WITH_SOAPY ?= 1
+SOAPY_BUILT := $(if $(filter 1,$(WITH_SOAPY)),$(SOAPY_MOD))
 
 $(SOAPY_MOD): soapy/ifbh-soapy.cpp include/ifbhost.h $(HOST_SO)
 	@mkdir -p $(dir $@)
@@ -125,7 +130,7 @@ define install-man
 endef
 
 # The .pc file is written at install time: it names the directories installed to.
-install-host: $(HOST_SO) $(SOAPY_MOD)
+install-host: $(HOST_SO) $(SOAPY_BUILT)
 	install -Dm644 $(HOST_SO) $(DESTDIR)$(libdir)/libifbhost.so.$(IFBH_VERSION)
 	ln -sf libifbhost.so.$(IFBH_VERSION) $(DESTDIR)$(libdir)/$(IFBH_SONAME)
 	ln -sf $(IFBH_SONAME) $(DESTDIR)$(libdir)/libifbhost.so
@@ -135,7 +140,7 @@ install-host: $(HOST_SO) $(SOAPY_MOD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' -e 's|@INCLUDEDIR@|$(includedir)|g' \
 		-e 's|@VERSION@|$(IFBH_VERSION)|g' src/host/libifbhost.pc.in > $(DESTDIR)$(pkgconfigdir)/libifbhost.pc
 	$(call install-man,docs/man/libifbhost.3,3)
-	install -Dm644 $(SOAPY_MOD) $(DESTDIR)$(soapymoduledir)/libifbhSupport.so
+	$(if $(SOAPY_BUILT),install -Dm644 $(SOAPY_MOD) $(DESTDIR)$(soapymoduledir)/libifbhSupport.so)
 	install -d $(DESTDIR)$(pythondir)/ifbhost
 	install -m644 $(PY_SRCS) $(DESTDIR)$(pythondir)/ifbhost/
 
@@ -237,7 +242,7 @@ RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HO
 .PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
 	clean install uninstall board install-board
 
-all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_MOD)
+all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_BUILT)
 
 # --- objects ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -395,12 +400,18 @@ check-systemd: deps all
 	$(Q)bash tests/vm/systemd/run
 
 # The Debian packages (debian/), built from a clean copy of the tracked
-# files into $(BUILD)/deb/ and checked with lintian (tests/deb/build).
+# files into $(BUILD)/deb/ and checked with lintian (tests/deb/build); the
+# boards' (armhf, arm64: cross-built, without the SoapySDR module) into
+# $(BUILD)/deb/armhf/ and $(BUILD)/deb/arm64/.
 deb: deps
 	$(Q)bash tests/deb/build --lintian $(BUILD)/deb
+	$(Q)bash tests/install-deps.sh cross
+	$(Q)bash tests/deb/build --lintian --arch armhf $(BUILD)/deb/armhf
+	$(Q)bash tests/deb/build --lintian --arch arm64 $(BUILD)/deb/arm64
 
 # Their install, upgrade, removal and purge in a clean Debian 12 root.
 check-deb: deps
+	$(Q)bash tests/install-deps.sh cross
 	$(Q)BUILD=$(BUILD) bash tests/deb/run
 .PHONY: deb check-deb
 
