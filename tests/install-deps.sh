@@ -23,8 +23,9 @@
 # tried again a few times, and a final failure names the step and quotes
 # apt's error lines.
 #
-# `bash tests/install-deps.sh arm` is `cross` plus qemu-system-arm: the VM
-# rig's arm64 kernel (tests/vm/run --arch arm64|armhf).
+# `bash tests/install-deps.sh arm` is `cross` plus qemu-system-arm and
+# mmdebstrap: the VM rig's arm64 kernel and arm64 host root (tests/vm/run
+# --arch arm64|armhf).
 
 set -euo pipefail
 
@@ -54,7 +55,7 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 case ${1:-} in
 '') ;;
 cross|arm)
-	[[ $1 != arm ]] || PKGS+=(qemu-system-arm)
+	[[ $1 != arm ]] || PKGS+=(qemu-system-arm mmdebstrap)
 	PKGS+=(crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user-static)
 	for a in "${CROSS_ARCHES[@]}"; do
 		PKGS+=("pkgconf:$a" "libsystemd-dev:$a" "libaio-dev:$a" "libinih-dev:$a"

@@ -13,6 +13,8 @@
 #                         and the kernel flavour.
 #   rig_arch_busybox      prints the path of a static busybox for the guest
 #   rig_arch_applets      prints that busybox's applet names
+#   rig_arch_check BIN... fails unless every ELF BIN is built for RIG_ARCH
+#                         (an armhf run must not quietly test arm64 programs)
 #   rig_arch_libs BIN...  prints the shared libraries (and the loader) BIN...
 #                         need, resolved in the build machine's multiarch
 #                         directories, one absolute path a line
@@ -75,6 +77,21 @@ rig_arch_applets() {
 	else
 		qemu-aarch64-static "$1" --list
 	fi
+}
+
+rig_arch_check() {
+	local want f h
+	case $RIG_ARCH in
+	arm64) want="ELF64 AArch64" ;;
+	armhf) want="ELF32 ARM" ;;
+	*) return 0 ;;
+	esac
+	for f in "$@"; do
+		[[ $(head -c 4 "$f") == $'\x7fELF' ]] || continue
+		h=$(LC_ALL=C readelf -h "$f" | awk '$1 == "Class:" { c = $2 } $1 == "Machine:" { $1 = ""; m = $0 }
+			END { sub(/^ +/, "", m); print c, m }')
+		[[ $h == "$want" ]] || rig_die "$f is $h, not $want: not an $RIG_ARCH build"
+	done
 }
 
 # The dynamic loader (PT_INTERP) and every DT_NEEDED library, transitively,
