@@ -32,6 +32,9 @@
 #   rig_gadget_remove NAME       unbind, unmount, remove everything
 #                                rig_gadget_create made (processes must have
 #                                closed the FunctionFS files first)
+#   rig_nr_write PID             the number /proc/PID/syscall shows for
+#                                write(): 1 on x86_64, 64 on arm64, 4 for a
+#                                32-bit ARM process on the arm64 kernel
 #   rig_usb_wait_device TIMEOUT_S
 #                                wait until the host side has enumerated and
 #                                configured a device with a vendor-specific
@@ -46,6 +49,21 @@ rig_need_dmabuf_allocators() {
 	[ -e /dev/dma_heap/system ] ||
 		_rnd_missing="${_rnd_missing:+$_rnd_missing and }/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)"
 	[ -z "$_rnd_missing" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+}
+
+rig_nr_write() {
+	case $(uname -m) in
+	x86_64) echo 1 ;;
+	aarch64)
+		# ELF class (byte 4 of the program): 1 is 32-bit, compat numbers
+		if [ "$(od -An -tu1 -j4 -N1 "/proc/$1/exe" | tr -d ' ')" = 1 ]; then
+			echo 4
+		else
+			echo 64
+		fi
+		;;
+	*) rig_fail "rig_nr_write: no syscall table for $(uname -m)" ;;
+	esac
 }
 
 rig_fail() {
