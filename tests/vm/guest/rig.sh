@@ -9,8 +9,10 @@
 #
 #   rig_fail MSG...              print MSG on stderr, exit 1
 #   rig_skip MSG...              print "SKIP: MSG", exit 77
-#   rig_need_dmabuf_allocators   skip unless /dev/udmabuf and the system
-#                                dma-heap exist (Debian's 6.1 has neither)
+#   rig_need_dmabuf_allocators   skip unless /dev/udmabuf or the system
+#                                dma-heap exists (Debian's 6.1 has neither,
+#                                its arm64 6.12 udmabuf only); sets
+#                                RIG_ALLOCS to those there ("udmabuf heap")
 #   rig_write FILE VALUE         write VALUE to a sysfs/configfs FILE, fail
 #                                the case naming FILE if that fails
 #   rig_wait_file PATH TIMEOUT_S wait until PATH exists (returns 1 on timeout)
@@ -48,7 +50,11 @@ rig_need_dmabuf_allocators() {
 	[ -e /dev/udmabuf ] || _rnd_missing="/dev/udmabuf (CONFIG_UDMABUF)"
 	[ -e /dev/dma_heap/system ] ||
 		_rnd_missing="${_rnd_missing:+$_rnd_missing and }/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)"
-	[ -z "$_rnd_missing" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+	RIG_ALLOCS=
+	[ ! -e /dev/udmabuf ] || RIG_ALLOCS=udmabuf
+	[ ! -e /dev/dma_heap/system ] || RIG_ALLOCS="${RIG_ALLOCS:+$RIG_ALLOCS }heap"
+	[ -n "$RIG_ALLOCS" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+	[ -z "$_rnd_missing" ] || echo "kernel $(uname -r) has no $_rnd_missing: $RIG_ALLOCS only"
 }
 
 rig_nr_write() {
