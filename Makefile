@@ -330,6 +330,8 @@ check-vm-debug: deps all $(RIG_TOOLS)
 # arm64 kernel: compat ioctls), each run on the cases below.
 ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy
 ARMHF_CASES ?= bridge-zero-copy
+# e.g. ARM_RIG_FLAGS="-j 1 --stream"
+ARM_RIG_FLAGS ?=
 # What the rig copies into the guest: no shared library, no SoapySDR module.
 RIG_PROGRAMS := $(DAEMON_BIN) $(CAPTURE_BIN) $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 rig-programs: $(RIG_PROGRAMS)
@@ -339,8 +341,8 @@ check-vm-arm:
 		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/armhf CC=arm-linux-gnueabihf-gcc \
 		PKG_CONFIG=arm-linux-gnueabihf-pkg-config DEB_HOST_MULTIARCH=arm-linux-gnueabihf rig-programs
-	$(Q)r=0; BUILD=$(BUILD) bash tests/vm/run --arch arm64 $(ARM64_CASES) || r=1; \
-		BUILD=$(BUILD) bash tests/vm/run --arch armhf $(ARMHF_CASES) || r=1; exit $$r
+	$(Q)r=0; BUILD=$(BUILD) bash tests/vm/run --arch arm64 $(ARM_RIG_FLAGS) $(ARM64_CASES) || r=1; \
+		BUILD=$(BUILD) bash tests/vm/run --arch armhf $(ARM_RIG_FLAGS) $(ARMHF_CASES) || r=1; exit $$r
 
 # Captures cut short (Ctrl-C, device unplugged) leave valid SigMF pairs:
 # made in the rig, checked here on the host.
