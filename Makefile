@@ -239,8 +239,8 @@ ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(CAPTURE_INSTALLED) \
 	$(V1_RIG) $(V2_RIG)
 
-.PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug check-systemd check-capture demo bench \
-	clean install uninstall board install-board
+.PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug \
+	check-vm-arm rig-programs check-systemd check-capture demo bench clean install uninstall board install-board
 
 all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_BUILT)
 
@@ -303,7 +303,8 @@ deps:
 # arm64 builds, their unit tests under qemu-user, and the board's part
 # built with a target sysroot as Buildroot and Yocto build it), the Debian
 # packages' install, upgrade and purge in a chroot, the VM rig on Debian's kernel
-# and on the debug kernel (lockdep, DMA-API, scatterlist checks), the unit
+# and on the debug kernel (lockdep, DMA-API, scatterlist checks), on
+# Debian's arm64 kernel (arm64 and armhf userspace, check-vm-arm), the unit
 # under real systemd, and the demo as a newcomer runs it.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
@@ -314,6 +315,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-deb
 	$(Q)$(MAKE) --no-print-directory check-vm
 	$(Q)$(MAKE) --no-print-directory check-vm-debug
+	$(Q)$(MAKE) --no-print-directory check-vm-arm
 	$(Q)$(MAKE) --no-print-directory check-systemd
 	$(Q)$(MAKE) --no-print-directory check-capture
 	$(Q)$(MAKE) --no-print-directory demo
@@ -383,6 +385,26 @@ check-vm: deps all $(RIG_TOOLS)
 
 check-vm-debug: deps all $(RIG_TOOLS)
 	$(Q)bash tests/vm/run --debug-kernel
+
+# The rig on Debian's arm64 kernel (issue 20; in make check): the
+# daemon, host tool and rig probes cross-built for arm64 into
+# $(BUILD)/arm64, and for armhf into $(BUILD)/armhf (32-bit userspace on the
+# arm64 kernel: compat ioctls), each run on the cases below.
+ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy
+ARMHF_CASES ?= bridge-zero-copy
+# e.g. ARM_RIG_FLAGS="-j 1 --stream"
+ARM_RIG_FLAGS ?=
+# What the rig copies into the guest: no shared library, no SoapySDR module.
+RIG_PROGRAMS := $(DAEMON_BIN) $(CAPTURE_BIN) $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
+rig-programs: $(RIG_PROGRAMS)
+check-vm-arm:
+	$(Q)bash tests/install-deps.sh arm
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
+		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/armhf CC=arm-linux-gnueabihf-gcc AR=arm-linux-gnueabihf-ar \
+		PKG_CONFIG=arm-linux-gnueabihf-pkg-config DEB_HOST_MULTIARCH=arm-linux-gnueabihf rig-programs
+	$(Q)r=0; BUILD=$(BUILD) bash tests/vm/run --arch arm64 $(ARM_RIG_FLAGS) $(ARM64_CASES) || r=1; \
+		BUILD=$(BUILD) bash tests/vm/run --arch armhf $(ARM_RIG_FLAGS) $(ARMHF_CASES) || r=1; exit $$r
 
 # Captures cut short (Ctrl-C, device unplugged) leave valid SigMF pairs:
 # made in the rig, checked here on the host.

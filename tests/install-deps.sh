@@ -22,6 +22,10 @@
 # architecture's more often than the native one: update and install are
 # tried again a few times, and a final failure names the step and quotes
 # apt's error lines.
+#
+# `bash tests/install-deps.sh arm` is `cross` plus qemu-system-arm and
+# mmdebstrap: the VM rig's arm64 kernel and arm64 host root (tests/vm/run
+# --arch arm64|armhf).
 
 set -euo pipefail
 
@@ -52,20 +56,21 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 case ${1:-} in
 '') ;;
-cross)
+cross|arm)
+	[[ $1 != arm ]] || PKGS+=(qemu-system-arm mmdebstrap)
 	PKGS+=(crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user-static)
 	for a in "${CROSS_ARCHES[@]}"; do
 		PKGS+=("pkgconf:$a" "libsystemd-dev:$a" "libaio-dev:$a" "libinih-dev:$a"
 			"check:$a" "libusb-1.0-0-dev:$a")
 	done
 	;;
-*) die "unknown argument '$1' (usage: bash tests/install-deps.sh [cross])" ;;
+*) die "unknown argument '$1' (usage: bash tests/install-deps.sh [cross|arm])" ;;
 esac
 
-# Foreign architectures dpkg does not know yet (cross only).
+# Foreign architectures dpkg does not know yet (cross and arm only).
 new_arches() {
 	local a foreign
-	[[ ${1:-} == cross ]] || return 0
+	[[ ${1:-} == cross || ${1:-} == arm ]] || return 0
 	foreign=" $(dpkg --print-foreign-architectures | tr '\n' ' ') "
 	for a in "${CROSS_ARCHES[@]}"; do
 		[[ $foreign == *" $a "* ]] || printf '%s\n' "$a"

@@ -97,8 +97,19 @@ static int udmabuf_new(int dev, size_t size)
 {
 	_cleanup_(closep) int memfd = -1;
 	struct udmabuf_create create;
+	long page = sysconf(_SC_PAGESIZE);
 	int fd;
 
+	/* udmabuf takes whole pages only (EINVAL otherwise), where a DMA heap
+	 * rounds the length up itself: round up alike, so a block that is not
+	 * a whole number of pages (a libiio client's 1000-sample buffer) works
+	 * with either. The block is the DMABUF's first SIZE bytes: every IIO
+	 * enqueue and USB transfer names its length. */
+	if (page <= 0)
+		page = 4096;
+	if (size > SIZE_MAX - (size_t)page)
+		return -EINVAL;
+	size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	memfd = memfd_create("iio-ffs-bridge-block", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (memfd < 0)
 		return neg_errno();

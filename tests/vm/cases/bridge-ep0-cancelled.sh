@@ -40,7 +40,7 @@ wait_log() {
 in_ep0_write() {
 	for _iw_t in /proc/"$pid"/task/*; do
 		read -r _iw_nr _iw_fd _iw_rest <"$_iw_t/syscall" 2>/dev/null || continue
-		[ "$_iw_nr" = 1 ] && [ "$((_iw_fd))" = "$ep0fd" ] && return 0
+		[ "$_iw_nr" = "$nr_write" ] && [ "$((_iw_fd))" = "$ep0fd" ] && return 0
 	done
 	return 1
 }
@@ -58,6 +58,7 @@ for f in /proc/"$pid"/fd/*; do
 	[ "$(readlink "$f")" = /dev/ffs-ifb/ep0 ] && ep0fd=${f##*/}
 done
 [ -n "$ep0fd" ] || bridge_fail "no ep0 among the daemon's fds"
+nr_write=$(rig_nr_write "$pid")
 rig-ctrl "$dev" info stats >/dev/null || bridge_fail "control requests failed before the test"
 
 round_eidrm() {

@@ -16,7 +16,7 @@ func=$!
 rig_wait_file "/dev/ffs-$name/ep1" 10 || rig_fail "ep1 did not appear: $(cat /tmp/ffs-func.log)"
 
 # Not bound yet: FunctionFS has no gadget, attach must fail (EPERM).
-if rig-dmabuf ffs udmabuf "/dev/ffs-$name/ep1" 65536 2> /tmp/unbound.err; then
+if rig-dmabuf ffs "${RIG_ALLOCS%% *}" "/dev/ffs-$name/ep1" 65536 2> /tmp/unbound.err; then
 	rig_fail "DMABUF attach succeeded on an unbound function"
 fi
 grep -q 'Operation not permitted' /tmp/unbound.err || rig_fail "unbound attach: $(cat /tmp/unbound.err)"
@@ -26,13 +26,13 @@ dev=$(rig_usb_wait_device 20) || rig_fail "the host side did not enumerate the g
 speed=$(cat "$dev/speed")
 [ "$speed" = 5000 ] || rig_fail "gadget enumerated at $speed Mb/s, want 5000 (SuperSpeed)"
 
-for alloc in udmabuf heap; do
+for alloc in $RIG_ALLOCS; do
 	rig-dmabuf ffs "$alloc" "/dev/ffs-$name/ep1" 1048576 || rig_fail "$alloc DMABUF attach to ep1 failed"
 done
 
 # One DMABUF through USB: the gadget sends 1 MiB of the u32 counter, the
 # host reads it back through usbfs.
-for alloc in udmabuf heap; do
+for alloc in $RIG_ALLOCS; do
 	rig-usb-read "$dev" 1048576 > /tmp/usb-read.log 2>&1 &
 	reader=$!
 	rig-dmabuf ffs "$alloc" "/dev/ffs-$name/ep1" 1048576 send || rig_fail "$alloc DMABUF transfer failed"

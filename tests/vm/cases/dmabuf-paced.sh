@@ -14,7 +14,7 @@ rig_write "$dir/sim_paced" 1
 # 250 kHz: a 1 MiB block takes about a second, so checking one block's data
 # (a CPU read that is slow on the debug kernel) ends before the next is done.
 rig_write "$dir/sampling_frequency" 250000
-for alloc in udmabuf heap; do
+for alloc in $RIG_ALLOCS; do
 	rig-dmabuf paced "$alloc" "$dir" 1048576 || rig_fail "$alloc: paced DMABUF check failed"
 done
 rig_write "$dir/sim_paced" 0

@@ -9,8 +9,10 @@
 #
 #   rig_fail MSG...              print MSG on stderr, exit 1
 #   rig_skip MSG...              print "SKIP: MSG", exit 77
-#   rig_need_dmabuf_allocators   skip unless /dev/udmabuf and the system
-#                                dma-heap exist (Debian's 6.1 has neither)
+#   rig_need_dmabuf_allocators   skip unless /dev/udmabuf or the system
+#                                dma-heap exists (Debian's 6.1 has neither,
+#                                its arm64 6.12 udmabuf only); sets
+#                                RIG_ALLOCS to those there ("udmabuf heap")
 #   rig_write FILE VALUE         write VALUE to a sysfs/configfs FILE, fail
 #                                the case naming FILE if that fails
 #   rig_wait_file PATH TIMEOUT_S wait until PATH exists (returns 1 on timeout)
@@ -32,6 +34,9 @@
 #   rig_gadget_remove NAME       unbind, unmount, remove everything
 #                                rig_gadget_create made (processes must have
 #                                closed the FunctionFS files first)
+#   rig_nr_write PID             the number /proc/PID/syscall shows for
+#                                write(): 1 on x86_64, 64 on arm64, 4 for a
+#                                32-bit ARM process on the arm64 kernel
 #   rig_usb_wait_device TIMEOUT_S
 #                                wait until the host side has enumerated and
 #                                configured a device with a vendor-specific
@@ -45,7 +50,26 @@ rig_need_dmabuf_allocators() {
 	[ -e /dev/udmabuf ] || _rnd_missing="/dev/udmabuf (CONFIG_UDMABUF)"
 	[ -e /dev/dma_heap/system ] ||
 		_rnd_missing="${_rnd_missing:+$_rnd_missing and }/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)"
-	[ -z "$_rnd_missing" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+	RIG_ALLOCS=
+	[ ! -e /dev/udmabuf ] || RIG_ALLOCS=udmabuf
+	[ ! -e /dev/dma_heap/system ] || RIG_ALLOCS="${RIG_ALLOCS:+$RIG_ALLOCS }heap"
+	[ -n "$RIG_ALLOCS" ] || rig_skip "kernel $(uname -r) has no $_rnd_missing: no DMABUF allocator"
+	[ -z "$_rnd_missing" ] || echo "kernel $(uname -r) has no $_rnd_missing: $RIG_ALLOCS only"
+}
+
+rig_nr_write() {
+	case $(uname -m) in
+	x86_64) echo 1 ;;
+	aarch64)
+		# ELF class (byte 4 of the program): 1 is 32-bit, compat numbers
+		if [ "$(od -An -tu1 -j4 -N1 "/proc/$1/exe" | tr -d ' ')" = 1 ]; then
+			echo 4
+		else
+			echo 64
+		fi
+		;;
+	*) rig_fail "rig_nr_write: no syscall table for $(uname -m)" ;;
+	esac
 }
 
 rig_fail() {

@@ -4,6 +4,8 @@
 # Kernel side of the VM rig, sourced by tests/vm/run:
 #   rig_select_series    6.12 (default) or 6.1: which Debian 12 kernel line
 #                        the run uses (sets RIG_KSERIES, RIG_SRC_TARBALL)
+#   rig_select_kflavour  amd64 (default) or arm64: whose kernel packages
+#                        (sets RIG_KFLAVOUR, RIG_KPKG_ARCH)
 #   rig_pick_kernel      newest Debian kernel of that line for which both
 #                        linux-image-*-unsigned and linux-headers-* exist
 #   rig_fetch_kernel     apt-get download + dpkg-deb -x into the cache
@@ -15,6 +17,11 @@
 RIG_CACHE=${IFB_RIG_CACHE:-/var/cache/iio-ffs-bridge/rig}
 RIG_KSERIES=6.12
 RIG_SRC_TARBALL=${IFB_LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
+# Debian's kernel flavour, and the :ARCH qualifier apt needs for its image
+# and headers when that is a foreign architecture (arm64 on this amd64
+# machine: dpkg --add-architecture arm64, tests/install-deps.sh arm).
+RIG_KFLAVOUR=amd64
+RIG_KPKG_ARCH=
 # Kernel lines the rig knows, and the regex (sed, on apt's package names)
 # that turns an unsigned image package into a kernel release of that line.
 declare -A RIG_KSERIES_IMAGE_RE=(
@@ -29,6 +36,19 @@ rig_select_series() {
 		rig_die "unknown kernel '$1' (the rig knows: ${!RIG_KSERIES_IMAGE_RE[*]})"
 	RIG_KSERIES=$1
 	RIG_SRC_TARBALL=${IFB_LINUX_SOURCE:-/usr/src/linux-source-$1.tar.xz}
+}
+
+# rig_select_kflavour FLAVOUR: amd64 or arm64. The arm64 headers package is
+# made for cross builds (its .kernelvariables set ARCH=arm64 and
+# CROSS_COMPILE=aarch64-linux-gnu-) and runs the native linux-kbuild's host
+# programs, so the same out-of-tree build works for both.
+rig_select_kflavour() {
+	case $1 in
+	amd64) RIG_KPKG_ARCH= ;;
+	arm64) RIG_KPKG_ARCH=:arm64 ;;
+	*) rig_die "unknown kernel flavour '$1'" ;;
+	esac
+	RIG_KFLAVOUR=$1
 }
 
 rig_log() { printf 'rig: %s\n' "$*" >&2; }
@@ -50,15 +70,15 @@ rig_pick_kernel() {
 	local kver
 	# The candidates come from apt's local package lists only.
 	while read -r kver; do
-		if rig_pkg_candidate "linux-image-$kver-unsigned" >/dev/null &&
-		   rig_pkg_candidate "linux-headers-$kver" >/dev/null; then
+		if rig_pkg_candidate "linux-image-$kver-unsigned$RIG_KPKG_ARCH" >/dev/null &&
+		   rig_pkg_candidate "linux-headers-$kver$RIG_KPKG_ARCH" >/dev/null; then
 			printf '%s\n' "$kver"
 			return
 		fi
 	done < <(apt-cache pkgnames "linux-image-$RIG_KSERIES." 2>/dev/null |
-		 sed -n "${RIG_KSERIES_IMAGE_RE[$RIG_KSERIES]}" |
+		 sed -n "${RIG_KSERIES_IMAGE_RE[$RIG_KSERIES]//amd64/$RIG_KFLAVOUR}" |
 		 sort -rV)
-	rig_die "no linux-image-$RIG_KSERIES.*-amd64-unsigned with matching headers known to apt (run tests/install-deps.sh, which enables bookworm-security/updates)"
+	rig_die "no linux-image-$RIG_KSERIES.*-$RIG_KFLAVOUR-unsigned with matching headers known to apt (run tests/install-deps.sh, which enables bookworm-security/updates)"
 }
 
 # rig_fetch_kernel KVER: makes $RIG_CACHE/KVER/root hold the unpacked image,
@@ -68,15 +88,16 @@ rig_fetch_kernel() {
 	local stamp="$dir/root/.unpacked"
 	[[ -e $stamp ]] && return 0
 
-	local base=${kver%-amd64}            # 6.12.117+deb12, 6.1.0-57
+	local base=${kver%-"$RIG_KFLAVOUR"}  # 6.12.117+deb12, 6.1.0-57
 	local kbuild
 	case $kver in
 	6.12.*) kbuild="linux-kbuild-${base%%+*}+deb12" ;;	# linux-kbuild-6.12.117+deb12
 	*) kbuild="linux-kbuild-${kver%%.[0-9]-*}" ;;		# linux-kbuild-6.1
 	esac
-	local image="linux-image-$kver-unsigned" kv
+	local image="linux-image-$kver-unsigned$RIG_KPKG_ARCH" kv
 	kv=$(rig_pkg_candidate "$image") || rig_die "package $image not known to apt"
-	local pkgs=("$image" "linux-headers-$kver"
+	# (kbuild: the build machine's own, whatever the kernel's architecture)
+	local pkgs=("$image" "linux-headers-$kver$RIG_KPKG_ARCH"
 		    "linux-headers-$base-common" "$kbuild")
 	mkdir -p "$dir/debs" "$dir/root.tmp"
 	local p v deb
@@ -85,7 +106,7 @@ rig_fetch_kernel() {
 		# 6.1's kbuild package is not versioned by ABI: its candidate can
 		# be newer than the image; take it at the image's version.
 		[[ $p != "$kbuild" ]] || v=$kv
-		deb=$(compgen -G "$dir/debs/${p}_*.deb" | head -n1 || true)
+		deb=$(compgen -G "$dir/debs/${p%:*}_*.deb" | head -n1 || true)
 		if [[ -z $deb ]]; then
 			rig_log "downloading $p ($v)"
 			if ! (cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" > /dev/null); then
@@ -97,7 +118,7 @@ rig_fetch_kernel() {
 				(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root "$p=$v" > /dev/null) ||
 					rig_die "apt-get download $p=$v failed"
 			fi
-			deb=$(compgen -G "$dir/debs/${p}_*.deb" | head -n1) ||
+			deb=$(compgen -G "$dir/debs/${p%:*}_*.deb" | head -n1) ||
 				rig_die "apt-get download $p left no .deb"
 		fi
 		dpkg-deb -x "$deb" "$dir/root.tmp" || rig_die "dpkg-deb -x $deb failed"

@@ -53,9 +53,14 @@ static bool fd_is(pid_t pid, uint64_t fd, const char *what)
 	return strcmp(link, what) == 0;
 }
 
+/* arm64 (and every newer architecture) has no epoll_wait: libc calls
+ * epoll_pwait. */
 static bool is_epoll_wait(uint64_t nr)
 {
-	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait
+	return nr == SYS_epoll_pwait
+#ifdef SYS_epoll_wait
+	       || nr == SYS_epoll_wait
+#endif
 #ifdef SYS_epoll_pwait2
 	       || nr == SYS_epoll_pwait2
 #endif
