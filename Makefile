@@ -444,6 +444,18 @@ bench: deps all $(RIG_TOOLS)
 		bash tests/vm/run --stream tests/vm/bench/bench.sh
 	$(Q)echo "bench: table saved in $(BUILD)/vm-out/bench/bench.txt"
 
+# make bench's zero-copy and copy rows in the arm64 rig (the arch column
+# says aarch64): udmabuf, since Debian's arm64 kernel has no DMA heap.
+BENCH_ARM_ROWS ?= zero-copy:64K:8:udmabuf,zero-copy:1M:8:udmabuf,copy:64K:8,copy:1M:8
+bench-arm:
+	$(Q)bash tests/install-deps.sh arm
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
+		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
+	$(Q)RIG_APPEND=bench_rows=$(BENCH_ARM_ROWS) BUILD=$(BUILD) \
+		bash tests/vm/run --arch arm64 --stream tests/vm/bench/bench.sh
+	$(Q)echo "bench-arm: table saved in $(BUILD)/vm-out/bench/bench.txt"
+.PHONY: bench-arm
+
 # The daemon streams the simulated ADC over emulated USB to the host tool,
 # live rate on screen; the SigMF capture is left in build/demo/.
 demo: deps all $(RIG_TOOLS)

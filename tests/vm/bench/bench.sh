@@ -18,6 +18,11 @@
 #                printed below the table ("where the calls go");
 #   eff          MiB/s over the slower half (zero-copy rows; the halves are
 #                the better of two runs each).
+#   arch         the machine (uname -m): x86_64 in the x86-64 rig, aarch64
+#                in the arm64 one (make bench-arm), so that a regression
+#                particular to one architecture shows.
+# Without strace in the guest (the arm64 rig has none: Debian's arm64
+# strace cannot be installed beside the build machine's) sys/block is "-".
 # The last line is one JSON object. Under TCG everything is CPU-bound and
 # +-25% run to run: compare rows of one run, not numbers across runs.
 #
@@ -49,6 +54,7 @@
 . /lib/libiio.sh
 
 SECS=4
+ARCH=$(uname -m)
 OUT=${RIG_OUT:-/tmp}/bench.txt
 rows=/tmp/bench.rows
 calls=/tmp/bench.calls
@@ -88,6 +94,11 @@ daemon_down() {
 # The daemon's syscalls while the host reads BYTES: prints "calls blocks";
 # the per-syscall counts go to FILE ("name calls" lines).
 traced_stream() { # BYTES FILE
+	if ! command -v strace >/dev/null; then
+		: >"$2"
+		echo "0 0"
+		return
+	fi
 	strace -c -f -p "$IFB_PID" -o /tmp/strace.out 2>/dev/null &
 	sp=$!
 	sleep 0.5
@@ -170,17 +181,17 @@ measure() { # MODE ALLOC SIZE COUNT
 		}' /tmp/calls1 /tmp/calls2 >>"$calls"
 	sort -n /tmp/rates | awk -v mode="$mode" -v alloc="$alloc" -v size="$size" -v count="$count" \
 		-v c0="$c0" -v c1="$c1" -v sent="$sent" -v secs="$SECS" -v s1="$s1" -v s2="$s2" \
-		-v b1="$b1" -v b2="$b2" -v adc="$adc" -v usb="$usb" '
+		-v b1="$b1" -v b2="$b2" -v adc="$adc" -v usb="$usb" -v arch="$ARCH" '
 		{ r[NR] = $1 }
 		END {
 			min = r[1]; max = r[NR]
 			cpu = (sent > 0) ? (c1 - c0) / 1e9 / (sent / 1073741824) : 0
 			frac = (c1 - c0) / 1e9 / (3 * secs)
-			spb = (b2 > b1) ? (s2 - s1) / (b2 - b1) : 0
+			spb = (b2 > b1) ? sprintf("%.1f", (s2 - s1) / (b2 - b1)) : "-"
 			eff = "-"
 			if (adc != "-") { lim = (adc < usb) ? adc : usb; eff = (lim > 0) ? sprintf("%.2f", max / lim) : "-" }
-			printf "%-9s %-9s %8d %5d %8.1f %8.1f %8.1f %9.3f %8.2f %9.1f %8s %8s %6s\n", mode,
-				(alloc == "") ? "-" : alloc, size, count, max, min, max, cpu, frac, spb, adc, usb, eff
+			printf "%-9s %-9s %8d %5d %8.1f %8.1f %8.1f %9.3f %8.2f %9s %8s %8s %6s %-7s\n", mode,
+				(alloc == "") ? "-" : alloc, size, count, max, min, max, cpu, frac, spb, adc, usb, eff, arch
 		}' | tee -a "$rows"
 }
 
@@ -208,8 +219,8 @@ select_rows() {
 
 echo "Benchmark: iio-ffs-bridge in the VM rig ($(uname -r), TCG), 3 x $SECS s per row"
 echo "load in the VM before: $(cat /proc/loadavg)"
-hdr=$(printf '%-9s %-9s %8s %5s %8s %8s %8s %9s %8s %9s %8s %8s %6s' mode allocator block count \
-	MiB/s min max cpu_s/GiB cpu_frac sys/block adc_only usb_only eff)
+hdr=$(printf '%-9s %-9s %8s %5s %8s %8s %8s %9s %8s %9s %8s %8s %6s %-7s' mode allocator block count \
+	MiB/s min max cpu_s/GiB cpu_frac sys/block adc_only usb_only eff arch)
 echo "$hdr"
 select_rows >/tmp/bench.sel
 case ",${bench_rows:-all}," in *,all,* | *,libiio,*) want_libiio=1 ;; *) want_libiio=0 ;; esac
@@ -395,17 +406,17 @@ function num(v) { return (v == "-" || v == "") ? "null" : v }
 function obj(r) {
 	split(r, f, " ")
 	return sprintf("{\"mib_s\": %s, \"cpu_s_per_gib\": %s, \"syscalls_per_block\": %s, \"block_size\": %s, \"block_count\": %s, \"allocator\": \"%s\"}",
-		f[5], f[8], f[10], f[3], f[4], f[2])
+		f[5], f[8], num(f[10]), f[3], f[4], f[2])
 }
 {
-	row = sprintf("{\"mode\": \"%s\", \"allocator\": %s, \"block_size\": %s, \"block_count\": %s, \"mib_s\": %s, \"mib_s_min\": %s, \"mib_s_max\": %s, \"cpu_s_per_gib\": %s, \"cpu_frac\": %s, \"syscalls_per_block\": %s, \"adc_only_mib_s\": %s, \"usb_only_mib_s\": %s, \"efficiency\": %s}",
-		$1, ($2 == "-") ? "null" : "\"" $2 "\"", $3, $4, $5, $6, $7, $8, $9, $10, num($11), num($12), num($13))
+	row = sprintf("{\"mode\": \"%s\", \"allocator\": %s, \"block_size\": %s, \"block_count\": %s, \"mib_s\": %s, \"mib_s_min\": %s, \"mib_s_max\": %s, \"cpu_s_per_gib\": %s, \"cpu_frac\": %s, \"syscalls_per_block\": %s, \"adc_only_mib_s\": %s, \"usb_only_mib_s\": %s, \"efficiency\": %s, \"arch\": \"%s\"}",
+		$1, ($2 == "-") ? "null" : "\"" $2 "\"", $3, $4, $5, $6, $7, $8, $9, num($10), num($11), num($12), num($13), $14)
 	all = (all == "") ? row : all ", " row
 }
 $1 == "zero-copy" && $5 + 0 > zbest { zbest = $5 + 0; z = $0; zcpu = $8; zeff = $13 }
 $1 == "copy" && $5 + 0 > cbest { cbest = $5 + 0; c = $0; ccpu = $8 }
 END {
-	printf "{\"zero_copy\": %s, \"copy\": %s, ", (z != "") ? obj(z) : "null", (c != "") ? obj(c) : "null"
+	printf "{\"arch\": \"%s\", \"zero_copy\": %s, \"copy\": %s, ", arch, (z != "") ? obj(z) : "null", (c != "") ? obj(c) : "null"
 	if (z != "" && c != "")
 		printf "\"throughput_ratio\": %.2f, \"cpu_ratio\": %.3f, ", zbest / cbest, (ccpu > 0) ? zcpu / ccpu : 0
 	else
@@ -420,4 +431,4 @@ END {
 		lib = (lib == "") ? o : lib ", " o
 	}
 	printf "\"libiio\": [%s]}\n", lib
-}' lfile="$librows" "$rows" | tee -a "$OUT"
+}' lfile="$librows" arch="$ARCH" "$rows" | tee -a "$OUT"
