@@ -33,8 +33,6 @@ udevrulesdir ?= $(or $(shell PKG_CONFIG_SYSROOT_DIR= $(PKG_CONFIG) --variable=ud
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
-# 64-bit off_t and ino_t on 32-bit systems too (captures past 2 GiB,
-# readdir() of any filesystem); a no-op on 64-bit ones.
 # The project's own preprocessor flags, then the builder's CPPFLAGS (a board
 # build system passes its own on the command line, which must not replace
 # these). 64-bit file offsets everywhere: a 32-bit build's readdir() and
@@ -332,9 +330,9 @@ check-asan: deps
 # armhf and arm64 with Debian's cross toolchains: tests/cross/run builds
 # cross-bins with this Makefile in $(BUILD)/cross/ARCH (CC=TRIPLET-gcc,
 # TRIPLET-pkg-config) and runs the unit tests under qemu-user. Not cross
-# built: the SoapySDR module (C++ against SoapySDR, which the cross
-# packages leave out), the VM rig's tools (they run in the x86-64 guest)
-# and the fuzzers (clang's libFuzzer, on the build machine).
+# built here: the SoapySDR module (C++ against SoapySDR, which the cross
+# packages leave out), the VM rig's tools (check-vm-arm builds those for
+# the arm64 rig) and the fuzzers (clang's libFuzzer, on the build machine).
 CROSS_BINS := $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(UNIT_BIN)
 cross-bins: $(CROSS_BINS)
 
@@ -453,7 +451,7 @@ bench-arm:
 		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
 	$(Q)RIG_APPEND=bench_rows=$(BENCH_ARM_ROWS) BUILD=$(BUILD) \
 		bash tests/vm/run --arch arm64 --stream tests/vm/bench/bench.sh
-	$(Q)echo "bench-arm: table saved in $(BUILD)/vm-out/bench/bench.txt"
+	$(Q)echo "bench-arm: table saved in $(BUILD)/arm64/vm-out/bench/bench.txt"
 .PHONY: bench-arm
 
 # The daemon streams the simulated ADC over emulated USB to the host tool,

@@ -117,8 +117,9 @@ struct cap {
 	int live_width;
 };
 
-/* Read the stream's gaps into c->gaps (libifbhost's public API). 0 or
- * -ENOMEM (c->gaps then keeps what it had). */
+/* Read the stream's gaps into c->gaps (libifbhost's public API). 0, or
+ * -ENOMEM: the listed gaps are read all the same, the unlisted ranges
+ * left out. */
 int cap_refresh_gaps(struct cap *c);
 
 extern volatile sig_atomic_t cap_got_signals;

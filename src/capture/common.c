@@ -15,11 +15,17 @@ int cap_refresh_gaps(struct cap *c)
 	size_t n = ifbh_stream_unlisted_gaps(c->s);
 	uint64_t count = 0;
 
+	/* the listed offsets first: the library's pointer of before may be
+	 * gone (it is valid until the next poll or read only) */
+	c->gaps.n = ifbh_stream_gap_offsets(c->s, &c->gaps.off);
 	if (n > c->unlisted_cap) {
 		struct ifbh_gap *u = realloc(c->unlisted, n * sizeof(*u));
 
-		if (!u)
+		if (!u) {
+			c->gaps.nunlisted = 0;
+			c->gaps.unlisted_count = 0;
 			return -ENOMEM;
+		}
 		c->unlisted = u;
 		c->unlisted_cap = n;
 	}
@@ -27,7 +33,6 @@ int cap_refresh_gaps(struct cap *c)
 		ifbh_stream_unlisted_gap(c->s, i, &c->unlisted[i]);
 		count += c->unlisted[i].count;
 	}
-	c->gaps.n = ifbh_stream_gap_offsets(c->s, &c->gaps.off);
 	c->gaps.unlisted = c->unlisted;
 	c->gaps.nunlisted = n;
 	c->gaps.unlisted_count = count;

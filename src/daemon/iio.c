@@ -216,7 +216,7 @@ static int list_channels(struct ifb_iio *io)
 			break;
 		}
 		if (el[i].index < 0 || el[i].index > UINT16_MAX) {
-			r = -EINVAL;
+			r = el[i].index_error < 0 ? el[i].index_error : -EINVAL;
 			break;
 		}
 		if (el[i].type_error < 0) {

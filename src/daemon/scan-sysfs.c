@@ -44,10 +44,12 @@ static void read_element(const char *dir, struct ifb_scan_element *e)
 	long idx;
 
 	e->index = -1;
-	if (read_element_attr(dir, e, "index", val, sizeof(val)) >= 0) {
+	e->index_error = read_element_attr(dir, e, "index", val, sizeof(val));
+	if (e->index_error >= 0) {
 		errno = 0;
 		idx = strtol(val, &end, 10);
-		if (end != val && !*end && idx >= 0 && errno == 0)
+		e->index_error = end != val && !*end && idx >= 0 && errno == 0 ? 0 : -EINVAL;
+		if (!e->index_error)
 			e->index = idx;
 	}
 	e->type_error = read_element_attr(dir, e, "type", val, sizeof(val));
@@ -75,6 +77,8 @@ int ifb_scan_elements_read(const char *dir, struct ifb_scan_element **ret, size_
 
 		if (!output && strncmp(f, "in_", 3))
 			continue;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue; /* sysfs attributes are regular files */
 		id = f + (output ? 4 : 3);
 		if (len < 3 || strcmp(f + len - 3, "_en") || f + len - 3 <= id)
 			continue;

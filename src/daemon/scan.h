@@ -59,13 +59,15 @@ int ifb_scan_layout(const struct ifb_scan_type *types, size_t n, uint16_t *offse
 struct ifb_scan_element {
 	char *id;        /* "voltage0": without in_/out_ and _en; malloc'ed */
 	bool output;     /* out_ */
-	long index;      /* its _index, >= 0; -1: missing or not a number */
+	long index;      /* its _index, >= 0; -1: see index_error */
+	int index_error; /* 0; -errno reading it, or -EINVAL: not a number */
 	int type_error;  /* 0: its _type parsed into type; -errno: missing or bad */
 	struct ifb_scan_type type;
 };
 
 /*
- * Every scan element in dir, sorted by file name, into *ret (free with
+ * Every scan element in dir (regular files only), inputs first, each
+ * group sorted by id (strcmp), into *ret (free with
  * ifb_scan_elements_free) and *ret_n. 0, or -errno when dir cannot be
  * read (-ENOENT: no such directory) or memory runs out.
  */

@@ -124,9 +124,11 @@ int main(int argc, char **argv)
 			rig_die("PTRACE_GET_SYSCALL_INFO: %s", strerror(errno));
 		if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 			/* Seen before the tracee runs on, so never later than
-			 * the timestamp sd-event takes after the return. An
-			 * exit with no entry seen is the call the tracee was
-			 * interrupted in: its epoll_wait, when idle. */
+			 * the timestamp sd-event takes after the return. (The
+			 * epoll_wait the tracee was interrupted in ends with
+			 * EINTR before the first stop, unseen; sd-event calls
+			 * it again, and that call's entry and exit are seen.
+			 * The entry_nr == -1 case is a fallback only.) */
 			if (phase == WAIT_SIGNAL && info.exit.rval > 0 &&
 			    (is_epoll_wait(entry_nr) || entry_nr == (uint64_t)-1))
 				t_woke = rig_now();
