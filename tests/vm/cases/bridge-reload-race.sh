@@ -14,12 +14,7 @@ dev=$(rig_usb_wait_device 15) || bridge_fail "no host device"
 # The scan size of the stream started after the first $n, as the daemon
 # logs it when it starts the stream: what the stream carries.
 started_scan() {
-	t=0
-	while [ "$(grep -c 'Stream [0-9]* started' "$IFB_LOG")" = "$n" ]; do
-		t=$((t + 1))
-		[ $t -lt 50 ] || bridge_fail "round $round: no stream started"
-		sleep 0.1
-	done
+	bridge_wait_log 'Stream [0-9]* started' "$n" "round $round: no stream started"
 	got=$(grep 'Stream [0-9]* started' "$IFB_LOG" | tail -n 1 | sed -n 's/.*, \([0-9]*\)-byte scans).*/\1/p')
 }
 # STOP drains what was filled to the host, so someone must read it: the

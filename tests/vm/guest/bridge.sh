@@ -14,6 +14,11 @@
 #   bridge_stop       SIGTERM, expect exit 0 within a second, check nothing
 #                     is left behind, remove the gadget
 #   bridge_fail MSG   fail the case, showing the daemon's log tail
+#   bridge_wait_log PATTERN N FAILURE
+#                     wait for the daemon's log to hold more than N lines
+#                     matching PATTERN, or fail
+#   bridge_reload PID WHAT
+#                     SIGHUP and wait for the daemon to say it reloaded
 #   bridge_clean_check
 #                     fail unless the IIO buffer is disabled and no DMABUF
 #                     exists any more (after the daemon exited)
@@ -55,17 +60,24 @@ bridge_conf() {
 	printf '\n[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }
 
+# bridge_wait_log PATTERN N FAILURE: wait up to 5 s until the log holds
+# more than N lines matching PATTERN (a line the daemon writes once per
+# event: N counted before the event was caused), else fail with FAILURE.
+bridge_wait_log() {
+	_bw_t=0
+	while [ "$(grep -c "$1" "$IFB_LOG")" = "$2" ]; do
+		_bw_t=$((_bw_t + 1))
+		[ $_bw_t -lt 50 ] || bridge_fail "$3"
+		sleep 0.1
+	done
+}
+
 # bridge_reload PID WHAT: SIGHUP the daemon and wait until it says it
 # reloaded (WHAT names the reload in the failure).
 bridge_reload() {
 	_br_n=$(grep -c 'Configuration reloaded from' "$IFB_LOG")
 	kill -HUP "$1"
-	_br_t=0
-	while [ "$(grep -c 'Configuration reloaded from' "$IFB_LOG")" = "$_br_n" ]; do
-		_br_t=$((_br_t + 1))
-		[ $_br_t -lt 50 ] || bridge_fail "$2: reload not applied"
-		sleep 0.1
-	done
+	bridge_wait_log 'Configuration reloaded from' "$_br_n" "$2: reload not applied"
 }
 
 bridge_fail() {
