@@ -395,12 +395,14 @@ ARM_RIG_FLAGS ?=
 # What the rig copies into the guest: no shared library, no SoapySDR module.
 RIG_PROGRAMS := $(DAEMON_BIN) $(CAPTURE_BIN) $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 rig-programs: $(RIG_PROGRAMS)
+# The rig's programs for ARCH ($(1)) with triplet $(2)'s cross toolchain,
+# into $(BUILD)/ARCH, where tests/vm/run --arch ARCH looks for them.
+arm_rig_programs = $(MAKE) --no-print-directory BUILD=$(BUILD)/$(1) CC=$(2)-gcc AR=$(2)-ar \
+	PKG_CONFIG=$(2)-pkg-config DEB_HOST_MULTIARCH=$(2) rig-programs
 check-vm-arm:
 	$(Q)bash tests/install-deps.sh arm
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
-		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/armhf CC=arm-linux-gnueabihf-gcc AR=arm-linux-gnueabihf-ar \
-		PKG_CONFIG=arm-linux-gnueabihf-pkg-config DEB_HOST_MULTIARCH=arm-linux-gnueabihf rig-programs
+	$(Q)$(call arm_rig_programs,arm64,aarch64-linux-gnu)
+	$(Q)$(call arm_rig_programs,armhf,arm-linux-gnueabihf)
 	$(Q)r=0; BUILD=$(BUILD) bash tests/vm/run --arch arm64 $(ARM_RIG_FLAGS) $(ARM64_CASES) || r=1; \
 		BUILD=$(BUILD) bash tests/vm/run --arch armhf $(ARM_RIG_FLAGS) $(ARMHF_CASES) || r=1; exit $$r
 
@@ -447,8 +449,7 @@ bench: deps all $(RIG_TOOLS)
 BENCH_ARM_ROWS ?= zero-copy:64K:8:udmabuf,zero-copy:1M:8:udmabuf,copy:64K:8,copy:1M:8
 bench-arm:
 	$(Q)bash tests/install-deps.sh arm
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=aarch64-linux-gnu-gcc AR=aarch64-linux-gnu-ar \
-		PKG_CONFIG=aarch64-linux-gnu-pkg-config DEB_HOST_MULTIARCH=aarch64-linux-gnu rig-programs
+	$(Q)$(call arm_rig_programs,arm64,aarch64-linux-gnu)
 	$(Q)RIG_APPEND=bench_rows=$(BENCH_ARM_ROWS) BUILD=$(BUILD) \
 		bash tests/vm/run --arch arm64 --stream tests/vm/bench/bench.sh
 	$(Q)echo "bench-arm: table saved in $(BUILD)/arm64/vm-out/bench/bench.txt"
