@@ -136,64 +136,13 @@ void ifb_iiod_ctx_free(struct ifb_iiod_ctx *ctx)
 	free(ctx);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Sorted names of the regular files in dir (none when dir is missing). */
+/* Sorted names of the regular files in dir (none when dir is missing or
+ * unreadable: a device without such a directory has no such attributes). */
 static int list_files(const char *dir, char ***ret, size_t *ret_n)
 {
-	DIR *d = opendir(dir);
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	int r = 0;
+	int r = ifb_list_regular_files(dir, ret, ret_n);
 
-	*ret = NULL;
-	*ret_n = 0;
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : neg_errno();
-	while ((e = readdir(d))) {
-		char path[4096];
-		struct stat st;
-		char **nv;
-
-		if (e->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
-			continue;
-		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			r = -ENOMEM;
-			break;
-		}
-		v = nv;
-		v[n] = strdup(e->d_name);
-		if (!v[n]) {
-			r = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (r < 0) {
-		strv_free(v, n);
-		return r;
-	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return r == -ENOENT || r == -ENOTDIR || r == -EACCES ? 0 : r;
 }
 
 /* Read a one-line sysfs file; NULL when it is not there. */
@@ -365,7 +314,7 @@ static int load_dir_attrs(struct dev *d)
 		}
 		r = attrs_add(&d->attrs, f, f);
 	}
-	strv_free(files, n);
+	ifb_strv_free(files, n);
 	return r;
 }
 
@@ -393,7 +342,7 @@ static int load_sub_attrs(const char *dir, const char *prefix, struct attr_list 
 		snprintf(file, sizeof(file), "%s%s", prefix, files[i]);
 		r = attrs_add(l, files[i], file);
 	}
-	strv_free(files, n);
+	ifb_strv_free(files, n);
 	return r;
 }
 
@@ -694,7 +643,7 @@ int ifb_iiod_ctx_load(const char *sysfs_dir, const char *debugfs_dir, const char
 out:
 	if (dir)
 		closedir(dir);
-	strv_free(ids, nids);
+	ifb_strv_free(ids, nids);
 	if (r < 0) {
 		ifb_iiod_ctx_free(ctx);
 		return r;

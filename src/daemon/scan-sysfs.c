@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The one reader of a buffer's scan elements in sysfs (scan.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,41 +58,31 @@ static void read_element(const char *dir, struct ifb_scan_element *e)
 
 int ifb_scan_elements_read(const char *dir, struct ifb_scan_element **ret, size_t *ret_n)
 {
-	struct ifb_scan_element *v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	struct ifb_scan_element *v;
+	char **files;
+	size_t nfiles, n = 0;
+	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
-	d = opendir(dir);
-	if (!d)
-		return neg_errno();
-	while ((de = readdir(d))) {
-		const char *f = de->d_name, *id;
+	r = ifb_list_regular_files(dir, &files, &nfiles);
+	if (r < 0)
+		return r;
+	v = calloc(nfiles ? nfiles : 1, sizeof(*v)); /* at most one per file */
+	if (!v) {
+		ifb_strv_free(files, nfiles);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *f = files[i], *id;
 		size_t len = strlen(f);
 		bool output = strncmp(f, "out_", 4) == 0;
 
 		if (!output && strncmp(f, "in_", 3))
 			continue;
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue; /* sysfs attributes are regular files */
 		id = f + (output ? 4 : 3);
 		if (len < 3 || strcmp(f + len - 3, "_en") || f + len - 3 <= id)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			struct ifb_scan_element *nv = realloc(v, ncap * sizeof(*nv));
-
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		memset(&v[n], 0, sizeof(v[n]));
 		v[n].output = output;
 		v[n].id = strndup(id, (size_t)(f + len - 3 - id));
 		if (!v[n].id) {
@@ -102,7 +91,7 @@ int ifb_scan_elements_read(const char *dir, struct ifb_scan_element **ret, size_
 		}
 		n++;
 	}
-	closedir(d);
+	ifb_strv_free(files, nfiles);
 	if (r < 0) {
 		ifb_scan_elements_free(v, n);
 		return r;

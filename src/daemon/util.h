@@ -38,5 +38,10 @@ static inline int neg_errno(void)
 int ifb_read_file(const char *path, char *buf, size_t size);
 /* Write a string to a sysfs/configfs file. 0 or -errno. */
 int ifb_write_file(const char *path, const char *value);
+/* The names of the regular files in dir (no dotfiles), sorted (strcmp),
+ * into *ret (free with ifb_strv_free) and *ret_n. 0, or -errno: dir
+ * cannot be opened, or memory runs out. */
+int ifb_list_regular_files(const char *dir, char ***ret, size_t *ret_n);
+void ifb_strv_free(char **v, size_t n);
 
 #endif
