@@ -118,6 +118,7 @@ struct ifb_iiod {
 	unsigned inflight;
 
 	int stream_pipe;   /* the pipe whose OPEN runs the stream, -1 none */
+	struct ifb_stream *st; /* that stream (the daemon's stream of its device) */
 	int stream_dev;    /* its device in the context */
 	uint32_t stream_bytes;
 	uint32_t mask[(IFB_MAX_CHANNELS + 31) / 32];
@@ -364,7 +365,7 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 {
 	if (!p->open)
 		return;
-	if (stream_on(d, p) && d->b->session) {
+	if (stream_on(d, p) && d->st->session) {
 		if (p->closing)
 			return;
 		p->closing = true;
@@ -375,13 +376,13 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		p->rx_queued = false;
 		p->ntx = 0;
 		p->pend_off = p->pend_len = 0;
-		ifb_session_stop(d->b, IFB_STOP_DISCONNECT);
+		ifb_session_stop(d->st, IFB_STOP_DISCONNECT);
 		/* The host reset or closed the pipe (a client killed mid-READBUF
 		 * and the next one starting): a block still queued on the
 		 * endpoint will never be read. Take it back. */
-		if (d->b->engine.usb.len)
-			ifb_session_cancel_usb(d->b);
-		if (d->b->session)
+		if (d->st->engine.usb.len)
+			ifb_session_cancel_usb(d->st);
+		if (d->st->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
 	}
@@ -499,12 +500,18 @@ static bool native_stream_rate(struct ifb_iiod *d, const char *path)
 	char own[PATH_MAX + 32];
 	struct stat a, o;
 
-	if (ifb_session_owner(b) != IFB_OWNER_NATIVE)
+	if (stat(path, &a) < 0)
 		return false;
-	if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency", b->iio.sysdir) >= sizeof(own))
-		return false;
-	return stat(path, &a) == 0 && stat(own, &o) == 0 && a.st_dev == o.st_dev &&
-	       a.st_ino == o.st_ino;
+	for (unsigned i = 0; i < b->nstreams; i++) {
+		if (ifb_session_owner(b->st[i]) != IFB_OWNER_NATIVE)
+			continue;
+		if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency",
+				     b->st[i]->iio.sysdir) >= sizeof(own))
+			continue;
+		if (stat(own, &o) == 0 && a.st_dev == o.st_dev && a.st_ino == o.st_ino)
+			return true;
+	}
+	return false;
 }
 
 /* WRITE: the value follows the line; it is taken (and a too long one
@@ -577,15 +584,19 @@ static void cmd_settrig(struct ifb_iiod *d, struct iiod_pipe *p, const char *dev
 	reply_int(d, p, r);
 }
 
-/* The device the bridge streams: only it has a buffer we drive. */
-static bool is_stream_device(struct ifb_iiod *d, int i)
+/* The daemon's stream of context device i (only a configured stream has
+ * a buffer we drive), or NULL. */
+static struct ifb_stream *device_stream(struct ifb_iiod *d, int i)
 {
-	return !strcmp(ifb_iiod_dev_dir(d->ctx, i), d->b->iio.sysdir);
+	for (unsigned k = 0; k < d->b->nstreams; k++)
+		if (!strcmp(ifb_iiod_dev_dir(d->ctx, i), d->b->st[k]->iio.sysdir))
+			return d->b->st[k];
+	return NULL;
 }
 
 static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
 {
-	struct ifb_bridge *b = d->b;
+	struct ifb_stream *s;
 	char names[IFB_MAX_CHANNELS][IFB_CHANNEL_NAME_LEN];
 	unsigned idx[IFB_MAX_CHANNELS];
 	size_t n = 0, words;
@@ -609,13 +620,14 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -EINVAL);
 		return;
 	}
-	if (!is_stream_device(d, i)) {
-		log_warning("IIOD: OPEN %s refused: this daemon streams %s ([iio] device)", c->dev,
-			    b->iio.name);
+	s = device_stream(d, i);
+	if (!s) {
+		log_warning("IIOD: OPEN %s refused: no stream of this daemon reads it (the "
+			    "configuration's [iio] or [stream NAME] devices)", c->dev);
 		reply_int(d, p, -EOPNOTSUPP);
 		return;
 	}
-	if (d->stream_pipe >= 0 || ifb_session_owner(b) != IFB_OWNER_NONE) {
+	if (d->stream_pipe >= 0 || ifb_session_owner(s) != IFB_OWNER_NONE) {
 		log_warning("IIOD: OPEN %s refused: busy, %s", c->dev,
 			    d->stream_pipe >= 0 ? "a libiio client is streaming"
 						: "the native interface is streaming");
@@ -630,13 +642,13 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	for (size_t k = 0; k < n; k++) {
 		unsigned j;
 
-		for (j = 0; j < b->iio.num_channels && b->iio.ch[j].index != idx[k]; j++)
+		for (j = 0; j < s->iio.num_channels && s->iio.ch[j].index != idx[k]; j++)
 			;
-		if (j == b->iio.num_channels) {
+		if (j == s->iio.num_channels) {
 			reply_int(d, p, -EINVAL);
 			return;
 		}
-		snprintf(names[k], sizeof(names[k]), "%s", b->iio.ch[j].name);
+		snprintf(names[k], sizeof(names[k]), "%s", s->iio.ch[j].name);
 	}
 	bytes = c->number * (uint64_t)size;
 	if (bytes > IIOD_MAX_STREAM_BYTES) {
@@ -651,7 +663,8 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	d->stream_dev = i;
 	d->stream_bytes = (uint32_t)bytes;
 	d->stream_pipe = (int)p->id;
-	r = ifb_session_start_iiod(b, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
+	d->st = s;
+	r = ifb_session_start_iiod(s, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
 	if (r < 0) {
 		d->stream_pipe = -1;
 		reply_int(d, p, r);
@@ -672,15 +685,15 @@ static void cmd_close(struct ifb_iiod *d, struct iiod_pipe *p, const char *dev)
 		reply_int(d, p, -ENXIO);
 		return;
 	}
-	if (!d->b->session) {
+	if (!d->st->session) {
 		d->stream_pipe = -1;
 		reply_int(d, p, 0);
 		return;
 	}
 	/* Answered once every block is back (ifb_iiod_stream_ended). */
 	p->close_reply = true;
-	ifb_session_stop(d->b, IFB_STOP_HOST);
-	if (!d->b->session)
+	ifb_session_stop(d->st, IFB_STOP_HOST);
+	if (!d->st->session)
 		ifb_iiod_stream_ended(d, IFB_STOP_HOST);
 }
 
@@ -701,7 +714,7 @@ static bool readbuf_chunk(struct ifb_iiod *d, struct iiod_pipe *p)
 		p->rb_first = false;
 	}
 	p->rb_chunk = len;
-	r = ifb_engine_pull(&d->b->engine, len);
+	r = ifb_engine_pull(&d->st->engine, len);
 	if (r == 1) {
 		p->rb_left -= len;
 		return true;
@@ -728,16 +741,17 @@ static void readbuf_run(struct ifb_iiod *d, struct iiod_pipe *p)
 static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
 {
 	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev);
-	unsigned scan = d->b->iio.scan_size;
+	unsigned scan;
 
 	if (i < 0) {
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || d->stream_dev != i || d->b->engine.run != IFB_STATE_STREAMING) {
+	if (!stream_on(d, p) || d->stream_dev != i || d->st->engine.run != IFB_STATE_STREAMING) {
 		reply_int(d, p, -EBADF);
 		return;
 	}
+	scan = d->st->iio.scan_size;
 	if (!scan || c->number < scan) {
 		reply_int(d, p, 0);
 		return;

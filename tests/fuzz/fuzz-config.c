@@ -33,16 +33,16 @@ static int terminated(const char *s, size_t size)
 
 static void check_ranges(const struct ifb_config *c)
 {
-	CHECK(terminated(c->device, sizeof(c->device)) && c->device[0]);
-	CHECK(c->buffer <= 255);
-	CHECK(c->all_channels || (c->num_channels >= 1 && c->num_channels <= IFB_MAX_CHANNELS));
-	for (unsigned i = 0; !c->all_channels && i < c->num_channels; i++)
-		CHECK(terminated(c->channels[i], sizeof(c->channels[i])) && c->channels[i][0]);
-	CHECK(c->block_size >= IFB_BLOCK_SIZE_MIN && c->block_size <= IFB_BLOCK_SIZE_MAX &&
-	      c->block_size % 4096 == 0);
-	CHECK(c->block_count >= IFB_BLOCK_COUNT_MIN && c->block_count <= IFB_BLOCK_COUNT_MAX);
+	CHECK(terminated(c->stream[0].device, sizeof(c->stream[0].device)) && c->stream[0].device[0]);
+	CHECK(c->stream[0].buffer <= 255);
+	CHECK(c->stream[0].all_channels || (c->stream[0].num_channels >= 1 && c->stream[0].num_channels <= IFB_MAX_CHANNELS));
+	for (unsigned i = 0; !c->stream[0].all_channels && i < c->stream[0].num_channels; i++)
+		CHECK(terminated(c->stream[0].channels[i], sizeof(c->stream[0].channels[i])) && c->stream[0].channels[i][0]);
+	CHECK(c->stream[0].block_size >= IFB_BLOCK_SIZE_MIN && c->stream[0].block_size <= IFB_BLOCK_SIZE_MAX &&
+	      c->stream[0].block_size % 4096 == 0);
+	CHECK(c->stream[0].block_count >= IFB_BLOCK_COUNT_MIN && c->stream[0].block_count <= IFB_BLOCK_COUNT_MAX);
 	CHECK(c->functionfs[0] == '/' && terminated(c->functionfs, sizeof(c->functionfs)));
-	CHECK(terminated(c->heap, sizeof(c->heap)) && !strchr(c->heap, '/'));
+	CHECK(terminated(c->stream[0].heap, sizeof(c->stream[0].heap)) && !strchr(c->stream[0].heap, '/'));
 	CHECK(c->max_power <= 900 && c->ms_vendor_code != 0);
 	CHECK(c->log_level >= 3 && c->log_level <= 7);
 }

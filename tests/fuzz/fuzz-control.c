@@ -85,12 +85,12 @@ static void check_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t 
 		CHECK(memchr(c.name, '\0', sizeof(c.name)));
 		CHECK(le16toh(c.scan_index) == d->channels[i].scan_index);
 		CHECK(le16toh(c.offset) == d->channels[i].offset);
-		CHECK(c.iq <= IFB_IQ_Q);
-		if (version < 3 || c.iq == IFB_IQ_NONE) {
-			CHECK(c.iq == IFB_IQ_NONE && c.iq_partner == 0);
+		CHECK(c.stream[0].iq <= IFB_IQ_Q);
+		if (version < 3 || c.stream[0].iq == IFB_IQ_NONE) {
+			CHECK(c.stream[0].iq == IFB_IQ_NONE && c.iq_partner == 0);
 		} else {
 			CHECK(c.iq_partner < d->num_channels && c.iq_partner != i);
-			CHECK(c.iq == d->channels[i].iq && c.iq_partner == d->channels[i].iq_partner);
+			CHECK(c.stream[0].iq == d->channels[i].iq && c.iq_partner == d->channels[i].iq_partner);
 		}
 	}
 	/* A buffer one byte short is refused, not overrun. */

@@ -128,8 +128,8 @@ START_TEST(info_future_version)
 	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_uint_eq(info.version, IFB_PROTOCOL_VERSION + 1);
 	/* the message names both versions */
-	ck_assert_ptr_nonnull(strstr(err, "version 4"));
-	ck_assert_ptr_nonnull(strstr(err, "version 1 to 3"));
+	ck_assert_ptr_nonnull(strstr(err, "version 5"));
+	ck_assert_ptr_nonnull(strstr(err, "version 1 to 4"));
 }
 END_TEST
 

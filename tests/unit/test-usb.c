@@ -128,10 +128,10 @@ START_TEST(string_bytes)
 	};
 	uint8_t buf[64];
 
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, "IIO"), (int)sizeof(expected));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, (const char *[]){ "IIO" }), (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, ""), -EINVAL);
-	ck_assert_int_eq(ifb_usb_strings(buf, 10, &native, "IIO"), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, (const char *[]){ "" }), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, 10, &native, (const char *[]){ "IIO" }), -ENOSPC);
 }
 END_TEST
 
@@ -233,13 +233,13 @@ START_TEST(iiod_only_and_bad_layouts)
 	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &none, NULL, 0), -EINVAL);
 	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &many, NULL, 0), -EINVAL);
 
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO stream"), (int)sizeof(strings_both));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, (const char *[]){ "IIO stream" }), (int)sizeof(strings_both));
 	ck_assert_mem_eq(buf, strings_both, sizeof(strings_both));
 	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &iiod, NULL), (int)sizeof(strings_iiod));
 	ck_assert_mem_eq(buf, strings_iiod, sizeof(strings_iiod));
 	/* libiio would take a native interface named "IIO" for the IIOD one */
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO"), -EINVAL);
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &none, "x"), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, (const char *[]){ "IIO" }), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &none, (const char *[]){ "x" }), -EINVAL);
 }
 END_TEST
 
@@ -283,14 +283,14 @@ START_TEST(control_malformed)
 		uint16_t value, index, length;
 	} bad[] = {
 		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
-		{ VIN, 0x08, 0, 0, 64 },
+		{ VIN, 0x09, 0, 0, 64 },
 		{ VIN, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 8 },   /* wrong direction */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0 },  /* not exactly 8 bytes */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 7 },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 9 },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0xffff },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 1, 0, 8 },  /* wValue not 0 */
-		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 1, 8 },  /* another interface */
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0x100, 8 }, /* no interface's */
 		{ VOUT, IFB_REQ_GET_STATUS, 0, 0, 24 },
 		{ VIN, IFB_REQ_GET_STATUS, 0, 0, 0 },
 		{ VIN, IFB_REQ_GET_STATUS, 3, 0, 24 },
@@ -303,8 +303,7 @@ START_TEST(control_malformed)
 		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
 		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
 		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
-		{ VIN, IFB_REQ_GET_INFO, 0, 1, 64 },     /* another interface */
-		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 },
+		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 }, /* no interface's (ep0.c maps the rest) */
 		{ USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
 		{ USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
 		{ USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE, IFB_REQ_GET_INFO, 0, 0, 64 },
