@@ -635,6 +635,107 @@ START_TEST(iq_pairs)
 }
 END_TEST
 
+/* Issue 16: a section per stream, each with the keys of [iio] and [stream]. */
+START_TEST(named_streams)
+{
+	struct ifb_config a, b;
+	char buf[8192], at[256];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&a, "[stream rx]\ndevice = adc0\nchannels = voltage0, voltage1\n"
+				  "block_size = 64K\nmode = copy\n\n"
+				  "[stream  house-keeping ]\ndevice = adc1\nbuffer = 1\nblock_count = 8\n"
+				  "start = immediate\n[usb]\nfunctionfs = /dev/x\n"), 0);
+	ck_assert_uint_eq(a.num_streams, 2);
+	ck_assert_str_eq(a.stream[0].name, "rx");
+	ck_assert(a.stream[0].named);
+	ck_assert_str_eq(a.stream[0].device, "adc0");
+	ck_assert_uint_eq(a.stream[0].num_channels, 2);
+	ck_assert_uint_eq(a.stream[0].block_size, 65536);
+	ck_assert_int_eq(a.stream[0].mode, IFB_CFG_MODE_COPY);
+	ck_assert_uint_eq(a.stream[0].block_count, 4); /* its own default */
+	ck_assert_str_eq(a.stream[1].name, "house-keeping");
+	ck_assert_str_eq(a.stream[1].device, "adc1");
+	ck_assert_uint_eq(a.stream[1].buffer, 1);
+	ck_assert_uint_eq(a.stream[1].block_count, 8);
+	ck_assert_uint_eq(a.stream[1].block_size, 1u << 20);
+	ck_assert_int_eq(a.stream[1].start, IFB_CFG_START_IMMEDIATE);
+	ck_assert_str_eq(a.functionfs, "/dev/x");
+	ck_assert_ptr_eq(ifb_config_stream(&a, "house-keeping"), &a.stream[1]);
+	ck_assert_ptr_null(ifb_config_stream(&a, "tx"));
+	/* messages name the stream's section */
+	ifb_stream_config_where(&a.stream[1], IFB_KEY_STREAM_BLOCK_COUNT, at, sizeof(at));
+	ck_assert_str_eq(at, "test.conf:10: [stream house-keeping] block_count");
+	ifb_stream_config_where(&a.stream[0], IFB_KEY_IIO_IQ, at, sizeof(at));
+	ck_assert_str_eq(at, "test.conf: [stream rx] iq (default)");
+	/* the dump reads back the same */
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&a, f);
+	fclose(f);
+	ck_assert_int_eq(parse(&b, buf), 0);
+	ck_assert_uint_eq(b.num_streams, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_str_eq(b.stream[i].name, a.stream[i].name);
+		ck_assert_str_eq(b.stream[i].device, a.stream[i].device);
+		ck_assert_uint_eq(b.stream[i].buffer, a.stream[i].buffer);
+		ck_assert_uint_eq(b.stream[i].block_size, a.stream[i].block_size);
+		ck_assert_uint_eq(b.stream[i].block_count, a.stream[i].block_count);
+		ck_assert_int_eq(b.stream[i].mode, a.stream[i].mode);
+		ck_assert_int_eq(b.stream[i].start, a.stream[i].start);
+		ck_assert_uint_eq(b.stream[i].num_channels, a.stream[i].num_channels);
+	}
+}
+END_TEST
+
+/* A single-stream file is one stream named "main", as before. */
+START_TEST(single_stream_is_main)
+{
+	struct ifb_config a;
+
+	ck_assert_int_eq(parse(&a, "[iio]\ndevice = adc\n[stream]\nblock_count = 3\n"), 0);
+	ck_assert_uint_eq(a.num_streams, 1);
+	ck_assert_str_eq(a.stream[0].name, IFB_STREAM_DEFAULT_NAME);
+	ck_assert(!a.stream[0].named);
+	ck_assert_uint_eq(a.stream[0].block_count, 3);
+}
+END_TEST
+
+START_TEST(named_stream_errors)
+{
+	struct ifb_config c;
+	char *many;
+	size_t at = 0;
+
+	expect_error("[stream rx]\ndevice = a\n[iio]\ndevice = b\n",
+		     "test.conf:3: [iio]: the single-stream form", "after [stream NAME] sections (line 1)");
+	expect_error("[iio]\ndevice = a\n[stream rx]\ndevice = b\n",
+		     "test.conf:3: [stream rx]: a named stream", "single-stream [iio] or [stream] section of line 1");
+	expect_error("[stream]\nmode = copy\n[stream rx]\ndevice = b\n", "test.conf:3: [stream rx]",
+		     "of line 1");
+	expect_error("[stream rx]\ndevice = a\n[stream rx]\ndevice = b\n",
+		     "test.conf:3: [stream rx]: a second section", "(the first on line 1)");
+	expect_error("[stream r/x]\ndevice = a\n", "test.conf:1: [stream r/x]: expected a stream name",
+		     "letters, digits");
+	expect_error("[stream 0123456789012345678901234567890123]\ndevice = a\n", "test.conf:1:",
+		     "at most 31 bytes");
+	expect_error("[stream rx]\nchannels = voltage0\n", "test.conf:1: [stream rx] device: missing",
+		     "expected the IIO device");
+	expect_error("[stream rx]\ndevice = a\nfunctionfs = /x\n", "test.conf:3: [stream rx]: unknown key",
+		     "'functionfs'");
+	expect_error("[stream rx]\ndevice = a\nblock_size = 4K\nblock_size = 8K\n",
+		     "test.conf:4: [stream rx] block_size: set twice", "(first on line 3)");
+	/* the same key in two streams is no repetition */
+	ck_assert_int_eq(parse(&c, "[stream a]\ndevice = x\nmode = copy\n[stream b]\n"
+				  "device = y\nmode = copy\n"), 0);
+	many = malloc(IFB_MAX_STREAMS * 40 + 64);
+	ck_assert_ptr_nonnull(many);
+	for (unsigned i = 0; i <= IFB_MAX_STREAMS; i++)
+		at += (size_t)sprintf(many + at, "[stream s%u]\ndevice = d%u\n", i, i);
+	expect_error(many, "test.conf:17: [stream s8]: stream 9", "at most 8 streams");
+	free(many);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -659,6 +760,9 @@ static Suite *config_suite(void)
 	tcase_add_test(t, channel_names);
 	tcase_add_test(t, iiod_keys);
 	tcase_add_test(t, iq_pairs);
+	tcase_add_test(t, named_streams);
+	tcase_add_test(t, single_stream_is_main);
+	tcase_add_test(t, named_stream_errors);
 	suite_add_tcase(s, t);
 	return s;
 }
