@@ -56,9 +56,9 @@ static int copy_usb_submit(void *ctx, unsigned i)
 	if (r != 1) {
 		r = r < 0 ? r : -EIO;
 		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("USB write refused (%s): host not connected", strerror(-r));
+			log_info("%sUSB write refused (%s): host not connected", s->logp, strerror(-r));
 		else
-			log_error_errno(r, "Asynchronous USB write of block %u failed", i);
+			log_error_errno(r, "%sAsynchronous USB write of block %u failed", s->logp, i);
 		return r;
 	}
 	s->aio_inflight++;
@@ -88,7 +88,7 @@ static void copy_adc_stop(void *ctx)
 	sd_event_source_set_enabled(s->iio_src, SD_EVENT_OFF);
 	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		log_error_errno(r, "Cannot disable IIO buffer %s", s->iio.bufdir);
+		log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 	/* Not from inside the engine's call: give the blocks back from the loop. */
 	sd_event_source_set_enabled(s->abort_src, SD_EVENT_ONESHOT);
 }
@@ -120,10 +120,10 @@ static void copy_block_failed(struct ifb_stream *s)
 	struct ifb_block *k = &s->blk[s->fillq[s->fill_head]];
 
 	if (s->discard) {
-		log_debug("ADC block failed while the stream's first blocks are dropped");
+		log_debug("%sADC block failed while the stream's first blocks are dropped", s->logp);
 		return;
 	}
-	log_warning("ADC block failed (the kernel handed over an empty block): a gap in stream %u",
+	log_warning("%sADC block failed (the kernel handed over an empty block): a gap in stream %u", s->logp,
 		    s->engine.stream_id);
 	k->filled = 0;
 	ifb_engine_adc_lost(&s->engine, -EIO);
@@ -165,7 +165,7 @@ static int on_iio_readable(sd_event_source *src, int fd, uint32_t revents, void 
 				continue;
 			}
 			n = neg_errno();
-			log_error_errno((int)n, "read() from IIO buffer failed");
+			log_error_errno((int)n, "%sread() from IIO buffer failed", s->logp);
 			s->fill_head = (s->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
 			s->fill_len--;
 			ifb_engine_adc_done(&s->engine, i, (int)n);
@@ -222,7 +222,7 @@ int ifb_aio_on_event(sd_event_source *src, int fd, uint32_t revents, void *userd
 		if (cb == &s->zlp_iocb) {
 			s->zlp_inflight = false;
 			if (res < 0)
-				log_debug("End-of-stream ZLP not delivered: %s", strerror((int)-res));
+				log_debug("%sEnd-of-stream ZLP not delivered: %s", s->logp, strerror((int)-res));
 			ifb_session_zlp_done(s);
 			continue;
 		}
@@ -233,7 +233,7 @@ int ifb_aio_on_event(sd_event_source *src, int fd, uint32_t revents, void *userd
 			int status = res == (long)s->engine.usb_bytes[i] ? 0 : res < 0 ? (int)res : -EIO;
 
 			if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
-				log_warning_errno(status, "USB write of block %u failed", i);
+				log_warning_errno(status, "%sUSB write of block %u failed", s->logp, i);
 			ifb_engine_usb_done(&s->engine, i, status);
 		}
 	}
@@ -268,7 +268,7 @@ int ifb_copy_prepare(struct ifb_stream *s)
 		per--;
 	r = ifb_iio_set_length(&s->iio, 2 * per * scans, scans);
 	if (r < 0)
-		return log_error_errno(r, "Cannot set the length/watermark of %s", s->iio.bufdir);
+		return log_error_errno(r, "%sCannot set the length/watermark of %s", s->logp, s->iio.bufdir);
 	/*
 	 * Linux 6.12's DMA buffer core never resets which of its two fileio
 	 * blocks read() takes next when the buffer is enabled again: after a
@@ -281,7 +281,7 @@ int ifb_copy_prepare(struct ifb_stream *s)
 	s->kpos = 0;
 	r = sd_event_add_io(s->b->loop, &s->iio_src, s->iio.buf_fd, EPOLLIN, on_iio_readable, s);
 	if (r < 0)
-		return log_error_errno(r, "Cannot watch the IIO buffer");
+		return log_error_errno(r, "%sCannot watch the IIO buffer", s->logp);
 	sd_event_source_set_enabled(s->iio_src, SD_EVENT_OFF);
 	return 0;
 }
@@ -318,13 +318,13 @@ void ifb_usb_send_zlp(struct ifb_stream *s)
 	if (r == 1)
 		s->zlp_inflight = true;
 	else
-		log_warning_errno(r < 0 ? r : -EIO, "Cannot send the end-of-stream ZLP");
+		log_warning_errno(r < 0 ? r : -EIO, "%sCannot send the end-of-stream ZLP", s->logp);
 }
 
 static int copy_open(struct ifb_stream *s)
 {
 	if (!s->mode_final)
-		log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
+		log_info("%sCopy mode: %u buffers of %u bytes, read() from IIO, libaio to USB", s->logp,
 			 s->nblocks, s->cfg.block_size);
 	s->mode_final = true;
 	return ifb_copy_prepare(s);

@@ -103,7 +103,7 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 
 	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size);
 	if (r < 0)
-		return log_error_errno(r, "IIO DMABUF enqueue of block %u failed", i);
+		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u failed", s->logp, i);
 	k->queued_ns = zc_now_ns();
 	k->behind = -1;
 	zc_snapshot(k, true);
@@ -153,9 +153,9 @@ static int zc_usb_submit(void *ctx, unsigned i)
 	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->engine.usb_bytes[i]);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("USB transfer refused (%s): host not connected", strerror(-r));
+			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
 		else
-			log_error_errno(r, "FunctionFS DMABUF transfer of block %u failed", i);
+			log_error_errno(r, "%sFunctionFS DMABUF transfer of block %u failed", s->logp, i);
 		return r;
 	}
 	zc_snapshot(k, false);
@@ -177,12 +177,12 @@ static void zc_adc_stop(void *ctx)
 	if (s->engine.adc.len && ifb_iio_buffer_enabled(&s->iio) == 0) {
 		r = ifb_iio_buffer_enable(&s->iio, true);
 		if (r < 0)
-			log_error_errno(r, "Cannot flush the blocks queued on the disabled IIO buffer %s",
+			log_error_errno(r, "%sCannot flush the blocks queued on the disabled IIO buffer %s", s->logp,
 					s->iio.bufdir);
 	}
 	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		log_error_errno(r, "Cannot disable IIO buffer %s", s->iio.bufdir);
+		log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 }
 
 /*
@@ -224,13 +224,13 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 	    (revents & EPOLLOUT)) {
 		status = zc_take_status(k, &when);
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
-			log_warning_errno(status, "ADC block %u failed", i);
+			log_warning_errno(status, "%sADC block %u failed", s->logp, i);
 		zc_judge_behind(s, k, when);
 		ifb_engine_adc_done(&s->engine, i, status);
 	} else if (s->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
 		status = zc_take_status(k, NULL);
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
-			log_warning_errno(status, "USB transfer of block %u failed", i);
+			log_warning_errno(status, "%sUSB transfer of block %u failed", s->logp, i);
 		ifb_engine_usb_done(&s->engine, i, status);
 	}
 	zc_quiet_idle(s);
@@ -350,7 +350,7 @@ void ifb_zc_release(struct ifb_stream *s)
 		if (k->iio_attached) {
 			r = ifb_iio_dmabuf_detach(&s->iio, k->fd);
 			if (r < 0)
-				log_debug("IIO detach of block %u: %s", i, strerror(-r));
+				log_debug("%sIIO detach of block %u: %s", s->logp, i, strerror(-r));
 			k->iio_attached = false;
 		}
 	}
@@ -389,19 +389,19 @@ static int zc_open(struct ifb_stream *s)
 
 	r = zc_attach(s, &what, &usb);
 	if (r == -ENOTCONN)
-		return log_error_errno(r, "No stream: the host went away");
+		return log_error_errno(r, "%sNo stream: the host went away", s->logp);
 	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-		return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(s, usb, r));
+		return log_error_errno(r, "%s%s failed%s", s->logp, what, ifb_zc_attach_hint(s, usb, r));
 	if (r < 0) {
 		hybrid = !usb;
-		log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what, strerror(-r),
+		log_warning("%sZero-copy unavailable: %s failed: %s%s; using %s", s->logp, what, strerror(-r),
 			    ifb_zc_attach_hint(s, usb, r),
 			    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
 				   : "copy mode");
 		return ifb_session_fall_back(s, hybrid ? IFB_MODE_HYBRID : IFB_MODE_COPY);
 	}
 	if (!s->mode_final)
-		log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
+		log_info("%sZero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB", s->logp,
 			 s->nblocks, s->cfg.block_size, s->alloc.name);
 	s->mode_final = true; /* both sides took the DMABUFs: no fallback from here */
 	return 0;

@@ -245,10 +245,10 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 		ifb_stream_config_where(cfg, r == -ENODEV ? IFB_KEY_IIO_DEVICE : IFB_KEY_IIO_BUFFER, where,
 				 sizeof(where));
 		if (r == -ENODEV)
-			log_error("%s: no IIO device named '%s' (expected a name, label, iio:deviceN or sysfs path "
-				  "listed in /sys/bus/iio/devices)", where, cfg->device);
+			log_error("%s%s: no IIO device named '%s' (expected a name, label, iio:deviceN or sysfs path "
+				  "listed in /sys/bus/iio/devices)", s->logp, where, cfg->device);
 		else
-			log_error("%s: IIO device '%s' has no buffer %u with scan elements", where,
+			log_error("%s%s: IIO device '%s' has no buffer %u with scan elements", s->logp, where,
 				  cfg->device, cfg->buffer);
 		return r;
 	}
@@ -259,17 +259,17 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 		ifb_stream_config_where(cfg, IFB_KEY_IIO_DEVICE, where, sizeof(where));
 		if (ifb_iio_list_matches(cfg->device, NULL, list, sizeof(list)) < 0)
 			snprintf(list, sizeof(list), "(cannot list them)");
-		log_error("%s: '%s' names more than one IIO device: %s (expected one of them: by "
+		log_error("%s%s: '%s' names more than one IIO device: %s (expected one of them: by "
 			  "label, iio:deviceN, or the parent's sysfs path, which stays the same "
-			  "from boot to boot)", where, cfg->device, list);
+			  "from boot to boot)", s->logp, where, cfg->device, list);
 		return r;
 	}
 	if (r < 0)
-		return log_error_errno(r, "Cannot read IIO device '%s' from sysfs", cfg->device);
-	log_info("IIO: '%s' is %s (%s)", cfg->device, s->iio.devnode + strlen("/dev/"),
+		return log_error_errno(r, "%sCannot read IIO device '%s' from sysfs", s->logp, cfg->device);
+	log_info("%sIIO: '%s' is %s (%s)", s->logp, cfg->device, s->iio.devnode + strlen("/dev/"),
 		 realpath(s->iio.sysdir, real) ? real : s->iio.sysdir);
 	if (s->iio.legacy)
-		log_notice("IIO: legacy buffer interface: scan elements in %s, samples read from %s",
+		log_notice("%sIIO: legacy buffer interface: scan elements in %s, samples read from %s", s->logp,
 			   s->iio.chandir, s->iio.devnode);
 
 	r = ifb_bridge_select_channels(&s->iio, cfg, "");
@@ -280,8 +280,8 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 	if (cfg->block_size % s->iio.scan_size) {
 		*config_error = true;
 		ifb_stream_config_where(cfg, IFB_KEY_STREAM_BLOCK_SIZE, where, sizeof(where));
-		log_error("%s: %u is not a multiple of the scan size (%u bytes for the selected "
-			  "channels); expected e.g. %u", where, cfg->block_size, s->iio.scan_size,
+		log_error("%s%s: %u is not a multiple of the scan size (%u bytes for the selected "
+			  "channels); expected e.g. %u", s->logp, where, cfg->block_size, s->iio.scan_size,
 			  cfg->block_size / (s->iio.scan_size * 4096) * (s->iio.scan_size * 4096) ?:
 				  s->iio.scan_size * 4096);
 		return -EINVAL;
@@ -296,7 +296,7 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 		if (r < 0) {
 			*config_error = r == -EINVAL;
 			ifb_stream_config_where(cfg, IFB_KEY_IIO_SAMPLING_FREQUENCY, where, sizeof(where));
-			return log_error_errno(r, "%s: %s refused sampling frequency %s", where,
+			return log_error_errno(r, "%s%s: %s refused sampling frequency %s", s->logp, where,
 					       s->iio.name, cfg->sampling_frequency);
 		}
 	}
@@ -332,13 +332,13 @@ static int probe_zero_copy(struct ifb_stream *s)
 	snprintf(p->iio_what, sizeof(p->iio_what), "buffer %u of %s", s->iio.buffer, s->iio.name);
 	r = ifb_iio_open(&s->iio);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open IIO buffer %u of %s", s->iio.buffer,
+		return log_error_errno(r, "%sCannot open IIO buffer %u of %s", s->logp, s->iio.buffer,
 				       s->iio.devnode);
 	ifb_probe_iio(p, s->iio.buf_fd, s->iio.legacy);
 	ifb_iio_close(&s->iio);
 	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open %s/ep1", s->b->ffs.dir);
+		return log_error_errno(r, "%sCannot open %s/ep1", s->logp, s->b->ffs.dir);
 	ifb_probe_usb(p, s->ep.fd, s->b->bound);
 	ifb_ffs_close_ep(&s->ep);
 	r = ifb_allocator_open(&s->alloc, cfg->allocator, cfg->heap);
@@ -346,7 +346,7 @@ static int probe_zero_copy(struct ifb_stream *s)
 		p->alloc_err = r;
 		snprintf(p->alloc_name, sizeof(p->alloc_name), "%s", s->alloc.name);
 	}
-	log_debug("Zero-copy probe: IIO %s (%s), FunctionFS %s (%s), allocator %s",
+	log_debug("%sZero-copy probe: IIO %s (%s), FunctionFS %s (%s), allocator %s", s->logp,
 		  probe_state_name(p->iio), p->iio_answer ? strerror(-p->iio_answer) : "not asked",
 		  probe_state_name(p->usb), strerror(-p->usb_answer),
 		  p->alloc_err ? strerror(-p->alloc_err) : s->alloc.name);
@@ -379,7 +379,7 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 		*config_error = true;
 		ifb_allocator_list("/dev", avail, sizeof(avail));
 		ifb_stream_config_where(cfg, IFB_KEY_STREAM_ALLOCATOR, where, sizeof(where));
-		log_error("%s: cannot open %s: %s (expected one this kernel offers: %s; or auto)",
+		log_error("%s%s: cannot open %s: %s (expected one this kernel offers: %s; or auto)", s->logp,
 			  where, s->probe.alloc_name, strerror(-s->probe.alloc_err), avail);
 		return s->probe.alloc_err;
 	}
@@ -388,7 +388,7 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 			ifb_probe_explain_hybrid(&s->probe, why, sizeof(why));
 			*config_error = true;
 			ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
-			log_error("%s: hybrid mode is not possible here: %s (expected mode = auto or copy)",
+			log_error("%s%s: hybrid mode is not possible here: %s (expected mode = auto or copy)", s->logp,
 				  where, why);
 			return -EOPNOTSUPP;
 		}
@@ -400,24 +400,24 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY) {
 			*config_error = true;
 			ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
-			log_error("%s: zero-copy is not possible here: %s (expected mode = auto, hybrid or copy)",
+			log_error("%s%s: zero-copy is not possible here: %s (expected mode = auto, hybrid or copy)", s->logp,
 				  where, why);
 			return -EOPNOTSUPP;
 		}
 		if (!ifb_probe_hybrid_possible(&s->probe)) {
-			log_warning("Zero-copy unavailable: %s; using copy mode (hybrid needs FunctionFS "
-				    "DMABUF and an allocator too)", why);
+			log_warning("%sZero-copy unavailable: %s; using copy mode (hybrid needs FunctionFS "
+				    "DMABUF and an allocator too)", s->logp, why);
 			ifb_allocator_close(&s->alloc);
 			s->mode = IFB_MODE_COPY;
 			s->mode_final = true;
 			return ifb_backend(s)->pool_alloc(s);
 		}
 		/* Only IIO refused: USB still takes the DMABUFs. */
-		log_warning("Zero-copy unavailable: %s; using hybrid mode (read() from IIO into "
-			    "DMABUFs, DMABUF transfers to USB)", why);
+		log_warning("%sZero-copy unavailable: %s; using hybrid mode (read() from IIO into "
+			    "DMABUFs, DMABUF transfers to USB)", s->logp, why);
 		s->mode = IFB_MODE_HYBRID;
 	}
-	log_info("DMABUF allocator: %s", s->alloc.name);
+	log_info("%sDMABUF allocator: %s", s->logp, s->alloc.name);
 	/* Final at the first stream: an unbound UDC is asked again at bind. */
 	s->mode_final = false;
 	return ifb_backend(s)->pool_alloc(s);

@@ -134,8 +134,8 @@ static bool desc_still_true(struct ifb_stream *s)
 	s->desc = now;
 	if (!desc_changes(&s->given, &now, what, sizeof(what)))
 		return true;
-	log_warning("START refused: %s changed since the host read GET_INFO (a reload, or "
-		    "another program); it must read GET_INFO again", what);
+	log_warning("%sSTART refused: %s changed since the host read GET_INFO (a reload, or "
+		    "another program); it must read GET_INFO again", s->logp, what);
 	return false;
 }
 
@@ -164,7 +164,7 @@ static bool set_sample_rate(struct ifb_stream *s, uint16_t wlength)
 			now = 0;
 		s->status_error = r;
 		s->status_rate_mhz = now;
-		log_warning("Host: SET_SAMPLE_RATE refused: %s",
+		log_warning("%sHost: SET_SAMPLE_RATE refused: %s", s->logp,
 			    r == -EBUSY    ? "a stream runs (stop it first)"
 			    : r == -ENOENT ? "the IIO device has no sampling_frequency attribute"
 			    : r == -EACCES ? "the IIO device's sampling_frequency is read-only"
@@ -213,19 +213,19 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	/* malformed host input: the host reads why in GET_STATUS; debug, so
 	 * that a hostile host cannot flood the journal */
 	if (r == -ERANGE)
-		log_debug("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz",
+		log_debug("%sHost: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz", s->logp,
 			  (unsigned long long)le64toh(data.rate_mhz));
 	else if (r == -EINVAL && n != (int)sizeof(data))
-		log_debug("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
+		log_debug("%sHost: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", s->logp, n);
 	else if (r == -EBUSY) {
-		log_warning("Host: SET_SAMPLE_RATE refused: a stream started during its data stage");
+		log_warning("%sHost: SET_SAMPLE_RATE refused: a stream started during its data stage", s->logp);
 		return; /* s->desc is the running stream's */
 	}
 	else if (r < 0)
-		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
+		log_warning("%sHost: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s", s->logp,
 			    s->iio.name, text, strerror(-r));
 	else
-		log_info("Host: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz",
+		log_info("%sHost: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz", s->logp,
 			 text, s->iio.name, (unsigned long long)(now / 1000),
 			 (unsigned long long)(now % 1000));
 	ifb_bridge_describe(s); /* GET_INFO tells what the device took */
@@ -303,9 +303,9 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		      "GET_STATUS", NULL);
 		return;
 	case IFB_REQ_START:
-		log_debug("Host: START");
+		log_debug("%sHost: START", s->logp);
 		if (ifb_session_owner(s) == IFB_OWNER_IIOD) {
-			log_warning("Host: START refused: busy, a libiio client is streaming");
+			log_warning("%sHost: START refused: busy, a libiio client is streaming", s->logp);
 			start_outcome(s, -EBUSY);
 			break; /* stall: one stream at a time */
 		}
@@ -331,7 +331,7 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		ifb_ep0_ack(s->b, "START");
 		return;
 	case IFB_REQ_STOP:
-		log_debug("Host: STOP");
+		log_debug("%sHost: STOP", s->logp);
 		s->restart = false;
 		ifb_ep0_ack(s->b, "STOP");
 		if (ifb_session_owner(s) != IFB_OWNER_IIOD) /* not the native one's to stop */
@@ -350,7 +350,7 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			s->status_error = -EINVAL;
 			s->status_rate_mhz = now;
 		}
-		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
+		log_debug("%sStalling request type 0x%02x request 0x%02x value %u index %u length %u", s->logp,
 			  setup->bRequestType, setup->bRequest, le16toh(setup->wValue),
 			  le16toh(setup->wIndex), wlength);
 		break;

@@ -43,7 +43,7 @@ static int pool_map(struct ifb_stream *s)
 			continue;
 		p = mmap(NULL, s->cfg.block_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd, 0);
 		if (p == MAP_FAILED)
-			return log_error_errno(neg_errno(), "Cannot map DMABUF %u of %u (%u bytes) from %s",
+			return log_error_errno(neg_errno(), "%sCannot map DMABUF %u of %u (%u bytes) from %s", s->logp,
 					       i + 1, s->nblocks, s->cfg.block_size, s->alloc.name);
 		k->mem = p;
 		k->map_len = s->cfg.block_size;
@@ -61,12 +61,12 @@ int ifb_pool_alloc_dmabufs(struct ifb_stream *s)
 		if (k->fd < 0) {
 			r = k->fd;
 			k->fd = -1;
-			return log_error_errno(r, "Cannot allocate DMABUF %u of %u (%u bytes) from %s",
+			return log_error_errno(r, "%sCannot allocate DMABUF %u of %u (%u bytes) from %s", s->logp,
 					       i + 1, s->nblocks, s->cfg.block_size, s->alloc.name);
 		}
 		r = sd_event_add_io(s->b->loop, &k->src, k->fd, EPOLLIN, ifb_zc_on_dmabuf, s);
 		if (r < 0)
-			return log_error_errno(r, "Cannot watch DMABUF %u", i);
+			return log_error_errno(r, "%sCannot watch DMABUF %u", s->logp, i);
 		sd_event_source_set_enabled(k->src, SD_EVENT_OFF);
 	}
 	return s->mode == IFB_MODE_HYBRID ? pool_map(s) : 0;
@@ -79,7 +79,7 @@ int ifb_pool_alloc_buffers(struct ifb_stream *s)
 
 		if (r) {
 			s->blk[i].mem = NULL;
-			return log_error_errno(-r, "Cannot allocate buffer %u of %u (%u bytes)", i + 1,
+			return log_error_errno(-r, "%sCannot allocate buffer %u of %u (%u bytes)", s->logp, i + 1,
 					       s->nblocks, s->cfg.block_size);
 		}
 	}
@@ -103,7 +103,7 @@ int ifb_pool_switch_to_copy(struct ifb_stream *s)
 			mem[i] = NULL;
 			for (unsigned j = 0; j < i; j++)
 				free(mem[j]);
-			return log_error_errno(-r, "Cannot switch to copy mode: buffer %u of %u (%u bytes)",
+			return log_error_errno(-r, "%sCannot switch to copy mode: buffer %u of %u (%u bytes)", s->logp,
 					       i + 1, s->nblocks, s->cfg.block_size);
 		}
 	}

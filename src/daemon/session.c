@@ -43,11 +43,11 @@ int ifb_session_disable_left_enabled(struct ifb_stream *s)
 
 	if (ifb_iio_buffer_enabled(&s->iio) != 1)
 		return 0;
-	log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
+	log_notice("%sIIO buffer %s was left enabled (previous instance killed?); disabling it", s->logp,
 		   s->iio.bufdir);
 	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		return log_error_errno(r, "Cannot disable IIO buffer %s", s->iio.bufdir);
+		return log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 	return 0;
 }
 
@@ -57,11 +57,11 @@ static int session_open(struct ifb_stream *s)
 
 	/* A reload whose allocation failed leaves no complete pool. */
 	if (!ifb_pool_complete(s))
-		return log_error_errno(-ENOMEM, "No stream: the pool of %u blocks is incomplete "
-				       "(fix the configuration and reload)", s->nblocks);
+		return log_error_errno(-ENOMEM, "%sNo stream: the pool of %u blocks is incomplete "
+				       "(fix the configuration and reload)", s->logp, s->nblocks);
 	r = ifb_iio_open(&s->iio);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open IIO buffer %u of %s", s->iio.buffer,
+		return log_error_errno(r, "%sCannot open IIO buffer %u of %s", s->logp, s->iio.buffer,
 				       s->iio.devnode);
 	s->session = true;
 	r = ifb_session_disable_left_enabled(s);
@@ -69,7 +69,7 @@ static int session_open(struct ifb_stream *s)
 		return r;
 	r = ifb_iio_apply_channels(&s->iio);
 	if (r < 0)
-		return log_error_errno(r, "Cannot enable the channels in %s", s->iio.bufdir);
+		return log_error_errno(r, "%sCannot enable the channels in %s", s->logp, s->iio.bufdir);
 	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	/* EAGAIN: FunctionFS's mutex, which the ep0 stage thread holds while
 	 * the host takes a reply (ep0-stage.h): wait for the stage a little,
@@ -79,11 +79,11 @@ static int session_open(struct ifb_stream *s)
 		r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	}
 	if (r == -EAGAIN)
-		return log_error_errno(r, "Cannot open %s/ep%u: FunctionFS is busy with a control "
-				       "request the host has not taken (try again)",
+		return log_error_errno(r, "%sCannot open %s/ep%u: FunctionFS is busy with a control "
+				       "request the host has not taken (try again)", s->logp,
 				       s->b->ffs.dir, s->ep.num);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open %s/ep%u", s->b->ffs.dir, s->ep.num);
+		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir, s->ep.num);
 
 	/* Auto mode fell back to another backend: that settles the mode
 	 * (mode_final), so a backend falls back once at most. */
@@ -144,8 +144,8 @@ static void restore_native(struct ifb_stream *s)
 	s->iiod_stream = false;
 	s->ep.num = s->native_ep;
 	if (pool_reshape(s, s->native_block_size, s->native_nblocks) < 0)
-		log_error("Cannot give the native interface its pool back: its streams will fail "
-			  "until a reload");
+		log_error("%sCannot give the native interface its pool back: its streams will fail "
+			  "until a reload", s->logp);
 	(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels, s->cfg.num_channels, NULL);
 }
 
@@ -219,7 +219,7 @@ int ifb_session_start(struct ifb_stream *s)
 	/* Every DMABUF is attached: now the buffer may be enabled, then fed. */
 	r = ifb_iio_buffer_enable(&s->iio, true);
 	if (r < 0) {
-		log_error_errno(r, "Cannot enable IIO buffer %s", s->iio.bufdir);
+		log_error_errno(r, "%sCannot enable IIO buffer %s", s->logp, s->iio.bufdir);
 		goto fail;
 	}
 	r = ifb_engine_start(&s->engine);
@@ -387,7 +387,7 @@ void ifb_session_stop(struct ifb_stream *s, enum ifb_stop_reason reason)
 		    sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC,
 					       IFB_STOP_DRAIN_USEC, IFB_GRACE_ACCURACY_USEC,
 					       on_stop_drain, s) < 0)
-			log_warning("Cannot arm the timer for a host that stops reading");
+			log_warning("%sCannot arm the timer for a host that stops reading", s->logp);
 	} else if (s->session && !sd_event_source_get_enabled(s->teardown_src, NULL)) {
 		bool iiod = s->iiod_stream;
 
@@ -446,7 +446,7 @@ static void stream_shutdown(struct ifb_stream *s)
 	r = sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC,
 				       IFB_GRACE_ACCURACY_USEC, on_drain_grace, s);
 	if (r < 0)
-		log_warning_errno(r, "Cannot arm the drain timer");
+		log_warning_errno(r, "%sCannot arm the drain timer", s->logp);
 }
 
 void ifb_bridge_shutdown(struct ifb_bridge *b)
