@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/size.h"
@@ -423,6 +424,29 @@ START_TEST(parse_sizes)
 }
 END_TEST
 
+static void check_stream_path(const char *path, bool keep_ext, const char *want)
+{
+	char *got = cap_stream_path(path, "rx", keep_ext);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(stream_paths)
+{
+	check_stream_path("cap.raw", true, "cap-rx.raw");
+	check_stream_path("cap.tar.gz", true, "cap.tar-rx.gz");
+	check_stream_path("data", true, "data-rx");
+	check_stream_path("out.d/data", true, "out.d/data-rx");
+	check_stream_path("/tmp/x.bin", true, "/tmp/x-rx.bin");
+	check_stream_path(".hidden", true, ".hidden-rx");
+	check_stream_path("dir/", true, "dir/-rx");
+	/* a SigMF base name: its files add .sigmf-data and .sigmf-meta */
+	check_stream_path("rec.2026", false, "rec.2026-rx");
+}
+END_TEST
+
 static Suite *capture_proto_suite(void)
 {
 	Suite *s = suite_create("capture-proto");
@@ -443,6 +467,7 @@ static Suite *capture_proto_suite(void)
 	tcase_add_test(tc, stats_good);
 	tcase_add_test(tc, stats_hostile);
 	tcase_add_test(tc, parse_sizes);
+	tcase_add_test(tc, stream_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }
