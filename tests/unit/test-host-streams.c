@@ -299,6 +299,27 @@ START_TEST(native_ifaces_in_interface_order)
 }
 END_TEST
 
+/* Opening by name where there is nothing to open: the message says so. */
+START_TEST(open_stream_in_empty_list)
+{
+	const struct ifbh_match nowhere = { .path = "999-99" };
+	struct ifbh_list *list;
+	struct ifbh_ctx *ctx;
+	struct ifbh_dev *dev = NULL;
+
+	if (ifbh_ctx_new(&ctx))
+		return; /* no libusb here (a sandbox without usbfs): nothing to test */
+	ck_assert_int_eq(ifbh_find(ctx, &nowhere, &list), 0);
+	ck_assert_uint_eq(ifbh_list_count(list), 0);
+	ck_assert_int_eq(ifbh_list_stream_index(list, 0), -ERANGE);
+	ck_assert_int_eq(ifbh_list_open_stream(ctx, list, "rx", &dev), -ENOENT);
+	ck_assert_ptr_null(dev);
+	ck_assert_str_eq(ifbh_ctx_error(ctx), "no stream \"rx\": no iio-ffs-bridge device found");
+	ifbh_list_free(list);
+	ifbh_ctx_free(ctx);
+}
+END_TEST
+
 static Suite *host_streams_suite(void)
 {
 	Suite *s = suite_create("host-streams");
@@ -311,6 +332,7 @@ static Suite *host_streams_suite(void)
 	tcase_add_test(tc, info_sign_letters_by_version);
 	tcase_add_test(tc, native_ifaces_one_stream);
 	tcase_add_test(tc, native_ifaces_in_interface_order);
+	tcase_add_test(tc, open_stream_in_empty_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
