@@ -302,26 +302,55 @@ int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, ch
 	return 0;
 }
 
+/* The start of every reply. */
+struct reply_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t length;
+} __attribute__((packed));
+
+/*
+ * A reply of one fixed size (GET_STATUS, GET_STREAM): at least size bytes,
+ * into out; the magic, a version from min_version to ours (into
+ * *ret_version), and a length field of size.
+ */
+static int fixed_reply(const void *buf, size_t len, void *out, size_t size, uint32_t magic,
+		       unsigned int min_version, const char *what, unsigned int *ret_version,
+		       char *err, size_t errlen)
+{
+	struct reply_header h;
+
+	if (len < size)
+		return fail(err, errlen, -EBADMSG, "%s reply truncated: %zu of %zu bytes", what, len,
+			    size);
+	memcpy(out, buf, size);
+	memcpy(&h, buf, sizeof(h));
+	if (le32toh(h.magic) != magic)
+		return fail(err, errlen, -EPROTO,
+			    "%s reply has magic 0x%08" PRIx32 ", expected 0x%08" PRIx32, what,
+			    le32toh(h.magic), magic);
+	*ret_version = le16toh(h.version);
+	if (*ret_version < min_version || *ret_version > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "%s reply has version %u", what,
+			    *ret_version);
+	if (le16toh(h.length) != size)
+		return fail(err, errlen, -EBADMSG, "%s: length field %u, expected %zu", what,
+			    le16toh(h.length), size);
+	return 0;
+}
+
 int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out, char *err,
 		      size_t errlen)
 {
 	struct ifb_status s;
+	unsigned int version;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STATUS reply truncated: %zu of %zu bytes",
-			    len, sizeof(s));
-	memcpy(&s, buf, sizeof(s));
-	if (le32toh(s.magic) != IFB_STATUS_MAGIC)
-		return fail(err, errlen, -EPROTO,
-			    "GET_STATUS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
-			    le32toh(s.magic), IFB_STATUS_MAGIC);
-	if (le16toh(s.version) < 3 || le16toh(s.version) > IFB_PROTOCOL_VERSION)
-		return fail(err, errlen, -EPROTONOSUPPORT, "GET_STATUS reply has version %u",
-			    le16toh(s.version));
-	if (le16toh(s.length) != sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STATUS: length field %u, expected %zu",
-			    le16toh(s.length), sizeof(s));
+	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STATUS_MAGIC, 3, "GET_STATUS", &version, err,
+			  errlen);
+	if (ret)
+		return ret;
 	out->request = s.request;
 	out->error = (int32_t)le32toh((uint32_t)s.error);
 	out->rate_mhz = le64toh(s.rate_mhz);
@@ -357,23 +386,13 @@ int ifbh_parse_stream(const void *buf, size_t len, struct ifbh_stream_reply *out
 		      size_t errlen)
 {
 	struct ifb_stream_info s;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STREAM reply truncated: %zu of %zu bytes",
-			    len, sizeof(s));
-	memcpy(&s, buf, sizeof(s));
-	if (le32toh(s.magic) != IFB_STREAM_MAGIC)
-		return fail(err, errlen, -EPROTO,
-			    "GET_STREAM reply has magic 0x%08" PRIx32 ", expected 0x%08x",
-			    le32toh(s.magic), IFB_STREAM_MAGIC);
-	out->version = le16toh(s.version);
-	if (out->version < 4 || out->version > IFB_PROTOCOL_VERSION)
-		return fail(err, errlen, -EPROTONOSUPPORT, "GET_STREAM reply has version %u",
-			    out->version);
-	if (le16toh(s.length) != sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STREAM: length field %u, expected %zu",
-			    le16toh(s.length), sizeof(s));
+	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STREAM_MAGIC, 4, "GET_STREAM", &out->version,
+			  err, errlen);
+	if (ret)
+		return ret;
 	out->index = s.index;
 	out->count = s.count;
 	if (out->count == 0 || out->count > IFB_MAX_STREAMS || out->index >= out->count)

@@ -208,9 +208,6 @@ END_TEST
 static const struct libusb_endpoint_descriptor EP_BULK_IN_81 = {
 	.bEndpointAddress = 0x81, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK, .wMaxPacketSize = 512
 };
-static const struct libusb_endpoint_descriptor EP_BULK_OUT_01 = {
-	.bEndpointAddress = 0x01, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK, .wMaxPacketSize = 512
-};
 static const struct libusb_endpoint_descriptor EP_BULK_IN_82_SS = {
 	.bEndpointAddress = 0x82, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK, .wMaxPacketSize = 1024
 };
@@ -220,6 +217,13 @@ static const struct libusb_endpoint_descriptor EP_BULK_IN_83 = {
 static const struct libusb_endpoint_descriptor EP_INTR_IN_84 = {
 	.bEndpointAddress = 0x84, .bmAttributes = LIBUSB_TRANSFER_TYPE_INTERRUPT,
 	.wMaxPacketSize = 64
+};
+/* IN first, then OUT, as libiio wants its pipes */
+static const struct libusb_endpoint_descriptor IIOD_EPS[2] = {
+	{ .bEndpointAddress = 0x82, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK,
+	  .wMaxPacketSize = 512 },
+	{ .bEndpointAddress = 0x01, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK,
+	  .wMaxPacketSize = 512 },
 };
 
 static struct libusb_interface_descriptor alt(uint8_t num, uint8_t setting, uint8_t cls,
@@ -240,36 +244,19 @@ static struct libusb_interface_descriptor alt(uint8_t num, uint8_t setting, uint
 
 #define NATIVE IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL
 
-START_TEST(native_ifaces_one_stream)
+START_TEST(native_ifaces)
 {
-	struct libusb_interface_descriptor a0 = alt(0, 0, NATIVE, &EP_BULK_IN_81, 1);
-	struct libusb_endpoint_descriptor iiod_eps[2] = { EP_BULK_IN_82_SS, EP_BULK_OUT_01 };
-	struct libusb_interface_descriptor a1 = alt(1, 0, 0xff, 0, 0, iiod_eps, 2);
-	struct libusb_interface itf[2] = { { .altsetting = &a0, .num_altsetting = 1 },
-					   { .altsetting = &a1, .num_altsetting = 1 } };
-	struct libusb_config_descriptor cfg = { .bNumInterfaces = 2, .interface = itf };
-	struct ifbh_iface_slot s[4];
-
-	/* today's device: the native interface and the IIOD one; one entry */
-	ck_assert_uint_eq(ifbh_native_ifaces(&cfg, s, 4), 1);
-	ck_assert_uint_eq(s[0].iface, 0);
-	ck_assert_uint_eq(s[0].alt, 0);
-	ck_assert_uint_eq(s[0].ep_in, 0x81);
-	ck_assert_uint_eq(s[0].max_packet, 512);
-}
-END_TEST
-
-START_TEST(native_ifaces_in_interface_order)
-{
-	/* stream 0, IIOD, stream 1 (its endpoint in alternate setting 1),
-	 * a look-alike without a bulk IN endpoint, stream 2 */
+	/*
+	 * stream 0, IIOD (vendor class, no subclass), stream 1 (its endpoint
+	 * in alternate setting 1), a look-alike without a bulk IN endpoint,
+	 * stream 2 (OUT endpoint first)
+	 */
 	struct libusb_interface_descriptor s0 = alt(0, 0, NATIVE, &EP_BULK_IN_81, 1);
-	struct libusb_endpoint_descriptor iiod_eps[2] = { EP_BULK_IN_82_SS, EP_BULK_OUT_01 };
-	struct libusb_interface_descriptor iiod = alt(1, 0, 0xff, 0, 0, iiod_eps, 2);
+	struct libusb_interface_descriptor iiod = alt(1, 0, 0xff, 0, 0, IIOD_EPS, 2);
 	struct libusb_interface_descriptor s1[2] = { alt(2, 0, NATIVE, NULL, 0),
 						     alt(2, 1, NATIVE, &EP_BULK_IN_82_SS, 1) };
 	struct libusb_interface_descriptor intr = alt(3, 0, NATIVE, &EP_INTR_IN_84, 1);
-	struct libusb_endpoint_descriptor s2_eps[2] = { EP_BULK_OUT_01, EP_BULK_IN_83 };
+	struct libusb_endpoint_descriptor s2_eps[2] = { IIOD_EPS[1], EP_BULK_IN_83 };
 	struct libusb_interface_descriptor s2 = alt(4, 0, NATIVE, s2_eps, 2);
 	struct libusb_interface itf[5] = {
 		{ .altsetting = &s0, .num_altsetting = 1 },
@@ -283,7 +270,9 @@ START_TEST(native_ifaces_in_interface_order)
 
 	ck_assert_uint_eq(ifbh_native_ifaces(&cfg, s, 4), 3);
 	ck_assert_uint_eq(s[0].iface, 0);
+	ck_assert_uint_eq(s[0].alt, 0);
 	ck_assert_uint_eq(s[0].ep_in, 0x81);
+	ck_assert_uint_eq(s[0].max_packet, 512);
 	ck_assert_uint_eq(s[1].iface, 2);
 	ck_assert_uint_eq(s[1].alt, 1);
 	ck_assert_uint_eq(s[1].ep_in, 0x82);
@@ -295,6 +284,14 @@ START_TEST(native_ifaces_in_interface_order)
 	memset(s, 0xee, sizeof(s));
 	ck_assert_uint_eq(ifbh_native_ifaces(&cfg, s, 1), 3);
 	ck_assert_uint_eq(s[0].iface, 0);
+	ck_assert_uint_eq(s[1].iface, 0xee);
+	/* today's device: the native interface and the IIOD one, one entry,
+	 * the one the search before streams found */
+	cfg.bNumInterfaces = 2;
+	memset(s, 0xee, sizeof(s));
+	ck_assert_uint_eq(ifbh_native_ifaces(&cfg, s, 4), 1);
+	ck_assert_uint_eq(s[0].iface, 0);
+	ck_assert_uint_eq(s[0].ep_in, 0x81);
 	ck_assert_uint_eq(s[1].iface, 0xee);
 }
 END_TEST
@@ -330,8 +327,7 @@ static Suite *host_streams_suite(void)
 	tcase_add_test(tc, stream_bad_fields);
 	tcase_add_test(tc, stream_names);
 	tcase_add_test(tc, info_sign_letters_by_version);
-	tcase_add_test(tc, native_ifaces_one_stream);
-	tcase_add_test(tc, native_ifaces_in_interface_order);
+	tcase_add_test(tc, native_ifaces);
 	tcase_add_test(tc, open_stream_in_empty_list);
 	suite_add_tcase(s, tc);
 	return s;
