@@ -604,7 +604,8 @@ static void start(struct cap *c)
 	 * device-side rate change; a new layout fails it instead) */
 	c->info.sample_rate_mhz = ifbh_dev_info(c->dev)->sample_rate_mhz;
 	if (ret) {
-		cap_msg("%s%s%s", c->stream, c->several ? ": " : "", ifbh_dev_error(c->dev));
+		cap_msg("%s%s%s", c->several ? c->stream : "", c->several ? ": " : "",
+			ifbh_dev_error(c->dev));
 		cap_set_fatal(c, cap_exit_code(ret), "no capture");
 		cap_close_output(c);
 		return;
@@ -632,7 +633,7 @@ static int finish(struct cap *c)
 	if (!c->o.quiet)
 		cap_report_human(c, secs);
 	if (c->fatal)
-		cap_msg("%s%s%s", c->stream, c->several ? ": " : "", c->fatal_msg);
+		cap_msg("%s%s%s", c->several ? c->stream : "", c->several ? ": " : "", c->fatal_msg);
 	if (c->o.json)
 		cap_report_json(c, c->out_stdout ? stderr : stdout, secs);
 	if (c->fatal)

@@ -75,7 +75,8 @@ void cap_report_live(struct cap *c, double now, bool final)
 	n = snprintf(line, sizeof(line),
 		     "%s%s%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
 		     "  errors %" PRIu64 "%s",
-		     c->several ? c->stream : "", c->several ? ": " : "", rate / 1048576.0, rate / c->info.scan_size / 1e6,
+		     c->several ? c->stream : "", c->several ? ": " : "", rate / 1048576.0,
+		     rate / c->info.scan_size / 1e6,
 		     (double)c->received / 1048576.0, (c->gaps.n + c->gaps.unlisted_count),
 		     device_errors(c) + c->host_errors,
 		     !c->verifying ? ""
