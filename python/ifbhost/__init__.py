@@ -17,6 +17,10 @@ opened on its own, by name, and runs on its own::
     with ifbhost.Device(stream="rx") as rx, ifbhost.Device(stream="hk") as hk:
         a, b = rx.read(4096), hk.read(16)
 
+Each Device has its own libusb context, and its transfers move only while
+it is read: read every open stream often enough (or each from a thread of
+its own), or the device reports gaps in the one left waiting.
+
 Units: a *scan* holds one sample of every enabled channel; sample rates are
 scans per second; stream offsets count bytes from the first byte after
 START; gap positions are given as scan indices into the stream.
