@@ -284,9 +284,10 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			return;
 		break; /* stall; GET_STATUS says why */
 	case IFB_REQ_GET_STREAM:
-		/* a version-4 request, answered in version 4 */
-		len = ifb_control_stream(s->index, s->b->nstreams, s->cfg.name, IFB_PROTOCOL_VERSION,
-					 reply, sizeof(reply));
+		/* a version-4 request: in the agreed version, 4 at least */
+		len = ifb_control_stream(s->index, s->b->nstreams, s->cfg.name,
+					 s->proto_version > 4 ? s->proto_version : 4, reply,
+					 sizeof(reply));
 		if (len < 0)
 			break;
 		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
