@@ -37,6 +37,8 @@ enum exit_code {
 #define BOUNCE_SIZE (1u << 20)
 /* --stream: streams captured at once (a device serves at most 8) */
 #define CAP_MAX_STREAMS 8
+/* Transfers in flight shared by several --stream without --transfers. */
+#define CAP_SHARED_TRANSFERS 12u
 #define LIVE_PERIOD_S 1.0
 #define POLL_MS 100
 

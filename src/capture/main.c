@@ -74,7 +74,9 @@ static void usage(FILE *f)
 		"                           FILE's extension), --sigmf BASE writes BASE-NAME\n"
 		"      --list               list the matching devices' streams, then exit\n"
 		"USB transfers:\n"
-		"      --transfers N        bulk transfers in flight (default 16)\n"
+		"      --transfers N        bulk transfers in flight (default 16; with several\n"
+		"                           --stream, 12 shared among them: Linux lets all\n"
+		"                           programs have 16 MiB in flight, usbfs_memory_mb)\n"
 		"      --transfer-size N    bytes per transfer (default 1M; rounded up to\n"
 		"                           a multiple of the endpoint's packet size)\n"
 		"\n"
@@ -296,6 +298,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->nstreams > 1 && o->output && !strcmp(o->output, "-")) {
 		cap_msg("several streams cannot share standard output: give -o FILE or --sigmf");
 		return EXIT_USAGE;
+	}
+	/* usbcore's usbfs_memory_mb (16 MiB by default) caps what every
+	 * usbfs user has in flight together: several streams share the
+	 * default rather than the first taking it all. */
+	if (o->nstreams > 1 && !o->transfers_set) {
+		o->transfers = CAP_SHARED_TRANSFERS / o->nstreams;
+		if (o->transfers < 2)
+			o->transfers = 2;
 	}
 	if (o->iq_set && !o->sigmf) {
 		cap_msg("--iq describes SigMF data: use it with --sigmf");

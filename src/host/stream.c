@@ -707,6 +707,17 @@ int ifbh_stream_start(struct ifbh_stream *s)
 				 s->nxfer);
 			break;
 		}
+		if (ret == LIBUSB_ERROR_NO_MEM) {
+			/* Linux caps what all usbfs users have in flight together
+			 * (usbcore's usbfs_memory_mb, 16 MiB by default): another
+			 * capture, of this device's other stream say, may hold it. */
+			unwind_start(s);
+			return ifbh_fail(s->dev->err, -ENOMEM,
+					 "submitting bulk transfers failed: the kernel's usbfs memory "
+					 "limit (/sys/module/usbcore/parameters/usbfs_memory_mb, shared by "
+					 "every program reading USB devices) is taken by other transfers "
+					 "in flight; ask for fewer or smaller transfers, or raise the limit");
+		}
 		if (ret) {
 			unwind_start(s);
 			return ifbh_fail(s->dev->err, ifbh_errno_from_usb(ret),

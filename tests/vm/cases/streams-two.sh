@@ -10,7 +10,7 @@
 . /lib/bridge.sh
 
 streams_adcs 2
-bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=256K:block_count=4 \
+bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=512K:block_count=8 \
 	hk:iio-sim-adc1:zero-copy:block_size=64K:block_count=4 >/tmp/ifb.conf
 cat /tmp/ifb.conf
 bridge_start /tmp/ifb.conf
@@ -34,9 +34,11 @@ cat /tmp/list.txt
 grep -q 'rx' /tmp/list.txt || bridge_fail "--list does not name stream rx"
 grep -q 'hk' /tmp/list.txt || bridge_fail "--list does not name stream hk"
 
-# 1 MiB of transfers in flight: a 1 s stall starves the 8 MB/s ADC.
-iio-ffs-capture --stream rx --verify --duration 6 --transfers 4 --transfer-size 256K \
-	-o /dev/null --quiet --json >/tmp/rx.json &
+# hk: 1 MiB of transfers in flight, so a 1 s stall starves its 8 MB/s ADC;
+# rx (4 MiB of blocks, 8 MiB of transfers) rides out a loaded rig. Linux
+# lets all programs have 16 MiB in flight (usbfs_memory_mb).
+iio-ffs-capture --stream rx --verify --duration 6 --transfers 8 -o /dev/null --quiet --json \
+	>/tmp/rx.json &
 rx=$!
 iio-ffs-capture --stream hk --verify --duration 6 --transfers 4 --transfer-size 256K \
 	-o /dev/null --quiet --json >/tmp/hk.json &
