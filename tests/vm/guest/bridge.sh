@@ -12,8 +12,10 @@
 #                     print a config with a [stream NAME] section per
 #                     argument (the keys of [iio] and [stream] alike),
 #                     through /dev/ffs-ifb
-#   streams_adcs N    reload the simulated ADC as N devices (iio-sim-adc,
-#                     iio-sim-adc1, ...), 2 channels each, paced
+#   streams_adcs N [unpaced]
+#                     reload the simulated ADC as N devices (iio-sim-adc,
+#                     iio-sim-adc1, ...), 2 channels each at 2 MHz, paced
+#                     (unpaced: each block filled as soon as it is queued)
 #   bridge_start CONF start the daemon (log in $IFB_LOG), wait for its
 #                     descriptors, bind the gadget, wait for the host side
 #                     (IFB_ULIMIT_V=KiB: the daemon's address-space limit)
@@ -93,6 +95,7 @@ streams_adcs() {
 	rmmod iio-sim-adc || rig_fail "cannot unload iio-sim-adc"
 	insmod /lib/modules/iio-sim-adc.ko devices="$1" channels="$_sa_ch" rates="$_sa_rate" ||
 		rig_fail "cannot load iio-sim-adc devices=$1"
+	[ "$2" = unpaced ] && return 0
 	for _sa_d in $(rig_adc_dirs); do
 		rig_write "$_sa_d/sim_paced" 1
 	done
