@@ -1,24 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The bridge's insides, shared by the files that make it up. Nothing
- * outside src/daemon/bridge*.c, pool.c, backend-*.c, session.c, ep0.c and
- * reload.c includes this; everyone else uses daemon/bridge.h.
+ * The daemon's insides, shared by the files that make it up. Nothing
+ * outside src/daemon/{bridge,stream,session,pool,backend-*,ep0,iiod,
+ * reload}.c includes this; everyone else uses daemon/bridge.h.
  *
- * Who does what:
+ * The daemon (struct ifb_bridge) sits above its streams: the loop,
+ * signals, reload, the FunctionFS function and its ep0, the front ends.
+ * A stream (struct ifb_stream) is one IIO buffer and one bulk IN endpoint
+ * with its pool, backend and engine; a configuration names up to
+ * IFB_MAX_STREAMS of them, each its own USB interface. Who does what:
  *
+ *   stream.c             a stream's set-up and release: IIO device and
+ *                        channels, zero-copy probe, mode, pool, description
+ *   session.c            a stream's life: open, attach, enable, run, drain,
+ *                        release; every way a stream ends goes through
+ *                        here, and the front ends' only way to a stream
+ *                        (start, stop, pull, cancel, state, stats, gaps)
  *   pool.c               the blocks' memory: DMABUFs or user buffers
  *   backend-zero-copy.c  the life of a block as a DMABUF shared by IIO and USB
- *   backend-copy.c       the life of a block as a user buffer: read(), libaio
- *   session.c            a stream: open, attach, enable, run, drain, release;
- *                        every way a stream ends goes through here
+ *   backend-hybrid.c     ... read() from IIO into a DMABUF USB sends
+ *   backend-copy.c       ... a user buffer: read(), libaio writes
  *   ep0.c                the native front end: FunctionFS events and the
- *                        vendor control protocol (docs/protocol.md)
+ *                        vendor control protocol (docs/protocol.md), each
+ *                        request routed to the stream of its interface
  *   ep0-stage.c          the one thread: the blocking data and status
  *                        stages of control requests, off the loop
  *   iiod.c               the IIOD front end: libiio clients on the "IIO"
  *                        interface (docs/protocol.md "The IIOD interface")
  *   reload.c             SIGHUP: a new configuration, applied between streams
- *   bridge.c             setup, release, status: wires the rest together
+ *   bridge.c             the daemon: set-up, release, status, shutdown wiring
  *
  * The engine (engine.c) decides the order of things; the backends do the
  * I/O it asks for; front ends turn host requests into session calls.
@@ -202,28 +212,43 @@ static inline unsigned ifb_block_index(const struct ifb_stream *s, const struct 
 /* Is any stream's resources open, or its engine not idle? */
 bool ifb_bridge_any_session(const struct ifb_bridge *b);
 
-/* bridge.c */
-uint64_t ifb_now_usec(void);
-const char *ifb_mode_name(enum ifb_mode m);
-const char *ifb_stop_reason_name(enum ifb_stop_reason r);
-/* Fill b->desc (what GET_INFO tells the host) from the IIO device. */
-void ifb_bridge_describe(struct ifb_stream *s);
+/* stream.c: a stream's set-up and release */
+/* Stream k of b->cfg, up to its IIO device and event sources: what needs
+ * no FunctionFS yet. *ret is set whenever the stream was allocated (to be
+ * freed with ifb_stream_free on failure too); 0 or -errno, logged, with
+ * *config_error set when a config value is the cause. */
+int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
+		   struct ifb_stream **ret);
+/* Once the function's descriptors are written: its mode (from what the
+ * kernel says about zero-copy), pool, description and engine. */
+int ifb_stream_setup_pool(struct ifb_stream *s, bool *config_error);
 /* The function was bound to a UDC: auto mode learns whether the UDC can do
  * FunctionFS DMABUF (scatter-gather) before any host asks what it gets. */
-void ifb_bridge_on_bind(struct ifb_bridge *b);
+void ifb_stream_on_bind(struct ifb_stream *s);
+/* Its session closed, every source and fd released, freed; NULL. */
+struct ifb_stream *ifb_stream_free(struct ifb_stream *s);
+/* Fill s->desc (what GET_INFO tells the host) from the IIO device. */
+void ifb_stream_describe(struct ifb_stream *s);
 /* The same, read afresh from the device into d. */
-void ifb_bridge_describe_into(struct ifb_stream *s, struct ifb_stream_desc *d);
+void ifb_stream_describe_into(struct ifb_stream *s, struct ifb_stream_desc *d);
 /* Select cfg's [iio] channels on io: 0, or the error logged with the
  * config's file:line and what was expected (ifb_iio_select's errors),
  * then `then` ("" or what follows, e.g. "; configuration not reloaded"). */
-int ifb_bridge_select_channels(struct ifb_iio *io, const struct ifb_stream_config *cfg,
+int ifb_stream_select_channels(struct ifb_iio *io, const struct ifb_stream_config *cfg,
 			       const char *then);
 /* Do cfg's [iio] iq pairs fit io's selected channels (both enabled, the
  * same type, repeat 1, Q stored right after I)? 0, or -EINVAL logged with
  * the config's file:line and what was expected. */
-int ifb_bridge_check_iq(const struct ifb_iio *io, const struct ifb_stream_config *cfg);
+int ifb_stream_check_iq(const struct ifb_iio *io, const struct ifb_stream_config *cfg);
 
-/* pool.c: b->nblocks blocks of b->cfg.block_size bytes. Allocation
+/* bridge.c: the daemon above the streams */
+uint64_t ifb_now_usec(void);
+const char *ifb_mode_name(enum ifb_mode m);
+const char *ifb_stop_reason_name(enum ifb_stop_reason r);
+/* The function was bound to a UDC: every stream's ifb_stream_on_bind. */
+void ifb_bridge_on_bind(struct ifb_bridge *b);
+
+/* pool.c: s->nblocks blocks of s->cfg.block_size bytes. Allocation
  * failures are logged here; ifb_pool_free releases whatever was made. */
 int ifb_pool_alloc_dmabufs(struct ifb_stream *s);
 int ifb_pool_alloc_buffers(struct ifb_stream *s);
@@ -330,9 +355,29 @@ void ifb_session_maybe_start(struct ifb_stream *s);
 int ifb_session_disable_left_enabled(struct ifb_stream *s);
 int ifb_session_on_teardown(sd_event_source *s, void *userdata);
 void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason);
-/* Once a second while streaming: end a stream whose IIO buffer someone
- * else disabled (no fence or read() would ever tell). */
-void ifb_session_check(struct ifb_stream *s);
+/* Once a second (now_usec: CLOCK_MONOTONIC): the stream's MiB/s for
+ * the status line, and the end of a stream whose IIO buffer someone else
+ * disabled (no fence or read() would ever tell). */
+void ifb_session_tick(struct ifb_stream *s, uint64_t now_usec);
+/* Its state, as GET_INFO and GET_STATS tell it (enum ifb_state). */
+enum ifb_state ifb_session_state(const struct ifb_stream *s);
+/* One line for sd_notify STATUS= (mode, state, MiB/s), its name first. */
+void ifb_session_status(const struct ifb_stream *s, char *buf, size_t len);
+/* GET_STATS in the agreed protocol version. */
+void ifb_session_stats(const struct ifb_stream *s, uint16_t version, struct ifb_stats *out);
+/* GET_GAPS from the gap whose sequence number ends in seq_lo, into buf
+ * (size bytes), at most want bytes of it (a host's wLength): its length
+ * or -errno (ifb_engine_gaps). */
+int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, size_t size,
+		     size_t want);
+/* Pull policy (an IIOD stream): send the next filled block's first len
+ * bytes; as ifb_engine_pull. */
+int ifb_session_pull(struct ifb_stream *s, uint32_t len);
+/* The stream's host went away with its endpoint still enabled (an IIOD
+ * pipe reset or closed): end it, and take back what USB holds. */
+void ifb_session_abandoned(struct ifb_stream *s);
+/* Its engine before the first stream (the backend chosen at set-up). */
+int ifb_session_init(struct ifb_stream *s);
 /* A source that cannot go on (ep0 unreadable, aio broken): log, end the
  * stream, exit the loop with status 1 (systemd restarts the unit). */
 void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what);

@@ -130,7 +130,7 @@ static bool desc_still_true(struct ifb_stream *s)
 	s->desc_given = false;
 	if (!given)
 		return true;
-	ifb_bridge_describe_into(s, &now);
+	ifb_stream_describe_into(s, &now);
 	s->desc = now;
 	if (!desc_changes(&s->given, &now, what, sizeof(what)))
 		return true;
@@ -228,7 +228,7 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		log_info("%sHost: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz", s->logp,
 			 text, s->iio.name, (unsigned long long)(now / 1000),
 			 (unsigned long long)(now % 1000));
-	ifb_bridge_describe(s); /* GET_INFO tells what the device took */
+	ifb_stream_describe(s); /* GET_INFO tells what the device took */
 }
 
 static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *setup)
@@ -245,9 +245,9 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		 * rate since the last description, and START compares with a
 		 * fresh one. During a stream, the stream's. */
 		if (!s->session)
-			ifb_bridge_describe(s);
+			ifb_stream_describe(s);
 		s->proto_version = ifb_control_version(le16toh(setup->wValue));
-		len = ifb_control_info(&s->desc, (uint8_t)s->engine.run, s->proto_version, reply,
+		len = ifb_control_info(&s->desc, (uint8_t)ifb_session_state(s), s->proto_version, reply,
 				       sizeof(reply));
 		if (len < 0)
 			break;
@@ -259,22 +259,14 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 	case IFB_REQ_GET_STATS: {
 		struct ifb_stats st;
 
-		ifb_engine_stats(&s->engine, (uint8_t)s->mode,
-				 s->proto_version ? s->proto_version : IFB_PROTOCOL_VERSION_MIN, &st);
+		ifb_session_stats(s, s->proto_version ? s->proto_version : IFB_PROTOCOL_VERSION_MIN,
+				  &st);
 		stage(s->b, s, IFB_EP0_REPLY, &st, sizeof(st) < wlength ? sizeof(st) : wlength, "GET_STATS",
 		      NULL);
 		return;
 	}
 	case IFB_REQ_GET_GAPS:
-		/* cut to wLength by building no more than it asks for */
-		len = ifb_engine_gaps(&s->engine, le16toh(setup->wValue), reply,
-				      wlength < sizeof(reply) ? wlength : sizeof(reply));
-		if (len == -ENOSPC) {
-			len = ifb_engine_gaps(&s->engine, le16toh(setup->wValue), reply,
-					      sizeof(reply));
-			if (len > (int)wlength)
-				len = wlength;
-		}
+		len = ifb_session_gaps(s, le16toh(setup->wValue), reply, sizeof(reply), wlength);
 		if (len < 0)
 			break;
 		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len, "GET_GAPS", NULL);
@@ -310,12 +302,12 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			start_outcome(s, -EBUSY);
 			break; /* stall: one stream at a time */
 		}
-		if (s->engine.run == IFB_STATE_STREAMING) {
+		if (ifb_session_state(s) == IFB_STATE_STREAMING) {
 			start_outcome(s, 0);
 			ifb_ep0_ack(s->b, "START");
 			return;
 		}
-		if (s->engine.run == IFB_STATE_STOPPING || s->session) {
+		if (ifb_session_state(s) == IFB_STATE_STOPPING || s->session) {
 			s->restart = true;
 			start_outcome(s, 0);
 			ifb_ep0_ack(s->b, "START");
@@ -385,7 +377,7 @@ static void start_immediate(struct ifb_bridge *b)
 	for (unsigned i = 0; i < b->nstreams; i++) {
 		struct ifb_stream *s = b->st[i];
 
-		if (s->cfg.start == IFB_CFG_START_IMMEDIATE && s->engine.run == IFB_STATE_IDLE)
+		if (s->cfg.start == IFB_CFG_START_IMMEDIATE && ifb_session_state(s) == IFB_STATE_IDLE)
 			ifb_session_maybe_start(s);
 	}
 }

@@ -376,12 +376,10 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		p->rx_queued = false;
 		p->ntx = 0;
 		p->pend_off = p->pend_len = 0;
-		ifb_session_stop(d->st, IFB_STOP_DISCONNECT);
 		/* The host reset or closed the pipe (a client killed mid-READBUF
 		 * and the next one starting): a block still queued on the
-		 * endpoint will never be read. Take it back. */
-		if (d->st->engine.usb.len)
-			ifb_session_cancel_usb(d->st);
+		 * endpoint will never be read. */
+		ifb_session_abandoned(d->st);
 		if (d->st->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
@@ -714,7 +712,7 @@ static bool readbuf_chunk(struct ifb_iiod *d, struct iiod_pipe *p)
 		p->rb_first = false;
 	}
 	p->rb_chunk = len;
-	r = ifb_engine_pull(&d->st->engine, len);
+	r = ifb_session_pull(d->st, len);
 	if (r == 1) {
 		p->rb_left -= len;
 		return true;
@@ -747,7 +745,7 @@ static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct if
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || d->stream_dev != i || d->st->engine.run != IFB_STATE_STREAMING) {
+	if (!stream_on(d, p) || d->stream_dev != i || ifb_session_state(d->st) != IFB_STATE_STREAMING) {
 		reply_int(d, p, -EBADF);
 		return;
 	}

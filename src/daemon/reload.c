@@ -126,7 +126,7 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 		const struct ifb_stream_config *sc = &next->stream[i];
 
 		*probe = b->st[i]->iio;
-		r = ifb_bridge_select_channels(probe, sc, "; configuration not reloaded");
+		r = ifb_stream_select_channels(probe, sc, "; configuration not reloaded");
 		if (r < 0) {
 			/* logged */
 		} else if (sc->block_size % probe->scan_size) {
@@ -134,7 +134,7 @@ int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
 			log_error("%s: %u is not a multiple of the scan size (%u bytes); configuration not reloaded",
 				  where, sc->block_size, probe->scan_size);
 			r = -EINVAL;
-		} else if (ifb_bridge_check_iq(probe, sc) < 0) {
+		} else if (ifb_stream_check_iq(probe, sc) < 0) {
 			log_error("Configuration not reloaded");
 			r = -EINVAL;
 		}
@@ -178,7 +178,7 @@ static void apply_stream(struct ifb_stream *s, const struct ifb_stream_config *n
 			log_warning_errno(r, "%s%s refused sampling frequency %s", s->logp, s->iio.name,
 					  s->cfg.sampling_frequency);
 	}
-	ifb_bridge_describe(s);
+	ifb_stream_describe(s);
 	log_info("%sConfiguration reloaded from %s: %u x %u bytes, %u-byte scans, start %s", s->logp,
 		 s->cfg.path, s->nblocks, s->cfg.block_size, s->iio.scan_size,
 		 s->cfg.start == IFB_CFG_START_HOST ? "on host request" : "immediately");

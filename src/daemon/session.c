@@ -349,7 +349,7 @@ void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason)
 	sd_event_source_set_enabled(s->teardown_src, SD_EVENT_ONESHOT);
 }
 
-void ifb_session_check(struct ifb_stream *s)
+static void ifb_session_check(struct ifb_stream *s)
 {
 	if (s->engine.run != IFB_STATE_STREAMING || ifb_iio_buffer_enabled(&s->iio) != 0)
 		return;
@@ -465,4 +465,83 @@ void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what)
 	log_error_errno(r, "%s; stopping (exit status 1)", what);
 	b->exit_code = 1;
 	ifb_bridge_shutdown(b);
+}
+
+enum ifb_state ifb_session_state(const struct ifb_stream *s)
+{
+	return s->engine.run;
+}
+
+void ifb_session_stats(const struct ifb_stream *s, uint16_t version, struct ifb_stats *out)
+{
+	ifb_engine_stats(&s->engine, (uint8_t)s->mode, version, out);
+}
+
+int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, size_t size,
+		     size_t want)
+{
+	/* cut to want by building no more than it asks for; a header that
+	 * does not fit it is built whole and cut */
+	int len = ifb_engine_gaps(&s->engine, seq_lo, buf, want < size ? want : size);
+
+	if (len == -ENOSPC) {
+		len = ifb_engine_gaps(&s->engine, seq_lo, buf, size);
+		if (len > (int)want)
+			len = (int)want;
+	}
+	return len;
+}
+
+int ifb_session_pull(struct ifb_stream *s, uint32_t len)
+{
+	return ifb_engine_pull(&s->engine, len);
+}
+
+void ifb_session_abandoned(struct ifb_stream *s)
+{
+	ifb_session_stop(s, IFB_STOP_DISCONNECT);
+	/* The endpoint stays enabled (an IIOD pipe closed, not the
+	 * interface): a block still queued on it will never be read. */
+	if (s->engine.usb.len)
+		ifb_session_cancel_usb(s);
+}
+
+void ifb_session_status(const struct ifb_stream *s, char *buf, size_t len)
+{
+	const struct ifb_engine_counters *c = &s->engine.c;
+
+	switch (s->engine.run) {
+	case IFB_STATE_STREAMING:
+		snprintf(buf, len, "%sStreaming (%s): %.1f MiB/s, %" PRIu64 " MiB sent, %" PRIu64
+			 " gaps, %" PRIu64 " errors", s->logp, ifb_mode_name(s->mode), s->rate_mib_s,
+			 c->bytes_sent >> 20, c->gaps_total, c->adc_errors + c->usb_errors);
+		break;
+	case IFB_STATE_STOPPING:
+		snprintf(buf, len, "%sStopping stream (%s)", s->logp, ifb_mode_name(s->mode));
+		break;
+	default:
+		snprintf(buf, len, "%sIdle (%s), %s", s->logp, ifb_mode_name(s->mode),
+			 s->b->usb_enabled ? "waiting for the host's START" : "waiting for a USB host");
+		break;
+	}
+}
+
+void ifb_session_tick(struct ifb_stream *s, uint64_t now_usec)
+{
+	if (s->engine.run == IFB_STATE_STREAMING && now_usec > s->rate_t) {
+		uint64_t bytes = s->engine.c.bytes_sent;
+
+		s->rate_mib_s = (double)(bytes - s->rate_bytes) / 1048576.0 /
+				((double)(now_usec - s->rate_t) / 1e6);
+		s->rate_bytes = bytes;
+		s->rate_t = now_usec;
+	}
+	ifb_session_check(s);
+}
+
+int ifb_session_init(struct ifb_stream *s)
+{
+	/* Placeholder engine until the first stream picks its backend. */
+	return ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size, false,
+			       ifb_backend(s)->ops, s);
 }
