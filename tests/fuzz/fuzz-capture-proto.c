@@ -45,13 +45,13 @@ static void check_info(const struct ifbh_info *in, const char *sign)
 			CHECK(c->scan_index != o->scan_index);
 		}
 		/* the I/Q hint: none before version 3; pairs that name each other */
-		CHECK(c->stream[0].iq <= IFBH_IQ_ROLE_Q);
-		if (in->version < 3 || !c->stream[0].iq)
-			CHECK(!c->stream[0].iq && !c->iq_partner);
+		CHECK(c->iq <= IFBH_IQ_ROLE_Q);
+		if (in->version < 3 || !c->iq)
+			CHECK(!c->iq && !c->iq_partner);
 		else
 			CHECK(c->iq_partner < in->num_channels && c->iq_partner != i &&
 			      in->ch[c->iq_partner].iq_partner == i &&
-			      in->ch[c->iq_partner].iq + c->stream[0].iq == IFBH_IQ_ROLE_I + IFBH_IQ_ROLE_Q);
+			      in->ch[c->iq_partner].iq + c->iq == IFBH_IQ_ROLE_I + IFBH_IQ_ROLE_Q);
 	}
 }
 

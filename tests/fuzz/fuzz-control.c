@@ -37,14 +37,16 @@ static int expected(const struct usb_ctrlrequest *s)
 	uint16_t value = le16toh(s->wValue), index = le16toh(s->wIndex);
 	uint16_t length = le16toh(s->wLength);
 
-	if (index)
+	/* an interface of the function's (ep0.c finds the stream) */
+	if (index > 0xff)
 		return -EOPNOTSUPP;
 	/* wValue: GET_INFO's host version, GET_GAPS's sequence number (version 2) */
 	if (value && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
 		return -EOPNOTSUPP;
 	if (s->bRequestType == 0xc1 && length >= 1 &&
 	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS ||
-	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS))
+	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS ||
+	     s->bRequest == IFB_REQ_GET_STREAM))
 		return s->bRequest;
 	if (s->bRequestType == 0x41 && length == 0 &&
 	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))
@@ -85,12 +87,12 @@ static void check_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t 
 		CHECK(memchr(c.name, '\0', sizeof(c.name)));
 		CHECK(le16toh(c.scan_index) == d->channels[i].scan_index);
 		CHECK(le16toh(c.offset) == d->channels[i].offset);
-		CHECK(c.stream[0].iq <= IFB_IQ_Q);
-		if (version < 3 || c.stream[0].iq == IFB_IQ_NONE) {
-			CHECK(c.stream[0].iq == IFB_IQ_NONE && c.iq_partner == 0);
+		CHECK(c.iq <= IFB_IQ_Q);
+		if (version < 3 || c.iq == IFB_IQ_NONE) {
+			CHECK(c.iq == IFB_IQ_NONE && c.iq_partner == 0);
 		} else {
 			CHECK(c.iq_partner < d->num_channels && c.iq_partner != i);
-			CHECK(c.stream[0].iq == d->channels[i].iq && c.iq_partner == d->channels[i].iq_partner);
+			CHECK(c.iq == d->channels[i].iq && c.iq_partner == d->channels[i].iq_partner);
 		}
 	}
 	/* A buffer one byte short is refused, not overrun. */
