@@ -101,8 +101,10 @@ struct ifb_stream {
 	struct ifb_bridge *b; /* the daemon it belongs to */
 	unsigned index;       /* in b->st[], and its place in protocol.h's order */
 	unsigned iface;       /* its native interface's FunctionFS index */
-	char logp[IFB_NAME_LEN + 4]; /* "NAME: " before its log lines, "" for a single stream */
+	char logp[IFB_NAME_LEN + 8]; /* "NAME: " before its log lines, "" for a single stream */
 	bool finished;        /* a shutdown is done with it */
+	bool iiod_only;       /* made by the IIOD front end for a device no configured stream reads */
+	bool released;        /* ... and no longer needed: freed soon */
 	struct ifb_stream_config cfg;
 
 	struct ifb_iio iio;
@@ -167,8 +169,12 @@ struct ifb_bridge {
 	struct ifb_config cfg;
 	sd_event *loop;
 
-	struct ifb_stream *st[IFB_MAX_STREAMS];
-	unsigned nstreams;
+	/* The configuration's streams (st[0..nstreams), each a native
+	 * interface), then those the IIOD front end made for devices of no
+	 * configured stream (st[nstreams..nall), one per pipe at most). */
+	struct ifb_stream *st[IFB_MAX_STREAMS + IFB_IIOD_MAX_PIPES];
+	unsigned nstreams, nall;
+	sd_event_source *release_src; /* frees released streams, from the loop */
 
 	struct ifb_ffs ffs;
 	sd_event_source *ep0_src;
@@ -241,7 +247,22 @@ int ifb_stream_select_channels(struct ifb_iio *io, const struct ifb_stream_confi
  * the config's file:line and what was expected. */
 int ifb_stream_check_iq(const struct ifb_iio *io, const struct ifb_stream_config *cfg);
 
+/*
+ * A stream for the IIOD front end: buffer 0 of the IIO device at sysdir
+ * (one no configured stream reads), its blocks on endpoint file ep (the
+ * pipe's IN), the first stream's mode and allocator. Added to b->st
+ * beyond the configured ones. 0 or -errno (logged).
+ */
+int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
+			struct ifb_stream **ret);
+/* The IIOD front end is done with s (made by ifb_stream_new_iiod, its
+ * session closed): freed from the loop, not from inside its callbacks. */
+void ifb_stream_release(struct ifb_stream *s);
+
 /* bridge.c: the daemon above the streams */
+/* The stream of the IIO device at sysdir (configured, or the IIOD front
+ * end's), or NULL. */
+struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir);
 uint64_t ifb_now_usec(void);
 const char *ifb_mode_name(enum ifb_mode m);
 const char *ifb_stop_reason_name(enum ifb_stop_reason r);
@@ -403,9 +424,10 @@ bool ifb_iiod_setup(struct ifb_iiod *d, const struct usb_ctrlrequest *setup);
 /* DISABLE/UNBIND: every pipe closes (the stream's once it has ended). */
 void ifb_iiod_host_gone(struct ifb_iiod *d);
 /* The IIOD stream has ended and its resources are released. */
-void ifb_iiod_stream_ended(struct ifb_iiod *d, enum ifb_stop_reason reason);
+void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
+			   enum ifb_stop_reason reason);
 /* A READBUF's waiting pull has been submitted. */
-void ifb_iiod_pulled(struct ifb_iiod *d);
+void ifb_iiod_pulled(struct ifb_iiod *d, const struct ifb_stream *s);
 
 /* ep0.c */
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);

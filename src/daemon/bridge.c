@@ -53,7 +53,7 @@ void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len)
 	size_t at = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < b->nstreams && at < len; i++) {
+	for (unsigned i = 0; i < b->nall && at < len; i++) {
 		if (i)
 			at += (size_t)snprintf(buf + at, len - at, "; ");
 		if (at < len)
@@ -64,7 +64,7 @@ void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len)
 
 bool ifb_bridge_any_session(const struct ifb_bridge *b)
 {
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		if (ifb_session_owner(b->st[i]) != IFB_OWNER_NONE)
 			return true;
 	return false;
@@ -76,12 +76,20 @@ static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata)
 	uint64_t t = ifb_now_usec();
 	char status[512];
 
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		ifb_session_tick(b->st[i], t);
 	ifb_bridge_status(b, status, sizeof(status));
 	sd_notifyf(0, "STATUS=%s", status);
 	sd_event_source_set_time(src, usec + IFB_STATUS_PERIOD_USEC);
 	return 0;
+}
+
+struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir)
+{
+	for (unsigned i = 0; i < b->nall; i++)
+		if (!b->st[i]->released && !strcmp(b->st[i]->iio.sysdir, sysdir))
+			return b->st[i];
+	return NULL;
 }
 
 void ifb_bridge_on_bind(struct ifb_bridge *b)
@@ -129,7 +137,7 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 	for (unsigned k = 0; k < cfg->num_streams; k++) {
 		r = ifb_stream_new(b, k, config_error, &b->st[k]);
 		if (b->st[k])
-			b->nstreams = k + 1;
+			b->nstreams = b->nall = k + 1;
 		if (r < 0)
 			goto fail;
 	}
@@ -236,7 +244,7 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 {
 	if (!b)
 		return NULL;
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		if (b->st[i]->session)
 			ifb_session_close(b->st[i]);
 	/* The pipes' files before the function's: they hold its endpoints. */
@@ -245,8 +253,9 @@ struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b)
 	b->ep0_defer_src = sd_event_source_disable_unref(b->ep0_defer_src);
 	b->stage_src = sd_event_source_disable_unref(b->stage_src);
 	b->status_timer = sd_event_source_disable_unref(b->status_timer);
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		b->st[i] = ifb_stream_free(b->st[i]);
+	b->release_src = sd_event_source_disable_unref(b->release_src);
 	ifb_ep0_stage_free(&b->stage); /* its thread uses ep0 */
 	ifb_ffs_close(&b->ffs);
 	free(b->pending);

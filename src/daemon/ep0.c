@@ -456,7 +456,7 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		break;
 	case FUNCTIONFS_SUSPEND:
 		log_info("USB: bus suspended");
-		for (unsigned i = 0; i < b->nstreams; i++)
+		for (unsigned i = 0; i < b->nall; i++)
 			ifb_session_stop(b->st[i], IFB_STOP_DISCONNECT);
 		break;
 	case FUNCTIONFS_RESUME:

@@ -64,6 +64,11 @@ static int session_open(struct ifb_stream *s)
 		return log_error_errno(r, "%sCannot open IIO buffer %u of %s", s->logp, s->iio.buffer,
 				       s->iio.devnode);
 	s->session = true;
+	/* a device of no configured stream: its enabled buffer is another
+	 * program's, not one a killed instance of ours left */
+	if (s->iiod_only && ifb_iio_buffer_enabled(&s->iio) == 1)
+		return log_error_errno(-EBUSY, "%sIIO buffer %s is enabled by another program",
+				       s->logp, s->iio.bufdir);
 	r = ifb_session_disable_left_enabled(s);
 	if (r < 0)
 		return r;
@@ -190,7 +195,7 @@ bool ifb_session_device_busy(const struct ifb_stream *s)
 {
 	const struct ifb_bridge *b = s->b;
 
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		if (!strcmp(b->st[i]->iio.sysdir, s->iio.sysdir) &&
 		    ifb_session_owner(b->st[i]) != IFB_OWNER_NONE)
 			return true;
@@ -202,7 +207,7 @@ void ifb_session_pulled(void *ctx, unsigned blk)
 	struct ifb_stream *s = ctx;
 
 	if (s->b->iiod)
-		ifb_iiod_pulled(s->b->iiod);
+		ifb_iiod_pulled(s->b->iiod, s);
 }
 
 int ifb_session_start(struct ifb_stream *s)
@@ -267,7 +272,7 @@ static void stream_finished(struct ifb_stream *s)
 	struct ifb_bridge *b = s->b;
 
 	s->finished = true;
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		if (!b->st[i]->finished)
 			return;
 	sd_event_exit(b->loop, b->exit_code);
@@ -319,7 +324,7 @@ int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 	s->cancelled = false;
 	restore_native(s);
 	if (iiod && s->b->iiod)
-		ifb_iiod_stream_ended(s->b->iiod, s->last_reason);
+		ifb_iiod_stream_ended(s->b->iiod, s, s->last_reason);
 	ifb_reload_apply_pending(s->b);
 	if (s->b->shutting_down) {
 		/* Give the end-of-stream packet a moment to reach the host. */
@@ -394,7 +399,7 @@ void ifb_session_stop(struct ifb_stream *s, enum ifb_stop_reason reason)
 		ifb_session_close(s);
 		restore_native(s);
 		if (iiod && s->b->iiod)
-			ifb_iiod_stream_ended(s->b->iiod, reason);
+			ifb_iiod_stream_ended(s->b->iiod, s, reason);
 	}
 }
 
@@ -456,7 +461,7 @@ void ifb_bridge_shutdown(struct ifb_bridge *b)
 	b->shutting_down = true;
 	sd_notify(0, "STOPPING=1");
 	/* Every stream drains at once, each on its own graces. */
-	for (unsigned i = 0; i < b->nstreams; i++)
+	for (unsigned i = 0; i < b->nall; i++)
 		stream_shutdown(b->st[i]);
 }
 

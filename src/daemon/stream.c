@@ -178,6 +178,12 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 		*config_error = true;
 		return r;
 	}
+	if (s->iiod_only) {
+		/* the client's buffer sizes its blocks at OPEN; a buffer some
+		 * other program has enabled is theirs (session_open says busy) */
+		s->cfg.block_size = s->iio.scan_size * 1024;
+		return 0;
+	}
 	if (cfg->block_size % s->iio.scan_size) {
 		*config_error = true;
 		ifb_stream_config_where(cfg, IFB_KEY_STREAM_BLOCK_SIZE, where, sizeof(where));
@@ -384,8 +390,10 @@ struct ifb_stream *ifb_stream_free(struct ifb_stream *s)
 	return NULL;
 }
 
-int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
-		      struct ifb_stream **ret)
+/* A stream of sc up to its IIO device and event sources (index: its place
+ * in b->st); *ret set once allocated. */
+static int stream_init(struct ifb_bridge *b, const struct ifb_stream_config *sc, unsigned index,
+		       bool iiod_only, bool *config_error, struct ifb_stream **ret)
 {
 	struct ifb_stream *s;
 	int r;
@@ -394,9 +402,12 @@ int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
 	if (!s)
 		return log_error_errno(-ENOMEM, "Out of memory");
 	s->b = b;
-	s->index = k;
-	s->cfg = b->cfg.stream[k];
-	if (s->cfg.named)
+	s->index = index;
+	s->cfg = *sc;
+	s->iiod_only = iiod_only;
+	if (iiod_only)
+		snprintf(s->logp, sizeof(s->logp), "IIOD %s: ", s->cfg.name);
+	else if (s->cfg.named)
 		snprintf(s->logp, sizeof(s->logp), "%s: ", s->cfg.name);
 	s->iio.dev_fd = s->iio.buf_fd = -1;
 	s->ep.fd = -1;
@@ -430,6 +441,83 @@ int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
 	return 0;
 }
 
+int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
+		   struct ifb_stream **ret)
+{
+	return stream_init(b, &b->cfg.stream[k], k, false, config_error, ret);
+}
+
+int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
+			struct ifb_stream **ret)
+{
+	struct ifb_stream_config sc = b->cfg.stream[0];
+	const char *id = strrchr(sysdir, '/') ? strrchr(sysdir, '/') + 1 : sysdir;
+	struct ifb_stream *s = NULL;
+	bool config_error = false;
+	int r;
+
+	if (b->nall == ARRAY_SIZE(b->st))
+		return -EBUSY;
+	/* the first stream's mode and memory; the device's buffer 0, every
+	 * channel until the client's mask says which */
+	snprintf(sc.name, sizeof(sc.name), "%s", id);
+	snprintf(sc.device, sizeof(sc.device), "%s", id);
+	sc.named = false;
+	sc.buffer = 0;
+	sc.all_channels = true;
+	sc.num_channels = 0;
+	sc.num_iq = 0;
+	sc.sampling_frequency[0] = '\0';
+	sc.start = IFB_CFG_START_HOST;
+	memset(sc.line, 0, sizeof(sc.line));
+	r = stream_init(b, &sc, b->nall, true, &config_error, &s);
+	if (r == 0) {
+		s->iface = UINT_MAX; /* no native interface */
+		s->native_ep = s->ep.num = ep;
+		r = ifb_stream_setup_pool(s, &config_error);
+	}
+	if (r < 0) {
+		ifb_stream_free(s);
+		return r;
+	}
+	b->st[b->nall++] = s;
+	*ret = s;
+	return 0;
+}
+
+/* Free the streams the IIOD front end has released; keep the rest in order. */
+static int on_release(sd_event_source *src, void *userdata)
+{
+	struct ifb_bridge *b = userdata;
+	unsigned k = b->nstreams;
+
+	for (unsigned i = b->nstreams; i < b->nall; i++) {
+		struct ifb_stream *s = b->st[i];
+
+		if (s->released && !s->session &&
+		    !sd_event_source_get_enabled(s->teardown_src, NULL)) {
+			ifb_stream_free(s);
+			continue;
+		}
+		s->index = k;
+		b->st[k++] = s;
+	}
+	b->nall = k;
+	(void)src;
+	return 0;
+}
+
+void ifb_stream_release(struct ifb_stream *s)
+{
+	struct ifb_bridge *b = s->b;
+
+	s->released = true;
+	if (!b->release_src && sd_event_add_defer(b->loop, &b->release_src, on_release, b) < 0) {
+		log_warning("Cannot free an IIOD stream now; it stays until the daemon exits");
+		return;
+	}
+	sd_event_source_set_enabled(b->release_src, SD_EVENT_ONESHOT);
+}
 
 int ifb_stream_setup_pool(struct ifb_stream *s, bool *config_error)
 {
