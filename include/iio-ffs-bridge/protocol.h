@@ -218,9 +218,10 @@ struct ifb_set_rate {
  * SET_SAMPLE_RATE of this host (request 0 and error 0 when there was
  * none since it enabled the interface).
  */
+#define IFB_STATUS_VERSION 3 /* GET_STATUS replies in its own version, whatever was agreed */
 struct ifb_status {
 	uint32_t magic;    /* IFB_STATUS_MAGIC */
-	uint16_t version;  /* 3: the version of this request */
+	uint16_t version;  /* IFB_STATUS_VERSION: the version of this request */
 	uint16_t length;   /* sizeof(struct ifb_status) */
 	uint8_t request;   /* the request this is the outcome of, or 0 */
 	uint8_t reserved[3]; /* 0 */

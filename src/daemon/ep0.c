@@ -289,7 +289,7 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		/* a version-3 request: its reply is version 3's, whatever the
 		 * host last agreed in GET_INFO (or after a DISABLE) */
 		len = ifb_control_status(s->status_request, s->status_error, s->status_rate_mhz,
-					 IFB_PROTOCOL_VERSION, reply, sizeof(reply));
+					 IFB_STATUS_VERSION, reply, sizeof(reply));
 		if (len < 0)
 			break;
 		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,

@@ -347,8 +347,8 @@ int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STATUS_MAGIC, 3, "GET_STATUS", &version, err,
-			  errlen);
+	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STATUS_MAGIC, IFB_STATUS_VERSION, "GET_STATUS",
+			  &version, err, errlen);
 	if (ret)
 		return ret;
 	out->request = s.request;
