@@ -388,7 +388,8 @@ check-vm-debug: deps all $(RIG_TOOLS)
 # daemon, host tool and rig probes cross-built for arm64 into
 # $(BUILD)/arm64, and for armhf into $(BUILD)/armhf (32-bit userspace on the
 # arm64 kernel: compat ioctls), each run on the cases below.
-ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy
+ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy \
+	streams-two
 ARMHF_CASES ?= bridge-zero-copy
 # e.g. ARM_RIG_FLAGS="-j 1 --stream"
 ARM_RIG_FLAGS ?=
