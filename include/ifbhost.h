@@ -327,7 +327,11 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 struct ifbh_stream;
 
 struct ifbh_stream_opts {
-	unsigned int transfers; /* bulk transfers in flight; 0: 16 */
+	/* Bulk transfers in flight; 0: 16 (but at most half of usbfs's
+	 * memory limit, so that a second stream of the device fits beside:
+	 * 7 under the default 16 MiB). Asked for (either field not 0), as many
+	 * as fit in all but a sixteenth of the limit. */
+	unsigned int transfers;
 	size_t transfer_size;   /* bytes each; 0: 1 MiB; rounded up to whole packets */
 	/*
 	 * Seconds between GET_STATS polls while streaming; 0: 1 s with a data
@@ -361,8 +365,9 @@ typedef void (*ifbh_stats_fn)(void *user, const struct ifbh_stats *stats);
 
 /*
  * Allocates the transfers (fewer or smaller ones when usbfs's memory
- * limit, /sys/module/usbcore/parameters/usbfs_memory_mb, would refuse
- * them: a note says so). opts may be NULL. Returns 0 or -ENOMEM/-EINVAL.
+ * limit, /sys/module/usbcore/parameters/usbfs_memory_mb, shared by every
+ * program reading USB, would refuse them: a note says so; see
+ * struct ifbh_stream_opts). opts may be NULL. Returns 0 or -ENOMEM/-EINVAL.
  */
 int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 		    struct ifbh_stream **ret_stream);

@@ -196,12 +196,16 @@ class Device:
     """One stream of an iio-ffs-bridge device.
 
     ``Device(serial=None, path=None, vid=None, pid=None, iq=None,
-    transfers=16, transfer_size=1 << 20, stream=None)`` finds the device
+    transfers=None, transfer_size=None, stream=None)`` finds the device
     (exactly one must match: ``serial``, bus ``path`` "BUS-PORT[.PORT]...",
     or ``vid``/``pid`` narrow the search), opens it and reads its layout.
     *stream* names the stream to open (protocol version 4 devices may serve
     several, see :func:`list_streams`; a device before it has one, which
     answers to ``"main"``); without it exactly one stream must match.
+    *transfers* and *transfer_size* (bytes) set the bulk transfers in
+    flight; None: the library's default, 16 of 1 MiB within half of
+    usbfs's memory limit, which all programs share (so that two streams,
+    in one program or two, fit under Linux's default 16 MiB).
     Streams of one device are opened, started and stopped independently
     (one :class:`Device` each).
     The stream STARTs at ``__enter__`` (or the first :meth:`read`) and is
@@ -220,7 +224,7 @@ class Device:
     """
 
     def __init__(self, serial=None, path=None, vid=None, pid=None, iq=None,
-                 transfers=16, transfer_size=1 << 20, stream=None):
+                 transfers=None, transfer_size=None, stream=None):
         L = _L()
         self._ctx = self._dev = self._s = None
         self.gaps = []
@@ -246,7 +250,7 @@ class Device:
             "channels": [c.name.decode("utf-8", "replace") for c in i.ch[: i.num_channels]],
             "stream": self.stream,
         }
-        self._opts = _ffi.StreamOpts(transfers, transfer_size, 0.0)
+        self._opts = _ffi.StreamOpts(transfers or 0, transfer_size or 0, 0.0)
 
     def _open(self, f, stream):
         L = _L()

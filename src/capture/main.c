@@ -74,9 +74,10 @@ static void usage(FILE *f)
 		"                           FILE's extension), --sigmf BASE writes BASE-NAME\n"
 		"      --list               list the matching devices' streams, then exit\n"
 		"USB transfers:\n"
-		"      --transfers N        bulk transfers in flight (default 16; with several\n"
-		"                           --stream, 12 shared among them: Linux lets all\n"
-		"                           programs have 16 MiB in flight, usbfs_memory_mb)\n"
+		"      --transfers N        bulk transfers in flight (default 16, within half\n"
+		"                           of usbfs_memory_mb, which all programs share: 7\n"
+		"                           under Linux's default 16 MiB; with several\n"
+		"                           --stream, 12 shared among them)\n"
 		"      --transfer-size N    bytes per transfer (default 1M; rounded up to\n"
 		"                           a multiple of the endpoint's packet size)\n"
 		"\n"
@@ -306,6 +307,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		o->transfers = CAP_SHARED_TRANSFERS / o->nstreams;
 		if (o->transfers < 2)
 			o->transfers = 2;
+		o->transfers_set = true;
 	}
 	if (o->iq_set && !o->sigmf) {
 		cap_msg("--iq describes SigMF data: use it with --sigmf");
@@ -574,8 +576,11 @@ static int prepare(struct cap *c)
 		cap_msg("out of memory");
 		return EXIT_USB;
 	}
-	so.transfers = c->o.transfers;
-	so.transfer_size = (size_t)c->o.transfer_size;
+	/* unasked, the library's default: a share of usbfs's memory that
+	 * leaves room for the device's other streams */
+	so.transfers = c->o.transfers_set || c->o.transfer_size_set ? c->o.transfers : 0;
+	so.transfer_size = c->o.transfers_set || c->o.transfer_size_set ?
+				   (size_t)c->o.transfer_size : 0;
 	ret = ifbh_stream_new(c->dev, &so, &c->s);
 	if (ret) {
 		cap_msg("%s", ifbh_dev_error(c->dev));
