@@ -215,46 +215,83 @@ static void append(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Does the interface string hint at stream name? A version-4 daemon names
+ * a named stream's interface "<its [usb] interface> NAME". */
+static bool hints(const struct ifbh_list_entry *e, const char *name)
+{
+	size_t ls = strlen(e->iface_str), ln = strlen(name);
+
+	return ln && ls > ln && e->iface_str[ls - ln - 1] == ' ' &&
+	       !strcmp(e->iface_str + ls - ln, name);
+}
+
 int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *l, const char *name,
 			  struct ifbh_dev **ret_dev)
 {
 	char seen[IFBH_ERR_LEN] = "", failed[IFBH_ERR_LEN] = "";
 	struct ifbh_dev *found = NULL, *dev;
+	bool *asked;
 	int first_err = 0, ret;
 
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ifbh_list_entry *e = &l->e[i];
-		const char *have;
+	asked = calloc(l->n ? l->n : 1, sizeof(*asked));
+	if (!asked)
+		return ifbh_fail(ctx->err, -ENOMEM, "out of memory");
+	/*
+	 * Asking a stream its name claims its interface, which fails while
+	 * another program reads that stream (and makes that program's own
+	 * claim fail meanwhile): first the entries whose interface string
+	 * names the stream (read without a claim), then, for a device that
+	 * has none such (an older daemon), the others in turn.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < l->n; i++) {
+			const struct ifbh_list_entry *e = &l->e[i];
+			const char *have;
+			bool hinted = false;
 
-		/* names are unique on a device: the rest of a matched one is skipped */
-		if (found && !strcmp(found->desc.path, e->desc.path))
-			continue;
-		ret = ifbh_dev_open(ctx, l, i, &dev);
-		if (ret) {
-			append(failed, "%s%s interface %u (%s)", *failed ? ", " : "", e->desc.path,
-			       e->desc.iface, strerror(-ret));
-			if (!first_err)
-				first_err = ret;
-			continue;
+			if (asked[i])
+				continue;
+			if (pass == 0 && !hints(e, name))
+				continue;
+			/* names are unique on a device: the rest of a matched one,
+			 * and in the second pass a device that hinted, are skipped */
+			if (found && !strcmp(found->desc.path, e->desc.path))
+				continue;
+			for (size_t k = 0; pass == 1 && k < l->n && !hinted; k++)
+				hinted = asked[k] && !strcmp(l->e[k].desc.path, e->desc.path) &&
+					 hints(&l->e[k], name);
+			if (hinted)
+				continue;
+			asked[i] = true;
+			ret = ifbh_dev_open(ctx, l, i, &dev);
+			if (ret) {
+				append(failed, "%s%s interface %u (%s)", *failed ? ", " : "",
+				       e->desc.path, e->desc.iface, strerror(-ret));
+				if (!first_err)
+					first_err = ret;
+				continue;
+			}
+			have = dev->stream_name;
+			if (!ifbh_stream_name_matches(have, name)) {
+				append(seen, "%s%s at %s", *seen ? ", " : "", *have ? have : "(unnamed)",
+				       e->desc.path);
+				ifbh_dev_close(dev);
+				continue;
+			}
+			if (found) {
+				ret = ifbh_fail(ctx->err, -ENOTUNIQ,
+						"devices at %s and %s both have a stream \"%s\": choose "
+						"one by serial number or bus path",
+						found->desc.path, e->desc.path, name);
+				ifbh_dev_close(dev);
+				ifbh_dev_close(found);
+				free(asked);
+				return ret;
+			}
+			found = dev;
 		}
-		have = dev->stream_name;
-		if (!ifbh_stream_name_matches(have, name)) {
-			append(seen, "%s%s at %s", *seen ? ", " : "", *have ? have : "(unnamed)",
-			       e->desc.path);
-			ifbh_dev_close(dev);
-			continue;
-		}
-		if (found) {
-			ret = ifbh_fail(ctx->err, -ENOTUNIQ,
-					"devices at %s and %s both have a stream \"%s\": choose one "
-					"by serial number or bus path",
-					found->desc.path, e->desc.path, name);
-			ifbh_dev_close(dev);
-			ifbh_dev_close(found);
-			return ret;
-		}
-		found = dev;
 	}
+	free(asked);
 	if (found) {
 		*ret_dev = found;
 		return 0;

@@ -47,6 +47,10 @@ struct ifbh_list_entry {
 	struct ifbh_device_desc desc;
 	libusb_device *dev; /* referenced */
 	uint8_t pos, nnative;
+	/* The interface's string (iInterface; "" none or unreadable): a
+	 * version-4 daemon ends it with the stream's name, a hint read
+	 * without claiming the interface (GET_STREAM has the last word). */
+	char iface_str[128];
 };
 
 struct ifbh_list {
@@ -59,6 +63,7 @@ struct ifbh_list {
 struct ifbh_iface_slot {
 	uint8_t iface, alt, ep_in;
 	uint16_t max_packet;
+	uint8_t istr; /* iInterface */
 };
 /* The configuration's native interfaces, in interface order, into
  * out[0..max); returns how many there are (may exceed max). Pure. */

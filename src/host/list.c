@@ -57,6 +57,7 @@ size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifb
 						.alt = d->bAlternateSetting,
 						.ep_in = ep->bEndpointAddress,
 						.max_packet = ep->wMaxPacketSize & 0x7ff,
+						.istr = d->iInterface,
 					};
 				n++;
 				found = true;
@@ -81,7 +82,8 @@ static size_t find_ifaces(libusb_device *dev, struct ifbh_iface_slot *out, size_
 }
 
 static void read_strings(libusb_device *dev, const struct libusb_device_descriptor *dd,
-			 struct ifbh_device_desc *c)
+			 struct ifbh_device_desc *c, const struct ifbh_iface_slot *slots, size_t n,
+			 char (*iface_str)[128])
 {
 	libusb_device_handle *h;
 	int ret = libusb_open(dev, &h);
@@ -100,6 +102,11 @@ static void read_strings(libusb_device *dev, const struct libusb_device_descript
 	if (dd->iSerialNumber)
 		libusb_get_string_descriptor_ascii(h, dd->iSerialNumber,
 						   (unsigned char *)c->serial, sizeof(c->serial));
+	for (size_t k = 0; k < n; k++)
+		if (slots[k].istr &&
+		    libusb_get_string_descriptor_ascii(h, slots[k].istr,
+						       (unsigned char *)iface_str[k], 128) < 0)
+			iface_str[k][0] = '\0';
 	c->strings_ok = true;
 	libusb_close(h);
 }
@@ -107,7 +114,7 @@ static void read_strings(libusb_device *dev, const struct libusb_device_descript
 /* Does dev match m? Its native interfaces into slots, their count returned
  * (0: no match), and what is common to its entries into c. */
 static size_t matches(libusb_device *dev, const struct ifbh_match *m, struct ifbh_device_desc *c,
-		      struct ifbh_iface_slot *slots, size_t *denied)
+		      struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t *denied)
 {
 	struct libusb_device_descriptor dd;
 	size_t n;
@@ -126,7 +133,8 @@ static size_t matches(libusb_device *dev, const struct ifbh_match *m, struct ifb
 	c->vid = dd.idVendor;
 	c->pid = dd.idProduct;
 	c->speed = libusb_get_device_speed(dev);
-	read_strings(dev, &dd, c);
+	memset(iface_str, 0, MAX_IFACES * sizeof(*iface_str));
+	read_strings(dev, &dd, c, slots, n, iface_str);
 	if (m->serial) {
 		if (!c->strings_ok) {
 			(*denied)++;
@@ -140,7 +148,7 @@ static size_t matches(libusb_device *dev, const struct ifbh_match *m, struct ifb
 
 /* One entry per native interface of dev, in interface order. */
 static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh_device_desc *c,
-		      const struct ifbh_iface_slot *slots, size_t n)
+		      const struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t n)
 {
 	if (l->n + n > l->cap) {
 		size_t cap = (l->n + n) * 2;
@@ -161,6 +169,8 @@ static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh
 		e->desc.max_packet = slots[k].max_packet;
 		e->pos = (uint8_t)k;
 		e->nnative = (uint8_t)n;
+		memcpy(e->iface_str, iface_str[k], sizeof(e->iface_str));
+		e->iface_str[sizeof(e->iface_str) - 1] = '\0';
 		e->dev = libusb_ref_device(dev);
 	}
 	return 0;
@@ -184,10 +194,11 @@ int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list
 		goto err_nomem;
 	for (ssize_t i = 0; i < cnt; i++) {
 		struct ifbh_iface_slot slots[MAX_IFACES];
+		char iface_str[MAX_IFACES][128];
 		struct ifbh_device_desc c;
-		size_t n = matches(usblist[i], m, &c, slots, &l->denied);
+		size_t n = matches(usblist[i], m, &c, slots, iface_str, &l->denied);
 
-		if (n && add_device(l, usblist[i], &c, slots, n))
+		if (n && add_device(l, usblist[i], &c, slots, iface_str, n))
 			goto err_free;
 	}
 	libusb_free_device_list(usblist, 1);
