@@ -245,7 +245,8 @@ static int probe_zero_copy(struct ifb_stream *s)
 	ifb_iio_close(&s->iio);
 	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	if (r < 0)
-		return log_error_errno(r, "%sCannot open %s/ep1", s->logp, s->b->ffs.dir);
+		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir,
+				       s->ep.num);
 	ifb_probe_usb(p, s->ep.fd, s->b->bound);
 	ifb_ffs_close_ep(&s->ep);
 	r = ifb_allocator_open(&s->alloc, cfg->allocator, cfg->heap);
