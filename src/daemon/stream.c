@@ -457,7 +457,9 @@ int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
 	bool config_error = false;
 	int r;
 
-	if (b->nall == ARRAY_SIZE(b->st))
+	/* a stream made during a shutdown would never be finished: the
+	 * daemon waits for every stream of b->st (session.c) */
+	if (b->shutting_down || b->nall == ARRAY_SIZE(b->st))
 		return -EBUSY;
 	/* the first stream's mode and memory; the device's buffer 0, every
 	 * channel until the client's mask says which */
