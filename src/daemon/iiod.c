@@ -398,7 +398,9 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		 * and the next one starting): a block still queued on the
 		 * endpoint will never be read. */
 		ifb_session_abandoned(p->st);
-		if (p->st->session)
+		/* NULL: the stream ended at once and ifb_iiod_stream_ended
+		 * has closed the pipe (and reopened it if asked) */
+		if (!p->st || p->st->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
 	}
