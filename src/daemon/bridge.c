@@ -87,7 +87,10 @@ static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata)
 struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir)
 {
 	for (unsigned i = 0; i < b->nall; i++)
-		if (!b->st[i]->released && !strcmp(b->st[i]->iio.sysdir, sysdir))
+		/* buffer 0: the one whose scan elements the IIOD context lists
+		 * (a stream of another buffer has other channels and types) */
+		if (!b->st[i]->released && b->st[i]->iio.buffer == 0 &&
+		    !strcmp(b->st[i]->iio.sysdir, sysdir))
 			return b->st[i];
 	return NULL;
 }
