@@ -52,12 +52,17 @@ void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len)
 {
 	size_t at = 0;
 
+	if (!len)
+		return;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < b->nall && at < len; i++) {
-		if (i)
-			at += (size_t)snprintf(buf + at, len - at, "; ");
-		if (at < len)
-			ifb_session_status(b->st[i], buf + at, len - at);
+	/* at moves by what was written (strlen), never by what snprintf
+	 * wanted to: a cut line must not point it past the buffer */
+	for (unsigned i = 0; i < b->nall && at + 1 < len; i++) {
+		if (i) {
+			snprintf(buf + at, len - at, "; ");
+			at += strlen(buf + at);
+		}
+		ifb_session_status(b->st[i], buf + at, len - at);
 		at += strlen(buf + at);
 	}
 }
