@@ -635,6 +635,12 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	size = ifb_iiod_scan_layout(d->ctx, i, mask, words, idx, ARRAY_SIZE(idx), &n);
+	if (size == -ENOSYS) {
+		log_debug("IIOD pipe %u: OPEN %s refused: an output buffer (only input buffers "
+			  "stream)", p->id, c->dev);
+		reply_int(d, p, -ENOSYS);
+		return;
+	}
 	if (size < 0 || c->number == 0) {
 		reply_int(d, p, -EINVAL);
 		return;
