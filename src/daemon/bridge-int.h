@@ -260,8 +260,8 @@ int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
 void ifb_stream_release(struct ifb_stream *s);
 
 /* bridge.c: the daemon above the streams */
-/* The stream of the IIO device at sysdir (configured, or the IIOD front
- * end's), or NULL. */
+/* The stream of buffer 0 of the IIO device at sysdir (configured, or the
+ * IIOD front end's): the buffer the IIOD context describes; or NULL. */
 struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir);
 uint64_t ifb_now_usec(void);
 const char *ifb_mode_name(enum ifb_mode m);

@@ -52,12 +52,17 @@ void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len)
 {
 	size_t at = 0;
 
+	if (!len)
+		return;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < b->nall && at < len; i++) {
-		if (i)
-			at += (size_t)snprintf(buf + at, len - at, "; ");
-		if (at < len)
-			ifb_session_status(b->st[i], buf + at, len - at);
+	/* at moves by what was written (strlen), never by what snprintf
+	 * wanted to: a cut line must not point it past the buffer */
+	for (unsigned i = 0; i < b->nall && at + 1 < len; i++) {
+		if (i) {
+			snprintf(buf + at, len - at, "; ");
+			at += strlen(buf + at);
+		}
+		ifb_session_status(b->st[i], buf + at, len - at);
 		at += strlen(buf + at);
 	}
 }
@@ -87,7 +92,10 @@ static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata)
 struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir)
 {
 	for (unsigned i = 0; i < b->nall; i++)
-		if (!b->st[i]->released && !strcmp(b->st[i]->iio.sysdir, sysdir))
+		/* buffer 0: the one whose scan elements the IIOD context lists
+		 * (a stream of another buffer has other channels and types) */
+		if (!b->st[i]->released && b->st[i]->iio.buffer == 0 &&
+		    !strcmp(b->st[i]->iio.sysdir, sysdir))
 			return b->st[i];
 	return NULL;
 }

@@ -398,7 +398,9 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		 * and the next one starting): a block still queued on the
 		 * endpoint will never be read. */
 		ifb_session_abandoned(p->st);
-		if (p->st->session)
+		/* NULL: the stream ended at once and ifb_iiod_stream_ended
+		 * has closed the pipe (and reopened it if asked) */
+		if (!p->st || p->st->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
 	}
@@ -633,6 +635,12 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	size = ifb_iiod_scan_layout(d->ctx, i, mask, words, idx, ARRAY_SIZE(idx), &n);
+	if (size == -ENOSYS) {
+		log_debug("IIOD pipe %u: OPEN %s refused: an output buffer (only input buffers "
+			  "stream)", p->id, c->dev);
+		reply_int(d, p, -ENOSYS);
+		return;
+	}
 	if (size < 0 || c->number == 0) {
 		reply_int(d, p, -EINVAL);
 		return;

@@ -148,6 +148,9 @@ static void restore_native(struct ifb_stream *s)
 		return;
 	s->iiod_stream = false;
 	s->ep.num = s->native_ep;
+	/* a stream made for the client is released next: nothing to give back */
+	if (s->iiod_only)
+		return;
 	if (pool_reshape(s, s->native_block_size, s->native_nblocks) < 0)
 		log_error("%sCannot give the native interface its pool back: its streams will fail "
 			  "until a reload", s->logp);

@@ -245,7 +245,8 @@ static int probe_zero_copy(struct ifb_stream *s)
 	ifb_iio_close(&s->iio);
 	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	if (r < 0)
-		return log_error_errno(r, "%sCannot open %s/ep1", s->logp, s->b->ffs.dir);
+		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir,
+				       s->ep.num);
 	ifb_probe_usb(p, s->ep.fd, s->b->bound);
 	ifb_ffs_close_ep(&s->ep);
 	r = ifb_allocator_open(&s->alloc, cfg->allocator, cfg->heap);
@@ -456,7 +457,9 @@ int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
 	bool config_error = false;
 	int r;
 
-	if (b->nall == ARRAY_SIZE(b->st))
+	/* a stream made during a shutdown would never be finished: the
+	 * daemon waits for every stream of b->st (session.c) */
+	if (b->shutting_down || b->nall == ARRAY_SIZE(b->st))
 		return -EBUSY;
 	/* the first stream's mode and memory; the device's buffer 0, every
 	 * channel until the client's mask says which */

@@ -67,14 +67,18 @@ static inline int ifb_usb_interface_stream(const struct ifb_usb_layout *l, unsig
 /* FunctionFS endpoint file numbers (epN): files are numbered in the order
  * the endpoints first appear in the descriptors (f_fs.c). */
 #define IFB_USB_EP_NATIVE 1
-/* Stream k's bulk IN endpoint file (and endpoint number). */
-static inline unsigned ifb_usb_ep_stream(const struct ifb_usb_layout *l, unsigned k)
-{
-	return k == 0 ? IFB_USB_EP_NATIVE : 1 + 2 * l->iiod_pipes + k;
-}
 static inline unsigned ifb_usb_ep_pipe_in(const struct ifb_usb_layout *l, unsigned pipe)
 {
 	return (l->native ? 2 : 1) + 2 * pipe;
+}
+/* Stream k's bulk IN endpoint file (and endpoint number). Without the
+ * native interface no stream has one: the first pipe's IN, the endpoint
+ * file the zero-copy probe opens (a stream runs on a pipe's then). */
+static inline unsigned ifb_usb_ep_stream(const struct ifb_usb_layout *l, unsigned k)
+{
+	if (!l->native)
+		return ifb_usb_ep_pipe_in(l, 0);
+	return k == 0 ? IFB_USB_EP_NATIVE : 1 + 2 * l->iiod_pipes + k;
 }
 static inline unsigned ifb_usb_ep_pipe_out(const struct ifb_usb_layout *l, unsigned pipe)
 {

@@ -523,6 +523,31 @@ START_TEST(one_interface_per_stream)
 }
 END_TEST
 
+/*
+ * Without the native interface ([usb] native = no) no stream has an
+ * endpoint of its own; a stream's endpoint file is then one the function
+ * has (the daemon opens it to ask whether the UDC takes DMABUFs), never
+ * a number past the IIOD pipes' files: two streams with native = no
+ * must not make the daemon open an endpoint file that does not exist.
+ */
+START_TEST(stream_endpoint_without_native)
+{
+	for (unsigned pipes = 2; pipes <= IFB_IIOD_MAX_PIPES; pipes++) {
+		const struct ifb_usb_layout l = { .native = false, .streams = 3, .iiod_pipes = pipes };
+		unsigned nfiles = 2 * pipes; /* ep1..epN: the pipes' IN and OUT */
+
+		for (unsigned k = 0; k < 3; k++) {
+			unsigned ep = ifb_usb_ep_stream(&l, k);
+
+			ck_assert_msg(ep >= 1 && ep <= nfiles,
+				      "stream %u: ep%u with %u pipes (files ep1..ep%u)", k, ep, pipes,
+				      nfiles);
+			ck_assert_uint_eq(ep, ifb_usb_ep_pipe_in(&l, 0));
+		}
+	}
+}
+END_TEST
+
 /* GET_STREAM (version 4), and the sign letters by version. */
 START_TEST(stream_reply_and_sign_letters)
 {
@@ -598,6 +623,7 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, set_rate_and_status);
 	tcase_add_test(t, one_interface_per_stream);
 	tcase_add_test(t, stream_reply_and_sign_letters);
+	tcase_add_test(t, stream_endpoint_without_native);
 	suite_add_tcase(s, t);
 	return s;
 }
