@@ -399,6 +399,11 @@ int ifb_session_pull(struct ifb_stream *s, uint32_t len);
 void ifb_session_abandoned(struct ifb_stream *s);
 /* Its engine before the first stream (the backend chosen at set-up). */
 int ifb_session_init(struct ifb_stream *s);
+/* Select the channels its configuration names (after an IIOD client's,
+ * or a reload). */
+void ifb_session_select_config_channels(struct ifb_stream *s);
+/* Has its stream ended with the teardown still to run from the loop? */
+bool ifb_session_teardown_pending(const struct ifb_stream *s);
 /* A source that cannot go on (ep0 unreadable, aio broken): log, end the
  * stream, exit the loop with status 1 (systemd restarts the unit). */
 void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what);

@@ -668,11 +668,15 @@ static int enter_section(struct parse_state *st, const char *section, const char
 					"[stream] section of line %u; expected the [iio] keys inside "
 					"each [stream NAME] section, and no [iio] or [stream]",
 				    stream_name, st->single_line);
+		/* names that differ in case only would name files that collide
+		 * on hosts that ignore case (iio-ffs-capture's rec-NAME.*) */
 		for (unsigned i = 0; i < n; i++)
-			if (!strcmp(cfg->stream[i].name, stream_name))
-				return fail(st, "[stream %s]: a second section of that name (the first "
-						"on line %u); expected one section per stream",
-					    stream_name, cfg->stream[i].section_line);
+			if (!strcasecmp(cfg->stream[i].name, stream_name))
+				return fail(st, "[stream %s]: a second section of that name (the first, "
+						"[stream %s], on line %u); expected one section per "
+						"stream, names differing in more than case",
+					    stream_name, cfg->stream[i].name,
+					    cfg->stream[i].section_line);
 		if (n == IFB_MAX_STREAMS)
 			return fail(st, "[stream %s]: stream %u; expected at most %d streams",
 				    stream_name, n + 1, IFB_MAX_STREAMS);

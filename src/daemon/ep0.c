@@ -98,17 +98,23 @@ static bool desc_changes(const struct ifb_stream_desc *a, const struct ifb_strea
 	return len > 0;
 }
 
-/* The outcome of a START, for GET_STATUS (protocol version 3): a host
- * whose START was stalled reads why there. */
-static void start_outcome(struct ifb_stream *s, int error)
+/* The outcome of a request for GET_STATUS (protocol version 3), with the
+ * rate read back from the device (0: unknown). */
+static void set_status(struct ifb_stream *s, uint8_t request, int error)
 {
 	uint64_t now = 0;
 
 	if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
 		now = 0;
-	s->status_request = IFB_REQ_START;
+	s->status_request = request;
 	s->status_error = error;
 	s->status_rate_mhz = now;
+}
+
+/* The outcome of a START: a host whose START was stalled reads why there. */
+static void start_outcome(struct ifb_stream *s, int error)
+{
+	set_status(s, IFB_REQ_START, error);
 }
 
 /*
@@ -151,7 +157,6 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n);
 
 static bool set_sample_rate(struct ifb_stream *s, uint16_t wlength)
 {
-	uint64_t now = 0;
 	int r;
 
 	s->status_request = IFB_REQ_SET_SAMPLE_RATE;
@@ -160,10 +165,7 @@ static bool set_sample_rate(struct ifb_stream *s, uint16_t wlength)
 	else
 		r = ifb_iio_sampling_frequency_writable(&s->iio);
 	if (r < 0) {
-		if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
-			now = 0;
-		s->status_error = r;
-		s->status_rate_mhz = now;
+		set_status(s, IFB_REQ_SET_SAMPLE_RATE, r);
 		log_warning("%sHost: SET_SAMPLE_RATE refused: %s", s->logp,
 			    r == -EBUSY    ? "a stream runs (stop it first)"
 			    : r == -ENOENT ? "the IIO device has no sampling_frequency attribute"
@@ -190,15 +192,12 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	if (n > 0)
 		memcpy(&data, bytes, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data));
 	if (n < 0) {
-		if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
-			now = 0;
-		s->status_error = n;
-		s->status_rate_mhz = now;
+		set_status(s, IFB_REQ_SET_SAMPLE_RATE, n);
 		reply_failed(n, "SET_SAMPLE_RATE");
 		return;
 	}
-	/* a libiio client may have opened a buffer during the data stage */
-	if (ifb_session_owner(s) != IFB_OWNER_NONE)
+	/* a stream of the device may have started during the data stage */
+	if (ifb_session_device_busy(s))
 		r = -EBUSY;
 	else
 		r = ifb_control_rate(&data, (size_t)n, &mhz);
@@ -206,10 +205,8 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		r = ifb_control_rate_text(mhz, text, sizeof(text));
 	if (r >= 0)
 		r = ifb_iio_set_sampling_frequency(&s->iio, text);
-	if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
-		now = 0;
-	s->status_error = r < 0 ? r : 0;
-	s->status_rate_mhz = now;
+	set_status(s, IFB_REQ_SET_SAMPLE_RATE, r < 0 ? r : 0);
+	now = s->status_rate_mhz;
 	/* malformed host input: the host reads why in GET_STATUS; debug, so
 	 * that a hostile host cannot flood the journal */
 	if (r == -ERANGE)
@@ -334,15 +331,8 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		/* A malformed SET_SAMPLE_RATE (direction, wValue, wIndex or
 		 * wLength): GET_STATUS must not tell an older request's outcome. */
 		if ((setup->bRequestType & USB_TYPE_MASK) == USB_TYPE_VENDOR &&
-		    setup->bRequest == IFB_REQ_SET_SAMPLE_RATE) {
-			uint64_t now = 0;
-
-			if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
-				now = 0;
-			s->status_request = IFB_REQ_SET_SAMPLE_RATE;
-			s->status_error = -EINVAL;
-			s->status_rate_mhz = now;
-		}
+		    setup->bRequest == IFB_REQ_SET_SAMPLE_RATE)
+			set_status(s, IFB_REQ_SET_SAMPLE_RATE, -EINVAL);
 		log_debug("%sStalling request type 0x%02x request 0x%02x value %u index %u length %u", s->logp,
 			  setup->bRequestType, setup->bRequest, le16toh(setup->wValue),
 			  le16toh(setup->wIndex), wlength);

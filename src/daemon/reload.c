@@ -14,31 +14,36 @@
 #include "daemon/log.h"
 #include "daemon/util.h"
 
-/* A stream's keys a running daemon cannot change: its hardware and how
- * its memory was chosen at start. */
-static void keep_fixed_stream(const struct ifb_stream_config *old, struct ifb_stream_config *new)
-{
-#define KEEP(key, field, differ)                                                         \
+/*
+ * A key whose value changed (differ) keeps its old one, with a warning
+ * naming it (where: ifb_config_where or ifb_stream_config_where, for the
+ * global keys of struct ifb_config or a stream's). Used on old and new.
+ */
+#define KEEP(where, key, field, differ)                                                  \
 	do {                                                                             \
 		if (differ) {                                                            \
 			char where_[PATH_MAX + 64];                                      \
-			ifb_stream_config_where(new, key, where_, sizeof(where_));       \
+			where(new, key, where_, sizeof(where_));                         \
 			log_warning("%s: changed; takes effect after a restart", where_); \
 			memcpy(&new->field, &old->field, sizeof(new->field));            \
 		}                                                                        \
 	} while (0)
-#define KEEP_STR(key, field) KEEP(key, field, strcmp(old->field, new->field) != 0)
-#define KEEP_VAL(key, field) KEEP(key, field, old->field != new->field)
-	KEEP_STR(IFB_KEY_IIO_DEVICE, device);
-	KEEP_VAL(IFB_KEY_IIO_BUFFER, buffer);
-	KEEP_VAL(IFB_KEY_STREAM_MODE, mode);
-	KEEP(IFB_KEY_STREAM_ALLOCATOR, allocator,
+#define KEEP_STR(where, key, field) KEEP(where, key, field, strcmp(old->field, new->field) != 0)
+#define KEEP_VAL(where, key, field) KEEP(where, key, field, old->field != new->field)
+
+/* A stream's keys a running daemon cannot change: its hardware and how
+ * its memory was chosen at start. */
+static void keep_fixed_stream(const struct ifb_stream_config *old, struct ifb_stream_config *new)
+{
+#define W ifb_stream_config_where
+	KEEP_STR(W, IFB_KEY_IIO_DEVICE, device);
+	KEEP_VAL(W, IFB_KEY_IIO_BUFFER, buffer);
+	KEEP_VAL(W, IFB_KEY_STREAM_MODE, mode);
+	KEEP(W, IFB_KEY_STREAM_ALLOCATOR, allocator,
 	     old->allocator != new->allocator || strcmp(old->heap, new->heap) != 0);
 	if (old->allocator == new->allocator)
 		memcpy(new->heap, old->heap, sizeof(new->heap));
-#undef KEEP_VAL
-#undef KEEP_STR
-#undef KEEP
+#undef W
 }
 
 /* Keys a running daemon cannot change: they name the hardware, the USB
@@ -60,48 +65,36 @@ static void keep_fixed(const struct ifb_config *old, struct ifb_config *new)
 	for (unsigned i = 0; i < new->num_streams; i++)
 		keep_fixed_stream(&old->stream[i], &new->stream[i]);
 
-#define KEEP(key, field, differ)                                                         \
-	do {                                                                             \
-		if (differ) {                                                            \
-			char where_[PATH_MAX + 64];                                      \
-			ifb_config_where(new, key, where_, sizeof(where_));              \
-			log_warning("%s: changed; takes effect after a restart", where_); \
-			memcpy(&new->field, &old->field, sizeof(new->field));            \
-		}                                                                        \
-	} while (0)
-#define KEEP_STR(key, field) KEEP(key, field, strcmp(old->field, new->field) != 0)
-#define KEEP_VAL(key, field) KEEP(key, field, old->field != new->field)
-	KEEP_STR(IFB_KEY_USB_FUNCTIONFS, functionfs);
-	KEEP_VAL(IFB_KEY_USB_VENDOR_ID, vendor_id);
-	KEEP_VAL(IFB_KEY_USB_PRODUCT_ID, product_id);
-	KEEP_STR(IFB_KEY_USB_MANUFACTURER, manufacturer);
-	KEEP_STR(IFB_KEY_USB_PRODUCT, product);
-	KEEP_STR(IFB_KEY_USB_SERIAL, serial);
-	KEEP_STR(IFB_KEY_USB_INTERFACE, interface);
-	KEEP_VAL(IFB_KEY_USB_MS_OS_DESCRIPTORS, ms_os_descriptors);
-	KEEP_STR(IFB_KEY_USB_INTERFACE_GUID, interface_guid);
-	KEEP_STR(IFB_KEY_GADGET_NAME, gadget_name);
-	KEEP_STR(IFB_KEY_GADGET_UDC, udc);
-	KEEP_VAL(IFB_KEY_GADGET_MAX_POWER, max_power);
-	KEEP_VAL(IFB_KEY_GADGET_MS_VENDOR_CODE, ms_vendor_code);
-	KEEP_VAL(IFB_KEY_USB_NATIVE, usb_native);
-	KEEP_VAL(IFB_KEY_IIOD_ENABLE, iiod_enable);
-	KEEP_VAL(IFB_KEY_IIOD_PIPES, iiod_pipes);
-	KEEP(IFB_KEY_IIOD_DEVICES, iiod_devices,
+#define W ifb_config_where
+	KEEP_STR(W, IFB_KEY_USB_FUNCTIONFS, functionfs);
+	KEEP_VAL(W, IFB_KEY_USB_VENDOR_ID, vendor_id);
+	KEEP_VAL(W, IFB_KEY_USB_PRODUCT_ID, product_id);
+	KEEP_STR(W, IFB_KEY_USB_MANUFACTURER, manufacturer);
+	KEEP_STR(W, IFB_KEY_USB_PRODUCT, product);
+	KEEP_STR(W, IFB_KEY_USB_SERIAL, serial);
+	KEEP_STR(W, IFB_KEY_USB_INTERFACE, interface);
+	KEEP_VAL(W, IFB_KEY_USB_MS_OS_DESCRIPTORS, ms_os_descriptors);
+	KEEP_STR(W, IFB_KEY_USB_INTERFACE_GUID, interface_guid);
+	KEEP_STR(W, IFB_KEY_GADGET_NAME, gadget_name);
+	KEEP_STR(W, IFB_KEY_GADGET_UDC, udc);
+	KEEP_VAL(W, IFB_KEY_GADGET_MAX_POWER, max_power);
+	KEEP_VAL(W, IFB_KEY_GADGET_MS_VENDOR_CODE, ms_vendor_code);
+	KEEP_VAL(W, IFB_KEY_USB_NATIVE, usb_native);
+	KEEP_VAL(W, IFB_KEY_IIOD_ENABLE, iiod_enable);
+	KEEP_VAL(W, IFB_KEY_IIOD_PIPES, iiod_pipes);
+	KEEP(W, IFB_KEY_IIOD_DEVICES, iiod_devices,
 	     old->iiod_num_devices != new->iiod_num_devices ||
 		     memcmp(old->iiod_devices, new->iiod_devices, sizeof(old->iiod_devices)) != 0);
 	if (old->iiod_num_devices != new->iiod_num_devices)
 		new->iiod_num_devices = old->iiod_num_devices;
-	KEEP_STR(IFB_KEY_IIOD_HW_MODEL, iiod_hw_model);
-	KEEP_STR(IFB_KEY_IIOD_HW_SERIAL, iiod_hw_serial);
+	KEEP_STR(W, IFB_KEY_IIOD_HW_MODEL, iiod_hw_model);
+	KEEP_STR(W, IFB_KEY_IIOD_HW_SERIAL, iiod_hw_serial);
 	if (old->compose_gadget != new->compose_gadget) {
 		log_warning("%s: [gadget] section %s; takes effect after a restart", new->path,
 			    new->compose_gadget ? "added" : "removed");
 		new->compose_gadget = old->compose_gadget;
 	}
-#undef KEEP_VAL
-#undef KEEP_STR
-#undef KEEP
+#undef W
 }
 
 int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg)
@@ -171,7 +164,7 @@ static void apply_stream(struct ifb_stream *s, const struct ifb_stream_config *n
 			log_error("%sKeeping no pool after a failed reload: streams will fail until the "
 				  "configuration is fixed and reloaded", s->logp);
 	}
-	(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels, s->cfg.num_channels, NULL);
+	ifb_session_select_config_channels(s);
 	if (s->cfg.sampling_frequency[0]) {
 		r = ifb_iio_set_sampling_frequency(&s->iio, s->cfg.sampling_frequency);
 		if (r < 0)

@@ -141,6 +141,17 @@ static int pool_reshape(struct ifb_stream *s, uint32_t block_size, unsigned nblo
 	return ifb_backend(s)->pool_alloc(s);
 }
 
+void ifb_session_select_config_channels(struct ifb_stream *s)
+{
+	(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels, s->cfg.num_channels,
+			     NULL);
+}
+
+bool ifb_session_teardown_pending(const struct ifb_stream *s)
+{
+	return sd_event_source_get_enabled(s->teardown_src, NULL) > 0;
+}
+
 /* After an IIOD stream: the native front end's pool and channels again. */
 static void restore_native(struct ifb_stream *s)
 {
@@ -154,7 +165,7 @@ static void restore_native(struct ifb_stream *s)
 	if (pool_reshape(s, s->native_block_size, s->native_nblocks) < 0)
 		log_error("%sCannot give the native interface its pool back: its streams will fail "
 			  "until a reload", s->logp);
-	(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels, s->cfg.num_channels, NULL);
+	ifb_session_select_config_channels(s);
 }
 
 int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
@@ -168,8 +179,7 @@ int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 	ifb_reload_apply_pending(s->b);
 	r = ifb_iio_select(&s->iio, false, names, n, &bad);
 	if (r < 0 || bytes == 0 || bytes % s->iio.scan_size) {
-		(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels,
-				     s->cfg.num_channels, NULL);
+		ifb_session_select_config_channels(s);
 		return -EINVAL;
 	}
 	s->native_block_size = s->cfg.block_size;
@@ -306,6 +316,18 @@ void ifb_session_zlp_done(struct ifb_stream *s)
 	}
 }
 
+/* A stream's resources released, its IIOD front end told (the one end
+ * of a session, with or without a stream run in it). */
+static void session_release(struct ifb_stream *s, enum ifb_stop_reason reason)
+{
+	bool iiod = s->iiod_stream;
+
+	ifb_session_close(s);
+	restore_native(s);
+	if (iiod && s->b->iiod)
+		ifb_iiod_stream_ended(s->b->iiod, s, reason);
+}
+
 /*
  * Every stream ends here, whatever ended it (see enum ifb_stop_reason):
  * the end-of-stream packet where the link still works, one log line,
@@ -323,11 +345,8 @@ int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 	if (eos)
 		ifb_usb_send_zlp(s);
 	log_stream_end(s, s->last_reason);
-	ifb_session_close(s);
 	s->cancelled = false;
-	restore_native(s);
-	if (iiod && s->b->iiod)
-		ifb_iiod_stream_ended(s->b->iiod, s, s->last_reason);
+	session_release(s, s->last_reason);
 	ifb_reload_apply_pending(s->b);
 	if (s->b->shutting_down) {
 		/* Give the end-of-stream packet a moment to reach the host. */
@@ -396,13 +415,8 @@ void ifb_session_stop(struct ifb_stream *s, enum ifb_stop_reason reason)
 					       IFB_STOP_DRAIN_USEC, IFB_GRACE_ACCURACY_USEC,
 					       on_stop_drain, s) < 0)
 			log_warning("%sCannot arm the timer for a host that stops reading", s->logp);
-	} else if (s->session && !sd_event_source_get_enabled(s->teardown_src, NULL)) {
-		bool iiod = s->iiod_stream;
-
-		ifb_session_close(s);
-		restore_native(s);
-		if (iiod && s->b->iiod)
-			ifb_iiod_stream_ended(s->b->iiod, s, reason);
+	} else if (s->session && !ifb_session_teardown_pending(s)) {
+		session_release(s, reason);
 	}
 }
 
@@ -440,9 +454,9 @@ static void stream_shutdown(struct ifb_stream *s)
 
 	s->restart = false;
 	if (s->engine.run == IFB_STATE_IDLE) {
-		if (s->session && !sd_event_source_get_enabled(s->teardown_src, NULL))
+		if (s->session && !ifb_session_teardown_pending(s))
 			ifb_session_close(s);
-		if (!sd_event_source_get_enabled(s->teardown_src, NULL))
+		if (!ifb_session_teardown_pending(s))
 			stream_finished(s);
 		return; /* else the pending teardown finishes it */
 	}

@@ -498,7 +498,7 @@ static int on_release(sd_event_source *src, void *userdata)
 		struct ifb_stream *s = b->st[i];
 
 		if (s->released && !s->session &&
-		    !sd_event_source_get_enabled(s->teardown_src, NULL)) {
+		    !ifb_session_teardown_pending(s)) {
 			ifb_stream_free(s);
 			continue;
 		}

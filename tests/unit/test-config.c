@@ -713,7 +713,10 @@ START_TEST(named_stream_errors)
 	expect_error("[stream]\nmode = copy\n[stream rx]\ndevice = b\n", "test.conf:3: [stream rx]",
 		     "of line 1");
 	expect_error("[stream rx]\ndevice = a\n[stream rx]\ndevice = b\n",
-		     "test.conf:3: [stream rx]: a second section", "(the first on line 1)");
+		     "test.conf:3: [stream rx]: a second section", "[stream rx], on line 1");
+	/* capture's rec-rx.* and rec-RX.* would collide where case is ignored */
+	expect_error("[stream rx]\ndevice = a\n[stream RX]\ndevice = b\n",
+		     "test.conf:3: [stream RX]: a second section", "[stream rx], on line 1");
 	expect_error("[stream r/x]\ndevice = a\n", "test.conf:1: [stream r/x]: expected a stream name",
 		     "letters, digits");
 	expect_error("[stream 0123456789012345678901234567890123]\ndevice = a\n", "test.conf:1:",
