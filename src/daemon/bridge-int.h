@@ -2,7 +2,8 @@
 /*
  * The daemon's insides, shared by the files that make it up. Nothing
  * outside src/daemon/{bridge,stream,session,pool,backend-*,ep0,iiod,
- * reload}.c includes this; everyone else uses daemon/bridge.h.
+ * reload}.c (and the unit tests of their pure parts) includes this;
+ * everyone else uses daemon/bridge.h.
  *
  * The daemon (struct ifb_bridge) sits above its streams: the loop,
  * signals, reload, the FunctionFS function and its ep0, the front ends.
@@ -14,8 +15,11 @@
  *                        channels, zero-copy probe, mode, pool, description
  *   session.c            a stream's life: open, attach, enable, run, drain,
  *                        release; every way a stream ends goes through
- *                        here, and the front ends' only way to a stream
- *                        (start, stop, pull, cancel, state, stats, gaps)
+ *                        here, and the front ends' only way to a stream's
+ *                        blocks and engine (start, stop, pull, cancel,
+ *                        state, stats, gaps; they read its IIO device's
+ *                        channels and attributes through iio.c); the
+ *                        daemon's shutdown, which drains every stream
  *   pool.c               the blocks' memory: DMABUFs or user buffers
  *   backend-zero-copy.c  the life of a block as a DMABUF shared by IIO and USB
  *   backend-hybrid.c     ... read() from IIO into a DMABUF USB sends
@@ -28,7 +32,8 @@
  *   iiod.c               the IIOD front end: libiio clients on the "IIO"
  *                        interface (docs/protocol.md "The IIOD interface")
  *   reload.c             SIGHUP: a new configuration, applied between streams
- *   bridge.c             the daemon: set-up, release, status, shutdown wiring
+ *   bridge.c             the daemon: set-up, release, status, the streams'
+ *                        list (configured, then the IIOD front end's)
  *
  * The engine (engine.c) decides the order of things; the backends do the
  * I/O it asks for; front ends turn host requests into session calls.
@@ -249,12 +254,13 @@ int ifb_stream_check_iq(const struct ifb_iio *io, const struct ifb_stream_config
 
 /*
  * A stream for the IIOD front end: buffer 0 of the IIO device at sysdir
- * (one no configured stream reads), its blocks on endpoint file ep (the
- * pipe's IN), the first stream's mode and allocator. Added to b->st
+ * (one no configured stream reads), count blocks of the client's bytes
+ * on endpoint file ep (the pipe's IN), the first stream's mode and
+ * allocator. Added to b->st
  * beyond the configured ones. 0 or -errno (logged).
  */
-int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
-			struct ifb_stream **ret);
+int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep, uint32_t bytes,
+			unsigned count, struct ifb_stream **ret);
 /* The IIOD front end is done with s (made by ifb_stream_new_iiod, its
  * session closed): freed from the loop, not from inside its callbacks. */
 void ifb_stream_release(struct ifb_stream *s);

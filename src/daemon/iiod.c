@@ -115,6 +115,9 @@ struct iiod_pipe {
 	uint32_t st_bytes;
 	uint32_t mask[(IFB_MAX_CHANNELS + 31) / 32];
 	size_t mask_words;
+	/* SET dev BUFFERS_COUNT of this pipe's client, 0: none (until the
+	 * pipe closes: the next client's own) */
+	unsigned buffers_count;
 };
 
 struct ifb_iiod {
@@ -128,7 +131,6 @@ struct ifb_iiod {
 	struct iiod_pipe pipes[IFB_IIOD_MAX_PIPES];
 	unsigned inflight;
 
-	unsigned buffers_count;
 };
 
 static void pipe_process(struct ifb_iiod *d, struct iiod_pipe *p);
@@ -367,6 +369,7 @@ static int pipe_open(struct ifb_iiod *d, struct iiod_pipe *p)
 	p->rb_left = 0;
 	p->rb_waiting = p->close_reply = false;
 	p->ntx = 0;
+	p->buffers_count = 0;
 	log_debug("IIOD pipe %u opened", p->id);
 	rx_queue(d, p);
 	return 0;
@@ -653,6 +656,7 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	in_ep = ifb_usb_ep_pipe_in(&d->layout, p->id);
+	count = p->buffers_count ? p->buffers_count : IIOD_DEFAULT_BLOCKS;
 	/* The daemon's stream of the device, or one of its own for it. */
 	s = ifb_bridge_device_stream(d->b, ifb_iiod_dev_dir(d->ctx, i));
 	if (s && ifb_session_owner(s) != IFB_OWNER_NONE) {
@@ -663,7 +667,8 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	if (!s) {
-		r = ifb_stream_new_iiod(d->b, ifb_iiod_dev_dir(d->ctx, i), in_ep, &s);
+		r = ifb_stream_new_iiod(d->b, ifb_iiod_dev_dir(d->ctx, i), in_ep, (uint32_t)bytes,
+					count, &s);
 		if (r < 0) {
 			reply_int(d, p, r);
 			return;
@@ -683,7 +688,6 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		}
 		snprintf(names[k], sizeof(names[k]), "%s", s->iio.ch[j].name);
 	}
-	count = d->buffers_count ? d->buffers_count : IIOD_DEFAULT_BLOCKS;
 	memcpy(p->mask, mask, sizeof(mask));
 	p->mask_words = words;
 	p->st_dev = i;
@@ -801,7 +805,7 @@ static void cmd_set_buffers_count(struct ifb_iiod *d, struct iiod_pipe *p,
 		reply_int(d, p, -EINVAL);
 		return;
 	}
-	d->buffers_count = (unsigned)c->number;
+	p->buffers_count = (unsigned)c->number;
 	reply_int(d, p, 0);
 }
 

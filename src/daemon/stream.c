@@ -179,9 +179,9 @@ static int setup_iio(struct ifb_stream *s, bool *config_error)
 		return r;
 	}
 	if (s->iiod_only) {
-		/* the client's buffer sizes its blocks at OPEN; a buffer some
-		 * other program has enabled is theirs (session_open says busy) */
-		s->cfg.block_size = s->iio.scan_size * 1024;
+		/* the client's buffer sizes its blocks (its channels, not all:
+		 * no scan size to check here); a buffer some other program has
+		 * enabled is theirs (session_open says busy) */
 		return 0;
 	}
 	if (cfg->block_size % s->iio.scan_size) {
@@ -448,8 +448,8 @@ int ifb_stream_new(struct ifb_bridge *b, unsigned k, bool *config_error,
 	return stream_init(b, &b->cfg.stream[k], k, false, config_error, ret);
 }
 
-int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
-			struct ifb_stream **ret)
+int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep, uint32_t bytes,
+			unsigned count, struct ifb_stream **ret)
 {
 	struct ifb_stream_config sc = b->cfg.stream[0];
 	const char *id = strrchr(sysdir, '/') ? strrchr(sysdir, '/') + 1 : sysdir;
@@ -472,6 +472,9 @@ int ifb_stream_new_iiod(struct ifb_bridge *b, const char *sysdir, unsigned ep,
 	sc.num_iq = 0;
 	sc.sampling_frequency[0] = '\0';
 	sc.start = IFB_CFG_START_HOST;
+	/* the client's pool from the start: its OPEN does not reshape it */
+	sc.block_size = bytes;
+	sc.block_count = count;
 	memset(sc.line, 0, sizeof(sc.line));
 	r = stream_init(b, &sc, b->nall, true, &config_error, &s);
 	if (r == 0) {
