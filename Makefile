@@ -68,7 +68,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 # for applications, and the same objects as an archive that iio-ffs-capture
 # links, so the tool stays one file the VM rig can copy alone.
 HOST_SRCS := $(wildcard src/host/*.c)
-IFBH_VERSION := 1.1.0
+IFBH_VERSION := 1.2.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
@@ -388,7 +388,8 @@ check-vm-debug: deps all $(RIG_TOOLS)
 # daemon, host tool and rig probes cross-built for arm64 into
 # $(BUILD)/arm64, and for armhf into $(BUILD)/armhf (32-bit userspace on the
 # arm64 kernel: compat ioctls), each run on the cases below.
-ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy
+ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy \
+	streams-two
 ARMHF_CASES ?= bridge-zero-copy
 # e.g. ARM_RIG_FLAGS="-j 1 --stream"
 ARM_RIG_FLAGS ?=

@@ -2,10 +2,13 @@
 /*
  * libifbhost: the host side of an iio-ffs-bridge USB device.
  *
- * An iio-ffs-bridge device streams the scans of one IIO device over one
+ * An iio-ffs-bridge device streams the scans of an IIO device over a
  * bulk IN endpoint and answers a few vendor control requests (GET_INFO,
- * START, STOP, GET_STATS, GET_GAPS, SET_SAMPLE_RATE, GET_STATUS;
- * docs/protocol.md). This library finds such
+ * START, STOP, GET_STATS, GET_GAPS, SET_SAMPLE_RATE, GET_STATUS,
+ * GET_STREAM; docs/protocol.md). From protocol version 4 a device may
+ * serve several such streams, each on its own USB interface with its own
+ * state: the library lists and opens each one on its own (a struct
+ * ifbh_dev is one stream of a device). This library finds such
  * devices, reads what they stream (the scan layout), starts and stops the
  * stream, keeps many libusb bulk transfers in flight, and tells where the
  * device reported missing samples ("gaps").
@@ -13,8 +16,9 @@
  * Objects (each opaque, each with a _new/_open and a _free/_close):
  *   struct ifbh_ctx     a libusb context plus the last error message of
  *                       calls that have no other handle (find, open)
- *   struct ifbh_list    the matching devices found by ifbh_find()
- *   struct ifbh_dev     one opened device (interface claimed, GET_INFO read)
+ *   struct ifbh_list    the matching devices' streams found by ifbh_find()
+ *   struct ifbh_dev     one opened stream of a device (its interface
+ *                       claimed, GET_INFO read): "device" below
  *   struct ifbh_stream  one stream of a device: transfers, gaps, delivery
  *
  * Errors: every function that can fail returns 0 (or a count) on success
@@ -34,6 +38,9 @@
  *   -ETIMEDOUT   a control request or the end of a stream timed out
  *   -EOPNOTSUPP  the device's protocol version lacks the request
  *   -ERANGE      a value out of the protocol's range
+ *   -ENOENT, -ENOTUNIQ
+ *                no stream of that name, or several devices have one
+ *                (ifbh_list_open_stream)
  *   -ENOMEM, -EINVAL, -EIO (other USB errors)
  *
  * Thread safety: a context and everything made from it (lists, devices,
@@ -64,7 +71,7 @@ extern "C" {
  * From 1.0 on the library grows by added functions only ("added in 1.1"
  * below says how). */
 #define IFBH_VERSION_MAJOR 1
-#define IFBH_VERSION_MINOR 1
+#define IFBH_VERSION_MINOR 2
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -84,7 +91,7 @@ struct ifbh_channel {
 	char name[IFBH_CHANNEL_NAME_LEN]; /* e.g. "voltage0", NUL-terminated */
 	unsigned int scan_index;
 	unsigned int offset;       /* byte offset of the channel within a scan */
-	unsigned int is_signed;    /* 0 or 1 */
+	unsigned int is_signed;    /* 0 or 1: 'S' reads 1, 'U' 0 (ifbh_dev_channel_sign) */
 	unsigned int is_be;        /* 0 little-endian, 1 big-endian */
 	unsigned int bits;         /* valid bits */
 	unsigned int storage_bits; /* 8, 16, 32 or 64 */
@@ -207,7 +214,8 @@ enum ifbh_speed { /* the values of libusb's enum libusb_speed */
 	IFBH_SPEED_SUPER_PLUS = 5,
 };
 
-/* One found device: where it is, what it says about itself. */
+/* One found device's stream (its interface): where it is, what it says
+ * about itself. The entries of one device share path and the strings. */
 struct ifbh_device_desc {
 	char path[40];     /* bus path, "1-2.3" */
 	uint16_t vid, pid;
@@ -225,6 +233,12 @@ struct ifbh_list;
 /*
  * Every USB device with an iio-ffs-bridge interface (class 0xff, subclass
  * 0x49, protocol 0x01, a bulk IN endpoint) that matches m (NULL: all).
+ * One entry per such interface, i.e. per stream (protocol version 4 gives
+ * each stream its own; older devices have one): a device's entries come
+ * one after the other, in interface order, the first being its stream 0
+ * (the one a host of protocol version 1 to 3 is served). Nothing is
+ * opened or claimed but to read the strings: names come at open
+ * (ifbh_dev_stream_name, ifbh_list_open_stream).
  * Returns 0 and a list (possibly empty; free with ifbh_list_free), or a
  * negative errno (message in ifbh_ctx_error).
  */
@@ -246,7 +260,9 @@ struct ifbh_dev;
 
 /*
  * Opens entry i of list, claims the interface, selects its alternate
- * setting and reads GET_INFO. The device stays valid after the list is
+ * setting and reads GET_INFO (and, protocol version 4, GET_STREAM: a
+ * device whose answer is malformed or disagrees with its interface
+ * order is refused with -EBADMSG). The device stays valid after the list is
  * freed. Returns 0 or a negative errno (message in ifbh_ctx_error):
  * -EACCES, -EBUSY, -ENODEV, -EPIPE, -EPROTO/-EBADMSG/-EPROTONOSUPPORT,
  * -ETIMEDOUT, -EIO, -ENOMEM, -EINVAL (i out of range).
@@ -311,7 +327,11 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 struct ifbh_stream;
 
 struct ifbh_stream_opts {
-	unsigned int transfers; /* bulk transfers in flight; 0: 16 */
+	/* Bulk transfers in flight; 0: 16 (but at most half of usbfs's
+	 * memory limit, so that a second stream of the device fits beside:
+	 * 7 under the default 16 MiB). Asked for (either field not 0), as many
+	 * as fit in all but a sixteenth of the limit. */
+	unsigned int transfers;
 	size_t transfer_size;   /* bytes each; 0: 1 MiB; rounded up to whole packets */
 	/*
 	 * Seconds between GET_STATS polls while streaming; 0: 1 s with a data
@@ -345,8 +365,9 @@ typedef void (*ifbh_stats_fn)(void *user, const struct ifbh_stats *stats);
 
 /*
  * Allocates the transfers (fewer or smaller ones when usbfs's memory
- * limit, /sys/module/usbcore/parameters/usbfs_memory_mb, would refuse
- * them: a note says so). opts may be NULL. Returns 0 or -ENOMEM/-EINVAL.
+ * limit, /sys/module/usbcore/parameters/usbfs_memory_mb, shared by every
+ * program reading USB, would refuse them: a note says so; see
+ * struct ifbh_stream_opts). opts may be NULL. Returns 0 or -ENOMEM/-EINVAL.
  */
 int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 		    struct ifbh_stream **ret_stream);
@@ -464,6 +485,60 @@ size_t ifbh_stream_unlisted_gaps(const struct ifbh_stream *s);
  * -ERANGE when i is out of range.
  */
 int ifbh_stream_unlisted_gap(const struct ifbh_stream *s, size_t i, struct ifbh_gap *ret_gap);
+
+/* --- added in 1.2: several streams per device (protocol version 4) ------- */
+
+/*
+ * The stream the device (its interface) carries, as GET_STREAM told at
+ * open: its name (letters, digits, '-' and '_', unique on the device;
+ * "main" for a daemon with one unnamed stream in its config), its index
+ * (0..count-1, the daemon's config order; stream 0 is the one a host of
+ * protocol version 1 to 3 is served) and the number of native streams the
+ * device serves. A device of protocol version 1 to 3 names no stream:
+ * name "", index 0, count 1. The name is owned by dev.
+ */
+const char *ifbh_dev_stream_name(const struct ifbh_dev *dev);
+unsigned int ifbh_dev_stream_index(const struct ifbh_dev *dev);
+unsigned int ifbh_dev_stream_count(const struct ifbh_dev *dev);
+
+/*
+ * The sign letter of channel i (< ifbh_dev_info()->num_channels) as the
+ * kernel's scan type gives it: 'u' or 's', and from protocol version 4 'S'
+ * (signed, already sign-extended by the driver to storage_bits: ADI's
+ * AD9361-class drivers) or 'U'. struct ifbh_channel's is_signed says 1
+ * for 's' and 'S', 0 for 'u' and 'U', which reads every value right;
+ * this is for a program that shows or passes on the type. A device
+ * before version 4 sends 's' for 'S' and 'u' for 'U'. Returns the
+ * letter, or -ERANGE when i is out of range.
+ */
+int ifbh_dev_channel_sign(const struct ifbh_dev *dev, unsigned int i);
+
+/*
+ * Entry i's stream index as its place tells it, without opening it: the
+ * k-th native interface of a device carries stream k (docs/protocol.md),
+ * so 0 is a device's first entry (and an old device's only one). Returns
+ * it, or -ERANGE when i is out of range.
+ */
+int ifbh_list_stream_index(const struct ifbh_list *list, size_t i);
+
+/*
+ * Opens the stream called name among the list's entries: each entry is
+ * opened in list order (claiming its interface, reading GET_INFO and
+ * GET_STREAM) and closed again unless it is the one, and a device's
+ * remaining entries are skipped once one of them matched, so a device's
+ * earlier streams are opened briefly (not later ones). A device of protocol
+ * version 1 to 3 has one unnamed stream, which answers to "main" (what a
+ * version-4 daemon calls the stream of the same single-stream config).
+ * Returns 0 and *ret_dev (close with ifbh_dev_close), or a negative errno
+ * with a message in ifbh_ctx_error() that names the streams there are:
+ *   -ENOENT    no entry has a stream of that name
+ *   -ENOTUNIQ  two devices have one (narrow the list: serial, path)
+ *   the errno of the first entry that could not be opened (-EBUSY,
+ *   -EACCES, ...), when none matched and some could not be asked
+ *   -ENOMEM
+ */
+int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *list, const char *name,
+			  struct ifbh_dev **ret_dev);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,19 @@
  * SoapySDR module "iioffsbridge": iio-ffs-bridge devices as SoapySDR RX
  * devices, over libifbhost (pull mode).
  *
+ * Streams: a board of protocol version 4 may serve several streams (IIO
+ * buffers, one USB interface each, named in the daemon's config). Each
+ * is a SoapySDR device of its own: enumerate returns one result per
+ * stream, with a stream=NAME key, and make with stream=NAME opens that
+ * one. Not one device with a channel per stream, because SoapySDR's
+ * channels of one device share what our streams do not: one RX stream
+ * activates them together and readStream hands them out sample for
+ * sample at one rate, while each of our streams starts, stops, fails
+ * and runs at its own rate (its own IIO device and sampling_frequency,
+ * its own gaps). A one-stream device enumerates as before, without the
+ * key and without being opened; stream=main also opens an older
+ * daemon's one stream.
+ *
  * Channels are the scan's fields (ifbh_layout_fields): an I/Q pair is one
  * complex channel, read as CS16, CF32 or its native complex format (CS16,
  * CU16, CS8, ...); any other channel is a real one, read as F32 or its
@@ -40,7 +53,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -81,10 +96,84 @@ ifbh_match match_from(const SoapySDR::Kwargs &args)
 	return m;
 }
 
+/*
+ * The streams this process has open, by bus path and interface: a claimed
+ * interface cannot be opened again to ask its name, and SoapySDR's make
+ * enumerates first (its result must still name the stream, or the device
+ * table would take another stream's device for it).
+ */
+class OpenStreams {
+public:
+	void add(const ifbh_device_desc *d, const std::string &name)
+	{
+		std::lock_guard<std::mutex> g(m_);
+		names_[key(d)] = name;
+	}
+	void remove(const ifbh_device_desc *d)
+	{
+		std::lock_guard<std::mutex> g(m_);
+		names_.erase(key(d));
+	}
+	bool find(const ifbh_device_desc *d, std::string &name)
+	{
+		std::lock_guard<std::mutex> g(m_);
+		auto it = names_.find(key(d));
+
+		if (it == names_.end())
+			return false;
+		name = it->second;
+		return true;
+	}
+
+private:
+	static std::string key(const ifbh_device_desc *d)
+	{
+		return std::string(d->path) + "#" + std::to_string(d->iface);
+	}
+	std::mutex m_;
+	std::map<std::string, std::string> names_;
+};
+
+OpenStreams &open_streams()
+{
+	static OpenStreams s;
+	return s;
+}
+
+/* Does entry i's device serve several streams (several entries)? */
+bool several_streams(const ifbh_list *l, size_t i)
+{
+	auto same = [l, i](size_t j) {
+		return j < ifbh_list_count(l) &&
+		       !strcmp(ifbh_list_get(l, i)->path, ifbh_list_get(l, j)->path);
+	};
+	return (i > 0 && same(i - 1)) || same(i + 1);
+}
+
+/* The name of entry i's stream ("" before protocol version 4), opening it
+ * to ask, or as this process holds it; false (and why) when neither. */
+bool stream_name(ifbh_ctx *ctx, const ifbh_list *l, size_t i, std::string &name,
+		 std::string &why)
+{
+	ifbh_dev *dev = nullptr;
+
+	if (open_streams().find(ifbh_list_get(l, i), name))
+		return true;
+	if (ifbh_dev_open(ctx, l, i, &dev)) {
+		why = ifbh_ctx_error(ctx);
+		why = why.substr(0, why.find('\n'));
+		return false;
+	}
+	name = ifbh_dev_stream_name(dev);
+	ifbh_dev_close(dev);
+	return true;
+}
+
 SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 {
 	SoapySDR::KwargsList out;
 	auto d = args.find("driver");
+	auto want = args.find("stream");
 
 	if (d != args.end() && d->second != DRIVER)
 		return out;
@@ -98,6 +187,8 @@ SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 		ListPtr list(l);
 		for (size_t i = 0; i < ifbh_list_count(l); i++) {
 			const ifbh_device_desc *dd = ifbh_list_get(l, i);
+			bool named = several_streams(l, i) || want != args.end();
+			std::string name, why;
 			SoapySDR::Kwargs k;
 			char id[16];
 
@@ -111,6 +202,19 @@ SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 					     dd->serial + "]";
 			} else {
 				k["label"] = std::string("iio-ffs-bridge at ") + dd->path;
+			}
+			/* a one-stream device is not opened unless a stream is asked for */
+			if (named && stream_name(ctx.get(), l, i, name, why)) {
+				if (name.empty())
+					name = "main"; /* an older daemon's one stream */
+				if (want != args.end() && want->second != name)
+					continue;
+				k["stream"] = name;
+				k["label"] += " stream " + name;
+			} else if (named) {
+				if (want != args.end())
+					continue; /* cannot tell: make would say why */
+				k["label"] += " interface " + std::to_string(dd->iface) + " (" + why + ")";
 			}
 			out.push_back(k);
 		}
@@ -199,20 +303,14 @@ public:
 			throw std::runtime_error(std::string("iioffsbridge: ") +
 						 ifbh_ctx_error(ctx_.get()));
 		ListPtr list(l);
-		if (ifbh_list_count(l) != 1)
-			throw std::runtime_error(ifbh_list_count(l)
-							 ? "iioffsbridge: several devices match: give serial= or path="
-							 : "iioffsbridge: no device found");
-		if (ifbh_dev_open(ctx_.get(), l, 0, &dev_))
-			throw std::runtime_error(std::string("iioffsbridge: ") +
-						 ifbh_ctx_error(ctx_.get()));
+		open(l, args);
 		info_ = *ifbh_dev_info(dev_);
 		for (unsigned int i = 0; iq_default && i < info_.num_channels; i++)
 			if (info_.ch[i].iq)
 				iq = IFBH_IQ_DEVICE;
 		fields_.resize(IFBH_MAX_CHANNELS);
 		if (ifbh_layout_fields(&info_, iq, fields_.data(), fields_.size(), &n)) {
-			ifbh_dev_close(dev_);
+			close_dev();
 			throw std::runtime_error("iioffsbridge: the channels do not pair as iq=" +
 						 (a != args.end() ? a->second
 								  : std::string(iq == IFBH_IQ_DEVICE ? "device"
@@ -223,7 +321,7 @@ public:
 
 	~IfbDevice() override
 	{
-		ifbh_dev_close(dev_);
+		close_dev();
 	}
 
 	std::string getDriverKey() const override { return DRIVER; }
@@ -241,6 +339,9 @@ public:
 		k["scan_size"] = std::to_string(info_.scan_size);
 		k["usb_path"] = d->path;
 		k["serial"] = d->serial;
+		k["stream"] = ifbh_dev_stream_name(dev_);
+		k["stream_index"] = std::to_string(ifbh_dev_stream_index(dev_));
+		k["stream_count"] = std::to_string(ifbh_dev_stream_count(dev_));
 		for (size_t i = 0; i < fields_.size(); i++)
 			k["channel" + std::to_string(i)] =
 				std::string(fields_[i].name) + (fields_[i].iq ? " (I/Q)" : "");
@@ -450,6 +551,43 @@ public:
 	}
 
 private:
+	/* The stream args name (stream=NAME), or the one entry there is. */
+	void open(const ifbh_list *l, const SoapySDR::Kwargs &args)
+	{
+		auto want = args.find("stream");
+		size_t n = ifbh_list_count(l);
+		int ret;
+
+		if (want != args.end()) {
+			ret = ifbh_list_open_stream(ctx_.get(), l, want->second.c_str(), &dev_);
+		} else if (n != 1) {
+			bool one_device = n > 1 && !strcmp(ifbh_list_get(l, 0)->path,
+							    ifbh_list_get(l, n - 1)->path);
+
+			throw std::runtime_error(
+				n == 0 ? "iioffsbridge: no device found"
+				: one_device
+					? "iioffsbridge: the device serves several streams: give "
+					  "stream=NAME (SoapySDRUtil --find lists them)"
+					: "iioffsbridge: several devices match: give serial= or path=");
+		} else {
+			ret = ifbh_dev_open(ctx_.get(), l, 0, &dev_);
+		}
+		if (ret)
+			throw std::runtime_error(std::string("iioffsbridge: ") +
+						 ifbh_ctx_error(ctx_.get()));
+		open_streams().add(ifbh_dev_desc(dev_), *ifbh_dev_stream_name(dev_)
+								? ifbh_dev_stream_name(dev_)
+								: "main");
+	}
+
+	void close_dev()
+	{
+		open_streams().remove(ifbh_dev_desc(dev_));
+		ifbh_dev_close(dev_);
+		dev_ = nullptr;
+	}
+
 	const ifbh_field &field(size_t ch) const
 	{
 		if (ch >= fields_.size())

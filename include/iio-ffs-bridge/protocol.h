@@ -5,10 +5,17 @@
  * this file; keep the two in step.
  *
  * One vendor-specific interface (class 0xff, subclass IFB_USB_SUBCLASS,
- * protocol IFB_USB_PROTOCOL) with one bulk IN endpoint carrying the sample
- * stream. Control requests are vendor requests addressed to that
+ * protocol IFB_USB_PROTOCOL) per stream, each with one bulk IN endpoint
+ * carrying that stream's samples (a daemon serving one stream has one).
+ * Control requests are vendor requests addressed to the stream's
  * interface (bmRequestType: type vendor, recipient interface; wIndex: the
- * interface number). All multi-byte fields are little-endian, all
+ * interface number); every stream keeps its own state, counters and agreed
+ * version. The interfaces come in this order: the first stream's, then
+ * the IIOD interface (if any: libiio's "usb:BUS.ADDR.1" stays), then the
+ * other streams' in the order of the configuration, so that a host of
+ * versions 1 to 3, which takes the first interface with this class
+ * triple, is served the first stream exactly as before there were
+ * several. All multi-byte fields are little-endian, all
  * structures are packed, and every reply starts with a magic, the protocol
  * version and its own length so that a host can check what it got.
  */
@@ -27,9 +34,12 @@
  * version-1 host sends 0, meaning 1), the device answers with the lower of
  * that and its own in every reply's `version` (GET_STATS included) until
  * the host goes away. A version-1 device stalls a GET_INFO with wValue
- * != 0: the host then asks again with 0 and speaks version 1.
+ * != 0: the host then asks again with 0 and speaks version 1. Version 4
+ * added GET_STREAM (the stream's name and place among the device's
+ * streams) and the channel records' sign letters 2 and 3 (is_signed).
+ * The version is agreed per stream (per interface).
  */
-#define IFB_PROTOCOL_VERSION 3
+#define IFB_PROTOCOL_VERSION 4
 #define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
@@ -47,6 +57,7 @@ enum ifb_request {
 	IFB_REQ_SET_SAMPLE_RATE = 0x06, /* OUT, wValue 0, wLength 8: struct ifb_set_rate;
 					 * version 3 */
 	IFB_REQ_GET_STATUS = 0x07,      /* IN,  wValue 0, reply struct ifb_status; version 3 */
+	IFB_REQ_GET_STREAM = 0x08,      /* IN,  wValue 0, reply struct ifb_stream_info; version 4 */
 };
 
 /* Largest reply the device sends (the gadget's ep0 buffer is 4 KiB). */
@@ -56,6 +67,7 @@ enum ifb_request {
 #define IFB_STATS_MAGIC 0x53424649u /* "IFBS" on the wire */
 #define IFB_GAPS_MAGIC 0x47424649u  /* "IFBG" on the wire */
 #define IFB_STATUS_MAGIC 0x52424649u /* "IFBR" on the wire */
+#define IFB_STREAM_MAGIC 0x4e424649u /* "IFBN" on the wire */
 
 enum ifb_mode {
 	IFB_MODE_ZERO_COPY = 1,
@@ -78,7 +90,7 @@ struct ifb_channel_info {
 	char name[IFB_CHANNEL_NAME_LEN]; /* e.g. "voltage0", NUL-terminated */
 	uint16_t scan_index;
 	uint16_t offset;      /* byte offset of this channel within one scan */
-	uint8_t is_signed;    /* 0 unsigned, 1 signed */
+	uint8_t is_signed;    /* enum ifb_sign: 0 unsigned, 1 signed; version 4 also 2, 3 */
 	uint8_t is_be;        /* 0 little-endian, 1 big-endian */
 	uint8_t bits;         /* valid bits */
 	uint8_t storage_bits; /* bits one sample occupies: 8, 16, 32 or 64 */
@@ -95,6 +107,21 @@ struct ifb_channel_info {
 	uint8_t iq;
 	uint8_t iq_partner;
 } __attribute__((packed));
+
+/*
+ * is_signed: the sign letter of the kernel's scan type (iio_show_fixed_type
+ * in drivers/iio/industrialio-buffer.c prints the driver's scan_type.sign).
+ * Before version 4 the device sends 0 for 'u' and 'U', 1 for 's' and 'S'.
+ * ADI's drivers (AD9361-class) report 'S': the driver has already sign-
+ * extended the sample to its storage_bits, so a host may read the whole
+ * storage word as signed; masking to `bits` and extending gives the same.
+ */
+enum ifb_sign {
+	IFB_SIGN_UNSIGNED = 0,        /* 'u' */
+	IFB_SIGN_SIGNED = 1,          /* 's' */
+	IFB_SIGN_SIGNED_EXTENDED = 2, /* 'S', version 4 */
+	IFB_SIGN_UNSIGNED_EXTENDED = 3, /* 'U', version 4 */
+};
 
 enum ifb_iq_role {
 	IFB_IQ_NONE = 0, /* a real channel */
@@ -191,9 +218,10 @@ struct ifb_set_rate {
  * SET_SAMPLE_RATE of this host (request 0 and error 0 when there was
  * none since it enabled the interface).
  */
+#define IFB_STATUS_VERSION 3 /* GET_STATUS replies in its own version, whatever was agreed */
 struct ifb_status {
 	uint32_t magic;    /* IFB_STATUS_MAGIC */
-	uint16_t version;  /* 3: the version of this request */
+	uint16_t version;  /* IFB_STATUS_VERSION: the version of this request */
 	uint16_t length;   /* sizeof(struct ifb_status) */
 	uint8_t request;   /* the request this is the outcome of, or 0 */
 	uint8_t reserved[3]; /* 0 */
@@ -201,6 +229,29 @@ struct ifb_status {
 	uint64_t rate_mhz; /* the sampling_frequency read back after it; 0 unknown */
 } __attribute__((packed));
 
+/*
+ * IFB_REQ_GET_STREAM reply (version 4): which stream this interface
+ * carries. Streams are numbered 0..count-1 in the order of the daemon's
+ * configuration (stream 0 is the one a version 1-3 host is served); the
+ * name is the configuration's ([stream NAME], or "main" for a file with
+ * the single-stream [iio] and [stream] sections), unique on the device,
+ * of letters, digits, '-' and '_'.
+ */
+struct ifb_stream_info {
+	uint32_t magic;    /* IFB_STREAM_MAGIC */
+	uint16_t version;  /* the agreed version, >= 4 */
+	uint16_t length;   /* sizeof(struct ifb_stream_info) */
+	uint8_t index;     /* this stream's number, < count */
+	uint8_t count;     /* native streams the device serves */
+	uint8_t direction; /* 0: device to host (an IIO input buffer) */
+	uint8_t reserved;  /* 0 */
+	char name[IFB_NAME_LEN]; /* NUL-terminated */
+	uint32_t reserved2; /* 0 */
+} __attribute__((packed));
+
+#define IFB_MAX_STREAMS 8
+
+_Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_set_rate) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_status) == 24, "wire layout");

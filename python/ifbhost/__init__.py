@@ -8,6 +8,19 @@ A thin layer over libifbhost (ctypes; see libifbhost(3))::
         x = dev.read(1_000_000)          # numpy structured array, 1e6 scans
         print(dev.dtype, dev.gaps, dev.stats)
 
+A device of protocol version 4 may serve several streams (several IIO
+buffers, one USB interface each, named in its daemon's config): each is
+opened on its own, by name, and runs on its own::
+
+    for s in ifbhost.list_streams():
+        print(s["path"], s["name"], s["index"], s["count"])
+    with ifbhost.Device(stream="rx") as rx, ifbhost.Device(stream="hk") as hk:
+        a, b = rx.read(4096), hk.read(16)
+
+Each Device has its own libusb context, and its transfers move only while
+it is read: read every open stream often enough (or each from a thread of
+its own), or the device reports gaps in the one left waiting.
+
 Units: a *scan* holds one sample of every enabled channel; sample rates are
 scans per second; stream offsets count bytes from the first byte after
 START; gap positions are given as scan indices into the stream.
@@ -17,7 +30,8 @@ Errors: every failure raises :class:`Error`, an ``OSError`` whose
 denied, ``EBUSY`` interface in use, ``EPIPE`` request refused,
 ``EPROTO``/``EBADMSG``/``EPROTONOSUPPORT`` protocol mismatch,
 ``ECONNRESET`` the device ended the stream, ``ETIMEDOUT``,
-``EOPNOTSUPP`` a request the device's protocol version lacks) and whose
+``EOPNOTSUPP`` a request the device's protocol version lacks, ``ENOENT``
+no stream of that name) and whose
 ``strerror`` is the library's message.
 """
 import ctypes
@@ -29,7 +43,7 @@ import numpy as np
 from . import _ffi
 
 __all__ = ["Device", "Error", "IQ_NONE", "IQ_BY_NAME", "IQ_ADJACENT", "IQ_DEVICE",
-           "layout_dtype", "default_iq"]
+           "layout_dtype", "default_iq", "list_streams"]
 
 IQ_NONE, IQ_BY_NAME, IQ_ADJACENT = _ffi.IQ_NONE, _ffi.IQ_BY_NAME, _ffi.IQ_ADJACENT
 IQ_DEVICE = _ffi.IQ_DEVICE
@@ -103,13 +117,97 @@ def layout_dtype(info, iq=None):
     return raw_dt, out_dt
 
 
+def _match(serial, path, vid, pid):
+    m = _ffi.Match()
+    if vid is not None or pid is not None:
+        m.have_vidpid, m.vid, m.pid = True, vid or 0, pid or 0
+    m.serial = serial.encode() if serial else None
+    m.path = path.encode() if path else None
+    return m
+
+
+class _Found:
+    """A libusb context and the list ifbh_find() made from it, freed by ``with``."""
+
+    def __init__(self, serial, path, vid, pid):
+        L = _L()
+        self.ctx, self.lst = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(L.ifbh_ctx_new(ctypes.byref(self.ctx)), "libusb could not start")
+        m = _match(serial, path, vid, pid)
+        try:
+            _check(L.ifbh_find(self.ctx, ctypes.byref(m), ctypes.byref(self.lst)), self.error)
+        except BaseException:
+            L.ifbh_ctx_free(self.ctx)
+            raise
+
+    def error(self):
+        return _L().ifbh_ctx_error(self.ctx).decode("utf-8", "replace")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _L().ifbh_list_free(self.lst)
+        if self.ctx is not None:
+            _L().ifbh_ctx_free(self.ctx)
+        return False
+
+
+def _text(b):
+    return b.decode("utf-8", "replace")
+
+
+def list_streams(serial=None, path=None, vid=None, pid=None):
+    """Every stream of the matching devices, in the order of their USB
+    interfaces (a device's stream 0 first), as dicts: ``path`` (bus path),
+    ``vid``, ``pid``, ``serial``, ``product``, ``interface`` (its USB
+    interface number), ``index`` and ``count`` (the stream's number and the
+    device's streams), ``name`` (the stream's name; ``""`` for a device
+    before protocol version 4, which has one stream, opened by the name
+    ``"main"``) and ``error`` (None, or why the stream could not be opened to
+    ask its name, e.g. another program uses it: ``name`` is then None).
+
+    Each stream is opened briefly (its interface claimed) to read its
+    name. Raises :class:`Error` only when listing fails as a whole.
+    """
+    L = _L()
+    out = []
+    with _Found(serial, path, vid, pid) as f:
+        for i in range(L.ifbh_list_count(f.lst)):
+            d = L.ifbh_list_get(f.lst, i).contents
+            s = {"path": _text(d.path), "vid": d.vid, "pid": d.pid,
+                 "serial": _text(d.serial), "product": _text(d.product),
+                 "interface": d.iface, "index": L.ifbh_list_stream_index(f.lst, i),
+                 "count": None, "name": None, "error": None}
+            dev = ctypes.c_void_p()
+            ret = L.ifbh_dev_open(f.ctx, f.lst, i, ctypes.byref(dev))
+            if ret:
+                s["error"] = f.error()
+            else:
+                s["name"] = _text(L.ifbh_dev_stream_name(dev))
+                s["index"] = L.ifbh_dev_stream_index(dev)
+                s["count"] = L.ifbh_dev_stream_count(dev)
+                L.ifbh_dev_close(dev)
+            out.append(s)
+    return out
+
+
 class Device:
-    """One iio-ffs-bridge device and its stream.
+    """One stream of an iio-ffs-bridge device.
 
     ``Device(serial=None, path=None, vid=None, pid=None, iq=None,
-    transfers=16, transfer_size=1 << 20)`` finds the device (exactly one
-    must match: ``serial``, bus ``path`` "BUS-PORT[.PORT]...", or
-    ``vid``/``pid`` narrow the search), opens it and reads its layout.
+    transfers=None, transfer_size=None, stream=None)`` finds the device
+    (exactly one must match: ``serial``, bus ``path`` "BUS-PORT[.PORT]...",
+    or ``vid``/``pid`` narrow the search), opens it and reads its layout.
+    *stream* names the stream to open (protocol version 4 devices may serve
+    several, see :func:`list_streams`; a device before it has one, which
+    answers to ``"main"``); without it exactly one stream must match.
+    *transfers* and *transfer_size* (bytes) set the bulk transfers in
+    flight; None: the library's default, 16 of 1 MiB within half of
+    usbfs's memory limit, which all programs share (so that two streams,
+    in one program or two, fit under Linux's default 16 MiB).
+    Streams of one device are opened, started and stopped independently
+    (one :class:`Device` each).
     The stream STARTs at ``__enter__`` (or the first :meth:`read`) and is
     STOPped by ``__exit__`` / :meth:`close`. *iq* None pairs channels
     as the device says (:func:`default_iq`): the pairs of its ``[iio] iq``
@@ -118,40 +216,25 @@ class Device:
     Attributes: ``info`` (dict: device name, mode, channels...),
     ``scan_size`` (bytes), ``sample_rate`` (scans/s, float, 0.0 unknown),
     ``dtype`` (what :meth:`read` returns), ``raw_dtype`` (the wire
-    layout). Raises :class:`Error`: ENODEV when no device matches, EBUSY
-    when several do, or what opening reports.
+    layout), ``stream`` (the stream's name, ``""`` before protocol version
+    4), ``stream_index`` and ``stream_count``. Raises :class:`Error`:
+    ENODEV when no device matches, EBUSY when several (devices or streams)
+    do, ENOENT when no stream has the name *stream* (the message lists
+    those there are), or what opening reports.
     """
 
     def __init__(self, serial=None, path=None, vid=None, pid=None, iq=None,
-                 transfers=16, transfer_size=1 << 20):
+                 transfers=None, transfer_size=None, stream=None):
         L = _L()
         self._ctx = self._dev = self._s = None
         self.gaps = []
         self._scans = 0
-        ctx = ctypes.c_void_p()
-        _check(L.ifbh_ctx_new(ctypes.byref(ctx)), "libusb could not start")
-        self._ctx = ctx
-        m = _ffi.Match()
-        if vid is not None or pid is not None:
-            m.have_vidpid, m.vid, m.pid = True, vid or 0, pid or 0
-        m.serial = serial.encode() if serial else None
-        m.path = path.encode() if path else None
-        lst = ctypes.c_void_p()
-        try:
-            _check(L.ifbh_find(ctx, ctypes.byref(m), ctypes.byref(lst)), self._ctx_err)
-            n = L.ifbh_list_count(lst)
-            if n != 1:
-                raise Error(_errno.ENODEV if n == 0 else _errno.EBUSY,
-                            "no iio-ffs-bridge device found" if n == 0 else
-                            "%d devices match: choose one with serial= or path=" % n)
-            dev = ctypes.c_void_p()
-            _check(L.ifbh_dev_open(ctx, lst, 0, ctypes.byref(dev)), self._ctx_err)
-            self._dev = dev
-        except BaseException:
-            L.ifbh_list_free(lst)
-            self.close()
-            raise
-        L.ifbh_list_free(lst)
+        with _Found(serial, path, vid, pid) as f:
+            self._dev = self._open(f, stream)
+            self._ctx, f.ctx = f.ctx, None  # the context lives on with the device
+        self.stream = _text(L.ifbh_dev_stream_name(self._dev))
+        self.stream_index = L.ifbh_dev_stream_index(self._dev)
+        self.stream_count = L.ifbh_dev_stream_count(self._dev)
         self._info = L.ifbh_dev_info(self._dev).contents
         i = self._info
         self.scan_size = i.scan_size
@@ -165,8 +248,37 @@ class Device:
             "block_count": i.block_count,
             "sample_rate": self.sample_rate,
             "channels": [c.name.decode("utf-8", "replace") for c in i.ch[: i.num_channels]],
+            "stream": self.stream,
         }
-        self._opts = _ffi.StreamOpts(transfers, transfer_size, 0.0)
+        self._opts = _ffi.StreamOpts(transfers or 0, transfer_size or 0, 0.0)
+
+    def _open(self, f, stream):
+        L = _L()
+        dev = ctypes.c_void_p()
+        if stream is not None:
+            _check(L.ifbh_list_open_stream(f.ctx, f.lst, stream.encode(), ctypes.byref(dev)),
+                   f.error)
+            return dev
+        n = L.ifbh_list_count(f.lst)
+        if n != 1:
+            paths = {L.ifbh_list_get(f.lst, i).contents.path for i in range(n)}
+            what = "devices" if len(paths) == n else "streams"
+            raise Error(_errno.ENODEV if n == 0 else _errno.EBUSY,
+                        "no iio-ffs-bridge device found" if n == 0 else
+                        "%d devices match: choose one with serial= or path=" % n
+                        if what == "devices" else
+                        "%d streams match: choose one with stream= (see list_streams())" % n)
+        _check(L.ifbh_dev_open(f.ctx, f.lst, 0, ctypes.byref(dev)), f.error)
+        return dev
+
+    def channel_sign(self, i):
+        """Channel *i*'s sign letter as the kernel gives it: ``"u"``, ``"s"``,
+        and from protocol version 4 ``"S"`` (signed, sign-extended by the
+        driver: ADI's AD9361-class) or ``"U"``. :attr:`dtype` reads both
+        upper-case letters right (``S`` as signed, ``U`` as unsigned)."""
+        r = _L().ifbh_dev_channel_sign(self._dev, i)
+        _check(r, "no channel %r" % i)
+        return chr(r)
 
     def set_sample_rate(self, hz):
         """Set the device's sample rate (its IIO sampling_frequency) to *hz*
@@ -187,9 +299,6 @@ class Device:
         self.sample_rate = self._info.sample_rate_mhz / 1000.0
         self.info["sample_rate"] = self.sample_rate
         return took.value / 1000.0
-
-    def _ctx_err(self):
-        return _L().ifbh_ctx_error(self._ctx).decode("utf-8", "replace")
 
     def _dev_err(self):
         return _L().ifbh_dev_error(self._dev).decode("utf-8", "replace")

@@ -167,6 +167,13 @@ _PROTOS = {
                                             ctypes.POINTER(ReadInfo), ctypes.c_int]),
     "ifbh_stream_status": (ctypes.POINTER(StreamStatus), [P]),
     "ifbh_mode_name": (ctypes.c_char_p, [ctypes.c_uint]),
+    # 1.2: several streams per device (protocol version 4)
+    "ifbh_dev_stream_name": (ctypes.c_char_p, [P]),
+    "ifbh_dev_stream_index": (ctypes.c_uint, [P]),
+    "ifbh_dev_stream_count": (ctypes.c_uint, [P]),
+    "ifbh_dev_channel_sign": (ctypes.c_int, [P, ctypes.c_uint]),
+    "ifbh_list_stream_index": (ctypes.c_int, [P, ctypes.c_size_t]),
+    "ifbh_list_open_stream": (ctypes.c_int, [P, P, ctypes.c_char_p, ctypes.POINTER(P)]),
 }
 
 

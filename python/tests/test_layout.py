@@ -2,6 +2,8 @@
 """ifbhost without a device: numpy dtypes from GET_INFO layouts, through
 the real libifbhost (ifbh_layout_fields) and the ctypes mirror of its
 structures, and I/Q conversion of raw scans to complex64."""
+import ctypes
+import errno
 import unittest
 
 import numpy as np
@@ -91,3 +93,33 @@ class Layout(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Streams(unittest.TestCase):
+    """libifbhost 1.2's stream functions through ctypes, where no device is
+    needed: an empty list (no iio-ffs-bridge device on this machine)."""
+
+    def setUp(self):
+        self.L = _ffi.load()
+        self.found = ifbhost._Found(None, "999-99", None, None)  # no such bus path
+
+    def tearDown(self):
+        self.found.__exit__(None, None, None)
+
+    def test_empty_list(self):
+        self.assertEqual(self.L.ifbh_list_count(self.found.lst), 0)
+        self.assertEqual(self.L.ifbh_list_stream_index(self.found.lst, 0), -errno.ERANGE)
+        self.assertEqual(ifbhost.list_streams(path="999-99"), [])
+
+    def test_open_unknown_stream(self):
+        dev = ctypes.c_void_p()
+        ret = self.L.ifbh_list_open_stream(self.found.ctx, self.found.lst, b"rx",
+                                           ctypes.byref(dev))
+        self.assertEqual(ret, -errno.ENOENT)
+        self.assertIn('no stream "rx"', self.found.error())
+        with self.assertRaises(ifbhost.Error) as e:
+            ifbhost.Device(path="999-99", stream="rx")
+        self.assertEqual(e.exception.errno, errno.ENOENT)
+        with self.assertRaises(ifbhost.Error) as e:
+            ifbhost.Device(path="999-99")
+        self.assertEqual(e.exception.errno, errno.ENODEV)

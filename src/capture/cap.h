@@ -35,6 +35,10 @@ enum exit_code {
 };
 
 #define BOUNCE_SIZE (1u << 20)
+/* --stream: streams captured at once (a device serves at most 8) */
+#define CAP_MAX_STREAMS 8
+/* Transfers in flight shared by several --stream without --transfers. */
+#define CAP_SHARED_TRANSFERS 12u
 #define LIVE_PERIOD_S 1.0
 #define POLL_MS 100
 
@@ -44,7 +48,9 @@ struct opts {
 	const char *author;
 	double duration;
 	uint64_t bytes, samples;
-	bool verify, quiet, live, json, info_only;
+	bool verify, quiet, live, json, info_only, list_only;
+	const char *streams[CAP_MAX_STREAMS]; /* --stream, in the order given */
+	unsigned int nstreams;
 	bool transfers_set, transfer_size_set;
 	enum ifbh_iq iq; /* --iq: SigMF complex datatype */
 	bool iq_set;     /* --iq given: the device's I/Q hint is not used */
@@ -64,6 +70,9 @@ struct cap {
 	struct ifbh_device_desc desc;
 	struct ifbh_info info;
 	char hw[512];
+	char stream[IFBH_NAME_LEN]; /* --stream's name; "" without --stream */
+	bool several; /* one of several streams captured at once: lines say which */
+	char *out_name; /* o.output or o.sigmf made unique per stream, owned */
 
 	/* output */
 	int out_fd; /* -1: data discarded */
@@ -81,6 +90,7 @@ struct cap {
 	uint64_t received, discarded;
 
 	/* state */
+	bool started, running; /* START acknowledged; the stream not ended yet */
 	enum end_reason reason;
 	int fatal; /* exit code of the first fatal problem, 0 if none */
 	char fatal_msg[512];
@@ -132,6 +142,22 @@ void cap_set_fatal(struct cap *c, int code, const char *fmt, ...)
 /* The first end reason wins, except that a disconnect explains errors. */
 void cap_set_reason(struct cap *c, enum end_reason r);
 double cap_now(void);
+
+/* A library error (negative errno) as the exit status iio-ffs-capture(1) lists. */
+int cap_exit_code(int err);
+
+/* select.c */
+/* --list: every matching device's streams with their names, on stdout. An exit code. */
+int cap_list_streams(struct ifbh_ctx *ctx, const struct opts *o);
+/*
+ * Opens the streams to capture into ret_devs[0..CAP_MAX_STREAMS): those
+ * --stream names, in its order, or else the one stream that matches (a
+ * terminal is asked which when several do). *ret_n gets how many are
+ * open, also after a failure (the caller closes them). 0 or an exit
+ * code, with the message printed.
+ */
+int cap_open_streams(struct ifbh_ctx *ctx, const struct opts *o, struct ifbh_dev **ret_devs,
+		     size_t *ret_n);
 
 /* output.c */
 void cap_keep(struct cap *c, const uint8_t *p, size_t len);

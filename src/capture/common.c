@@ -10,6 +10,26 @@
 
 volatile sig_atomic_t cap_got_signals;
 
+int cap_exit_code(int err)
+{
+	switch (-err) {
+	case ENODEV:
+	case ECONNRESET:
+		return EXIT_GONE;
+	case EACCES:
+	case EBUSY:
+		return EXIT_ACCESS;
+	case EPIPE:
+	case ESTALE: /* START refused: the device's configuration changed */
+	case EPROTO:
+	case EBADMSG:
+	case EPROTONOSUPPORT:
+		return EXIT_PROTO;
+	default:
+		return EXIT_USB;
+	}
+}
+
 int cap_refresh_gaps(struct cap *c)
 {
 	size_t n = ifbh_stream_unlisted_gaps(c->s);

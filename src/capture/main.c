@@ -8,7 +8,8 @@
  * The device, the stream and its gaps are libifbhost's (include/ifbhost.h,
  * src/host/): this file is the options and the capture's course on the
  * library; output.c writes, report.c reports (cap.h). Errors from the
- * library are negative errno values, mapped to exit codes in exit_code().
+ * library are negative errno values, mapped to exit codes by cap_exit_code()
+ * (common.c); select.c finds and opens the streams.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -66,8 +67,17 @@ static void usage(FILE *f)
 		"  -d, --device VID:PID     only devices with this vendor:product id (hex)\n"
 		"  -s, --serial SERIAL      only the device with this serial number\n"
 		"  -p, --path BUS-PORT[.PORT]...  only the device at this bus path\n"
+		"      --stream NAME        the device's stream NAME (protocol version 4 devices\n"
+		"                           may serve several; an older one has one, \"main\").\n"
+		"                           Repeat it to capture several at once, one output\n"
+		"                           each: -o FILE writes FILE-NAME.EXT (NAME before\n"
+		"                           FILE's extension), --sigmf BASE writes BASE-NAME\n"
+		"      --list               list the matching devices' streams, then exit\n"
 		"USB transfers:\n"
-		"      --transfers N        bulk transfers in flight (default 16)\n"
+		"      --transfers N        bulk transfers in flight (default 16, within half\n"
+		"                           of usbfs_memory_mb, which all programs share: 7\n"
+		"                           under Linux's default 16 MiB; with several\n"
+		"                           --stream, 12 shared among them)\n"
 		"      --transfer-size N    bytes per transfer (default 1M; rounded up to\n"
 		"                           a multiple of the endpoint's packet size)\n"
 		"\n"
@@ -90,6 +100,8 @@ enum {
 	OPT_TRANSFERS,
 	OPT_TRANSFER_SIZE,
 	OPT_RATE,
+	OPT_STREAM,
+	OPT_LIST,
 };
 
 /* "2000000" or "2.5" Hz, at most 3 decimals, into milli-hertz, 1 mHz..1 THz. */
@@ -139,6 +151,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "transfers", required_argument, NULL, OPT_TRANSFERS },
 		{ "transfer-size", required_argument, NULL, OPT_TRANSFER_SIZE },
 		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "stream", required_argument, NULL, OPT_STREAM },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -214,6 +228,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_INFO:
 			o->info_only = true;
 			break;
+		case OPT_LIST:
+			o->list_only = true;
+			break;
+		case OPT_STREAM:
+			for (unsigned int k = 0; k < o->nstreams; k++)
+				if (!strcmp(o->streams[k], optarg)) {
+					cap_msg("--stream %s given twice", optarg);
+					return EXIT_USAGE;
+				}
+			if (o->nstreams == CAP_MAX_STREAMS) {
+				cap_msg("--stream: at most %d streams at once", CAP_MAX_STREAMS);
+				return EXIT_USAGE;
+			}
+			o->streams[o->nstreams++] = optarg;
+			break;
 		case 'd':
 			if (cap_parse_vidpid(optarg, &o->sel.vid, &o->sel.pid)) {
 				cap_msg("--device: '%s' is not VID:PID in hex (e.g. 1d6b:0104)", optarg);
@@ -267,6 +296,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		cap_msg("--sigmf needs a name");
 		return EXIT_USAGE;
 	}
+	if (o->nstreams > 1 && o->output && !strcmp(o->output, "-")) {
+		cap_msg("several streams cannot share standard output: give -o FILE or --sigmf");
+		return EXIT_USAGE;
+	}
+	/* usbcore's usbfs_memory_mb (16 MiB by default) caps what every
+	 * usbfs user has in flight together: several streams share the
+	 * default rather than the first taking it all. */
+	if (o->nstreams > 1 && !o->transfers_set) {
+		o->transfers = CAP_SHARED_TRANSFERS / o->nstreams;
+		if (o->transfers < 2)
+			o->transfers = 2;
+		o->transfers_set = true;
+	}
 	if (o->iq_set && !o->sigmf) {
 		cap_msg("--iq describes SigMF data: use it with --sigmf");
 		return EXIT_USAGE;
@@ -276,123 +318,67 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 /* --- device ----------------------------------------------------------------- */
 
-/* A library error (negative errno) as the exit status iio-ffs-capture(1) lists. */
-static int exit_code(int err)
-{
-	switch (-err) {
-	case ENODEV:
-	case ECONNRESET:
-		return EXIT_GONE;
-	case EACCES:
-	case EBUSY:
-		return EXIT_ACCESS;
-	case EPIPE:
-	case ESTALE: /* START refused: the device's configuration changed */
-	case EPROTO:
-	case EBADMSG:
-	case EPROTONOSUPPORT:
-		return EXIT_PROTO;
-	default:
-		return EXIT_USB;
-	}
-}
-
 static void on_log(void *user, enum ifbh_log_level level, const char *text)
 {
-	const struct cap *c = user;
+	const struct opts *o = user;
 
-	if (level == IFBH_LOG_WARNING || !c->o.quiet)
+	if (level == IFBH_LOG_WARNING || !o->quiet)
 		cap_msg("%s", text);
 }
 
-/* Find the device (asking which one on a terminal when several match) and open it. */
-static int choose_device(struct cap *c)
+/* One opened stream becomes capture c: its options (the output named after
+ * the stream when there are several), --rate, its description. */
+static int setup_cap(struct cap *c, const struct opts *o, struct ifbh_ctx *ctx,
+		     struct ifbh_dev *dev, size_t nstreams)
 {
-	struct ifbh_list *list;
-	size_t n, denied, pick = 0;
-	char line[512];
+	const char *name = ifbh_dev_stream_name(dev);
 	int ret;
 
-	ret = ifbh_find(c->ctx, &c->o.sel, &list);
-	if (ret) {
-		cap_msg("%s", ifbh_ctx_error(c->ctx));
-		return EXIT_USB;
-	}
-	n = ifbh_list_count(list);
-	denied = ifbh_list_denied(list);
-	if (n == 0) {
-		if (denied) {
-			cap_msg("%zu device(s) with the iio-ffs-bridge interface could not be opened to "
-			    "read their serial number: permission denied.\n"
-			    "Hint: install conf/60-iio-ffs-bridge.rules into /etc/udev/rules.d/, run "
-			    "'udevadm control --reload' and replug the device (or run as root).",
-			    denied);
-			ifbh_list_free(list);
-			return EXIT_ACCESS;
+	c->o = *o;
+	c->ctx = ctx;
+	c->dev = dev;
+	c->desc = *ifbh_dev_desc(dev);
+	if (o->nstreams)
+		snprintf(c->stream, sizeof(c->stream), "%s", *name ? name : "main");
+	c->several = nstreams > 1;
+	if (c->several && (o->output || o->sigmf)) {
+		c->out_name = cap_stream_path(o->sigmf ? o->sigmf : o->output, c->stream, !o->sigmf);
+		if (!c->out_name) {
+			cap_msg("out of memory");
+			return EXIT_USB;
 		}
-		cap_msg("no iio-ffs-bridge device found (USB interface class ff, subclass %02x, "
-		    "protocol %02x%s)",
-		    IFB_USB_SUBCLASS, IFB_USB_PROTOCOL,
-		    c->o.sel.have_vidpid || c->o.sel.serial || c->o.sel.path
-			    ? ", matching --device/--serial/--path"
-			    : "");
-		ifbh_list_free(list);
-		return EXIT_NODEV;
+		if (o->sigmf)
+			c->o.sigmf = c->out_name;
+		else
+			c->o.output = c->out_name;
 	}
-	if (n > 1) {
-		bool ask = isatty(STDIN_FILENO);
-
-		fprintf(stderr, "iio-ffs-capture: %zu iio-ffs-bridge devices found:\n", n);
-		for (size_t i = 0; i < n; i++) {
-			ifbh_device_describe(ifbh_list_get(list, i), line, sizeof(line));
-			fprintf(stderr, "  %zu) %s\n", i + 1, line);
-		}
-		if (!ask) {
-			cap_msg("several devices match: choose one with --serial, --path or --device");
-			ifbh_list_free(list);
-			return EXIT_NODEV;
-		}
-		for (;;) {
-			char *end;
-			unsigned long k;
-
-			fprintf(stderr, "Which one [1-%zu]? ", n);
-			if (!fgets(line, sizeof(line), stdin)) {
-				fputc('\n', stderr);
-				cap_msg("no device chosen");
-				ifbh_list_free(list);
-				return EXIT_NODEV;
-			}
-			k = strtoul(line, &end, 10);
-			if (end != line && (*end == '\n' || !*end) && k >= 1 && k <= n) {
-				pick = k - 1;
-				break;
-			}
-		}
-	}
-	ret = ifbh_dev_open(c->ctx, list, pick, &c->dev);
-	ifbh_list_free(list);
-	if (ret) {
-		cap_msg("%s", ifbh_ctx_error(c->ctx));
-		return exit_code(ret);
-	}
-	c->desc = *ifbh_dev_desc(c->dev);
-	if (c->o.rate_mhz) {
+	if (o->rate_mhz) {
 		uint64_t took = 0;
 
-		ret = ifbh_dev_set_sample_rate(c->dev, c->o.rate_mhz, &took);
+		ret = ifbh_dev_set_sample_rate(dev, o->rate_mhz, &took);
 		if (ret) {
-			cap_msg("--rate: %s", ifbh_dev_error(c->dev));
+			cap_msg("%s%s--rate: %s", c->stream, *c->stream ? ": " : "",
+				ifbh_dev_error(dev));
 			return ret == -EOPNOTSUPP || ret == -EBUSY || ret == -ENOENT ||
 					       ret == -EACCES || ret == -ERANGE || ret == -EINVAL
 				       ? EXIT_USAGE
-				       : exit_code(ret);
+				       : cap_exit_code(ret);
 		}
-		if (!c->o.quiet)
-			cap_msg("sample rate set: the device reads back %" PRIu64 ".%03u Hz",
-				took / 1000, (unsigned int)(took % 1000));
+		if (!o->quiet)
+			cap_msg("%s%ssample rate set: the device reads back %" PRIu64 ".%03u Hz",
+				c->stream, *c->stream ? ": " : "", took / 1000,
+				(unsigned int)(took % 1000));
 	}
-	c->info = *ifbh_dev_info(c->dev);
+	c->info = *ifbh_dev_info(dev);
+	snprintf(c->hw, sizeof(c->hw),
+		 "%s via iio-ffs-bridge (%s mode), USB %04x:%04x \"%s\" \"%s\" serial \"%s\", %s%s%s%s",
+		 c->info.device_name, ifbh_mode_name(c->info.mode), c->desc.vid, c->desc.pid,
+		 c->desc.manufacturer, c->desc.product, c->desc.serial,
+		 ifbh_speed_name(c->desc.speed), *name ? ", stream \"" : "", name,
+		 *name ? "\"" : "");
+	c->live = o->live || (!o->quiet && isatty(STDERR_FILENO));
+	/* several streams' live lines each on a line of its own, named */
+	c->live_tty = isatty(STDERR_FILENO) && !c->several;
 	return 0;
 }
 
@@ -466,37 +452,33 @@ static void take_lib_error(struct cap *c)
 	if (!st->error || st->error == c->lib_error)
 		return;
 	c->lib_error = st->error;
-	if (exit_code(st->error) == EXIT_GONE)
+	if (cap_exit_code(st->error) == EXIT_GONE)
 		cap_set_reason(c, END_DEVICE);
 	else
 		cap_set_reason(c, END_ERROR);
-	cap_set_fatal(c, exit_code(st->error), "%s", ifbh_dev_error(c->dev));
+	cap_set_fatal(c, cap_exit_code(st->error), "%s", ifbh_dev_error(c->dev));
 }
 
-static void run_loop(struct cap *c)
+/* One turn of the loop for a running capture: its error, Ctrl-C, its
+ * limits, the live line. */
+static void tick(struct cap *c, double now)
 {
-	double deadline = 0;
-	int ret;
+	take_lib_error(c);
+	if (cap_got_signals)
+		request_stop(c, END_SIGNAL);
+	if (c->o.duration > 0 && now >= c->t0 + c->o.duration)
+		request_stop(c, END_LIMIT);
+	if (c->fatal)
+		request_stop(c, END_ERROR);
+	if (cap_got_signals > 1) /* a second Ctrl-C does not wait for the end of the stream */
+		ifbh_stream_cancel(c->s);
+	if (now - c->live_t >= LIVE_PERIOD_S)
+		cap_report_live(c, now, false);
+}
 
-	c->t0 = ifbh_stream_status(c->s)->t_start;
-	c->live_t = c->t0;
-	if (c->o.duration > 0)
-		deadline = c->t0 + c->o.duration;
-	while ((ret = ifbh_stream_poll(c->s, POLL_MS)) == 0) {
-		double now = cap_now();
-
-		take_lib_error(c);
-		if (cap_got_signals)
-			request_stop(c, END_SIGNAL);
-		if (deadline && now >= deadline)
-			request_stop(c, END_LIMIT);
-		if (c->fatal)
-			request_stop(c, END_ERROR);
-		if (cap_got_signals > 1) /* a second Ctrl-C does not wait for the end of the stream */
-			ifbh_stream_cancel(c->s);
-		if (now - c->live_t >= LIVE_PERIOD_S)
-			cap_report_live(c, now, false);
-	}
+/* The stream has ended (ifbh_stream_poll returned ret): what the capture keeps of it. */
+static void ended(struct cap *c, int ret)
+{
 	take_lib_error(c);
 	/* the device ended the stream: its final counters say why */
 	if (c->lib_error == -ECONNRESET && c->have_stats && c->fatal == EXIT_GONE)
@@ -511,18 +493,50 @@ static void run_loop(struct cap *c)
 	c->t_end = ifbh_stream_status(c->s)->t_end;
 	c->stuck = ifbh_stream_status(c->s)->stuck;
 	c->host_errors = ifbh_stream_status(c->s)->host_errors;
+	c->running = false;
+}
+
+/*
+ * Runs every started capture until each has ended. Their devices share one
+ * libusb context: the first running stream's poll waits for (and handles)
+ * the events of all, the others' then do their own bookkeeping at once.
+ */
+static void run_loop(struct cap *caps, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		caps[k].t0 = ifbh_stream_status(caps[k].s)->t_start;
+		caps[k].live_t = caps[k].t0;
+	}
+	for (;;) {
+		bool waited = false;
+
+		for (size_t k = 0; k < n; k++) {
+			struct cap *c = &caps[k];
+			int ret;
+
+			if (!c->running)
+				continue;
+			ret = ifbh_stream_poll(c->s, waited ? 0 : POLL_MS);
+			waited = true;
+			if (ret)
+				ended(c, ret);
+			else
+				tick(c, cap_now());
+		}
+		if (!waited)
+			return;
+	}
 }
 
 /* --- main ------------------------------------------------------------------ */
 
-static int capture(struct cap *c)
+/* Everything a capture needs before its output opens; an exit code. */
+static int prepare(struct cap *c)
 {
 	struct ifbh_stream_opts so = { 0 };
-	struct sigaction sa;
 	char err[256];
 	uint64_t scan;
 	int ret;
-	double secs;
 
 	take_device_iq(c);
 	if (c->o.sigmf) {
@@ -562,8 +576,11 @@ static int capture(struct cap *c)
 		cap_msg("out of memory");
 		return EXIT_USB;
 	}
-	so.transfers = c->o.transfers;
-	so.transfer_size = (size_t)c->o.transfer_size;
+	/* unasked, the library's default: a share of usbfs's memory that
+	 * leaves room for the device's other streams */
+	so.transfers = c->o.transfers_set || c->o.transfer_size_set ? c->o.transfers : 0;
+	so.transfer_size = c->o.transfers_set || c->o.transfer_size_set ?
+				   (size_t)c->o.transfer_size : 0;
 	ret = ifbh_stream_new(c->dev, &so, &c->s);
 	if (ret) {
 		cap_msg("%s", ifbh_dev_error(c->dev));
@@ -571,36 +588,53 @@ static int capture(struct cap *c)
 	}
 	ifbh_stream_set_data_cb(c->s, on_data, c);
 	ifbh_stream_set_stats_cb(c->s, on_stats, c);
-	/* from here on a signal ends the capture cleanly */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	ret = cap_open_output(c);
+	return 0;
+}
+
+/* The output, its SigMF metadata written before START (so that nothing
+ * waits on the disk once blocks flow; its start time is rewritten at the
+ * end). An exit code; nothing is left behind on failure. */
+static int open_output(struct cap *c)
+{
+	int ret = cap_open_output(c);
+
 	if (ret)
 		return ret;
-	/* The SigMF metadata before START, so that nothing waits on the disk
-	 * once blocks flow; its start time is rewritten at the end. */
 	clock_gettime(CLOCK_REALTIME, &c->start_wall);
 	if (cap_output_started(c)) {
 		cap_abandon_output(c);
 		cap_msg("%s", c->fatal_msg);
 		return c->fatal;
 	}
-	ret = ifbh_stream_start(c->s);
+	return 0;
+}
+
+/* START; a refusal ends this capture (not the others) with its exit code. */
+static void start(struct cap *c)
+{
+	int ret = ifbh_stream_start(c->s);
+
 	c->start_wall = ifbh_stream_status(c->s)->start_wall;
 	/* START may have read a new rate (the library retries START after a
 	 * device-side rate change; a new layout fails it instead) */
 	c->info.sample_rate_mhz = ifbh_dev_info(c->dev)->sample_rate_mhz;
 	if (ret) {
-		cap_msg("%s", ifbh_dev_error(c->dev));
-		cap_set_fatal(c, exit_code(ret), "no capture");
+		cap_msg("%s%s%s", c->several ? c->stream : "", c->several ? ": " : "",
+			ifbh_dev_error(c->dev));
+		cap_set_fatal(c, cap_exit_code(ret), "no capture");
 		cap_close_output(c);
-		return c->fatal;
+		return;
 	}
-	run_loop(c);
+	c->started = c->running = true;
+}
+
+/* After the loop: the last gaps, the output closed, the reports. An exit code. */
+static int finish(struct cap *c)
+{
+	double secs;
+
+	if (!c->started)
+		return c->fatal;
 	if (cap_refresh_gaps(c)) {
 		cap_msg("out of memory reading the stream's gaps");
 		cap_set_fatal(c, EXIT_USB, "out of memory");
@@ -614,7 +648,7 @@ static int capture(struct cap *c)
 	if (!c->o.quiet)
 		cap_report_human(c, secs);
 	if (c->fatal)
-		cap_msg("%s", c->fatal_msg);
+		cap_msg("%s%s%s", c->several ? c->stream : "", c->several ? ": " : "", c->fatal_msg);
 	if (c->o.json)
 		cap_report_json(c, c->out_stdout ? stderr : stdout, secs);
 	if (c->fatal)
@@ -622,56 +656,122 @@ static int capture(struct cap *c)
 	return c->verifying && c->v.failed ? EXIT_VERIFY : EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* The captures of caps[0..n), at once. The first failing one's exit code. */
+static int capture(struct cap *caps, size_t n)
 {
-	struct cap c;
-	int ret;
+	struct sigaction sa;
+	size_t opened = 0;
+	int ret = 0;
 
-	memset(&c, 0, sizeof(c));
-	c.out_fd = -1;
-	ret = parse_args(argc, argv, &c.o);
+	for (size_t k = 0; k < n && !ret; k++)
+		ret = prepare(&caps[k]);
 	if (ret)
 		return ret;
-	ret = ifbh_ctx_new(&c.ctx);
+	/* from here on a signal ends the capture cleanly */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (; opened < n && !ret; opened++)
+		ret = open_output(&caps[opened]);
+	if (ret) {
+		/* the failed one cleaned up after itself; the others made files */
+		for (size_t k = 0; k + 1 < opened; k++)
+			cap_abandon_output(&caps[k]);
+		return ret;
+	}
+	for (size_t k = 0; k < n; k++)
+		start(&caps[k]);
+	run_loop(caps, n);
+	for (size_t k = 0; k < n; k++) {
+		int r = finish(&caps[k]);
+
+		if (!ret)
+			ret = r;
+	}
+	return ret;
+}
+
+/* Frees what capture c holds, but its device (closed by main). */
+static void free_cap(struct cap *c)
+{
+	if (c->out_fd >= 0 && !c->out_stdout)
+		close(c->out_fd);
+	if (c->verifying)
+		cap_verify_free(&c->v);
+	free(c->carry);
+	free(c->arrivals);
+	free(c->unlisted);
+	free(c->bounce_buf);
+	free(c->data_path);
+	free(c->meta_path);
+	free(c->out_name);
+}
+
+int main(int argc, char **argv)
+{
+	struct ifbh_dev *devs[CAP_MAX_STREAMS] = { NULL };
+	struct ifbh_ctx *ctx = NULL;
+	struct cap *caps = NULL;
+	struct opts o;
+	bool stuck = false;
+	size_t n = 0;
+	int ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	ret = ifbh_ctx_new(&ctx);
 	if (ret) {
 		cap_msg("cannot start libusb: %s", strerror(-ret));
 		return EXIT_USB;
 	}
-	ifbh_ctx_set_log(c.ctx, on_log, &c);
-	ret = choose_device(&c);
+	ifbh_ctx_set_log(ctx, on_log, &o);
+	if (o.list_only) {
+		ret = cap_list_streams(ctx, &o);
+		goto out;
+	}
+	ret = cap_open_streams(ctx, &o, devs, &n);
 	if (ret)
 		goto out;
-	snprintf(c.hw, sizeof(c.hw),
-		 "%s via iio-ffs-bridge (%s mode), USB %04x:%04x \"%s\" \"%s\" serial \"%s\", %s",
-		 c.info.device_name, ifbh_mode_name(c.info.mode), c.desc.vid, c.desc.pid,
-		 c.desc.manufacturer, c.desc.product, c.desc.serial, ifbh_speed_name(c.desc.speed));
-	if (c.o.info_only) {
-		cap_report_info(&c, stdout);
+	caps = calloc(n, sizeof(*caps));
+	if (!caps) {
+		cap_msg("out of memory");
+		ret = EXIT_USB;
 		goto out;
 	}
-	c.live = c.o.live || (!c.o.quiet && isatty(STDERR_FILENO));
-	c.live_tty = isatty(STDERR_FILENO);
-	if (!c.o.quiet)
-		cap_msg("capturing from %s", c.hw);
-	ret = capture(&c);
+	for (size_t k = 0; k < n; k++)
+		caps[k].out_fd = -1;
+	for (size_t k = 0; k < n && !ret; k++)
+		ret = setup_cap(&caps[k], &o, ctx, devs[k], n);
+	if (ret)
+		goto out;
+	if (o.info_only) {
+		for (size_t k = 0; k < n; k++) {
+			if (k)
+				putchar('\n');
+			cap_report_info(&caps[k], stdout);
+		}
+		goto out;
+	}
+	for (size_t k = 0; k < n && !o.quiet; k++)
+		cap_msg("capturing from %s", caps[k].hw);
+	ret = capture(caps, n);
 
 out:
-	if (c.out_fd >= 0 && !c.out_stdout)
-		close(c.out_fd);
+	for (size_t k = 0; caps && k < n; k++)
+		stuck |= caps[k].stuck;
 	/* transfers libusb never gave back must outlive us: leave them */
-	if (!c.stuck) {
-		ifbh_stream_free(c.s);
-		ifbh_dev_close(c.dev);
-		ifbh_ctx_free(c.ctx);
-	}
-	if (c.verifying)
-		cap_verify_free(&c.v);
-	free(c.carry);
-	free(c.arrivals);
-	free(c.unlisted);
-	free(c.bounce_buf);
-	free(c.data_path);
-	free(c.meta_path);
+	for (size_t k = 0; caps && k < n && !stuck; k++)
+		ifbh_stream_free(caps[k].s);
+	for (size_t k = 0; caps && k < n; k++)
+		free_cap(&caps[k]);
+	for (size_t k = 0; k < n && !stuck; k++)
+		ifbh_dev_close(devs[k]);
+	if (!stuck)
+		ifbh_ctx_free(ctx);
+	free(caps);
 	return ret;
 }
-

@@ -2,6 +2,7 @@
 /* iio-ffs-capture's reports: --info, the live line, the summaries. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "capture/cap.h"
@@ -12,6 +13,9 @@ void cap_report_info(const struct cap *c, FILE *f)
 	const struct ifbh_info *i = &c->info;
 
 	fprintf(f, "device:      %s\n", c->hw);
+	if (*ifbh_dev_stream_name(c->dev))
+		fprintf(f, "stream:      %s (%u of %u)\n", ifbh_dev_stream_name(c->dev),
+			ifbh_dev_stream_index(c->dev) + 1, ifbh_dev_stream_count(c->dev));
 	fprintf(f, "IIO device:  %s\n", i->device_name);
 	fprintf(f, "mode:        %s\nstate:       %s\n", ifbh_mode_name(i->mode),
 		ifbh_state_name(i->state));
@@ -26,10 +30,12 @@ void cap_report_info(const struct cap *c, FILE *f)
 		c->desc.max_packet, c->desc.iface);
 	for (unsigned int k = 0; k < i->num_channels; k++) {
 		const struct ifbh_channel *ch = &i->ch[k];
+		/* the kernel's letter: 'S' (ADI's sign-extended samples) and 'U' too */
+		int sign = ifbh_dev_channel_sign(c->dev, k);
 
 		fprintf(f, "channel %-3u %-24s index %-3u offset %-4u %s:%c%u/%u", k, ch->name,
 			ch->scan_index, ch->offset, ch->is_be ? "be" : "le",
-			ch->is_signed ? 's' : 'u', ch->bits, ch->storage_bits);
+			sign > 0 ? sign : ch->is_signed ? 's' : 'u', ch->bits, ch->storage_bits);
 		if (ch->repeat > 1)
 			fprintf(f, "X%u", ch->repeat);
 		if (ch->shift)
@@ -67,9 +73,10 @@ void cap_report_live(struct cap *c, double now, bool final)
 		rate = total > 0 ? (double)c->received / total : 0;
 	}
 	n = snprintf(line, sizeof(line),
-		     "%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
+		     "%s%s%8.2f MiB/s %8.3f Msps  total %10.1f MiB  gaps %" PRIu64
 		     "  errors %" PRIu64 "%s",
-		     rate / 1048576.0, rate / c->info.scan_size / 1e6,
+		     c->several ? c->stream : "", c->several ? ": " : "", rate / 1048576.0,
+		     rate / c->info.scan_size / 1e6,
 		     (double)c->received / 1048576.0, (c->gaps.n + c->gaps.unlisted_count),
 		     device_errors(c) + c->host_errors,
 		     !c->verifying ? ""
@@ -112,6 +119,10 @@ void cap_report_json(struct cap *c, FILE *f, double secs)
 
 	cap_json_init(&j, 0);
 	cap_json_begin_object(&j);
+	if (*c->stream) { /* --stream: which one this line is of */
+		cap_json_key(&j, "stream");
+		cap_json_string(&j, c->stream);
+	}
 	cap_json_key(&j, "bytes");
 	cap_json_u64(&j, c->written);
 	cap_json_key(&j, "received_bytes");
@@ -193,12 +204,26 @@ void cap_report_json(struct cap *c, FILE *f, double secs)
 	cap_json_free(&j);
 }
 
+/* A line of the summary: "iio-ffs-capture: ", the stream's name when
+ * several are captured, then the text. */
+static void say(const struct cap *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct cap *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "iio-ffs-capture: %s%s", c->several ? c->stream : "",
+		c->several ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 void cap_report_human(struct cap *c, double secs)
 {
 	uint64_t scans = c->written / c->info.scan_size;
 
-	fprintf(stderr,
-		"iio-ffs-capture: %" PRIu64 " bytes (%" PRIu64 " scans) in %.2f s: %.2f MiB/s, "
+	say(c,
+		"%" PRIu64 " bytes (%" PRIu64 " scans) in %.2f s: %.2f MiB/s, "
 		"%.3f Msps; gaps %" PRIu64 ", errors %" PRIu64 "; ended by %s\n",
 		c->written, scans, secs,
 		secs > 0 ? (double)c->received / 1048576.0 / secs : 0.0,
@@ -206,29 +231,29 @@ void cap_report_human(struct cap *c, double secs)
 		(c->gaps.n + c->gaps.unlisted_count), device_errors(c) + c->host_errors,
 		reason_name(c->reason));
 	if (c->discarded)
-		fprintf(stderr, "iio-ffs-capture: %" PRIu64 " bytes beyond the limit discarded\n",
+		say(c, "%" PRIu64 " bytes beyond the limit discarded\n",
 			c->discarded);
 	if (c->carry_len)
-		fprintf(stderr,
-			"iio-ffs-capture: last %zu bytes dropped: a partial scan (scans are %" PRIu32
+		say(c,
+			"last %zu bytes dropped: a partial scan (scans are %" PRIu32
 			" bytes)\n",
 			c->carry_len, c->info.scan_size);
 	if (!c->verifying)
 		return;
 	if (!c->v.failed) {
-		fprintf(stderr,
-			"iio-ffs-capture: verify OK: %" PRIu64 " bytes match the pattern from "
+		say(c,
+			"verify OK: %" PRIu64 " bytes match the pattern from "
 			"counter %" PRIu32 " on (%" PRIu64 " jumps at reported gaps%s)\n",
 			cap_verify_checked(&c->v), c->v.first_n, (uint64_t)c->v.njumps,
 			c->v.unlisted ? ", some at gaps the device did not list" : "");
 	} else if (c->v.overflow) {
-		fprintf(stderr,
-			"iio-ffs-capture: verify FAILED: more than %d unexplained discontinuities, "
+		say(c,
+			"verify FAILED: more than %d unexplained discontinuities, "
 			"the first at stream byte %" PRIu64 "\n",
 			CAP_VERIFY_MAX_PENDING, c->v.fail.byte_off);
 	} else {
-		fprintf(stderr,
-			"iio-ffs-capture: verify FAILED at stream byte %" PRIu64
+		say(c,
+			"verify FAILED at stream byte %" PRIu64
 			" (channel %s of the scan at %" PRIu64 "): expected 0x%04" PRIx32
 			", got 0x%04" PRIx32 "; %" PRIu64 " break(s) of the count where no gap "
 			"was reported\n",

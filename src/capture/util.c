@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -48,4 +49,18 @@ int cap_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 	if (hex16(s, (size_t)(colon - s), vid) || hex16(colon + 1, strlen(colon + 1), pid))
 		return -EINVAL;
 	return 0;
+}
+
+char *cap_stream_path(const char *path, const char *stream, bool keep_ext)
+{
+	const char *base = strrchr(path, '/'), *dot;
+	size_t stem;
+	char *out;
+
+	base = base ? base + 1 : path;
+	dot = keep_ext ? strrchr(base, '.') : NULL;
+	stem = dot && dot > base ? (size_t)(dot - path) : strlen(path);
+	if (asprintf(&out, "%.*s-%s%s", (int)stem, path, stream, path + stem) < 0)
+		return NULL;
+	return out;
 }

@@ -28,12 +28,12 @@
 
 static int copy_adc_enqueue(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
+	struct ifb_stream *s = ctx;
 
-	b->blk[i].filled = 0;
-	b->fillq[(b->fill_head + b->fill_len) % IFB_ENGINE_MAX_BLOCKS] = (uint8_t)i;
-	b->fill_len++;
-	sd_event_source_set_enabled(b->iio_src, SD_EVENT_ON);
+	s->blk[i].filled = 0;
+	s->fillq[(s->fill_head + s->fill_len) % IFB_ENGINE_MAX_BLOCKS] = (uint8_t)i;
+	s->fill_len++;
+	sd_event_source_set_enabled(s->iio_src, SD_EVENT_ON);
 	return 0;
 }
 
@@ -44,53 +44,53 @@ static bool copy_adc_finished(void *ctx, unsigned i)
 
 static int copy_usb_submit(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	struct ifb_block *k = &b->blk[i];
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
 	struct iocb *cb = &k->iocb;
 	int r;
 
-	io_prep_pwrite(cb, b->ffs.ep, k->mem, b->engine.usb_bytes[i], 0);
-	io_set_eventfd(cb, b->aio_efd);
+	io_prep_pwrite(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
+	io_set_eventfd(cb, s->aio_efd);
 	cb->data = k;
-	r = io_submit(b->aio, 1, &cb);
+	r = io_submit(s->aio, 1, &cb);
 	if (r != 1) {
 		r = r < 0 ? r : -EIO;
 		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("USB write refused (%s): host not connected", strerror(-r));
+			log_info("%sUSB write refused (%s): host not connected", s->logp, strerror(-r));
 		else
-			log_error_errno(r, "Asynchronous USB write of block %u failed", i);
+			log_error_errno(r, "%sAsynchronous USB write of block %u failed", s->logp, i);
 		return r;
 	}
-	b->aio_inflight++;
+	s->aio_inflight++;
 	return 0;
 }
 
-int ifb_copy_on_abort_fill(sd_event_source *s, void *userdata)
+int ifb_copy_on_abort_fill(sd_event_source *src, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 
 	/* Blocks still waiting for data will not get it now. */
-	while (b->fill_len) {
-		unsigned i = b->fillq[b->fill_head];
+	while (s->fill_len) {
+		unsigned i = s->fillq[s->fill_head];
 
-		b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
-		b->fill_len--;
-		ifb_engine_adc_done(&b->engine, i, -ECANCELED);
+		s->fill_head = (s->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+		s->fill_len--;
+		ifb_engine_adc_done(&s->engine, i, -ECANCELED);
 	}
 	return 0;
 }
 
 static void copy_adc_stop(void *ctx)
 {
-	struct ifb_bridge *b = ctx;
+	struct ifb_stream *s = ctx;
 	int r;
 
-	sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
-	r = ifb_iio_buffer_enable(&b->iio, false);
+	sd_event_source_set_enabled(s->iio_src, SD_EVENT_OFF);
+	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+		log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 	/* Not from inside the engine's call: give the blocks back from the loop. */
-	sd_event_source_set_enabled(b->abort_src, SD_EVENT_ONESHOT);
+	sd_event_source_set_enabled(s->abort_src, SD_EVENT_ONESHOT);
 }
 
 /* Does the IIO buffer have a finished kernel block (poll's POLLIN)? */
@@ -115,48 +115,48 @@ static bool kblock_done(int fd)
  * to back can look like fewer: every gap is reported, the count of ADC
  * errors may be lower than the blocks lost.
  */
-static void copy_block_failed(struct ifb_bridge *b)
+static void copy_block_failed(struct ifb_stream *s)
 {
-	struct ifb_block *k = &b->blk[b->fillq[b->fill_head]];
+	struct ifb_block *k = &s->blk[s->fillq[s->fill_head]];
 
-	if (b->discard) {
-		log_debug("ADC block failed while the stream's first blocks are dropped");
+	if (s->discard) {
+		log_debug("%sADC block failed while the stream's first blocks are dropped", s->logp);
 		return;
 	}
-	log_warning("ADC block failed (the kernel handed over an empty block): a gap in stream %u",
-		    b->engine.stream_id);
+	log_warning("%sADC block failed (the kernel handed over an empty block): a gap in stream %u", s->logp,
+		    s->engine.stream_id);
 	k->filled = 0;
-	ifb_engine_adc_lost(&b->engine, -EIO);
+	ifb_engine_adc_lost(&s->engine, -EIO);
 }
 
-static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static int on_iio_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 	/* Whether a kernel block is finished, asked whenever a read begins
 	 * one; the loop's wake-up answers it for the first read. */
 	bool done = revents & EPOLLIN, first = true, suspect = false;
 
-	while (b->fill_len && b->engine.run == IFB_STATE_STREAMING) {
-		unsigned i = b->fillq[b->fill_head];
-		struct ifb_block *k = &b->blk[i];
-		size_t want = b->cfg.block_size - k->filled;
+	while (s->fill_len && s->engine.run == IFB_STATE_STREAMING) {
+		unsigned i = s->fillq[s->fill_head];
+		struct ifb_block *k = &s->blk[i];
+		size_t want = s->cfg.block_size - k->filled;
 		ssize_t n;
 
-		if (b->kpos == 0 && !first && !suspect)
+		if (s->kpos == 0 && !first && !suspect)
 			done = kblock_done(fd);
 		first = false;
 
 		/* Dropped bytes land in the block being filled and are overwritten. */
-		if (b->discard)
-			want = b->discard < b->cfg.block_size ? b->discard : b->cfg.block_size;
-		n = read(fd, (char *)k->mem + (b->discard ? 0 : k->filled), want);
+		if (s->discard)
+			want = s->discard < s->cfg.block_size ? s->discard : s->cfg.block_size;
+		n = read(fd, (char *)k->mem + (s->discard ? 0 : k->filled), want);
 
 		if (n < 0) {
 			if (errno == EAGAIN) {
-				if (b->kpos != 0 || !done)
+				if (s->kpos != 0 || !done)
 					return 0; /* nothing finished yet */
 				if (!kblock_done(fd)) {
-					copy_block_failed(b); /* it took the only finished one */
+					copy_block_failed(s); /* it took the only finished one */
 					return 0;
 				}
 				if (suspect)
@@ -165,40 +165,40 @@ static int on_iio_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 				continue;
 			}
 			n = neg_errno();
-			log_error_errno((int)n, "read() from IIO buffer failed");
-			b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
-			b->fill_len--;
-			ifb_engine_adc_done(&b->engine, i, (int)n);
-			ifb_engine_stop(&b->engine, IFB_STOP_ERROR);
+			log_error_errno((int)n, "%sread() from IIO buffer failed", s->logp);
+			s->fill_head = (s->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+			s->fill_len--;
+			ifb_engine_adc_done(&s->engine, i, (int)n);
+			ifb_engine_stop(&s->engine, IFB_STOP_ERROR);
 			return 0;
 		}
 		if (n == 0)
 			return 0;
 		if (suspect) {
 			suspect = false;
-			if (k->filled == 0 && !b->discard)
-				copy_block_failed(b); /* the data read is the next block's */
+			if (k->filled == 0 && !s->discard)
+				copy_block_failed(s); /* the data read is the next block's */
 		}
-		b->kpos = (b->kpos + (uint64_t)n) % b->kblock;
-		if (b->discard) {
-			b->discard -= (uint64_t)n;
+		s->kpos = (s->kpos + (uint64_t)n) % s->kblock;
+		if (s->discard) {
+			s->discard -= (uint64_t)n;
 			continue;
 		}
 		k->filled += (size_t)n;
-		if (k->filled < b->cfg.block_size)
+		if (k->filled < s->cfg.block_size)
 			continue;
-		b->fill_head = (b->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
-		b->fill_len--;
-		ifb_engine_adc_done(&b->engine, i, 0);
+		s->fill_head = (s->fill_head + 1) % IFB_ENGINE_MAX_BLOCKS;
+		s->fill_len--;
+		ifb_engine_adc_done(&s->engine, i, 0);
 	}
-	if (!b->fill_len)
-		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	if (!s->fill_len)
+		sd_event_source_set_enabled(src, SD_EVENT_OFF);
 	return 0;
 }
 
-int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+int ifb_aio_on_event(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 	struct io_event ev[IFB_ENGINE_MAX_BLOCKS + 1];
 	struct timespec zero = { 0, 0 };
 	uint64_t count;
@@ -207,34 +207,34 @@ int ifb_aio_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	/* Callbacks return 0 (ep0.c): an error here ends the daemon instead
 	 * of silently disabling the source and stalling the stream. */
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
-		ifb_bridge_fail(b, neg_errno(), "Reading the aio eventfd failed");
+		ifb_bridge_fail(s->b, neg_errno(), "Reading the aio eventfd failed");
 		return 0;
 	}
-	n = io_getevents(b->aio, 0, (long)ARRAY_SIZE(ev), ev, &zero);
+	n = io_getevents(s->aio, 0, (long)ARRAY_SIZE(ev), ev, &zero);
 	if (n < 0) {
-		ifb_bridge_fail(b, n, "io_getevents failed");
+		ifb_bridge_fail(s->b, n, "io_getevents failed");
 		return 0;
 	}
 	for (int j = 0; j < n; j++) {
 		struct iocb *cb = ev[j].obj;
 		long res = (long)ev[j].res;
 
-		if (cb == &b->zlp_iocb) {
-			b->zlp_inflight = false;
+		if (cb == &s->zlp_iocb) {
+			s->zlp_inflight = false;
 			if (res < 0)
-				log_debug("End-of-stream ZLP not delivered: %s", strerror((int)-res));
-			ifb_session_zlp_done(b);
+				log_debug("%sEnd-of-stream ZLP not delivered: %s", s->logp, strerror((int)-res));
+			ifb_session_zlp_done(s);
 			continue;
 		}
-		b->aio_inflight--;
+		s->aio_inflight--;
 		{
 			struct ifb_block *k = cb->data;
-			unsigned i = ifb_block_index(b, k);
-			int status = res == (long)b->engine.usb_bytes[i] ? 0 : res < 0 ? (int)res : -EIO;
+			unsigned i = ifb_block_index(s, k);
+			int status = res == (long)s->engine.usb_bytes[i] ? 0 : res < 0 ? (int)res : -EIO;
 
-			if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
-				log_warning_errno(status, "USB write of block %u failed", i);
-			ifb_engine_usb_done(&b->engine, i, status);
+			if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
+				log_warning_errno(status, "%sUSB write of block %u failed", s->logp, i);
+			ifb_engine_usb_done(&s->engine, i, status);
 		}
 	}
 	return 0;
@@ -258,17 +258,17 @@ const struct ifb_engine_ops ifb_copy_ops = {
  */
 #define IFB_FILEIO_BLOCK_MAX (4u << 20)
 
-int ifb_copy_prepare(struct ifb_bridge *b)
+int ifb_copy_prepare(struct ifb_stream *s)
 {
-	unsigned scans = b->cfg.block_size / b->iio.scan_size;
-	unsigned per = b->nblocks / 2 ? b->nblocks / 2 : 1;
+	unsigned scans = s->cfg.block_size / s->iio.scan_size;
+	unsigned per = s->nblocks / 2 ? s->nblocks / 2 : 1;
 	int r;
 
-	while (per > 1 && (uint64_t)per * b->cfg.block_size > IFB_FILEIO_BLOCK_MAX)
+	while (per > 1 && (uint64_t)per * s->cfg.block_size > IFB_FILEIO_BLOCK_MAX)
 		per--;
-	r = ifb_iio_set_length(&b->iio, 2 * per * scans, scans);
+	r = ifb_iio_set_length(&s->iio, 2 * per * scans, scans);
 	if (r < 0)
-		return log_error_errno(r, "Cannot set the length/watermark of %s", b->iio.bufdir);
+		return log_error_errno(r, "%sCannot set the length/watermark of %s", s->logp, s->iio.bufdir);
 	/*
 	 * Linux 6.12's DMA buffer core never resets which of its two fileio
 	 * blocks read() takes next when the buffer is enabled again: after a
@@ -276,58 +276,58 @@ int ifb_copy_prepare(struct ifb_bridge *b)
 	 * come out swapped. Nothing tells userspace which it is, so every
 	 * stream drops those two blocks; from the third on the order is right.
 	 */
-	b->discard = 2ULL * per * b->cfg.block_size;
-	b->kblock = (uint64_t)per * b->cfg.block_size;
-	b->kpos = 0;
-	r = sd_event_add_io(b->loop, &b->iio_src, b->iio.buf_fd, EPOLLIN, on_iio_readable, b);
+	s->discard = 2ULL * per * s->cfg.block_size;
+	s->kblock = (uint64_t)per * s->cfg.block_size;
+	s->kpos = 0;
+	r = sd_event_add_io(s->b->loop, &s->iio_src, s->iio.buf_fd, EPOLLIN, on_iio_readable, s);
 	if (r < 0)
-		return log_error_errno(r, "Cannot watch the IIO buffer");
-	sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
+		return log_error_errno(r, "%sCannot watch the IIO buffer", s->logp);
+	sd_event_source_set_enabled(s->iio_src, SD_EVENT_OFF);
 	return 0;
 }
 
-void ifb_copy_release(struct ifb_bridge *b)
+void ifb_copy_release(struct ifb_stream *s)
 {
-	if (b->iio_src)
-		sd_event_source_set_enabled(b->iio_src, SD_EVENT_OFF);
-	b->iio_src = sd_event_source_disable_unref(b->iio_src);
-	b->fill_len = 0;
+	if (s->iio_src)
+		sd_event_source_set_enabled(s->iio_src, SD_EVENT_OFF);
+	s->iio_src = sd_event_source_disable_unref(s->iio_src);
+	s->fill_len = 0;
 }
 
-static void copy_cancel_usb(struct ifb_bridge *b)
+static void copy_cancel_usb(struct ifb_stream *s)
 {
-	for (unsigned i = 0; i < b->nblocks; i++) {
+	for (unsigned i = 0; i < s->nblocks; i++) {
 		struct io_event ev;
 
-		if (b->engine.state[i] == IFB_BLOCK_USB)
-			(void)io_cancel(b->aio, &b->blk[i].iocb, &ev);
+		if (s->engine.state[i] == IFB_BLOCK_USB)
+			(void)io_cancel(s->aio, &s->blk[i].iocb, &ev);
 	}
 }
 
-void ifb_usb_send_zlp(struct ifb_bridge *b)
+void ifb_usb_send_zlp(struct ifb_stream *s)
 {
-	struct iocb *cb = &b->zlp_iocb;
+	struct iocb *cb = &s->zlp_iocb;
 	static char nothing;
 	int r;
 
-	if (b->zlp_inflight || b->ffs.ep < 0)
+	if (s->zlp_inflight || s->ep.fd < 0)
 		return;
-	io_prep_pwrite(cb, b->ffs.ep, &nothing, 0, 0);
-	io_set_eventfd(cb, b->aio_efd);
-	r = io_submit(b->aio, 1, &cb);
+	io_prep_pwrite(cb, s->ep.fd, &nothing, 0, 0);
+	io_set_eventfd(cb, s->aio_efd);
+	r = io_submit(s->aio, 1, &cb);
 	if (r == 1)
-		b->zlp_inflight = true;
+		s->zlp_inflight = true;
 	else
-		log_warning_errno(r < 0 ? r : -EIO, "Cannot send the end-of-stream ZLP");
+		log_warning_errno(r < 0 ? r : -EIO, "%sCannot send the end-of-stream ZLP", s->logp);
 }
 
-static int copy_open(struct ifb_bridge *b)
+static int copy_open(struct ifb_stream *s)
 {
-	if (!b->mode_final)
-		log_info("Copy mode: %u buffers of %u bytes, read() from IIO, libaio to USB",
-			 b->nblocks, b->cfg.block_size);
-	b->mode_final = true;
-	return ifb_copy_prepare(b);
+	if (!s->mode_final)
+		log_info("%sCopy mode: %u buffers of %u bytes, read() from IIO, libaio to USB", s->logp,
+			 s->nblocks, s->cfg.block_size);
+	s->mode_final = true;
+	return ifb_copy_prepare(s);
 }
 
 const struct ifb_backend ifb_backend_copy = {

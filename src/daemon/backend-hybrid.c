@@ -33,14 +33,14 @@
 
 static int hybrid_adc_enqueue(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	struct ifb_block *k = &b->blk[i];
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
 	int r;
 
 	if (!k->cpu_access) {
 		r = ifb_dmabuf_cpu_write(k->fd, true);
 		if (r < 0)
-			return log_error_errno(r, "Cannot begin CPU access to DMABUF %u", i);
+			return log_error_errno(r, "%sCannot begin CPU access to DMABUF %u", s->logp, i);
 		k->cpu_access = true;
 	}
 	return ifb_copy_ops.adc_enqueue(ctx, i);
@@ -48,14 +48,14 @@ static int hybrid_adc_enqueue(void *ctx, unsigned i)
 
 static int hybrid_usb_submit(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	struct ifb_block *k = &b->blk[i];
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
 	int r;
 
 	if (k->cpu_access) {
 		r = ifb_dmabuf_cpu_write(k->fd, false);
 		if (r < 0)
-			return log_error_errno(r, "Cannot end CPU access to DMABUF %u", i);
+			return log_error_errno(r, "%sCannot end CPU access to DMABUF %u", s->logp, i);
 		k->cpu_access = false;
 	}
 	return ifb_zc_ops.usb_submit(ctx, i);
@@ -82,17 +82,17 @@ static const struct ifb_engine_ops hybrid_ops = {
 	.pulled = ifb_session_pulled,
 };
 
-void ifb_hybrid_release(struct ifb_bridge *b)
+void ifb_hybrid_release(struct ifb_stream *s)
 {
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		struct ifb_block *k = &b->blk[i];
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		struct ifb_block *k = &s->blk[i];
 		int r;
 
 		if (!k->cpu_access)
 			continue;
 		r = ifb_dmabuf_cpu_write(k->fd, false);
 		if (r < 0)
-			log_debug("Ending CPU access to DMABUF %u: %s", i, strerror(-r));
+			log_debug("%sEnding CPU access to DMABUF %u: %s", s->logp, i, strerror(-r));
 		k->cpu_access = false;
 	}
 }
@@ -100,26 +100,26 @@ void ifb_hybrid_release(struct ifb_bridge *b)
 /* A stream's set-up: every DMABUF attached to the endpoint, copy mode's
  * reader on the IIO buffer. Auto mode falls back to copy where FunctionFS
  * refuses (the probe could not ask an unbound UDC). */
-static int hybrid_open(struct ifb_bridge *b)
+static int hybrid_open(struct ifb_stream *s)
 {
-	int r = ifb_zc_attach_usb(b);
+	int r = ifb_zc_attach_usb(s);
 
 	if (r == -ENOTCONN)
-		return log_error_errno(r, "No stream: the host went away");
-	if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_HYBRID))
-		return log_error_errno(r, "FunctionFS DMABUF attach failed%s",
-				       ifb_zc_attach_hint(b, true, r));
+		return log_error_errno(r, "%sNo stream: the host went away", s->logp);
+	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_HYBRID))
+		return log_error_errno(r, "%sFunctionFS DMABUF attach failed%s", s->logp,
+				       ifb_zc_attach_hint(s, true, r));
 	if (r < 0) {
-		log_warning("Hybrid mode unavailable: FunctionFS DMABUF attach failed: %s%s; using copy mode",
-			    strerror(-r), ifb_zc_attach_hint(b, true, r));
-		return ifb_session_fall_back(b, IFB_MODE_COPY);
+		log_warning("%sHybrid mode unavailable: FunctionFS DMABUF attach failed: %s%s; using copy mode", s->logp,
+			    strerror(-r), ifb_zc_attach_hint(s, true, r));
+		return ifb_session_fall_back(s, IFB_MODE_COPY);
 	}
-	if (b->engine.stream_id == 0) /* the first stream */
-		log_info("Hybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
-			 "them, DMABUF transfers to USB", b->nblocks, b->cfg.block_size,
-			 b->alloc.name);
-	b->mode_final = true; /* USB took the DMABUFs: no fallback from here */
-	return ifb_copy_prepare(b);
+	if (s->engine.stream_id == 0) /* the first stream */
+		log_info("%sHybrid mode: %u DMABUFs of %u bytes from %s, read() from IIO into "
+			 "them, DMABUF transfers to USB", s->logp, s->nblocks, s->cfg.block_size,
+			 s->alloc.name);
+	s->mode_final = true; /* USB took the DMABUFs: no fallback from here */
+	return ifb_copy_prepare(s);
 }
 
 /* The USB side is zero-copy's, and so is its cancel: detaching a DMABUF

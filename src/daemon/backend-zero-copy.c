@@ -97,13 +97,13 @@ static void zc_watch(struct ifb_block *k)
 
 static int zc_adc_enqueue(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	struct ifb_block *k = &b->blk[i];
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
 	int r;
 
-	r = ifb_iio_dmabuf_enqueue(&b->iio, k->fd, b->cfg.block_size);
+	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size);
 	if (r < 0)
-		return log_error_errno(r, "IIO DMABUF enqueue of block %u failed", i);
+		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u failed", s->logp, i);
 	k->queued_ns = zc_now_ns();
 	k->behind = -1;
 	zc_snapshot(k, true);
@@ -121,41 +121,41 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
  */
 static bool zc_adc_finished(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	const struct ifb_fifo *q = &b->engine.adc;
+	struct ifb_stream *s = ctx;
+	const struct ifb_fifo *q = &s->engine.adc;
 
 	if (q->len)
-		b->blk[i].behind = q->idx[(q->head + q->len - 1) % IFB_ENGINE_MAX_BLOCKS];
+		s->blk[i].behind = q->idx[(q->head + q->len - 1) % IFB_ENGINE_MAX_BLOCKS];
 	return false;
 }
 
-static void zc_judge_behind(struct ifb_bridge *b, struct ifb_block *k, uint64_t signalled_ns)
+static void zc_judge_behind(struct ifb_stream *s, struct ifb_block *k, uint64_t signalled_ns)
 {
 	int n = k->behind;
 
 	k->behind = -1;
-	if (n < 0 || (unsigned)n >= b->nblocks)
+	if (n < 0 || (unsigned)n >= s->nblocks)
 		return;
 	/* No time (no snapshot, or an error reading it): assume dry. */
-	if (signalled_ns == 0 || signalled_ns <= b->blk[n].queued_ns)
-		ifb_engine_adc_ran_dry(&b->engine, (unsigned)n);
+	if (signalled_ns == 0 || signalled_ns <= s->blk[n].queued_ns)
+		ifb_engine_adc_ran_dry(&s->engine, (unsigned)n);
 }
 
 static int zc_usb_submit(void *ctx, unsigned i)
 {
-	struct ifb_bridge *b = ctx;
-	struct ifb_block *k = &b->blk[i];
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
 	int r;
 
 	/* The one guard before FunctionFS DMABUF ioctls (ep0.c). */
-	if (!ifb_ep0_usb_ready(b) || b->engine.run != IFB_STATE_STREAMING)
+	if (!ifb_ep0_usb_ready(s) || s->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	r = ifb_ffs_dmabuf_transfer(&b->ffs, k->fd, b->engine.usb_bytes[i]);
+	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->engine.usb_bytes[i]);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("USB transfer refused (%s): host not connected", strerror(-r));
+			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
 		else
-			log_error_errno(r, "FunctionFS DMABUF transfer of block %u failed", i);
+			log_error_errno(r, "%sFunctionFS DMABUF transfer of block %u failed", s->logp, i);
 		return r;
 	}
 	zc_snapshot(k, false);
@@ -165,7 +165,7 @@ static int zc_usb_submit(void *ctx, unsigned i)
 
 static void zc_adc_stop(void *ctx)
 {
-	struct ifb_bridge *b = ctx;
+	struct ifb_stream *s = ctx;
 	int r;
 
 	/*
@@ -174,15 +174,15 @@ static void zc_adc_stop(void *ctx)
 	 * core's incoming list, where nothing ever signals them: enable the
 	 * buffer for a moment so that they are submitted, then aborted too.
 	 */
-	if (b->engine.adc.len && ifb_iio_buffer_enabled(&b->iio) == 0) {
-		r = ifb_iio_buffer_enable(&b->iio, true);
+	if (s->engine.adc.len && ifb_iio_buffer_enabled(&s->iio) == 0) {
+		r = ifb_iio_buffer_enable(&s->iio, true);
 		if (r < 0)
-			log_error_errno(r, "Cannot flush the blocks queued on the disabled IIO buffer %s",
-					b->iio.bufdir);
+			log_error_errno(r, "%sCannot flush the blocks queued on the disabled IIO buffer %s", s->logp,
+					s->iio.bufdir);
 	}
-	r = ifb_iio_buffer_enable(&b->iio, false);
+	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+		log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 }
 
 /*
@@ -193,47 +193,47 @@ static void zc_adc_stop(void *ctx)
  * a wake-up left over from such a time must not be taken, after the block
  * moved on, for the completion of its next step.
  */
-static void zc_quiet_idle(struct ifb_bridge *b)
+static void zc_quiet_idle(struct ifb_stream *s)
 {
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		enum ifb_block_state st = b->engine.state[i];
-		bool pending = !b->engine.done[i] &&
-			       ((st == IFB_BLOCK_ADC && b->mode == IFB_MODE_ZERO_COPY) ||
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		enum ifb_block_state st = s->engine.state[i];
+		bool pending = !s->engine.done[i] &&
+			       ((st == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY) ||
 				st == IFB_BLOCK_USB);
 
 		if (!pending)
-			sd_event_source_set_enabled(b->blk[i].src, SD_EVENT_OFF);
+			sd_event_source_set_enabled(s->blk[i].src, SD_EVENT_OFF);
 	}
 }
 
-int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 	struct ifb_block *k;
 	uint64_t when;
 	unsigned i;
 	int status;
 
-	for (i = 0; i < b->nblocks && b->blk[i].src != s; i++)
+	for (i = 0; i < s->nblocks && s->blk[i].src != src; i++)
 		;
-	if (i == b->nblocks)
+	if (i == s->nblocks)
 		return 0;
-	k = &b->blk[i];
+	k = &s->blk[i];
 
-	if (b->engine.state[i] == IFB_BLOCK_ADC && b->mode == IFB_MODE_ZERO_COPY &&
+	if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
 	    (revents & EPOLLOUT)) {
 		status = zc_take_status(k, &when);
-		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
-			log_warning_errno(status, "ADC block %u failed", i);
-		zc_judge_behind(b, k, when);
-		ifb_engine_adc_done(&b->engine, i, status);
-	} else if (b->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
+		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
+			log_warning_errno(status, "%sADC block %u failed", s->logp, i);
+		zc_judge_behind(s, k, when);
+		ifb_engine_adc_done(&s->engine, i, status);
+	} else if (s->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
 		status = zc_take_status(k, NULL);
-		if (status < 0 && b->engine.run == IFB_STATE_STREAMING)
-			log_warning_errno(status, "USB transfer of block %u failed", i);
-		ifb_engine_usb_done(&b->engine, i, status);
+		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
+			log_warning_errno(status, "%sUSB transfer of block %u failed", s->logp, i);
+		ifb_engine_usb_done(&s->engine, i, status);
 	}
-	zc_quiet_idle(b);
+	zc_quiet_idle(s);
 	return 0;
 }
 
@@ -252,18 +252,18 @@ const struct ifb_engine_ops ifb_zc_ops = {
  * DMABUF ioctls (ep0.c); not bound (EPERM then) is no reason to give up on
  * DMABUFs.
  */
-int ifb_zc_attach_usb(struct ifb_bridge *b)
+int ifb_zc_attach_usb(struct ifb_stream *s)
 {
-	if (!ifb_ep0_usb_ready(b))
+	if (!ifb_ep0_usb_ready(s))
 		return -ENOTCONN;
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		int r = ifb_ffs_dmabuf_attach(&b->ffs, b->blk[i].fd);
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		int r = ifb_ffs_dmabuf_attach(&s->ep, s->blk[i].fd);
 
 		if (r < 0)
 			return r;
-		b->blk[i].usb_attached = true;
+		s->blk[i].usb_attached = true;
 		/* One interest for the source's whole life: see the top. */
-		r = sd_event_source_set_io_events(b->blk[i].src, EPOLLOUT);
+		r = sd_event_source_set_io_events(s->blk[i].src, EPOLLOUT);
 		if (r < 0)
 			return r;
 	}
@@ -279,11 +279,11 @@ int ifb_zc_attach_usb(struct ifb_bridge *b)
  */
 /* Attach every DMABUF to both sides; on failure *what names the side
  * and *usb says whether it was the USB one (-ENOTCONN: host gone). */
-static int zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
+static int zc_attach(struct ifb_stream *s, const char **what, bool *usb)
 {
 	int r;
 
-	r = ifb_zc_attach_usb(b);
+	r = ifb_zc_attach_usb(s);
 	if (r == -ENOTCONN) {
 		*what = "USB (host gone)";
 		return r;
@@ -293,14 +293,14 @@ static int zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
 		*usb = true;
 		return r;
 	}
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		r = ifb_iio_dmabuf_attach(&b->iio, b->blk[i].fd);
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		r = ifb_iio_dmabuf_attach(&s->iio, s->blk[i].fd);
 		if (r < 0) {
 			*what = "IIO DMABUF attach";
 			*usb = false;
 			return r;
 		}
-		b->blk[i].iio_attached = true;
+		s->blk[i].iio_attached = true;
 	}
 	return 0;
 }
@@ -311,13 +311,13 @@ static int zc_attach(struct ifb_bridge *b, const char **what, bool *usb)
  * without the interface. A real attach's EINVAL or EAGAIN is about this
  * DMABUF or this moment, never taken for a missing interface (probe.h).
  */
-const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r)
+const char *ifb_zc_attach_hint(const struct ifb_stream *s, bool usb, int r)
 {
 	switch (r) {
 	case -EPERM:
 		if (!usb)
 			return " (IIO: the buffer has no DMABUF support: it is not on the IIO DMA buffer core)";
-		return b->bound ? " (USB: the UDC cannot do scatter-gather, which FunctionFS DMABUF needs)" :
+		return s->b->bound ? " (USB: the UDC cannot do scatter-gather, which FunctionFS DMABUF needs)" :
 				  " (USB: the function is not bound to a UDC)";
 	case -ENOTTY:
 		return usb ? " (USB: this kernel's FunctionFS has no DMABUF interface; Linux 6.9+ has it)" :
@@ -336,10 +336,10 @@ const char *ifb_zc_attach_hint(const struct ifb_bridge *b, bool usb, int r)
  * fences keep their lock in the attachment, so a snapshot that outlives it
  * points into freed memory.
  */
-void ifb_zc_release(struct ifb_bridge *b)
+void ifb_zc_release(struct ifb_stream *s)
 {
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		struct ifb_block *k = &b->blk[i];
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		struct ifb_block *k = &s->blk[i];
 		int r;
 
 		if (k->src)
@@ -348,24 +348,24 @@ void ifb_zc_release(struct ifb_bridge *b)
 		k->cancelled = false;
 		k->usb_attached = false;
 		if (k->iio_attached) {
-			r = ifb_iio_dmabuf_detach(&b->iio, k->fd);
+			r = ifb_iio_dmabuf_detach(&s->iio, k->fd);
 			if (r < 0)
-				log_debug("IIO detach of block %u: %s", i, strerror(-r));
+				log_debug("%sIIO detach of block %u: %s", s->logp, i, strerror(-r));
 			k->iio_attached = false;
 		}
 	}
 }
 
-void ifb_zc_cancel_usb(struct ifb_bridge *b)
+void ifb_zc_cancel_usb(struct ifb_stream *s)
 {
 	/* The same guard as before a transfer; no host, nothing to cancel:
 	 * a DISABLE dequeues every request itself. */
-	if (!ifb_ep0_usb_ready(b))
+	if (!ifb_ep0_usb_ready(s))
 		return;
-	for (unsigned i = 0; i < b->nblocks; i++) {
-		struct ifb_block *k = &b->blk[i];
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		struct ifb_block *k = &s->blk[i];
 
-		if (b->engine.state[i] != IFB_BLOCK_USB || !k->usb_attached)
+		if (s->engine.state[i] != IFB_BLOCK_USB || !k->usb_attached)
 			continue;
 		/* Detaching dequeues the request; its fence then signals. Only
 		 * while bound: see ifb_zc_release(). The fence's lock lives in
@@ -373,7 +373,7 @@ void ifb_zc_cancel_usb(struct ifb_bridge *b)
 		 * before, and it can no longer be asked. */
 		closep(&k->sync_fd);
 		k->cancelled = true;
-		if (ifb_ffs_dmabuf_detach(&b->ffs, k->fd) == 0)
+		if (ifb_ffs_dmabuf_detach(&s->ep, k->fd) == 0)
 			k->usb_attached = false;
 	}
 }
@@ -381,29 +381,29 @@ void ifb_zc_cancel_usb(struct ifb_bridge *b)
 /* A stream's set-up: every DMABUF attached to IIO and USB. Auto mode
  * falls back where a side refuses: to hybrid when only IIO did (USB took
  * every DMABUF), to copy otherwise. */
-static int zc_open(struct ifb_bridge *b)
+static int zc_open(struct ifb_stream *s)
 {
 	const char *what = NULL;
 	bool usb = false, hybrid;
 	int r;
 
-	r = zc_attach(b, &what, &usb);
+	r = zc_attach(s, &what, &usb);
 	if (r == -ENOTCONN)
-		return log_error_errno(r, "No stream: the host went away");
-	if (r < 0 && (b->mode_final || b->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-		return log_error_errno(r, "%s failed%s", what, ifb_zc_attach_hint(b, usb, r));
+		return log_error_errno(r, "%sNo stream: the host went away", s->logp);
+	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
+		return log_error_errno(r, "%s%s failed%s", s->logp, what, ifb_zc_attach_hint(s, usb, r));
 	if (r < 0) {
 		hybrid = !usb;
-		log_warning("Zero-copy unavailable: %s failed: %s%s; using %s", what, strerror(-r),
-			    ifb_zc_attach_hint(b, usb, r),
+		log_warning("%sZero-copy unavailable: %s failed: %s%s; using %s", s->logp, what, strerror(-r),
+			    ifb_zc_attach_hint(s, usb, r),
 			    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
 				   : "copy mode");
-		return ifb_session_fall_back(b, hybrid ? IFB_MODE_HYBRID : IFB_MODE_COPY);
+		return ifb_session_fall_back(s, hybrid ? IFB_MODE_HYBRID : IFB_MODE_COPY);
 	}
-	if (!b->mode_final)
-		log_info("Zero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB",
-			 b->nblocks, b->cfg.block_size, b->alloc.name);
-	b->mode_final = true; /* both sides took the DMABUFs: no fallback from here */
+	if (!s->mode_final)
+		log_info("%sZero-copy: %u DMABUFs of %u bytes from %s attached to IIO and USB", s->logp,
+			 s->nblocks, s->cfg.block_size, s->alloc.name);
+	s->mode_final = true; /* both sides took the DMABUFs: no fallback from here */
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The bridge: one IIO buffer, one FunctionFS function, a pool of blocks and
- * the engine, on one sd-event loop. Owns every resource of a stream and
- * releases each on one path (ifb_bridge_free).
+ * The bridge: the daemon's streams (each one IIO buffer, one bulk IN
+ * endpoint, a pool of blocks and an engine) on one FunctionFS function
+ * and one sd-event loop. Owns every resource and releases each on one
+ * path (ifb_bridge_free).
  */
 #ifndef IFB_BRIDGE_H
 #define IFB_BRIDGE_H
@@ -22,8 +23,8 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 		   bool *config_error);
 struct ifb_bridge *ifb_bridge_free(struct ifb_bridge *b);
 
-/* Stop the stream (drain, then cancel after a grace period) and exit the
- * loop with code 0 once everything is released. */
+/* Stop every stream (each drains, then cancels after a grace period) and
+ * exit the loop with code 0 once all of them are released. */
 void ifb_bridge_shutdown(struct ifb_bridge *b);
 
 /*
@@ -36,7 +37,8 @@ void ifb_bridge_shutdown(struct ifb_bridge *b);
  */
 int ifb_bridge_reload(struct ifb_bridge *b, const struct ifb_config *cfg);
 
-/* One line for sd_notify STATUS= (mode, state, current MiB/s). */
+/* One line for sd_notify STATUS= (each stream's mode, state and current
+ * MiB/s, "; "-separated, named when the file names its streams). */
 void ifb_bridge_status(struct ifb_bridge *b, char *buf, size_t len);
 
 #endif

@@ -25,14 +25,18 @@ struct parse_state {
 	char *err;
 	size_t errlen;
 	bool failed;
-	bool seen[IFB_KEY__MAX];
+	struct ifb_stream_config *sc; /* the stream of the current section, or NULL */
+	bool seen[IFB_MAX_STREAMS + 1][IFB_KEY__MAX]; /* per stream, then the global keys */
+	bool single_seen;       /* an [iio] or [stream] section (the single-stream form) */
+	unsigned single_line;   /* the first such section's line */
+	unsigned named_line;    /* the first [stream NAME] section's line; 0: none */
 	/* The reader's place in the buffer, and what it knows of the line it
 	 * handed inih last (see "The reading layer" below). */
 	const char *pos, *end;
 	bool section_seen;      /* a [section] line so far */
 	bool key_above;         /* a key line since the last section line (inih's prev_name) */
 	bool continuation;      /* the line handed last continues the key above */
-	char section[16];       /* the current section, for messages */
+	char section[16 + IFB_NAME_LEN]; /* the current section, for messages */
 	char value[IFB_CONFIG_LINE_MAX + 1]; /* a value, continuation lines appended */
 };
 
@@ -40,8 +44,10 @@ struct key_def {
 	const char *section;
 	const char *name;
 	enum ifb_cfg_key key;
-	/* Returns NULL on success, or what was expected. */
+	/* Returns NULL on success, or what was expected: a global key's
+	 * parse, or a stream key's sparse. */
 	const char *(*parse)(struct ifb_config *cfg, const char *value);
+	const char *(*sparse)(struct ifb_stream_config *sc, const char *value);
 };
 
 static const char *copy_str(char *dst, size_t size, const char *value)
@@ -99,14 +105,14 @@ static bool is_number(const char *s, unsigned long long max, unsigned long long 
 	return hex ? parse_digits(hex, 16, max, ret) : parse_digits(s, 10, max, ret);
 }
 
-static const char *p_device(struct ifb_config *cfg, const char *v)
+static const char *p_device(struct ifb_stream_config *cfg, const char *v)
 {
 	return copy_str(cfg->device, sizeof(cfg->device), v)
 		       ? "an IIO device name, label, iio:deviceN or sysfs path"
 		       : NULL;
 }
 
-static const char *p_buffer(struct ifb_config *cfg, const char *v)
+static const char *p_buffer(struct ifb_stream_config *cfg, const char *v)
 {
 	unsigned long long n;
 
@@ -134,7 +140,7 @@ static const char *channel_name_error(const char *tok)
 	return NULL;
 }
 
-static const char *p_channels(struct ifb_config *cfg, const char *v)
+static const char *p_channels(struct ifb_stream_config *cfg, const char *v)
 {
 	char buf[IFB_MAX_CHANNELS * IFB_CHANNEL_NAME_LEN];
 	char *save = NULL, *tok;
@@ -173,7 +179,7 @@ static const char *p_channels(struct ifb_config *cfg, const char *v)
  * complex signal (GET_INFO's I/Q hint, protocol version 3). Checked
  * against the device's channels at start-up (bridge.c).
  */
-static const char *p_iq(struct ifb_config *cfg, const char *v)
+static const char *p_iq(struct ifb_stream_config *cfg, const char *v)
 {
 	static const char expected[] =
 		"comma-separated pairs I:Q of two different channel names (e.g. voltage0:voltage1)";
@@ -213,7 +219,7 @@ static const char *p_iq(struct ifb_config *cfg, const char *v)
  * Written verbatim to the device's sampling_frequency attribute, which the
  * kernel reads as a fixed-point decimal: digits with an optional fraction.
  */
-static const char *p_sampling_frequency(struct ifb_config *cfg, const char *v)
+static const char *p_sampling_frequency(struct ifb_stream_config *cfg, const char *v)
 {
 	const char *p = v;
 	bool nonzero = false;
@@ -231,7 +237,7 @@ static const char *p_sampling_frequency(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
-static const char *p_block_size(struct ifb_config *cfg, const char *v)
+static const char *p_block_size(struct ifb_stream_config *cfg, const char *v)
 {
 	static const char expected[] =
 		"a size from 4K to 64M that is a multiple of 4096 (e.g. 1M)";
@@ -244,7 +250,7 @@ static const char *p_block_size(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
-static const char *p_block_count(struct ifb_config *cfg, const char *v)
+static const char *p_block_count(struct ifb_stream_config *cfg, const char *v)
 {
 	unsigned long long n;
 
@@ -254,7 +260,7 @@ static const char *p_block_count(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
-static const char *p_mode(struct ifb_config *cfg, const char *v)
+static const char *p_mode(struct ifb_stream_config *cfg, const char *v)
 {
 	if (strcmp(v, "auto") == 0)
 		cfg->mode = IFB_CFG_MODE_AUTO;
@@ -269,7 +275,7 @@ static const char *p_mode(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
-static const char *p_allocator(struct ifb_config *cfg, const char *v)
+static const char *p_allocator(struct ifb_stream_config *cfg, const char *v)
 {
 	static const char expected[] = "one of auto, udmabuf, dma-heap, dma-heap:NAME";
 
@@ -300,7 +306,7 @@ static const char *p_allocator(struct ifb_config *cfg, const char *v)
 	return NULL;
 }
 
-static const char *p_start(struct ifb_config *cfg, const char *v)
+static const char *p_start(struct ifb_stream_config *cfg, const char *v)
 {
 	if (strcmp(v, "host") == 0)
 		cfg->start = IFB_CFG_START_HOST;
@@ -506,36 +512,36 @@ static const char *p_iiod_hw_serial(struct ifb_config *cfg, const char *v)
 }
 
 static const struct key_def keys[] = {
-	{ "iio", "device", IFB_KEY_IIO_DEVICE, p_device },
-	{ "iio", "buffer", IFB_KEY_IIO_BUFFER, p_buffer },
-	{ "iio", "channels", IFB_KEY_IIO_CHANNELS, p_channels },
-	{ "iio", "sampling_frequency", IFB_KEY_IIO_SAMPLING_FREQUENCY, p_sampling_frequency },
-	{ "iio", "iq", IFB_KEY_IIO_IQ, p_iq },
-	{ "stream", "block_size", IFB_KEY_STREAM_BLOCK_SIZE, p_block_size },
-	{ "stream", "block_count", IFB_KEY_STREAM_BLOCK_COUNT, p_block_count },
-	{ "stream", "mode", IFB_KEY_STREAM_MODE, p_mode },
-	{ "stream", "allocator", IFB_KEY_STREAM_ALLOCATOR, p_allocator },
-	{ "stream", "start", IFB_KEY_STREAM_START, p_start },
-	{ "usb", "functionfs", IFB_KEY_USB_FUNCTIONFS, p_functionfs },
-	{ "usb", "vendor_id", IFB_KEY_USB_VENDOR_ID, p_vendor_id },
-	{ "usb", "product_id", IFB_KEY_USB_PRODUCT_ID, p_product_id },
-	{ "usb", "manufacturer", IFB_KEY_USB_MANUFACTURER, p_manufacturer },
-	{ "usb", "product", IFB_KEY_USB_PRODUCT, p_product },
-	{ "usb", "serial", IFB_KEY_USB_SERIAL, p_serial },
-	{ "usb", "interface", IFB_KEY_USB_INTERFACE, p_interface },
-	{ "usb", "ms_os_descriptors", IFB_KEY_USB_MS_OS_DESCRIPTORS, p_ms_os_descriptors },
-	{ "usb", "interface_guid", IFB_KEY_USB_INTERFACE_GUID, p_interface_guid },
-	{ "usb", "native", IFB_KEY_USB_NATIVE, p_native },
-	{ "iiod", "enable", IFB_KEY_IIOD_ENABLE, p_iiod_enable },
-	{ "iiod", "pipes", IFB_KEY_IIOD_PIPES, p_iiod_pipes },
-	{ "iiod", "devices", IFB_KEY_IIOD_DEVICES, p_iiod_devices },
-	{ "iiod", "hw_model", IFB_KEY_IIOD_HW_MODEL, p_iiod_hw_model },
-	{ "iiod", "hw_serial", IFB_KEY_IIOD_HW_SERIAL, p_iiod_hw_serial },
-	{ "gadget", "name", IFB_KEY_GADGET_NAME, p_gadget_name },
-	{ "gadget", "udc", IFB_KEY_GADGET_UDC, p_udc },
-	{ "gadget", "max_power", IFB_KEY_GADGET_MAX_POWER, p_max_power },
-	{ "gadget", "ms_vendor_code", IFB_KEY_GADGET_MS_VENDOR_CODE, p_ms_vendor_code },
-	{ "daemon", "log_level", IFB_KEY_DAEMON_LOG_LEVEL, p_log_level },
+	{ "iio", "device", IFB_KEY_IIO_DEVICE, .sparse = p_device },
+	{ "iio", "buffer", IFB_KEY_IIO_BUFFER, .sparse = p_buffer },
+	{ "iio", "channels", IFB_KEY_IIO_CHANNELS, .sparse = p_channels },
+	{ "iio", "sampling_frequency", IFB_KEY_IIO_SAMPLING_FREQUENCY, .sparse = p_sampling_frequency },
+	{ "iio", "iq", IFB_KEY_IIO_IQ, .sparse = p_iq },
+	{ "stream", "block_size", IFB_KEY_STREAM_BLOCK_SIZE, .sparse = p_block_size },
+	{ "stream", "block_count", IFB_KEY_STREAM_BLOCK_COUNT, .sparse = p_block_count },
+	{ "stream", "mode", IFB_KEY_STREAM_MODE, .sparse = p_mode },
+	{ "stream", "allocator", IFB_KEY_STREAM_ALLOCATOR, .sparse = p_allocator },
+	{ "stream", "start", IFB_KEY_STREAM_START, .sparse = p_start },
+	{ "usb", "functionfs", IFB_KEY_USB_FUNCTIONFS, .parse = p_functionfs },
+	{ "usb", "vendor_id", IFB_KEY_USB_VENDOR_ID, .parse = p_vendor_id },
+	{ "usb", "product_id", IFB_KEY_USB_PRODUCT_ID, .parse = p_product_id },
+	{ "usb", "manufacturer", IFB_KEY_USB_MANUFACTURER, .parse = p_manufacturer },
+	{ "usb", "product", IFB_KEY_USB_PRODUCT, .parse = p_product },
+	{ "usb", "serial", IFB_KEY_USB_SERIAL, .parse = p_serial },
+	{ "usb", "interface", IFB_KEY_USB_INTERFACE, .parse = p_interface },
+	{ "usb", "ms_os_descriptors", IFB_KEY_USB_MS_OS_DESCRIPTORS, .parse = p_ms_os_descriptors },
+	{ "usb", "interface_guid", IFB_KEY_USB_INTERFACE_GUID, .parse = p_interface_guid },
+	{ "usb", "native", IFB_KEY_USB_NATIVE, .parse = p_native },
+	{ "iiod", "enable", IFB_KEY_IIOD_ENABLE, .parse = p_iiod_enable },
+	{ "iiod", "pipes", IFB_KEY_IIOD_PIPES, .parse = p_iiod_pipes },
+	{ "iiod", "devices", IFB_KEY_IIOD_DEVICES, .parse = p_iiod_devices },
+	{ "iiod", "hw_model", IFB_KEY_IIOD_HW_MODEL, .parse = p_iiod_hw_model },
+	{ "iiod", "hw_serial", IFB_KEY_IIOD_HW_SERIAL, .parse = p_iiod_hw_serial },
+	{ "gadget", "name", IFB_KEY_GADGET_NAME, .parse = p_gadget_name },
+	{ "gadget", "udc", IFB_KEY_GADGET_UDC, .parse = p_udc },
+	{ "gadget", "max_power", IFB_KEY_GADGET_MAX_POWER, .parse = p_max_power },
+	{ "gadget", "ms_vendor_code", IFB_KEY_GADGET_MS_VENDOR_CODE, .parse = p_ms_vendor_code },
+	{ "daemon", "log_level", IFB_KEY_DAEMON_LOG_LEVEL, .parse = p_log_level },
 };
 
 static const char *const sections[] = { "iio", "stream", "usb", "gadget", "daemon", "iiod" };
@@ -543,14 +549,20 @@ static const char *const sections[] = { "iio", "stream", "usb", "gadget", "daemo
 void ifb_config_defaults(struct ifb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->buffer = 0;
-	cfg->all_channels = true;
-	cfg->block_size = 1u << 20;
-	cfg->block_count = 4;
-	cfg->mode = IFB_CFG_MODE_AUTO;
-	cfg->allocator = IFB_CFG_ALLOC_AUTO;
-	strcpy(cfg->heap, "system");
-	cfg->start = IFB_CFG_START_HOST;
+	cfg->num_streams = 1;
+	for (unsigned i = 0; i < IFB_MAX_STREAMS; i++) {
+		struct ifb_stream_config *sc = &cfg->stream[i];
+
+		strcpy(sc->name, IFB_STREAM_DEFAULT_NAME);
+		sc->buffer = 0;
+		sc->all_channels = true;
+		sc->block_size = 1u << 20;
+		sc->block_count = 4;
+		sc->mode = IFB_CFG_MODE_AUTO;
+		sc->allocator = IFB_CFG_ALLOC_AUTO;
+		strcpy(sc->heap, "system");
+		sc->start = IFB_CFG_START_HOST;
+	}
 	strcpy(cfg->functionfs, "/dev/ffs-iio");
 	cfg->vendor_id = 0x1d6b; /* Linux Foundation */
 	cfg->product_id = 0x0104; /* Multifunction Composite Gadget */
@@ -597,7 +609,8 @@ static bool known_section(const char *name, size_t len)
 
 static int unknown_section(struct parse_state *st, const char *name, int len)
 {
-	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [usb], [gadget], [daemon], [iiod]",
+	return fail(st, "unknown section [%.*s]: expected one of [iio], [stream], [stream NAME], "
+			"[usb], [gadget], [daemon], [iiod]",
 		    len, name);
 }
 
@@ -605,6 +618,90 @@ static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
 }
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/*
+ * A [stream NAME] section line (a..b inside the brackets, trimmed): the
+ * name into ret (IFB_NAME_LEN), 1; 0 when it is not of that form;
+ * -EINVAL (failed) for a bad name.
+ */
+static int stream_section(struct parse_state *st, const char *a, const char *b, char *ret)
+{
+	const char *n;
+
+	if (b - a < 7 || strncmp(a, "stream", 6) != 0 || !is_blank(a[6]))
+		return 0;
+	for (n = a + 6; n < b && is_blank(*n); n++)
+		;
+	for (const char *c = n; c < b; c++)
+		if (!is_name_char(*c))
+			return fail(st, "[stream %.*s]: expected a stream name of letters, digits, "
+					"'-' and '_'", (int)(b - n), n);
+	if (b - n >= IFB_NAME_LEN)
+		return fail(st, "[stream %.*s]: expected a stream name of at most %d bytes",
+			    (int)(b - n), n, IFB_NAME_LEN - 1);
+	snprintf(ret, IFB_NAME_LEN, "%.*s", (int)(b - n), n);
+	return 1;
+}
+
+/*
+ * A section line names the stream its keys belong to: [iio] and [stream]
+ * the single stream of the single-stream form, [stream NAME] a stream of
+ * its own. One file uses one form (the two would leave it open which
+ * stream [iio]'s keys are for).
+ */
+static int enter_section(struct parse_state *st, const char *section, const char *stream_name)
+{
+	struct ifb_config *cfg = st->cfg;
+
+	st->sc = NULL;
+	if (stream_name) {
+		unsigned n = st->named_line ? cfg->num_streams : 0;
+
+		if (st->single_seen)
+			return fail(st, "[stream %s]: a named stream after the single-stream [iio] or "
+					"[stream] section of line %u; expected the [iio] keys inside "
+					"each [stream NAME] section, and no [iio] or [stream]",
+				    stream_name, st->single_line);
+		/* names that differ in case only would name files that collide
+		 * on hosts that ignore case (iio-ffs-capture's rec-NAME.*) */
+		for (unsigned i = 0; i < n; i++)
+			if (!strcasecmp(cfg->stream[i].name, stream_name))
+				return fail(st, "[stream %s]: a second section of that name (the first, "
+						"[stream %s], on line %u); expected one section per "
+						"stream, names differing in more than case",
+					    stream_name, cfg->stream[i].name,
+					    cfg->stream[i].section_line);
+		if (n == IFB_MAX_STREAMS)
+			return fail(st, "[stream %s]: stream %u; expected at most %d streams",
+				    stream_name, n + 1, IFB_MAX_STREAMS);
+		if (!st->named_line)
+			st->named_line = st->lineno;
+		st->sc = &cfg->stream[n];
+		snprintf(st->sc->name, sizeof(st->sc->name), "%s", stream_name);
+		st->sc->named = true;
+		st->sc->section_line = st->lineno;
+		cfg->num_streams = n + 1;
+		return 0;
+	}
+	if (!strcmp(section, "iio") || !strcmp(section, "stream")) {
+		if (st->named_line)
+			return fail(st, "[%s]: the single-stream form after [stream NAME] sections "
+					"(line %u); expected its keys inside each [stream NAME]",
+				    section, st->named_line);
+		if (!st->single_seen)
+			st->single_line = st->lineno;
+		st->single_seen = true;
+		st->sc = &cfg->stream[0];
+	}
+	return 0;
+}
+
 
 static bool is_key_char(char c)
 {
@@ -715,23 +812,41 @@ static const char *unquote(char *v)
 	return NULL;
 }
 
+/* The key_def of name in section (a [stream NAME] section takes the keys
+ * of [iio] and [stream]), or NULL. */
+static const struct key_def *find_key(const struct parse_state *st, const char *section,
+				      const char *name)
+{
+	bool named = st->sc && st->sc->named;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (strcmp(name, keys[i].name))
+			continue;
+		if (named ? keys[i].sparse != NULL : !strcmp(section, keys[i].section))
+			return &keys[i];
+	}
+	return NULL;
+}
+
 /* inih's handler: a key line's value, or a continuation line's. */
 static int on_value(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
 	const struct key_def *k = NULL;
 	const char *expected;
+	unsigned *line;
+	bool *seen;
 	size_t len;
 
 	if (st->failed)
 		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(section, keys[i].section) && !strcmp(name, keys[i].name))
-			k = &keys[i];
+	k = find_key(st, section, name);
 	if (!k) {
 		fail(st, "[%s]: unknown key '%s'", section, name);
 		return 0;
 	}
+	line = k->sparse ? &st->sc->line[k->key] : &st->cfg->line[k->key];
+	seen = &st->seen[k->sparse ? (size_t)(st->sc - st->cfg->stream) : IFB_MAX_STREAMS][k->key];
 	if (st->continuation) {
 		/* inih calls again with the same name for each continuation line */
 		if (!is_list_key(k->key)) {
@@ -748,9 +863,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		}
 		snprintf(st->value + len, sizeof(st->value) - len, ",%s", value);
 	} else {
-		if (st->seen[k->key]) {
-			fail(st, "[%s] %s: set twice (first on line %u)", section, k->name,
-			     st->cfg->line[k->key]);
+		if (*seen) {
+			fail(st, "[%s] %s: set twice (first on line %u)", section, k->name, *line);
 			return 0;
 		}
 		snprintf(st->value, sizeof(st->value), "%s", value);
@@ -759,10 +873,10 @@ static int on_value(void *user, const char *section, const char *name, const cha
 			fail(st, "[%s] %s: expected %s", section, k->name, expected);
 			return 0;
 		}
-		st->seen[k->key] = true;
-		st->cfg->line[k->key] = st->lineno;
+		*seen = true;
+		*line = st->lineno;
 	}
-	expected = k->parse(st->cfg, st->value);
+	expected = k->sparse ? k->sparse(st->sc, st->value) : k->parse(st->cfg, st->value);
 	if (expected) {
 		fail(st, "[%s] %s: expected %s, got '%s'", section, k->name, expected, st->value);
 		return 0;
@@ -803,6 +917,8 @@ static bool is_comment_start(char c)
 static const char *check_section(struct parse_state *st, const char *p, const char *end,
 				 char *ret_name, size_t size)
 {
+	char stream_name[IFB_NAME_LEN];
+	int r;
 	const char *close = memchr(p, ']', (size_t)(end - p)), *a = p + 1, *b, *rest;
 
 	if (!close) {
@@ -819,12 +935,19 @@ static const char *check_section(struct parse_state *st, const char *p, const ch
 		;
 	while (b > a && is_blank(b[-1]))
 		b--;
+	r = stream_section(st, a, b, stream_name);
+	if (r < 0)
+		return NULL;
+	if (r > 0) {
+		snprintf(ret_name, size, "stream %s", stream_name);
+		return enter_section(st, ret_name, stream_name) < 0 ? NULL : ret_name;
+	}
 	if (!known_section(a, (size_t)(b - a))) {
 		unknown_section(st, a, (int)(b - a));
 		return NULL;
 	}
 	snprintf(ret_name, size, "%.*s", (int)(b - a), a);
-	return ret_name;
+	return enter_section(st, ret_name, NULL) < 0 ? NULL : ret_name;
 }
 
 /* A key line's value as written: what inih would read differently. */
@@ -856,7 +979,7 @@ static char *next_line(char *str, int num, void *stream)
 	const char *what;
 	unsigned byte;
 	size_t n, col, keylen, max = num > 1 ? (size_t)num - 1 : 0;
-	char section[16];
+	char section[sizeof(st->section)];
 
 	if (st->failed || p >= st->end)
 		return NULL;
@@ -949,6 +1072,8 @@ int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, 
 	}
 	*st = (struct parse_state){ .cfg = cfg, .name = name, .err = err, .errlen = errlen,
 				    .pos = buf, .end = buf + len };
+	for (unsigned i = 0; i < IFB_MAX_STREAMS; i++)
+		snprintf(cfg->stream[i].path, sizeof(cfg->stream[i].path), "%s", name);
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) /* UTF-8 byte order mark */
 		st->pos += 3;
 	r = ini_parse_stream(next_line, st, on_value, st);
@@ -961,9 +1086,18 @@ int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, 
 	free(st);
 	if (r < 0)
 		return r;
-	if (!cfg->device[0]) {
-		snprintf(err, errlen, "%s: [iio] device: missing; expected the IIO device to stream (name, label or iio:deviceN)",
-			 name);
+	for (unsigned i = 0; i < cfg->num_streams; i++) {
+		struct ifb_stream_config *sc = &cfg->stream[i];
+
+		if (sc->device[0])
+			continue;
+		if (sc->named)
+			snprintf(err, errlen, "%s:%u: [stream %s] device: missing; expected the IIO "
+				 "device to stream (name, label or iio:deviceN)", name,
+				 sc->section_line, sc->name);
+		else
+			snprintf(err, errlen, "%s: [iio] device: missing; expected the IIO device to stream (name, label or iio:deviceN)",
+				 name);
 		return -EINVAL;
 	}
 	return 0;
@@ -1082,21 +1216,68 @@ const char *ifb_cfg_alloc_name(enum ifb_cfg_alloc a)
 	}
 }
 
-void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *buf, size_t len)
+static const struct key_def *key_def_of(enum ifb_cfg_key key)
 {
-	const struct key_def *k = NULL;
-
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (keys[i].key == key)
-			k = &keys[i];
-	if (!k) {
-		snprintf(buf, len, "%s", cfg->path);
+			return &keys[i];
+	return NULL;
+}
+
+bool ifb_config_key_is_stream(enum ifb_cfg_key key)
+{
+	const struct key_def *k = key_def_of(key);
+
+	return k && k->sparse;
+}
+
+static void where(const char *path, unsigned line, const char *section, const char *name,
+		  char *buf, size_t len)
+{
+	if (line)
+		snprintf(buf, len, "%s:%u: [%s] %s", path, line, section, name);
+	else
+		snprintf(buf, len, "%s: [%s] %s (default)", path, section, name);
+}
+
+void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *buf, size_t len)
+{
+	const struct key_def *k = key_def_of(key);
+
+	if (!k || k->sparse) {
+		/* a stream's key: the first stream's */
+		if (k)
+			ifb_stream_config_where(&cfg->stream[0], key, buf, len);
+		else
+			snprintf(buf, len, "%s", cfg->path);
 		return;
 	}
-	if (cfg->line[key])
-		snprintf(buf, len, "%s:%u: [%s] %s", cfg->path, cfg->line[key], k->section, k->name);
+	where(cfg->path, cfg->line[key], k->section, k->name, buf, len);
+}
+
+void ifb_stream_config_where(const struct ifb_stream_config *sc, enum ifb_cfg_key key, char *buf,
+			     size_t len)
+{
+	const struct key_def *k = key_def_of(key);
+	char section[16 + IFB_NAME_LEN];
+
+	if (!k) {
+		snprintf(buf, len, "%s", sc->path);
+		return;
+	}
+	if (sc->named)
+		snprintf(section, sizeof(section), "stream %s", sc->name);
 	else
-		snprintf(buf, len, "%s: [%s] %s (default)", cfg->path, k->section, k->name);
+		snprintf(section, sizeof(section), "%s", k->section);
+	where(sc->path, sc->line[key], section, k->name, buf, len);
+}
+
+const struct ifb_stream_config *ifb_config_stream(const struct ifb_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->num_streams; i++)
+		if (!strcmp(cfg->stream[i].name, name))
+			return &cfg->stream[i];
+	return NULL;
 }
 
 /*
@@ -1157,45 +1338,58 @@ static void put_list(FILE *out, const char *key, const char *const *items, size_
 	fputc('\n', out);
 }
 
+/* One stream's keys: the [iio] and [stream] sections, or its [stream NAME]. */
+static void dump_stream(const struct ifb_stream_config *sc, FILE *out)
+{
+	const char *items[IFB_MAX_CHANNELS];
+	char pairs[IFB_MAX_CHANNELS / 2][2 * IFB_CHANNEL_NAME_LEN + 1];
+	const char *all = "all";
+	char alloc[IFB_CFG_STR + 16];
+
+	snprintf(alloc, sizeof(alloc), "%s%s%s", ifb_cfg_alloc_name(sc->allocator),
+		 sc->allocator == IFB_CFG_ALLOC_DMA_HEAP ? ":" : "",
+		 sc->allocator == IFB_CFG_ALLOC_DMA_HEAP ? sc->heap : "");
+	if (sc->named)
+		fprintf(out, "[stream %s]\n", sc->name);
+	else
+		fputs("[iio]\n", out);
+	put_kv(out, "device", sc->device);
+	fprintf(out, "buffer = %u\n", sc->buffer);
+	for (unsigned i = 0; i < sc->num_channels; i++)
+		items[i] = sc->channels[i];
+	if (sc->all_channels)
+		put_list(out, "channels", &all, 1);
+	else
+		put_list(out, "channels", items, sc->num_channels);
+	if (sc->sampling_frequency[0])
+		fprintf(out, "sampling_frequency = %s\n", sc->sampling_frequency);
+	else
+		fputs("# sampling_frequency: not set, the device's current rate is used\n", out);
+	for (unsigned i = 0; i < sc->num_iq; i++) {
+		snprintf(pairs[i], sizeof(pairs[i]), "%s:%s", sc->iq[i][0], sc->iq[i][1]);
+		items[i] = pairs[i];
+	}
+	if (sc->num_iq)
+		put_list(out, "iq", items, sc->num_iq);
+	fprintf(out, "%sblock_size = %u\nblock_count = %u\nmode = %s\n",
+		sc->named ? "" : "\n[stream]\n", sc->block_size, sc->block_count,
+		ifb_cfg_mode_name(sc->mode));
+	put_kv(out, "allocator", alloc);
+	fprintf(out, "start = %s\n\n", sc->start == IFB_CFG_START_HOST ? "host" : "immediate");
+}
+
 void ifb_config_dump(const struct ifb_config *cfg, FILE *out)
 {
 	static const char *const levels[] = { "emerg", "alert", "crit", "error", "warning",
 					      "notice", "info", "debug" };
-	const char *items[IFB_MAX_CHANNELS > IFB_CFG_IIOD_DEVICES ? IFB_MAX_CHANNELS
-								   : IFB_CFG_IIOD_DEVICES];
-	char pairs[IFB_MAX_CHANNELS / 2][2 * IFB_CHANNEL_NAME_LEN + 1];
+	const char *items[IFB_CFG_IIOD_DEVICES];
 	const char *all = "all";
-	char alloc[IFB_CFG_STR + 16], num[32];
-
-	snprintf(alloc, sizeof(alloc), "%s%s%s", ifb_cfg_alloc_name(cfg->allocator),
-		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? ":" : "",
-		 cfg->allocator == IFB_CFG_ALLOC_DMA_HEAP ? cfg->heap : "");
+	char num[32];
 
 	fprintf(out, "# effective configuration (from %s)\n", cfg->path[0] ? cfg->path : "defaults");
-	fputs("[iio]\n", out);
-	put_kv(out, "device", cfg->device);
-	fprintf(out, "buffer = %u\n", cfg->buffer);
-	for (unsigned i = 0; i < cfg->num_channels; i++)
-		items[i] = cfg->channels[i];
-	if (cfg->all_channels)
-		put_list(out, "channels", &all, 1);
-	else
-		put_list(out, "channels", items, cfg->num_channels);
-	if (cfg->sampling_frequency[0])
-		fprintf(out, "sampling_frequency = %s\n", cfg->sampling_frequency);
-	else
-		fputs("# sampling_frequency: not set, the device's current rate is used\n", out);
-	for (unsigned i = 0; i < cfg->num_iq; i++) {
-		snprintf(pairs[i], sizeof(pairs[i]), "%s:%s", cfg->iq[i][0], cfg->iq[i][1]);
-		items[i] = pairs[i];
-	}
-	if (cfg->num_iq)
-		put_list(out, "iq", items, cfg->num_iq);
-	fprintf(out, "\n[stream]\nblock_size = %u\nblock_count = %u\nmode = %s\n", cfg->block_size,
-		cfg->block_count, ifb_cfg_mode_name(cfg->mode));
-	put_kv(out, "allocator", alloc);
-	fprintf(out, "start = %s\n", cfg->start == IFB_CFG_START_HOST ? "host" : "immediate");
-	fputs("\n[usb]\n", out);
+	for (unsigned i = 0; i < cfg->num_streams; i++)
+		dump_stream(&cfg->stream[i], out);
+	fputs("[usb]\n", out);
 	put_kv(out, "functionfs", cfg->functionfs);
 	fprintf(out, "vendor_id = 0x%04x\nproduct_id = 0x%04x\n", cfg->vendor_id, cfg->product_id);
 	put_kv(out, "manufacturer", cfg->manufacturer);

@@ -61,8 +61,16 @@ enum ifb_cfg_key {
 #define IFB_CFG_STR 64
 #define IFB_CFG_IIOD_DEVICES 16
 
-struct ifb_config {
-	char path[PATH_MAX];
+/*
+ * One stream's keys: those of [iio] and [stream] in a single-stream file
+ * (the stream is then named "main"), or of one [stream NAME] section.
+ * Its path and line numbers make its messages stand alone.
+ */
+struct ifb_stream_config {
+	char name[IFB_NAME_LEN];     /* letters, digits, '-' and '_' */
+	bool named;                  /* from a [stream NAME] section */
+	unsigned section_line;       /* that section's line */
+	char path[PATH_MAX];         /* the file it was read from */
 
 	/* [iio] */
 	char device[IFB_CFG_STR];     /* name, label or iio:deviceN */
@@ -81,6 +89,21 @@ struct ifb_config {
 	enum ifb_cfg_alloc allocator;
 	char heap[IFB_CFG_STR];       /* dma-heap name, default "system" */
 	enum ifb_cfg_start start;
+
+	unsigned line[IFB_KEY__MAX]; /* its keys' lines; 0: not in the file (default) */
+};
+
+/* The name of the stream of a single-stream file ([iio] and [stream]). */
+#define IFB_STREAM_DEFAULT_NAME "main"
+
+struct ifb_config {
+	char path[PATH_MAX];
+
+	/* The streams, in the file's order (at least one, at most
+	 * IFB_MAX_STREAMS): stream[0] is the one a version 1-3 host is
+	 * served (protocol.h). */
+	unsigned num_streams;
+	struct ifb_stream_config stream[IFB_MAX_STREAMS];
 
 	/* [usb] */
 	char functionfs[PATH_MAX];
@@ -108,7 +131,7 @@ struct ifb_config {
 	char iiod_devices[IFB_CFG_IIOD_DEVICES][IFB_CFG_STR];
 	char iiod_hw_model[IFB_CFG_STR], iiod_hw_serial[IFB_CFG_STR]; /* "" = not sent */
 
-	unsigned line[IFB_KEY__MAX]; /* 0: not in the file (default) */
+	unsigned line[IFB_KEY__MAX]; /* the global keys' lines; 0: not in the file (default) */
 };
 
 /*
@@ -150,9 +173,17 @@ int ifb_config_load_buffer(struct ifb_config *cfg, const char *buf, size_t len, 
 /* Write the effective configuration, in the file's own syntax. */
 void ifb_config_dump(const struct ifb_config *cfg, FILE *out);
 
-/* "file:line: [section] key" for messages about a key checked at run time. */
+/* "file:line: [section] key" for messages about a key checked at run time:
+ * a global key (ifb_config_where) or a stream's ([iio] and [stream] keys,
+ * ifb_stream_config_where: "[stream NAME] key" for a named stream). */
 void ifb_config_where(const struct ifb_config *cfg, enum ifb_cfg_key key, char *buf,
 		      size_t len);
+void ifb_stream_config_where(const struct ifb_stream_config *sc, enum ifb_cfg_key key, char *buf,
+			     size_t len);
+/* Is key one of a stream's ([iio] or [stream])? */
+bool ifb_config_key_is_stream(enum ifb_cfg_key key);
+/* The stream named name, or NULL. */
+const struct ifb_stream_config *ifb_config_stream(const struct ifb_config *cfg, const char *name);
 
 const char *ifb_cfg_mode_name(enum ifb_cfg_mode m);
 const char *ifb_cfg_alloc_name(enum ifb_cfg_alloc a);

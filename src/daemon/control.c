@@ -16,7 +16,9 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 	if ((s->bRequestType & USB_TYPE_MASK) != USB_TYPE_VENDOR ||
 	    (s->bRequestType & USB_RECIP_MASK) != USB_RECIP_INTERFACE)
 		return -EOPNOTSUPP;
-	if (index != 0)
+	/* FunctionFS has mapped wIndex to one of the function's interfaces
+	 * (its low byte); the high byte is no interface's */
+	if (index > 0xff)
 		return -EOPNOTSUPP;
 	/* wValue: GET_INFO the host's version, GET_GAPS a sequence number */
 	if (value != 0 && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
@@ -30,6 +32,7 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_GET_STATUS:
+	case IFB_REQ_GET_STREAM:
 		if (!in || length == 0)
 			return -EOPNOTSUPP;
 		return s->bRequest;
@@ -86,6 +89,11 @@ int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t ve
 
 		c.name[IFB_CHANNEL_NAME_LEN - 1] = '\0';
 		c.scan_index = htole16(c.scan_index);
+		/* the sign letters S and U are version 4's: before, their sign */
+		if (version < 4 && c.is_signed == IFB_SIGN_SIGNED_EXTENDED)
+			c.is_signed = IFB_SIGN_SIGNED;
+		else if (version < 4 && c.is_signed == IFB_SIGN_UNSIGNED_EXTENDED)
+			c.is_signed = IFB_SIGN_UNSIGNED;
 		c.offset = htole16(c.offset);
 		/* the I/Q hint is version 3's; a partner outside the list or
 		 * naming itself is no hint */
@@ -142,4 +150,34 @@ int ifb_control_status(uint8_t request, int error, uint64_t rate_mhz, uint16_t v
 	st.rate_mhz = htole64(rate_mhz);
 	memcpy(buf, &st, sizeof(st));
 	return (int)sizeof(st);
+}
+
+uint8_t ifb_control_sign(const struct ifb_scan_type *t)
+{
+	switch (t->sign) {
+	case 'S': return IFB_SIGN_SIGNED_EXTENDED;
+	case 'U': return IFB_SIGN_UNSIGNED_EXTENDED;
+	default: return t->is_signed ? IFB_SIGN_SIGNED : IFB_SIGN_UNSIGNED;
+	}
+}
+
+int ifb_control_stream(unsigned index, unsigned count, const char *name, uint16_t version,
+		       uint8_t *buf, size_t size)
+{
+	struct ifb_stream_info si;
+
+	if (size < sizeof(si))
+		return -ENOSPC;
+	if (index >= count || count > IFB_MAX_STREAMS || strlen(name) >= sizeof(si.name))
+		return -EINVAL;
+	memset(&si, 0, sizeof(si));
+	si.magic = htole32(IFB_STREAM_MAGIC);
+	si.version = htole16(version);
+	si.length = htole16(sizeof(si));
+	si.index = (uint8_t)index;
+	si.count = (uint8_t)count;
+	si.direction = 0;
+	memcpy(si.name, name, strlen(name));
+	memcpy(buf, &si, sizeof(si));
+	return (int)sizeof(si);
 }

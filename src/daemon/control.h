@@ -11,16 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/scan.h"
 #include "iio-ffs-bridge/protocol.h"
 
 /*
  * Check a SETUP packet (as FunctionFS hands it over, wIndex already mapped
- * to our interface number 0) against the protocol. Returns the request on
- * success, or -EOPNOTSUPP for anything we must stall: not vendor/interface,
- * unknown bRequest, wrong direction, wValue not 0 (except GET_INFO's host
- * version and GET_GAPS's sequence number), another interface, a data
- * stage on START/STOP or none on GET_*, SET_SAMPLE_RATE without exactly
- * its 8 bytes.
+ * to the function's own interface numbers: the caller finds the stream
+ * it addresses) against the protocol. Returns the request on success, or
+ * -EOPNOTSUPP for anything we must stall: not vendor/interface, unknown
+ * bRequest, wrong direction, wValue not 0 (except GET_INFO's host version
+ * and GET_GAPS's sequence number), a wIndex over 255, a data stage on
+ * START/STOP or none on GET_*, SET_SAMPLE_RATE without exactly its 8
+ * bytes.
  */
 int ifb_control_decode(const struct usb_ctrlrequest *setup);
 
@@ -57,6 +59,16 @@ int ifb_control_rate_text(uint64_t mhz, char *buf, size_t size);
 /* Serialise GET_STATUS (struct ifb_status) into buf: request 0 when none,
  * error 0 or a negative errno. Returns its length or -ENOSPC. */
 int ifb_control_status(uint8_t request, int error, uint64_t rate_mhz, uint16_t version,
+		       uint8_t *buf, size_t size);
+
+/* A channel's is_signed byte (enum ifb_sign) from its scan type's sign
+ * letter; GET_INFO sends 'S' and 'U' as their sign before version 4. */
+uint8_t ifb_control_sign(const struct ifb_scan_type *t);
+
+/* Serialise GET_STREAM (struct ifb_stream_info, version 4): stream index
+ * of count, its name. Returns its length, -ENOSPC, or -EINVAL (index not
+ * below count, count over IFB_MAX_STREAMS, a name too long). */
+int ifb_control_stream(unsigned index, unsigned count, const char *name, uint16_t version,
 		       uint8_t *buf, size_t size);
 
 #endif

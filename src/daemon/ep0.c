@@ -41,8 +41,9 @@ static void reply_failed(int r, const char *what)
  * ifb_ep0_on_stage_done; then(b, data, n) takes the result, or
  * reply_failed logs it under what.
  */
-static void stage(struct ifb_bridge *b, enum ifb_ep0_stage_op op, const void *data, size_t len,
-		  const char *what, void (*then)(struct ifb_bridge *, const uint8_t *, int))
+static void stage(struct ifb_bridge *b, struct ifb_stream *s, enum ifb_ep0_stage_op op,
+		  const void *data, size_t len, const char *what,
+		  void (*then)(struct ifb_stream *, const uint8_t *, int))
 {
 	int r = ifb_ep0_stage_start(&b->stage, op, data, len);
 
@@ -51,12 +52,13 @@ static void stage(struct ifb_bridge *b, enum ifb_ep0_stage_op op, const void *da
 		return;
 	}
 	b->stage_what = what;
+	b->stage_stream = s;
 	b->stage_then = then;
 }
 
 void ifb_ep0_ack(struct ifb_bridge *b, const char *what)
 {
-	stage(b, IFB_EP0_ACK, NULL, 0, what, NULL);
+	stage(b, NULL, IFB_EP0_ACK, NULL, 0, what, NULL);
 }
 
 /* Which part of a description a host reads the stream by changed from a
@@ -96,17 +98,23 @@ static bool desc_changes(const struct ifb_stream_desc *a, const struct ifb_strea
 	return len > 0;
 }
 
-/* The outcome of a START, for GET_STATUS (protocol version 3): a host
- * whose START was stalled reads why there. */
-static void start_outcome(struct ifb_bridge *b, int error)
+/* The outcome of a request for GET_STATUS (protocol version 3), with the
+ * rate read back from the device (0: unknown). */
+static void set_status(struct ifb_stream *s, uint8_t request, int error)
 {
 	uint64_t now = 0;
 
-	if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
+	if (ifb_iio_sampling_frequency_mhz(&s->iio, &now) < 0)
 		now = 0;
-	b->status_request = IFB_REQ_START;
-	b->status_error = error;
-	b->status_rate_mhz = now;
+	s->status_request = request;
+	s->status_error = error;
+	s->status_rate_mhz = now;
+}
+
+/* The outcome of a START: a host whose START was stalled reads why there. */
+static void start_outcome(struct ifb_stream *s, int error)
+{
+	set_status(s, IFB_REQ_START, error);
 }
 
 /*
@@ -119,21 +127,21 @@ static void start_outcome(struct ifb_bridge *b, int error)
  * its START goes through. Never a stream in a layout the host was not
  * told.
  */
-static bool desc_still_true(struct ifb_bridge *b)
+static bool desc_still_true(struct ifb_stream *s)
 {
 	struct ifb_stream_desc now;
-	bool given = b->desc_given;
+	bool given = s->desc_given;
 	char what[256];
 
-	b->desc_given = false;
+	s->desc_given = false;
 	if (!given)
 		return true;
-	ifb_bridge_describe_into(b, &now);
-	b->desc = now;
-	if (!desc_changes(&b->given, &now, what, sizeof(what)))
+	ifb_stream_describe_into(s, &now);
+	s->desc = now;
+	if (!desc_changes(&s->given, &now, what, sizeof(what)))
 		return true;
-	log_warning("START refused: %s changed since the host read GET_INFO (a reload, or "
-		    "another program); it must read GET_INFO again", what);
+	log_warning("%sSTART refused: %s changed since the host read GET_INFO (a reload, or "
+		    "another program); it must read GET_INFO again", s->logp, what);
 	return false;
 }
 
@@ -145,24 +153,20 @@ static bool desc_still_true(struct ifb_bridge *b)
  * told by GET_STATUS only (which the host reads after every SET). Returns
  * true when the request was answered (data read), false to stall it.
  */
-static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n);
+static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n);
 
-static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
+static bool set_sample_rate(struct ifb_stream *s, uint16_t wlength)
 {
-	uint64_t now = 0;
 	int r;
 
-	b->status_request = IFB_REQ_SET_SAMPLE_RATE;
-	if (ifb_session_owner(b) != IFB_OWNER_NONE)
+	s->status_request = IFB_REQ_SET_SAMPLE_RATE;
+	if (ifb_session_device_busy(s))
 		r = -EBUSY;
 	else
-		r = ifb_iio_sampling_frequency_writable(&b->iio);
+		r = ifb_iio_sampling_frequency_writable(&s->iio);
 	if (r < 0) {
-		if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
-			now = 0;
-		b->status_error = r;
-		b->status_rate_mhz = now;
-		log_warning("Host: SET_SAMPLE_RATE refused: %s",
+		set_status(s, IFB_REQ_SET_SAMPLE_RATE, r);
+		log_warning("%sHost: SET_SAMPLE_RATE refused: %s", s->logp,
 			    r == -EBUSY    ? "a stream runs (stop it first)"
 			    : r == -ENOENT ? "the IIO device has no sampling_frequency attribute"
 			    : r == -EACCES ? "the IIO device's sampling_frequency is read-only"
@@ -170,14 +174,14 @@ static bool set_sample_rate(struct ifb_bridge *b, uint16_t wlength)
 		return false;
 	}
 	/* the data stage, by the stage thread: rate_received goes on */
-	stage(b, IFB_EP0_RECEIVE, NULL, wlength < sizeof(struct ifb_set_rate) ? wlength
+	stage(s->b, s, IFB_EP0_RECEIVE, NULL, wlength < sizeof(struct ifb_set_rate) ? wlength
 								: sizeof(struct ifb_set_rate),
 	      "SET_SAMPLE_RATE", rate_received);
 	return true;
 }
 
 /* SET_SAMPLE_RATE's data stage is done: n bytes (or -errno) in bytes. */
-static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n)
+static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 {
 	struct ifb_set_rate data;
 	char text[32] = "";
@@ -188,48 +192,43 @@ static void rate_received(struct ifb_bridge *b, const uint8_t *bytes, int n)
 	if (n > 0)
 		memcpy(&data, bytes, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data));
 	if (n < 0) {
-		if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
-			now = 0;
-		b->status_error = n;
-		b->status_rate_mhz = now;
+		set_status(s, IFB_REQ_SET_SAMPLE_RATE, n);
 		reply_failed(n, "SET_SAMPLE_RATE");
 		return;
 	}
-	/* a libiio client may have opened a buffer during the data stage */
-	if (ifb_session_owner(b) != IFB_OWNER_NONE)
+	/* a stream of the device may have started during the data stage */
+	if (ifb_session_device_busy(s))
 		r = -EBUSY;
 	else
 		r = ifb_control_rate(&data, (size_t)n, &mhz);
 	if (r == 0)
 		r = ifb_control_rate_text(mhz, text, sizeof(text));
 	if (r >= 0)
-		r = ifb_iio_set_sampling_frequency(&b->iio, text);
-	if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
-		now = 0;
-	b->status_error = r < 0 ? r : 0;
-	b->status_rate_mhz = now;
+		r = ifb_iio_set_sampling_frequency(&s->iio, text);
+	set_status(s, IFB_REQ_SET_SAMPLE_RATE, r < 0 ? r : 0);
+	now = s->status_rate_mhz;
 	/* malformed host input: the host reads why in GET_STATUS; debug, so
 	 * that a hostile host cannot flood the journal */
 	if (r == -ERANGE)
-		log_debug("Host: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz",
+		log_debug("%sHost: SET_SAMPLE_RATE refused: expected 1 mHz to 1 THz, got %llu mHz", s->logp,
 			  (unsigned long long)le64toh(data.rate_mhz));
 	else if (r == -EINVAL && n != (int)sizeof(data))
-		log_debug("Host: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", n);
+		log_debug("%sHost: SET_SAMPLE_RATE refused: expected 8 bytes of data, got %d", s->logp, n);
 	else if (r == -EBUSY) {
-		log_warning("Host: SET_SAMPLE_RATE refused: a stream started during its data stage");
-		return; /* b->desc is the running stream's */
+		log_warning("%sHost: SET_SAMPLE_RATE refused: a stream started during its data stage", s->logp);
+		return; /* s->desc is the running stream's */
 	}
 	else if (r < 0)
-		log_warning("Host: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s",
-			    b->iio.name, text, strerror(-r));
+		log_warning("%sHost: SET_SAMPLE_RATE: %s refused sampling_frequency %s: %s", s->logp,
+			    s->iio.name, text, strerror(-r));
 	else
-		log_info("Host: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz",
-			 text, b->iio.name, (unsigned long long)(now / 1000),
+		log_info("%sHost: sampling_frequency %s Hz set; %s reads back %llu.%03llu Hz", s->logp,
+			 text, s->iio.name, (unsigned long long)(now / 1000),
 			 (unsigned long long)(now % 1000));
-	ifb_bridge_describe(b); /* GET_INFO tells what the device took */
+	ifb_stream_describe(s); /* GET_INFO tells what the device took */
 }
 
-static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *setup)
+static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *setup)
 {
 	uint8_t reply[IFB_MAX_REPLY];
 	uint16_t wlength = le16toh(setup->wLength);
@@ -242,109 +241,104 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 		 * the IIOD interface (or another program) may have set the
 		 * rate since the last description, and START compares with a
 		 * fresh one. During a stream, the stream's. */
-		if (!b->session)
-			ifb_bridge_describe(b);
-		b->proto_version = ifb_control_version(le16toh(setup->wValue));
-		len = ifb_control_info(&b->desc, (uint8_t)b->engine.run, b->proto_version, reply,
+		if (!s->session)
+			ifb_stream_describe(s);
+		s->proto_version = ifb_control_version(le16toh(setup->wValue));
+		len = ifb_control_info(&s->desc, (uint8_t)ifb_session_state(s), s->proto_version, reply,
 				       sizeof(reply));
 		if (len < 0)
 			break;
-		b->given = b->desc;
-		b->desc_given = true;
-		stage(b, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		s->given = s->desc;
+		s->desc_given = true;
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
 		      "GET_INFO", NULL);
 		return;
 	case IFB_REQ_GET_STATS: {
 		struct ifb_stats st;
 
-		ifb_engine_stats(&b->engine, (uint8_t)b->mode,
-				 b->proto_version ? b->proto_version : IFB_PROTOCOL_VERSION_MIN, &st);
-		stage(b, IFB_EP0_REPLY, &st, sizeof(st) < wlength ? sizeof(st) : wlength, "GET_STATS",
+		ifb_session_stats(s, s->proto_version ? s->proto_version : IFB_PROTOCOL_VERSION_MIN,
+				  &st);
+		stage(s->b, s, IFB_EP0_REPLY, &st, sizeof(st) < wlength ? sizeof(st) : wlength, "GET_STATS",
 		      NULL);
 		return;
 	}
 	case IFB_REQ_GET_GAPS:
-		/* cut to wLength by building no more than it asks for */
-		len = ifb_engine_gaps(&b->engine, le16toh(setup->wValue), reply,
-				      wlength < sizeof(reply) ? wlength : sizeof(reply));
-		if (len == -ENOSPC) {
-			len = ifb_engine_gaps(&b->engine, le16toh(setup->wValue), reply,
-					      sizeof(reply));
-			if (len > (int)wlength)
-				len = wlength;
-		}
+		len = ifb_session_gaps(s, le16toh(setup->wValue), reply, sizeof(reply), wlength);
 		if (len < 0)
 			break;
-		stage(b, IFB_EP0_REPLY, reply, (size_t)len, "GET_GAPS", NULL);
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len, "GET_GAPS", NULL);
 		return;
 	case IFB_REQ_SET_SAMPLE_RATE:
-		if (set_sample_rate(b, wlength))
+		if (set_sample_rate(s, wlength))
 			return;
 		break; /* stall; GET_STATUS says why */
+	case IFB_REQ_GET_STREAM:
+		/* a version-4 request: in the agreed version, 4 at least */
+		len = ifb_control_stream(s->index, s->b->nstreams, s->cfg.name,
+					 s->proto_version > 4 ? s->proto_version : 4, reply,
+					 sizeof(reply));
+		if (len < 0)
+			break;
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		      "GET_STREAM", NULL);
+		return;
 	case IFB_REQ_GET_STATUS:
 		/* a version-3 request: its reply is version 3's, whatever the
 		 * host last agreed in GET_INFO (or after a DISABLE) */
-		len = ifb_control_status(b->status_request, b->status_error, b->status_rate_mhz,
-					 IFB_PROTOCOL_VERSION, reply, sizeof(reply));
+		len = ifb_control_status(s->status_request, s->status_error, s->status_rate_mhz,
+					 IFB_STATUS_VERSION, reply, sizeof(reply));
 		if (len < 0)
 			break;
-		stage(b, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
 		      "GET_STATUS", NULL);
 		return;
 	case IFB_REQ_START:
-		log_debug("Host: START");
-		if (ifb_session_owner(b) == IFB_OWNER_IIOD) {
-			log_warning("Host: START refused: busy, a libiio client is streaming");
-			start_outcome(b, -EBUSY);
+		log_debug("%sHost: START", s->logp);
+		if (ifb_session_owner(s) == IFB_OWNER_IIOD) {
+			log_warning("%sHost: START refused: busy, a libiio client is streaming", s->logp);
+			start_outcome(s, -EBUSY);
 			break; /* stall: one stream at a time */
 		}
-		if (b->engine.run == IFB_STATE_STREAMING) {
-			start_outcome(b, 0);
-			ifb_ep0_ack(b, "START");
+		if (ifb_session_state(s) == IFB_STATE_STREAMING) {
+			start_outcome(s, 0);
+			ifb_ep0_ack(s->b, "START");
 			return;
 		}
-		if (b->engine.run == IFB_STATE_STOPPING || b->session) {
-			b->restart = true;
-			start_outcome(b, 0);
-			ifb_ep0_ack(b, "START");
+		if (ifb_session_state(s) == IFB_STATE_STOPPING || s->session) {
+			s->restart = true;
+			start_outcome(s, 0);
+			ifb_ep0_ack(s->b, "START");
 			return;
 		}
-		if (!desc_still_true(b)) {
-			start_outcome(b, -ESTALE);
+		if (!desc_still_true(s)) {
+			start_outcome(s, -ESTALE);
 			break; /* stall: the host must read GET_INFO again */
 		}
-		r = ifb_session_start(b);
-		start_outcome(b, r < 0 ? r : 0);
+		r = ifb_session_start(s);
+		start_outcome(s, r < 0 ? r : 0);
 		if (r < 0)
 			break; /* stall: GET_STATUS says why */
-		ifb_ep0_ack(b, "START");
+		ifb_ep0_ack(s->b, "START");
 		return;
 	case IFB_REQ_STOP:
-		log_debug("Host: STOP");
-		b->restart = false;
-		ifb_ep0_ack(b, "STOP");
-		if (ifb_session_owner(b) != IFB_OWNER_IIOD) /* not the native one's to stop */
-			ifb_session_stop(b, IFB_STOP_HOST);
+		log_debug("%sHost: STOP", s->logp);
+		s->restart = false;
+		ifb_ep0_ack(s->b, "STOP");
+		if (ifb_session_owner(s) != IFB_OWNER_IIOD) /* not the native one's to stop */
+			ifb_session_stop(s, IFB_STOP_HOST);
 		return;
 	default:
 		/* A malformed SET_SAMPLE_RATE (direction, wValue, wIndex or
 		 * wLength): GET_STATUS must not tell an older request's outcome. */
 		if ((setup->bRequestType & USB_TYPE_MASK) == USB_TYPE_VENDOR &&
-		    setup->bRequest == IFB_REQ_SET_SAMPLE_RATE) {
-			uint64_t now = 0;
-
-			if (ifb_iio_sampling_frequency_mhz(&b->iio, &now) < 0)
-				now = 0;
-			b->status_request = IFB_REQ_SET_SAMPLE_RATE;
-			b->status_error = -EINVAL;
-			b->status_rate_mhz = now;
-		}
-		log_debug("Stalling request type 0x%02x request 0x%02x value %u index %u length %u",
+		    setup->bRequest == IFB_REQ_SET_SAMPLE_RATE)
+			set_status(s, IFB_REQ_SET_SAMPLE_RATE, -EINVAL);
+		log_debug("%sStalling request type 0x%02x request 0x%02x value %u index %u length %u", s->logp,
 			  setup->bRequestType, setup->bRequest, le16toh(setup->wValue),
 			  le16toh(setup->wIndex), wlength);
 		break;
 	}
-	r = ifb_ffs_stall(&b->ffs, setup);
+	r = ifb_ffs_stall(&s->b->ffs, setup);
 	reply_failed(r, "Stall");
 }
 
@@ -352,15 +346,30 @@ static void handle_setup(struct ifb_bridge *b, const struct usb_ctrlrequest *set
 static void host_gone(struct ifb_bridge *b)
 {
 	b->usb_enabled = false;
-	b->restart = false;
-	b->desc_given = false;
-	b->proto_version = IFB_PROTOCOL_VERSION_MIN; /* the next host agrees anew */
-	b->status_request = 0;
-	b->status_error = 0;
-	b->status_rate_mhz = 0;
-	ifb_session_stop(b, IFB_STOP_DISCONNECT);
+	for (unsigned i = 0; i < b->nstreams; i++) {
+		struct ifb_stream *s = b->st[i];
+
+		s->restart = false;
+		s->desc_given = false;
+		s->proto_version = IFB_PROTOCOL_VERSION_MIN; /* the next host agrees anew */
+		s->status_request = 0;
+		s->status_error = 0;
+		s->status_rate_mhz = 0;
+		ifb_session_stop(s, IFB_STOP_DISCONNECT);
+	}
 	if (b->iiod)
 		ifb_iiod_host_gone(b->iiod);
+}
+
+/* Every stream whose start policy is immediate, if idle. */
+static void start_immediate(struct ifb_bridge *b)
+{
+	for (unsigned i = 0; i < b->nstreams; i++) {
+		struct ifb_stream *s = b->st[i];
+
+		if (s->cfg.start == IFB_CFG_START_IMMEDIATE && ifb_session_state(s) == IFB_STATE_IDLE)
+			ifb_session_maybe_start(s);
+	}
 }
 
 static bool is_leaving(uint8_t type)
@@ -429,8 +438,7 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		}
 		log_info("USB: host enabled the interface");
 		b->usb_enabled = true;
-		if (b->cfg.start == IFB_CFG_START_IMMEDIATE)
-			ifb_session_maybe_start(b);
+		start_immediate(b);
 		break;
 	case FUNCTIONFS_DISABLE:
 		log_info("USB: interface disabled");
@@ -438,21 +446,26 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		break;
 	case FUNCTIONFS_SUSPEND:
 		log_info("USB: bus suspended");
-		ifb_session_stop(b, IFB_STOP_DISCONNECT);
+		for (unsigned i = 0; i < b->nall; i++)
+			ifb_session_stop(b->st[i], IFB_STOP_DISCONNECT);
 		break;
 	case FUNCTIONFS_RESUME:
 		log_info("USB: bus resumed");
-		if (b->cfg.start == IFB_CFG_START_IMMEDIATE && b->engine.run == IFB_STATE_IDLE)
-			ifb_session_maybe_start(b);
+		start_immediate(b);
 		break;
-	case FUNCTIONFS_SETUP:
+	case FUNCTIONFS_SETUP: {
+		int k = ifb_usb_interface_stream(&b->layout, le16toh(ev->u.setup.wIndex) & 0xff);
+
 		b->setup_pending = true;
 		if (b->iiod && ifb_iiod_setup(b->iiod, &ev->u.setup))
 			; /* the IIOD interface's: answered or stalled */
-		else if (b->layout.native)
-			handle_setup(b, &ev->u.setup);
-		else
+		else if (k >= 0 && (unsigned)k < b->nstreams && le16toh(ev->u.setup.wIndex) <= 0xff)
+			handle_setup(b->st[k], &ev->u.setup); /* stream k's interface */
+		else {
+			log_debug("Stalling request 0x%02x for interface %u: no stream's",
+				  ev->u.setup.bRequest, le16toh(ev->u.setup.wIndex));
 			reply_failed(ifb_ffs_stall(&b->ffs, &ev->u.setup), "SETUP");
+		}
 		/* A stage handed to the stage thread: the setup stays pending,
 		 * ep0 unread (it polls readable meanwhile, and a read would be
 		 * the stage itself), until ifb_ep0_on_stage_done. */
@@ -461,6 +474,7 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		else
 			b->setup_pending = false;
 		break;
+	}
 	default:
 		log_debug("USB: ignoring FunctionFS event %u", ev->type);
 		break;
@@ -510,7 +524,7 @@ int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdat
 int ifb_ep0_on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
-	void (*then)(struct ifb_bridge *, const uint8_t *, int) = b->stage_then;
+	void (*then)(struct ifb_stream *, const uint8_t *, int) = b->stage_then;
 	uint8_t data[IFB_MAX_REPLY];
 	enum ifb_ep0_stage_op op;
 	int r;
@@ -518,8 +532,8 @@ int ifb_ep0_on_stage_done(sd_event_source *s, int fd, uint32_t revents, void *us
 	if (!ifb_ep0_stage_finish(&b->stage, &op, &r, data, sizeof(data)))
 		return 0;
 	b->stage_then = NULL;
-	if (then)
-		then(b, data, r);
+	if (then && b->stage_stream)
+		then(b->stage_stream, data, r);
 	else
 		reply_failed(r, b->stage_what);
 	b->setup_pending = false;
@@ -534,8 +548,9 @@ int ifb_ep0_on_deferred(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-bool ifb_ep0_usb_ready(struct ifb_bridge *b)
+bool ifb_ep0_usb_ready(struct ifb_stream *s)
 {
+	struct ifb_bridge *b = s->b;
 	int n = ep0_fill(b);
 
 	if (n < 0)

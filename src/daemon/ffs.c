@@ -114,16 +114,15 @@ static void stage_timer_arm(struct ifb_ffs *f, bool on)
 }
 
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
-		 const char *interface_name, const char *interface_guid)
+		 const char *const *names, const char *interface_guid)
 {
 	const struct ifb_usb_layout native = IFB_USB_LAYOUT_NATIVE;
-	uint8_t buf[1024];
+	uint8_t buf[2048];
 	char path[PATH_MAX + 8];
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	f->ep0 = f->ep = -1;
-	f->ep_num = IFB_USB_EP_NATIVE;
+	f->ep0 = -1;
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/ep0", dir);
 	f->ep0 = open(path, O_RDWR | O_CLOEXEC);
@@ -135,7 +134,7 @@ int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout
 	r = write_descriptors(f, layout, interface_guid);
 	if (r < 0)
 		goto fail;
-	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), layout, interface_name));
+	r = write_built(f->ep0, buf, ifb_usb_strings(buf, sizeof(buf), layout, names));
 	if (r < 0)
 		goto fail;
 	/* Events are read when the loop says ep0 is readable. */
@@ -154,7 +153,6 @@ fail:
 
 void ifb_ffs_close(struct ifb_ffs *f)
 {
-	ifb_ffs_close_ep(f);
 	closep(&f->ep0);
 	if (f->stage_timer_ok)
 		timer_delete(f->stage_timer);
@@ -226,42 +224,42 @@ int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup)
 	return 0;
 }
 
-int ifb_ffs_open_ep(struct ifb_ffs *f)
+int ifb_ffs_open_ep(const struct ifb_ffs *f, struct ifb_ffs_ep *ep)
 {
 	char path[PATH_MAX + 8];
 
-	if (f->ep >= 0)
+	if (ep->fd >= 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/ep%u", f->dir, f->ep_num);
-	f->ep = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	return f->ep < 0 ? neg_errno() : 0;
+	snprintf(path, sizeof(path), "%s/ep%u", f->dir, ep->num);
+	ep->fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	return ep->fd < 0 ? neg_errno() : 0;
 }
 
-void ifb_ffs_close_ep(struct ifb_ffs *f)
+void ifb_ffs_close_ep(struct ifb_ffs_ep *ep)
 {
-	closep(&f->ep);
+	closep(&ep->fd);
 }
 
-int ifb_ffs_dmabuf_attach(struct ifb_ffs *f, int dmabuf_fd)
+int ifb_ffs_dmabuf_attach(const struct ifb_ffs_ep *ep, int dmabuf_fd)
 {
-	return ioctl(f->ep, FUNCTIONFS_DMABUF_ATTACH, &dmabuf_fd) < 0 ? neg_errno() : 0;
+	return ioctl(ep->fd, FUNCTIONFS_DMABUF_ATTACH, &dmabuf_fd) < 0 ? neg_errno() : 0;
 }
 
-int ifb_ffs_dmabuf_detach(struct ifb_ffs *f, int dmabuf_fd)
+int ifb_ffs_dmabuf_detach(const struct ifb_ffs_ep *ep, int dmabuf_fd)
 {
-	return ioctl(f->ep, FUNCTIONFS_DMABUF_DETACH, &dmabuf_fd) < 0 ? neg_errno() : 0;
+	return ioctl(ep->fd, FUNCTIONFS_DMABUF_DETACH, &dmabuf_fd) < 0 ? neg_errno() : 0;
 }
 
-int ifb_ffs_dmabuf_transfer(struct ifb_ffs *f, int dmabuf_fd, uint64_t length)
+int ifb_ffs_dmabuf_transfer(const struct ifb_ffs_ep *ep, int dmabuf_fd, uint64_t length)
 {
 	struct usb_ffs_dmabuf_transfer_req req = { .fd = dmabuf_fd, .flags = 0, .length = length };
 
-	return ioctl(f->ep, FUNCTIONFS_DMABUF_TRANSFER, &req) < 0 ? neg_errno() : 0;
+	return ioctl(ep->fd, FUNCTIONFS_DMABUF_TRANSFER, &req) < 0 ? neg_errno() : 0;
 }
 
-int ifb_ffs_send_zlp(struct ifb_ffs *f)
+int ifb_ffs_send_zlp(const struct ifb_ffs_ep *ep)
 {
 	static const char nothing;
 
-	return write(f->ep, &nothing, 0) < 0 ? neg_errno() : 0;
+	return write(ep->fd, &nothing, 0) < 0 ? neg_errno() : 0;
 }

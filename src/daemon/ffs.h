@@ -26,22 +26,26 @@
 struct ifb_ffs {
 	char dir[PATH_MAX];
 	int ep0; /* O_NONBLOCK: read events when poll says so */
-	int ep;  /* bulk IN, open while a stream runs */
-	unsigned ep_num; /* its file: ep1 (native) or an IIOD pipe's IN endpoint */
 	uint16_t ms_os_bcd; /* bcdVersion of the MS OS descriptors written, 0: none */
 	timer_t stage_timer; /* SIGALRM: bounds the data/status stages */
 	bool stage_timer_ok;
+};
+
+/* A bulk IN endpoint file of the function, open while a stream runs on it. */
+struct ifb_ffs_ep {
+	int fd;       /* -1: closed */
+	unsigned num; /* its file: ep<num> (usb-desc.h numbers them) */
 };
 
 struct ifb_usb_layout;
 
 /* Open ep0 and write descriptors for layout (NULL: the native interface
  * alone; with MS OS descriptors when interface_guid is set and the kernel
- * takes them, see usb-desc.h; logs which were written) and strings: the
- * function can then be bound to a UDC. -EBUSY: another process owns this
- * FunctionFS. */
+ * takes them, see usb-desc.h; logs which were written) and strings (the
+ * native interfaces' names, ifb_usb_strings): the function can then be
+ * bound to a UDC. -EBUSY: another process owns this FunctionFS. */
 int ifb_ffs_open(struct ifb_ffs *f, const char *dir, const struct ifb_usb_layout *layout,
-		 const char *interface_name, const char *interface_guid);
+		 const char *const *names, const char *interface_guid);
 void ifb_ffs_close(struct ifb_ffs *f);
 
 /* Read pending events; returns how many (0 when none), or -errno. A
@@ -62,15 +66,15 @@ int ifb_ffs_ack(struct ifb_ffs *f);
 int ifb_ffs_receive(struct ifb_ffs *f, void *buf, size_t len);
 int ifb_ffs_stall(struct ifb_ffs *f, const struct usb_ctrlrequest *setup);
 
-/* Open the stream's endpoint, file ep<f->ep_num>. */
-int ifb_ffs_open_ep(struct ifb_ffs *f);
-void ifb_ffs_close_ep(struct ifb_ffs *f);
+/* Open endpoint file ep<ep->num> of f into ep->fd (already open: 0). */
+int ifb_ffs_open_ep(const struct ifb_ffs *f, struct ifb_ffs_ep *ep);
+void ifb_ffs_close_ep(struct ifb_ffs_ep *ep);
 
-int ifb_ffs_dmabuf_attach(struct ifb_ffs *f, int dmabuf_fd);
-int ifb_ffs_dmabuf_detach(struct ifb_ffs *f, int dmabuf_fd);
-int ifb_ffs_dmabuf_transfer(struct ifb_ffs *f, int dmabuf_fd, uint64_t length);
+int ifb_ffs_dmabuf_attach(const struct ifb_ffs_ep *ep, int dmabuf_fd);
+int ifb_ffs_dmabuf_detach(const struct ifb_ffs_ep *ep, int dmabuf_fd);
+int ifb_ffs_dmabuf_transfer(const struct ifb_ffs_ep *ep, int dmabuf_fd, uint64_t length);
 
 /* A zero-length packet on the IN endpoint: our end-of-stream marker. */
-int ifb_ffs_send_zlp(struct ifb_ffs *f);
+int ifb_ffs_send_zlp(const struct ifb_ffs_ep *ep);
 
 #endif

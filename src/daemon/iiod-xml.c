@@ -729,6 +729,11 @@ int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t
 		c = &d->chans[bit];
 		if (!c->scan)
 			goto out;
+		if (c->output) {
+			/* the bridge reads input buffers only (device to host) */
+			r = -ENOSYS;
+			goto out;
+		}
 		if (c->index == prev)
 			continue; /* same scan element, another shift */
 		prev = c->index;

@@ -63,7 +63,8 @@ size_t ifb_iiod_dev_nchannels(const struct ifb_iiod_ctx *ctx, int dev);
  * (each element aligned to its own size, the whole scan to the largest
  * element, Linux iio_compute_scan_bytes), -EINVAL when the mask selects
  * nothing, a channel that is not a buffer channel, or bits past the last
- * channel.
+ * channel; -ENOSYS when it selects an output channel (the bridge streams
+ * input buffers only).
  */
 int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t *mask,
 			 size_t nwords, unsigned int *scan_index, size_t max, size_t *ret_n);

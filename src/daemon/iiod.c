@@ -104,6 +104,20 @@ struct iiod_pipe {
 	uint32_t rb_chunk;
 	bool rb_first, rb_waiting;
 	bool close_reply; /* CLOSE answered when the stream has ended */
+
+	/* The stream this pipe's OPEN runs (NULL: none): the daemon's stream
+	 * of the device, or one made for this OPEN (own: released when it
+	 * ends). Its device in the context, its client's buffer in bytes
+	 * and the channel mask it was opened with. */
+	struct ifb_stream *st;
+	bool own;
+	int st_dev;
+	uint32_t st_bytes;
+	uint32_t mask[(IFB_MAX_CHANNELS + 31) / 32];
+	size_t mask_words;
+	/* SET dev BUFFERS_COUNT of this pipe's client, 0: none (until the
+	 * pipe closes: the next client's own) */
+	unsigned buffers_count;
 };
 
 struct ifb_iiod {
@@ -117,12 +131,6 @@ struct ifb_iiod {
 	struct iiod_pipe pipes[IFB_IIOD_MAX_PIPES];
 	unsigned inflight;
 
-	int stream_pipe;   /* the pipe whose OPEN runs the stream, -1 none */
-	int stream_dev;    /* its device in the context */
-	uint32_t stream_bytes;
-	uint32_t mask[(IFB_MAX_CHANNELS + 31) / 32];
-	size_t mask_words;
-	unsigned buffers_count;
 };
 
 static void pipe_process(struct ifb_iiod *d, struct iiod_pipe *p);
@@ -318,7 +326,20 @@ static int open_ep(struct ifb_iiod *d, unsigned num)
 
 static bool stream_on(struct ifb_iiod *d, struct iiod_pipe *p)
 {
-	return d->stream_pipe == (int)p->id;
+	(void)d;
+	return p->st != NULL;
+}
+
+/* The pipe's stream has ended (or never started): the pipe lets it go; a
+ * stream made for it is released from the loop (not from inside the
+ * stream's own callbacks, which may be what ended it). */
+static void pipe_drop_stream(struct ifb_iiod *d, struct iiod_pipe *p)
+{
+	if (p->st && p->own)
+		ifb_stream_release(p->st);
+	p->st = NULL;
+	p->own = false;
+	(void)d;
 }
 
 static int pipe_open(struct ifb_iiod *d, struct iiod_pipe *p)
@@ -348,6 +369,7 @@ static int pipe_open(struct ifb_iiod *d, struct iiod_pipe *p)
 	p->rb_left = 0;
 	p->rb_waiting = p->close_reply = false;
 	p->ntx = 0;
+	p->buffers_count = 0;
 	log_debug("IIOD pipe %u opened", p->id);
 	rx_queue(d, p);
 	return 0;
@@ -364,7 +386,7 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 {
 	if (!p->open)
 		return;
-	if (stream_on(d, p) && d->b->session) {
+	if (stream_on(d, p) && p->st->session) {
 		if (p->closing)
 			return;
 		p->closing = true;
@@ -375,18 +397,17 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 		p->rx_queued = false;
 		p->ntx = 0;
 		p->pend_off = p->pend_len = 0;
-		ifb_session_stop(d->b, IFB_STOP_DISCONNECT);
 		/* The host reset or closed the pipe (a client killed mid-READBUF
 		 * and the next one starting): a block still queued on the
-		 * endpoint will never be read. Take it back. */
-		if (d->b->engine.usb.len)
-			ifb_session_cancel_usb(d->b);
-		if (d->b->session)
+		 * endpoint will never be read. */
+		ifb_session_abandoned(p->st);
+		/* NULL: the stream ended at once and ifb_iiod_stream_ended
+		 * has closed the pipe (and reopened it if asked) */
+		if (!p->st || p->st->session)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
 	}
-	if (stream_on(d, p))
-		d->stream_pipe = -1;
+	pipe_drop_stream(d, p);
 	/* What the endpoints hold must not answer the next client. */
 	cancel_inflight(d, p);
 	p->gen++;
@@ -499,12 +520,18 @@ static bool native_stream_rate(struct ifb_iiod *d, const char *path)
 	char own[PATH_MAX + 32];
 	struct stat a, o;
 
-	if (ifb_session_owner(b) != IFB_OWNER_NATIVE)
+	if (stat(path, &a) < 0)
 		return false;
-	if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency", b->iio.sysdir) >= sizeof(own))
-		return false;
-	return stat(path, &a) == 0 && stat(own, &o) == 0 && a.st_dev == o.st_dev &&
-	       a.st_ino == o.st_ino;
+	for (unsigned i = 0; i < b->nstreams; i++) {
+		if (ifb_session_owner(b->st[i]) != IFB_OWNER_NATIVE)
+			continue;
+		if ((size_t)snprintf(own, sizeof(own), "%s/sampling_frequency",
+				     b->st[i]->iio.sysdir) >= sizeof(own))
+			continue;
+		if (stat(own, &o) == 0 && a.st_dev == o.st_dev && a.st_ino == o.st_ino)
+			return true;
+	}
+	return false;
 }
 
 /* WRITE: the value follows the line; it is taken (and a too long one
@@ -577,20 +604,16 @@ static void cmd_settrig(struct ifb_iiod *d, struct iiod_pipe *p, const char *dev
 	reply_int(d, p, r);
 }
 
-/* The device the bridge streams: only it has a buffer we drive. */
-static bool is_stream_device(struct ifb_iiod *d, int i)
-{
-	return !strcmp(ifb_iiod_dev_dir(d->ctx, i), d->b->iio.sysdir);
-}
-
 static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
 {
-	struct ifb_bridge *b = d->b;
+	struct ifb_stream *s;
 	char names[IFB_MAX_CHANNELS][IFB_CHANNEL_NAME_LEN];
+	uint32_t mask[(IFB_MAX_CHANNELS + 31) / 32];
 	unsigned idx[IFB_MAX_CHANNELS];
 	size_t n = 0, words;
 	uint64_t bytes;
 	unsigned count, in_ep;
+	bool own = false;
 	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev), size, r;
 
 	if (i < 0) {
@@ -598,8 +621,7 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	words = (ifb_iiod_dev_nchannels(d->ctx, i) + 31) / 32;
-	if (words == 0 || words > ARRAY_SIZE(d->mask) ||
-	    ifb_iiod_mask_decode(c->mask, d->mask, words) < 0) {
+	if (words == 0 || words > ARRAY_SIZE(mask) || ifb_iiod_mask_decode(c->mask, mask, words) < 0) {
 		reply_int(d, p, -EINVAL);
 		return;
 	}
@@ -609,34 +631,22 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -EINVAL);
 		return;
 	}
-	if (!is_stream_device(d, i)) {
-		log_warning("IIOD: OPEN %s refused: this daemon streams %s ([iio] device)", c->dev,
-			    b->iio.name);
-		reply_int(d, p, -EOPNOTSUPP);
-		return;
-	}
-	if (d->stream_pipe >= 0 || ifb_session_owner(b) != IFB_OWNER_NONE) {
-		log_warning("IIOD: OPEN %s refused: busy, %s", c->dev,
-			    d->stream_pipe >= 0 ? "a libiio client is streaming"
-						: "the native interface is streaming");
+	if (p->st) {
+		log_warning("IIOD pipe %u: OPEN %s refused: busy, this pipe streams already", p->id,
+			    c->dev);
 		reply_int(d, p, -EBUSY);
 		return;
 	}
-	size = ifb_iiod_scan_layout(d->ctx, i, d->mask, words, idx, ARRAY_SIZE(idx), &n);
+	size = ifb_iiod_scan_layout(d->ctx, i, mask, words, idx, ARRAY_SIZE(idx), &n);
+	if (size == -ENOSYS) {
+		log_debug("IIOD pipe %u: OPEN %s refused: an output buffer (only input buffers "
+			  "stream)", p->id, c->dev);
+		reply_int(d, p, -ENOSYS);
+		return;
+	}
 	if (size < 0 || c->number == 0) {
 		reply_int(d, p, -EINVAL);
 		return;
-	}
-	for (size_t k = 0; k < n; k++) {
-		unsigned j;
-
-		for (j = 0; j < b->iio.num_channels && b->iio.ch[j].index != idx[k]; j++)
-			;
-		if (j == b->iio.num_channels) {
-			reply_int(d, p, -EINVAL);
-			return;
-		}
-		snprintf(names[k], sizeof(names[k]), "%s", b->iio.ch[j].name);
 	}
 	bytes = c->number * (uint64_t)size;
 	if (bytes > IIOD_MAX_STREAM_BYTES) {
@@ -645,15 +655,49 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -ENOMEM);
 		return;
 	}
-	count = d->buffers_count ? d->buffers_count : IIOD_DEFAULT_BLOCKS;
 	in_ep = ifb_usb_ep_pipe_in(&d->layout, p->id);
-	d->mask_words = words;
-	d->stream_dev = i;
-	d->stream_bytes = (uint32_t)bytes;
-	d->stream_pipe = (int)p->id;
-	r = ifb_session_start_iiod(b, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
+	count = p->buffers_count ? p->buffers_count : IIOD_DEFAULT_BLOCKS;
+	/* The daemon's stream of the device, or one of its own for it. */
+	s = ifb_bridge_device_stream(d->b, ifb_iiod_dev_dir(d->ctx, i));
+	if (s && ifb_session_owner(s) != IFB_OWNER_NONE) {
+		log_warning("IIOD: OPEN %s refused: busy, %s", c->dev,
+			    ifb_session_owner(s) == IFB_OWNER_IIOD ? "a libiio client is streaming it"
+								    : "the native interface is streaming it");
+		reply_int(d, p, -EBUSY);
+		return;
+	}
+	if (!s) {
+		r = ifb_stream_new_iiod(d->b, ifb_iiod_dev_dir(d->ctx, i), in_ep, (uint32_t)bytes,
+					count, &s);
+		if (r < 0) {
+			reply_int(d, p, r);
+			return;
+		}
+		own = true;
+	}
+	for (size_t k = 0; k < n; k++) {
+		unsigned j;
+
+		for (j = 0; j < s->iio.num_channels && s->iio.ch[j].index != idx[k]; j++)
+			;
+		if (j == s->iio.num_channels) {
+			if (own)
+				ifb_stream_release(s);
+			reply_int(d, p, -EINVAL);
+			return;
+		}
+		snprintf(names[k], sizeof(names[k]), "%s", s->iio.ch[j].name);
+	}
+	memcpy(p->mask, mask, sizeof(mask));
+	p->mask_words = words;
+	p->st_dev = i;
+	p->st_bytes = (uint32_t)bytes;
+	p->st = s;
+	p->own = own;
+	r = ifb_session_start_iiod(s, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
 	if (r < 0) {
-		d->stream_pipe = -1;
+		if (!s->session)
+			pipe_drop_stream(d, p);
 		reply_int(d, p, r);
 		return;
 	}
@@ -668,40 +712,40 @@ static void cmd_close(struct ifb_iiod *d, struct iiod_pipe *p, const char *dev)
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || d->stream_dev != i) {
+	if (!stream_on(d, p) || p->st_dev != i) {
 		reply_int(d, p, -ENXIO);
 		return;
 	}
-	if (!d->b->session) {
-		d->stream_pipe = -1;
+	if (!p->st->session) {
+		pipe_drop_stream(d, p);
 		reply_int(d, p, 0);
 		return;
 	}
 	/* Answered once every block is back (ifb_iiod_stream_ended). */
 	p->close_reply = true;
-	ifb_session_stop(d->b, IFB_STOP_HOST);
-	if (!d->b->session)
-		ifb_iiod_stream_ended(d, IFB_STOP_HOST);
+	ifb_session_stop(p->st, IFB_STOP_HOST);
+	if (p->st && !p->st->session)
+		ifb_iiod_stream_ended(d, p->st, IFB_STOP_HOST);
 }
 
 /* Queue the next READBUF chunk: its length line, the mask line before the
  * first, then a pull. Returns true when the data is queued too. */
 static bool readbuf_chunk(struct ifb_iiod *d, struct iiod_pipe *p)
 {
-	uint32_t len = p->rb_left < d->stream_bytes ? (uint32_t)p->rb_left : d->stream_bytes;
+	uint32_t len = p->rb_left < p->st_bytes ? (uint32_t)p->rb_left : p->st_bytes;
 	int r;
 
 	reply_int(d, p, len);
 	if (p->rb_first) {
 		char line[IFB_MAX_CHANNELS / 4 + 2];
-		int n = ifb_iiod_mask_encode(d->mask, d->mask_words, line, sizeof(line));
+		int n = ifb_iiod_mask_encode(p->mask, p->mask_words, line, sizeof(line));
 
 		if (n > 0)
 			reply(d, p, line, (size_t)n);
 		p->rb_first = false;
 	}
 	p->rb_chunk = len;
-	r = ifb_engine_pull(&d->b->engine, len);
+	r = ifb_session_pull(p->st, len);
 	if (r == 1) {
 		p->rb_left -= len;
 		return true;
@@ -728,16 +772,17 @@ static void readbuf_run(struct ifb_iiod *d, struct iiod_pipe *p)
 static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
 {
 	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev);
-	unsigned scan = d->b->iio.scan_size;
+	unsigned scan;
 
 	if (i < 0) {
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || d->stream_dev != i || d->b->engine.run != IFB_STATE_STREAMING) {
+	if (!stream_on(d, p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING) {
 		reply_int(d, p, -EBADF);
 		return;
 	}
+	scan = p->st->iio.scan_size;
 	if (!scan || c->number < scan) {
 		reply_int(d, p, 0);
 		return;
@@ -760,7 +805,7 @@ static void cmd_set_buffers_count(struct ifb_iiod *d, struct iiod_pipe *p,
 		reply_int(d, p, -EINVAL);
 		return;
 	}
-	d->buffers_count = (unsigned)c->number;
+	p->buffers_count = (unsigned)c->number;
 	reply_int(d, p, 0);
 }
 
@@ -867,14 +912,20 @@ static int on_continue(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-void ifb_iiod_pulled(struct ifb_iiod *d)
+/* The pipe whose OPEN runs stream s, or NULL. */
+static struct iiod_pipe *stream_pipe(struct ifb_iiod *d, const struct ifb_stream *s)
 {
-	struct iiod_pipe *p;
+	for (unsigned i = 0; i < d->npipes; i++)
+		if (d->pipes[i].st == s)
+			return &d->pipes[i];
+	return NULL;
+}
 
-	if (d->stream_pipe < 0)
-		return;
-	p = &d->pipes[d->stream_pipe];
-	if (!p->rb_waiting)
+void ifb_iiod_pulled(struct ifb_iiod *d, const struct ifb_stream *s)
+{
+	struct iiod_pipe *p = stream_pipe(d, s);
+
+	if (!p || !p->rb_waiting)
 		return;
 	p->rb_waiting = false;
 	p->rb_left -= p->rb_chunk;
@@ -882,14 +933,14 @@ void ifb_iiod_pulled(struct ifb_iiod *d)
 	sd_event_source_set_enabled(d->continue_src, SD_EVENT_ONESHOT);
 }
 
-void ifb_iiod_stream_ended(struct ifb_iiod *d, enum ifb_stop_reason reason)
+void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
+			   enum ifb_stop_reason reason)
 {
-	struct iiod_pipe *p;
+	struct iiod_pipe *p = stream_pipe(d, s);
 
-	if (d->stream_pipe < 0)
+	if (!p)
 		return;
-	p = &d->pipes[d->stream_pipe];
-	d->stream_pipe = -1;
+	pipe_drop_stream(d, p);
 	p->rb_left = 0;
 	p->rb_waiting = false;
 	if (p->closing) {
@@ -992,7 +1043,6 @@ int ifb_iiod_new(struct ifb_bridge *b, const struct ifb_usb_layout *layout,
 	d->layout = *layout;
 	d->npipes = layout->iiod_pipes;
 	d->efd = -1;
-	d->stream_pipe = -1;
 	for (unsigned i = 0; i < IFB_IIOD_MAX_PIPES; i++) {
 		d->pipes[i].id = i;
 		d->pipes[i].in_fd = d->pipes[i].out_fd = -1;

@@ -23,98 +23,103 @@
  * Detach everything and close the stream's fds. Only called when every
  * block is FREE, i.e. every fence has signalled.
  */
-void ifb_session_close(struct ifb_bridge *b)
+void ifb_session_close(struct ifb_stream *s)
 {
-	ifb_zc_release(b);
-	ifb_hybrid_release(b);
-	ifb_ffs_close_ep(&b->ffs);
-	ifb_copy_release(b);
-	if (b->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&b->iio) == 1)
-		(void)ifb_iio_buffer_enable(&b->iio, false);
-	ifb_iio_close(&b->iio);
-	b->session = false;
+	ifb_zc_release(s);
+	ifb_hybrid_release(s);
+	ifb_ffs_close_ep(&s->ep);
+	ifb_copy_release(s);
+	if (s->iio.buf_fd >= 0 && ifb_iio_buffer_enabled(&s->iio) == 1)
+		(void)ifb_iio_buffer_enable(&s->iio, false);
+	ifb_iio_close(&s->iio);
+	s->session = false;
 }
 
 /* A previous instance killed hard (or another program) can leave the
  * buffer enabled; a stream needs it off to set up. */
-int ifb_session_disable_left_enabled(struct ifb_bridge *b)
+int ifb_session_disable_left_enabled(struct ifb_stream *s)
 {
 	int r;
 
-	if (ifb_iio_buffer_enabled(&b->iio) != 1)
+	if (ifb_iio_buffer_enabled(&s->iio) != 1)
 		return 0;
-	log_notice("IIO buffer %s was left enabled (previous instance killed?); disabling it",
-		   b->iio.bufdir);
-	r = ifb_iio_buffer_enable(&b->iio, false);
+	log_notice("%sIIO buffer %s was left enabled (previous instance killed?); disabling it", s->logp,
+		   s->iio.bufdir);
+	r = ifb_iio_buffer_enable(&s->iio, false);
 	if (r < 0)
-		return log_error_errno(r, "Cannot disable IIO buffer %s", b->iio.bufdir);
+		return log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
 	return 0;
 }
 
-static int session_open(struct ifb_bridge *b)
+static int session_open(struct ifb_stream *s)
 {
 	int r;
 
 	/* A reload whose allocation failed leaves no complete pool. */
-	if (!ifb_pool_complete(b))
-		return log_error_errno(-ENOMEM, "No stream: the pool of %u blocks is incomplete "
-				       "(fix the configuration and reload)", b->nblocks);
-	r = ifb_iio_open(&b->iio);
+	if (!ifb_pool_complete(s))
+		return log_error_errno(-ENOMEM, "%sNo stream: the pool of %u blocks is incomplete "
+				       "(fix the configuration and reload)", s->logp, s->nblocks);
+	r = ifb_iio_open(&s->iio);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open IIO buffer %u of %s", b->iio.buffer,
-				       b->iio.devnode);
-	b->session = true;
-	r = ifb_session_disable_left_enabled(b);
+		return log_error_errno(r, "%sCannot open IIO buffer %u of %s", s->logp, s->iio.buffer,
+				       s->iio.devnode);
+	s->session = true;
+	/* a device of no configured stream: its enabled buffer is another
+	 * program's, not one a killed instance of ours left */
+	if (s->iiod_only && ifb_iio_buffer_enabled(&s->iio) == 1)
+		return log_error_errno(-EBUSY, "%sIIO buffer %s is enabled by another program",
+				       s->logp, s->iio.bufdir);
+	r = ifb_session_disable_left_enabled(s);
 	if (r < 0)
 		return r;
-	r = ifb_iio_apply_channels(&b->iio);
+	r = ifb_iio_apply_channels(&s->iio);
 	if (r < 0)
-		return log_error_errno(r, "Cannot enable the channels in %s", b->iio.bufdir);
-	r = ifb_ffs_open_ep(&b->ffs);
+		return log_error_errno(r, "%sCannot enable the channels in %s", s->logp, s->iio.bufdir);
+	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	/* EAGAIN: FunctionFS's mutex, which the ep0 stage thread holds while
 	 * the host takes a reply (ep0-stage.h): wait for the stage a little,
 	 * never for a host that abandoned it. */
 	for (int i = 0; r == -EAGAIN && i < 50; i++) {
-		ifb_ep0_stage_wait(&b->stage, 5);
-		r = ifb_ffs_open_ep(&b->ffs);
+		ifb_ep0_stage_wait(&s->b->stage, 5);
+		r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
 	}
 	if (r == -EAGAIN)
-		return log_error_errno(r, "Cannot open %s/ep%u: FunctionFS is busy with a control "
-				       "request the host has not taken (try again)",
-				       b->ffs.dir, b->ffs.ep_num);
+		return log_error_errno(r, "%sCannot open %s/ep%u: FunctionFS is busy with a control "
+				       "request the host has not taken (try again)", s->logp,
+				       s->b->ffs.dir, s->ep.num);
 	if (r < 0)
-		return log_error_errno(r, "Cannot open %s/ep%u", b->ffs.dir, b->ffs.ep_num);
+		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir, s->ep.num);
 
 	/* Auto mode fell back to another backend: that settles the mode
 	 * (mode_final), so a backend falls back once at most. */
-	r = ifb_backend(b)->open(b);
+	r = ifb_backend(s)->open(s);
 	if (r == IFB_BACKEND_FELL_BACK)
-		return session_open(b);
+		return session_open(s);
 	if (r < 0)
 		return r;
-	r = ifb_engine_init(&b->engine, b->nblocks, b->cfg.block_size,
-			    ifb_backend(b)->count_starvation, ifb_backend(b)->ops, b);
-	ifb_engine_set_pull(&b->engine, b->iiod_stream);
+	r = ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size,
+			    ifb_backend(s)->count_starvation, ifb_backend(s)->ops, s);
+	ifb_engine_set_pull(&s->engine, s->iiod_stream);
 	return r;
 }
 
-int ifb_session_fall_back(struct ifb_bridge *b, enum ifb_mode mode)
+int ifb_session_fall_back(struct ifb_stream *s, enum ifb_mode mode)
 {
 	int r;
 
 	/* Closing the buffer fd detaches from IIO for good: a DMA buffer must
 	 * never be read() with DMABUFs attached. */
-	ifb_session_close(b);
-	r = mode == IFB_MODE_HYBRID ? ifb_pool_switch_to_hybrid(b) : ifb_pool_switch_to_copy(b);
+	ifb_session_close(s);
+	r = mode == IFB_MODE_HYBRID ? ifb_pool_switch_to_hybrid(s) : ifb_pool_switch_to_copy(s);
 	if (r < 0)
 		return r;
-	b->mode_final = true;
+	s->mode_final = true;
 	return IFB_BACKEND_FELL_BACK;
 }
 
-const struct ifb_backend *ifb_backend(const struct ifb_bridge *b)
+const struct ifb_backend *ifb_backend(const struct ifb_stream *s)
 {
-	switch (b->mode) {
+	switch (s->mode) {
 	case IFB_MODE_HYBRID:
 		return &ifb_backend_hybrid;
 	case IFB_MODE_COPY:
@@ -125,154 +130,202 @@ const struct ifb_backend *ifb_backend(const struct ifb_bridge *b)
 	}
 }
 
-/* The pool in the shape b->cfg.block_size x b->nblocks asks for. */
-static int pool_reshape(struct ifb_bridge *b, uint32_t block_size, unsigned nblocks)
+/* The pool in the shape s->cfg.block_size x s->nblocks asks for. */
+static int pool_reshape(struct ifb_stream *s, uint32_t block_size, unsigned nblocks)
 {
-	if (block_size == b->cfg.block_size && nblocks == b->nblocks)
+	if (block_size == s->cfg.block_size && nblocks == s->nblocks)
 		return 0;
-	ifb_pool_free(b); /* while nblocks still counts the old pool */
-	b->cfg.block_size = block_size;
-	b->nblocks = nblocks;
-	return ifb_backend(b)->pool_alloc(b);
+	ifb_pool_free(s); /* while nblocks still counts the old pool */
+	s->cfg.block_size = block_size;
+	s->nblocks = nblocks;
+	return ifb_backend(s)->pool_alloc(s);
+}
+
+void ifb_session_select_config_channels(struct ifb_stream *s)
+{
+	(void)ifb_iio_select(&s->iio, s->cfg.all_channels, s->cfg.channels, s->cfg.num_channels,
+			     NULL);
+}
+
+bool ifb_session_teardown_pending(const struct ifb_stream *s)
+{
+	return sd_event_source_get_enabled(s->teardown_src, NULL) > 0;
 }
 
 /* After an IIOD stream: the native front end's pool and channels again. */
-static void restore_native(struct ifb_bridge *b)
+static void restore_native(struct ifb_stream *s)
 {
-	if (!b->iiod_stream)
+	if (!s->iiod_stream)
 		return;
-	b->iiod_stream = false;
-	b->ffs.ep_num = IFB_USB_EP_NATIVE;
-	if (pool_reshape(b, b->native_block_size, b->native_nblocks) < 0)
-		log_error("Cannot give the native interface its pool back: its streams will fail "
-			  "until a reload");
-	(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels, b->cfg.num_channels, NULL);
+	s->iiod_stream = false;
+	s->ep.num = s->native_ep;
+	/* a stream made for the client is released next: nothing to give back */
+	if (s->iiod_only)
+		return;
+	if (pool_reshape(s, s->native_block_size, s->native_nblocks) < 0)
+		log_error("%sCannot give the native interface its pool back: its streams will fail "
+			  "until a reload", s->logp);
+	ifb_session_select_config_channels(s);
 }
 
-int ifb_session_start_iiod(struct ifb_bridge *b, uint32_t bytes, unsigned count,
+int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep)
 {
 	unsigned bad = 0;
 	int r;
 
-	if (ifb_session_owner(b) != IFB_OWNER_NONE || b->shutting_down)
+	if (ifb_session_owner(s) != IFB_OWNER_NONE || s->b->shutting_down)
 		return -EBUSY;
-	ifb_reload_apply_pending(b);
-	r = ifb_iio_select(&b->iio, false, names, n, &bad);
-	if (r < 0 || bytes == 0 || bytes % b->iio.scan_size) {
-		(void)ifb_iio_select(&b->iio, b->cfg.all_channels, b->cfg.channels,
-				     b->cfg.num_channels, NULL);
+	ifb_reload_apply_pending(s->b);
+	r = ifb_iio_select(&s->iio, false, names, n, &bad);
+	if (r < 0 || bytes == 0 || bytes % s->iio.scan_size) {
+		ifb_session_select_config_channels(s);
 		return -EINVAL;
 	}
-	b->native_block_size = b->cfg.block_size;
-	b->native_nblocks = b->nblocks;
-	b->iiod_stream = true;
-	b->ffs.ep_num = ep;
-	r = pool_reshape(b, bytes, count);
+	s->native_block_size = s->cfg.block_size;
+	s->native_nblocks = s->nblocks;
+	s->iiod_stream = true;
+	s->ep.num = ep;
+	r = pool_reshape(s, bytes, count);
 	if (r < 0) {
-		restore_native(b);
+		restore_native(s);
 		return r;
 	}
-	r = ifb_session_start(b);
-	if (r < 0 && !b->session)
-		restore_native(b);
+	r = ifb_session_start(s);
+	if (r < 0 && !s->session)
+		restore_native(s);
 	return r;
 }
 
-enum ifb_stream_owner ifb_session_owner(const struct ifb_bridge *b)
+enum ifb_stream_owner ifb_session_owner(const struct ifb_stream *s)
 {
-	if (!b->session && b->engine.run == IFB_STATE_IDLE)
+	if (!s->session && s->engine.run == IFB_STATE_IDLE)
 		return IFB_OWNER_NONE;
-	return b->iiod_stream ? IFB_OWNER_IIOD : IFB_OWNER_NATIVE;
+	return s->iiod_stream ? IFB_OWNER_IIOD : IFB_OWNER_NATIVE;
+}
+
+bool ifb_session_device_busy(const struct ifb_stream *s)
+{
+	const struct ifb_bridge *b = s->b;
+
+	for (unsigned i = 0; i < b->nall; i++)
+		if (!strcmp(b->st[i]->iio.sysdir, s->iio.sysdir) &&
+		    ifb_session_owner(b->st[i]) != IFB_OWNER_NONE)
+			return true;
+	return false;
 }
 
 void ifb_session_pulled(void *ctx, unsigned blk)
 {
-	struct ifb_bridge *b = ctx;
+	struct ifb_stream *s = ctx;
 
-	if (b->iiod)
-		ifb_iiod_pulled(b->iiod);
+	if (s->b->iiod)
+		ifb_iiod_pulled(s->b->iiod, s);
 }
 
-int ifb_session_start(struct ifb_bridge *b)
+int ifb_session_start(struct ifb_stream *s)
 {
 	uint32_t id;
 	int r;
 
-	ifb_reload_apply_pending(b);
-	id = b->engine.stream_id;
-	r = session_open(b);
+	ifb_reload_apply_pending(s->b);
+	id = s->engine.stream_id;
+	r = session_open(s);
 	if (r < 0)
 		goto fail;
-	b->engine.stream_id = id;
+	s->engine.stream_id = id;
 	/* Every DMABUF is attached: now the buffer may be enabled, then fed. */
-	r = ifb_iio_buffer_enable(&b->iio, true);
+	r = ifb_iio_buffer_enable(&s->iio, true);
 	if (r < 0) {
-		log_error_errno(r, "Cannot enable IIO buffer %s", b->iio.bufdir);
+		log_error_errno(r, "%sCannot enable IIO buffer %s", s->logp, s->iio.bufdir);
 		goto fail;
 	}
-	r = ifb_engine_start(&b->engine);
+	r = ifb_engine_start(&s->engine);
 	if (r < 0)
 		return r; /* the engine is stopping; teardown follows */
-	b->stream_t0 = b->rate_t = ifb_now_usec();
-	b->rate_bytes = 0;
-	b->rate_mib_s = 0;
-	log_info("Stream %u started (%s, %u x %u bytes, %u-byte scans)", b->engine.stream_id,
-		 ifb_mode_name(b->mode), b->nblocks, b->cfg.block_size, b->iio.scan_size);
+	s->stream_t0 = s->rate_t = ifb_now_usec();
+	s->rate_bytes = 0;
+	s->rate_mib_s = 0;
+	log_info("%sStream %u started (%s, %u x %u bytes, %u-byte scans)", s->logp, s->engine.stream_id,
+		 ifb_mode_name(s->mode), s->nblocks, s->cfg.block_size, s->iio.scan_size);
 	return 0;
 fail:
-	ifb_session_close(b);
+	ifb_session_close(s);
 	return r;
 }
 
-static void log_stream_end(struct ifb_bridge *b, enum ifb_stop_reason reason)
+static void log_stream_end(struct ifb_stream *s, enum ifb_stop_reason reason)
 {
-	const struct ifb_engine_counters *c = &b->engine.c;
-	double secs = (double)(ifb_now_usec() - b->stream_t0) / 1e6;
+	const struct ifb_engine_counters *c = &s->engine.c;
+	double secs = (double)(ifb_now_usec() - s->stream_t0) / 1e6;
 
-	log_info("Stream %u ended (%s): %" PRIu64 " bytes in %.1f s (%.1f MiB/s), %" PRIu64
+	log_info("%sStream %u ended (%s): %" PRIu64 " bytes in %.1f s (%.1f MiB/s), %" PRIu64
 		 " gaps, %" PRIu64 " starvations, %" PRIu64 " ADC errors, %" PRIu64 " USB errors",
-		 b->engine.stream_id, ifb_stop_reason_name(reason), c->bytes_sent, secs,
+		 s->logp, s->engine.stream_id, ifb_stop_reason_name(reason), c->bytes_sent, secs,
 		 secs > 0 ? (double)c->bytes_sent / secs / 1048576.0 : 0.0, c->gaps_total,
 		 c->starvations, c->adc_errors, c->usb_errors);
 }
 
-static bool want_stream(struct ifb_bridge *b)
+static bool want_stream(struct ifb_stream *s)
 {
-	return b->usb_enabled && !b->shutting_down;
+	return s->b->usb_enabled && !s->b->shutting_down;
 }
 
-void ifb_session_maybe_start(struct ifb_bridge *b)
+void ifb_session_maybe_start(struct ifb_stream *s)
 {
-	if (b->session || !want_stream(b))
+	if (s->session || !want_stream(s))
 		return;
-	if (ifb_session_start(b) < 0)
-		log_warning("Stream not started");
+	if (ifb_session_start(s) < 0)
+		log_warning("%sStream not started", s->logp);
+}
+
+/* A shutdown is done with s: the daemon exits once every stream is. */
+static void stream_finished(struct ifb_stream *s)
+{
+	struct ifb_bridge *b = s->b;
+
+	s->finished = true;
+	for (unsigned i = 0; i < b->nall; i++)
+		if (!b->st[i]->finished)
+			return;
+	sd_event_exit(b->loop, b->exit_code);
 }
 
 /* Can the end-of-stream packet still reach a host? */
-static bool link_works(struct ifb_bridge *b)
+static bool link_works(struct ifb_stream *s)
 {
-	return b->bound && b->usb_enabled && b->ep0q_leaving == 0 && b->ffs.ep >= 0 && !b->cancelled;
+	return s->b->bound && s->b->usb_enabled && s->b->ep0q_leaving == 0 && s->ep.fd >= 0 && !s->cancelled;
 }
 
 /* After a shutdown: exit once the end-of-stream packet is out. */
-static int on_zlp_grace(sd_event_source *s, uint64_t usec, void *userdata)
+static int on_zlp_grace(sd_event_source *src, uint64_t usec, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 
-	log_debug("End-of-stream packet not read by the host; exiting anyway");
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-	sd_event_exit(b->loop, b->exit_code);
+	log_debug("%sEnd-of-stream packet not read by the host; exiting anyway", s->logp);
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
+	stream_finished(s);
 	return 0;
 }
 
-void ifb_session_zlp_done(struct ifb_bridge *b)
+void ifb_session_zlp_done(struct ifb_stream *s)
 {
-	if (b->shutting_down && !b->session && b->grace_timer) {
-		b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-		sd_event_exit(b->loop, b->exit_code);
+	if (s->b->shutting_down && !s->session && s->grace_timer) {
+		s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
+		stream_finished(s);
 	}
+}
+
+/* A stream's resources released, its IIOD front end told (the one end
+ * of a session, with or without a stream run in it). */
+static void session_release(struct ifb_stream *s, enum ifb_stop_reason reason)
+{
+	bool iiod = s->iiod_stream;
+
+	ifb_session_close(s);
+	restore_native(s);
+	if (iiod && s->b->iiod)
+		ifb_iiod_stream_ended(s->b->iiod, s, reason);
 }
 
 /*
@@ -280,159 +333,237 @@ void ifb_session_zlp_done(struct ifb_bridge *b)
  * the end-of-stream packet where the link still works, one log line,
  * everything released, then the next stream or the exit.
  */
-int ifb_session_on_teardown(sd_event_source *s, void *userdata)
+int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
-	bool iiod = b->iiod_stream;
+	struct ifb_stream *s = userdata;
+	bool iiod = s->iiod_stream;
 	/* The IIOD protocol has no end-of-stream marker: a client reads what
 	 * it asked for and nothing more. */
-	bool eos = !iiod && ifb_stop_sends_eos(b->last_reason) && link_works(b);
+	bool eos = !iiod && ifb_stop_sends_eos(s->last_reason) && link_works(s);
 
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
 	if (eos)
-		ifb_usb_send_zlp(b);
-	log_stream_end(b, b->last_reason);
-	ifb_session_close(b);
-	b->cancelled = false;
-	restore_native(b);
-	if (iiod && b->iiod)
-		ifb_iiod_stream_ended(b->iiod, b->last_reason);
-	ifb_reload_apply_pending(b);
-	if (b->shutting_down) {
+		ifb_usb_send_zlp(s);
+	log_stream_end(s, s->last_reason);
+	s->cancelled = false;
+	session_release(s, s->last_reason);
+	ifb_reload_apply_pending(s->b);
+	if (s->b->shutting_down) {
 		/* Give the end-of-stream packet a moment to reach the host. */
-		if (!b->zlp_inflight ||
-		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
-					       IFB_ZLP_GRACE_USEC, IFB_GRACE_ACCURACY_USEC, on_zlp_grace, b) < 0)
-			sd_event_exit(b->loop, b->exit_code);
+		if (!s->zlp_inflight ||
+		    sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC,
+					       IFB_ZLP_GRACE_USEC, IFB_GRACE_ACCURACY_USEC, on_zlp_grace, s) < 0)
+			stream_finished(s);
 		return 0;
 	}
 	if (iiod) {
-		b->restart = false;
+		s->restart = false;
 		return 0;
 	}
-	if (b->restart || (b->cfg.start == IFB_CFG_START_IMMEDIATE &&
-			   b->last_reason != IFB_STOP_HOST && b->last_reason != IFB_STOP_ERROR)) {
-		b->restart = false;
-		ifb_session_maybe_start(b);
+	if (s->restart || (s->cfg.start == IFB_CFG_START_IMMEDIATE &&
+			   s->last_reason != IFB_STOP_HOST && s->last_reason != IFB_STOP_ERROR)) {
+		s->restart = false;
+		ifb_session_maybe_start(s);
 	}
 	return 0;
 }
 
 void ifb_session_engine_stopped(void *ctx, enum ifb_stop_reason reason)
 {
-	struct ifb_bridge *b = ctx;
+	struct ifb_stream *s = ctx;
 
-	b->last_reason = reason;
-	sd_event_source_set_enabled(b->teardown_src, SD_EVENT_ONESHOT);
+	s->last_reason = reason;
+	sd_event_source_set_enabled(s->teardown_src, SD_EVENT_ONESHOT);
 }
 
-void ifb_session_check(struct ifb_bridge *b)
+static void ifb_session_check(struct ifb_stream *s)
 {
-	if (b->engine.run != IFB_STATE_STREAMING || ifb_iio_buffer_enabled(&b->iio) != 0)
+	if (s->engine.run != IFB_STATE_STREAMING || ifb_iio_buffer_enabled(&s->iio) != 0)
 		return;
-	log_error("IIO buffer %s was disabled by another program: ending stream %u", b->iio.bufdir,
-		  b->engine.stream_id);
-	ifb_engine_adc_failed(&b->engine, -ESTALE);
+	log_error("%sIIO buffer %s was disabled by another program: ending stream %u", s->logp, s->iio.bufdir,
+		  s->engine.stream_id);
+	ifb_engine_adc_failed(&s->engine, -ESTALE);
 }
 
-void ifb_session_cancel_usb(struct ifb_bridge *b)
+void ifb_session_cancel_usb(struct ifb_stream *s)
 {
-	b->cancelled = true;
-	ifb_backend(b)->cancel_usb(b);
+	s->cancelled = true;
+	ifb_backend(s)->cancel_usb(s);
 }
 
 /* The host asked to stop and has not read what was in flight since. */
-static int on_stop_drain(sd_event_source *s, uint64_t usec, void *userdata)
+static int on_stop_drain(sd_event_source *src, uint64_t usec, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-	if (b->engine.run != IFB_STATE_STOPPING || b->shutting_down)
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
+	if (s->engine.run != IFB_STATE_STOPPING || s->b->shutting_down)
 		return 0;
-	log_notice("Host stopped reading after STOP: cancelling %u transfers in flight",
-		   b->engine.usb.len);
-	ifb_session_cancel_usb(b);
+	log_notice("%sHost stopped reading after STOP: cancelling %u transfers in flight",
+		   s->logp, s->engine.usb.len);
+	ifb_session_cancel_usb(s);
 	return 0;
 }
 
-void ifb_session_stop(struct ifb_bridge *b, enum ifb_stop_reason reason)
+void ifb_session_stop(struct ifb_stream *s, enum ifb_stop_reason reason)
 {
-	if (b->engine.run != IFB_STATE_IDLE) {
-		ifb_engine_stop(&b->engine, reason);
-		if (reason == IFB_STOP_HOST && b->engine.run == IFB_STATE_STOPPING &&
-		    !b->grace_timer && !b->shutting_down &&
-		    sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC,
+	if (s->engine.run != IFB_STATE_IDLE) {
+		ifb_engine_stop(&s->engine, reason);
+		if (reason == IFB_STOP_HOST && s->engine.run == IFB_STATE_STOPPING &&
+		    !s->grace_timer && !s->b->shutting_down &&
+		    sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC,
 					       IFB_STOP_DRAIN_USEC, IFB_GRACE_ACCURACY_USEC,
-					       on_stop_drain, b) < 0)
-			log_warning("Cannot arm the timer for a host that stops reading");
-	} else if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL)) {
-		bool iiod = b->iiod_stream;
-
-		ifb_session_close(b);
-		restore_native(b);
-		if (iiod && b->iiod)
-			ifb_iiod_stream_ended(b->iiod, reason);
+					       on_stop_drain, s) < 0)
+			log_warning("%sCannot arm the timer for a host that stops reading", s->logp);
+	} else if (s->session && !ifb_session_teardown_pending(s)) {
+		session_release(s, reason);
 	}
 }
 
-static int on_cancel_grace(sd_event_source *s, uint64_t usec, void *userdata)
+static int on_cancel_grace(sd_event_source *src, uint64_t usec, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 
-	log_error("%u transfers still pending after cancelling; closing anyway",
-		  ifb_engine_busy(&b->engine));
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-	ifb_session_close(b);
-	sd_event_exit(b->loop, b->exit_code);
+	log_error("%s%u transfers still pending after cancelling; closing anyway", s->logp,
+		  ifb_engine_busy(&s->engine));
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
+	ifb_session_close(s);
+	stream_finished(s);
 	return 0;
 }
 
-static int on_drain_grace(sd_event_source *s, uint64_t usec, void *userdata)
+static int on_drain_grace(sd_event_source *src, uint64_t usec, void *userdata)
 {
-	struct ifb_bridge *b = userdata;
+	struct ifb_stream *s = userdata;
 	int r;
 
-	log_notice("Host is not reading: cancelling %u transfers in flight", b->engine.usb.len);
-	ifb_session_cancel_usb(b);
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer);
-	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
-				       IFB_GRACE_ACCURACY_USEC, on_cancel_grace, b);
+	log_notice("%sHost is not reading: cancelling %u transfers in flight", s->logp,
+		   s->engine.usb.len);
+	ifb_session_cancel_usb(s);
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
+	r = sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
+				       IFB_GRACE_ACCURACY_USEC, on_cancel_grace, s);
 	if (r < 0)
-		return on_cancel_grace(s, usec, b);
+		return on_cancel_grace(src, usec, s);
 	return 0;
+}
+
+static void stream_shutdown(struct ifb_stream *s)
+{
+	int r;
+
+	s->restart = false;
+	if (s->engine.run == IFB_STATE_IDLE) {
+		if (s->session && !ifb_session_teardown_pending(s))
+			ifb_session_close(s);
+		if (!ifb_session_teardown_pending(s))
+			stream_finished(s);
+		return; /* else the pending teardown finishes it */
+	}
+	log_info("%sStopping: draining the stream", s->logp);
+	ifb_engine_stop(&s->engine, IFB_STOP_SHUTDOWN);
+	if (s->engine.run == IFB_STATE_IDLE)
+		return; /* stopped at once; teardown finishes it */
+	s->grace_timer = sd_event_source_disable_unref(s->grace_timer); /* a STOP's drain */
+	r = sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC,
+				       IFB_GRACE_ACCURACY_USEC, on_drain_grace, s);
+	if (r < 0)
+		log_warning_errno(r, "%sCannot arm the drain timer", s->logp);
 }
 
 void ifb_bridge_shutdown(struct ifb_bridge *b)
 {
-	int r;
-
 	if (b->shutting_down)
 		return;
 	b->shutting_down = true;
-	b->restart = false;
 	sd_notify(0, "STOPPING=1");
-	if (b->engine.run == IFB_STATE_IDLE) {
-		if (b->session && !sd_event_source_get_enabled(b->teardown_src, NULL))
-			ifb_session_close(b);
-		if (!sd_event_source_get_enabled(b->teardown_src, NULL))
-			sd_event_exit(b->loop, b->exit_code);
-		return; /* else the pending teardown exits */
-	}
-	log_info("Stopping: draining the stream");
-	ifb_engine_stop(&b->engine, IFB_STOP_SHUTDOWN);
-	if (b->engine.run == IFB_STATE_IDLE)
-		return; /* stopped at once; teardown exits */
-	b->grace_timer = sd_event_source_disable_unref(b->grace_timer); /* a STOP's drain */
-	r = sd_event_add_time_relative(b->loop, &b->grace_timer, CLOCK_MONOTONIC, IFB_DRAIN_GRACE_USEC,
-				       IFB_GRACE_ACCURACY_USEC, on_drain_grace, b);
-	if (r < 0)
-		log_warning_errno(r, "Cannot arm the drain timer");
+	/* Every stream drains at once, each on its own graces. */
+	for (unsigned i = 0; i < b->nall; i++)
+		stream_shutdown(b->st[i]);
 }
-
 
 void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what)
 {
 	log_error_errno(r, "%s; stopping (exit status 1)", what);
 	b->exit_code = 1;
 	ifb_bridge_shutdown(b);
+}
+
+enum ifb_state ifb_session_state(const struct ifb_stream *s)
+{
+	return s->engine.run;
+}
+
+void ifb_session_stats(const struct ifb_stream *s, uint16_t version, struct ifb_stats *out)
+{
+	ifb_engine_stats(&s->engine, (uint8_t)s->mode, version, out);
+}
+
+int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, size_t size,
+		     size_t want)
+{
+	/* cut to want by building no more than it asks for; a header that
+	 * does not fit it is built whole and cut */
+	int len = ifb_engine_gaps(&s->engine, seq_lo, buf, want < size ? want : size);
+
+	if (len == -ENOSPC) {
+		len = ifb_engine_gaps(&s->engine, seq_lo, buf, size);
+		if (len > (int)want)
+			len = (int)want;
+	}
+	return len;
+}
+
+int ifb_session_pull(struct ifb_stream *s, uint32_t len)
+{
+	return ifb_engine_pull(&s->engine, len);
+}
+
+void ifb_session_abandoned(struct ifb_stream *s)
+{
+	ifb_session_stop(s, IFB_STOP_DISCONNECT);
+	/* The endpoint stays enabled (an IIOD pipe closed, not the
+	 * interface): a block still queued on it will never be read. */
+	if (s->engine.usb.len)
+		ifb_session_cancel_usb(s);
+}
+
+void ifb_session_status(const struct ifb_stream *s, char *buf, size_t len)
+{
+	const struct ifb_engine_counters *c = &s->engine.c;
+
+	switch (s->engine.run) {
+	case IFB_STATE_STREAMING:
+		snprintf(buf, len, "%sStreaming (%s): %.1f MiB/s, %" PRIu64 " MiB sent, %" PRIu64
+			 " gaps, %" PRIu64 " errors", s->logp, ifb_mode_name(s->mode), s->rate_mib_s,
+			 c->bytes_sent >> 20, c->gaps_total, c->adc_errors + c->usb_errors);
+		break;
+	case IFB_STATE_STOPPING:
+		snprintf(buf, len, "%sStopping stream (%s)", s->logp, ifb_mode_name(s->mode));
+		break;
+	default:
+		snprintf(buf, len, "%sIdle (%s), %s", s->logp, ifb_mode_name(s->mode),
+			 s->b->usb_enabled ? "waiting for the host's START" : "waiting for a USB host");
+		break;
+	}
+}
+
+void ifb_session_tick(struct ifb_stream *s, uint64_t now_usec)
+{
+	if (s->engine.run == IFB_STATE_STREAMING && now_usec > s->rate_t) {
+		uint64_t bytes = s->engine.c.bytes_sent;
+
+		s->rate_mib_s = (double)(bytes - s->rate_bytes) / 1048576.0 /
+				((double)(now_usec - s->rate_t) / 1e6);
+		s->rate_bytes = bytes;
+		s->rate_t = now_usec;
+	}
+	ifb_session_check(s);
+}
+
+int ifb_session_init(struct ifb_stream *s)
+{
+	/* Placeholder engine until the first stream picks its backend. */
+	return ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size, false,
+			       ifb_backend(s)->ops, s);
 }

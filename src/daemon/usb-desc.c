@@ -75,10 +75,12 @@ static void put_bulk(struct blob *b, uint8_t address, uint16_t max_packet, bool 
 }
 
 /*
- * One speed's interfaces. Native: interface 0, endpoint 0x81. IIOD: the
- * next interface, vendor class (libiio only reads its string), pipe p as
- * IN then OUT (libiio 0.24 usb.c usb_verify_eps wants IN first), both with
- * endpoint number first + p, so the endpoint files follow in that order.
+ * One speed's interfaces, in the order of usb-desc.h. Stream 0's native
+ * interface: interface 0, endpoint 0x81. IIOD: the next interface, vendor
+ * class (libiio only reads its string), pipe p as IN then OUT (libiio
+ * 0.24 usb.c usb_verify_eps wants IN first), both with endpoint number
+ * first + p, so the endpoint files follow in that order. Then the other
+ * streams' native interfaces, one bulk IN endpoint each, numbered on.
  */
 static void put_speed(struct blob *b, const struct ifb_usb_layout *l, uint16_t max_packet,
 		      bool ss)
@@ -91,12 +93,17 @@ static void put_speed(struct blob *b, const struct ifb_usb_layout *l, uint16_t m
 		put_bulk(b, USB_DIR_IN | ep++, max_packet, ss);
 	}
 	if (l->iiod_pipes) {
-		put_interface(b, intf, (uint8_t)(2 * l->iiod_pipes), USB_CLASS_VENDOR_SPEC, 0, 0,
-			      string);
+		put_interface(b, intf++, (uint8_t)(2 * l->iiod_pipes), USB_CLASS_VENDOR_SPEC, 0, 0,
+			      string++);
 		for (unsigned p = 0; p < l->iiod_pipes; p++, ep++) {
 			put_bulk(b, USB_DIR_IN | ep, max_packet, ss);
 			put_bulk(b, USB_DIR_OUT | ep, max_packet, ss);
 		}
+	}
+	for (unsigned k = 1; k < ifb_usb_streams(l); k++) {
+		put_interface(b, intf++, 1, IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL,
+			      string++);
+		put_bulk(b, USB_DIR_IN | ep++, max_packet, ss);
 	}
 }
 
@@ -168,10 +175,10 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *
 {
 	struct blob b = { .buf = buf, .size = size };
 	size_t length_at;
-	uint32_t n = (l->native ? 2 : 0) + (l->iiod_pipes ? 1 + 2 * l->iiod_pipes : 0);
-	uint32_t neps = (l->native ? 1 : 0) + 2 * l->iiod_pipes;
+	uint32_t n = 2 * ifb_usb_streams(l) + (l->iiod_pipes ? 1 + 2 * l->iiod_pipes : 0);
+	uint32_t neps = ifb_usb_streams(l) + 2 * l->iiod_pipes;
 
-	if (n == 0 || l->iiod_pipes > IFB_IIOD_MAX_PIPES)
+	if (n == 0 || l->iiod_pipes > IFB_IIOD_MAX_PIPES || ifb_usb_streams(l) > IFB_MAX_STREAMS)
 		return -EINVAL;
 	put_le32(&b, FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
 	length_at = b.len;
@@ -191,7 +198,7 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *
 	put_speed(&b, l, 1024, true);
 	if (interface_guid)
 		put_ms_os(&b, interface_guid, ms_os_bcd,
-			  (l->native ? 1 : 0) + (l->iiod_pipes ? 1 : 0));
+			  ifb_usb_streams(l) + (l->iiod_pipes ? 1 : 0));
 
 	if (b.err)
 		return b.err;
@@ -204,29 +211,36 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *
 }
 
 int ifb_usb_strings(uint8_t *buf, size_t size, const struct ifb_usb_layout *l,
-		    const char *interface_name)
+		    const char *const *names)
 {
 	struct blob b = { .buf = buf, .size = size };
 	uint16_t lang = htole16(0x0409); /* en-US */
 	size_t length_at;
+	unsigned nstreams = ifb_usb_streams(l);
 
-	if (l->native && (!interface_name || !*interface_name || strlen(interface_name) > 126))
+	if (nstreams > IFB_MAX_STREAMS || (nstreams && !names))
 		return -EINVAL;
-	/* libiio would take the native interface for its own */
-	if (l->native && l->iiod_pipes && !strcmp(interface_name, IFB_IIOD_INTERFACE_NAME))
-		return -EINVAL;
-	if (!l->native && !l->iiod_pipes)
+	for (unsigned k = 0; k < nstreams; k++) {
+		if (!names[k] || !*names[k] || strlen(names[k]) > 126)
+			return -EINVAL;
+		/* libiio would take the native interface for its own */
+		if (l->iiod_pipes && !strcmp(names[k], IFB_IIOD_INTERFACE_NAME))
+			return -EINVAL;
+	}
+	if (!nstreams && !l->iiod_pipes)
 		return -EINVAL;
 	put_le32(&b, FUNCTIONFS_STRINGS_MAGIC);
 	length_at = b.len;
 	put_le32(&b, 0);
-	put_le32(&b, (l->native ? 1 : 0) + (l->iiod_pipes ? 1 : 0)); /* str_count */
+	put_le32(&b, nstreams + (l->iiod_pipes ? 1 : 0)); /* str_count */
 	put_le32(&b, 1); /* lang_count */
 	put(&b, &lang, sizeof(lang));
-	if (l->native)
-		put(&b, interface_name, strlen(interface_name) + 1);
+	if (nstreams)
+		put(&b, names[0], strlen(names[0]) + 1);
 	if (l->iiod_pipes)
 		put(&b, IFB_IIOD_INTERFACE_NAME, sizeof(IFB_IIOD_INTERFACE_NAME));
+	for (unsigned k = 1; k < nstreams; k++)
+		put(&b, names[k], strlen(names[k]) + 1);
 	if (b.err)
 		return b.err;
 	{

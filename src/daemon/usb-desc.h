@@ -13,15 +13,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Which interfaces the function has. The native one, when present, is the
- * function's interface 0; the IIOD one follows. */
+/*
+ * Which interfaces the function has: one native interface per stream
+ * (protocol.h), and the IIOD one. The first stream's native interface,
+ * when present, is the function's interface 0, the IIOD one follows,
+ * then the other streams' (so that libiio's "usb:BUS.ADDR.1" and a
+ * version 1-3 host's "first native interface" keep their meaning).
+ */
 struct ifb_usb_layout {
 	bool native;
+	unsigned streams;    /* native interfaces when native: 1..IFB_MAX_STREAMS (0 reads as 1) */
 	unsigned iiod_pipes; /* 0: no IIOD interface; else 1..IFB_IIOD_MAX_PIPES */
 };
 
 /* The native interface alone: what the daemon offered before the IIOD one. */
-#define IFB_USB_LAYOUT_NATIVE ((struct ifb_usb_layout){ .native = true })
+#define IFB_USB_LAYOUT_NATIVE ((struct ifb_usb_layout){ .native = true, .streams = 1 })
+
+static inline unsigned ifb_usb_streams(const struct ifb_usb_layout *l)
+{
+	return !l->native ? 0 : l->streams ? l->streams : 1;
+}
 
 /* IIOD pipes: pipe 0 for context commands, one per open buffer. */
 #define IFB_IIOD_MAX_PIPES 4
@@ -38,12 +49,36 @@ static inline unsigned ifb_usb_iiod_interface(const struct ifb_usb_layout *l)
 	return l->native ? 1 : 0;
 }
 
+/* FunctionFS interface index of stream k's native interface. */
+static inline unsigned ifb_usb_stream_interface(const struct ifb_usb_layout *l, unsigned k)
+{
+	return k == 0 ? 0 : (l->iiod_pipes ? 1 : 0) + k;
+}
+
+/* The stream whose native interface has FunctionFS index intf, or -1. */
+static inline int ifb_usb_interface_stream(const struct ifb_usb_layout *l, unsigned intf)
+{
+	for (unsigned k = 0; k < ifb_usb_streams(l); k++)
+		if (ifb_usb_stream_interface(l, k) == intf)
+			return (int)k;
+	return -1;
+}
+
 /* FunctionFS endpoint file numbers (epN): files are numbered in the order
  * the endpoints first appear in the descriptors (f_fs.c). */
 #define IFB_USB_EP_NATIVE 1
 static inline unsigned ifb_usb_ep_pipe_in(const struct ifb_usb_layout *l, unsigned pipe)
 {
 	return (l->native ? 2 : 1) + 2 * pipe;
+}
+/* Stream k's bulk IN endpoint file (and endpoint number). Without the
+ * native interface no stream has one: the first pipe's IN, the endpoint
+ * file the zero-copy probe opens (a stream runs on a pipe's then). */
+static inline unsigned ifb_usb_ep_stream(const struct ifb_usb_layout *l, unsigned k)
+{
+	if (!l->native)
+		return ifb_usb_ep_pipe_in(l, 0);
+	return k == 0 ? IFB_USB_EP_NATIVE : 1 + 2 * l->iiod_pipes + k;
 }
 static inline unsigned ifb_usb_ep_pipe_out(const struct ifb_usb_layout *l, unsigned pipe)
 {
@@ -90,11 +125,13 @@ int ifb_usb_descriptors(uint8_t *buf, size_t size, const struct ifb_usb_layout *
 /* Is s a GUID in registry form, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}? */
 bool ifb_usb_guid_valid(const char *s);
 
-/* Build the FUNCTIONFS_STRINGS_MAGIC blob (en-US): string 1 the native
- * interface's name when it is present, then "IIO" when the IIOD interface
- * is. Returns its length, -ENOSPC, or -EINVAL (no name, a name over 126
- * bytes, or the native interface named "IIO" beside the IIOD one). */
+/* Build the FUNCTIONFS_STRINGS_MAGIC blob (en-US): string 1 the first
+ * stream's native interface name when it is present, then "IIO" when the
+ * IIOD interface is, then the other streams' names (names[k] for stream
+ * k, ifb_usb_streams(layout) of them). Returns its length, -ENOSPC, or
+ * -EINVAL (no name, a name over 126 bytes, or a native interface named
+ * "IIO" beside the IIOD one). */
 int ifb_usb_strings(uint8_t *buf, size_t size, const struct ifb_usb_layout *layout,
-		    const char *interface_name);
+		    const char *const *names);
 
 #endif

@@ -7,6 +7,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,9 @@ static const char *refused_hint(int usb_err)
 		       : "";
 }
 
-static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char *errbuf)
+/* GET_INFO into out and its channels' sign letters into sign. */
+static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char sign[IFBH_MAX_CHANNELS],
+		     char *errbuf)
 {
 	uint8_t *buf = malloc(IFB_MAX_REPLY);
 	char msg[256];
@@ -69,10 +72,52 @@ static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char *errbuf)
 		return ifbh_fail(errbuf, ifbh_errno_from_usb(ret), "GET_INFO failed: %s%s",
 				 libusb_strerror(ret), refused_hint(ret));
 	}
-	ret = ifbh_parse_info(buf, (size_t)ret, out, msg, sizeof(msg));
+	ret = ifbh_parse_info_signs(buf, (size_t)ret, out, sign, msg, sizeof(msg));
 	free(buf);
 	if (ret)
 		return ifbh_fail(errbuf, ret, "%s", msg);
+	return 0;
+}
+
+/*
+ * Version 4: which stream this interface carries (GET_STREAM), checked
+ * against the interface's place among the device's native ones (the
+ * protocol's order: the k-th carries stream k). Before version 4 the
+ * device has one stream, unnamed.
+ */
+static int read_stream(struct ifbh_dev *dev, const struct ifbh_list_entry *e, char *errbuf)
+{
+	uint8_t buf[sizeof(struct ifb_stream_info)];
+	struct ifbh_stream_reply r;
+	char msg[256];
+	int ret;
+
+	dev->stream_name[0] = '\0';
+	dev->stream_index = 0;
+	dev->stream_count = 1;
+	if (dev->info.version < 4)
+		return 0;
+	ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_STREAM, true, buf, sizeof(buf));
+	if (ret < 0)
+		return ifbh_fail(errbuf, ret == LIBUSB_ERROR_PIPE ? -EPROTO : ifbh_errno_from_usb(ret),
+				 "GET_STREAM failed: %s (the device agreed on protocol version %u, "
+				 "which has it)",
+				 libusb_strerror(ret), dev->info.version);
+	ret = ifbh_parse_stream(buf, (size_t)ret, &r, msg, sizeof(msg));
+	if (ret)
+		return ifbh_fail(errbuf, ret, "%s", msg);
+	if (r.version != dev->info.version)
+		return ifbh_fail(errbuf, -EBADMSG,
+				 "GET_STREAM has version %u, GET_INFO agreed on %u", r.version,
+				 dev->info.version);
+	if (r.index != e->pos || r.count != e->nnative)
+		return ifbh_fail(errbuf, -EBADMSG,
+				 "interface %u says it carries stream %u of %u, but it is native "
+				 "interface %u of %u",
+				 dev->desc.iface, r.index, r.count, e->pos, e->nnative);
+	memcpy(dev->stream_name, r.name, sizeof(dev->stream_name));
+	dev->stream_index = r.index;
+	dev->stream_count = r.count;
 	return 0;
 }
 
@@ -92,8 +137,8 @@ int ifbh_dev_open(struct ifbh_ctx *ctx, const struct ifbh_list *l, size_t i,
 	if (!dev)
 		return ifbh_fail(ctx->err, -ENOMEM, "out of memory");
 	dev->ctx = ctx;
-	dev->desc = l->desc[i];
-	dev->usbdev = libusb_ref_device(l->dev[i]);
+	dev->desc = l->e[i].desc;
+	dev->usbdev = libusb_ref_device(l->e[i].dev);
 	ret = libusb_open(dev->usbdev, &dev->h);
 	if (ret == LIBUSB_ERROR_ACCESS) {
 		ret = ifbh_fail(ctx->err, -EACCES,
@@ -136,7 +181,10 @@ int ifbh_dev_open(struct ifbh_ctx *ctx, const struct ifbh_list *l, size_t i,
 			goto err_release;
 		}
 	}
-	ret = read_info(dev, &dev->info, ctx->err);
+	ret = read_info(dev, &dev->info, dev->sign, ctx->err);
+	if (ret)
+		goto err_release;
+	ret = read_stream(dev, &l->e[i], ctx->err);
 	if (ret)
 		goto err_release;
 	*ret_dev = dev;
@@ -150,6 +198,111 @@ err_close:
 err_unref:
 	libusb_unref_device(dev->usbdev);
 	free(dev);
+	return ret;
+}
+
+/* Appends to a message of IFBH_ERR_LEN bytes, cutting what does not fit. */
+static void append(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(char *buf, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, IFBH_ERR_LEN);
+	va_list ap;
+
+	if (used + 1 >= IFBH_ERR_LEN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, IFBH_ERR_LEN - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Does the interface string hint at stream name? A version-4 daemon names
+ * a named stream's interface "<its [usb] interface> NAME". */
+static bool hints(const struct ifbh_list_entry *e, const char *name)
+{
+	size_t ls = strlen(e->iface_str), ln = strlen(name);
+
+	return ln && ls > ln && e->iface_str[ls - ln - 1] == ' ' &&
+	       !strcmp(e->iface_str + ls - ln, name);
+}
+
+int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *l, const char *name,
+			  struct ifbh_dev **ret_dev)
+{
+	char seen[IFBH_ERR_LEN] = "", failed[IFBH_ERR_LEN] = "";
+	struct ifbh_dev *found = NULL, *dev;
+	bool *asked;
+	int first_err = 0, ret;
+
+	asked = calloc(l->n ? l->n : 1, sizeof(*asked));
+	if (!asked)
+		return ifbh_fail(ctx->err, -ENOMEM, "out of memory");
+	/*
+	 * Asking a stream its name claims its interface, which fails while
+	 * another program reads that stream (and makes that program's own
+	 * claim fail meanwhile): first the entries whose interface string
+	 * names the stream (read without a claim), then, for a device that
+	 * has none such (an older daemon), the others in turn.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < l->n; i++) {
+			const struct ifbh_list_entry *e = &l->e[i];
+			const char *have;
+			bool hinted = false;
+
+			if (asked[i])
+				continue;
+			if (pass == 0 && !hints(e, name))
+				continue;
+			/* names are unique on a device: the rest of a matched one,
+			 * and in the second pass a device that hinted, are skipped */
+			if (found && !strcmp(found->desc.path, e->desc.path))
+				continue;
+			for (size_t k = 0; pass == 1 && k < l->n && !hinted; k++)
+				hinted = asked[k] && !strcmp(l->e[k].desc.path, e->desc.path) &&
+					 hints(&l->e[k], name);
+			if (hinted)
+				continue;
+			asked[i] = true;
+			ret = ifbh_dev_open(ctx, l, i, &dev);
+			if (ret) {
+				append(failed, "%s%s interface %u (%s)", *failed ? ", " : "",
+				       e->desc.path, e->desc.iface, strerror(-ret));
+				if (!first_err)
+					first_err = ret;
+				continue;
+			}
+			have = dev->stream_name;
+			if (!ifbh_stream_name_matches(have, name)) {
+				append(seen, "%s%s at %s", *seen ? ", " : "", *have ? have : "(unnamed)",
+				       e->desc.path);
+				ifbh_dev_close(dev);
+				continue;
+			}
+			if (found) {
+				ret = ifbh_fail(ctx->err, -ENOTUNIQ,
+						"devices at %s and %s both have a stream \"%s\": choose "
+						"one by serial number or bus path",
+						found->desc.path, e->desc.path, name);
+				ifbh_dev_close(dev);
+				ifbh_dev_close(found);
+				free(asked);
+				return ret;
+			}
+			found = dev;
+		}
+	}
+	free(asked);
+	if (found) {
+		*ret_dev = found;
+		return 0;
+	}
+	ret = ifbh_fail(ctx->err, first_err ? first_err : -ENOENT, "no stream \"%s\"", name);
+	if (!l->n)
+		append(ctx->err, ": no iio-ffs-bridge device found");
+	if (*seen)
+		append(ctx->err, "; streams: %s", seen);
+	if (*failed)
+		append(ctx->err, "; could not ask %s", failed);
 	return ret;
 }
 
@@ -179,14 +332,23 @@ const struct ifbh_info *ifbh_dev_info(const struct ifbh_dev *dev)
 	return &dev->info;
 }
 
+/* A fresh GET_INFO becomes the device's description, signs included. */
+static void take_info(struct ifbh_dev *dev, const struct ifbh_info *fresh,
+		      const char sign[IFBH_MAX_CHANNELS])
+{
+	dev->info = *fresh;
+	memcpy(dev->sign, sign, sizeof(dev->sign));
+}
+
 int ifbh_dev_get_info(struct ifbh_dev *dev, struct ifbh_info *ret_info)
 {
 	struct ifbh_info fresh;
-	int ret = read_info(dev, &fresh, dev->err);
+	char sign[IFBH_MAX_CHANNELS];
+	int ret = read_info(dev, &fresh, sign, dev->err);
 
 	if (ret)
 		return ret; /* ifbh_dev_info() keeps the last good reply */
-	dev->info = fresh;
+	take_info(dev, &fresh, sign);
 	if (ret_info)
 		*ret_info = dev->info;
 	return 0;
@@ -273,7 +435,7 @@ static int start_refusal(struct ifbh_dev *dev)
 int ifbh_dev_start(struct ifbh_dev *dev)
 {
 	struct ifbh_info fresh;
-	char what[256];
+	char what[256], sign[IFBH_MAX_CHANNELS];
 	int ret, why;
 
 	for (int attempt = 1;; attempt++) {
@@ -298,10 +460,12 @@ int ifbh_dev_start(struct ifbh_dev *dev)
 					 "the device refused START: its stream could not start (%s; "
 					 "the iio-ffs-bridge daemon's log says more)",
 					 strerror(-why));
-		ret = read_info(dev, &fresh, dev->err);
+		ret = read_info(dev, &fresh, sign, dev->err);
 		if (ret)
 			return ret;
 		if (!info_changes(&dev->info, &fresh, what, sizeof(what))) {
+			/* the same values ('s' may have become 'S') */
+			memcpy(dev->sign, sign, sizeof(dev->sign));
 			/* ESTALE: changed and changed back. No reason given (a
 			 * daemon before GET_STATUS told START's, which refused
 			 * any change, the block size's too): GET_INFO again
@@ -321,7 +485,7 @@ int ifbh_dev_start(struct ifbh_dev *dev)
 					 what);
 		/* Only the rate: the caller's buffers and fields still hold.
 		 * Take the new description and ask again. */
-		dev->info = fresh;
+		take_info(dev, &fresh, sign);
 		if (attempt >= START_TRIES)
 			return ifbh_fail(dev->err, -ESTALE,
 					 "the device refused START %d times: its description keeps "
@@ -371,7 +535,7 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 	uint8_t buf[sizeof(struct ifb_status)];
 	struct ifbh_info fresh;
 	struct ifbh_status_reply st;
-	char msg[256];
+	char msg[256], sign[IFBH_MAX_CHANNELS];
 	int set, ret;
 
 	if (dev->info.version < 3)
@@ -411,7 +575,7 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 	/* The rate the device took, in a fresh GET_INFO read aside: dev->info
 	 * changes only if it parses, and only while the scan layout is the one
 	 * the caller built its buffers and fields from at open. */
-	ret = read_info(dev, &fresh, dev->err);
+	ret = read_info(dev, &fresh, sign, dev->err);
 	if (ret)
 		return ret;
 	if (!same_layout(&fresh, &dev->info)) {
@@ -420,6 +584,26 @@ int ifbh_dev_set_sample_rate(struct ifbh_dev *dev, uint64_t rate_mhz, uint64_t *
 				 "the device's scan layout changed since it was opened (a config "
 				 "reload?): close and open it again");
 	}
-	dev->info = fresh;
+	take_info(dev, &fresh, sign);
 	return 0;
+}
+
+const char *ifbh_dev_stream_name(const struct ifbh_dev *dev)
+{
+	return dev->stream_name;
+}
+
+unsigned int ifbh_dev_stream_index(const struct ifbh_dev *dev)
+{
+	return dev->stream_index;
+}
+
+unsigned int ifbh_dev_stream_count(const struct ifbh_dev *dev)
+{
+	return dev->stream_count;
+}
+
+int ifbh_dev_channel_sign(const struct ifbh_dev *dev, unsigned int i)
+{
+	return i < dev->info.num_channels ? dev->sign[i] : -ERANGE;
 }

@@ -29,15 +29,46 @@ struct ifbh_dev {
 	libusb_device_handle *h;
 	struct ifbh_device_desc desc;
 	struct ifbh_info info;
+	char sign[IFBH_MAX_CHANNELS]; /* info's channels' sign letters: 'u', 's', 'S', 'U' */
+	/* GET_STREAM (protocol version 4); "", 0 and 1 before it */
+	char stream_name[IFBH_NAME_LEN];
+	unsigned int stream_index, stream_count;
 	bool gone; /* the device disconnected: do not release the interface */
 	char err[IFBH_ERR_LEN];
 };
 
-struct ifbh_list {
-	struct ifbh_device_desc *desc;
-	libusb_device **dev; /* referenced, one per desc */
-	size_t n, denied;
+/*
+ * One entry per native interface (per stream): a device's entries come
+ * together, in interface order. pos: the entry's place among its
+ * device's native interfaces (which is its stream's index, protocol
+ * version 4), of nnative.
+ */
+struct ifbh_list_entry {
+	struct ifbh_device_desc desc;
+	libusb_device *dev; /* referenced */
+	uint8_t pos, nnative;
+	/* The interface's string (iInterface; "" none or unreadable): a
+	 * version-4 daemon ends it with the stream's name, a hint read
+	 * without claiming the interface (GET_STREAM has the last word). */
+	char iface_str[128];
 };
+
+struct ifbh_list {
+	struct ifbh_list_entry *e;
+	size_t n, cap, denied;
+};
+
+/* A native interface of a configuration: the first of its alternate
+ * settings with our class triple and a bulk IN endpoint. */
+struct ifbh_iface_slot {
+	uint8_t iface, alt, ep_in;
+	uint16_t max_packet;
+	uint8_t istr; /* iInterface */
+};
+/* The configuration's native interfaces, in interface order, into
+ * out[0..max); returns how many there are (may exceed max). Pure. */
+size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifbh_iface_slot *out,
+			  size_t max);
 
 /* Store a message in buf and return ret (a negative errno). */
 int ifbh_fail(char *buf, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

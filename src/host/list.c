@@ -2,7 +2,9 @@
 /*
  * libifbhost: finding iio-ffs-bridge devices (struct ifbh_list): every USB
  * device with our interface (class/subclass/protocol of protocol.h) and a
- * bulk IN endpoint, narrowed by VID:PID, bus path or serial number.
+ * bulk IN endpoint, narrowed by VID:PID, bus path or serial number; one
+ * entry per such interface (per stream, protocol version 4), a device's
+ * entries together and in interface order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,16 +25,17 @@ static void bus_path(libusb_device *dev, char *buf, size_t len)
 		used += (size_t)snprintf(buf + used, len - used, "%c%u", i ? '.' : '-', ports[i]);
 }
 
-/* Our interface and its bulk IN endpoint in the active configuration. */
-static bool find_iface(libusb_device *dev, struct ifbh_device_desc *c)
-{
-	struct libusb_config_descriptor *cfg;
-	bool found = false;
+/* Linux takes no configuration with more interfaces (USB_MAXINTERFACES). */
+#define MAX_IFACES 32
 
-	if (libusb_get_active_config_descriptor(dev, &cfg) != 0)
-		return false;
-	for (int i = 0; i < cfg->bNumInterfaces && !found; i++) {
+size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifbh_iface_slot *out,
+			  size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cfg->bNumInterfaces; i++) {
 		const struct libusb_interface *itf = &cfg->interface[i];
+		bool found = false;
 
 		for (int a = 0; a < itf->num_altsetting && !found; a++) {
 			const struct libusb_interface_descriptor *d = &itf->altsetting[a];
@@ -48,21 +51,39 @@ static bool find_iface(libusb_device *dev, struct ifbh_device_desc *c)
 					    LIBUSB_TRANSFER_TYPE_BULK ||
 				    !(ep->bEndpointAddress & LIBUSB_ENDPOINT_IN))
 					continue;
-				c->iface = d->bInterfaceNumber;
-				c->alt = d->bAlternateSetting;
-				c->ep_in = ep->bEndpointAddress;
-				c->max_packet = ep->wMaxPacketSize & 0x7ff;
+				if (n < max)
+					out[n] = (struct ifbh_iface_slot){
+						.iface = d->bInterfaceNumber,
+						.alt = d->bAlternateSetting,
+						.ep_in = ep->bEndpointAddress,
+						.max_packet = ep->wMaxPacketSize & 0x7ff,
+						.istr = d->iInterface,
+					};
+				n++;
 				found = true;
 				break;
 			}
 		}
 	}
+	return n;
+}
+
+/* Our interfaces (one per stream) in the active configuration. */
+static size_t find_ifaces(libusb_device *dev, struct ifbh_iface_slot *out, size_t max)
+{
+	struct libusb_config_descriptor *cfg;
+	size_t n;
+
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0)
+		return 0;
+	n = ifbh_native_ifaces(cfg, out, max);
 	libusb_free_config_descriptor(cfg);
-	return found;
+	return n < max ? n : max;
 }
 
 static void read_strings(libusb_device *dev, const struct libusb_device_descriptor *dd,
-			 struct ifbh_device_desc *c)
+			 struct ifbh_device_desc *c, const struct ifbh_iface_slot *slots, size_t n,
+			 char (*iface_str)[128])
 {
 	libusb_device_handle *h;
 	int ret = libusb_open(dev, &h);
@@ -81,38 +102,78 @@ static void read_strings(libusb_device *dev, const struct libusb_device_descript
 	if (dd->iSerialNumber)
 		libusb_get_string_descriptor_ascii(h, dd->iSerialNumber,
 						   (unsigned char *)c->serial, sizeof(c->serial));
+	for (size_t k = 0; k < n; k++)
+		if (slots[k].istr &&
+		    libusb_get_string_descriptor_ascii(h, slots[k].istr,
+						       (unsigned char *)iface_str[k], 128) < 0)
+			iface_str[k][0] = '\0';
 	c->strings_ok = true;
 	libusb_close(h);
 }
 
-static bool matches(libusb_device *dev, const struct ifbh_match *m, struct ifbh_device_desc *c,
-		    size_t *denied)
+/* Does dev match m? Its native interfaces into slots, their count returned
+ * (0: no match), and what is common to its entries into c. */
+static size_t matches(libusb_device *dev, const struct ifbh_match *m, struct ifbh_device_desc *c,
+		      struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t *denied)
 {
 	struct libusb_device_descriptor dd;
+	size_t n;
 
 	memset(c, 0, sizeof(*c));
 	if (libusb_get_device_descriptor(dev, &dd))
-		return false;
+		return 0;
 	if (m->have_vidpid && (dd.idVendor != m->vid || dd.idProduct != m->pid))
-		return false;
+		return 0;
 	bus_path(dev, c->path, sizeof(c->path));
 	if (m->path && strcmp(m->path, c->path))
-		return false;
-	if (!find_iface(dev, c))
-		return false;
+		return 0;
+	n = find_ifaces(dev, slots, MAX_IFACES);
+	if (!n)
+		return 0;
 	c->vid = dd.idVendor;
 	c->pid = dd.idProduct;
 	c->speed = libusb_get_device_speed(dev);
-	read_strings(dev, &dd, c);
+	memset(iface_str, 0, MAX_IFACES * sizeof(*iface_str));
+	read_strings(dev, &dd, c, slots, n, iface_str);
 	if (m->serial) {
 		if (!c->strings_ok) {
 			(*denied)++;
-			return false;
+			return 0;
 		}
 		if (strcmp(m->serial, c->serial))
-			return false;
+			return 0;
 	}
-	return true;
+	return n;
+}
+
+/* One entry per native interface of dev, in interface order. */
+static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh_device_desc *c,
+		      const struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t n)
+{
+	if (l->n + n > l->cap) {
+		size_t cap = (l->n + n) * 2;
+		struct ifbh_list_entry *e = realloc(l->e, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		l->e = e;
+		l->cap = cap;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct ifbh_list_entry *e = &l->e[l->n++];
+
+		e->desc = *c;
+		e->desc.iface = slots[k].iface;
+		e->desc.alt = slots[k].alt;
+		e->desc.ep_in = slots[k].ep_in;
+		e->desc.max_packet = slots[k].max_packet;
+		e->pos = (uint8_t)k;
+		e->nnative = (uint8_t)n;
+		memcpy(e->iface_str, iface_str[k], sizeof(e->iface_str));
+		e->iface_str[sizeof(e->iface_str) - 1] = '\0';
+		e->dev = libusb_ref_device(dev);
+	}
+	return 0;
 }
 
 int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list **ret_list)
@@ -131,14 +192,14 @@ int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		goto err_nomem;
-	l->desc = calloc((size_t)cnt + 1, sizeof(*l->desc));
-	l->dev = calloc((size_t)cnt + 1, sizeof(*l->dev));
-	if (!l->desc || !l->dev)
-		goto err_free;
 	for (ssize_t i = 0; i < cnt; i++) {
-		if (!matches(usblist[i], m, &l->desc[l->n], &l->denied))
-			continue;
-		l->dev[l->n++] = libusb_ref_device(usblist[i]);
+		struct ifbh_iface_slot slots[MAX_IFACES];
+		char iface_str[MAX_IFACES][128];
+		struct ifbh_device_desc c;
+		size_t n = matches(usblist[i], m, &c, slots, iface_str, &l->denied);
+
+		if (n && add_device(l, usblist[i], &c, slots, iface_str, n))
+			goto err_free;
 	}
 	libusb_free_device_list(usblist, 1);
 	*ret_list = l;
@@ -156,9 +217,8 @@ void ifbh_list_free(struct ifbh_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		libusb_unref_device(l->dev[i]);
-	free(l->dev);
-	free(l->desc);
+		libusb_unref_device(l->e[i].dev);
+	free(l->e);
 	free(l);
 }
 
@@ -174,7 +234,12 @@ size_t ifbh_list_denied(const struct ifbh_list *l)
 
 const struct ifbh_device_desc *ifbh_list_get(const struct ifbh_list *l, size_t i)
 {
-	return i < l->n ? &l->desc[i] : NULL;
+	return i < l->n ? &l->e[i].desc : NULL;
+}
+
+int ifbh_list_stream_index(const struct ifbh_list *l, size_t i)
+{
+	return i < l->n ? l->e[i].pos : -ERANGE;
 }
 
 const char *ifbh_speed_name(int speed)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,24 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
+/* The wire's enum ifb_sign as its letter, and whether it reads as signed. */
+static const char SIGN_LETTER[] = { [IFB_SIGN_UNSIGNED] = 'u', [IFB_SIGN_SIGNED] = 's',
+				    [IFB_SIGN_SIGNED_EXTENDED] = 'S',
+				    [IFB_SIGN_UNSIGNED_EXTENDED] = 'U' };
+
+/* The highest enum ifb_sign value a device of this version may send. */
+static unsigned int max_sign(unsigned int version)
+{
+	return version >= 4 ? IFB_SIGN_UNSIGNED_EXTENDED : IFB_SIGN_SIGNED;
+}
+
 int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen)
+{
+	return ifbh_parse_info_signs(buf, len, out, NULL, err, errlen);
+}
+
+int ifbh_parse_info_signs(const void *buf, size_t len, struct ifbh_info *out,
+			  char ret_sign[IFB_MAX_CHANNELS], char *err, size_t errlen)
 {
 	const uint8_t *p = buf;
 	struct ifb_info hdr;
@@ -112,7 +130,15 @@ int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *er
 		memcpy(c->name, ci.name, sizeof(c->name));
 		c->scan_index = le16toh(ci.scan_index);
 		c->offset = le16toh(ci.offset);
-		c->is_signed = ci.is_signed;
+		if (ci.is_signed > max_sign(out->version))
+			return fail(err, errlen, -EBADMSG,
+				    "GET_INFO: channel %u: sign %u (version %u allows 0 to %u)", i,
+				    ci.is_signed, out->version, max_sign(out->version));
+		/* 'S' is signed (already extended by the driver), 'U' unsigned */
+		c->is_signed = ci.is_signed == IFB_SIGN_SIGNED ||
+			       ci.is_signed == IFB_SIGN_SIGNED_EXTENDED;
+		if (ret_sign)
+			ret_sign[i] = SIGN_LETTER[ci.is_signed];
 		c->is_be = ci.is_be;
 		c->bits = ci.bits;
 		c->storage_bits = ci.storage_bits;
@@ -127,9 +153,9 @@ int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *er
 					    "GET_INFO: channel %u: I/Q hint %u with partner %u", i,
 					    c->iq, c->iq_partner);
 		}
-		if (c->is_signed > 1 || c->is_be > 1)
+		if (c->is_be > 1)
 			return fail(err, errlen, -EBADMSG,
-				    "GET_INFO: channel %u: bad signedness/endianness flag", i);
+				    "GET_INFO: channel %u: bad endianness flag %u", i, c->is_be);
 		if (c->storage_bits != 8 && c->storage_bits != 16 && c->storage_bits != 32 &&
 		    c->storage_bits != 64)
 			return fail(err, errlen, -EBADMSG,
@@ -276,26 +302,55 @@ int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, ch
 	return 0;
 }
 
+/* The start of every reply. */
+struct reply_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t length;
+} __attribute__((packed));
+
+/*
+ * A reply of one fixed size (GET_STATUS, GET_STREAM): at least size bytes,
+ * into out; the magic, a version from min_version to ours (into
+ * *ret_version), and a length field of size.
+ */
+static int fixed_reply(const void *buf, size_t len, void *out, size_t size, uint32_t magic,
+		       unsigned int min_version, const char *what, unsigned int *ret_version,
+		       char *err, size_t errlen)
+{
+	struct reply_header h;
+
+	if (len < size)
+		return fail(err, errlen, -EBADMSG, "%s reply truncated: %zu of %zu bytes", what, len,
+			    size);
+	memcpy(out, buf, size);
+	memcpy(&h, buf, sizeof(h));
+	if (le32toh(h.magic) != magic)
+		return fail(err, errlen, -EPROTO,
+			    "%s reply has magic 0x%08" PRIx32 ", expected 0x%08" PRIx32, what,
+			    le32toh(h.magic), magic);
+	*ret_version = le16toh(h.version);
+	if (*ret_version < min_version || *ret_version > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "%s reply has version %u", what,
+			    *ret_version);
+	if (le16toh(h.length) != size)
+		return fail(err, errlen, -EBADMSG, "%s: length field %u, expected %zu", what,
+			    le16toh(h.length), size);
+	return 0;
+}
+
 int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out, char *err,
 		      size_t errlen)
 {
 	struct ifb_status s;
+	unsigned int version;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STATUS reply truncated: %zu of %zu bytes",
-			    len, sizeof(s));
-	memcpy(&s, buf, sizeof(s));
-	if (le32toh(s.magic) != IFB_STATUS_MAGIC)
-		return fail(err, errlen, -EPROTO,
-			    "GET_STATUS reply has magic 0x%08" PRIx32 ", expected 0x%08x",
-			    le32toh(s.magic), IFB_STATUS_MAGIC);
-	if (le16toh(s.version) < 3 || le16toh(s.version) > IFB_PROTOCOL_VERSION)
-		return fail(err, errlen, -EPROTONOSUPPORT, "GET_STATUS reply has version %u",
-			    le16toh(s.version));
-	if (le16toh(s.length) != sizeof(s))
-		return fail(err, errlen, -EBADMSG, "GET_STATUS: length field %u, expected %zu",
-			    le16toh(s.length), sizeof(s));
+	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STATUS_MAGIC, IFB_STATUS_VERSION, "GET_STATUS",
+			  &version, err, errlen);
+	if (ret)
+		return ret;
 	out->request = s.request;
 	out->error = (int32_t)le32toh((uint32_t)s.error);
 	out->rate_mhz = le64toh(s.rate_mhz);
@@ -303,6 +358,57 @@ int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out
 	if (out->error > 0 || out->error < -4095)
 		return fail(err, errlen, -EBADMSG, "GET_STATUS: error %d is not a negative errno",
 			    out->error);
+	return 0;
+}
+
+bool ifbh_stream_name_valid(const char *name, size_t max)
+{
+	size_t n = strnlen(name, max);
+
+	if (n == 0 || n >= IFB_NAME_LEN || n == max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+bool ifbh_stream_name_matches(const char *have, const char *want)
+{
+	return !strcmp(have, want) || (!*have && !strcmp(want, "main"));
+}
+
+int ifbh_parse_stream(const void *buf, size_t len, struct ifbh_stream_reply *out, char *err,
+		      size_t errlen)
+{
+	struct ifb_stream_info s;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = fixed_reply(buf, len, &s, sizeof(s), IFB_STREAM_MAGIC, 4, "GET_STREAM", &out->version,
+			  err, errlen);
+	if (ret)
+		return ret;
+	out->index = s.index;
+	out->count = s.count;
+	if (out->count == 0 || out->count > IFB_MAX_STREAMS || out->index >= out->count)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_STREAM: stream %u of %u (at most %d streams)", out->index,
+			    out->count, IFB_MAX_STREAMS);
+	if (s.direction != 0)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_STREAM: direction %u (only 0, device to host, is defined)",
+			    s.direction);
+	if (!ifbh_stream_name_valid(s.name, sizeof(s.name)))
+		return fail(err, errlen, -EBADMSG,
+			    "GET_STREAM: the name is not 1 to %d letters, digits, '-' or '_', "
+			    "NUL-terminated",
+			    IFB_NAME_LEN - 1);
+	memcpy(out->name, s.name, sizeof(out->name));
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef IFBH_PROTO_H
 #define IFBH_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,14 @@
  *                     (out->version holds the device's version)
  */
 int ifbh_parse_info(const void *buf, size_t len, struct ifbh_info *out, char *err, size_t errlen);
+/*
+ * The same, and each channel's sign letter as the device sent it into
+ * ret_sign[0..num_channels) (may be NULL): 'u', 's', or from version 4
+ * 'S' and 'U'. out's is_signed is 0 or 1 whatever the letter: 'S' reads
+ * as signed, 'U' as unsigned (protocol.h enum ifb_sign).
+ */
+int ifbh_parse_info_signs(const void *buf, size_t len, struct ifbh_info *out,
+			  char ret_sign[IFB_MAX_CHANNELS], char *err, size_t errlen);
 int ifbh_parse_stats(const void *buf, size_t len, struct ifbh_stats *out, char *err, size_t errlen);
 
 /* A GET_GAPS reply (protocol version 2), host order. */
@@ -43,5 +52,25 @@ struct ifbh_status_reply {
 };
 int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out, char *err,
 		      size_t errlen);
+
+/* A GET_STREAM reply (protocol version 4), host order. */
+struct ifbh_stream_reply {
+	unsigned int version;
+	unsigned int index, count; /* index < count <= IFB_MAX_STREAMS */
+	char name[IFB_NAME_LEN];   /* valid: ifbh_stream_name_valid() */
+};
+/* Checks magic, version (4..IFB_PROTOCOL_VERSION), length, count, index,
+ * direction (0) and the name; ignores the reserved bytes. */
+int ifbh_parse_stream(const void *buf, size_t len, struct ifbh_stream_reply *out, char *err,
+		      size_t errlen);
+/* 1 to IFB_NAME_LEN - 1 bytes of letters, digits, '-' and '_'. */
+bool ifbh_stream_name_valid(const char *name, size_t max);
+/*
+ * Does a stream called `have` (GET_STREAM's name, "" for a device before
+ * version 4) answer to `want`? Equal names; and an unnamed stream answers
+ * to "main", the name a version-4 daemon gives the one stream of a
+ * single-stream config, the only kind an older daemon has.
+ */
+bool ifbh_stream_name_matches(const char *have, const char *want);
 
 #endif

@@ -107,19 +107,22 @@ static uint64_t usbfs_limit(void)
 
 static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t);
 
-static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t size)
+static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t size, bool asked)
 {
 	struct ifbh_dev *dev = s->dev;
 	uint64_t mp = dev->desc.max_packet ? dev->desc.max_packet : 512;
 	uint64_t limit = usbfs_limit();
+	/*
+	 * Fit under usbfs's memory limit (16 MiB by default), which every
+	 * program's transfers share: with the default options, half of it,
+	 * so that a device's second stream (read by another program, or
+	 * another stream here) fits beside; asked for more, all but a
+	 * sixteenth, the room for control transfers.
+	 */
+	uint64_t room = asked ? limit - limit / 16 : limit / 2;
 
 	size = (size + mp - 1) / mp * mp;
-	/*
-	 * Fit under usbfs's memory limit (16 MiB by default), leaving some
-	 * room for control transfers and other programs.
-	 */
-	if (limit && want * (size + USBFS_OVERHEAD) > limit - limit / 16) {
-		uint64_t room = limit - limit / 16;
+	if (limit && want * (size + USBFS_OVERHEAD) > room) {
 		unsigned int n = (unsigned int)(room / (size + USBFS_OVERHEAD));
 
 		if (n < 4) {
@@ -226,7 +229,7 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	s->stats_period = opts->stats_period;
 	s->use_gaps = dev->info.version >= 2;
 	ifbh_gaps_init(&s->gaps);
-	ret = alloc_transfers(s, n, size);
+	ret = alloc_transfers(s, n, size, opts->transfers || opts->transfer_size);
 	if (ret == 0)
 		ret = ifbh_pullq_init(&s->q, s->nxfer, release_cb, s);
 	if (ret) {
@@ -706,6 +709,17 @@ int ifbh_stream_start(struct ifbh_stream *s)
 				 "usbfs memory limit reached: %u of %u transfers in flight", i,
 				 s->nxfer);
 			break;
+		}
+		if (ret == LIBUSB_ERROR_NO_MEM) {
+			/* Linux caps what all usbfs users have in flight together
+			 * (usbcore's usbfs_memory_mb, 16 MiB by default): another
+			 * capture, of this device's other stream say, may hold it. */
+			unwind_start(s);
+			return ifbh_fail(s->dev->err, -ENOMEM,
+					 "submitting bulk transfers failed: the kernel's usbfs memory "
+					 "limit (/sys/module/usbcore/parameters/usbfs_memory_mb, shared by "
+					 "every program reading USB devices) is taken by other transfers "
+					 "in flight; ask for fewer or smaller transfers, or raise the limit");
 		}
 		if (ret) {
 			unwind_start(s);

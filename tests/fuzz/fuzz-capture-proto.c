@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer harness: the host's parsers of the device's GET_INFO,
- * GET_STATS, GET_GAPS and GET_STATUS replies (src/host/proto.c, libifbhost). The device is untrusted: any
+ * GET_STATS, GET_GAPS, GET_STATUS and GET_STREAM replies (src/host/proto.c, libifbhost). The device is untrusted: any
  * bytes go to both parsers. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
@@ -22,7 +22,7 @@
 		}                                                                     \
 	} while (0)
 
-static void check_info(const struct ifbh_info *in)
+static void check_info(const struct ifbh_info *in, const char *sign)
 {
 	CHECK(in->num_channels >= 1 && in->num_channels <= IFB_MAX_CHANNELS);
 	CHECK(memchr(in->device_name, '\0', sizeof(in->device_name)));
@@ -32,6 +32,9 @@ static void check_info(const struct ifbh_info *in)
 		uint64_t end = c->offset + (uint64_t)c->repeat * (c->storage_bits / 8);
 
 		CHECK(memchr(c->name, '\0', sizeof(c->name)));
+		/* 0 or 1 whatever the letter; 'S' and 'U' from version 4 only */
+		CHECK(c->is_signed <= 1 && strchr(in->version >= 4 ? "usSU" : "us", sign[i]));
+		CHECK(c->is_signed == (sign[i] == 's' || sign[i] == 'S'));
 		CHECK(c->bits >= 1 && c->bits + c->shift <= c->storage_bits);
 		CHECK(c->repeat >= 1 && end <= in->scan_size);
 		for (unsigned k = 0; k < i; k++) {
@@ -75,11 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ifbh_stats stats;
 	static struct ifbh_gaps_reply gaps;
 	struct ifbh_status_reply st;
+	struct ifbh_stream_reply sr;
+	char sign[IFB_MAX_CHANNELS];
 	char err[512];
 
 	err[0] = '\0';
-	if (ifbh_parse_info(data, size, &info, err, sizeof(err)) == 0)
-		check_info(&info);
+	if (ifbh_parse_info_signs(data, size, &info, sign, err, sizeof(err)) == 0)
+		check_info(&info, sign);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	err[0] = '\0';
@@ -95,6 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (ifbh_parse_status(data, size, &st, err, sizeof(err)) == 0)
 		CHECK(st.error <= 0 && st.error > -4096);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_stream(data, size, &sr, err, sizeof(err)) == 0)
+		CHECK(sr.index < sr.count && sr.count <= IFB_MAX_STREAMS &&
+		      ifbh_stream_name_valid(sr.name, sizeof(sr.name)));
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

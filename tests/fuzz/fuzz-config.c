@@ -31,8 +31,9 @@ static int terminated(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
-static void check_ranges(const struct ifb_config *c)
+static void check_stream(const struct ifb_stream_config *c)
 {
+	CHECK(terminated(c->name, sizeof(c->name)) && c->name[0]);
 	CHECK(terminated(c->device, sizeof(c->device)) && c->device[0]);
 	CHECK(c->buffer <= 255);
 	CHECK(c->all_channels || (c->num_channels >= 1 && c->num_channels <= IFB_MAX_CHANNELS));
@@ -41,8 +42,18 @@ static void check_ranges(const struct ifb_config *c)
 	CHECK(c->block_size >= IFB_BLOCK_SIZE_MIN && c->block_size <= IFB_BLOCK_SIZE_MAX &&
 	      c->block_size % 4096 == 0);
 	CHECK(c->block_count >= IFB_BLOCK_COUNT_MIN && c->block_count <= IFB_BLOCK_COUNT_MAX);
-	CHECK(c->functionfs[0] == '/' && terminated(c->functionfs, sizeof(c->functionfs)));
 	CHECK(terminated(c->heap, sizeof(c->heap)) && !strchr(c->heap, '/'));
+}
+
+static void check_ranges(const struct ifb_config *c)
+{
+	CHECK(c->num_streams >= 1 && c->num_streams <= IFB_MAX_STREAMS);
+	for (unsigned i = 0; i < c->num_streams; i++) {
+		check_stream(&c->stream[i]);
+		for (unsigned k = 0; k < i; k++)
+			CHECK(strcmp(c->stream[i].name, c->stream[k].name) != 0);
+	}
+	CHECK(c->functionfs[0] == '/' && terminated(c->functionfs, sizeof(c->functionfs)));
 	CHECK(c->max_power <= 900 && c->ms_vendor_code != 0);
 	CHECK(c->log_level >= 3 && c->log_level <= 7);
 }
@@ -50,8 +61,19 @@ static void check_ranges(const struct ifb_config *c)
 /* Everything the file sets, without where it was set. */
 static int same_settings(const struct ifb_config *a, const struct ifb_config *b)
 {
-	size_t from = offsetof(struct ifb_config, device), to = offsetof(struct ifb_config, line);
+	size_t from = offsetof(struct ifb_config, functionfs), to = offsetof(struct ifb_config, line);
+	size_t sfrom = offsetof(struct ifb_stream_config, device);
+	size_t sto = offsetof(struct ifb_stream_config, line);
 
+	if (a->num_streams != b->num_streams)
+		return 0;
+	for (unsigned i = 0; i < a->num_streams; i++) {
+		const struct ifb_stream_config *x = &a->stream[i], *y = &b->stream[i];
+
+		if (strcmp(x->name, y->name) || x->named != y->named ||
+		    memcmp((const char *)x + sfrom, (const char *)y + sfrom, sto - sfrom) != 0)
+			return 0;
+	}
 	return memcmp((const char *)a + from, (const char *)b + from, to - from) == 0;
 }
 

@@ -37,14 +37,16 @@ static int expected(const struct usb_ctrlrequest *s)
 	uint16_t value = le16toh(s->wValue), index = le16toh(s->wIndex);
 	uint16_t length = le16toh(s->wLength);
 
-	if (index)
+	/* an interface of the function's (ep0.c finds the stream) */
+	if (index > 0xff)
 		return -EOPNOTSUPP;
 	/* wValue: GET_INFO's host version, GET_GAPS's sequence number (version 2) */
 	if (value && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
 		return -EOPNOTSUPP;
 	if (s->bRequestType == 0xc1 && length >= 1 &&
 	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS ||
-	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS))
+	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS ||
+	     s->bRequest == IFB_REQ_GET_STREAM))
 		return s->bRequest;
 	if (s->bRequestType == 0x41 && length == 0 &&
 	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))

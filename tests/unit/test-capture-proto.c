@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/size.h"
@@ -121,15 +122,17 @@ START_TEST(info_future_version)
 {
 	struct reply r;
 	struct ifbh_info info;
-	char err[256];
+	char err[256], want[32];
 	size_t len = good_info(&r, 2);
 
 	r.h.version = htole16(IFB_PROTOCOL_VERSION + 1);
 	ck_assert_int_eq(seed_parse_info(&r, len, &info, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_uint_eq(info.version, IFB_PROTOCOL_VERSION + 1);
 	/* the message names both versions */
-	ck_assert_ptr_nonnull(strstr(err, "version 4"));
-	ck_assert_ptr_nonnull(strstr(err, "version 1 to 3"));
+	snprintf(want, sizeof(want), "version %d", IFB_PROTOCOL_VERSION + 1);
+	ck_assert_ptr_nonnull(strstr(err, want));
+	snprintf(want, sizeof(want), "version 1 to %d", IFB_PROTOCOL_VERSION);
+	ck_assert_ptr_nonnull(strstr(err, want));
 }
 END_TEST
 
@@ -421,6 +424,29 @@ START_TEST(parse_sizes)
 }
 END_TEST
 
+static void check_stream_path(const char *path, bool keep_ext, const char *want)
+{
+	char *got = cap_stream_path(path, "rx", keep_ext);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(stream_paths)
+{
+	check_stream_path("cap.raw", true, "cap-rx.raw");
+	check_stream_path("cap.tar.gz", true, "cap.tar-rx.gz");
+	check_stream_path("data", true, "data-rx");
+	check_stream_path("out.d/data", true, "out.d/data-rx");
+	check_stream_path("/tmp/x.bin", true, "/tmp/x-rx.bin");
+	check_stream_path(".hidden", true, ".hidden-rx");
+	check_stream_path("dir/", true, "dir/-rx");
+	/* a SigMF base name: its files add .sigmf-data and .sigmf-meta */
+	check_stream_path("rec.2026", false, "rec.2026-rx");
+}
+END_TEST
+
 static Suite *capture_proto_suite(void)
 {
 	Suite *s = suite_create("capture-proto");
@@ -441,6 +467,7 @@ static Suite *capture_proto_suite(void)
 	tcase_add_test(tc, stats_good);
 	tcase_add_test(tc, stats_hostile);
 	tcase_add_test(tc, parse_sizes);
+	tcase_add_test(tc, stream_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -66,16 +66,16 @@ START_TEST(defaults_and_minimal)
 	struct ifb_config cfg;
 
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\n"), 0);
-	ck_assert_str_eq(cfg.device, "adc");
-	ck_assert(cfg.all_channels);
-	ck_assert_uint_eq(cfg.block_size, 1u << 20);
-	ck_assert_uint_eq(cfg.block_count, 4);
-	ck_assert_int_eq(cfg.mode, IFB_CFG_MODE_AUTO);
-	ck_assert_int_eq(cfg.allocator, IFB_CFG_ALLOC_AUTO);
-	ck_assert_int_eq(cfg.start, IFB_CFG_START_HOST);
+	ck_assert_str_eq(cfg.stream[0].device, "adc");
+	ck_assert(cfg.stream[0].all_channels);
+	ck_assert_uint_eq(cfg.stream[0].block_size, 1u << 20);
+	ck_assert_uint_eq(cfg.stream[0].block_count, 4);
+	ck_assert_int_eq(cfg.stream[0].mode, IFB_CFG_MODE_AUTO);
+	ck_assert_int_eq(cfg.stream[0].allocator, IFB_CFG_ALLOC_AUTO);
+	ck_assert_int_eq(cfg.stream[0].start, IFB_CFG_START_HOST);
 	ck_assert_str_eq(cfg.functionfs, "/dev/ffs-iio");
-	ck_assert_uint_eq(cfg.line[IFB_KEY_IIO_DEVICE], 2);
-	ck_assert_uint_eq(cfg.line[IFB_KEY_STREAM_BLOCK_SIZE], 0);
+	ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_IIO_DEVICE], 2);
+	ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_STREAM_BLOCK_SIZE], 0);
 }
 END_TEST
 
@@ -109,18 +109,18 @@ START_TEST(every_key)
 	struct ifb_config cfg;
 
 	ck_assert_int_eq(parse(&cfg, text), 0);
-	ck_assert_str_eq(cfg.device, "iio:device3");
-	ck_assert_uint_eq(cfg.buffer, 1);
-	ck_assert(!cfg.all_channels);
-	ck_assert_uint_eq(cfg.num_channels, 2);
-	ck_assert_str_eq(cfg.channels[1], "voltage2");
-	ck_assert_str_eq(cfg.sampling_frequency, "30720000");
-	ck_assert_uint_eq(cfg.block_size, 256 * 1024);
-	ck_assert_uint_eq(cfg.block_count, 16);
-	ck_assert_int_eq(cfg.mode, IFB_CFG_MODE_ZERO_COPY);
-	ck_assert_int_eq(cfg.allocator, IFB_CFG_ALLOC_DMA_HEAP);
-	ck_assert_str_eq(cfg.heap, "reserved");
-	ck_assert_int_eq(cfg.start, IFB_CFG_START_IMMEDIATE);
+	ck_assert_str_eq(cfg.stream[0].device, "iio:device3");
+	ck_assert_uint_eq(cfg.stream[0].buffer, 1);
+	ck_assert(!cfg.stream[0].all_channels);
+	ck_assert_uint_eq(cfg.stream[0].num_channels, 2);
+	ck_assert_str_eq(cfg.stream[0].channels[1], "voltage2");
+	ck_assert_str_eq(cfg.stream[0].sampling_frequency, "30720000");
+	ck_assert_uint_eq(cfg.stream[0].block_size, 256 * 1024);
+	ck_assert_uint_eq(cfg.stream[0].block_count, 16);
+	ck_assert_int_eq(cfg.stream[0].mode, IFB_CFG_MODE_ZERO_COPY);
+	ck_assert_int_eq(cfg.stream[0].allocator, IFB_CFG_ALLOC_DMA_HEAP);
+	ck_assert_str_eq(cfg.stream[0].heap, "reserved");
+	ck_assert_int_eq(cfg.stream[0].start, IFB_CFG_START_IMMEDIATE);
 	ck_assert_str_eq(cfg.functionfs, "/run/ffs");
 	ck_assert_uint_eq(cfg.vendor_id, 0x0456);
 	ck_assert_uint_eq(cfg.product_id, 0xb673);
@@ -129,7 +129,7 @@ START_TEST(every_key)
 	ck_assert(!cfg.ms_os_descriptors);
 	ck_assert_str_eq(cfg.interface_guid, "{01234567-89ab-cdef-0123-456789abcdef}");
 	ck_assert_int_eq(cfg.log_level, 7);
-	ck_assert_uint_eq(cfg.line[IFB_KEY_STREAM_BLOCK_SIZE], 8);
+	ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_STREAM_BLOCK_SIZE], 8);
 }
 END_TEST
 
@@ -145,12 +145,12 @@ START_TEST(dump_round_trips)
 	ifb_config_dump(&a, f);
 	fclose(f);
 	ck_assert_int_eq(parse(&b, buf), 0);
-	ck_assert_str_eq(b.device, "x");
-	ck_assert_uint_eq(b.num_channels, 2);
-	ck_assert_uint_eq(b.block_size, 65536);
-	ck_assert_int_eq(b.mode, IFB_CFG_MODE_COPY);
-	ck_assert_int_eq(b.allocator, IFB_CFG_ALLOC_DMA_HEAP);
-	ck_assert_str_eq(b.heap, "system");
+	ck_assert_str_eq(b.stream[0].device, "x");
+	ck_assert_uint_eq(b.stream[0].num_channels, 2);
+	ck_assert_uint_eq(b.stream[0].block_size, 65536);
+	ck_assert_int_eq(b.stream[0].mode, IFB_CFG_MODE_COPY);
+	ck_assert_int_eq(b.stream[0].allocator, IFB_CFG_ALLOC_DMA_HEAP);
+	ck_assert_str_eq(b.stream[0].heap, "system");
 }
 END_TEST
 
@@ -161,12 +161,12 @@ START_TEST(mode_hybrid_round_trips)
 	FILE *f;
 
 	ck_assert_int_eq(parse(&a, "[iio]\ndevice=x\n[stream]\nmode=hybrid\n"), 0);
-	ck_assert_int_eq(a.mode, IFB_CFG_MODE_HYBRID);
+	ck_assert_int_eq(a.stream[0].mode, IFB_CFG_MODE_HYBRID);
 	f = fmemopen(buf, sizeof(buf), "w");
 	ifb_config_dump(&a, f);
 	fclose(f);
 	ck_assert_int_eq(parse(&b, buf), 0);
-	ck_assert_int_eq(b.mode, IFB_CFG_MODE_HYBRID);
+	ck_assert_int_eq(b.stream[0].mode, IFB_CFG_MODE_HYBRID);
 	expect_error("[iio]\ndevice=a\n[stream]\nmode=half\n", "test.conf:4: [stream] mode: expected",
 		     "one of auto, zero-copy, hybrid, copy, got 'half'");
 }
@@ -253,7 +253,7 @@ START_TEST(long_lines_are_one_line)
 	/* The tail of a long comment must not set a key... */
 	t = repeat("[iio]\ndevice=a\n[stream]\n# ", 'x', 196, " block_count = 64\n");
 	ck_assert_int_eq(parse(&cfg, t), 0);
-	ck_assert_uint_eq(cfg.block_count, 4);
+	ck_assert_uint_eq(cfg.stream[0].block_count, 4);
 	free(t);
 	/* ...nor open a section. */
 	t = repeat("[iio]\ndevice=a\n; ", '-', 197, "[gadget]\n");
@@ -286,10 +286,10 @@ START_TEST(long_lines_are_one_line)
 				 i ? " " : "", i, i % 8 == 7 ? ",\n\t; a comment between\n" : ",");
 		strcat(list, "\n[stream]\nmode = copy\n");
 		ck_assert_int_eq(parse(&cfg, list), 0);
-		ck_assert_uint_eq(cfg.num_channels, 64);
-		ck_assert_str_eq(cfg.channels[63], "voltage63");
-		ck_assert_uint_eq(cfg.line[IFB_KEY_IIO_CHANNELS], 3);
-		ck_assert_int_eq(cfg.mode, IFB_CFG_MODE_COPY);
+		ck_assert_uint_eq(cfg.stream[0].num_channels, 64);
+		ck_assert_str_eq(cfg.stream[0].channels[63], "voltage63");
+		ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_IIO_CHANNELS], 3);
+		ck_assert_int_eq(cfg.stream[0].mode, IFB_CFG_MODE_COPY);
 	}
 	/* a continued list is checked whole; other keys never continue */
 	expect_error("[iio]\ndevice=a\nchannels = a, b\n  b\n", "test.conf:4: [iio] channels: expected ",
@@ -340,11 +340,11 @@ START_TEST(accepted_bytes)
 	struct ifb_config cfg;
 
 	ck_assert_int_eq(parse(&cfg, "\xef\xbb\xbf[iio]\r\ndevice =\tadc \r\n[stream]\r\nmode=copy"), 0);
-	ck_assert_str_eq(cfg.device, "adc");
-	ck_assert_int_eq(cfg.mode, IFB_CFG_MODE_COPY);
-	ck_assert_uint_eq(cfg.line[IFB_KEY_STREAM_MODE], 4);
+	ck_assert_str_eq(cfg.stream[0].device, "adc");
+	ck_assert_int_eq(cfg.stream[0].mode, IFB_CFG_MODE_COPY);
+	ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_STREAM_MODE], 4);
 	ck_assert_int_eq(parse(&cfg, "# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa1\n[iio]\ndevice=\xc3\xa9t\xc3\xa9\n"), 0);
-	ck_assert_str_eq(cfg.device, "\xc3\xa9t\xc3\xa9");
+	ck_assert_str_eq(cfg.stream[0].device, "\xc3\xa9t\xc3\xa9");
 }
 END_TEST
 
@@ -460,9 +460,9 @@ START_TEST(numbers)
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nbuffer = 010\n[stream]\nblock_count = 08\n"
 				     "block_size = 08K\n[usb]\nvendor_id = 1d6b\nproduct_id = 0104\n"
 				     "[gadget]\nmax_power = 0x1f4\nms_vendor_code = 0xCD\n"), 0);
-	ck_assert_uint_eq(cfg.buffer, 10);
-	ck_assert_uint_eq(cfg.block_count, 8);
-	ck_assert_uint_eq(cfg.block_size, 8192);
+	ck_assert_uint_eq(cfg.stream[0].buffer, 10);
+	ck_assert_uint_eq(cfg.stream[0].block_count, 8);
+	ck_assert_uint_eq(cfg.stream[0].block_size, 8192);
 	ck_assert_uint_eq(cfg.vendor_id, 0x1d6b);
 	ck_assert_uint_eq(cfg.product_id, 0x0104);
 	ck_assert_uint_eq(cfg.max_power, 500);
@@ -471,7 +471,7 @@ START_TEST(numbers)
 	ck_assert_uint_eq(cfg.vendor_id, 0x1d6b);
 	ck_assert_uint_eq(cfg.product_id, 0x0104);
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nsampling_frequency = 2.5\n"), 0);
-	ck_assert_str_eq(cfg.sampling_frequency, "2.5");
+	ck_assert_str_eq(cfg.stream[0].sampling_frequency, "2.5");
 	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = 0x\n", "test.conf:4: [usb] product_id", "hexadecimal");
 	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = 12345\n", "test.conf:4: ", "16-bit");
 	expect_error("[iio]\ndevice=a\n[usb]\nproduct_id = -1\n", "test.conf:4: ", "16-bit");
@@ -504,17 +504,17 @@ START_TEST(dump_quotes_what_needs_it)
 	FILE *f;
 
 	ck_assert_int_eq(parse(&a, text), 0);
-	ck_assert_str_eq(a.channels[0], "a");
-	ck_assert_str_eq(a.heap, "x;y#z");
+	ck_assert_str_eq(a.stream[0].channels[0], "a");
+	ck_assert_str_eq(a.stream[0].heap, "x;y#z");
 	ck_assert_str_eq(a.manufacturer, "7\" panel");
 	f = fmemopen(buf, sizeof(buf), "w");
 	ifb_config_dump(&a, f);
 	fclose(f);
 	ck_assert_msg(parse(&b, buf) == 0, "%s in:\n%s", err, buf);
-	ck_assert_str_eq(b.device, " adc");
-	ck_assert_uint_eq(b.num_channels, 2);
-	ck_assert_str_eq(b.channels[0], "a");
-	ck_assert_str_eq(b.heap, "x;y#z");
+	ck_assert_str_eq(b.stream[0].device, " adc");
+	ck_assert_uint_eq(b.stream[0].num_channels, 2);
+	ck_assert_str_eq(b.stream[0].channels[0], "a");
+	ck_assert_str_eq(b.stream[0].heap, "x;y#z");
 	ck_assert_str_eq(b.functionfs, "/run/ffs #1");
 	ck_assert_str_eq(b.product, "  A; B # C  ");
 	ck_assert_str_eq(b.manufacturer, "7\" panel");
@@ -541,8 +541,8 @@ START_TEST(channel_names)
 	expect_error("[iio]\ndevice=a\nchannels = caf\xc3\xa9\n", "test.conf:3: [iio] channels",
 		     "printable ASCII");
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice=a\nchannels = accel_sqrt(x^2+y^2), voltage0-voltage1\n"), 0);
-	ck_assert_str_eq(cfg.channels[0], "accel_sqrt(x^2+y^2)");
-	ck_assert_str_eq(cfg.channels[1], "voltage0-voltage1");
+	ck_assert_str_eq(cfg.stream[0].channels[0], "accel_sqrt(x^2+y^2)");
+	ck_assert_str_eq(cfg.stream[0].channels[1], "voltage0-voltage1");
 }
 END_TEST
 
@@ -602,22 +602,22 @@ START_TEST(iq_pairs)
 	FILE *f;
 
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\n"), 0);
-	ck_assert_uint_eq(cfg.num_iq, 0);
+	ck_assert_uint_eq(cfg.stream[0].num_iq, 0);
 	ck_assert_int_eq(parse(&cfg, "[iio]\ndevice = adc\niq = voltage0:voltage1, voltage2:voltage3\n"), 0);
-	ck_assert_uint_eq(cfg.num_iq, 2);
-	ck_assert_str_eq(cfg.iq[0][0], "voltage0");
-	ck_assert_str_eq(cfg.iq[0][1], "voltage1");
-	ck_assert_str_eq(cfg.iq[1][0], "voltage2");
-	ck_assert_str_eq(cfg.iq[1][1], "voltage3");
-	ck_assert_uint_eq(cfg.line[IFB_KEY_IIO_IQ], 3);
+	ck_assert_uint_eq(cfg.stream[0].num_iq, 2);
+	ck_assert_str_eq(cfg.stream[0].iq[0][0], "voltage0");
+	ck_assert_str_eq(cfg.stream[0].iq[0][1], "voltage1");
+	ck_assert_str_eq(cfg.stream[0].iq[1][0], "voltage2");
+	ck_assert_str_eq(cfg.stream[0].iq[1][1], "voltage3");
+	ck_assert_uint_eq(cfg.stream[0].line[IFB_KEY_IIO_IQ], 3);
 
 	f = fmemopen(buf, sizeof(buf), "w");
 	ifb_config_dump(&cfg, f);
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(buf, "iq = voltage0:voltage1, voltage2:voltage3\n"));
 	ck_assert_int_eq(parse(&b, buf), 0);
-	ck_assert_uint_eq(b.num_iq, 2);
-	ck_assert_str_eq(b.iq[1][1], "voltage3");
+	ck_assert_uint_eq(b.stream[0].num_iq, 2);
+	ck_assert_str_eq(b.stream[0].iq[1][1], "voltage3");
 
 	expect_error("[iio]\ndevice=a\niq = voltage0\n", "test.conf:3: [iio] iq: expected ",
 		     "pairs I:Q of two different channel names (e.g. voltage0:voltage1), got 'voltage0'");
@@ -632,6 +632,110 @@ START_TEST(iq_pairs)
 	expect_error("[iio]\ndevice=a\niq = abcdefghijklmnopqrstuvwxyz:b\n",
 		     "test.conf:3: [iio] iq: expected ", "shorter than 24");
 	expect_error("[iio]\ndevice=a\niq = a:b\niq = c:d\n", "test.conf:4: ", "set twice (first on line 3)");
+}
+END_TEST
+
+/* Issue 16: a section per stream, each with the keys of [iio] and [stream]. */
+START_TEST(named_streams)
+{
+	struct ifb_config a, b;
+	char buf[8192], at[256];
+	FILE *f;
+
+	ck_assert_int_eq(parse(&a, "[stream rx]\ndevice = adc0\nchannels = voltage0, voltage1\n"
+				  "block_size = 64K\nmode = copy\n\n"
+				  "[stream  house-keeping ]\ndevice = adc1\nbuffer = 1\nblock_count = 8\n"
+				  "start = immediate\n[usb]\nfunctionfs = /dev/x\n"), 0);
+	ck_assert_uint_eq(a.num_streams, 2);
+	ck_assert_str_eq(a.stream[0].name, "rx");
+	ck_assert(a.stream[0].named);
+	ck_assert_str_eq(a.stream[0].device, "adc0");
+	ck_assert_uint_eq(a.stream[0].num_channels, 2);
+	ck_assert_uint_eq(a.stream[0].block_size, 65536);
+	ck_assert_int_eq(a.stream[0].mode, IFB_CFG_MODE_COPY);
+	ck_assert_uint_eq(a.stream[0].block_count, 4); /* its own default */
+	ck_assert_str_eq(a.stream[1].name, "house-keeping");
+	ck_assert_str_eq(a.stream[1].device, "adc1");
+	ck_assert_uint_eq(a.stream[1].buffer, 1);
+	ck_assert_uint_eq(a.stream[1].block_count, 8);
+	ck_assert_uint_eq(a.stream[1].block_size, 1u << 20);
+	ck_assert_int_eq(a.stream[1].start, IFB_CFG_START_IMMEDIATE);
+	ck_assert_str_eq(a.functionfs, "/dev/x");
+	ck_assert_ptr_eq(ifb_config_stream(&a, "house-keeping"), &a.stream[1]);
+	ck_assert_ptr_null(ifb_config_stream(&a, "tx"));
+	/* messages name the stream's section */
+	ifb_stream_config_where(&a.stream[1], IFB_KEY_STREAM_BLOCK_COUNT, at, sizeof(at));
+	ck_assert_str_eq(at, "test.conf:10: [stream house-keeping] block_count");
+	ifb_stream_config_where(&a.stream[0], IFB_KEY_IIO_IQ, at, sizeof(at));
+	ck_assert_str_eq(at, "test.conf: [stream rx] iq (default)");
+	/* the dump reads back the same */
+	f = fmemopen(buf, sizeof(buf), "w");
+	ifb_config_dump(&a, f);
+	fclose(f);
+	ck_assert_int_eq(parse(&b, buf), 0);
+	ck_assert_uint_eq(b.num_streams, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_str_eq(b.stream[i].name, a.stream[i].name);
+		ck_assert_str_eq(b.stream[i].device, a.stream[i].device);
+		ck_assert_uint_eq(b.stream[i].buffer, a.stream[i].buffer);
+		ck_assert_uint_eq(b.stream[i].block_size, a.stream[i].block_size);
+		ck_assert_uint_eq(b.stream[i].block_count, a.stream[i].block_count);
+		ck_assert_int_eq(b.stream[i].mode, a.stream[i].mode);
+		ck_assert_int_eq(b.stream[i].start, a.stream[i].start);
+		ck_assert_uint_eq(b.stream[i].num_channels, a.stream[i].num_channels);
+	}
+}
+END_TEST
+
+/* A single-stream file is one stream named "main", as before. */
+START_TEST(single_stream_is_main)
+{
+	struct ifb_config a;
+
+	ck_assert_int_eq(parse(&a, "[iio]\ndevice = adc\n[stream]\nblock_count = 3\n"), 0);
+	ck_assert_uint_eq(a.num_streams, 1);
+	ck_assert_str_eq(a.stream[0].name, IFB_STREAM_DEFAULT_NAME);
+	ck_assert(!a.stream[0].named);
+	ck_assert_uint_eq(a.stream[0].block_count, 3);
+}
+END_TEST
+
+START_TEST(named_stream_errors)
+{
+	struct ifb_config c;
+	char *many;
+	size_t at = 0;
+
+	expect_error("[stream rx]\ndevice = a\n[iio]\ndevice = b\n",
+		     "test.conf:3: [iio]: the single-stream form", "after [stream NAME] sections (line 1)");
+	expect_error("[iio]\ndevice = a\n[stream rx]\ndevice = b\n",
+		     "test.conf:3: [stream rx]: a named stream", "single-stream [iio] or [stream] section of line 1");
+	expect_error("[stream]\nmode = copy\n[stream rx]\ndevice = b\n", "test.conf:3: [stream rx]",
+		     "of line 1");
+	expect_error("[stream rx]\ndevice = a\n[stream rx]\ndevice = b\n",
+		     "test.conf:3: [stream rx]: a second section", "[stream rx], on line 1");
+	/* capture's rec-rx.* and rec-RX.* would collide where case is ignored */
+	expect_error("[stream rx]\ndevice = a\n[stream RX]\ndevice = b\n",
+		     "test.conf:3: [stream RX]: a second section", "[stream rx], on line 1");
+	expect_error("[stream r/x]\ndevice = a\n", "test.conf:1: [stream r/x]: expected a stream name",
+		     "letters, digits");
+	expect_error("[stream 0123456789012345678901234567890123]\ndevice = a\n", "test.conf:1:",
+		     "at most 31 bytes");
+	expect_error("[stream rx]\nchannels = voltage0\n", "test.conf:1: [stream rx] device: missing",
+		     "expected the IIO device");
+	expect_error("[stream rx]\ndevice = a\nfunctionfs = /x\n", "test.conf:3: [stream rx]: unknown key",
+		     "'functionfs'");
+	expect_error("[stream rx]\ndevice = a\nblock_size = 4K\nblock_size = 8K\n",
+		     "test.conf:4: [stream rx] block_size: set twice", "(first on line 3)");
+	/* the same key in two streams is no repetition */
+	ck_assert_int_eq(parse(&c, "[stream a]\ndevice = x\nmode = copy\n[stream b]\n"
+				  "device = y\nmode = copy\n"), 0);
+	many = malloc(IFB_MAX_STREAMS * 40 + 64);
+	ck_assert_ptr_nonnull(many);
+	for (unsigned i = 0; i <= IFB_MAX_STREAMS; i++)
+		at += (size_t)sprintf(many + at, "[stream s%u]\ndevice = d%u\n", i, i);
+	expect_error(many, "test.conf:17: [stream s8]: stream 9", "at most 8 streams");
+	free(many);
 }
 END_TEST
 
@@ -659,6 +763,9 @@ static Suite *config_suite(void)
 	tcase_add_test(t, channel_names);
 	tcase_add_test(t, iiod_keys);
 	tcase_add_test(t, iq_pairs);
+	tcase_add_test(t, named_streams);
+	tcase_add_test(t, single_stream_is_main);
+	tcase_add_test(t, named_stream_errors);
 	suite_add_tcase(s, t);
 	return s;
 }

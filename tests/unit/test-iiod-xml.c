@@ -193,6 +193,38 @@ START_TEST(only_listed_devices)
 }
 END_TEST
 
+/*
+ * An OPEN reads an input buffer: the bridge streams device to host only
+ * (the data path lists in_ scan elements alone). A mask of a DAC's
+ * output scan elements must be refused by the layout (ENOSYS), before
+ * the front end makes a stream for the device and logs a configuration
+ * error for what was a client's request.
+ */
+START_TEST(scan_layout_refuses_output_channels)
+{
+	struct ifb_iiod_ctx *ctx;
+	unsigned int idx[4];
+	uint32_t m = 1;
+	size_t n;
+	int dac;
+
+	make_tree();
+	mk("sys/iio:device3/name", "dac\n");
+	mk("sys/iio:device3/dev", "250:3\n");
+	mk("sys/iio:device3/scan_elements/out_voltage0_en", "0\n");
+	mk("sys/iio:device3/scan_elements/out_voltage0_index", "0\n");
+	mk("sys/iio:device3/scan_elements/out_voltage0_type", "le:s16/16>>0\n");
+	mk("sys/iio:device3/buffer/enable", "0\n");
+	ctx = load(NULL, 0);
+	dac = ifb_iiod_ctx_find_device(ctx, "dac");
+	ck_assert_int_ge(dac, 0);
+	ck_assert_uint_eq(ifb_iiod_dev_nchannels(ctx, dac), 1);
+	ck_assert_int_eq(ifb_iiod_scan_layout(ctx, dac, &m, 1, idx, 4, &n), -ENOSYS);
+	ifb_iiod_ctx_free(ctx);
+	rm_tree();
+}
+END_TEST
+
 START_TEST(scan_layouts)
 {
 	struct ifb_iiod_ctx *ctx;
@@ -366,6 +398,7 @@ static Suite *iiod_xml_suite(void)
 	tcase_add_test(tc, xml_content_and_order);
 	tcase_add_test(tc, only_listed_devices);
 	tcase_add_test(tc, scan_layouts);
+	tcase_add_test(tc, scan_layout_refuses_output_channels);
 	tcase_add_test(tc, one_model_of_a_device);
 	tcase_add_test(tc, attribute_gate);
 	tcase_add_test(tc, no_sysfs);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * [iio] iq against a device's channels (ifb_bridge_check_iq) and the I/Q
+ * [iio] iq against a device's channels (ifb_stream_check_iq) and the I/Q
  * hint it puts in the stream's description (GET_INFO, protocol version 3);
  * what SET_SAMPLE_RATE refuses before its data stage (no attribute, a
  * read-only one).
@@ -50,9 +50,9 @@ START_TEST(pairs_that_fit)
 
 	device(&io, 4);
 	config(&cfg, "voltage0:voltage1, voltage2:voltage3");
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), 0);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), 0);
 	config(&cfg, "voltage1:voltage2");
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), 0);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), 0);
 }
 END_TEST
 
@@ -63,34 +63,38 @@ START_TEST(pairs_that_do_not)
 
 	device(&io, 4);
 	config(&cfg, "voltage1:voltage0"); /* Q before I */
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 	config(&cfg, "voltage0:voltage2"); /* not neighbours */
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 	config(&cfg, "voltage0:voltage9"); /* no such channel */
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 	io.ch[1].selected = false;         /* not enabled */
 	config(&cfg, "voltage0:voltage1");
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 	device(&io, 2);
 	io.ch[1].type.is_signed = true;    /* different types */
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 	device(&io, 2);
 	io.ch[0].type.repeat = 2;          /* repeats */
 	io.ch[1].offset = 4;
-	ck_assert_int_eq(ifb_bridge_check_iq(&io, &cfg), -EINVAL);
+	ck_assert_int_eq(ifb_stream_check_iq(&io, &cfg.stream[0]), -EINVAL);
 }
 END_TEST
 
 START_TEST(hint_in_the_description)
 {
 	static struct ifb_bridge b;
-	struct ifb_stream_desc *d = &b.desc;
+	static struct ifb_stream s;
+	struct ifb_stream_desc *d = &s.desc;
 
 	memset(&b, 0, sizeof(b));
-	device(&b.iio, 4);
-	b.iio.ch[0].selected = false; /* the list GET_INFO sends starts at voltage1 */
+	memset(&s, 0, sizeof(s));
+	s.b = &b;
+	device(&s.iio, 4);
+	s.iio.ch[0].selected = false; /* the list GET_INFO sends starts at voltage1 */
 	config(&b.cfg, "voltage2:voltage3");
-	ifb_bridge_describe(&b);
+	s.cfg = b.cfg.stream[0];
+	ifb_stream_describe(&s);
 	ck_assert_uint_eq(d->num_channels, 3);
 	ck_assert_uint_eq(d->channels[0].iq, IFB_IQ_NONE);
 	ck_assert_uint_eq(d->channels[1].iq, IFB_IQ_I);
@@ -162,19 +166,19 @@ START_TEST(timestamp_alone_refused_with_its_line)
 						 .repeat = 1 };
 	ck_assert_int_eq(ifb_config_load_buffer(&cfg, text, strlen(text), "t.conf", err, sizeof(err)),
 			 0);
-	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg, ""));
+	CAPTURE_STDERR(out, r = ifb_stream_select_channels(&io, &cfg.stream[0], ""));
 	ck_assert_int_eq(r, -ENODATA);
 	ck_assert_msg(strstr(out, "t.conf:3: [iio] channels: the timestamp alone is no stream"),
 		      "%s", out);
 	ck_assert_msg(strstr(out, "voltage0, voltage1, timestamp"), "%s", out);
 	/* a reload says so on the same line */
-	CAPTURE_STDERR(out, r = ifb_bridge_select_channels(&io, &cfg, "; configuration not reloaded"));
+	CAPTURE_STDERR(out, r = ifb_stream_select_channels(&io, &cfg.stream[0], "; configuration not reloaded"));
 	ck_assert_int_eq(r, -ENODATA);
 	ck_assert_msg(strstr(out, "voltage0, voltage1, timestamp); configuration not reloaded\n"),
 		      "%s", out);
 	ck_assert_int_eq(ifb_config_load_buffer(&cfg, two, strlen(two), "t.conf", err, sizeof(err)),
 			 0);
-	ck_assert_int_eq(ifb_bridge_select_channels(&io, &cfg, ""), 0);
+	ck_assert_int_eq(ifb_stream_select_channels(&io, &cfg.stream[0], ""), 0);
 	ck_assert_uint_eq(io.scan_size, 16);
 }
 END_TEST

@@ -128,10 +128,10 @@ START_TEST(string_bytes)
 	};
 	uint8_t buf[64];
 
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, "IIO"), (int)sizeof(expected));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, (const char *[]){ "IIO" }), (int)sizeof(expected));
 	ck_assert_mem_eq(buf, expected, sizeof(expected));
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, ""), -EINVAL);
-	ck_assert_int_eq(ifb_usb_strings(buf, 10, &native, "IIO"), -ENOSPC);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &native, (const char *[]){ "" }), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, 10, &native, (const char *[]){ "IIO" }), -ENOSPC);
 }
 END_TEST
 
@@ -233,13 +233,13 @@ START_TEST(iiod_only_and_bad_layouts)
 	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &none, NULL, 0), -EINVAL);
 	ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &many, NULL, 0), -EINVAL);
 
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO stream"), (int)sizeof(strings_both));
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, (const char *[]){ "IIO stream" }), (int)sizeof(strings_both));
 	ck_assert_mem_eq(buf, strings_both, sizeof(strings_both));
 	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &iiod, NULL), (int)sizeof(strings_iiod));
 	ck_assert_mem_eq(buf, strings_iiod, sizeof(strings_iiod));
 	/* libiio would take a native interface named "IIO" for the IIOD one */
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, "IIO"), -EINVAL);
-	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &none, "x"), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &both, (const char *[]){ "IIO" }), -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &none, (const char *[]){ "x" }), -EINVAL);
 }
 END_TEST
 
@@ -283,14 +283,14 @@ START_TEST(control_malformed)
 		uint16_t value, index, length;
 	} bad[] = {
 		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
-		{ VIN, 0x08, 0, 0, 64 },
+		{ VIN, 0x09, 0, 0, 64 },
 		{ VIN, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 8 },   /* wrong direction */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0 },  /* not exactly 8 bytes */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 7 },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 9 },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0xffff },
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 1, 0, 8 },  /* wValue not 0 */
-		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 1, 8 },  /* another interface */
+		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0x100, 8 }, /* no interface's */
 		{ VOUT, IFB_REQ_GET_STATUS, 0, 0, 24 },
 		{ VIN, IFB_REQ_GET_STATUS, 0, 0, 0 },
 		{ VIN, IFB_REQ_GET_STATUS, 3, 0, 24 },
@@ -303,8 +303,7 @@ START_TEST(control_malformed)
 		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
 		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
 		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
-		{ VIN, IFB_REQ_GET_INFO, 0, 1, 64 },     /* another interface */
-		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 },
+		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 }, /* no interface's (ep0.c maps the rest) */
 		{ USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
 		{ USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
 		{ USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE, IFB_REQ_GET_INFO, 0, 0, 64 },
@@ -458,6 +457,155 @@ START_TEST(set_rate_and_status)
 }
 END_TEST
 
+/*
+ * Issue 16: one native interface per stream. Stream 0 stays interface 0
+ * with endpoint 0x81 (a version 1-3 host's), the IIOD interface stays 1
+ * (libiio's usb:BUS.ADDR.1), the other streams follow, each with one bulk
+ * IN endpoint numbered after the pipes'.
+ */
+START_TEST(one_interface_per_stream)
+{
+	static const uint8_t fs[] = {
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 64, 0, 0,
+		9, 4, 1, 0, 2, 0xff, 0x00, 0x00, 2,
+		7, 5, 0x82, 2, 64, 0, 0,
+		7, 5, 0x02, 2, 64, 0, 0,
+		9, 4, 2, 0, 1, 0xff, 0x49, 0x01, 3,
+		7, 5, 0x83, 2, 64, 0, 0,
+		9, 4, 3, 0, 1, 0xff, 0x49, 0x01, 4,
+		7, 5, 0x84, 2, 64, 0, 0,
+	};
+	static const uint8_t strings[] = {
+		2, 0, 0, 0, 16 + 2 + 3 + 4 + 3 + 3, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0,
+		0x09, 0x04, 'r', 'x', 0, 'I', 'I', 'O', 0, 'h', 'k', 0, 't', 'x', 0,
+	};
+	const struct ifb_usb_layout l = { .native = true, .streams = 3, .iiod_pipes = 1 };
+	const struct ifb_usb_layout alone = { .native = true, .streams = 2 };
+	uint8_t buf[2048];
+	int len = ifb_usb_descriptors(buf, sizeof(buf), &l, NULL, 0);
+
+	/* 4 interfaces and 5 endpoints per speed, a companion each at SuperSpeed */
+	ck_assert_int_eq(len, 24 + 3 * (int)sizeof(fs) + 5 * 6);
+	ck_assert_mem_eq(buf + 12, ((uint8_t[]){ 9, 0, 0, 0, 9, 0, 0, 0, 14, 0, 0, 0 }), 12);
+	ck_assert_mem_eq(buf + 24, fs, sizeof(fs));
+	ck_assert_uint_eq(ifb_usb_streams(&l), 3);
+	ck_assert_uint_eq(ifb_usb_stream_interface(&l, 0), 0);
+	ck_assert_uint_eq(ifb_usb_iiod_interface(&l), 1);
+	ck_assert_uint_eq(ifb_usb_stream_interface(&l, 1), 2);
+	ck_assert_uint_eq(ifb_usb_stream_interface(&l, 2), 3);
+	ck_assert_int_eq(ifb_usb_interface_stream(&l, 0), 0);
+	ck_assert_int_eq(ifb_usb_interface_stream(&l, 1), -1); /* IIOD's */
+	ck_assert_int_eq(ifb_usb_interface_stream(&l, 3), 2);
+	ck_assert_int_eq(ifb_usb_interface_stream(&l, 4), -1);
+	/* endpoint files in the order the endpoints appear */
+	ck_assert_uint_eq(ifb_usb_ep_stream(&l, 0), 1);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_in(&l, 0), 2);
+	ck_assert_uint_eq(ifb_usb_ep_pipe_out(&l, 0), 3);
+	ck_assert_uint_eq(ifb_usb_ep_stream(&l, 1), 4);
+	ck_assert_uint_eq(ifb_usb_ep_stream(&l, 2), 5);
+	ck_assert_uint_eq(ifb_usb_stream_interface(&alone, 1), 1);
+	ck_assert_uint_eq(ifb_usb_ep_stream(&alone, 1), 2);
+
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &l, (const char *[]){ "rx", "hk", "tx" }),
+			 (int)sizeof(strings));
+	ck_assert_mem_eq(buf, strings, sizeof(strings));
+	/* libiio would take a stream named "IIO" for its interface */
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &l, (const char *[]){ "rx", "IIO", "tx" }),
+			 -EINVAL);
+	ck_assert_int_eq(ifb_usb_strings(buf, sizeof(buf), &l, (const char *[]){ "rx", "", "tx" }),
+			 -EINVAL);
+	{
+		const struct ifb_usb_layout over = { .native = true, .streams = IFB_MAX_STREAMS + 1 };
+
+		ck_assert_int_eq(ifb_usb_descriptors(buf, sizeof(buf), &over, NULL, 0), -EINVAL);
+	}
+}
+END_TEST
+
+/*
+ * Without the native interface ([usb] native = no) no stream has an
+ * endpoint of its own; a stream's endpoint file is then one the function
+ * has (the daemon opens it to ask whether the UDC takes DMABUFs), never
+ * a number past the IIOD pipes' files: two streams with native = no
+ * must not make the daemon open an endpoint file that does not exist.
+ */
+START_TEST(stream_endpoint_without_native)
+{
+	for (unsigned pipes = 2; pipes <= IFB_IIOD_MAX_PIPES; pipes++) {
+		const struct ifb_usb_layout l = { .native = false, .streams = 3, .iiod_pipes = pipes };
+		unsigned nfiles = 2 * pipes; /* ep1..epN: the pipes' IN and OUT */
+
+		for (unsigned k = 0; k < 3; k++) {
+			unsigned ep = ifb_usb_ep_stream(&l, k);
+
+			ck_assert_msg(ep >= 1 && ep <= nfiles,
+				      "stream %u: ep%u with %u pipes (files ep1..ep%u)", k, ep, pipes,
+				      nfiles);
+			ck_assert_uint_eq(ep, ifb_usb_ep_pipe_in(&l, 0));
+		}
+	}
+}
+END_TEST
+
+/* GET_STREAM (version 4), and the sign letters by version. */
+START_TEST(stream_reply_and_sign_letters)
+{
+	struct ifb_stream_info si;
+	struct ifb_stream_desc d;
+	struct ifb_scan_type t;
+	uint8_t buf[IFB_MAX_REPLY];
+
+	ck_assert_int_eq(ifb_control_stream(1, 2, "house-keeping", 4, buf, sizeof(buf)), 48);
+	memcpy(&si, buf, sizeof(si));
+	ck_assert_mem_eq(buf, "IFBN", 4);
+	ck_assert_uint_eq(le16toh(si.version), 4);
+	ck_assert_uint_eq(le16toh(si.length), 48);
+	ck_assert_uint_eq(si.index, 1);
+	ck_assert_uint_eq(si.count, 2);
+	ck_assert_uint_eq(si.direction, 0);
+	ck_assert_str_eq(si.name, "house-keeping");
+	ck_assert_mem_eq(buf + 44, ((uint8_t[]){ 0, 0, 0, 0 }), 4);
+	ck_assert_int_eq(ifb_control_stream(2, 2, "x", 4, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(ifb_control_stream(0, IFB_MAX_STREAMS + 1, "x", 4, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(ifb_control_stream(0, 1, "0123456789012345678901234567890123", 4, buf,
+					    sizeof(buf)),
+			 -EINVAL);
+	ck_assert_int_eq(ifb_control_stream(0, 1, "x", 4, buf, 47), -ENOSPC);
+
+	/* 'S' (AD9361-class drivers) reaches a version-4 host whole */
+	ck_assert_int_eq(ifb_scan_type_parse("le:S12/16>>0", &t), 0);
+	ck_assert_uint_eq(ifb_control_sign(&t), IFB_SIGN_SIGNED_EXTENDED);
+	ck_assert_int_eq(ifb_scan_type_parse("le:U12/16>>0", &t), 0);
+	ck_assert_uint_eq(ifb_control_sign(&t), IFB_SIGN_UNSIGNED_EXTENDED);
+	ck_assert_int_eq(ifb_scan_type_parse("le:s12/16>>4", &t), 0);
+	ck_assert_uint_eq(ifb_control_sign(&t), IFB_SIGN_SIGNED);
+	ck_assert_int_eq(ifb_scan_type_parse("be:u16/16>>0", &t), 0);
+	ck_assert_uint_eq(ifb_control_sign(&t), IFB_SIGN_UNSIGNED);
+	memset(&d, 0, sizeof(d));
+	d.scan_size = 4;
+	d.block_size = 4096;
+	d.num_channels = 2;
+	strcpy(d.channels[0].name, "voltage0");
+	d.channels[0].storage_bits = 16;
+	d.channels[0].bits = 12;
+	d.channels[0].is_signed = IFB_SIGN_SIGNED_EXTENDED;
+	strcpy(d.channels[1].name, "voltage1");
+	d.channels[1].storage_bits = 16;
+	d.channels[1].bits = 12;
+	d.channels[1].offset = 2;
+	d.channels[1].is_signed = IFB_SIGN_UNSIGNED_EXTENDED;
+	ck_assert_int_eq(ifb_control_info(&d, 0, 4, buf, sizeof(buf)), 64 + 2 * 36);
+	ck_assert_uint_eq(buf[64 + 28], IFB_SIGN_SIGNED_EXTENDED);
+	ck_assert_uint_eq(buf[64 + 36 + 28], IFB_SIGN_UNSIGNED_EXTENDED);
+	for (uint16_t v = 1; v <= 3; v++) {
+		ck_assert_int_eq(ifb_control_info(&d, 0, v, buf, sizeof(buf)), 64 + 2 * 36);
+		ck_assert_uint_eq(buf[64 + 28], IFB_SIGN_SIGNED);
+		ck_assert_uint_eq(buf[64 + 36 + 28], IFB_SIGN_UNSIGNED);
+	}
+}
+END_TEST
+
 static Suite *usb_suite(void)
 {
 	Suite *s = suite_create("usb");
@@ -473,6 +621,9 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, control_malformed);
 	tcase_add_test(t, info_reply);
 	tcase_add_test(t, set_rate_and_status);
+	tcase_add_test(t, one_interface_per_stream);
+	tcase_add_test(t, stream_reply_and_sign_letters);
+	tcase_add_test(t, stream_endpoint_without_native);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -44,10 +44,19 @@
 # the same instance gets EINVAL), so it is started afresh for every read;
 # our daemon serves them all from one start.
 #
+# The multi rows (issue 16): one daemon with one stream, then with two
+# (two simulated ADCs, two [stream NAME] sections), each stream read by its
+# own iio-ffs-capture --stream at once, 3 x SECS s:
+#   MiB/s        all the streams together (the sum of the captures'
+#                MiB/s), the best of three runs; per_stream: each
+#                stream's in that run;
+#   cpu_s/GiB    daemon CPU seconds per GiB of all the streams' bytes.
+#
 # bench_rows (kernel command line; `make bench BENCH_ROWS=...`) picks a
 # subset: comma-separated MODE[:SIZE:COUNT[:ALLOCATOR]], e.g.
-# "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows), and
-# "libiio" for the libiio rows ("all", the default, has every row).
+# "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows),
+# "libiio" for the libiio rows and "multi" for the multi rows ("all", the
+# default, has every row).
 # hostroot: yes
 . /lib/rig.sh
 . /lib/bridge.sh
@@ -203,6 +212,7 @@ numfmt_size() {
 select_rows() {
 	for want in $(echo "${bench_rows:-all}" | tr ',' ' '); do
 		[ "$want" = libiio ] && continue
+		[ "$want" = multi ] && continue
 		for row in $DEFAULT_ROWS; do
 			case $want in
 			all) echo "$row" ;;
@@ -224,10 +234,80 @@ hdr=$(printf '%-9s %-9s %8s %5s %8s %8s %8s %9s %8s %9s %8s %8s %6s %-7s' mode a
 echo "$hdr"
 select_rows >/tmp/bench.sel
 case ",${bench_rows:-all}," in *,all,* | *,libiio,*) want_libiio=1 ;; *) want_libiio=0 ;; esac
-[ -s /tmp/bench.sel ] || [ "$want_libiio" = 1 ] || rig_fail "bench_rows='$bench_rows' selects no row"
+case ",${bench_rows:-all}," in *,all,* | *,multi,*) want_multi=1 ;; *) want_multi=0 ;; esac
+[ -s /tmp/bench.sel ] || [ "$want_libiio" = 1 ] || [ "$want_multi" = 1 ] ||
+	rig_fail "bench_rows='$bench_rows' selects no row"
 while read -r mode size count alloc; do
 	measure "$mode" "$alloc" "$(bytes_of "$size")" "$count" </dev/null
 done </tmp/bench.sel
+
+# --- the multi rows ----------------------------------------------------------
+MULTI_ROWS="zero-copy:1M:8 copy:1M:8"
+multirows=/tmp/bench.multi
+: >"$multirows"
+multihdr=$(printf '%-7s %-9s %8s %5s %8s %-19s %9s %-7s' streams mode block count MiB/s per_stream \
+	cpu_s/GiB arch)
+
+# One multi row: N streams (1 or 2) of MODE, SIZE x COUNT each.
+multi_row() { # N MODE SIZE COUNT
+	_spec=
+	for _k in $(seq 1 "$1"); do
+		_dev=iio-sim-adc
+		[ "$_k" = 1 ] || _dev=iio-sim-adc$((_k - 1))
+		_spec="$_spec s$_k:$_dev:$2:block_size=$3:block_count=$4"
+	done
+	# shellcheck disable=SC2086 # one word per stream
+	bridge_streams_conf $_spec >/tmp/mu.conf
+	daemon_up /tmp/mu.conf
+	_c0=$(cpu_ns "$IFB_PID")
+	_sent=0
+	: >/tmp/mu.rates
+	for _ in 1 2 3; do
+		for _k in $(seq 1 "$1"); do
+			iio-ffs-capture --stream "s$_k" --duration "$SECS" -o /dev/null --quiet --json \
+				>/tmp/mu$_k.json &
+			eval "_p$_k=\$!"
+		done
+		_line=
+		for _k in $(seq 1 "$1"); do
+			eval "wait \$_p$_k" || bridge_fail "multi: capture of s$_k failed: $(cat /tmp/mu$_k.json)"
+			_line="$_line $(json_num /tmp/mu$_k.json mib_s)"
+			_sent=$((_sent + $(json_num /tmp/mu$_k.json bytes_sent)))
+		done
+		echo "$_line" >>/tmp/mu.rates
+	done
+	_c1=$(cpu_ns "$IFB_PID")
+	daemon_down
+	awk -v n="$1" -v mode="$2" -v size="$3" -v count="$4" -v c0="$_c0" -v c1="$_c1" \
+		-v sent="$_sent" -v arch="$ARCH" '
+		{ t = 0; per = ""; for (i = 1; i <= NF; i++) { t += $i; per = per (i > 1 ? "/" : "") sprintf("%.1f", $i) }
+		  if (t > best) { best = t; bper = per } }
+		END { cpu = (sent > 0) ? (c1 - c0) / 1e9 / (sent / 1073741824) : 0
+		      printf "%-7d %-9s %8d %5d %8.1f %-19s %9.3f %-7s\n", n, mode, size, count, best, bper, cpu, arch }' \
+		/tmp/mu.rates | tee -a "$multirows"
+}
+
+if [ "$want_multi" = 1 ]; then
+	echo
+	echo "multi: one daemon, one stream and two streams at once (each its own ADC and capture)"
+	echo "$multihdr"
+	# two simulated ADCs, unpaced as above
+	rig_gadget_remove ifb
+	rmmod iio-sim-adc || rig_fail "cannot unload iio-sim-adc"
+	insmod /lib/modules/iio-sim-adc.ko devices=2 channels=2,2 || rig_fail "cannot load 2 simulated ADCs"
+	rig_gadget_create ifb
+	for row in $MULTI_ROWS; do
+		# shellcheck disable=SC2046 # MODE SIZE COUNT
+		set -- $(echo "$row" | tr ':' ' ')
+		for n in 1 2; do
+			multi_row "$n" "$1" "$(bytes_of "$2")" "$3" </dev/null
+		done
+	done
+	awk '$1 == 1 && $2 == "zero-copy" { one = $5; onec = $7 } $1 == 2 && $2 == "zero-copy" { two = $5; twoc = $7 }
+	     END { if (one > 0 && onec > 0)
+		     printf "zero-copy, two streams / one: %.2fx MiB/s, %.2fx CPU per GiB\n", two / one, twoc / onec }' \
+		"$multirows"
+fi
 
 # --- the libiio rows -------------------------------------------------------
 LIBIIO_SIZES="256K 1M 4M"
@@ -393,6 +473,11 @@ rig_gadget_remove ifb
 		echo "$libhdr"
 		cat "$librows"
 	fi
+	if [ -s "$multirows" ]; then
+		echo
+		echo "$multihdr"
+		cat "$multirows"
+	fi
 } >"$OUT"
 echo
 echo "Where the calls go (syscalls per block, steady state):"
@@ -430,5 +515,15 @@ END {
 			f[1], f[2], f[3], num(f[4]), num(f[5]), num(f[6]))
 		lib = (lib == "") ? o : lib ", " o
 	}
-	printf "\"libiio\": [%s]}\n", lib
-}' lfile="$librows" arch="$ARCH" "$rows" | tee -a "$OUT"
+	printf "\"libiio\": [%s], ", lib
+	# the multi rows (third file): streams mode block count MiB/s per_stream cpu_s/GiB arch
+	multi = ""
+	while ((getline line < mfile) > 0) {
+		split(line, f, " ")
+		o = sprintf("{\"streams\": %s, \"mode\": \"%s\", \"block_size\": %s, \"block_count\": %s, \"mib_s\": %s, \"per_stream_mib_s\": [%s], \"cpu_s_per_gib\": %s, \"arch\": \"%s\"}",
+			f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8])
+		gsub("/", ", ", o)
+		multi = (multi == "") ? o : multi ", " o
+	}
+	printf "\"multi\": [%s]}\n", multi
+}' lfile="$librows" mfile="$multirows" arch="$ARCH" "$rows" | tee -a "$OUT"

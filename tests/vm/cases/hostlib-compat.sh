@@ -4,9 +4,10 @@
 # debug-kernel: no
 # Protocol versions agreed across old and new: the last version-1 daemon
 # and host tool (built from git, Makefile V1_RIG) against today's. A new
-# host offers version 3, the old daemon stalls that GET_INFO and the host
+# host offers version 4, the old daemon stalls that GET_INFO and the host
 # goes on in version 1; an old host gets version-1 replies from the new
-# daemon. Each pairing streams 64 MiB with the counter verified.
+# daemon, and from a daemon with two streams the first stream, as before
+# there were several. Each pairing streams with the counter verified.
 . /lib/rig.sh
 . /lib/bridge.sh
 
@@ -27,8 +28,8 @@ start_v1 /tmp/ifb.conf
 iio-ffs-capture --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||
 	bridge_fail "new host, v1 daemon: $(cat /tmp/cap.json)"
 [ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "new host, v1 daemon: not verified"
-grep -q 'Stalling request type 0xc1 request 0x01 value 3' "$IFB_LOG" ||
-	bridge_fail "the new host did not offer version 3 to the old daemon"
+grep -q 'Stalling request type 0xc1 request 0x01 value 4' "$IFB_LOG" ||
+	bridge_fail "the new host did not offer version 4 to the old daemon"
 iio-ffs-capture --info | grep -q 'iio-sim-adc' || bridge_fail "new host, v1 daemon: --info"
 bridge_stop
 
@@ -38,8 +39,21 @@ bridge_start /tmp/ifb.conf
 iio-ffs-capture-v1 --verify --bytes 64M -o /dev/null --quiet --json >/tmp/cap.json ||
 	bridge_fail "v1 host, new daemon: $(cat /tmp/cap.json)"
 [ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "v1 host, new daemon: not verified"
-# and a new host right after, on the same daemon, agrees on version 3
+# and a new host right after, on the same daemon, agrees on version 4
 iio-ffs-capture --verify --bytes 16M -o /dev/null --quiet --json >/tmp/cap2.json ||
 	bridge_fail "new host after an old one: $(cat /tmp/cap2.json)"
 bridge_stop
-echo "compat: v1 daemon with the new host, new daemon with the v1 host, both verified"
+
+# new daemon with two streams, old host: the first stream (interface 0)
+: >"$IFB_LOG"
+streams_adcs 2
+bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=1M:block_count=4 \
+	hk:iio-sim-adc1:zero-copy:block_size=1M:block_count=4 >/tmp/two.conf
+bridge_start /tmp/two.conf
+iio-ffs-capture-v1 --verify --bytes 32M -o /dev/null --quiet --json >/tmp/cap.json ||
+	bridge_fail "v1 host, two-stream daemon: $(cat /tmp/cap.json)"
+[ "$(json_bool /tmp/cap.json verify_ok)" = true ] || bridge_fail "v1 host, two streams: not verified"
+grep -q 'rx: Stream 1 ended (host STOP)' "$IFB_LOG" || bridge_fail "the v1 host was not served stream rx"
+grep -q 'hk: Stream 1' "$IFB_LOG" && bridge_fail "the v1 host started stream hk"
+bridge_stop
+echo "compat: v1 daemon with the new host, new daemon with the v1 host (one stream, and the first of two), all verified"

@@ -8,6 +8,14 @@
 #                     print a config streaming iio-sim-adc in MODE through
 #                     /dev/ffs-ifb; KEY=VALUE go to [stream], iio:KEY=VALUE
 #                     to [iio]
+#   bridge_streams_conf NAME:DEVICE:MODE[:KEY=VALUE...] ...
+#                     print a config with a [stream NAME] section per
+#                     argument (the keys of [iio] and [stream] alike),
+#                     through /dev/ffs-ifb
+#   streams_adcs N [unpaced]
+#                     reload the simulated ADC as N devices (iio-sim-adc,
+#                     iio-sim-adc1, ...), 2 channels each at 2 MHz, paced
+#                     (unpaced: each block filled as soon as it is queued)
 #   bridge_start CONF start the daemon (log in $IFB_LOG), wait for its
 #                     descriptors, bind the gadget, wait for the host side
 #                     (IFB_ULIMIT_V=KiB: the daemon's address-space limit)
@@ -60,6 +68,39 @@ bridge_conf() {
 	printf '\n[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }
 
+bridge_streams_conf() {
+	for _bs_s in "$@"; do
+		_bs_ifs=$IFS
+		IFS=:
+		# shellcheck disable=SC2086
+		set -- $_bs_s
+		IFS=$_bs_ifs
+		printf '[stream %s]\ndevice = %s\nmode = %s\n' "$1" "$2" "$3"
+		shift 3
+		for _bs_kv in "$@"; do
+			printf '%s = %s\n' "${_bs_kv%%=*}" "${_bs_kv#*=}"
+		done
+		printf '\n'
+	done
+	printf '[usb]\nfunctionfs = /dev/ffs-ifb\n'
+}
+
+streams_adcs() {
+	_sa_ch=2
+	_sa_rate=2000000
+	for _sa_i in $(seq 2 "$1"); do
+		_sa_ch="$_sa_ch,2"
+		_sa_rate="$_sa_rate,2000000"
+	done
+	rmmod iio-sim-adc || rig_fail "cannot unload iio-sim-adc"
+	insmod /lib/modules/iio-sim-adc.ko devices="$1" channels="$_sa_ch" rates="$_sa_rate" ||
+		rig_fail "cannot load iio-sim-adc devices=$1"
+	[ "$2" = unpaced ] && return 0
+	for _sa_d in $(rig_adc_dirs); do
+		rig_write "$_sa_d/sim_paced" 1
+	done
+}
+
 # bridge_wait_log PATTERN N FAILURE: wait up to 5 s until the log holds
 # more than N lines matching PATTERN (a line the daemon writes once per
 # event: N counted before the event was caused), else fail with FAILURE.
@@ -101,7 +142,10 @@ bridge_start() {
 
 bridge_clean_check() {
 	_bcc_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-	[ "$(cat "$_bcc_dir/buffer0/enable")" = 0 ] || rig_fail "IIO buffer left enabled"
+	for _bcc_d in $(rig_adc_dirs); do
+		[ "$(cat "$_bcc_d/buffer0/enable")" = 0 ] ||
+			rig_fail "IIO buffer of $(cat "$_bcc_d/name") left enabled"
+	done
 	if [ -r /sys/kernel/debug/dma_buf/bufinfo ]; then
 		grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo ||
 			rig_fail "DMABUFs left behind: $(grep '^Total' /sys/kernel/debug/dma_buf/bufinfo)"
@@ -110,7 +154,10 @@ bridge_clean_check() {
 
 bridge_idle_check() {
 	_bic_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-	[ "$(cat "$_bic_dir/buffer0/enable")" = 0 ] || bridge_fail "IIO buffer still enabled"
+	for _bic_d in $(rig_adc_dirs); do
+		[ "$(cat "$_bic_d/buffer0/enable")" = 0 ] ||
+			bridge_fail "IIO buffer of $(cat "$_bic_d/name") still enabled"
+	done
 	if [ -r /sys/kernel/debug/dma_buf/bufinfo ] &&
 		grep -q '^Total [1-9][0-9]* devices attached' /sys/kernel/debug/dma_buf/bufinfo; then
 		cat /sys/kernel/debug/dma_buf/bufinfo >&2

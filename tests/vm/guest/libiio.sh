@@ -8,9 +8,10 @@
 #   libiio_uri        print the usb: URI of the one IIOD interface the
 #                     host sees (iio_info -S usb), or fail the case
 #   libiio_readdev_check URI BUFFER SAMPLES CHANNELS...
-#                     iio_readdev -b BUFFER -s SAMPLES iio-sim-adc with the
-#                     channels (voltage0, voltage1), every byte checked
-#                     against the simulated ADC's pattern; fails the case
+#                     iio_readdev -b BUFFER -s SAMPLES iio-sim-adc (or
+#                     $LIBIIO_DEV) with the channels (voltage0, voltage1),
+#                     every byte checked against the simulated ADC's
+#                     pattern; fails the case
 
 libiio_uri() {
 	# iio_info -S exits non-zero after listing: the list is what counts
@@ -30,7 +31,8 @@ libiio_readdev_check() {
 	*) rig_fail "libiio_readdev_check: channels '$*' not supported" ;;
 	esac
 	_lr_bytes=$((_lr_s * _lr_scan))
-	if ! hostrun iio_readdev -u "$_lr_uri" -b "$_lr_b" -s "$_lr_s" iio-sim-adc "$@" 2>/tmp/readdev.err |
+	if ! hostrun iio_readdev -u "$_lr_uri" -b "$_lr_b" -s "$_lr_s" "${LIBIIO_DEV:-iio-sim-adc}" "$@" \
+		2>/tmp/readdev.err |
 		rig-pattern-check "$_lr_ch" "$_lr_bytes" >/tmp/check.out 2>&1; then
 		echo "iio_readdev: $(cat /tmp/readdev.err)" >&2
 		bridge_fail "iio_readdev -b $_lr_b -s $_lr_s $*: $(cat /tmp/check.out)"

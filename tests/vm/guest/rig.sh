@@ -98,16 +98,28 @@ rig_wait_file() {
 	return 0
 }
 
+# rig_adc_dir [NAME]: the sysfs directory of the simulated ADC named NAME
+# (default iio-sim-adc; devices=N makes iio-sim-adc1, iio-sim-adc2, ...).
 rig_adc_dir() {
 	for _ra_d in /sys/bus/iio/devices/iio:device*; do
 		[ -e "$_ra_d/name" ] || continue
-		if [ "$(cat "$_ra_d/name")" = iio-sim-adc ]; then
+		if [ "$(cat "$_ra_d/name")" = "${1:-iio-sim-adc}" ]; then
 			echo "$_ra_d"
 			return 0
 		fi
 	done
-	echo "rig_adc_dir: no iio-sim-adc device under /sys/bus/iio/devices" >&2
+	echo "rig_adc_dir: no ${1:-iio-sim-adc} device under /sys/bus/iio/devices" >&2
 	return 1
+}
+
+# rig_adc_dirs: every simulated ADC's sysfs directory, one per line.
+rig_adc_dirs() {
+	for _ra_d in /sys/bus/iio/devices/iio:device*; do
+		[ -e "$_ra_d/name" ] || continue
+		case $(cat "$_ra_d/name") in
+		iio-sim-adc*) echo "$_ra_d" ;;
+		esac
+	done
 }
 
 rig_adc_dev() {

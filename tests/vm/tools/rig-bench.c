@@ -34,6 +34,7 @@
 #include "daemon/control.h"
 #include "daemon/dmabuf.h"
 #include "daemon/ffs.h"
+#include "daemon/usb-desc.h"
 #include "daemon/iio.h"
 
 #define MAX_BLOCKS 64
@@ -151,6 +152,7 @@ static void on_signal(int sig)
 
 struct usb_state {
 	struct ifb_ffs ffs;
+	struct ifb_ffs_ep ep;
 	struct ifb_stream_desc desc;
 	bool attached, streaming;
 	unsigned inflight, head; /* transfers queued, oldest first from head */
@@ -161,14 +163,14 @@ struct usb_state {
 static void usb_detach(struct usb_state *u)
 {
 	for (unsigned i = 0; u->attached && i < nblocks; i++)
-		ifb_ffs_dmabuf_detach(&u->ffs, fds[i]);
+		ifb_ffs_dmabuf_detach(&u->ep, fds[i]);
 	u->attached = false;
-	ifb_ffs_close_ep(&u->ffs);
+	ifb_ffs_close_ep(&u->ep);
 }
 
 static void usb_submit(struct usb_state *u, unsigned i)
 {
-	int r = ifb_ffs_dmabuf_transfer(&u->ffs, fds[i], block_size);
+	int r = ifb_ffs_dmabuf_transfer(&u->ep, fds[i], block_size);
 
 	if (r < 0) {
 		fprintf(stderr, "rig-bench: transfer: %s\n", strerror(-r));
@@ -230,11 +232,11 @@ static void usb_setup(struct usb_state *u, const struct usb_ctrlrequest *s)
 
 static int bench_usb(char **argv)
 {
-	struct usb_state u = { 0 };
+	struct usb_state u = { .ep = { .fd = -1, .num = IFB_USB_EP_NATIVE } };
 	int r;
 
 	alloc_pool(argv[0], argv[1], argv[2]);
-	r = ifb_ffs_open(&u.ffs, argv[3], NULL, "rig-bench", NULL);
+	r = ifb_ffs_open(&u.ffs, argv[3], NULL, (const char *[]){ "rig-bench" }, NULL);
 	if (r < 0)
 		die("FunctionFS", r);
 	snprintf(u.desc.device_name, sizeof(u.desc.device_name), "rig-bench-usb-only");
@@ -287,7 +289,7 @@ static int bench_usb(char **argv)
 			else if (!u.inflight && status == 0) {
 				static const char nothing;
 
-				(void)!write(u.ffs.ep, &nothing, 0); /* end of stream */
+				(void)!write(u.ep.fd, &nothing, 0); /* end of stream */
 			}
 		}
 		if (p[0].revents & POLLIN) {
@@ -297,10 +299,10 @@ static int bench_usb(char **argv)
 			for (int i = 0; i < k; i++) {
 				switch (ev[i].type) {
 				case FUNCTIONFS_ENABLE:
-					if (ifb_ffs_open_ep(&u.ffs) < 0)
+					if (ifb_ffs_open_ep(&u.ffs, &u.ep) < 0)
 						die("ep1", errno);
 					for (unsigned j = 0; j < nblocks; j++) {
-						r = ifb_ffs_dmabuf_attach(&u.ffs, fds[j]);
+						r = ifb_ffs_dmabuf_attach(&u.ep, fds[j]);
 						if (r < 0)
 							die("FunctionFS DMABUF attach", r);
 					}

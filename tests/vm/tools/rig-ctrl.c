@@ -9,7 +9,9 @@
  * which usbfs needs for requests to it), e.g. "rig-ctrl DEV start flood
  * 1000 stop":
  *
- *   rig-ctrl SYSFSDEV info                 print "scan_size=N channels=N"
+ *   rig-ctrl SYSFSDEV info                 print "scan_size=N channels=N device=NAME"
+ *   rig-ctrl SYSFSDEV stream               print GET_STREAM (version 4):
+ *                                          "index=N count=N name=NAME"
  *   rig-ctrl SYSFSDEV start | stop         send START / STOP
  *   rig-ctrl SYSFSDEV stats                print "state=S stream=N bytes=N
  *                                          adc_errors=N usb_errors=N"
@@ -30,7 +32,8 @@
  *                                          after MS; as abandon
  *
  * RIG_CTRL_IFACE=N claims interface N instead of 0 (1: the IIOD one, which
- * a second host can use while a capture holds the native interface).
+ * a second host can use while a capture holds the native interface; with
+ * several streams, 2 and on are the other streams' interfaces).
  *
  * Exit 0 on success, 1 on failure (the reason on stderr), 2 usage.
  */
@@ -149,8 +152,17 @@ int main(int argc, char **argv)
 
 		if (!strcmp(cmd, "info")) {
 			get_info(&info);
-			printf("scan_size=%u channels=%u\n", le32toh(info.scan_size),
-			       le16toh(info.num_channels));
+			printf("scan_size=%u channels=%u device=%.*s\n", le32toh(info.scan_size),
+			       le16toh(info.num_channels), (int)sizeof(info.device_name),
+			       info.device_name);
+		} else if (!strcmp(cmd, "stream")) {
+			struct ifb_stream_info si;
+
+			r = ctrl(IFB_REQ_GET_STREAM, true, &si, sizeof(si));
+			if (r != (int)sizeof(si) || le32toh(si.magic) != IFB_STREAM_MAGIC)
+				rig_die("GET_STREAM failed: %s", r < 0 ? strerror(-r) : "bad reply");
+			printf("index=%u count=%u name=%.*s\n", si.index, si.count,
+			       (int)sizeof(si.name), si.name);
 		} else if (!strcmp(cmd, "start") || !strcmp(cmd, "stop")) {
 			r = ctrl(cmd[2] == 'a' ? IFB_REQ_START : IFB_REQ_STOP, false, NULL, 0);
 			if (r < 0)

@@ -41,7 +41,7 @@
 #define FAILURES_SHOWN 20
 
 enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4, IFB_GET_GAPS = 5,
-       IFB_SET_SAMPLE_RATE = 6, IFB_GET_STATUS = 7 };
+       IFB_SET_SAMPLE_RATE = 6, IFB_GET_STATUS = 7, IFB_GET_STREAM = 8 };
 
 struct req {
 	uint8_t type, request;
@@ -67,7 +67,7 @@ static uint8_t unknown_request(void)
 
 	do
 		r = (uint8_t)rnd(256);
-	while ((r >= IFB_GET_INFO && r <= IFB_GET_STATUS) || r == 0xcd);
+	while ((r >= IFB_GET_INFO && r <= IFB_GET_STREAM) || r == 0xcd);
 	return r;
 }
 
@@ -75,7 +75,7 @@ static struct req draw(void)
 {
 	struct req q = { .index = 0, .stall = true };
 
-	switch (rnd(10)) {
+	switch (rnd(11)) {
 	case 0: /* unknown OUT request, with or without data (41 05 0002 0000 63) */
 		q = (struct req){ 0x41, unknown_request(), (uint16_t)rnd(4), 0,
 				  (uint16_t)(rnd(2) ? rnd(256) : 0), true };
@@ -130,15 +130,26 @@ static struct req draw(void)
 		if (q.type == 0xa1 && !q.length)
 			q.length = 1;
 		break;
+	case 8: /* GET_STREAM (version 4) the wrong way, or with wValue != 0 */
+		if (rnd(2))
+			q = (struct req){ 0x41, IFB_GET_STREAM, 0, 0, (uint16_t)rnd(64), true };
+		else
+			q = (struct req){ 0xc1, IFB_GET_STREAM, (uint16_t)(1 + rnd(0xffff)), 0,
+					  (uint16_t)(1 + rnd(4096)), true };
+		break;
 	default: /* well-formed GET_INFO (any version offered), GET_STATS, GET_GAPS (from any
-		  * sequence number): answered */
-		switch (rnd(3)) {
+		  * sequence number), GET_STREAM (version 4): answered */
+		switch (rnd(4)) {
 		case 0:
 			q = (struct req){ 0xc1, IFB_GET_INFO, (uint16_t)(rnd(2) ? 0 : rnd(0x10000)),
 					  0, (uint16_t)(1 + rnd(4096)), false };
 			break;
 		case 1:
 			q = (struct req){ 0xc1, IFB_GET_STATS, 0, 0, (uint16_t)(1 + rnd(4096)),
+					  false };
+			break;
+		case 2:
+			q = (struct req){ 0xc1, IFB_GET_STREAM, 0, 0, (uint16_t)(1 + rnd(4096)),
 					  false };
 			break;
 		default:
