@@ -64,6 +64,9 @@
 /* Blocks per stream when the client does not SET BUFFERS_COUNT. */
 #define IIOD_DEFAULT_BLOCKS 4
 #define IIOD_MAX_STREAM_BYTES (64u << 20)
+/* A client's pool, its buffer times SET BUFFERS_COUNT (default 4): a host
+ * holds at most this much of the board's memory per pipe. */
+#define IIOD_MAX_POOL_BYTES (256ull << 20)
 
 struct iiod_io {
 	struct iocb cb;
@@ -657,6 +660,12 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	}
 	in_ep = ifb_usb_ep_pipe_in(&d->layout, p->id);
 	count = p->buffers_count ? p->buffers_count : IIOD_DEFAULT_BLOCKS;
+	if (bytes * count > IIOD_MAX_POOL_BYTES) {
+		log_warning("IIOD: OPEN %s refused: %u buffers of %" PRIu64 " bytes is more than %llu "
+			    "bytes", c->dev, count, bytes, (unsigned long long)IIOD_MAX_POOL_BYTES);
+		reply_int(d, p, -ENOMEM);
+		return;
+	}
 	/* The daemon's stream of the device, or one of its own for it. */
 	s = ifb_bridge_device_stream(d->b, ifb_iiod_dev_dir(d->ctx, i));
 	if (s && ifb_session_owner(s) != IFB_OWNER_NONE) {

@@ -161,6 +161,11 @@ int main(int argc, char **argv)
 	expect("READ iio:device0 INPUT voltage7 raw\r\n", "-6\n");
 	expect("READ iio:device9 sampling_frequency\r\n", "-19\n");
 	expect("SET iio:device0 BUFFERS_COUNT 100000\r\n", "-22\n");
+	/* 64 blocks of 64 MB each: a buffer the daemon takes, a pool it does
+	 * not (at most 256 MiB per pipe) */
+	expect("SET iio:device0 BUFFERS_COUNT 64\r\n", "0\n");
+	expect("OPEN iio:device0 16000000 00000003\r\n", "-12\n");
+	expect("SET iio:device0 BUFFERS_COUNT 4\r\n", "0\n");
 	expect("TIMEOUT 1000\r\n", "0\n");
 	/* an oversized WRITE value is drained, then refused */
 	snprintf(buf, sizeof(buf), "WRITE iio:device0 sampling_frequency %zu\r\n", sizeof(big));
