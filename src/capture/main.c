@@ -85,9 +85,10 @@ static void usage(FILE *f)
 		"  -V, --version            version\n"
 		"\n"
 		"Exit status: 0 success (also when ended by SIGINT/SIGTERM), 1 --verify found\n"
-		"a mismatch, 2 usage error, 3 no device, 4 permission denied or interface busy,\n"
-		"5 protocol error, 6 device gone or stream ended by the device, 7 USB error,\n"
-		"8 output error. See iio-ffs-capture(1).\n");
+		"a mismatch, 2 usage error, 3 no device or stream (or several and none\n"
+		"chosen), 4 permission denied or interface busy, 5 protocol error, 6 device\n"
+		"gone or stream ended by the device, 7 USB error, 8 output error. See\n"
+		"iio-ffs-capture(1).\n");
 }
 
 enum {

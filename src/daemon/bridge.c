@@ -79,7 +79,7 @@ static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct ifb_bridge *b = userdata;
 	uint64_t t = ifb_now_usec();
-	char status[512];
+	char status[2048]; /* a part per stream: up to 8 and the IIOD front end's */
 
 	for (unsigned i = 0; i < b->nall; i++)
 		ifb_session_tick(b->st[i], t);
