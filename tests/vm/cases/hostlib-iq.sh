@@ -14,13 +14,7 @@
 . /lib/rig.sh
 . /lib/bridge.sh
 
-[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
-cp -a /stage /tmp/stage
-L=/tmp/stage/usr/lib/x86_64-linux-gnu
-host() {
-	hostrun env LD_LIBRARY_PATH=$L SOAPY_SDR_PLUGIN_PATH=$L/SoapySDR/modules0.8 \
-		PYTHONPATH=/tmp/stage/usr/lib/python3/dist-packages "$@"
-}
+. /lib/hostlib.sh
 
 cat > /tmp/meta.py <<'PY'
 import json, sys

@@ -11,12 +11,7 @@
 . /lib/rig.sh
 . /lib/bridge.sh
 
-[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
-cp -a /stage /tmp/stage
-py() {
-	hostrun env LD_LIBRARY_PATH=/tmp/stage/usr/lib/x86_64-linux-gnu \
-		PYTHONPATH=/tmp/stage/usr/lib/python3/dist-packages python3 "$@"
-}
+. /lib/hostlib.sh
 
 cat > /tmp/np-read.py <<'PY'
 import sys
@@ -61,7 +56,7 @@ PY
 for mode in zero-copy copy; do
 	bridge_conf $mode block_size=1M block_count=4 >/tmp/ifb.conf
 	bridge_start /tmp/ifb.conf
-	py /tmp/np-read.py 100000000 >/tmp/np.out 2>&1 || bridge_fail "$mode: $(cat /tmp/np.out)"
+	host python3 /tmp/np-read.py 100000000 >/tmp/np.out 2>&1 || bridge_fail "$mode: $(cat /tmp/np.out)"
 	cat /tmp/np.out
 	grep -q 'complex64 view ok' /tmp/np.out || bridge_fail "$mode: no complex64 check"
 	# the context manager stopped both streams (the daemon logs the end

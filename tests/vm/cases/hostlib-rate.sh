@@ -17,13 +17,7 @@
 . /lib/bridge.sh
 . /lib/libiio.sh
 
-[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
-cp -a /stage /tmp/stage
-L=/tmp/stage/usr/lib/x86_64-linux-gnu
-host() {
-	hostrun env LD_LIBRARY_PATH=$L SOAPY_SDR_PLUGIN_PATH=$L/SoapySDR/modules0.8 \
-		PYTHONPATH=/tmp/stage/usr/lib/python3/dist-packages "$@"
-}
+. /lib/hostlib.sh
 dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 sf=$dir/sampling_frequency
 rig_write "$sf" 10000000

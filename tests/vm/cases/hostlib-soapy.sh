@@ -17,12 +17,7 @@
 . /lib/rig.sh
 . /lib/bridge.sh
 
-[ -e /stage/.done ] || rig_fail "no staged libifbhost install in the guest (make \$(BUILD)/stage/.done)"
-cp -a /stage /tmp/stage
-L=/tmp/stage/usr/lib/x86_64-linux-gnu
-soapy() {
-	hostrun env LD_LIBRARY_PATH=$L SOAPY_SDR_PLUGIN_PATH=$L/SoapySDR/modules0.8 "$@"
-}
+. /lib/hostlib.sh
 
 cat > /tmp/soapy-read.py <<'PY'
 import sys, time
@@ -73,16 +68,16 @@ PY
 
 bridge_conf zero-copy block_size=1M block_count=4 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
-out=$(soapy SoapySDRUtil --find=driver=iioffsbridge 2>&1) || bridge_fail "SoapySDRUtil --find: $out"
+out=$(host SoapySDRUtil --find=driver=iioffsbridge 2>&1) || bridge_fail "SoapySDRUtil --find: $out"
 echo "$out"
 echo "$out" | grep -q 'driver = iioffsbridge' || bridge_fail "SoapySDRUtil --find does not list the device"
-out=$(soapy SoapySDRUtil --probe=driver=iioffsbridge,iq=adjacent 2>&1) || bridge_fail "SoapySDRUtil --probe: $out"
+out=$(host SoapySDRUtil --probe=driver=iioffsbridge,iq=adjacent 2>&1) || bridge_fail "SoapySDRUtil --probe: $out"
 echo "$out"
 echo "$out" | grep -q 'hardware=iio-sim-adc' || bridge_fail "--probe: no hardware key"
 echo "$out" | grep -q 'Channels: 1 Rx' || bridge_fail "--probe: not one Rx channel"
 echo "$out" | grep -q 'CS16, CF32, CU16' || bridge_fail "--probe: stream formats"
 echo "$out" | grep -q 'Native format: CU16' || bridge_fail "--probe: native format"
-soapy python3 /tmp/soapy-read.py 100000000 0 0 >/tmp/soapy.out 2>&1 || bridge_fail "$(cat /tmp/soapy.out)"
+host python3 /tmp/soapy-read.py 100000000 0 0 >/tmp/soapy.out 2>&1 || bridge_fail "$(cat /tmp/soapy.out)"
 cat /tmp/soapy.out
 
 # A real channel (iq=none) as the complex formats GNU Radio's Soapy source
@@ -119,7 +114,7 @@ for fmt, dt in ((SOAPY_SDR_CF32, np.complex64), (SOAPY_SDR_CS16, np.int16)):
     dev.closeStream(st)
     print("soapy-real: %s: %d scans, I = voltage0, Q = 0" % (fmt, got))
 PY
-soapy python3 /tmp/soapy-real.py >/tmp/soapy.out 2>&1 || bridge_fail "real channel as complex: $(cat /tmp/soapy.out)"
+host python3 /tmp/soapy-real.py >/tmp/soapy.out 2>&1 || bridge_fail "real channel as complex: $(cat /tmp/soapy.out)"
 cat /tmp/soapy.out
 bridge_stop
 
@@ -127,7 +122,7 @@ dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
 rig_write "$dir/sim_paced" 1
 bridge_conf zero-copy block_size=64K block_count=4 iio:sampling_frequency=2000000 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
-soapy python3 /tmp/soapy-read.py 24000000 4000000 4.0 >/tmp/soapy.out 2>&1 || bridge_fail "stalled: $(cat /tmp/soapy.out)"
+host python3 /tmp/soapy-read.py 24000000 4000000 4.0 >/tmp/soapy.out 2>&1 || bridge_fail "stalled: $(cat /tmp/soapy.out)"
 cat /tmp/soapy.out
 grep -q ' [1-9][0-9]* jump(s)' /tmp/soapy.out || bridge_fail "the script stalled 4 s but the counter never jumped"
 bridge_stop
