@@ -579,9 +579,10 @@ static int prepare(struct cap *c)
 	}
 	/* unasked, the library's default: a share of usbfs's memory that
 	 * leaves room for the device's other streams */
-	so.transfers = c->o.transfers_set || c->o.transfer_size_set ? c->o.transfers : 0;
-	so.transfer_size = c->o.transfers_set || c->o.transfer_size_set ?
-				   (size_t)c->o.transfer_size : 0;
+	if (c->o.transfers_set || c->o.transfer_size_set) {
+		so.transfers = c->o.transfers;
+		so.transfer_size = (size_t)c->o.transfer_size;
+	}
 	ret = ifbh_stream_new(c->dev, &so, &c->s);
 	if (ret) {
 		cap_msg("%s", ifbh_dev_error(c->dev));

@@ -454,12 +454,13 @@ static void handle_event(struct ifb_bridge *b, const struct usb_functionfs_event
 		start_immediate(b);
 		break;
 	case FUNCTIONFS_SETUP: {
-		int k = ifb_usb_interface_stream(&b->layout, le16toh(ev->u.setup.wIndex) & 0xff);
+		/* wIndex: FunctionFS's own interface index (no stream's above 0xff) */
+		int k = ifb_usb_interface_stream(&b->layout, le16toh(ev->u.setup.wIndex));
 
 		b->setup_pending = true;
 		if (b->iiod && ifb_iiod_setup(b->iiod, &ev->u.setup))
 			; /* the IIOD interface's: answered or stalled */
-		else if (k >= 0 && (unsigned)k < b->nstreams && le16toh(ev->u.setup.wIndex) <= 0xff)
+		else if (k >= 0)
 			handle_setup(b->st[k], &ev->u.setup); /* stream k's interface */
 		else {
 			log_debug("Stalling request 0x%02x for interface %u: no stream's",

@@ -327,22 +327,20 @@ static int open_ep(struct ifb_iiod *d, unsigned num)
 	return fd < 0 ? neg_errno() : fd;
 }
 
-static bool stream_on(struct ifb_iiod *d, struct iiod_pipe *p)
+static bool stream_on(const struct iiod_pipe *p)
 {
-	(void)d;
 	return p->st != NULL;
 }
 
 /* The pipe's stream has ended (or never started): the pipe lets it go; a
  * stream made for it is released from the loop (not from inside the
  * stream's own callbacks, which may be what ended it). */
-static void pipe_drop_stream(struct ifb_iiod *d, struct iiod_pipe *p)
+static void pipe_drop_stream(struct iiod_pipe *p)
 {
 	if (p->st && p->own)
 		ifb_stream_release(p->st);
 	p->st = NULL;
 	p->own = false;
-	(void)d;
 }
 
 static int pipe_open(struct ifb_iiod *d, struct iiod_pipe *p)
@@ -389,7 +387,7 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 {
 	if (!p->open)
 		return;
-	if (stream_on(d, p) && p->st->session) {
+	if (stream_on(p) && p->st->session) {
 		if (p->closing)
 			return;
 		p->closing = true;
@@ -410,7 +408,7 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 			return; /* ifb_iiod_stream_ended closes it */
 		p->closing = false;
 	}
-	pipe_drop_stream(d, p);
+	pipe_drop_stream(p);
 	/* What the endpoints hold must not answer the next client. */
 	cancel_inflight(d, p);
 	p->gen++;
@@ -706,7 +704,7 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	r = ifb_session_start_iiod(s, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
 	if (r < 0) {
 		if (!s->session)
-			pipe_drop_stream(d, p);
+			pipe_drop_stream(p);
 		reply_int(d, p, r);
 		return;
 	}
@@ -721,12 +719,12 @@ static void cmd_close(struct ifb_iiod *d, struct iiod_pipe *p, const char *dev)
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || p->st_dev != i) {
+	if (!stream_on(p) || p->st_dev != i) {
 		reply_int(d, p, -ENXIO);
 		return;
 	}
 	if (!p->st->session) {
-		pipe_drop_stream(d, p);
+		pipe_drop_stream(p);
 		reply_int(d, p, 0);
 		return;
 	}
@@ -787,7 +785,7 @@ static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct if
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(d, p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING) {
+	if (!stream_on(p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING) {
 		reply_int(d, p, -EBADF);
 		return;
 	}
@@ -949,7 +947,7 @@ void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
 
 	if (!p)
 		return;
-	pipe_drop_stream(d, p);
+	pipe_drop_stream(p);
 	p->rb_left = 0;
 	p->rb_waiting = false;
 	if (p->closing) {
