@@ -17,7 +17,7 @@
 streams_adcs 3 unpaced
 rig_write "$(rig_adc_dir iio-sim-adc)/sim_paced" 1 # rx: a gap would be a real one
 {
-	bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=256K:block_count=4
+	bridge_streams_conf "$(bridge_sentinel rx iio-sim-adc)"
 	printf '\n[iiod]\npipes = 3\n'
 } >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf

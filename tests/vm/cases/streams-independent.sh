@@ -12,7 +12,7 @@
 
 streams_adcs 2
 hkdir=$(rig_adc_dir iio-sim-adc1) || rig_fail "no second simulated ADC"
-bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=512K:block_count=8 \
+bridge_streams_conf "$(bridge_sentinel rx iio-sim-adc)" \
 	hk:iio-sim-adc1:zero-copy:block_size=256K:block_count=8 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 dev=$(rig_usb_wait_device 15) || bridge_fail "no host device"

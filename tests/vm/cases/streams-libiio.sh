@@ -13,11 +13,11 @@
 . /lib/bridge.sh
 . /lib/libiio.sh
 
-# rx's converter paced (8 MB/s: a gap would be a real one), hk's unpaced
+# rx's converter paced (a gap would be a real one), hk's unpaced
 # (a libiio client between READBUFs lets a paced one run dry)
 streams_adcs 2 unpaced
 rig_write "$(rig_adc_dir iio-sim-adc)/sim_paced" 1
-bridge_streams_conf rx:iio-sim-adc:zero-copy:block_size=256K:block_count=4 \
+bridge_streams_conf "$(bridge_sentinel rx iio-sim-adc)" \
 	hk:iio-sim-adc1:zero-copy:block_size=64K:block_count=4 >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 uri=$(libiio_uri)

@@ -85,6 +85,16 @@ bridge_streams_conf() {
 	printf '[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }
 
+# bridge_sentinel NAME DEVICE: the bridge_streams_conf spec of a stream
+# that must read on without a gap while a case disturbs the others: 2 s of
+# blocks (8 x 256 KiB at 250 kS/s x 4 bytes per scan, 1 MB/s). Less was
+# not enough: with two TCG VMs on two cores a guest stalled for longer than
+# a 1 MiB pool lasts at 8 MB/s (CI, 2026-12-06: streams-iiod-any). A stream
+# held up by another's events for longer than 2 s still shows as a gap.
+bridge_sentinel() {
+	printf '%s:%s:zero-copy:block_size=256K:block_count=8:sampling_frequency=250000' "$1" "$2"
+}
+
 streams_adcs() {
 	_sa_ch=2
 	_sa_rate=2000000
