@@ -37,14 +37,55 @@
  * != 0: the host then asks again with 0 and speaks version 1. Version 4
  * added GET_STREAM (the stream's name and place among the device's
  * streams) and the channel records' sign letters 2 and 3 (is_signed).
- * The version is agreed per stream (per interface).
+ * The version is agreed per stream (per interface). Version 5 added
+ * output streams (see "Output streams" below): a host that speaks 4 or
+ * less never finds them, as their interfaces carry IFB_USB_PROTOCOL_OUT.
  */
-#define IFB_PROTOCOL_VERSION 4
+#define IFB_PROTOCOL_VERSION 5
 #define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
 #define IFB_USB_SUBCLASS 0x49 /* 'I' */
-#define IFB_USB_PROTOCOL 0x01
+#define IFB_USB_PROTOCOL 0x01     /* an input stream: one bulk IN endpoint */
+#define IFB_USB_PROTOCOL_OUT 0x02 /* an output stream: one bulk OUT endpoint (version 5) */
+
+/*
+ * Output streams (version 5): host to DAC. The interface has the class and
+ * subclass above, bInterfaceProtocol IFB_USB_PROTOCOL_OUT and one bulk OUT
+ * endpoint; the device serves it to hosts of version 5 or later only (a
+ * GET_INFO offering less is stalled). The requests mean what they mean for
+ * an input stream, seen from the other side:
+ *   GET_INFO     the IIO output device, its enabled channels and the scan
+ *                layout the host must send; block_size and num_blocks of
+ *                the device's pool.
+ *   START        a new stream: the device takes data on the OUT endpoint,
+ *                in blocks of at most block_size bytes, and queues each
+ *                block to the DAC in the order it arrived.
+ *   data         whole scans, in the layout of GET_INFO. A block ends when
+ *                block_size bytes have arrived or with a short packet
+ *                (a transfer whose length is not a multiple of the
+ *                endpoint's wMaxPacketSize ends with one; a host ends one
+ *                that is with a zero-length packet). A block's bytes are
+ *                played up to the last whole scan: a scan's fraction at the
+ *                end of a block is dropped (the host library never sends
+ *                one). A block of no whole scan is dropped.
+ *   STOP         "that was the last data": the device takes no more data
+ *                (what the host sends after STOP is not played), the DAC
+ *                plays every block it holds, then the stream is idle.
+ *                GET_STATS says STOPPING until the DAC has played the last
+ *                block, then IDLE: a host that waits for IDLE knows every
+ *                sample has left the DAC.
+ *   GET_STATS    bytes_sent and blocks_sent count what was given to the
+ *                DAC; starvations counts underflows (the DAC ran dry: a
+ *                block was queued after the DAC had finished every block
+ *                before it; the first block of a stream is not one);
+ *                adc_errors counts blocks the DAC failed; usb_errors
+ *                transfers that failed. gap_offset, gaps_total and
+ *                GET_GAPS give the stream offset of each underflow: the
+ *                first byte played after the DAC ran dry.
+ * GET_STREAM says direction 1. Disconnect, shutdown and errors end an
+ * output stream as they end an input stream.
+ */
 
 /* Vendor requests (bRequest). */
 enum ifb_request {
@@ -243,13 +284,19 @@ struct ifb_stream_info {
 	uint16_t length;   /* sizeof(struct ifb_stream_info) */
 	uint8_t index;     /* this stream's number, < count */
 	uint8_t count;     /* native streams the device serves */
-	uint8_t direction; /* 0: device to host (an IIO input buffer) */
+	uint8_t direction; /* enum ifb_direction */
 	uint8_t reserved;  /* 0 */
 	char name[IFB_NAME_LEN]; /* NUL-terminated */
 	uint32_t reserved2; /* 0 */
 } __attribute__((packed));
 
 #define IFB_MAX_STREAMS 8
+
+enum ifb_direction {
+	IFB_DIRECTION_IN = 0,  /* device to host: an IIO input buffer, a bulk IN endpoint */
+	IFB_DIRECTION_OUT = 1, /* host to device: an IIO output buffer, a bulk OUT endpoint
+				* (version 5) */
+};
 
 _Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
