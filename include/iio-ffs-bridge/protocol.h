@@ -61,20 +61,28 @@
  *   START        a new stream: the device takes data on the OUT endpoint,
  *                in blocks of at most block_size bytes, and queues each
  *                block to the DAC in the order it arrived.
- *   data         whole scans, in the layout of GET_INFO. A block ends when
- *                block_size bytes have arrived or with a short packet
- *                (a transfer whose length is not a multiple of the
- *                endpoint's wMaxPacketSize ends with one; a host ends one
- *                that is with a zero-length packet). A block's bytes are
- *                played up to the last whole scan: a scan's fraction at the
- *                end of a block is dropped (the host library never sends
- *                one). A block of no whole scan is dropped.
- *   STOP         "that was the last data": the device takes no more data
- *                (what the host sends after STOP is not played), the DAC
- *                plays every block it holds, then the stream is idle.
- *                GET_STATS says STOPPING until the DAC has played the last
- *                block, then IDLE: a host that waits for IDLE knows every
- *                sample has left the DAC.
+ *   data         whole scans, in the layout of GET_INFO, received into
+ *                blocks of block_size bytes. The device does not learn how
+ *                many bytes a transfer brought (Linux's FunctionFS reports
+ *                a DMABUF transfer's status only, not its length): every
+ *                block counts as block_size bytes, except the one that
+ *                holds the end the host announces with STOP's data stage.
+ *                So a host sends block_size bytes per block, without short
+ *                packets (transfers of a multiple of wMaxPacketSize), until
+ *                its last block; a short packet earlier ends a block whose
+ *                rest is played as it was. Bytes are played up to the last
+ *                whole scan of a block (a scan's fraction is dropped).
+ *   STOP         "that was the last data". With wLength 8 (struct
+ *                ifb_stop), sent before the data's last block: the stream
+ *                ends at that stream offset; the device keeps receiving
+ *                until it has that much (the last block may end with a
+ *                short packet), the DAC plays it all, then the stream is
+ *                idle. With wLength 0: the device takes no more data (what
+ *                it has received in whole blocks is played). GET_STATS says
+ *                STOPPING until the DAC has played the last block, then
+ *                IDLE: a host that waits for IDLE knows every sample has
+ *                left the DAC. An end before what was already received is
+ *                refused (stall).
  *   GET_STATS    bytes_sent and blocks_sent count what was given to the
  *                DAC; starvations counts underflows (the DAC ran dry: a
  *                block was queued after the DAC had finished every block
@@ -91,7 +99,8 @@
 enum ifb_request {
 	IFB_REQ_GET_INFO = 0x01,  /* IN,  wValue 0, reply struct ifb_info + channels */
 	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0 */
-	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0 */
+	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0; an output stream's
+				   * also wLength 8: struct ifb_stop (version 5) */
 	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
 	IFB_REQ_GET_GAPS = 0x05,  /* IN,  wValue: seq (low 16 bits), reply struct ifb_gaps + offsets;
 				   * version 2 */
@@ -292,6 +301,12 @@ struct ifb_stream_info {
 
 #define IFB_MAX_STREAMS 8
 
+/* IFB_REQ_STOP's data stage on an output stream (version 5, wLength 8):
+ * the stream offset (bytes since START) where the host's data ends. */
+struct ifb_stop {
+	uint64_t end;
+} __attribute__((packed));
+
 enum ifb_direction {
 	IFB_DIRECTION_IN = 0,  /* device to host: an IIO input buffer, a bulk IN endpoint */
 	IFB_DIRECTION_OUT = 1, /* host to device: an IIO output buffer, a bulk OUT endpoint
@@ -299,6 +314,7 @@ enum ifb_direction {
 };
 
 _Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
+_Static_assert(sizeof(struct ifb_stop) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_set_rate) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_status) == 24, "wire layout");

@@ -15,6 +15,21 @@
  * The CPU never touches the samples. At the end of a stream every fence
  * has signalled before anything is detached or closed (ifb_zc_release).
  *
+ * An output stream (host to DAC) goes round the other way:
+ *
+ *   1. FUNCTIONFS_DMABUF_TRANSFER on the bulk OUT endpoint: the UDC's DMA
+ *      will write what the host sends into it. Snapshot, POLLOUT.
+ *   2. POLLOUT: the transfer is done. FunctionFS does not say how many
+ *      bytes arrived (f_fs.c signals the fence with the request's status
+ *      only), so a block holds block_size bytes unless it holds the end
+ *      the host announced with STOP (the engine cuts it there). The engine
+ *      takes blocks in arrival order and hands each to the DAC:
+ *      IIO_BUFFER_DMABUF_ENQUEUE with bytes_used, snapshot, POLLOUT.
+ *   3. POLLOUT: the DAC has played it. Back to 1.
+ *
+ * Underflows are judged when a block goes to the DAC: if the block ahead
+ * of it has already signalled (a poll() of its DMABUF), the DAC ran dry.
+ *
  * What a block costs in the steady state, and why (`make bench` counts):
  *   - the IIO enqueue and the FunctionFS transfer: the work itself;
  *   - per side, a fence snapshot (DMA_BUF_IOCTL_EXPORT_SYNC_FILE), one
@@ -101,7 +116,7 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 	struct ifb_block *k = &s->blk[i];
 	int r;
 
-	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size);
+	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size, 0);
 	if (r < 0)
 		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u failed", s->logp, i);
 	k->queued_ns = zc_now_ns();
@@ -220,7 +235,19 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		return 0;
 	k = &s->blk[i];
 
-	if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
+	if (s->engine.out && (revents & EPOLLOUT) &&
+	    (s->engine.state[i] == IFB_BLOCK_ADC || s->engine.state[i] == IFB_BLOCK_USB)) {
+		bool dac = s->engine.state[i] == IFB_BLOCK_ADC;
+
+		status = zc_take_status(k, NULL);
+		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
+			log_warning_errno(status, "%s%s of block %u failed", s->logp,
+					  dac ? "DAC" : "USB transfer", i);
+		if (dac)
+			ifb_engine_adc_done(&s->engine, i, status);
+		else
+			ifb_engine_usb_received(&s->engine, i, status, s->cfg.block_size);
+	} else if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
 	    (revents & EPOLLOUT)) {
 		status = zc_take_status(k, &when);
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
@@ -236,6 +263,91 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 	zc_quiet_idle(s);
 	return 0;
 }
+
+/* Output: receive into block i from the host. */
+static int zc_usb_receive(void *ctx, unsigned i)
+{
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
+	int r;
+
+	if (!ifb_ep0_usb_ready(s) || s->engine.run != IFB_STATE_STREAMING)
+		return -ESHUTDOWN;
+	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->cfg.block_size);
+	if (r < 0) {
+		if (r == -ESHUTDOWN || r == -EAGAIN)
+			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
+		else
+			log_error_errno(r, "%sFunctionFS DMABUF transfer of block %u failed", s->logp, i);
+		return r;
+	}
+	zc_snapshot(k, false);
+	zc_watch(k);
+	return 0;
+}
+
+/* Output: block i's first len bytes to the DAC. */
+static int zc_dac_enqueue(void *ctx, unsigned i, uint32_t len)
+{
+	struct ifb_stream *s = ctx;
+	struct ifb_block *k = &s->blk[i];
+	int r;
+
+	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, len, 0);
+	if (r < 0)
+		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u (%u bytes) failed", s->logp, i, len);
+	zc_snapshot(k, false); /* the DAC's fence is a reader's */
+	zc_watch(k);
+	return 0;
+}
+
+/* Has the DMABUF's every fence signalled (dma_buf_poll: POLLOUT)? */
+static bool zc_signalled(const struct ifb_block *k)
+{
+	struct pollfd p = { .fd = k->fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+static bool zc_dac_finished(void *ctx, unsigned i)
+{
+	struct ifb_stream *s = ctx;
+
+	return zc_signalled(&s->blk[i]);
+}
+
+/*
+ * Output: take back the blocks USB holds. A block whose transfer has
+ * already completed (its data arrived before the stop) keeps it: it is
+ * reported and played. The others are dequeued by detaching them (only
+ * while bound: see ifb_zc_release; a DISABLE dequeues them itself).
+ */
+static void zc_usb_stop(void *ctx)
+{
+	struct ifb_stream *s = ctx;
+
+	if (!ifb_ep0_usb_ready(s))
+		return;
+	for (unsigned i = 0; i < s->nblocks; i++) {
+		struct ifb_block *k = &s->blk[i];
+
+		if (s->engine.state[i] != IFB_BLOCK_USB || s->engine.done[i] || !k->usb_attached ||
+		    zc_signalled(k))
+			continue;
+		closep(&k->sync_fd);
+		k->cancelled = true;
+		if (ifb_ffs_dmabuf_detach(&s->ep, k->fd) == 0)
+			k->usb_attached = false;
+	}
+}
+
+const struct ifb_engine_ops ifb_zc_out_ops = {
+	.usb_receive = zc_usb_receive,
+	.dac_enqueue = zc_dac_enqueue,
+	.dac_finished = zc_dac_finished,
+	.usb_stop = zc_usb_stop,
+	.stopped = ifb_session_engine_stopped,
+};
 
 const struct ifb_engine_ops ifb_zc_ops = {
 	.adc_enqueue = zc_adc_enqueue,
@@ -390,8 +502,10 @@ static int zc_open(struct ifb_stream *s)
 	r = zc_attach(s, &what, &usb);
 	if (r == -ENOTCONN)
 		return log_error_errno(r, "%sNo stream: the host went away", s->logp);
-	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
-		return log_error_errno(r, "%s%s failed%s", s->logp, what, ifb_zc_attach_hint(s, usb, r));
+	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->iio.output))
+		return log_error_errno(r, "%s%s failed%s%s", s->logp, what, ifb_zc_attach_hint(s, usb, r),
+				       s->iio.output && r != -ENOTCONN ?
+					       "; an output stream has no other mode yet" : "");
 	if (r < 0) {
 		hybrid = !usb;
 		log_warning("%sZero-copy unavailable: %s failed: %s%s; using %s", s->logp, what, strerror(-r),
@@ -410,6 +524,7 @@ static int zc_open(struct ifb_stream *s)
 const struct ifb_backend ifb_backend_zero_copy = {
 	.mode = IFB_MODE_ZERO_COPY,
 	.ops = &ifb_zc_ops,
+	.out_ops = &ifb_zc_out_ops,
 	.count_starvation = true,
 	.pool_alloc = ifb_pool_alloc_dmabufs,
 	.open = zc_open,

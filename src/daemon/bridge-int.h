@@ -301,6 +301,8 @@ int ifb_pool_switch_to_hybrid(struct ifb_stream *s);
 struct ifb_backend {
 	enum ifb_mode mode;
 	const struct ifb_engine_ops *ops;
+	/* An output stream's (host to DAC); NULL: the backend has none. */
+	const struct ifb_engine_ops *out_ops;
 	/* Does the engine see the ADC run dry (fences), or does read() hide it? */
 	bool count_starvation;
 	/* The pool's memory: DMABUFs (mapped for hybrid) or user buffers.
@@ -324,7 +326,7 @@ extern const struct ifb_backend ifb_backend_zero_copy, ifb_backend_hybrid, ifb_b
 const struct ifb_backend *ifb_backend(const struct ifb_stream *s);
 
 /* backend-zero-copy.c */
-extern const struct ifb_engine_ops ifb_zc_ops;
+extern const struct ifb_engine_ops ifb_zc_ops, ifb_zc_out_ops;
 int ifb_zc_on_dmabuf(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 /* Attach every DMABUF to the bulk IN endpoint (zero-copy, hybrid), behind
  * ifb_ep0_usb_ready(): -ENOTCONN when the host is gone. */
@@ -397,6 +399,9 @@ void ifb_session_stats(const struct ifb_stream *s, uint16_t version, struct ifb_
  * or -errno (ifb_engine_gaps). */
 int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, size_t size,
 		     size_t want);
+/* An output stream's host announced where its data ends (its STOP's
+ * data stage): as ifb_engine_end_at; no-op (0) when no stream runs. */
+int ifb_session_end_at(struct ifb_stream *s, uint64_t end);
 /* Pull policy (an IIOD stream): send the next filled block's first len
  * bytes; as ifb_engine_pull. */
 int ifb_session_pull(struct ifb_stream *s, uint32_t len);

@@ -160,6 +160,9 @@ int ifb_bridge_new(struct ifb_bridge **ret, sd_event *loop, const struct ifb_con
 
 	b->layout.native = cfg->usb_native;
 	b->layout.streams = cfg->num_streams;
+	for (unsigned k = 0; k < b->nstreams; k++)
+		if (b->st[k]->iio.output)
+			b->layout.outputs |= 1u << k;
 	b->layout.iiod_pipes = cfg->iiod_enable ? cfg->iiod_pipes : 0;
 	if (!b->layout.native && !b->layout.iiod_pipes) {
 		*config_error = true;

@@ -37,8 +37,12 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_START:
-	case IFB_REQ_STOP:
 		if (in || length != 0)
+			return -EOPNOTSUPP;
+		return s->bRequest;
+	case IFB_REQ_STOP:
+		/* an output stream's may say where its data ends */
+		if (in || (length != 0 && length != sizeof(struct ifb_stop)))
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_SET_SAMPLE_RATE:
@@ -161,8 +165,8 @@ uint8_t ifb_control_sign(const struct ifb_scan_type *t)
 	}
 }
 
-int ifb_control_stream(unsigned index, unsigned count, const char *name, uint16_t version,
-		       uint8_t *buf, size_t size)
+int ifb_control_stream(unsigned index, unsigned count, const char *name, bool output,
+		       uint16_t version, uint8_t *buf, size_t size)
 {
 	struct ifb_stream_info si;
 
@@ -176,7 +180,7 @@ int ifb_control_stream(unsigned index, unsigned count, const char *name, uint16_
 	si.length = htole16(sizeof(si));
 	si.index = (uint8_t)index;
 	si.count = (uint8_t)count;
-	si.direction = 0;
+	si.direction = output ? IFB_DIRECTION_OUT : IFB_DIRECTION_IN;
 	memcpy(si.name, name, strlen(name));
 	memcpy(buf, &si, sizeof(si));
 	return (int)sizeof(si);

@@ -66,9 +66,11 @@ int ifb_control_status(uint8_t request, int error, uint64_t rate_mhz, uint16_t v
 uint8_t ifb_control_sign(const struct ifb_scan_type *t);
 
 /* Serialise GET_STREAM (struct ifb_stream_info, version 4): stream index
- * of count, its name. Returns its length, -ENOSPC, or -EINVAL (index not
- * below count, count over IFB_MAX_STREAMS, a name too long). */
-int ifb_control_stream(unsigned index, unsigned count, const char *name, uint16_t version,
+ * of count, its name, its direction (output: version 5). Returns its
+ * length, -ENOSPC, or -EINVAL (index not below count, count over
+ * IFB_MAX_STREAMS, a name too long). */
+int ifb_control_stream(unsigned index, unsigned count, const char *name, bool output,
+		       uint16_t version,
 		       uint8_t *buf, size_t size);
 
 #endif

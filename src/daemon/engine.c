@@ -108,8 +108,157 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	while (e->ready.len)
 		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
 	e->want_len = 0;
-	e->ops->adc_stop(e->ctx);
+	if (e->out)
+		e->ops->usb_stop(e->ctx);
+	else
+		e->ops->adc_stop(e->ctx);
 	check_stopped(e);
+}
+
+int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size)
+{
+	if (!scan_size || !e->ops->usb_receive || !e->ops->dac_enqueue || !e->ops->dac_finished ||
+	    !e->ops->usb_stop)
+		return -EINVAL;
+	e->out = true;
+	e->scan_size = scan_size;
+	return 0;
+}
+
+/* Output: hand a free block to USB to receive into. */
+static int to_receive(struct ifb_engine *e, unsigned blk)
+{
+	int r;
+
+	e->state[blk] = IFB_BLOCK_USB;
+	fifo_push(&e->usb, blk);
+	r = e->ops->usb_receive(e->ctx, blk);
+	if (r < 0) {
+		fifo_drop_tail(&e->usb);
+		e->state[blk] = IFB_BLOCK_FREE;
+		if (e->run != IFB_STATE_STREAMING)
+			return r;
+		e->c.usb_errors++;
+		e->c.last_error = r;
+		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
+	}
+	return r;
+}
+
+/* Output: a received block's first len bytes to the DAC. */
+static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
+{
+	bool had_tail = e->adc.len > 0;
+	unsigned tail = had_tail ? e->adc.idx[(e->adc.head + e->adc.len - 1) % IFB_ENGINE_MAX_BLOCKS] : 0;
+	int r;
+
+	/* Asked before the block is queued: a tail still playing then may
+	 * finish before the DAC takes this one, and that underflow is missed
+	 * only if it lasted less than the enqueue itself. */
+	if (e->primed && (!had_tail || e->done[tail] || e->ops->dac_finished(e->ctx, tail))) {
+		e->c.starvations++;
+		record_gap(e, e->offset);
+	}
+	e->primed = true;
+	e->usb_bytes[blk] = len;
+	e->state[blk] = IFB_BLOCK_ADC;
+	fifo_push(&e->adc, blk);
+	r = e->ops->dac_enqueue(e->ctx, blk, len);
+	if (r < 0) {
+		fifo_drop_tail(&e->adc);
+		e->state[blk] = IFB_BLOCK_FREE;
+		e->c.adc_errors++;
+		e->c.last_error = r;
+		ifb_engine_stop(e, IFB_STOP_ERROR);
+		return;
+	}
+	e->offset += len;
+}
+
+/* Output: has USB received every byte the host announced? */
+static bool out_complete(const struct ifb_engine *e)
+{
+	return e->end != UINT64_MAX && e->rx_offset >= e->end;
+}
+
+static void received_complete(struct ifb_engine *e, unsigned blk, int status)
+{
+	uint32_t len = e->usb_bytes[blk];
+
+	if (status < 0) {
+		e->state[blk] = IFB_BLOCK_FREE;
+		/* Stopping: receives cut short are what a stop does. */
+		if (e->run != IFB_STATE_STREAMING)
+			return;
+		e->c.usb_errors++;
+		e->c.last_error = status;
+		ifb_engine_stop(e, is_disconnect(status) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
+		return;
+	}
+	/* Past the announced end: not data. (A block received before a stop
+	 * took USB back is played.) */
+	if (e->end != UINT64_MAX && e->rx_offset + len > e->end)
+		len = e->rx_offset >= e->end ? 0 : (uint32_t)(e->end - e->rx_offset);
+	e->rx_offset += len;
+	e->dropped += len % e->scan_size;
+	len -= len % e->scan_size;
+	if (len)
+		to_dac(e, blk, len);
+	else
+		e->state[blk] = IFB_BLOCK_FREE;
+	if (e->run == IFB_STATE_STREAMING && out_complete(e)) {
+		ifb_engine_stop(e, IFB_STOP_HOST);
+		return;
+	}
+	if (!len && e->run == IFB_STATE_STREAMING)
+		to_receive(e, blk);
+}
+
+void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uint32_t len)
+{
+	if (!e->out || blk >= e->nblocks || e->state[blk] != IFB_BLOCK_USB || e->done[blk])
+		return;
+	e->done[blk] = true;
+	e->status[blk] = status;
+	e->usb_bytes[blk] = len > e->block_size ? e->block_size : len;
+	while (e->usb.len && e->done[fifo_peek(&e->usb)]) {
+		unsigned b = fifo_pop(&e->usb);
+
+		e->done[b] = false;
+		received_complete(e, b, e->status[b]);
+	}
+	check_stopped(e);
+}
+
+int ifb_engine_end_at(struct ifb_engine *e, uint64_t end)
+{
+	if (!e->out || e->run != IFB_STATE_STREAMING)
+		return -EBADF;
+	if (end == UINT64_MAX) {
+		ifb_engine_stop(e, IFB_STOP_HOST);
+		return 0;
+	}
+	if (end < e->rx_offset)
+		return -EINVAL;
+	e->end = end;
+	if (out_complete(e))
+		ifb_engine_stop(e, IFB_STOP_HOST);
+	return 0;
+}
+
+/* Output: the DAC played block blk (or failed it). */
+static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
+{
+	if (status < 0) {
+		e->c.adc_errors++;
+		e->c.last_error = status;
+	} else {
+		e->c.bytes_sent += e->usb_bytes[blk];
+		e->c.blocks_sent++;
+	}
+	e->state[blk] = IFB_BLOCK_FREE;
+	if (e->run == IFB_STATE_STREAMING)
+		to_receive(e, blk);
 }
 
 static int to_adc(struct ifb_engine *e, unsigned blk)
@@ -198,13 +347,16 @@ int ifb_engine_start(struct ifb_engine *e)
 	memset(e->starved, 0, sizeof(e->starved));
 	e->primed = false;
 	e->offset = 0;
+	e->rx_offset = 0;
+	e->end = UINT64_MAX;
+	e->dropped = 0;
 	e->stream_id++;
 	e->reason = IFB_STOP_NONE;
 	e->run = IFB_STATE_STREAMING;
 	for (unsigned i = 0; i < e->nblocks; i++)
 		e->state[i] = IFB_BLOCK_FREE;
 	for (unsigned i = 0; i < e->nblocks; i++) {
-		int r = to_adc(e, i);
+		int r = e->out ? to_receive(e, i) : to_adc(e, i);
 
 		if (r < 0)
 			return r;
@@ -269,7 +421,7 @@ int ifb_engine_pull(struct ifb_engine *e, uint32_t len)
 
 	if (e->run != IFB_STATE_STREAMING)
 		return -EBADF;
-	if (!e->pull || len == 0 || len > e->block_size)
+	if (!e->pull || e->out || len == 0 || len > e->block_size)
 		return -EINVAL;
 	if (e->ready.len) {
 		r = to_usb(e, fifo_pop(&e->ready), len);
@@ -324,14 +476,17 @@ void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status)
 		unsigned b = fifo_pop(&e->adc);
 
 		e->done[b] = false;
-		adc_complete(e, b, e->status[b]);
+		if (e->out)
+			dac_complete(e, b, e->status[b]);
+		else
+			adc_complete(e, b, e->status[b]);
 	}
 	check_stopped(e);
 }
 
 void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status)
 {
-	if (blk >= e->nblocks || e->state[blk] != IFB_BLOCK_USB || e->done[blk])
+	if (e->out || blk >= e->nblocks || e->state[blk] != IFB_BLOCK_USB || e->done[blk])
 		return;
 	e->done[blk] = true;
 	e->status[blk] = status;

@@ -14,6 +14,15 @@
  * block waits, READY, until the host asks for data with ifb_engine_pull;
  * a pull that finds no block ready is served by the next one filled).
  * Either way blocks reach USB in the order the ADC filled them.
+ *
+ * An output stream (host to DAC; ops->usb_receive set) turns the sides
+ * round: every block is FREE, with USB (receiving what the host sends), or
+ * with the DAC (the "adc" queue and IFB_BLOCK_ADC name the converter,
+ * whichever way it converts); blocks go to the DAC in the order USB filled
+ * them. The converter running dry is judged when a block is queued to the
+ * DAC (an underflow: counted as a starvation, its gap at the offset of
+ * the block's first byte), and a stop stops USB and lets the DAC play
+ * what it holds.
  */
 #ifndef IFB_ENGINE_H
 #define IFB_ENGINE_H
@@ -70,6 +79,21 @@ struct ifb_engine_ops {
 	/* Pull policy: a pull that had to wait has now been submitted to USB
 	 * as block blk (optional; not called for pulls served at once). */
 	void (*pulled)(void *ctx, unsigned blk);
+
+	/* Output streams only (set: the engine runs the output way). */
+	/* Queue block on the bulk OUT endpoint for the host to fill; its
+	 * completion via ifb_engine_usb_received(). */
+	int (*usb_receive)(void *ctx, unsigned blk);
+	/* Queue block's first len bytes (whole scans, > 0) to the DAC; its
+	 * completion via ifb_engine_adc_done(). */
+	int (*dac_enqueue)(void *ctx, unsigned blk, uint32_t len);
+	/* Has the DAC already played block blk (its fence signalled), even if
+	 * the completion has not been reported yet? Asked as the block behind
+	 * it is queued: if so the DAC ran dry in between. */
+	bool (*dac_finished)(void *ctx, unsigned blk);
+	/* Stop receiving: every block USB holds must still come back via
+	 * ifb_engine_usb_received() (what it holds by then is played). */
+	void (*usb_stop)(void *ctx);
 };
 
 struct ifb_engine_counters {
@@ -112,13 +136,43 @@ struct ifb_engine {
 	struct ifb_fifo ready;            /* pull: filled blocks waiting, in fill order */
 	uint32_t want[IFB_ENGINE_MAX_BLOCKS]; /* pull: lengths of waiting pulls, a ring */
 	unsigned want_head, want_len;
-	uint32_t usb_bytes[IFB_ENGINE_MAX_BLOCKS]; /* what USB sends of each block */
+	uint32_t usb_bytes[IFB_ENGINE_MAX_BLOCKS]; /* what USB sends of each block; output:
+						     * what the DAC plays of it */
+
+	/* Output streams */
+	bool out;
+	uint32_t scan_size;  /* a block is played up to its last whole scan */
+	uint64_t rx_offset;  /* stream offset of the next byte USB receives */
+	uint64_t end;        /* the host's announced end of data; UINT64_MAX: none yet */
+	uint64_t dropped;    /* bytes received but not played: scan fractions */
 
 	struct ifb_engine_counters c;
 };
 
 int ifb_engine_init(struct ifb_engine *e, unsigned nblocks, uint32_t block_size,
 		    bool count_starvation, const struct ifb_engine_ops *ops, void *ctx);
+
+/* The engine runs an output stream (ops has usb_receive): blocks are
+ * played up to their last whole scan of scan_size bytes. Call after
+ * ifb_engine_init. -EINVAL for a scan size of 0 or ops without the
+ * output operations. */
+int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size);
+
+/* Output: USB finished receiving block blk: status 0 or -errno, len the
+ * bytes it holds (a backend that cannot know says block_size: FunctionFS
+ * DMABUF transfers do not report their length). */
+void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uint32_t len);
+
+/*
+ * Output: the host's STOP. end: the stream offset where its data ends
+ * (protocol.h, STOP's data stage), or UINT64_MAX when it did not say: then
+ * the stream stops now (reason HOST; USB stops, the DAC plays what it
+ * holds). With an end, the stream goes on until USB has received that
+ * much, the block that holds the end played up to it, and stops then.
+ * -EINVAL for an end before what was already received, -EBADF when no
+ * stream runs.
+ */
+int ifb_engine_end_at(struct ifb_engine *e, uint64_t end);
 
 /* Begin a stream: new stream id, counters reset, every block to the ADC.
  * On failure the engine is already stopping (reason ERROR). */

@@ -10,6 +10,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "daemon/bridge-int.h"
@@ -228,6 +229,35 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	ifb_stream_describe(s); /* GET_INFO tells what the device took */
 }
 
+/* An output stream's STOP with its data stage (struct ifb_stop): the
+ * end of the host's data. FunctionFS has acknowledged the request by now:
+ * a refused end is told in the log and by GET_STATS (the stream goes on
+ * until a STOP without data, or the host goes away). */
+static void stop_received(struct ifb_stream *s, const uint8_t *bytes, int n)
+{
+	struct ifb_stop data;
+	uint64_t end;
+	int r;
+
+	if (n < 0) {
+		reply_failed(n, "STOP");
+		return;
+	}
+	s->restart = false;
+	if (n != (int)sizeof(data)) {
+		log_debug("%sHost: STOP refused: expected 8 bytes of data, got %d", s->logp, n);
+		return;
+	}
+	memcpy(&data, bytes, sizeof(data));
+	end = le64toh(data.end);
+	r = ifb_session_end_at(s, end);
+	if (r == -EINVAL)
+		log_warning("%sHost: STOP at stream offset %" PRIu64 " refused: more has been "
+			    "received already", s->logp, end);
+	else if (r == 0)
+		log_debug("%sHost: STOP, the data ends at stream offset %" PRIu64, s->logp, end);
+}
+
 static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *setup)
 {
 	uint8_t reply[IFB_MAX_REPLY];
@@ -243,6 +273,13 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		 * fresh one. During a stream, the stream's. */
 		if (!s->session)
 			ifb_stream_describe(s);
+		/* an output stream is version 5's: an older host has no business
+		 * with it (it never finds its interface protocol) */
+		if (s->iio.output && ifb_control_version(le16toh(setup->wValue)) < 5) {
+			log_debug("%sHost: GET_INFO of an output stream offering version %u: expected 5 "
+				  "or later", s->logp, le16toh(setup->wValue));
+			break;
+		}
 		s->proto_version = ifb_control_version(le16toh(setup->wValue));
 		len = ifb_control_info(&s->desc, (uint8_t)ifb_session_state(s), s->proto_version, reply,
 				       sizeof(reply));
@@ -274,7 +311,7 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		break; /* stall; GET_STATUS says why */
 	case IFB_REQ_GET_STREAM:
 		/* a version-4 request: in the agreed version, 4 at least */
-		len = ifb_control_stream(s->index, s->b->nstreams, s->cfg.name,
+		len = ifb_control_stream(s->index, s->b->nstreams, s->cfg.name, s->iio.output,
 					 s->proto_version > 4 ? s->proto_version : 4, reply,
 					 sizeof(reply));
 		if (len < 0)
@@ -322,6 +359,12 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		return;
 	case IFB_REQ_STOP:
 		log_debug("%sHost: STOP", s->logp);
+		if (wlength) {
+			if (!s->iio.output || ifb_session_owner(s) == IFB_OWNER_IIOD)
+				break; /* stall: an input stream's STOP has no data */
+			stage(s->b, s, IFB_EP0_RECEIVE, NULL, wlength, "STOP", stop_received);
+			return;
+		}
 		s->restart = false;
 		ifb_ep0_ack(s->b, "STOP");
 		if (ifb_session_owner(s) != IFB_OWNER_IIOD) /* not the native one's to stop */

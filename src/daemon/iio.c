@@ -186,7 +186,8 @@ static int cmp_channel(const void *a, const void *b)
 }
 
 /*
- * The buffer's input scan elements (scan.h's reader), sorted by scan
+ * The buffer's scan elements of its direction (scan.h's reader: in_ for
+ * an input buffer, out_ for an output one), sorted by scan
  * index. Unlike the IIOD context, which leaves out what it cannot stream,
  * the data path refuses a device it cannot describe: an element with a
  * name over IFB_CHANNEL_NAME_LEN, an index over 16 bits, or a missing or
@@ -205,7 +206,7 @@ static int list_channels(struct ifb_iio *io)
 	for (size_t i = 0; i < n; i++) {
 		struct ifb_iio_channel *c;
 
-		if (el[i].output)
+		if (el[i].output != io->output)
 			continue;
 		if (strlen(el[i].id) >= IFB_CHANNEL_NAME_LEN) {
 			r = -ENAMETOOLONG;
@@ -296,6 +297,14 @@ int ifb_iio_find(struct ifb_iio *io, const char *spec, unsigned buffer, const ch
 		if (buffer != 0 || use_legacy(io) < 0 || !has_attr(io->bufdir, "enable"))
 			return -ENOENT;
 	}
+	/* bufferY/direction (drivers/iio/industrialio-buffer.c, since 5.11):
+	 * "in" or "out"; without it (legacy) every buffer is an input one. */
+	{
+		char dir[8];
+
+		io->output = !io->legacy && read_attr(io->bufdir, "direction", dir, sizeof(dir)) >= 0 &&
+			     !strcmp(dir, "out");
+	}
 	return list_channels(io);
 }
 
@@ -367,7 +376,7 @@ int ifb_iio_apply_channels(struct ifb_iio *io)
 		char attr[64];
 		int r;
 
-		snprintf(attr, sizeof(attr), "in_%s_en", io->ch[i].name);
+		snprintf(attr, sizeof(attr), "%s_%s_en", io->output ? "out" : "in", io->ch[i].name);
 		r = write_attr(io->chandir, attr, io->ch[i].selected ? "1" : "0");
 		if (r < 0)
 			return r;
@@ -477,9 +486,9 @@ int ifb_iio_dmabuf_detach(struct ifb_iio *io, int dmabuf_fd)
 	return ioctl(io->buf_fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, &dmabuf_fd) < 0 ? neg_errno() : 0;
 }
 
-int ifb_iio_dmabuf_enqueue(struct ifb_iio *io, int dmabuf_fd, uint64_t bytes)
+int ifb_iio_dmabuf_enqueue(struct ifb_iio *io, int dmabuf_fd, uint64_t bytes, uint32_t flags)
 {
-	struct iio_dmabuf req = { .fd = (__u32)dmabuf_fd, .flags = 0, .bytes_used = bytes };
+	struct iio_dmabuf req = { .fd = (__u32)dmabuf_fd, .flags = flags, .bytes_used = bytes };
 
 	return ioctl(io->buf_fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &req) < 0 ? neg_errno() : 0;
 }

@@ -39,6 +39,7 @@ struct ifb_iio {
 	char bufdir[PATH_MAX];  /* .../bufferY, legacy: .../buffer (enable, length) */
 	char chandir[PATH_MAX]; /* .../bufferY, legacy: .../scan_elements */
 	bool legacy;            /* the legacy interface, see above */
+	bool output;            /* an output buffer (bufferY/direction "out"): out_ channels */
 	char devnode[PATH_MAX]; /* /dev/iio:deviceN */
 	char name[IFB_NAME_LEN];
 	unsigned buffer;
@@ -92,6 +93,9 @@ void ifb_iio_close(struct ifb_iio *io);
 
 int ifb_iio_dmabuf_attach(struct ifb_iio *io, int dmabuf_fd);
 int ifb_iio_dmabuf_detach(struct ifb_iio *io, int dmabuf_fd);
-int ifb_iio_dmabuf_enqueue(struct ifb_iio *io, int dmabuf_fd, uint64_t bytes);
+/* bytes: 1..the DMABUF's size (an input buffer fills that much, an
+ * output buffer plays it); flags: 0 or IIO_BUFFER_DMABUF_CYCLIC (output
+ * buffers only, EINVAL on an input one). */
+int ifb_iio_dmabuf_enqueue(struct ifb_iio *io, int dmabuf_fd, uint64_t bytes, uint32_t flags);
 
 #endif

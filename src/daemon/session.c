@@ -51,6 +51,23 @@ int ifb_session_disable_left_enabled(struct ifb_stream *s)
 	return 0;
 }
 
+/* The engine for s's backend and direction. */
+static int session_engine_init(struct ifb_stream *s)
+{
+	const struct ifb_backend *be = ifb_backend(s);
+	int r;
+
+	if (s->iio.output && !be->out_ops)
+		return log_error_errno(-EOPNOTSUPP, "%s%s mode cannot stream to a DAC yet", s->logp,
+				       ifb_mode_name(s->mode));
+	r = ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size, be->count_starvation,
+			    s->iio.output ? be->out_ops : be->ops, s);
+	if (r == 0 && s->iio.output)
+		r = ifb_engine_set_output(&s->engine, s->iio.scan_size);
+	ifb_engine_set_pull(&s->engine, s->iiod_stream);
+	return r;
+}
+
 static int session_open(struct ifb_stream *s)
 {
 	int r;
@@ -97,10 +114,7 @@ static int session_open(struct ifb_stream *s)
 		return session_open(s);
 	if (r < 0)
 		return r;
-	r = ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size,
-			    ifb_backend(s)->count_starvation, ifb_backend(s)->ops, s);
-	ifb_engine_set_pull(&s->engine, s->iiod_stream);
-	return r;
+	return session_engine_init(s);
 }
 
 int ifb_session_fall_back(struct ifb_stream *s, enum ifb_mode mode)
@@ -339,7 +353,7 @@ int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 	bool iiod = s->iiod_stream;
 	/* The IIOD protocol has no end-of-stream marker: a client reads what
 	 * it asked for and nothing more. */
-	bool eos = !iiod && ifb_stop_sends_eos(s->last_reason) && link_works(s);
+	bool eos = !iiod && !s->iio.output && ifb_stop_sends_eos(s->last_reason) && link_works(s);
 
 	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
 	if (eos)
@@ -514,6 +528,13 @@ int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, 
 	return len;
 }
 
+int ifb_session_end_at(struct ifb_stream *s, uint64_t end)
+{
+	if (s->engine.run != IFB_STATE_STREAMING)
+		return 0; /* already ending: the announced end changes nothing */
+	return ifb_engine_end_at(&s->engine, end);
+}
+
 int ifb_session_pull(struct ifb_stream *s, uint32_t len)
 {
 	return ifb_engine_pull(&s->engine, len);
@@ -565,5 +586,6 @@ int ifb_session_init(struct ifb_stream *s)
 {
 	/* Placeholder engine until the first stream picks its backend. */
 	return ifb_engine_init(&s->engine, s->nblocks, s->cfg.block_size, false,
-			       ifb_backend(s)->ops, s);
+			       s->iio.output && ifb_backend(s)->out_ops ? ifb_backend(s)->out_ops
+								     : ifb_backend(s)->ops, s);
 }

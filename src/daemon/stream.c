@@ -271,6 +271,14 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 
 	s->nblocks = cfg->block_count;
 	s->alloc.fd = -1;
+	/* An output stream (host to DAC) is zero-copy only, for now. */
+	if (s->iio.output && (cfg->mode == IFB_CFG_MODE_COPY || cfg->mode == IFB_CFG_MODE_HYBRID)) {
+		*config_error = true;
+		ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
+		log_error("%s%s: %s is an output device, which this version streams in zero-copy "
+			  "only (expected mode = auto or zero-copy)", s->logp, where, s->iio.name);
+		return -EOPNOTSUPP;
+	}
 	if (cfg->mode == IFB_CFG_MODE_COPY) {
 		s->mode = IFB_MODE_COPY;
 		s->mode_final = true;
@@ -305,7 +313,7 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 		s->mode = IFB_MODE_ZERO_COPY;
 	} else {
 		ifb_probe_explain(&s->probe, why, sizeof(why));
-		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY) {
+		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY || s->iio.output) {
 			*config_error = true;
 			ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
 			log_error("%s%s: zero-copy is not possible here: %s (expected mode = auto, hybrid or copy)", s->logp,
@@ -353,7 +361,8 @@ void ifb_stream_on_bind(struct ifb_stream *s)
 		ifb_probe_explain_hybrid(&s->probe, why, sizeof(why));
 	else
 		ifb_probe_explain(&s->probe, why, sizeof(why));
-	if (s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->cfg.mode == IFB_CFG_MODE_HYBRID) {
+	if (s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->cfg.mode == IFB_CFG_MODE_HYBRID ||
+	    s->iio.output) {
 		log_error("%s%s is not possible on this UDC: %s; START will be refused", s->logp,
 			  hybrid ? "Hybrid mode" : "Zero-copy", why);
 		return;

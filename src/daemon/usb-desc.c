@@ -80,18 +80,26 @@ static void put_bulk(struct blob *b, uint8_t address, uint16_t max_packet, bool 
  * class (libiio only reads its string), pipe p as IN then OUT (libiio
  * 0.24 usb.c usb_verify_eps wants IN first), both with endpoint number
  * first + p, so the endpoint files follow in that order. Then the other
- * streams' native interfaces, one bulk IN endpoint each, numbered on.
+ * streams' native interfaces, one bulk endpoint each, numbered on: IN,
+ * or for an output stream OUT (and protocol IFB_USB_PROTOCOL_OUT).
  */
+static void put_stream(struct blob *b, const struct ifb_usb_layout *l, unsigned k, uint8_t intf,
+		       uint8_t string, uint8_t ep, uint16_t max_packet, bool ss)
+{
+	bool out = ifb_usb_stream_is_output(l, k);
+
+	put_interface(b, intf, 1, IFB_USB_CLASS, IFB_USB_SUBCLASS,
+		      out ? IFB_USB_PROTOCOL_OUT : IFB_USB_PROTOCOL, string);
+	put_bulk(b, (out ? USB_DIR_OUT : USB_DIR_IN) | ep, max_packet, ss);
+}
+
 static void put_speed(struct blob *b, const struct ifb_usb_layout *l, uint16_t max_packet,
 		      bool ss)
 {
 	uint8_t intf = 0, string = 1, ep = 1;
 
-	if (l->native) {
-		put_interface(b, intf++, 1, IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL,
-			      string++);
-		put_bulk(b, USB_DIR_IN | ep++, max_packet, ss);
-	}
+	if (l->native)
+		put_stream(b, l, 0, intf++, string++, ep++, max_packet, ss);
 	if (l->iiod_pipes) {
 		put_interface(b, intf++, (uint8_t)(2 * l->iiod_pipes), USB_CLASS_VENDOR_SPEC, 0, 0,
 			      string++);
@@ -100,11 +108,8 @@ static void put_speed(struct blob *b, const struct ifb_usb_layout *l, uint16_t m
 			put_bulk(b, USB_DIR_OUT | ep, max_packet, ss);
 		}
 	}
-	for (unsigned k = 1; k < ifb_usb_streams(l); k++) {
-		put_interface(b, intf++, 1, IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL,
-			      string++);
-		put_bulk(b, USB_DIR_IN | ep++, max_packet, ss);
-	}
+	for (unsigned k = 1; k < ifb_usb_streams(l); k++)
+		put_stream(b, l, k, intf++, string++, ep++, max_packet, ss);
 }
 
 static void put_le16(struct blob *b, uint16_t v)

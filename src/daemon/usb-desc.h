@@ -24,7 +24,15 @@ struct ifb_usb_layout {
 	bool native;
 	unsigned streams;    /* native interfaces when native: 1..IFB_MAX_STREAMS (0 reads as 1) */
 	unsigned iiod_pipes; /* 0: no IIOD interface; else 1..IFB_IIOD_MAX_PIPES */
+	/* bit k: stream k is an output stream (protocol 5): its interface has
+	 * bInterfaceProtocol IFB_USB_PROTOCOL_OUT and a bulk OUT endpoint */
+	unsigned outputs;
 };
+
+static inline bool ifb_usb_stream_is_output(const struct ifb_usb_layout *l, unsigned k)
+{
+	return k < 32 && (l->outputs >> k) & 1;
+}
 
 /* The native interface alone: what the daemon offered before the IIOD one. */
 #define IFB_USB_LAYOUT_NATIVE ((struct ifb_usb_layout){ .native = true, .streams = 1 })
@@ -71,7 +79,8 @@ static inline unsigned ifb_usb_ep_pipe_in(const struct ifb_usb_layout *l, unsign
 {
 	return (l->native ? 2 : 1) + 2 * pipe;
 }
-/* Stream k's bulk IN endpoint file (and endpoint number). Without the
+/* Stream k's bulk endpoint file (and endpoint number; IN, or OUT for an
+ * output stream). Without the
  * native interface no stream has one: the first pipe's IN, the endpoint
  * file the zero-copy probe opens (a stream runs on a pipe's then). */
 static inline unsigned ifb_usb_ep_stream(const struct ifb_usb_layout *l, unsigned k)

@@ -556,7 +556,7 @@ START_TEST(stream_reply_and_sign_letters)
 	struct ifb_scan_type t;
 	uint8_t buf[IFB_MAX_REPLY];
 
-	ck_assert_int_eq(ifb_control_stream(1, 2, "house-keeping", 4, buf, sizeof(buf)), 48);
+	ck_assert_int_eq(ifb_control_stream(1, 2, "house-keeping", false, 4, buf, sizeof(buf)), 48);
 	memcpy(&si, buf, sizeof(si));
 	ck_assert_mem_eq(buf, "IFBN", 4);
 	ck_assert_uint_eq(le16toh(si.version), 4);
@@ -566,12 +566,12 @@ START_TEST(stream_reply_and_sign_letters)
 	ck_assert_uint_eq(si.direction, 0);
 	ck_assert_str_eq(si.name, "house-keeping");
 	ck_assert_mem_eq(buf + 44, ((uint8_t[]){ 0, 0, 0, 0 }), 4);
-	ck_assert_int_eq(ifb_control_stream(2, 2, "x", 4, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(ifb_control_stream(0, IFB_MAX_STREAMS + 1, "x", 4, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(ifb_control_stream(0, 1, "0123456789012345678901234567890123", 4, buf,
+	ck_assert_int_eq(ifb_control_stream(2, 2, "x", false, 4, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(ifb_control_stream(0, IFB_MAX_STREAMS + 1, "x", false, 4, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(ifb_control_stream(0, 1, "0123456789012345678901234567890123", false, 4, buf,
 					    sizeof(buf)),
 			 -EINVAL);
-	ck_assert_int_eq(ifb_control_stream(0, 1, "x", 4, buf, 47), -ENOSPC);
+	ck_assert_int_eq(ifb_control_stream(0, 1, "x", false, 4, buf, 47), -ENOSPC);
 
 	/* 'S' (AD9361-class drivers) reaches a version-4 host whole */
 	ck_assert_int_eq(ifb_scan_type_parse("le:S12/16>>0", &t), 0);

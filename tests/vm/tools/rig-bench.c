@@ -121,7 +121,7 @@ static int bench_adc(char **argv)
 	if (r < 0)
 		die("IIO buffer enable", r);
 	for (unsigned i = 0; i < nblocks; i++) {
-		r = ifb_iio_dmabuf_enqueue(&io, fds[i], block_size);
+		r = ifb_iio_dmabuf_enqueue(&io, fds[i], block_size, 0);
 		if (r < 0)
 			die("IIO enqueue", r);
 	}
@@ -129,7 +129,7 @@ static int bench_adc(char **argv)
 	for (unsigned i = 0; now() - t0 < secs; i = (i + 1) % nblocks) {
 		wait_fence(fds[i], POLLIN);
 		bytes += block_size;
-		r = ifb_iio_dmabuf_enqueue(&io, fds[i], block_size);
+		r = ifb_iio_dmabuf_enqueue(&io, fds[i], block_size, 0);
 		if (r < 0)
 			die("IIO enqueue", r);
 	}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The engine running an output stream (host to DAC) against a fake
+ * backend: blocks received from USB go to the DAC in arrival order, cut
+ * at the end the host announced and at the last whole scan; an underflow
+ * (the DAC finished every block before the next was queued) is counted
+ * with its offset; a stop takes USB back and lets the DAC play what it
+ * holds.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "daemon/engine.h"
+#include "unit.h"
+
+#define BS 4096u
+#define SCAN 4u
+
+struct fake_out {
+	unsigned rx[256], n_rx;
+	unsigned dac[256], n_dac;
+	uint32_t dac_len[256];
+	unsigned usb_stops, stopped_calls;
+	enum ifb_stop_reason stopped_reason;
+	bool played[IFB_ENGINE_MAX_BLOCKS]; /* DAC done, not reported yet */
+	int fail_dac;
+};
+
+static struct fake_out fo;
+static struct ifb_engine eo;
+
+static int o_receive(void *ctx, unsigned blk)
+{
+	fo.rx[fo.n_rx++] = blk;
+	return 0;
+}
+
+static int o_dac(void *ctx, unsigned blk, uint32_t len)
+{
+	if (fo.fail_dac) {
+		int r = fo.fail_dac;
+
+		fo.fail_dac = 0;
+		return r;
+	}
+	fo.dac_len[fo.n_dac] = len;
+	fo.dac[fo.n_dac++] = blk;
+	return 0;
+}
+
+static bool o_finished(void *ctx, unsigned blk)
+{
+	return fo.played[blk];
+}
+
+static void o_usb_stop(void *ctx)
+{
+	fo.usb_stops++;
+}
+
+static void o_stopped(void *ctx, enum ifb_stop_reason reason)
+{
+	fo.stopped_calls++;
+	fo.stopped_reason = reason;
+}
+
+static const struct ifb_engine_ops out_ops = {
+	.usb_receive = o_receive,
+	.dac_enqueue = o_dac,
+	.dac_finished = o_finished,
+	.usb_stop = o_usb_stop,
+	.stopped = o_stopped,
+};
+
+static void setup_out(unsigned nblocks)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, nblocks, BS, false, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+}
+
+START_TEST(output_needs_its_operations)
+{
+	static const struct ifb_engine_ops half = { .usb_receive = o_receive, .stopped = o_stopped };
+
+	ck_assert_int_eq(ifb_engine_init(&eo, 2, BS, false, &half, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), -EINVAL);
+	ck_assert_int_eq(ifb_engine_init(&eo, 2, BS, false, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(received_blocks_play_in_arrival_order)
+{
+	setup_out(3);
+	/* every block waits for the host first */
+	ck_assert_uint_eq(fo.n_rx, 3);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	/* block 1's transfer completes first: it waits behind block 0 */
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 2);
+	ck_assert_uint_eq(fo.dac[0], 0);
+	ck_assert_uint_eq(fo.dac[1], 1);
+	ck_assert_uint_eq(fo.dac_len[0], BS);
+	/* played: counted, and back to USB */
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_uint_eq(eo.c.bytes_sent, BS);
+	ck_assert_uint_eq(eo.c.blocks_sent, 1);
+	ck_assert_uint_eq(fo.n_rx, 4);
+	ck_assert_uint_eq(fo.rx[3], 0);
+	ck_assert_uint_eq(eo.c.starvations, 0);
+}
+END_TEST
+
+START_TEST(underflow_is_counted_where_the_next_block_begins)
+{
+	setup_out(2);
+	ifb_engine_usb_received(&eo, 0, 0, BS); /* the first block: never an underflow */
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	/* block 0 played and reported before block 1 arrived: dry */
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_uint_eq(eo.c.starvations, 1);
+	ck_assert_uint_eq(eo.c.gaps_total, 1);
+	ck_assert_uint_eq(eo.c.gap_offset[0], BS);
+	/* block 0 again, behind block 1 still playing: no underflow */
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(eo.c.starvations, 1);
+	/* block 1 has played (fence signalled) but is not reported yet when
+	 * block 1's successor... : the backend's answer counts */
+	fo.played[0] = true;
+	ifb_engine_adc_done(&eo, 1, 0);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_uint_eq(eo.c.starvations, 2);
+	ck_assert_uint_eq(eo.c.gap_offset[1], 3 * BS);
+}
+END_TEST
+
+START_TEST(announced_end_cuts_the_last_block_at_a_whole_scan)
+{
+	setup_out(4);
+	/* 2.5 blocks and a scan's fraction */
+	ck_assert_int_eq(ifb_engine_end_at(&eo, 2 * BS + BS / 2 + 3), 0);
+	ck_assert_int_eq(eo.run, IFB_STATE_STREAMING);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_int_eq(eo.run, IFB_STATE_STREAMING);
+	/* FunctionFS cannot say the last transfer was short: block_size */
+	ifb_engine_usb_received(&eo, 2, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 3);
+	ck_assert_uint_eq(fo.dac_len[2], BS / 2); /* the 3 bytes of a scan dropped */
+	ck_assert_uint_eq(eo.dropped, 3);
+	/* everything received: USB is taken back, the DAC plays on */
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ck_assert_uint_eq(fo.usb_stops, 1);
+	ck_assert_uint_eq(fo.stopped_calls, 0);
+	ifb_engine_usb_received(&eo, 3, -ECANCELED, 0); /* the block nobody filled */
+	ck_assert_uint_eq(fo.stopped_calls, 0);
+	ck_assert_uint_eq(eo.c.usb_errors, 0);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_adc_done(&eo, 1, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 0); /* the last block still plays */
+	ifb_engine_adc_done(&eo, 2, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_HOST);
+	ck_assert_uint_eq(eo.c.bytes_sent, 2 * BS + BS / 2);
+	/* nothing went back to USB while stopping */
+	ck_assert_uint_eq(fo.n_rx, 4);
+}
+END_TEST
+
+START_TEST(end_already_received_stops_at_once)
+{
+	setup_out(2);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS / 2), -EINVAL); /* before what came */
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS), 0);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ifb_engine_usb_received(&eo, 1, -ECANCELED, 0);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_int_eq(eo.run, IFB_STATE_IDLE);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS), -EBADF);
+}
+END_TEST
+
+START_TEST(stop_without_end_plays_what_arrived)
+{
+	setup_out(3);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, UINT64_MAX), 0);
+	ck_assert_uint_eq(fo.usb_stops, 1);
+	/* block 1's transfer had completed before USB was taken back */
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ifb_engine_usb_received(&eo, 2, -ECANCELED, 0);
+	ck_assert_uint_eq(fo.n_dac, 2);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_adc_done(&eo, 1, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.bytes_sent, 2 * BS);
+}
+END_TEST
+
+START_TEST(usb_failure_and_dac_failure)
+{
+	setup_out(2);
+	/* a disconnect while receiving ends the stream as one */
+	ifb_engine_usb_received(&eo, 0, -ESHUTDOWN, 0);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ck_assert_uint_eq(eo.c.usb_errors, 1);
+	ifb_engine_usb_received(&eo, 1, -ECANCELED, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_DISCONNECT);
+
+	/* the DAC refusing a block is an error that ends the stream */
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	fo.fail_dac = -EINVAL;
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(eo.c.adc_errors, 1);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ifb_engine_usb_received(&eo, 1, -ECANCELED, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 2);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_ERROR);
+
+	/* a block the DAC failed is counted; the stream goes on */
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_adc_done(&eo, 0, -EIO);
+	ck_assert_uint_eq(eo.c.adc_errors, 1);
+	ck_assert_uint_eq(eo.c.bytes_sent, 0);
+	ck_assert_int_eq(eo.run, IFB_STATE_STREAMING);
+}
+END_TEST
+
+START_TEST(block_of_no_whole_scan_goes_back_to_usb)
+{
+	setup_out(2);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, 2), 0); /* half a scan, then the end */
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_uint_eq(eo.dropped, 2);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ifb_engine_usb_received(&eo, 1, -ECANCELED, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.bytes_sent, 0);
+}
+END_TEST
+
+static Suite *engine_out_suite(void)
+{
+	Suite *s = suite_create("engine-out");
+	TCase *t = tcase_create("engine-out");
+
+	tcase_add_test(t, output_needs_its_operations);
+	tcase_add_test(t, received_blocks_play_in_arrival_order);
+	tcase_add_test(t, underflow_is_counted_where_the_next_block_begins);
+	tcase_add_test(t, announced_end_cuts_the_last_block_at_a_whole_scan);
+	tcase_add_test(t, end_already_received_stops_at_once);
+	tcase_add_test(t, stop_without_end_plays_what_arrived);
+	tcase_add_test(t, usb_failure_and_dac_failure);
+	tcase_add_test(t, block_of_no_whole_scan_goes_back_to_usb);
+	suite_add_tcase(s, t);
+	return s;
+}
+IFB_UNIT_SUITE(engine_out_suite)
