@@ -273,6 +273,9 @@ START_TEST(control_decode)
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_START);
 	r = req(VOUT, IFB_REQ_STOP, 0, 0, 0);
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_STOP);
+	/* an output stream's STOP says where its data ends (version 5) */
+	r = req(VOUT, IFB_REQ_STOP, 0, 0, sizeof(struct ifb_stop));
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_STOP);
 }
 END_TEST
 
@@ -303,6 +306,9 @@ START_TEST(control_malformed)
 		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
 		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
 		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
+		{ VOUT, IFB_REQ_STOP, 0, 0, 4 },         /* STOP's data: 8 bytes or none */
+		{ VOUT, IFB_REQ_STOP, 0, 0, 9 },
+		{ VIN, IFB_REQ_STOP, 0, 0, 8 },
 		{ VIN, IFB_REQ_GET_INFO, 0, 0x100, 64 }, /* no interface's (ep0.c maps the rest) */
 		{ USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
 		{ USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE, IFB_REQ_GET_INFO, 0, 0, 64 },
@@ -463,6 +469,33 @@ END_TEST
  * (libiio's usb:BUS.ADDR.1), the other streams follow, each with one bulk
  * IN endpoint numbered after the pipes'.
  */
+/* An output stream (protocol 5): its interface says protocol 2 and its
+ * endpoint is OUT, at the place and endpoint file an input stream's would
+ * have; the others are unchanged. */
+START_TEST(output_stream_interface)
+{
+	static const uint8_t fs[] = {
+		9, 4, 0, 0, 1, 0xff, 0x49, 0x01, 1,
+		7, 5, 0x81, 2, 64, 0, 0,
+		9, 4, 1, 0, 2, 0xff, 0x00, 0x00, 2,
+		7, 5, 0x82, 2, 64, 0, 0,
+		7, 5, 0x02, 2, 64, 0, 0,
+		9, 4, 2, 0, 1, 0xff, 0x49, 0x02, 3,
+		7, 5, 0x03, 2, 64, 0, 0,
+	};
+	const struct ifb_usb_layout l = { .native = true, .streams = 2, .iiod_pipes = 1,
+					  .outputs = 1u << 1 };
+	uint8_t buf[2048];
+	int len = ifb_usb_descriptors(buf, sizeof(buf), &l, NULL, 0);
+
+	ck_assert_int_gt(len, 24 + (int)sizeof(fs));
+	ck_assert_mem_eq(buf + 24, fs, sizeof(fs));
+	ck_assert(!ifb_usb_stream_is_output(&l, 0));
+	ck_assert(ifb_usb_stream_is_output(&l, 1));
+	ck_assert_uint_eq(ifb_usb_ep_stream(&l, 1), 4);
+}
+END_TEST
+
 START_TEST(one_interface_per_stream)
 {
 	static const uint8_t fs[] = {
@@ -566,6 +599,8 @@ START_TEST(stream_reply_and_sign_letters)
 	ck_assert_uint_eq(si.direction, 0);
 	ck_assert_str_eq(si.name, "house-keeping");
 	ck_assert_mem_eq(buf + 44, ((uint8_t[]){ 0, 0, 0, 0 }), 4);
+	ck_assert_int_eq(ifb_control_stream(1, 2, "tx", true, 5, buf, sizeof(buf)), 48);
+	ck_assert_uint_eq(buf[10], IFB_DIRECTION_OUT);
 	ck_assert_int_eq(ifb_control_stream(2, 2, "x", false, 4, buf, sizeof(buf)), -EINVAL);
 	ck_assert_int_eq(ifb_control_stream(0, IFB_MAX_STREAMS + 1, "x", false, 4, buf, sizeof(buf)), -EINVAL);
 	ck_assert_int_eq(ifb_control_stream(0, 1, "0123456789012345678901234567890123", false, 4, buf,
@@ -622,6 +657,7 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, info_reply);
 	tcase_add_test(t, set_rate_and_status);
 	tcase_add_test(t, one_interface_per_stream);
+	tcase_add_test(t, output_stream_interface);
 	tcase_add_test(t, stream_reply_and_sign_letters);
 	tcase_add_test(t, stream_endpoint_without_native);
 	suite_add_tcase(s, t);
