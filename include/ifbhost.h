@@ -71,7 +71,7 @@ extern "C" {
  * From 1.0 on the library grows by added functions only ("added in 1.1"
  * below says how). */
 #define IFBH_VERSION_MAJOR 1
-#define IFBH_VERSION_MINOR 2
+#define IFBH_VERSION_MINOR 3
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -220,7 +220,8 @@ struct ifbh_device_desc {
 	char path[40];     /* bus path, "1-2.3" */
 	uint16_t vid, pid;
 	uint8_t iface, alt; /* our interface (class ff/49/01) and its setting */
-	uint8_t ep_in;      /* its bulk IN endpoint address */
+	uint8_t ep_in;      /* its bulk IN endpoint address (an output stream's, listed by
+			     * ifbh_find_streams of 1.3: its bulk OUT one) */
 	uint16_t max_packet; /* bytes per packet of that endpoint */
 	int speed;           /* enum ifbh_speed */
 	bool strings_ok;     /* could be opened to read the strings below */
@@ -238,7 +239,9 @@ struct ifbh_list;
  * one after the other, in interface order, the first being its stream 0
  * (the one a host of protocol version 1 to 3 is served). Nothing is
  * opened or claimed but to read the strings: names come at open
- * (ifbh_dev_stream_name, ifbh_list_open_stream).
+ * (ifbh_dev_stream_name, ifbh_list_open_stream). Input streams only: a
+ * device's output streams (protocol version 5, 1.3) are listed by
+ * ifbh_find_streams().
  * Returns 0 and a list (possibly empty; free with ifbh_list_free), or a
  * negative errno (message in ifbh_ctx_error).
  */
@@ -539,6 +542,54 @@ int ifbh_list_stream_index(const struct ifbh_list *list, size_t i);
  */
 int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *list, const char *name,
 			  struct ifbh_dev **ret_dev);
+
+/* --- added in 1.3: output streams (protocol version 5) ----------------- */
+/*
+ * An output stream carries samples the other way, host to device, to an
+ * IIO output buffer (a DAC): its interface has bInterfaceProtocol 2 and a
+ * bulk OUT endpoint, and a device serves it only to a host of protocol
+ * version 5 (docs/protocol.md, "Output streams"). ifbh_find() and every
+ * function of 1.0 to 1.2 keep seeing input streams alone, so that their
+ * programs never mistake an output stream for one to read;
+ * ifbh_find_streams() lists output streams too, ifbh_writer_*() plays to
+ * them.
+ */
+
+/* Which way a stream carries samples (protocol.h enum ifb_direction). */
+enum ifbh_direction {
+	IFBH_DIRECTION_IN = 0,  /* device to host: an ADC's samples, read with ifbh_stream_* */
+	IFBH_DIRECTION_OUT = 1, /* host to device: a DAC's, written with ifbh_writer_* */
+};
+
+/* The directions ifbh_find_streams() lists: a mask. */
+#define IFBH_FIND_IN 1u
+#define IFBH_FIND_OUT 2u
+
+/*
+ * ifbh_find() for the streams of the directions in dirs (IFBH_FIND_IN,
+ * IFBH_FIND_OUT or both): ifbh_find(ctx, m, ret) is
+ * ifbh_find_streams(ctx, m, IFBH_FIND_IN, ret). Entries in interface
+ * order, both directions mixed; an entry's direction is
+ * ifbh_list_direction()'s, its stream index (ifbh_list_stream_index)
+ * counts the streams of both directions, and its desc's ep_in holds its
+ * endpoint's address, an OUT one (bit 7 clear) for an output stream.
+ * ifbh_list_open_stream() and ifbh_dev_open() open entries of either
+ * direction: an output stream's only when the device agrees on protocol
+ * version 5 or later (else -EPROTONOSUPPORT, which says so). Returns 0 or a
+ * negative errno as ifbh_find(), and -EINVAL for dirs 0 or unknown bits.
+ */
+int ifbh_find_streams(struct ifbh_ctx *ctx, const struct ifbh_match *m, unsigned int dirs,
+		      struct ifbh_list **ret_list);
+/* Entry i's direction (enum ifbh_direction), or -ERANGE when i is out of
+ * range. */
+int ifbh_list_direction(const struct ifbh_list *list, size_t i);
+/*
+ * The direction of the stream the device carries (enum ifbh_direction),
+ * as its interface says and GET_STREAM confirmed at open.
+ * ifbh_stream_new() refuses an output stream (-EINVAL), ifbh_writer_new()
+ * an input stream.
+ */
+int ifbh_dev_direction(const struct ifbh_dev *dev);
 
 #ifdef __cplusplus
 }

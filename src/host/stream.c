@@ -212,6 +212,11 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	uint64_t size;
 	int ret;
 
+	if (dev->direction == IFBH_DIRECTION_OUT)
+		return ifbh_fail(dev->err, -EINVAL,
+				 "stream \"%s\" is an output stream (host to device): write to it "
+				 "with ifbh_writer_new(), it cannot be read",
+				 dev->stream_name);
 	if (!opts)
 		opts = &defaults;
 	n = opts->transfers ? opts->transfers : DEFAULT_TRANSFERS;
