@@ -33,6 +33,13 @@ int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8
 	return ret;
 }
 
+int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
+{
+	int ret = ifbh_dev_ctrl_value(user, IFB_REQ_GET_GAPS, seq, buf, len);
+
+	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
+}
+
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
 {
 	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,

@@ -97,4 +97,8 @@ uint8_t ifbh_req_type(bool in);
 int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
 			uint16_t len);
 
+/* GET_GAPS with wValue seq, synchronously: the reply's length or a
+ * negative errno (user: the struct ifbh_dev; an ifbh_gaps_get_fn). */
+int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
+
 #endif

@@ -749,35 +749,18 @@ int ifbh_stream_start(struct ifbh_stream *s)
 /* After the final GET_STATS (version 2): every gap it counts, synchronously. */
 static void final_gaps(struct ifbh_stream *s)
 {
-	uint8_t *buf;
+	char msg[256];
 
 	if (!s->use_gaps || !s->have_pend)
 		return;
-	buf = malloc(IFB_MAX_REPLY);
-	if (!buf)
-		return;
-	for (int i = 0; i < 1000 && s->have_pend; i++) {
-		int ret = ifbh_dev_ctrl_value(s->dev, IFB_REQ_GET_GAPS,
-					      (uint16_t)ifbh_gaps_count(&s->gaps), buf,
-					      IFB_MAX_REPLY);
-		bool more;
-
-		if (ret < 0) {
-			s->st.proto_errors++;
-			ifbh_log(s->ctx, IFBH_LOG_WARNING, "final GET_GAPS failed: %s",
-				 libusb_strerror(ret));
-			break;
-		}
-		learn_gaps(s, buf, (size_t)ret, &more);
-		if (!more && s->have_pend)
-			break; /* a bad reply: counted, logged */
+	if (ifbh_gaps_fetch(&s->gaps, s->pend.gaps_total, ifbh_dev_gaps_get, s->dev, s->gaps_reply,
+			    msg, sizeof(msg)) < 0) {
+		s->st.proto_errors++;
+		ifbh_log(s->ctx, IFBH_LOG_WARNING, "final %s", msg);
 	}
-	free(buf);
-	if (s->have_pend) {
-		/* what could be fetched counts; the rest stays unknown */
-		s->have_pend = false;
-		apply_stats(s, &s->pend);
-	}
+	/* what could be fetched counts; the rest stays unknown */
+	s->have_pend = false;
+	apply_stats(s, &s->pend);
 }
 
 /* Every transfer is back: STOP if not done, the final GET_STATS. */
