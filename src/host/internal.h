@@ -89,6 +89,8 @@ void ifbh_log(const struct ifbh_ctx *ctx, enum ifbh_log_level level, const char 
 /* libusb error (LIBUSB_ERROR_*) to negative errno. */
 int ifbh_errno_from_usb(int usb_err);
 double ifbh_now(void);
+/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
+uint64_t ifbh_usbfs_limit(void);
 
 /* Synchronous vendor request on our interface; returns bytes or a libusb error. */
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len);

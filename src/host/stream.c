@@ -91,8 +91,7 @@ static void set_error(struct ifbh_stream *s, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
-static uint64_t usbfs_limit(void)
+uint64_t ifbh_usbfs_limit(void)
 {
 	FILE *f = fopen("/sys/module/usbcore/parameters/usbfs_memory_mb", "re");
 	unsigned long long mb = 0;
@@ -111,7 +110,7 @@ static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t si
 {
 	struct ifbh_dev *dev = s->dev;
 	uint64_t mp = dev->desc.max_packet ? dev->desc.max_packet : 512;
-	uint64_t limit = usbfs_limit();
+	uint64_t limit = ifbh_usbfs_limit();
 	/*
 	 * Fit under usbfs's memory limit (16 MiB by default), which every
 	 * program's transfers share: with the default options, half of it,
