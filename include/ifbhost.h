@@ -544,6 +544,8 @@ int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *list, co
 			  struct ifbh_dev **ret_dev);
 
 /* --- added in 1.3: output streams (protocol version 5) ----------------- */
+/* (Its structs, struct ifbh_writer_opts and struct ifbh_writer_status, are
+ * frozen at their 1.3 size as the others at 1.0's.) */
 /*
  * An output stream carries samples the other way, host to device, to an
  * IIO output buffer (a DAC): its interface has bInterfaceProtocol 2 and a
