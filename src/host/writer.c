@@ -36,6 +36,7 @@
 #define WAIT_SLICE_MS 100   /* longest single wait for events */
 #define IDLE_WAIT_S 10.0    /* start: an earlier stream playing out */
 #define CANCEL_TIMEOUT_S 5.0
+#define END_STATS_TRIES 25  /* GET_STATS failing in a row: the end gives up */
 #define USBFS_OVERHEAD 4096
 
 struct ifbh_writer {
@@ -467,7 +468,7 @@ static bool wait_transfers(struct ifbh_writer *w, double deadline)
 int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 {
 	double deadline = deadline_of(timeout_ms);
-	unsigned int state = IFB_STATE_STOPPING;
+	unsigned int state = IFB_STATE_STOPPING, failed = 0;
 	int ret;
 
 	if (!w->began)
@@ -510,6 +511,16 @@ int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 			break;
 		if (ret == 0 && state == IFB_STATE_IDLE) {
 			w->st.played = true;
+			break;
+		}
+		failed = ret ? failed + 1 : 0;
+		if (failed >= END_STATS_TRIES) {
+			char why[IFBH_ERR_LEN];
+
+			/* not knowing when the DAC is done, the end is no longer ours to wait */
+			snprintf(why, sizeof(why), "%s", w->dev->err);
+			set_error(w, ret, "GET_STATS failed %u times in a row after STOP: %.400s",
+				  failed, why);
 			break;
 		}
 		if (expired(deadline))

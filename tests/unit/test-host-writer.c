@@ -46,6 +46,7 @@ struct fake {
 	bool stop_with_inflight;
 	unsigned int stats_calls, stopping_polls; /* polls in STOPPING before IDLE */
 	bool never_idle;
+	int stats_fail; /* GET_STATS fails with this after STOP */
 	uint64_t gap[MAX_GAPS];
 	unsigned int ngaps, gaps_calls;
 };
@@ -114,6 +115,8 @@ static int f_stats(void *io, struct ifbh_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	f->stats_calls++;
+	if (f->stats_fail && stopped(f))
+		return f->stats_fail;
 	st->version = 5;
 	st->stream_id = 1;
 	st->state = IFB_STATE_STREAMING;
@@ -420,6 +423,22 @@ START_TEST(transfer_fails)
 }
 END_TEST
 
+/* A device whose GET_STATS keeps failing after STOP: the end gives up. */
+START_TEST(end_stats_fail)
+{
+	struct fake *f = fake_new();
+	static uint8_t in[SCAN];
+	const struct ifbh_writer_status *st = ifbh_writer_status(f->w);
+
+	ck_assert_int_eq(ifbh_writer_write(f->w, in, sizeof(in), -1), (ssize_t)sizeof(in));
+	f->stats_fail = -EPIPE;
+	ck_assert_int_eq(ifbh_writer_end(f->w, -1), -EPIPE);
+	ck_assert(st->ended && !st->played);
+	ck_assert_uint_ge(st->proto_errors, 25);
+	fake_free(f);
+}
+END_TEST
+
 /* Cancel: transfers called back, STOP, ended but not played. */
 START_TEST(cancel)
 {
@@ -496,6 +515,7 @@ static Suite *host_writer_suite(void)
 	tcase_add_test(tc, end_waits_for_idle);
 	tcase_add_test(tc, underflows);
 	tcase_add_test(tc, transfer_fails);
+	tcase_add_test(tc, end_stats_fail);
 	tcase_add_test(tc, cancel);
 	tcase_add_test(tc, direction_refused);
 	tcase_add_test(tc, gaps_fetch_errors);
