@@ -61,6 +61,10 @@ CHECK_LIBS = $(call pc,libs,check)
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) $(COMMON_SRCS)
 CAPTURE_LIB_SRCS := $(filter-out src/capture/main.c,$(wildcard src/capture/*.c))
+# iio-ffs-play: its own sources and, of iio-ffs-capture's, the JSON writer
+# and the value parsers.
+PLAY_LIB_SRCS := $(filter-out src/play/main.c,$(wildcard src/play/*.c))
+PLAY_SHARED_SRCS := src/capture/json.c src/capture/util.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 # --- libifbhost: the host library (src/host, include/ifbhost.h) ---------------
@@ -68,7 +72,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 # for applications, and the same objects as an archive that iio-ffs-capture
 # links, so the tool stays one file the VM rig can copy alone.
 HOST_SRCS := $(wildcard src/host/*.c)
-IFBH_VERSION := 1.2.0
+IFBH_VERSION := 1.3.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
@@ -232,6 +236,7 @@ obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 DAEMON_BIN := $(BUILD)/bin/iio-ffs-bridge
 CAPTURE_BIN := $(BUILD)/bin/iio-ffs-capture
+PLAY_BIN := $(BUILD)/bin/iio-ffs-play
 UNIT_BIN := $(BUILD)/tests/unit-tests
 ASAN_UNIT_BIN := $(BUILD)/asan/unit-tests
 RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HOSTLIB_RIG) $(CAPTURE_INSTALLED) \
@@ -240,7 +245,7 @@ RIG_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS)) $(HO
 .PHONY: all deps check check-unit check-asan check-cross cross-bins check-fuzz fuzz fuzz-seeds check-vm check-vm-debug \
 	check-vm-arm rig-programs check-systemd check-capture demo bench clean install uninstall board install-board
 
-all: $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(SOAPY_BUILT)
+all: $(DAEMON_BIN) $(CAPTURE_BIN) $(PLAY_BIN) $(HOST_SO) $(SOAPY_BUILT)
 
 # --- objects ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -269,7 +274,12 @@ $(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_S
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(CAPTURE_LIBS)
 
-UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(HOST_SRCS)
+$(PLAY_BIN): $(call obj,obj,src/play/main.c $(PLAY_LIB_SRCS) $(PLAY_SHARED_SRCS) $(COMMON_SRCS)) $(HOST_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(CAPTURE_LIBS)
+
+UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(PLAY_LIB_SRCS) $(HOST_SRCS)
 $(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
@@ -333,7 +343,7 @@ check-asan: deps
 # built here: the SoapySDR module (C++ against SoapySDR, which the cross
 # packages leave out), the VM rig's tools (check-vm-arm builds those for
 # the arm64 rig) and the fuzzers (clang's libFuzzer, on the build machine).
-CROSS_BINS := $(DAEMON_BIN) $(CAPTURE_BIN) $(HOST_SO) $(UNIT_BIN)
+CROSS_BINS := $(DAEMON_BIN) $(CAPTURE_BIN) $(PLAY_BIN) $(HOST_SO) $(UNIT_BIN)
 cross-bins: $(CROSS_BINS)
 
 check-cross:
@@ -394,7 +404,7 @@ ARMHF_CASES ?= bridge-zero-copy
 # e.g. ARM_RIG_FLAGS="-j 1 --stream"
 ARM_RIG_FLAGS ?=
 # What the rig copies into the guest: no shared library, no SoapySDR module.
-RIG_PROGRAMS := $(DAEMON_BIN) $(CAPTURE_BIN) $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
+RIG_PROGRAMS := $(DAEMON_BIN) $(CAPTURE_BIN) $(PLAY_BIN) $(patsubst tests/vm/tools/%.c,$(BUILD)/rig/%,$(RIG_TOOL_SRCS))
 rig-programs: $(RIG_PROGRAMS)
 # The rig's programs for ARCH ($(1)) with triplet $(2)'s cross toolchain,
 # into $(BUILD)/ARCH, where tests/vm/run --arch ARCH looks for them.
@@ -493,11 +503,14 @@ install-board: board
 install: all install-board install-host
 	install -Dm755 $(CAPTURE_BIN) $(DESTDIR)$(bindir)/iio-ffs-capture
 	$(call install-man,docs/man/iio-ffs-capture.1,1)
+	install -Dm755 $(PLAY_BIN) $(DESTDIR)$(bindir)/iio-ffs-play
+	$(call install-man,docs/man/iio-ffs-play.1,1)
 	install -Dm644 conf/60-iio-ffs-bridge.rules $(DESTDIR)$(udevrulesdir)/60-iio-ffs-bridge.rules
 
 # The configuration is the owner's: uninstall leaves it.
 uninstall: uninstall-host
 	rm -f $(DESTDIR)$(sbindir)/iio-ffs-bridge $(DESTDIR)$(bindir)/iio-ffs-capture \
+		$(DESTDIR)$(bindir)/iio-ffs-play $(DESTDIR)$(mandir)/man1/iio-ffs-play.1 \
 		$(DESTDIR)$(systemdunitdir)/iio-ffs-bridge.service \
 		$(DESTDIR)$(mandir)/man8/iio-ffs-bridge.8 $(DESTDIR)$(mandir)/man5/iio-ffs-bridge.conf.5 \
 		$(DESTDIR)$(mandir)/man1/iio-ffs-capture.1 \

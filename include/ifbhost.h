@@ -71,7 +71,7 @@ extern "C" {
  * From 1.0 on the library grows by added functions only ("added in 1.1"
  * below says how). */
 #define IFBH_VERSION_MAJOR 1
-#define IFBH_VERSION_MINOR 2
+#define IFBH_VERSION_MINOR 3
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -220,7 +220,8 @@ struct ifbh_device_desc {
 	char path[40];     /* bus path, "1-2.3" */
 	uint16_t vid, pid;
 	uint8_t iface, alt; /* our interface (class ff/49/01) and its setting */
-	uint8_t ep_in;      /* its bulk IN endpoint address */
+	uint8_t ep_in;      /* its bulk IN endpoint address (an output stream's, listed by
+			     * ifbh_find_streams of 1.3: its bulk OUT one) */
 	uint16_t max_packet; /* bytes per packet of that endpoint */
 	int speed;           /* enum ifbh_speed */
 	bool strings_ok;     /* could be opened to read the strings below */
@@ -238,7 +239,9 @@ struct ifbh_list;
  * one after the other, in interface order, the first being its stream 0
  * (the one a host of protocol version 1 to 3 is served). Nothing is
  * opened or claimed but to read the strings: names come at open
- * (ifbh_dev_stream_name, ifbh_list_open_stream).
+ * (ifbh_dev_stream_name, ifbh_list_open_stream). Input streams only: a
+ * device's output streams (protocol version 5, 1.3) are listed by
+ * ifbh_find_streams().
  * Returns 0 and a list (possibly empty; free with ifbh_list_free), or a
  * negative errno (message in ifbh_ctx_error).
  */
@@ -539,6 +542,199 @@ int ifbh_list_stream_index(const struct ifbh_list *list, size_t i);
  */
 int ifbh_list_open_stream(struct ifbh_ctx *ctx, const struct ifbh_list *list, const char *name,
 			  struct ifbh_dev **ret_dev);
+
+/* --- added in 1.3: output streams (protocol version 5) ----------------- */
+/* (Its structs, struct ifbh_writer_opts and struct ifbh_writer_status, are
+ * frozen at their 1.3 size as the others at 1.0's.) */
+/*
+ * An output stream carries samples the other way, host to device, to an
+ * IIO output buffer (a DAC): its interface has bInterfaceProtocol 2 and a
+ * bulk OUT endpoint, and a device serves it only to a host of protocol
+ * version 5 (docs/protocol.md, "Output streams"). ifbh_find() and every
+ * function of 1.0 to 1.2 keep seeing input streams alone, so that their
+ * programs never mistake an output stream for one to read;
+ * ifbh_find_streams() lists output streams too, ifbh_writer_*() plays to
+ * them.
+ */
+
+/* Which way a stream carries samples (protocol.h enum ifb_direction). */
+enum ifbh_direction {
+	IFBH_DIRECTION_IN = 0,  /* device to host: an ADC's samples, read with ifbh_stream_* */
+	IFBH_DIRECTION_OUT = 1, /* host to device: a DAC's, written with ifbh_writer_* */
+};
+
+/* The directions ifbh_find_streams() lists: a mask. */
+#define IFBH_FIND_IN 1u
+#define IFBH_FIND_OUT 2u
+
+/*
+ * ifbh_find() for the streams of the directions in dirs (IFBH_FIND_IN,
+ * IFBH_FIND_OUT or both): ifbh_find(ctx, m, ret) is
+ * ifbh_find_streams(ctx, m, IFBH_FIND_IN, ret). Entries in interface
+ * order, both directions mixed; an entry's direction is
+ * ifbh_list_direction()'s, its stream index (ifbh_list_stream_index)
+ * counts the streams of both directions, and its desc's ep_in holds its
+ * endpoint's address, an OUT one (bit 7 clear) for an output stream.
+ * ifbh_list_open_stream() and ifbh_dev_open() open entries of either
+ * direction: an output stream's only when the device agrees on protocol
+ * version 5 or later (else -EPROTONOSUPPORT, which says so). Returns 0 or a
+ * negative errno as ifbh_find(), and -EINVAL for dirs 0 or unknown bits.
+ */
+int ifbh_find_streams(struct ifbh_ctx *ctx, const struct ifbh_match *m, unsigned int dirs,
+		      struct ifbh_list **ret_list);
+/* Entry i's direction (enum ifbh_direction), or -ERANGE when i is out of
+ * range. */
+int ifbh_list_direction(const struct ifbh_list *list, size_t i);
+/*
+ * The direction of the stream the device carries (enum ifbh_direction),
+ * as its interface says and GET_STREAM confirmed at open.
+ * ifbh_stream_new() refuses an output stream (-EINVAL), ifbh_writer_new()
+ * an input stream.
+ */
+int ifbh_dev_direction(const struct ifbh_dev *dev);
+
+/*
+ * A writer: plays samples to an output stream, keeping bulk OUT
+ * transfers in flight as a stream keeps IN ones. Its own object, not a
+ * direction of struct ifbh_stream: a stream's calls are about delivery
+ * (callbacks or pull reads, the device's end-of-stream packet, stale data
+ * in the endpoint), a writer's about filling buffers and waiting for the
+ * DAC, and struct ifbh_stream_status is frozen with a reader's fields.
+ * What they share, the book of gaps from GET_STATS and GET_GAPS, is one
+ * piece of code inside the library; here a gap is an underflow.
+ *
+ * Its life: ifbh_writer_new(), ifbh_writer_start() (START), then
+ * ifbh_writer_write() or ifbh_writer_write_scans() as often as needed
+ * (each copies into free transfer buffers and submits every one it fills),
+ * then ifbh_writer_end() (the rest, STOP, and the wait until the DAC has
+ * played the last sample) or ifbh_writer_cancel(); ifbh_writer_free().
+ * Every call runs libusb's events and, every stats_period, a GET_STATS
+ * (and the GET_GAPS it calls for) on the calling thread: the callbacks
+ * are called from inside them. Data are whole scans in the layout of
+ * ifbh_dev_info() (ifbh_layout_fields): the device plays a block up to
+ * its last whole scan.
+ */
+struct ifbh_writer;
+
+struct ifbh_writer_opts {
+	/* Bulk transfers in flight; 0: 8 (fewer when usbfs's memory limit,
+	 * half of it for this writer, would refuse them; at least 2). */
+	unsigned int transfers;
+	/* Bytes each, rounded up to whole device blocks (ifbh_info.block_size,
+	 * a whole number of scans), so that every full transfer ends the
+	 * device's blocks where the device would; 0: the whole blocks
+	 * closest to 1 MiB (at least one). */
+	size_t transfer_size;
+	/* Seconds between GET_STATS polls while writing; 0: 0.5 s. */
+	double stats_period;
+};
+
+/* What happened to a writer so far. */
+struct ifbh_writer_status {
+	uint64_t queued;    /* bytes ifbh_writer_write() took */
+	uint64_t submitted; /* bytes handed to USB */
+	uint64_t sent;      /* bytes the device took (transfers completed) */
+	uint64_t dropped;   /* bytes of a partial scan ifbh_writer_end() did not send */
+	bool started;       /* START was acknowledged */
+	bool stop_sent;     /* STOP was sent */
+	bool played;        /* GET_STATS said idle after STOP: every sample left the DAC */
+	bool ended;         /* ifbh_writer_end() or ifbh_writer_cancel() is done */
+	int error;          /* first error (negative errno), 0 if none */
+	unsigned int host_errors;  /* bulk transfers that failed on this host */
+	unsigned int proto_errors; /* bad or failed GET_STATS / GET_GAPS replies */
+	bool have_stats;    /* stats below are valid */
+	struct ifbh_stats stats; /* the last GET_STATS reply: bytes_sent = bytes given to
+				  * the DAC, starvations = underflows */
+	uint64_t underflows;          /* underflows known (listed + unlisted) */
+	uint64_t underflows_unlisted; /* of those, without a known offset */
+	double t_start, t_end; /* CLOCK_MONOTONIC seconds: START sent, DAC done / cancelled */
+};
+
+/*
+ * A writer for dev, an output stream (ifbh_dev_direction() ==
+ * IFBH_DIRECTION_OUT; an input stream is refused with -EINVAL). Allocates
+ * the transfers. opts may be NULL. Returns 0 or -EINVAL (options out of
+ * range, an input stream), -ENOMEM; the message in ifbh_dev_error().
+ * One writer per device at a time; no ifbh_dev_* request while it runs.
+ */
+int ifbh_writer_new(struct ifbh_dev *dev, const struct ifbh_writer_opts *opts,
+		    struct ifbh_writer **ret_writer);
+/* Cancels a writer not ended (ifbh_writer_cancel) and frees it. Accepts NULL. */
+void ifbh_writer_free(struct ifbh_writer *w);
+unsigned int ifbh_writer_transfers(const struct ifbh_writer *w);
+size_t ifbh_writer_transfer_size(const struct ifbh_writer *w);
+
+/*
+ * Called once per underflow, in stream order, when a GET_STATS reply
+ * reveals it: gap->offset is the stream offset of the first byte played
+ * after the DAC ran dry (exact false: count underflows somewhere in
+ * [lo, hi], their offsets lost). Set before ifbh_writer_start().
+ */
+void ifbh_writer_set_underflow_cb(struct ifbh_writer *w, ifbh_gap_fn fn, void *user);
+/* Called after every GET_STATS reply (the final one included). */
+void ifbh_writer_set_stats_cb(struct ifbh_writer *w, ifbh_stats_fn fn, void *user);
+
+/*
+ * Starts the stream: a device still playing an earlier stream (a host
+ * that did not end it) is sent STOP and waited for (up to 10 s, then
+ * -EBUSY); then START (as ifbh_dev_start(), with its errors: -ESTALE,
+ * -EBUSY, -EPROTO...). Once per writer. Returns 0 or a negative errno.
+ */
+int ifbh_writer_start(struct ifbh_writer *w);
+
+/*
+ * Copies up to len bytes of buf into free transfer buffers, submitting
+ * each one it fills; waits up to timeout_ms (-1: no limit, 0: not at all)
+ * for a transfer to come back when none is free. The bytes are the
+ * stream's next ones (a scan may be split across calls; only whole scans
+ * are ever sent). Returns the bytes taken (> 0; fewer than len when the
+ * time ran out), -EAGAIN when none could be taken in time, -EINVAL before
+ * start or after end, or the writer's error (-ENODEV, -EIO...: the
+ * stream is then over; end or cancel it).
+ */
+ssize_t ifbh_writer_write(struct ifbh_writer *w, const void *buf, size_t len, int timeout_ms);
+/*
+ * The same in whole scans: buf holds nscans * scan_size bytes; returns
+ * the scans taken. -EINVAL when what was written before is not whole
+ * scans.
+ */
+ssize_t ifbh_writer_write_scans(struct ifbh_writer *w, const void *buf, size_t nscans,
+				int timeout_ms);
+
+/*
+ * Runs the writer for up to timeout_ms without writing: transfers
+ * coming back, GET_STATS when due (the callbacks are called from here).
+ * For a program that waits between writes. Returns 0, or the writer's
+ * error.
+ */
+int ifbh_writer_poll(struct ifbh_writer *w, int timeout_ms);
+
+/*
+ * Ends the stream: submits what is buffered (whole scans: a partial
+ * scan's bytes are dropped, status->dropped; a zero-length packet after
+ * it when its length is a multiple of the endpoint's packet size, so
+ * that the device's block ends there), waits for every transfer, sends
+ * STOP and polls GET_STATS until the device is idle: the DAC has played
+ * every sample (status->played). Then reads the last underflows.
+ * timeout_ms (-1: no limit) bounds the whole wait, which lasts as long as
+ * the device's queued blocks take to play: on -ETIMEDOUT call it again to
+ * wait on, or cancel. Returns 0, -ETIMEDOUT, or the writer's error (the
+ * stream was still stopped: STOP is sent whatever happened).
+ */
+int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms);
+/*
+ * Gives up: cancels the transfers in flight (waiting up to 5 s for them)
+ * and sends STOP. What the device holds already is still played. The
+ * writer has ended (status->ended; played false).
+ */
+void ifbh_writer_cancel(struct ifbh_writer *w);
+
+const struct ifbh_writer_status *ifbh_writer_status(const struct ifbh_writer *w);
+/*
+ * The listed underflows so far, stream order: *ret_offsets (owned by
+ * the writer, valid until its next call) and their count.
+ */
+size_t ifbh_writer_underflow_offsets(const struct ifbh_writer *w, const uint64_t **ret_offsets);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,43 @@ static int no_device(const struct opts *o, size_t denied)
 	return EXIT_NODEV;
 }
 
+/*
+ * Is name an output stream (protocol version 5, host to device) of a
+ * device o selects? Asked only once no input stream has that name, so
+ * that the refusal says what the name is instead of "no stream". Its
+ * device's bus path into path.
+ */
+static bool is_output_stream(struct ifbh_ctx *ctx, const struct opts *o, const char *name,
+			     char *path, size_t len)
+{
+	struct ifbh_list *list;
+	struct ifbh_dev *dev;
+	bool found = false;
+
+	if (ifbh_find_streams(ctx, &o->sel, IFBH_FIND_OUT, &list))
+		return false;
+	if (ifbh_list_count(list) && ifbh_list_open_stream(ctx, list, name, &dev) == 0) {
+		found = ifbh_dev_direction(dev) == IFBH_DIRECTION_OUT;
+		snprintf(path, len, "%s", ifbh_dev_desc(dev)->path);
+		ifbh_dev_close(dev);
+	}
+	ifbh_list_free(list);
+	return found;
+}
+
+/* A --stream that names an output stream: said so, EXIT_NODEV; else 0. */
+static int refuse_output(struct ifbh_ctx *ctx, const struct opts *o, unsigned int k)
+{
+	char path[64];
+
+	if (!is_output_stream(ctx, o, o->streams[k], path, sizeof(path)))
+		return 0;
+	cap_msg("--stream %s: stream \"%s\" of the device at %s is an output stream (host to "
+		"device, a DAC's): iio-ffs-capture reads input streams; iio-ffs-play plays to it",
+		o->streams[k], o->streams[k], path);
+	return EXIT_NODEV;
+}
+
 static int find(struct ifbh_ctx *ctx, const struct opts *o, struct ifbh_list **ret_list)
 {
 	int ret = ifbh_find(ctx, &o->sel, ret_list);
@@ -93,7 +130,11 @@ static int find(struct ifbh_ctx *ctx, const struct opts *o, struct ifbh_list **r
 		return EXIT_USB;
 	}
 	if (ifbh_list_count(*ret_list) == 0) {
-		ret = no_device(o, ifbh_list_denied(*ret_list));
+		/* a device with output streams alone has none to capture */
+		for (unsigned int k = 0; !ret && k < o->nstreams; k++)
+			ret = refuse_output(ctx, o, k);
+		if (!ret)
+			ret = no_device(o, ifbh_list_denied(*ret_list));
 		ifbh_list_free(*ret_list);
 		return ret;
 	}
@@ -180,6 +221,8 @@ int cap_open_streams(struct ifbh_ctx *ctx, const struct opts *o, struct ifbh_dev
 	}
 	for (unsigned int k = 0; !ret && k < o->nstreams; k++) {
 		err = ifbh_list_open_stream(ctx, list, o->streams[k], &ret_devs[k]);
+		if (err == -ENOENT && (ret = refuse_output(ctx, o, k)))
+			break;
 		if (err) {
 			cap_msg("--stream %s: %s", o->streams[k], ifbh_ctx_error(ctx));
 			ret = err == -ENOENT || err == -ENOTUNIQ ? EXIT_NODEV : cap_exit_code(err);

@@ -33,6 +33,13 @@ int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8
 	return ret;
 }
 
+int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
+{
+	int ret = ifbh_dev_ctrl_value(user, IFB_REQ_GET_GAPS, seq, buf, len);
+
+	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
+}
+
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
 {
 	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,
@@ -62,10 +69,12 @@ static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char sign[IFBH
 		return ifbh_fail(errbuf, -ENOMEM, "out of memory");
 	/*
 	 * Offer our highest protocol version; a version-1 device stalls a
-	 * GET_INFO with wValue != 0, then we speak version 1.
+	 * GET_INFO with wValue != 0, then we speak version 1. Not so on an
+	 * output stream's interface: only version 5 has them, and a device
+	 * stalls a GET_INFO there that offers less.
 	 */
 	ret = ifbh_dev_ctrl_value(dev, IFB_REQ_GET_INFO, IFB_PROTOCOL_VERSION, buf, IFB_MAX_REPLY);
-	if (ret == LIBUSB_ERROR_PIPE)
+	if (ret == LIBUSB_ERROR_PIPE && dev->direction == IFBH_DIRECTION_IN)
 		ret = ifbh_dev_ctrl(dev, IFB_REQ_GET_INFO, true, buf, IFB_MAX_REPLY);
 	if (ret < 0) {
 		free(buf);
@@ -76,6 +85,11 @@ static int read_info(struct ifbh_dev *dev, struct ifbh_info *out, char sign[IFBH
 	free(buf);
 	if (ret)
 		return ifbh_fail(errbuf, ret, "%s", msg);
+	if (dev->direction == IFBH_DIRECTION_OUT && out->version < IFBH_OUTPUT_MIN_VERSION)
+		return ifbh_fail(errbuf, -EPROTONOSUPPORT,
+				 "interface %u is an output stream, which needs protocol version "
+				 "%d, but the device agreed on version %u: refusing it",
+				 dev->desc.iface, IFBH_OUTPUT_MIN_VERSION, out->version);
 	return 0;
 }
 
@@ -110,6 +124,12 @@ static int read_stream(struct ifbh_dev *dev, const struct ifbh_list_entry *e, ch
 		return ifbh_fail(errbuf, -EBADMSG,
 				 "GET_STREAM has version %u, GET_INFO agreed on %u", r.version,
 				 dev->info.version);
+	if (r.direction != dev->direction)
+		return ifbh_fail(errbuf, -EBADMSG,
+				 "interface %u is an %s stream's, but GET_STREAM says direction %u",
+				 dev->desc.iface,
+				 dev->direction == IFBH_DIRECTION_OUT ? "output" : "input",
+				 r.direction);
 	if (r.index != e->pos || r.count != e->nnative)
 		return ifbh_fail(errbuf, -EBADMSG,
 				 "interface %u says it carries stream %u of %u, but it is native "
@@ -138,6 +158,7 @@ int ifbh_dev_open(struct ifbh_ctx *ctx, const struct ifbh_list *l, size_t i,
 		return ifbh_fail(ctx->err, -ENOMEM, "out of memory");
 	dev->ctx = ctx;
 	dev->desc = l->e[i].desc;
+	dev->direction = l->e[i].dir;
 	dev->usbdev = libusb_ref_device(l->e[i].dev);
 	ret = libusb_open(dev->usbdev, &dev->h);
 	if (ret == LIBUSB_ERROR_ACCESS) {
@@ -606,4 +627,9 @@ unsigned int ifbh_dev_stream_count(const struct ifbh_dev *dev)
 int ifbh_dev_channel_sign(const struct ifbh_dev *dev, unsigned int i)
 {
 	return i < dev->info.num_channels ? dev->sign[i] : -ERANGE;
+}
+
+int ifbh_dev_direction(const struct ifbh_dev *dev)
+{
+	return (int)dev->direction;
 }

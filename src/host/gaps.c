@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,4 +171,48 @@ int ifbh_gaps_add_seq(struct ifbh_gaps *g, const struct ifbh_gaps_reply *r)
 	}
 	g->total = known;
 	return (int)(added > INT32_MAX ? INT32_MAX : added);
+}
+
+/* A device cannot keep us asking: IFB_GAPS_RING gaps come in a few replies. */
+#define FETCH_MAX_REPLIES 1000
+
+int ifbh_gaps_fetch(struct ifbh_gaps *g, uint64_t total, ifbh_gaps_get_fn get, void *user,
+		    struct ifbh_gaps_reply *scratch, char *msg, size_t msglen)
+{
+	uint64_t before = ifbh_gaps_count(g);
+	uint8_t *buf;
+	int ret = 0;
+
+	if (before >= total)
+		return 0;
+	buf = malloc(IFB_MAX_REPLY);
+	if (!buf) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < FETCH_MAX_REPLIES && ifbh_gaps_count(g) < total; i++) {
+		ret = get(user, (uint16_t)ifbh_gaps_count(g), buf, IFB_MAX_REPLY);
+		if (ret < 0) {
+			snprintf(msg, msglen, "GET_GAPS failed: %s", strerror(-ret));
+			break;
+		}
+		ret = ifbh_parse_gaps(buf, (size_t)ret, scratch, msg, msglen);
+		if (ret)
+			break;
+		ret = ifbh_gaps_add_seq(g, scratch);
+		if (ret < 0) {
+			snprintf(msg, msglen,
+				 "GET_GAPS contradicts an earlier reply (stream %" PRIu32
+				 " vs %" PRIu32 ", or offsets going back)",
+				 scratch->stream_id, g->stream_id);
+			break;
+		}
+		if (ret == 0)
+			break; /* nothing new: the device has no more to give */
+		ret = 0;
+	}
+	free(buf);
+	if (ret < 0)
+		return ret;
+	return (int)(ifbh_gaps_count(g) - before);
 }

@@ -57,4 +57,19 @@ bool ifbh_gaps_maybe_lost(const struct ifbh_gaps *g, uint64_t off);
 /* The first listed gap at or after from: true and *ret_off, or false. */
 bool ifbh_gaps_next(const struct ifbh_gaps *g, uint64_t from, uint64_t *ret_off);
 
+/*
+ * Fetches, by GET_GAPS (protocol version 2), every gap up to total (a
+ * GET_STATS reply's gaps_total) the book g does not hold yet: get sends
+ * one GET_GAPS with wValue seq into buf (len bytes) and returns the
+ * reply's length or a negative errno; scratch holds one parsed reply.
+ * Shared by the reader's end of stream and the writer's polls. Returns the
+ * number of new gaps (>= 0; fewer than asked when the device's ring has
+ * dropped some: they become a lost range), or a negative errno with a
+ * message in msg: the getter's, or -EBADMSG/-EPROTO for a bad reply. A
+ * reply that brings nothing ends the fetch (no loop on a stuck device).
+ */
+typedef int (*ifbh_gaps_get_fn)(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
+int ifbh_gaps_fetch(struct ifbh_gaps *g, uint64_t total, ifbh_gaps_get_fn get, void *user,
+		    struct ifbh_gaps_reply *scratch, char *msg, size_t msglen);
+
 #endif

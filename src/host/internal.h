@@ -14,6 +14,8 @@
 
 #define IFBH_ERR_LEN 512
 #define IFBH_CTRL_TIMEOUT_MS 2000
+/* The protocol version that has output streams (protocol.h). */
+#define IFBH_OUTPUT_MIN_VERSION 5
 
 
 struct ifbh_ctx {
@@ -33,6 +35,9 @@ struct ifbh_dev {
 	/* GET_STREAM (protocol version 4); "", 0 and 1 before it */
 	char stream_name[IFBH_NAME_LEN];
 	unsigned int stream_index, stream_count;
+	/* enum ifbh_direction: the interface's (bInterfaceProtocol), which
+	 * GET_STREAM confirms */
+	unsigned int direction;
 	bool gone; /* the device disconnected: do not release the interface */
 	char err[IFBH_ERR_LEN];
 };
@@ -47,6 +52,7 @@ struct ifbh_list_entry {
 	struct ifbh_device_desc desc;
 	libusb_device *dev; /* referenced */
 	uint8_t pos, nnative;
+	uint8_t dir; /* enum ifbh_direction */
 	/* The interface's string (iInterface; "" none or unreadable): a
 	 * version-4 daemon ends it with the stream's name, a hint read
 	 * without claiming the interface (GET_STREAM has the last word). */
@@ -59,14 +65,20 @@ struct ifbh_list {
 };
 
 /* A native interface of a configuration: the first of its alternate
- * settings with our class triple and a bulk IN endpoint. */
+ * settings with our class and subclass and either protocol
+ * IFB_USB_PROTOCOL and a bulk IN endpoint (an input stream) or, protocol
+ * version 5, IFB_USB_PROTOCOL_OUT and a bulk OUT endpoint (an output
+ * stream). ep_in holds the endpoint's address whichever its direction
+ * (the name of struct ifbh_device_desc's field, frozen since 1.0). */
 struct ifbh_iface_slot {
 	uint8_t iface, alt, ep_in;
 	uint16_t max_packet;
 	uint8_t istr; /* iInterface */
+	uint8_t dir;  /* enum ifbh_direction */
 };
-/* The configuration's native interfaces, in interface order, into
- * out[0..max); returns how many there are (may exceed max). Pure. */
+/* The configuration's native interfaces of both directions, in interface
+ * order (the k-th carries stream k), into out[0..max); returns how many
+ * there are (may exceed max). Pure. */
 size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifbh_iface_slot *out,
 			  size_t max);
 
@@ -77,6 +89,8 @@ void ifbh_log(const struct ifbh_ctx *ctx, enum ifbh_log_level level, const char 
 /* libusb error (LIBUSB_ERROR_*) to negative errno. */
 int ifbh_errno_from_usb(int usb_err);
 double ifbh_now(void);
+/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
+uint64_t ifbh_usbfs_limit(void);
 
 /* Synchronous vendor request on our interface; returns bytes or a libusb error. */
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len);
@@ -84,5 +98,9 @@ uint8_t ifbh_req_type(bool in);
 /* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
 int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,
 			uint16_t len);
+
+/* GET_GAPS with wValue seq, synchronously: the reply's length or a
+ * negative errno (user: the struct ifbh_dev; an ifbh_gaps_get_fn). */
+int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
 
 #endif

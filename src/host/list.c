@@ -2,9 +2,11 @@
 /*
  * libifbhost: finding iio-ffs-bridge devices (struct ifbh_list): every USB
  * device with our interface (class/subclass/protocol of protocol.h) and a
- * bulk IN endpoint, narrowed by VID:PID, bus path or serial number; one
- * entry per such interface (per stream, protocol version 4), a device's
- * entries together and in interface order.
+ * bulk IN endpoint (an input stream) or, protocol version 5, protocol 2
+ * and a bulk OUT endpoint (an output stream), narrowed by VID:PID, bus
+ * path or serial number; one entry per such interface of the directions
+ * asked for (per stream, protocol version 4), a device's entries together
+ * and in interface order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,17 +41,20 @@ size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifb
 
 		for (int a = 0; a < itf->num_altsetting && !found; a++) {
 			const struct libusb_interface_descriptor *d = &itf->altsetting[a];
+			bool is_out;
 
 			if (d->bInterfaceClass != IFB_USB_CLASS ||
 			    d->bInterfaceSubClass != IFB_USB_SUBCLASS ||
-			    d->bInterfaceProtocol != IFB_USB_PROTOCOL)
+			    (d->bInterfaceProtocol != IFB_USB_PROTOCOL &&
+			     d->bInterfaceProtocol != IFB_USB_PROTOCOL_OUT))
 				continue;
+			is_out = d->bInterfaceProtocol == IFB_USB_PROTOCOL_OUT;
 			for (int e = 0; e < d->bNumEndpoints; e++) {
 				const struct libusb_endpoint_descriptor *ep = &d->endpoint[e];
 
 				if ((ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) !=
 					    LIBUSB_TRANSFER_TYPE_BULK ||
-				    !(ep->bEndpointAddress & LIBUSB_ENDPOINT_IN))
+				    !(ep->bEndpointAddress & LIBUSB_ENDPOINT_IN) != is_out)
 					continue;
 				if (n < max)
 					out[n] = (struct ifbh_iface_slot){
@@ -58,6 +63,8 @@ size_t ifbh_native_ifaces(const struct libusb_config_descriptor *cfg, struct ifb
 						.ep_in = ep->bEndpointAddress,
 						.max_packet = ep->wMaxPacketSize & 0x7ff,
 						.istr = d->iInterface,
+						.dir = is_out ? IFBH_DIRECTION_OUT
+							   : IFBH_DIRECTION_IN,
 					};
 				n++;
 				found = true;
@@ -146,9 +153,11 @@ static size_t matches(libusb_device *dev, const struct ifbh_match *m, struct ifb
 	return n;
 }
 
-/* One entry per native interface of dev, in interface order. */
+/* One entry per native interface of dev of the directions wanted (a mask
+ * of IFBH_FIND_*), in interface order. */
 static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh_device_desc *c,
-		      const struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t n)
+		      const struct ifbh_iface_slot *slots, char (*iface_str)[128], size_t n,
+		      unsigned int dirs)
 {
 	if (l->n + n > l->cap) {
 		size_t cap = (l->n + n) * 2;
@@ -160,8 +169,11 @@ static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh
 		l->cap = cap;
 	}
 	for (size_t k = 0; k < n; k++) {
-		struct ifbh_list_entry *e = &l->e[l->n++];
+		struct ifbh_list_entry *e;
 
+		if (!(dirs & (slots[k].dir == IFBH_DIRECTION_OUT ? IFBH_FIND_OUT : IFBH_FIND_IN)))
+			continue;
+		e = &l->e[l->n++];
 		e->desc = *c;
 		e->desc.iface = slots[k].iface;
 		e->desc.alt = slots[k].alt;
@@ -169,6 +181,7 @@ static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh
 		e->desc.max_packet = slots[k].max_packet;
 		e->pos = (uint8_t)k;
 		e->nnative = (uint8_t)n;
+		e->dir = slots[k].dir;
 		memcpy(e->iface_str, iface_str[k], sizeof(e->iface_str));
 		e->iface_str[sizeof(e->iface_str) - 1] = '\0';
 		e->dev = libusb_ref_device(dev);
@@ -178,6 +191,13 @@ static int add_device(struct ifbh_list *l, libusb_device *dev, const struct ifbh
 
 int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list **ret_list)
 {
+	/* its users of before version 5 read every entry: inputs only */
+	return ifbh_find_streams(ctx, m, IFBH_FIND_IN, ret_list);
+}
+
+int ifbh_find_streams(struct ifbh_ctx *ctx, const struct ifbh_match *m, unsigned int dirs,
+		      struct ifbh_list **ret_list)
+{
 	static const struct ifbh_match all;
 	libusb_device **usblist;
 	struct ifbh_list *l;
@@ -185,6 +205,9 @@ int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list
 
 	if (!m)
 		m = &all;
+	if (!dirs || (dirs & ~(unsigned int)(IFBH_FIND_IN | IFBH_FIND_OUT)))
+		return ifbh_fail(ctx->err, -EINVAL, "directions 0x%x: expected IFBH_FIND_IN, "
+				 "IFBH_FIND_OUT or both", dirs);
 	cnt = libusb_get_device_list(ctx->usb, &usblist);
 	if (cnt < 0)
 		return ifbh_fail(ctx->err, ifbh_errno_from_usb((int)cnt),
@@ -198,7 +221,7 @@ int ifbh_find(struct ifbh_ctx *ctx, const struct ifbh_match *m, struct ifbh_list
 		struct ifbh_device_desc c;
 		size_t n = matches(usblist[i], m, &c, slots, iface_str, &l->denied);
 
-		if (n && add_device(l, usblist[i], &c, slots, iface_str, n))
+		if (n && add_device(l, usblist[i], &c, slots, iface_str, n, dirs))
 			goto err_free;
 	}
 	libusb_free_device_list(usblist, 1);
@@ -240,6 +263,11 @@ const struct ifbh_device_desc *ifbh_list_get(const struct ifbh_list *l, size_t i
 int ifbh_list_stream_index(const struct ifbh_list *l, size_t i)
 {
 	return i < l->n ? l->e[i].pos : -ERANGE;
+}
+
+int ifbh_list_direction(const struct ifbh_list *l, size_t i)
+{
+	return i < l->n ? l->e[i].dir : -ERANGE;
 }
 
 const char *ifbh_speed_name(int speed)

@@ -399,10 +399,14 @@ int ifbh_parse_stream(const void *buf, size_t len, struct ifbh_stream_reply *out
 		return fail(err, errlen, -EBADMSG,
 			    "GET_STREAM: stream %u of %u (at most %d streams)", out->index,
 			    out->count, IFB_MAX_STREAMS);
-	if (s.direction != 0)
+	/* version 5 added output streams (1, host to device) */
+	if (s.direction != IFB_DIRECTION_IN &&
+	    !(s.direction == IFB_DIRECTION_OUT && out->version >= 5))
 		return fail(err, errlen, -EBADMSG,
-			    "GET_STREAM: direction %u (only 0, device to host, is defined)",
-			    s.direction);
+			    "GET_STREAM: direction %u in protocol version %u (0, device to host, "
+			    "and from version 5 1, host to device, are defined)",
+			    s.direction, out->version);
+	out->direction = s.direction;
 	if (!ifbh_stream_name_valid(s.name, sizeof(s.name)))
 		return fail(err, errlen, -EBADMSG,
 			    "GET_STREAM: the name is not 1 to %d letters, digits, '-' or '_', "

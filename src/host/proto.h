@@ -57,10 +57,12 @@ int ifbh_parse_status(const void *buf, size_t len, struct ifbh_status_reply *out
 struct ifbh_stream_reply {
 	unsigned int version;
 	unsigned int index, count; /* index < count <= IFB_MAX_STREAMS */
+	unsigned int direction;    /* enum ifb_direction; OUT only from version 5 */
 	char name[IFB_NAME_LEN];   /* valid: ifbh_stream_name_valid() */
 };
 /* Checks magic, version (4..IFB_PROTOCOL_VERSION), length, count, index,
- * direction (0) and the name; ignores the reserved bytes. */
+ * direction (0, or from version 5 also 1) and the name; ignores the
+ * reserved bytes. */
 int ifbh_parse_stream(const void *buf, size_t len, struct ifbh_stream_reply *out, char *err,
 		      size_t errlen);
 /* 1 to IFB_NAME_LEN - 1 bytes of letters, digits, '-' and '_'. */

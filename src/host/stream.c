@@ -91,8 +91,7 @@ static void set_error(struct ifbh_stream *s, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* usbfs's limit on memory in flight for all its users (0: none/unknown). */
-static uint64_t usbfs_limit(void)
+uint64_t ifbh_usbfs_limit(void)
 {
 	FILE *f = fopen("/sys/module/usbcore/parameters/usbfs_memory_mb", "re");
 	unsigned long long mb = 0;
@@ -111,7 +110,7 @@ static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t si
 {
 	struct ifbh_dev *dev = s->dev;
 	uint64_t mp = dev->desc.max_packet ? dev->desc.max_packet : 512;
-	uint64_t limit = usbfs_limit();
+	uint64_t limit = ifbh_usbfs_limit();
 	/*
 	 * Fit under usbfs's memory limit (16 MiB by default), which every
 	 * program's transfers share: with the default options, half of it,
@@ -212,6 +211,11 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	uint64_t size;
 	int ret;
 
+	if (dev->direction == IFBH_DIRECTION_OUT)
+		return ifbh_fail(dev->err, -EINVAL,
+				 "stream \"%s\" is an output stream (host to device): write to it "
+				 "with ifbh_writer_new(), it cannot be read",
+				 dev->stream_name);
 	if (!opts)
 		opts = &defaults;
 	n = opts->transfers ? opts->transfers : DEFAULT_TRANSFERS;
@@ -744,35 +748,18 @@ int ifbh_stream_start(struct ifbh_stream *s)
 /* After the final GET_STATS (version 2): every gap it counts, synchronously. */
 static void final_gaps(struct ifbh_stream *s)
 {
-	uint8_t *buf;
+	char msg[256];
 
 	if (!s->use_gaps || !s->have_pend)
 		return;
-	buf = malloc(IFB_MAX_REPLY);
-	if (!buf)
-		return;
-	for (int i = 0; i < 1000 && s->have_pend; i++) {
-		int ret = ifbh_dev_ctrl_value(s->dev, IFB_REQ_GET_GAPS,
-					      (uint16_t)ifbh_gaps_count(&s->gaps), buf,
-					      IFB_MAX_REPLY);
-		bool more;
-
-		if (ret < 0) {
-			s->st.proto_errors++;
-			ifbh_log(s->ctx, IFBH_LOG_WARNING, "final GET_GAPS failed: %s",
-				 libusb_strerror(ret));
-			break;
-		}
-		learn_gaps(s, buf, (size_t)ret, &more);
-		if (!more && s->have_pend)
-			break; /* a bad reply: counted, logged */
+	if (ifbh_gaps_fetch(&s->gaps, s->pend.gaps_total, ifbh_dev_gaps_get, s->dev, s->gaps_reply,
+			    msg, sizeof(msg)) < 0) {
+		s->st.proto_errors++;
+		ifbh_log(s->ctx, IFBH_LOG_WARNING, "final %s", msg);
 	}
-	free(buf);
-	if (s->have_pend) {
-		/* what could be fetched counts; the rest stays unknown */
-		s->have_pend = false;
-		apply_stats(s, &s->pend);
-	}
+	/* what could be fetched counts; the rest stays unknown */
+	s->have_pend = false;
+	apply_stats(s, &s->pend);
 }
 
 /* Every transfer is back: STOP if not done, the final GET_STATS. */

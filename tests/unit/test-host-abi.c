@@ -31,6 +31,10 @@ START_TEST(public_structs_frozen)
 	ck_assert_uint_eq(sizeof(struct ifbh_match), 24);
 	ck_assert_uint_eq(sizeof(struct ifbh_stream_opts), 24);
 	ck_assert_uint_eq(sizeof(struct ifbh_stream_status), 408);
+	/* 1.3's, frozen at their first size */
+	ck_assert_uint_eq(sizeof(struct ifbh_writer_opts), 24);
+	ck_assert_uint_eq(sizeof(struct ifbh_writer_status), 416);
+	ck_assert_uint_eq(offsetof(struct ifbh_writer_status, stats), 56);
 #endif
 }
 END_TEST

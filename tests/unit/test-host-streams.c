@@ -105,7 +105,15 @@ START_TEST(stream_bad_fields)
 	ck_assert_int_eq(parse_stream(&s, sizeof(s), &r), -EBADMSG);
 
 	good_stream(&s, 0, 1, "main");
-	s.direction = 1; /* host to device: not defined */
+	s.direction = 1; /* host to device: not in version 4 */
+	ck_assert_int_eq(parse_stream(&s, sizeof(s), &r), -EBADMSG);
+	s.version = htole16(5); /* ...from version 5 */
+	ck_assert_int_eq(parse_stream(&s, sizeof(s), &r), 0);
+	ck_assert_uint_eq(r.direction, IFB_DIRECTION_OUT);
+	s.direction = 0;
+	ck_assert_int_eq(parse_stream(&s, sizeof(s), &r), 0);
+	ck_assert_uint_eq(r.direction, IFB_DIRECTION_IN);
+	s.direction = 2; /* no such direction */
 	ck_assert_int_eq(parse_stream(&s, sizeof(s), &r), -EBADMSG);
 
 	good_stream(&s, 0, 1, "main");
@@ -243,6 +251,11 @@ static struct libusb_interface_descriptor alt(uint8_t num, uint8_t setting, uint
 }
 
 #define NATIVE IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL
+#define NATIVE_OUT IFB_USB_CLASS, IFB_USB_SUBCLASS, IFB_USB_PROTOCOL_OUT
+
+static const struct libusb_endpoint_descriptor EP_BULK_OUT_02 = {
+	.bEndpointAddress = 0x02, .bmAttributes = LIBUSB_TRANSFER_TYPE_BULK, .wMaxPacketSize = 512
+};
 
 START_TEST(native_ifaces)
 {
@@ -296,6 +309,45 @@ START_TEST(native_ifaces)
 }
 END_TEST
 
+/*
+ * Protocol version 5: an output stream's interface (protocol 2, a bulk OUT
+ * endpoint) is a native one too, counted in the streams' order; a
+ * protocol-2 interface with only an IN endpoint, or a protocol-1 one with
+ * only an OUT endpoint, is none.
+ */
+START_TEST(native_ifaces_out)
+{
+	struct libusb_interface_descriptor s0 = alt(0, 0, NATIVE, &EP_BULK_IN_81, 1);
+	struct libusb_interface_descriptor iiod = alt(1, 0, 0xff, 0, 0, IIOD_EPS, 2);
+	struct libusb_interface_descriptor tx = alt(2, 0, NATIVE_OUT, &EP_BULK_OUT_02, 1);
+	struct libusb_interface_descriptor bad_out = alt(3, 0, NATIVE_OUT, &EP_BULK_IN_83, 1);
+	struct libusb_interface_descriptor bad_in = alt(4, 0, NATIVE, &EP_BULK_OUT_02, 1);
+	/* an output stream whose OUT endpoint comes after an IN one */
+	struct libusb_interface_descriptor tx2 = alt(5, 0, NATIVE_OUT, IIOD_EPS, 2);
+	struct libusb_interface itf[6] = {
+		{ .altsetting = &s0, .num_altsetting = 1 },
+		{ .altsetting = &iiod, .num_altsetting = 1 },
+		{ .altsetting = &tx, .num_altsetting = 1 },
+		{ .altsetting = &bad_out, .num_altsetting = 1 },
+		{ .altsetting = &bad_in, .num_altsetting = 1 },
+		{ .altsetting = &tx2, .num_altsetting = 1 },
+	};
+	struct libusb_config_descriptor cfg = { .bNumInterfaces = 6, .interface = itf };
+	struct ifbh_iface_slot s[4];
+
+	ck_assert_uint_eq(ifbh_native_ifaces(&cfg, s, 4), 3);
+	ck_assert_uint_eq(s[0].iface, 0);
+	ck_assert_uint_eq(s[0].dir, IFBH_DIRECTION_IN);
+	ck_assert_uint_eq(s[1].iface, 2);
+	ck_assert_uint_eq(s[1].dir, IFBH_DIRECTION_OUT);
+	ck_assert_uint_eq(s[1].ep_in, 0x02);
+	ck_assert_uint_eq(s[1].max_packet, 512);
+	ck_assert_uint_eq(s[2].iface, 5);
+	ck_assert_uint_eq(s[2].dir, IFBH_DIRECTION_OUT);
+	ck_assert_uint_eq(s[2].ep_in, 0x01);
+}
+END_TEST
+
 /* Opening by name where there is nothing to open: the message says so. */
 START_TEST(open_stream_in_empty_list)
 {
@@ -309,10 +361,17 @@ START_TEST(open_stream_in_empty_list)
 	ck_assert_int_eq(ifbh_find(ctx, &nowhere, &list), 0);
 	ck_assert_uint_eq(ifbh_list_count(list), 0);
 	ck_assert_int_eq(ifbh_list_stream_index(list, 0), -ERANGE);
+	ck_assert_int_eq(ifbh_list_direction(list, 0), -ERANGE);
 	ck_assert_int_eq(ifbh_list_open_stream(ctx, list, "rx", &dev), -ENOENT);
 	ck_assert_ptr_null(dev);
 	ck_assert_str_eq(ifbh_ctx_error(ctx), "no stream \"rx\": no iio-ffs-bridge device found");
 	ifbh_list_free(list);
+	/* both directions; nothing else */
+	ck_assert_int_eq(ifbh_find_streams(ctx, &nowhere, IFBH_FIND_IN | IFBH_FIND_OUT, &list), 0);
+	ck_assert_uint_eq(ifbh_list_count(list), 0);
+	ifbh_list_free(list);
+	ck_assert_int_eq(ifbh_find_streams(ctx, &nowhere, 0, &list), -EINVAL);
+	ck_assert_int_eq(ifbh_find_streams(ctx, &nowhere, 4, &list), -EINVAL);
 	ifbh_ctx_free(ctx);
 }
 END_TEST
@@ -328,6 +387,7 @@ static Suite *host_streams_suite(void)
 	tcase_add_test(tc, stream_names);
 	tcase_add_test(tc, info_sign_letters_by_version);
 	tcase_add_test(tc, native_ifaces);
+	tcase_add_test(tc, native_ifaces_out);
 	tcase_add_test(tc, open_stream_in_empty_list);
 	suite_add_tcase(s, tc);
 	return s;
