@@ -519,6 +519,17 @@ int ifbh_dev_stop(struct ifbh_dev *dev)
 	return simple_request(dev, IFB_REQ_STOP, "STOP");
 }
 
+int ifbh_dev_stop_at(struct ifbh_dev *dev, uint64_t end)
+{
+	struct ifb_stop data = { .end = htole64(end) };
+	int ret = ifbh_dev_ctrl(dev, IFB_REQ_STOP, false, (uint8_t *)&data, sizeof(data));
+
+	if (ret < 0)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "STOP failed: %s%s",
+				 libusb_strerror(ret), refused_hint(ret));
+	return 0;
+}
+
 int ifbh_dev_get_stats(struct ifbh_dev *dev, struct ifbh_stats *ret_stats)
 {
 	uint8_t buf[sizeof(struct ifb_stats)];

@@ -94,6 +94,10 @@ uint64_t ifbh_usbfs_limit(void);
 
 /* Synchronous vendor request on our interface; returns bytes or a libusb error. */
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len);
+/* An output stream's STOP with its data stage: the data ends at stream
+ * offset end (protocol.h, struct ifb_stop). 0 or -errno (message in
+ * dev->err). */
+int ifbh_dev_stop_at(struct ifbh_dev *dev, uint64_t end);
 uint8_t ifbh_req_type(bool in);
 /* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
 int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,

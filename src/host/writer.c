@@ -5,9 +5,11 @@
  * ifbh_writer_write(); GET_STATS polled synchronously between writes (a
  * writer waits for free buffers anyway, and libusb completes transfers
  * while a control request waits), its gaps being the DAC's underflows;
- * the end: the last transfer (whole scans, a zero-length packet when it
- * is a whole number of packets), every transfer back, STOP, GET_STATS
- * until idle.
+ * the end: STOP with the stream offset where the data ends (the device
+ * cannot see where a short packet ended its block: FunctionFS does not
+ * report a DMABUF transfer's length), the last transfer (whole scans, a
+ * zero-length packet when it is whole packets but not whole blocks),
+ * every transfer back, GET_STATS until idle.
  *
  * The life of a buffer: free -> filling (the one being written into,
  * w->cur) -> in flight (submitted) -> free again in ifbh_writer_done().
@@ -84,9 +86,10 @@ size_t ifbh_writer_plan_size(uint32_t block_size, size_t asked)
 	return blocks * (size_t)block_size;
 }
 
-bool ifbh_writer_needs_zlp(size_t len, unsigned int max_packet)
+bool ifbh_writer_needs_zlp(size_t len, unsigned int max_packet, uint32_t block_size)
 {
-	return len > 0 && max_packet > 0 && len % max_packet == 0;
+	return len > 0 && max_packet > 0 && len % max_packet == 0 &&
+	       (block_size == 0 || len % block_size != 0);
 }
 
 size_t ifbh_writer_whole_scans(size_t len, uint32_t scan_size)
@@ -476,19 +479,31 @@ int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 	if (w->st.ended)
 		return w->st.error;
 	if (!w->last_submitted) {
+		size_t whole = 0;
+
 		w->last_submitted = true;
 		if (w->cur >= 0) {
-			size_t whole = ifbh_writer_whole_scans(w->fill, w->dev->info.scan_size);
-
+			whole = ifbh_writer_whole_scans(w->fill, w->dev->info.scan_size);
 			w->st.dropped = w->fill - whole;
 			if (w->st.dropped)
 				ifbh_log(w->ctx, IFBH_LOG_WARNING,
 					 "the stream ends in a partial scan: its last %" PRIu64
 					 " bytes are not sent",
 					 w->st.dropped);
+		}
+		/* The end first, then the block that holds it: the device
+		 * learns from STOP where the data ends (protocol.h). */
+		if (!w->st.error && !w->dev->gone) {
+			w->st.stop_sent = true;
+			ret = w->ops->stop_at(w->io, w->st.submitted + whole);
+			if (ret)
+				set_error(w, ret, "STOP failed: %s", strerror(-ret));
+		}
+		if (w->cur >= 0) {
 			if (!w->st.error)
 				submit_cur(w, whole,
-					   ifbh_writer_needs_zlp(whole, w->dev->desc.max_packet));
+					   ifbh_writer_needs_zlp(whole, w->dev->desc.max_packet,
+								 w->dev->info.block_size));
 			else
 				submit_cur(w, 0, false);
 		}
@@ -497,6 +512,7 @@ int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 		return ifbh_fail(w->dev->err, -ETIMEDOUT,
 				 "%u transfers still in flight: the device takes no data", w->inflight);
 	if (!w->st.stop_sent) {
+		/* after an error: the device plays what it has whole */
 		w->st.stop_sent = true;
 		if (!w->dev->gone) {
 			ret = w->ops->request(w->io, IFB_REQ_STOP);
@@ -662,6 +678,13 @@ static int usb_request(void *io, uint8_t req)
 	return req == IFB_REQ_START ? ifbh_dev_start(u->dev) : ifbh_dev_stop(u->dev);
 }
 
+static int usb_stop_at(void *io, uint64_t end)
+{
+	struct usb_io *u = io;
+
+	return ifbh_dev_stop_at(u->dev, end);
+}
+
 static int usb_stats(void *io, struct ifbh_stats *st)
 {
 	struct usb_io *u = io;
@@ -701,6 +724,7 @@ static const struct ifbh_wio_ops usb_ops = {
 	.events = usb_events,
 	.cancel = usb_cancel,
 	.request = usb_request,
+	.stop_at = usb_stop_at,
 	.stats = usb_stats,
 	.gaps = usb_gaps,
 	.free = usb_free,

@@ -24,6 +24,9 @@ struct ifbh_wio_ops {
 	void (*cancel)(void *io, unsigned int i);
 	/* START (as ifbh_dev_start: message in the device's error) or STOP. */
 	int (*request)(void *io, uint8_t req);
+	/* STOP with its data stage: the stream's data ends at stream offset
+	 * end (protocol.h, struct ifb_stop). 0 or -errno, message as above. */
+	int (*stop_at)(void *io, uint64_t end);
 	/* GET_STATS. 0 or -errno, the message in the device's error. */
 	int (*stats)(void *io, struct ifbh_stats *st);
 	/* GET_GAPS: an ifbh_gaps_get_fn. */
@@ -45,13 +48,15 @@ void ifbh_writer_done(struct ifbh_writer *w, unsigned int i, int err, size_t act
 
 /*
  * Pure rules. The transfer size: asked (0: about 1 MiB) rounded up to
- * whole blocks, at least one; 0 when block_size is 0. A transfer ends
- * with a zero-length packet when its length is a whole number of packets
- * (a short packet ends the device's block otherwise). The whole scans of
- * len bytes.
+ * whole blocks, at least one; 0 when block_size is 0. The last transfer
+ * ends with a zero-length packet when its length is a whole number of
+ * packets but not of blocks: the device's block holding the end waits
+ * for a short packet then. (A ZLP after a whole block would wait for a
+ * block the device no longer receives into.) The whole scans of len
+ * bytes.
  */
 size_t ifbh_writer_plan_size(uint32_t block_size, size_t asked);
-bool ifbh_writer_needs_zlp(size_t len, unsigned int max_packet);
+bool ifbh_writer_needs_zlp(size_t len, unsigned int max_packet, uint32_t block_size);
 size_t ifbh_writer_whole_scans(size_t len, uint32_t scan_size);
 
 #endif

@@ -42,8 +42,9 @@ struct fake {
 	int fail_with;           /* complete with this error instead */
 	uint8_t data[1 << 16];   /* what the device took, in order */
 	size_t ndata;
-	char log[256];           /* requests: "START STOP " */
-	bool stop_with_inflight;
+	char log[256];           /* requests: "START STOP@END STOP " */
+	bool stop_with_inflight; /* a STOP without data while transfers were in flight */
+	unsigned int stop_at_nsub; /* transfers submitted when STOP@ came */
 	unsigned int stats_calls, stopping_polls; /* polls in STOPPING before IDLE */
 	bool never_idle;
 	int stats_fail; /* GET_STATS fails with this after STOP */
@@ -101,6 +102,17 @@ static int f_request(void *io, uint8_t req)
 	if (req == IFB_REQ_STOP && f->done < f->nsub)
 		f->stop_with_inflight = true;
 	strcat(f->log, req == IFB_REQ_START ? "START " : req == IFB_REQ_STOP ? "STOP " : "? ");
+	return 0;
+}
+
+static int f_stop_at(void *io, uint64_t end)
+{
+	struct fake *f = io;
+	char e[40];
+
+	f->stop_at_nsub = f->nsub;
+	snprintf(e, sizeof(e), "STOP@%llu ", (unsigned long long)end);
+	strcat(f->log, e);
 	return 0;
 }
 
@@ -162,6 +174,7 @@ static const struct ifbh_wio_ops fake_ops = {
 	.events = f_events,
 	.cancel = f_cancel,
 	.request = f_request,
+	.stop_at = f_stop_at,
 	.stats = f_stats,
 	.gaps = f_gaps,
 };
@@ -212,12 +225,17 @@ START_TEST(plan_rules)
 	ck_assert_uint_eq(ifbh_writer_plan_size(1024, 1025), 2048);
 	ck_assert_uint_eq(ifbh_writer_plan_size(0, 1024), 0);
 	/* a zero-length packet after a whole number of packets only */
-	ck_assert(ifbh_writer_needs_zlp(512, 512));
-	ck_assert(ifbh_writer_needs_zlp(3 * 1024, 1024));
-	ck_assert(!ifbh_writer_needs_zlp(513, 512));
-	ck_assert(!ifbh_writer_needs_zlp(100, 512));
-	ck_assert(!ifbh_writer_needs_zlp(0, 512));
-	ck_assert(!ifbh_writer_needs_zlp(512, 0));
+	ck_assert(ifbh_writer_needs_zlp(512, 512, 1024));
+	ck_assert(ifbh_writer_needs_zlp(3 * 1024, 1024, 4096));
+	ck_assert(ifbh_writer_needs_zlp(512, 512, 0));
+	/* a whole block ends the device's block itself: a ZLP would wait for
+	 * a block the device no longer receives into */
+	ck_assert(!ifbh_writer_needs_zlp(4096, 1024, 4096));
+	ck_assert(!ifbh_writer_needs_zlp(2 * 4096, 512, 4096));
+	ck_assert(!ifbh_writer_needs_zlp(513, 512, 1024));
+	ck_assert(!ifbh_writer_needs_zlp(100, 512, 1024));
+	ck_assert(!ifbh_writer_needs_zlp(0, 512, 1024));
+	ck_assert(!ifbh_writer_needs_zlp(512, 0, 1024));
 	ck_assert_uint_eq(ifbh_writer_whole_scans(10, 4), 8);
 	ck_assert_uint_eq(ifbh_writer_whole_scans(3, 4), 0);
 	ck_assert_uint_eq(ifbh_writer_whole_scans(12, 6), 12);
@@ -250,9 +268,11 @@ START_TEST(split_and_end)
 	ck_assert(!f->sub_zlp[2]);
 	ck_assert_uint_eq(f->ndata, 5000);
 	ck_assert_mem_eq(f->data, in, 5000);
-	/* STOP after every transfer came back, then GET_STATS until idle */
+	/* STOP with the end before the last transfer (the device cannot see
+	 * where a short packet ended its block), then GET_STATS until idle */
 	ck_assert(!f->stop_with_inflight);
-	ck_assert_str_eq(f->log, "START STOP ");
+	ck_assert_uint_eq(f->stop_at_nsub, 2);
+	ck_assert_str_eq(f->log, "START STOP@5000 ");
 	ck_assert(st->played && st->ended && st->stop_sent);
 	ck_assert_int_eq(st->error, 0);
 	ck_assert_uint_eq(st->sent, 5000);
@@ -260,7 +280,7 @@ START_TEST(split_and_end)
 	ck_assert_uint_eq(st->stats.state, IFB_STATE_IDLE);
 	/* the end once more: nothing new */
 	ck_assert_int_eq(ifbh_writer_end(f->w, 0), 0);
-	ck_assert_str_eq(f->log, "START STOP ");
+	ck_assert_str_eq(f->log, "START STOP@5000 ");
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, 4, 0), -EINVAL);
 	fake_free(f);
 }
@@ -271,11 +291,21 @@ START_TEST(zlp_after_whole_packets)
 	struct fake *f = fake_new();
 	static uint8_t in[XSIZE + BLOCK];
 
+	/* whole packets, half a block: a ZLP ends the device's block */
+	ck_assert_int_eq(ifbh_writer_write(f->w, in, XSIZE + MAXPACKET, -1), XSIZE + MAXPACKET);
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
+	ck_assert_uint_eq(f->nsub, 2);
+	ck_assert_uint_eq(f->sub_len[1], MAXPACKET);
+	ck_assert(f->sub_zlp[1]);
+	fake_free(f);
+
+	/* a whole block fills the device's block: no ZLP */
+	f = fake_new();
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, sizeof(in), -1), (ssize_t)sizeof(in));
 	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
 	ck_assert_uint_eq(f->nsub, 2);
 	ck_assert_uint_eq(f->sub_len[1], BLOCK);
-	ck_assert(f->sub_zlp[1]);
+	ck_assert(!f->sub_zlp[1]);
 	fake_free(f);
 
 	/* full transfers only: none is short, none needs a ZLP */
@@ -338,13 +368,13 @@ START_TEST(write_timeout)
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, sizeof(in), 0), NBUF * XSIZE);
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, sizeof(in), 0), -EAGAIN);
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, sizeof(in), 30), -EAGAIN);
-	/* the end cannot wait for them either: no STOP yet */
+	/* the end cannot wait for them either; the device was told the end */
 	ck_assert_int_eq(ifbh_writer_end(f->w, 30), -ETIMEDOUT);
-	ck_assert_str_eq(f->log, "START ");
+	ck_assert_str_eq(f->log, "START STOP@6144 ");
 	f->complete = true;
 	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
 	ck_assert_uint_eq(f->ndata, NBUF * XSIZE);
-	ck_assert(!f->stop_with_inflight);
+	ck_assert_str_eq(f->log, "START STOP@6144 ");
 	fake_free(f);
 }
 END_TEST
@@ -365,7 +395,7 @@ START_TEST(end_waits_for_idle)
 	f->stopping_polls = 0;
 	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
 	ck_assert(st->played && st->ended);
-	ck_assert_str_eq(f->log, "START STOP ");
+	ck_assert_str_eq(f->log, "START STOP@400 ");
 	fake_free(f);
 }
 END_TEST
