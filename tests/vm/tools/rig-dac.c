@@ -508,6 +508,16 @@ static int cmd_cyclic(char **argv)
 		rig_die("the cyclic block's fence has status %d while it repeats, want 0 (pending)",
 			st);
 	printf("cyclic: %lld repetitions with no enqueue, fence pending\n", rep);
+	{
+		/* the DAC's fence is a read fence: POLLIN does not wait for it */
+		struct pollfd pfd = { .fd = c, .events = POLLIN | POLLOUT };
+
+		if (poll(&pfd, 1, 0) < 0)
+			rig_die("poll of the cyclic DMABUF: %s", strerror(errno));
+		printf("poll of the playing cyclic DMABUF: POLLIN %s, POLLOUT %s\n",
+		       pfd.revents & POLLIN ? "ready" : "waits",
+		       pfd.revents & POLLOUT ? "ready" : "waits");
+	}
 	if (enqueue(bfd, c, size, IIO_BUFFER_DMABUF_CYCLIC) != -EBUSY)
 		rig_die("enqueueing the playing cyclic block again did not fail with EBUSY");
 
