@@ -23,6 +23,15 @@
 #                                disable buffer0, enable exactly the listed
 #                                scan elements ("0 1", "0", "1"), set the
 #                                buffer length (scans, default 16384)
+#   rig_dac_load [ARGS...]       load the simulated DAC (iio-sim-dac, staged
+#                                but not loaded by /init; ARGS: its module
+#                                parameters, e.g. devices=2); skip the case
+#                                on a kernel without it (6.1); no-op when
+#                                loaded already
+#   rig_dac_dir [NAME]           print the sysfs dir of the simulated DAC
+#                                (default iio-sim-dac)
+#   rig_dac_setup CHANNELS [LENGTH]
+#                                as rig_adc_setup, for the DAC's out_voltageN
 #   rig_gadget_create NAME [VID PID]
 #                                configfs gadget g-NAME (strings, one config
 #                                c.1, function ffs.NAME), FunctionFS mounted
@@ -136,6 +145,30 @@ rig_adc_setup() {
 			[ "$_rs_w" = "$_rs_c" ] && _rs_v=1
 		done
 		rig_write "$_rs_dir/buffer0/in_voltage${_rs_c}_en" "$_rs_v"
+	done
+	rig_write "$_rs_dir/buffer0/length" "${2:-16384}"
+}
+
+rig_dac_load() {
+	[ -e /lib/modules/iio-sim-dac.ko ] ||
+		rig_skip "kernel $(uname -r) has no simulated DAC (its DMA buffer core has no output support)"
+	[ -d /sys/module/iio_sim_dac ] && return 0
+	insmod /lib/modules/iio-sim-dac.ko "$@" || rig_fail "insmod iio-sim-dac $* failed"
+}
+
+rig_dac_dir() {
+	rig_adc_dir "${1:-iio-sim-dac}"
+}
+
+rig_dac_setup() {
+	_rs_dir=$(rig_dac_dir) || rig_fail "no simulated DAC"
+	rig_write "$_rs_dir/buffer0/enable" 0
+	for _rs_c in 0 1; do
+		_rs_v=0
+		for _rs_w in $1; do
+			[ "$_rs_w" = "$_rs_c" ] && _rs_v=1
+		done
+		rig_write "$_rs_dir/buffer0/out_voltage${_rs_c}_en" "$_rs_v"
 	done
 	rig_write "$_rs_dir/buffer0/length" "${2:-16384}"
 }

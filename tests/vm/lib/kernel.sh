@@ -145,6 +145,15 @@ RIG_KSRC_FILES=(
 	drivers/usb/gadget/udc/dummy_hcd.c
 )
 
+# rig_kver_has_dac KVER: does tests/vm/modules/Kbuild build iio-sim-dac for
+# kernel release KVER (6.11 and later: the DMA buffer core's output and
+# DMABUF support)?
+rig_kver_has_dac() {
+	local major minor
+	IFS=. read -r major minor _ <<< "$1"
+	((major > 6 || (major == 6 && minor >= 11)))
+}
+
 # rig_build_modules KVER KBUILD_DIR OUTDIR_BASE: builds tests/vm/modules
 # against KBUILD_DIR; prints the directory holding the .ko files.
 rig_build_modules() {
@@ -180,7 +189,7 @@ rig_build_modules() {
 		rig_die "module build against $kdir failed"
 	fi
 	local m
-	for m in industrialio-buffer-dma iio-sim-adc dummy_hcd; do
+	for m in industrialio-buffer-dma iio-sim-adc dummy_hcd $(rig_kver_has_dac "$kver" && echo iio-sim-dac); do
 		[[ -e $out/$m.ko ]] || rig_die "module build produced no $m.ko"
 	done
 	: > "$out/.built"
