@@ -152,14 +152,6 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	unsigned tail = had_tail ? e->adc.idx[(e->adc.head + e->adc.len - 1) % IFB_ENGINE_MAX_BLOCKS] : 0;
 	int r;
 
-	/* Asked before the block is queued: a tail still playing then may
-	 * finish before the DAC takes this one, and that underflow is missed
-	 * only if it lasted less than the enqueue itself. */
-	if (e->primed && (!had_tail || e->done[tail] || e->ops->dac_finished(e->ctx, tail))) {
-		e->c.starvations++;
-		record_gap(e, e->offset);
-	}
-	e->primed = true;
 	e->usb_bytes[blk] = len;
 	e->state[blk] = IFB_BLOCK_ADC;
 	fifo_push(&e->adc, blk);
@@ -172,6 +164,17 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 		ifb_engine_stop(e, IFB_STOP_ERROR);
 		return;
 	}
+	/*
+	 * Asked after the block is queued, as for an input stream: a tail
+	 * that finishes during the enqueue counts as dry, so an underflow may
+	 * be reported that the DAC did not see (it took this block just in
+	 * time), never one missed.
+	 */
+	if (e->primed && (!had_tail || e->done[tail] || e->ops->dac_finished(e->ctx, tail))) {
+		e->c.starvations++;
+		record_gap(e, e->offset);
+	}
+	e->primed = true;
 	e->offset += len;
 }
 
@@ -249,10 +252,12 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end)
 /* Output: the DAC played block blk (or failed it). */
 static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 {
-	if (status < 0) {
+	/* A shutdown, disconnect or error aborts what the DAC holds: not
+	 * its failures. A host's STOP lets it play: its failures count. */
+	if (status < 0 && (e->run == IFB_STATE_STREAMING || e->reason == IFB_STOP_HOST)) {
 		e->c.adc_errors++;
 		e->c.last_error = status;
-	} else {
+	} else if (status >= 0) {
 		e->c.bytes_sent += e->usb_bytes[blk];
 		e->c.blocks_sent++;
 	}

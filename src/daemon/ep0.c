@@ -336,6 +336,20 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			start_outcome(s, -EBUSY);
 			break; /* stall: one stream at a time */
 		}
+		/* An output stream's START begins a new stream even while one
+		 * runs: the host that started it may be gone mid-block (killed),
+		 * and its half block must not be played as the new host's. The
+		 * old one ends as after a STOP (what it received whole is
+		 * played), then the new one starts. */
+		if (ifb_session_state(s) == IFB_STATE_STREAMING && s->iio.output) {
+			log_info("%sHost: START while stream %u runs: ending it for a new one", s->logp,
+				 s->engine.stream_id);
+			ifb_session_stop(s, IFB_STOP_HOST);
+			s->restart = true;
+			start_outcome(s, 0);
+			ifb_ep0_ack(s->b, "START");
+			return;
+		}
 		if (ifb_session_state(s) == IFB_STATE_STREAMING) {
 			start_outcome(s, 0);
 			ifb_ep0_ack(s->b, "START");

@@ -423,8 +423,9 @@ void ifb_session_stop(struct ifb_stream *s, enum ifb_stop_reason reason)
 {
 	if (s->engine.run != IFB_STATE_IDLE) {
 		ifb_engine_stop(&s->engine, reason);
+		/* (an output stream's STOP waits for its DAC, not a host) */
 		if (reason == IFB_STOP_HOST && s->engine.run == IFB_STATE_STOPPING &&
-		    !s->grace_timer && !s->b->shutting_down &&
+		    !s->iio.output && !s->grace_timer && !s->b->shutting_down &&
 		    sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC,
 					       IFB_STOP_DRAIN_USEC, IFB_GRACE_ACCURACY_USEC,
 					       on_stop_drain, s) < 0)
@@ -451,8 +452,18 @@ static int on_drain_grace(sd_event_source *src, uint64_t usec, void *userdata)
 	struct ifb_stream *s = userdata;
 	int r;
 
-	log_notice("%sHost is not reading: cancelling %u transfers in flight", s->logp,
-		   s->engine.usb.len);
+	if (s->iio.output) {
+		/* A shutdown does not wait for a DAC to play a whole pool:
+		 * disabling the buffer aborts what it holds (their fences
+		 * signal), and the stream ends. */
+		log_notice("%sShutting down: the DAC still holds %u blocks; aborting them", s->logp,
+			   s->engine.adc.len);
+		if (ifb_iio_buffer_enable(&s->iio, false) < 0)
+			log_warning("%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
+	} else {
+		log_notice("%sHost is not reading: cancelling %u transfers in flight", s->logp,
+			   s->engine.usb.len);
+	}
 	ifb_session_cancel_usb(s);
 	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
 	r = sd_event_add_time_relative(s->b->loop, &s->grace_timer, CLOCK_MONOTONIC, IFB_CANCEL_GRACE_USEC,
