@@ -91,6 +91,14 @@
  *                transfers that failed. gap_offset, gaps_total and
  *                GET_GAPS give the stream offset of each underflow: the
  *                first byte played after the DAC ran dry.
+ *   START        with wLength 16 (struct ifb_start) and IFB_START_CYCLIC:
+ *                a cyclic stream. The host sends `length` bytes (whole
+ *                scans, at most block_size), a waveform the DAC repeats with
+ *                no further USB traffic (IIO_BUFFER_DMABUF_CYCLIC) until
+ *                STOP or the next START (the DAC stops, then plays the new
+ *                one: a pause between them). The outcome of a START with
+ *                data is told by GET_STATUS (FunctionFS has acknowledged
+ *                the data stage before the device can refuse it).
  * GET_STREAM says direction 1. Disconnect, shutdown and errors end an
  * output stream as they end an input stream.
  */
@@ -98,7 +106,8 @@
 /* Vendor requests (bRequest). */
 enum ifb_request {
 	IFB_REQ_GET_INFO = 0x01,  /* IN,  wValue 0, reply struct ifb_info + channels */
-	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0 */
+	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0; an output stream's
+				   * also wLength 16: struct ifb_start (version 5) */
 	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0; an output stream's
 				   * also wLength 8: struct ifb_stop (version 5) */
 	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
@@ -301,6 +310,14 @@ struct ifb_stream_info {
 
 #define IFB_MAX_STREAMS 8
 
+/* IFB_REQ_START's data stage on an output stream (version 5, wLength 16). */
+#define IFB_START_CYCLIC 0x1u /* the stream is one waveform, repeated */
+struct ifb_start {
+	uint32_t flags;    /* IFB_START_*; other bits must be 0 */
+	uint32_t reserved; /* 0 */
+	uint64_t length;   /* cyclic: the waveform's bytes, 1..block_size, whole scans */
+} __attribute__((packed));
+
 /* IFB_REQ_STOP's data stage on an output stream (version 5, wLength 8):
  * the stream offset (bytes since START) where the host's data ends. */
 struct ifb_stop {
@@ -315,6 +332,7 @@ enum ifb_direction {
 
 _Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
 _Static_assert(sizeof(struct ifb_stop) == 8, "wire layout");
+_Static_assert(sizeof(struct ifb_start) == 16, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_set_rate) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_status) == 24, "wire layout");

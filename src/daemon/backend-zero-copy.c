@@ -60,6 +60,7 @@
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
+#include "iio-ffs-bridge/kernel-compat.h"
 
 /* Snapshot the fences just added, so their error can be read later. */
 static void zc_snapshot(struct ifb_block *k, bool writers_only)
@@ -286,16 +287,21 @@ static int zc_usb_receive(void *ctx, unsigned i)
 	return 0;
 }
 
-/* Output: block i's first len bytes to the DAC. */
-static int zc_dac_enqueue(void *ctx, unsigned i, uint32_t len)
+/* Output: block i's first len bytes to the DAC; a cyclic block repeats
+ * until the buffer is disabled (zc_dac_stop). */
+static int zc_dac_enqueue(void *ctx, unsigned i, uint32_t len, bool cyclic)
 {
 	struct ifb_stream *s = ctx;
 	struct ifb_block *k = &s->blk[i];
 	int r;
 
-	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, len, 0);
+	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, len, cyclic ? IIO_BUFFER_DMABUF_CYCLIC : 0);
 	if (r < 0)
-		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u (%u bytes) failed", s->logp, i, len);
+		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u (%u bytes%s) failed", s->logp, i,
+				       len, cyclic ? ", cyclic" : "");
+	if (cyclic)
+		log_info("%sCyclic: %u bytes (%u scans) repeating at the DAC", s->logp, len,
+			 len / s->iio.scan_size);
 	zc_snapshot(k, false); /* the DAC's fence is a reader's */
 	zc_watch(k);
 	return 0;
@@ -341,9 +347,21 @@ static void zc_usb_stop(void *ctx)
 	}
 }
 
+/* Output: a cyclic block never ends on its own; disabling the buffer
+ * aborts it (its fence signals). */
+static void zc_dac_stop(void *ctx)
+{
+	struct ifb_stream *s = ctx;
+	int r = ifb_iio_buffer_enable(&s->iio, false);
+
+	if (r < 0)
+		log_error_errno(r, "%sCannot disable IIO buffer %s", s->logp, s->iio.bufdir);
+}
+
 const struct ifb_engine_ops ifb_zc_out_ops = {
 	.usb_receive = zc_usb_receive,
 	.dac_enqueue = zc_dac_enqueue,
+	.dac_stop = zc_dac_stop,
 	.dac_finished = zc_dac_finished,
 	.usb_stop = zc_usb_stop,
 	.stopped = ifb_session_engine_stopped,

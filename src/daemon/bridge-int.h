@@ -145,6 +145,7 @@ struct ifb_stream {
 	uint16_t proto_version; /* agreed by the host's last GET_INFO; 0: not yet (1) */
 	bool session;     /* a stream's resources are open */
 	bool restart;     /* START arrived while stopping */
+	uint64_t start_cyclic; /* output: the next START's cyclic waveform bytes; 0: none */
 	bool cancelled;   /* the stream's USB transfers were cancelled (host not reading) */
 	sd_event_source *teardown_src, *grace_timer;
 	enum ifb_stop_reason last_reason;

@@ -37,7 +37,8 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_START:
-		if (in || length != 0)
+		/* an output stream's may ask for a cyclic stream */
+		if (in || (length != 0 && length != sizeof(struct ifb_start)))
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_STOP:

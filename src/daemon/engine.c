@@ -108,17 +108,20 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	while (e->ready.len)
 		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
 	e->want_len = 0;
-	if (e->out)
+	if (e->out) {
 		e->ops->usb_stop(e->ctx);
-	else
+		if (e->cyclic && e->adc.len)
+			e->ops->dac_stop(e->ctx);
+	} else {
 		e->ops->adc_stop(e->ctx);
+	}
 	check_stopped(e);
 }
 
 int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size)
 {
 	if (!scan_size || !e->ops->usb_receive || !e->ops->dac_enqueue || !e->ops->dac_finished ||
-	    !e->ops->usb_stop)
+	    !e->ops->usb_stop || !e->ops->dac_stop)
 		return -EINVAL;
 	e->out = true;
 	e->scan_size = scan_size;
@@ -155,7 +158,7 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	e->usb_bytes[blk] = len;
 	e->state[blk] = IFB_BLOCK_ADC;
 	fifo_push(&e->adc, blk);
-	r = e->ops->dac_enqueue(e->ctx, blk, len);
+	r = e->ops->dac_enqueue(e->ctx, blk, len, e->cyclic);
 	if (r < 0) {
 		fifo_drop_tail(&e->adc);
 		e->state[blk] = IFB_BLOCK_FREE;
@@ -176,6 +179,11 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	}
 	e->primed = true;
 	e->offset += len;
+	if (e->cyclic) {
+		/* played for as long as the stream runs: counted once, now */
+		e->c.bytes_sent += len;
+		e->c.blocks_sent++;
+	}
 }
 
 /* Output: has USB received every byte the host announced? */
@@ -209,6 +217,15 @@ static void received_complete(struct ifb_engine *e, unsigned blk, int status)
 		to_dac(e, blk, len);
 	else
 		e->state[blk] = IFB_BLOCK_FREE;
+	if (e->cyclic && e->run == IFB_STATE_STREAMING && !len) {
+		/* no whole scan to repeat */
+		e->c.adc_errors++;
+		e->c.last_error = -EINVAL;
+		ifb_engine_stop(e, IFB_STOP_ERROR);
+		return;
+	}
+	if (e->cyclic)
+		return; /* the waveform repeats until the stream is stopped */
 	if (e->run == IFB_STATE_STREAMING && out_complete(e)) {
 		ifb_engine_stop(e, IFB_STOP_HOST);
 		return;
@@ -237,6 +254,8 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end)
 {
 	if (!e->out || e->run != IFB_STATE_STREAMING)
 		return -EBADF;
+	if (e->cyclic && end != UINT64_MAX)
+		return -EINVAL; /* a cyclic stream's end is its waveform's */
 	if (end == UINT64_MAX) {
 		ifb_engine_stop(e, IFB_STOP_HOST);
 		return 0;
@@ -253,7 +272,18 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end)
 static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 {
 	/* A shutdown, disconnect or error aborts what the DAC holds: not
-	 * its failures. A host's STOP lets it play: its failures count. */
+	 * its failures. A host's STOP lets it play (its failures count),
+	 * but for a cyclic block, which a stop always aborts. Its bytes
+	 * were counted when it was queued. */
+	if (e->cyclic) {
+		if (status < 0 && e->run == IFB_STATE_STREAMING) {
+			e->c.adc_errors++;
+			e->c.last_error = status;
+			ifb_engine_stop(e, IFB_STOP_ERROR);
+		}
+		e->state[blk] = IFB_BLOCK_FREE;
+		return;
+	}
 	if (status < 0 && (e->run == IFB_STATE_STREAMING || e->reason == IFB_STOP_HOST)) {
 		e->c.adc_errors++;
 		e->c.last_error = status;
@@ -339,7 +369,21 @@ void ifb_engine_adc_failed(struct ifb_engine *e, int err)
 	ifb_engine_stop(e, IFB_STOP_ERROR);
 }
 
+static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length);
+
 int ifb_engine_start(struct ifb_engine *e)
+{
+	return engine_begin(e, false, 0);
+}
+
+int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length)
+{
+	if (!e->out || length == 0 || length > e->block_size)
+		return -EINVAL;
+	return engine_begin(e, true, length);
+}
+
+static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 {
 	if (e->run != IFB_STATE_IDLE)
 		return -EBUSY;
@@ -355,12 +399,16 @@ int ifb_engine_start(struct ifb_engine *e)
 	e->rx_offset = 0;
 	e->end = UINT64_MAX;
 	e->dropped = 0;
+	e->cyclic = cyclic;
+	if (cyclic)
+		e->end = length;
 	e->stream_id++;
 	e->reason = IFB_STOP_NONE;
 	e->run = IFB_STATE_STREAMING;
 	for (unsigned i = 0; i < e->nblocks; i++)
 		e->state[i] = IFB_BLOCK_FREE;
-	for (unsigned i = 0; i < e->nblocks; i++) {
+	/* a cyclic stream's waveform is one block: USB receives no other */
+	for (unsigned i = 0; i < (cyclic ? 1 : e->nblocks); i++) {
 		int r = e->out ? to_receive(e, i) : to_adc(e, i);
 
 		if (r < 0)

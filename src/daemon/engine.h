@@ -84,9 +84,13 @@ struct ifb_engine_ops {
 	/* Queue block on the bulk OUT endpoint for the host to fill; its
 	 * completion via ifb_engine_usb_received(). */
 	int (*usb_receive)(void *ctx, unsigned blk);
-	/* Queue block's first len bytes (whole scans, > 0) to the DAC; its
-	 * completion via ifb_engine_adc_done(). */
-	int (*dac_enqueue)(void *ctx, unsigned blk, uint32_t len);
+	/* Queue block's first len bytes (whole scans, > 0) to the DAC, to be
+	 * repeated until stopped when cyclic; its completion via
+	 * ifb_engine_adc_done(). */
+	int (*dac_enqueue)(void *ctx, unsigned blk, uint32_t len, bool cyclic);
+	/* Stop the DAC: a cyclic block, which never ends on its own, must
+	 * come back via ifb_engine_adc_done() (any status). */
+	void (*dac_stop)(void *ctx);
 	/* Has the DAC already played block blk (its fence signalled), even if
 	 * the completion has not been reported yet? Asked as the block behind
 	 * it is queued: if so the DAC ran dry in between. */
@@ -145,6 +149,7 @@ struct ifb_engine {
 	uint64_t rx_offset;  /* stream offset of the next byte USB receives */
 	uint64_t end;        /* the host's announced end of data; UINT64_MAX: none yet */
 	uint64_t dropped;    /* bytes received but not played: scan fractions */
+	bool cyclic;         /* this stream is one waveform, repeated (ifb_engine_start_cyclic) */
 
 	struct ifb_engine_counters c;
 };
@@ -173,6 +178,15 @@ void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uin
  * stream runs.
  */
 int ifb_engine_end_at(struct ifb_engine *e, uint64_t end);
+
+/*
+ * Output: begin a cyclic stream. USB receives one block, the waveform of
+ * length bytes (1..block_size; played up to its last whole scan), and
+ * the DAC repeats it until the stream is stopped; no other block moves.
+ * bytes_sent and blocks_sent count the waveform once. -EINVAL for a
+ * length out of range or an input stream; else as ifb_engine_start.
+ */
+int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length);
 
 /* Begin a stream: new stream id, counters reset, every block to the ADC.
  * On failure the engine is already stopping (reason ERROR). */

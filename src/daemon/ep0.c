@@ -229,6 +229,85 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	ifb_stream_describe(s); /* GET_INFO tells what the device took */
 }
 
+/*
+ * A START: a new stream (cyclic: an output stream's waveform of that
+ * many bytes; 0: a plain stream). 0 when taken, or -errno, which
+ * GET_STATUS tells (and a START without data is stalled).
+ */
+static int start_stream(struct ifb_stream *s, uint64_t cyclic)
+{
+	int r;
+
+	if (ifb_session_owner(s) == IFB_OWNER_IIOD) {
+		log_warning("%sHost: START refused: busy, a libiio client is streaming", s->logp);
+		start_outcome(s, -EBUSY);
+		return -EBUSY; /* one stream at a time */
+	}
+	s->start_cyclic = cyclic;
+	/* An output stream's START begins a new stream even while one runs:
+	 * the host that started it may be gone mid-block (killed), and its
+	 * half block must not be played as the new host's; a new waveform
+	 * replaces a cyclic one. The old one ends as after a STOP (what it
+	 * received whole is played), then the new one starts. */
+	if (ifb_session_state(s) == IFB_STATE_STREAMING && s->iio.output) {
+		log_info("%sHost: START while stream %u runs: ending it for a new one", s->logp,
+			 s->engine.stream_id);
+		ifb_session_stop(s, IFB_STOP_HOST);
+		s->restart = true;
+		start_outcome(s, 0);
+		return 0;
+	}
+	if (ifb_session_state(s) == IFB_STATE_STREAMING) {
+		start_outcome(s, 0);
+		return 0;
+	}
+	if (ifb_session_state(s) == IFB_STATE_STOPPING || s->session) {
+		s->restart = true;
+		start_outcome(s, 0);
+		return 0;
+	}
+	if (!desc_still_true(s)) {
+		start_outcome(s, -ESTALE);
+		return -ESTALE; /* the host must read GET_INFO again */
+	}
+	r = ifb_session_start(s);
+	start_outcome(s, r < 0 ? r : 0);
+	return r < 0 ? r : 0;
+}
+
+/* An output stream's START with its data stage (struct ifb_start). */
+static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
+{
+	struct ifb_start data;
+	uint32_t flags;
+	uint64_t len;
+
+	if (n < 0) {
+		reply_failed(n, "START");
+		return;
+	}
+	memset(&data, 0, sizeof(data));
+	memcpy(&data, bytes, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data));
+	flags = le32toh(data.flags);
+	len = le64toh(data.length);
+	/* malformed host input: debug, the host reads the refusal in GET_STATUS */
+	if (n != (int)sizeof(data) || (flags & ~IFB_START_CYCLIC) || data.reserved) {
+		log_debug("%sHost: START refused: expected the 16 bytes of struct ifb_start with "
+			  "known flags, got %d bytes, flags 0x%x", s->logp, n, flags);
+		start_outcome(s, -EINVAL);
+		return;
+	}
+	if ((flags & IFB_START_CYCLIC) &&
+	    (len == 0 || len > s->cfg.block_size || len % s->iio.scan_size)) {
+		log_warning("%sHost: cyclic START refused: a waveform of %" PRIu64 " bytes; expected "
+			    "whole %u-byte scans, at most the block size (%u bytes)", s->logp, len,
+			    s->iio.scan_size, s->cfg.block_size);
+		start_outcome(s, -EINVAL);
+		return;
+	}
+	(void)start_stream(s, flags & IFB_START_CYCLIC ? len : 0);
+}
+
 /* An output stream's STOP with its data stage (struct ifb_stop): the
  * end of the host's data. FunctionFS has acknowledged the request by now:
  * a refused end is told in the log and by GET_STATS (the stream goes on
@@ -331,43 +410,13 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		return;
 	case IFB_REQ_START:
 		log_debug("%sHost: START", s->logp);
-		if (ifb_session_owner(s) == IFB_OWNER_IIOD) {
-			log_warning("%sHost: START refused: busy, a libiio client is streaming", s->logp);
-			start_outcome(s, -EBUSY);
-			break; /* stall: one stream at a time */
-		}
-		/* An output stream's START begins a new stream even while one
-		 * runs: the host that started it may be gone mid-block (killed),
-		 * and its half block must not be played as the new host's. The
-		 * old one ends as after a STOP (what it received whole is
-		 * played), then the new one starts. */
-		if (ifb_session_state(s) == IFB_STATE_STREAMING && s->iio.output) {
-			log_info("%sHost: START while stream %u runs: ending it for a new one", s->logp,
-				 s->engine.stream_id);
-			ifb_session_stop(s, IFB_STOP_HOST);
-			s->restart = true;
-			start_outcome(s, 0);
-			ifb_ep0_ack(s->b, "START");
+		if (wlength) {
+			if (!s->iio.output || ifb_session_owner(s) == IFB_OWNER_IIOD)
+				break; /* stall: only an output stream's START has data */
+			stage(s->b, s, IFB_EP0_RECEIVE, NULL, wlength, "START", start_received);
 			return;
 		}
-		if (ifb_session_state(s) == IFB_STATE_STREAMING) {
-			start_outcome(s, 0);
-			ifb_ep0_ack(s->b, "START");
-			return;
-		}
-		if (ifb_session_state(s) == IFB_STATE_STOPPING || s->session) {
-			s->restart = true;
-			start_outcome(s, 0);
-			ifb_ep0_ack(s->b, "START");
-			return;
-		}
-		if (!desc_still_true(s)) {
-			start_outcome(s, -ESTALE);
-			break; /* stall: the host must read GET_INFO again */
-		}
-		r = ifb_session_start(s);
-		start_outcome(s, r < 0 ? r : 0);
-		if (r < 0)
+		if (start_stream(s, 0) < 0)
 			break; /* stall: GET_STATUS says why */
 		ifb_ep0_ack(s->b, "START");
 		return;

@@ -254,7 +254,8 @@ int ifb_session_start(struct ifb_stream *s)
 		log_error_errno(r, "%sCannot enable IIO buffer %s", s->logp, s->iio.bufdir);
 		goto fail;
 	}
-	r = ifb_engine_start(&s->engine);
+	r = s->start_cyclic ? ifb_engine_start_cyclic(&s->engine, s->start_cyclic)
+			    : ifb_engine_start(&s->engine);
 	if (r < 0)
 		return r; /* the engine is stopping; teardown follows */
 	s->stream_t0 = s->rate_t = ifb_now_usec();
@@ -374,6 +375,8 @@ int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 		s->restart = false;
 		return 0;
 	}
+	if (!s->restart)
+		s->start_cyclic = 0; /* a waveform is its host's: not for an immediate start */
 	if (s->restart || (s->cfg.start == IFB_CFG_START_IMMEDIATE &&
 			   s->last_reason != IFB_STOP_HOST && s->last_reason != IFB_STOP_ERROR)) {
 		s->restart = false;

@@ -25,6 +25,8 @@ struct fake_out {
 	enum ifb_stop_reason stopped_reason;
 	bool played[IFB_ENGINE_MAX_BLOCKS]; /* DAC done, not reported yet */
 	int fail_dac;
+	bool cyclic[256];
+	unsigned dac_stops;
 };
 
 static struct fake_out fo;
@@ -36,8 +38,9 @@ static int o_receive(void *ctx, unsigned blk)
 	return 0;
 }
 
-static int o_dac(void *ctx, unsigned blk, uint32_t len)
+static int o_dac(void *ctx, unsigned blk, uint32_t len, bool cyclic)
 {
+	fo.cyclic[fo.n_dac] = cyclic;
 	if (fo.fail_dac) {
 		int r = fo.fail_dac;
 
@@ -59,6 +62,11 @@ static void o_usb_stop(void *ctx)
 	fo.usb_stops++;
 }
 
+static void o_dac_stop(void *ctx)
+{
+	fo.dac_stops++;
+}
+
 static void o_stopped(void *ctx, enum ifb_stop_reason reason)
 {
 	fo.stopped_calls++;
@@ -70,6 +78,7 @@ static const struct ifb_engine_ops out_ops = {
 	.dac_enqueue = o_dac,
 	.dac_finished = o_finished,
 	.usb_stop = o_usb_stop,
+	.dac_stop = o_dac_stop,
 	.stopped = o_stopped,
 };
 
@@ -249,6 +258,55 @@ START_TEST(block_of_no_whole_scan_goes_back_to_usb)
 }
 END_TEST
 
+START_TEST(cyclic_waveform_repeats_until_stopped)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 4, BS, false, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, BS + 4), -EINVAL); /* more than a block */
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 0), -EINVAL);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 1000), 0);
+	/* one block waits for the waveform; no other moves */
+	ck_assert_uint_eq(fo.n_rx, 1);
+	ifb_engine_usb_received(&eo, 0, 0, BS); /* FunctionFS says block_size */
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ck_assert_uint_eq(fo.dac_len[0], 1000);
+	ck_assert(fo.cyclic[0]);
+	ck_assert_uint_eq(eo.c.bytes_sent, 1000);
+	ck_assert_int_eq(eo.run, IFB_STATE_STREAMING);
+	ck_assert_uint_eq(fo.n_rx, 1);
+	/* an end cannot be announced: the waveform is the stream */
+	ck_assert_int_eq(ifb_engine_end_at(&eo, 4096), -EINVAL);
+	/* STOP: the DAC is stopped, its abort is no error */
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_uint_eq(fo.dac_stops, 1);
+	ck_assert_uint_eq(fo.stopped_calls, 0);
+	ifb_engine_adc_done(&eo, 0, -EINTR);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.adc_errors, 0);
+	ck_assert_uint_eq(eo.c.bytes_sent, 1000);
+	/* the next plain stream is not cyclic */
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ck_assert_uint_eq(fo.n_rx, 1 + 4);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert(!fo.cyclic[1]);
+}
+END_TEST
+
+START_TEST(cyclic_dac_failure_ends_the_stream)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 2, BS, false, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, BS), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_adc_done(&eo, 0, -EIO);
+	ck_assert_uint_eq(eo.c.adc_errors, 1);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_ERROR);
+}
+END_TEST
+
 static Suite *engine_out_suite(void)
 {
 	Suite *s = suite_create("engine-out");
@@ -262,6 +320,8 @@ static Suite *engine_out_suite(void)
 	tcase_add_test(t, stop_without_end_plays_what_arrived);
 	tcase_add_test(t, usb_failure_and_dac_failure);
 	tcase_add_test(t, block_of_no_whole_scan_goes_back_to_usb);
+	tcase_add_test(t, cyclic_waveform_repeats_until_stopped);
+	tcase_add_test(t, cyclic_dac_failure_ends_the_stream);
 	suite_add_tcase(s, t);
 	return s;
 }
