@@ -683,6 +683,19 @@ void ifbh_writer_set_stats_cb(struct ifbh_writer *w, ifbh_stats_fn fn, void *use
 int ifbh_writer_start(struct ifbh_writer *w);
 
 /*
+ * Starts a cyclic stream instead (protocol version 5, IFB_START_CYCLIC):
+ * wave, len bytes (whole scans, at most the device's block size and the
+ * writer's transfer size), is sent once and the DAC repeats it with no
+ * further USB traffic until ifbh_writer_end() (STOP; the DAC stops) or
+ * ifbh_writer_cancel(). Waits up to timeout_ms (-1: no limit) for the
+ * device to take the waveform. No ifbh_writer_write() after it. Returns 0,
+ * -EINVAL (a waveform out of range, started already), -ETIMEDOUT, or as
+ * ifbh_writer_start() (the device's refusal from GET_STATUS).
+ */
+int ifbh_writer_start_cyclic(struct ifbh_writer *w, const void *wave, size_t len,
+			     int timeout_ms);
+
+/*
  * Copies up to len bytes of buf into free transfer buffers, submitting
  * each one it fills; waits up to timeout_ms (-1: no limit, 0: not at all)
  * for a transfer to come back when none is free. The bytes are the

@@ -519,6 +519,27 @@ int ifbh_dev_stop(struct ifbh_dev *dev)
 	return simple_request(dev, IFB_REQ_STOP, "STOP");
 }
 
+int ifbh_dev_start_cyclic(struct ifbh_dev *dev, uint64_t len)
+{
+	struct ifb_start data = { .flags = htole32(IFB_START_CYCLIC), .length = htole64(len) };
+	int ret = ifbh_dev_ctrl(dev, IFB_REQ_START, false, (uint8_t *)&data, sizeof(data));
+	int why;
+
+	if (ret < 0 && ret != LIBUSB_ERROR_PIPE)
+		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "START failed: %s",
+				 libusb_strerror(ret));
+	/* stalled (busy) or taken, GET_STATUS tells the outcome */
+	why = start_refusal(dev);
+	if (why)
+		return ifbh_fail(dev->err, why, "the device refused the cyclic waveform: %s%s",
+				 strerror(-why),
+				 why == -EINVAL ? " (whole scans, at most one block)" : "");
+	if (ret < 0)
+		return ifbh_fail(dev->err, -EPROTO, "the device stalled a cyclic START without "
+				 "telling why (GET_STATUS)");
+	return 0;
+}
+
 int ifbh_dev_stop_at(struct ifbh_dev *dev, uint64_t end)
 {
 	struct ifb_stop data = { .end = htole64(end) };

@@ -98,6 +98,9 @@ int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint
  * offset end (protocol.h, struct ifb_stop). 0 or -errno (message in
  * dev->err). */
 int ifbh_dev_stop_at(struct ifbh_dev *dev, uint64_t end);
+/* An output stream's cyclic START (struct ifb_start): a waveform of len
+ * bytes. The outcome from GET_STATUS: 0 or -errno (message in dev->err). */
+int ifbh_dev_start_cyclic(struct ifbh_dev *dev, uint64_t len);
 uint8_t ifbh_req_type(bool in);
 /* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
 int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,

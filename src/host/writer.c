@@ -306,14 +306,13 @@ static bool expired(double deadline)
 	return deadline && ifbh_now() >= deadline;
 }
 
-int ifbh_writer_start(struct ifbh_writer *w)
+/* A device still busy with an earlier output stream: STOP it, wait idle. */
+static int writer_device_idle(struct ifbh_writer *w)
 {
 	double until;
 	unsigned int state = w->dev->info.state;
 	int ret;
 
-	if (w->began)
-		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
 	if (state != IFB_STATE_IDLE) {
 		ifbh_log(w->ctx, IFBH_LOG_WARNING,
 			 "the device is %s an output stream already (an earlier host that did not "
@@ -341,6 +340,18 @@ int ifbh_writer_start(struct ifbh_writer *w)
 			w->ops->events(w->io, END_POLL_MS);
 		}
 	}
+	return 0;
+}
+
+int ifbh_writer_start(struct ifbh_writer *w)
+{
+	int ret;
+
+	if (w->began)
+		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
+	ret = writer_device_idle(w);
+	if (ret)
+		return ret;
 	w->began = true;
 	ret = w->ops->request(w->io, IFB_REQ_START);
 	if (ret) {
@@ -353,6 +364,7 @@ int ifbh_writer_start(struct ifbh_writer *w)
 	w->next_stats = w->st.t_start + w->stats_period;
 	return 0;
 }
+
 
 /* A free buffer, or -1. */
 static int take_free(struct ifbh_writer *w)
@@ -466,6 +478,42 @@ static bool wait_transfers(struct ifbh_writer *w, double deadline)
 		run(w, ms);
 	}
 	return true;
+}
+
+int ifbh_writer_start_cyclic(struct ifbh_writer *w, const void *wave, size_t len, int timeout_ms)
+{
+	size_t scan = w->dev->info.scan_size, block = w->dev->info.block_size;
+	int ret;
+
+	if (w->began)
+		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
+	if (!len || !scan || len % scan || len > block || len > w->size)
+		return ifbh_fail(w->dev->err, -EINVAL,
+				 "a cyclic waveform of %zu bytes: expected whole %zu-byte scans, at "
+				 "most the device's block (%zu bytes)",
+				 len, scan, block < w->size ? block : w->size);
+	ret = writer_device_idle(w);
+	if (ret)
+		return ret;
+	w->began = true;
+	ret = w->ops->start_cyclic(w->io, len);
+	if (ret) {
+		w->st.error = ret;
+		w->st.ended = true;
+		return ret;
+	}
+	w->st.started = true;
+	w->st.t_start = ifbh_now();
+	w->next_stats = w->st.t_start + w->stats_period;
+	/* the waveform is the whole stream: its end is known, no STOP@ */
+	w->cur = 0;
+	memcpy(w->buf[0], wave, len);
+	w->st.queued = len;
+	w->last_submitted = true;
+	submit_cur(w, len, ifbh_writer_needs_zlp(len, w->dev->desc.max_packet, (uint32_t)block));
+	if (!wait_transfers(w, deadline_of(timeout_ms)))
+		return ifbh_fail(w->dev->err, -ETIMEDOUT, "the device did not take the waveform");
+	return w->st.error;
 }
 
 int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
@@ -678,6 +726,13 @@ static int usb_request(void *io, uint8_t req)
 	return req == IFB_REQ_START ? ifbh_dev_start(u->dev) : ifbh_dev_stop(u->dev);
 }
 
+static int usb_start_cyclic(void *io, uint64_t len)
+{
+	struct usb_io *u = io;
+
+	return ifbh_dev_start_cyclic(u->dev, len);
+}
+
 static int usb_stop_at(void *io, uint64_t end)
 {
 	struct usb_io *u = io;
@@ -725,6 +780,7 @@ static const struct ifbh_wio_ops usb_ops = {
 	.cancel = usb_cancel,
 	.request = usb_request,
 	.stop_at = usb_stop_at,
+	.start_cyclic = usb_start_cyclic,
 	.stats = usb_stats,
 	.gaps = usb_gaps,
 	.free = usb_free,

@@ -24,6 +24,10 @@ struct ifbh_wio_ops {
 	void (*cancel)(void *io, unsigned int i);
 	/* START (as ifbh_dev_start: message in the device's error) or STOP. */
 	int (*request)(void *io, uint8_t req);
+	/* START with its data stage: a cyclic stream of a len-byte waveform
+	 * (protocol.h, struct ifb_start); the outcome read with GET_STATUS.
+	 * 0 or -errno, message as above. */
+	int (*start_cyclic)(void *io, uint64_t len);
 	/* STOP with its data stage: the stream's data ends at stream offset
 	 * end (protocol.h, struct ifb_stop). 0 or -errno, message as above. */
 	int (*stop_at)(void *io, uint64_t end);

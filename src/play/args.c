@@ -32,6 +32,10 @@ void play_usage(FILE *f)
 		"                           pattern until Ctrl-C\n"
 		"  -r, --repeat N           play FILE N times (default 1; 0: until Ctrl-C or\n"
 		"                           --bytes)\n"
+		"      --cyclic             send the waveform (FILE, or --bytes of the pattern;\n"
+		"                           at most one device block) once: the DAC repeats it\n"
+		"                           with no USB traffic until --duration or Ctrl-C\n"
+		"      --duration S         with --cyclic: play it for S seconds\n"
 		"Reports:\n"
 		"  -q, --quiet              no live line, no summary on stderr\n"
 		"      --live               live line even when stderr is not a terminal\n"
@@ -75,6 +79,8 @@ enum {
 	OPT_STREAM,
 	OPT_TRANSFERS,
 	OPT_TRANSFER_SIZE,
+	OPT_CYCLIC,
+	OPT_DURATION,
 };
 
 enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE *out, char *err,
@@ -95,6 +101,8 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 		{ "list", no_argument, NULL, 'l' },
 		{ "transfers", required_argument, NULL, OPT_TRANSFERS },
 		{ "transfer-size", required_argument, NULL, OPT_TRANSFER_SIZE },
+		{ "cyclic", no_argument, NULL, OPT_CYCLIC },
+		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -178,6 +186,19 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 						   "--transfer-size %s: expected 1 to 256M", optarg);
 			o->transfer_size = v;
 			break;
+		case OPT_CYCLIC:
+			o->cyclic = true;
+			break;
+		case OPT_DURATION: {
+			char *end;
+
+			o->duration = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->duration > 0) || o->duration > 1e7)
+				return usage_error(err, errlen,
+						   "--duration %s: expected seconds > 0 (e.g. 2.5)",
+						   optarg);
+			break;
+		}
 		case 'h':
 			play_usage(out);
 			return PLAY_ARGS_DONE;
@@ -211,6 +232,16 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 	if (o->src == PLAY_SRC_FILE && !strcmp(o->file, "-") && o->repeat != 1)
 		return usage_error(err, errlen,
 				   "--repeat with standard input: it cannot be read again");
+	if (o->duration && !o->cyclic)
+		return usage_error(err, errlen,
+				   "--duration without --cyclic: a stream plays what it is given "
+				   "(--bytes sets its length)");
+	if (o->cyclic && repeat_set)
+		return usage_error(err, errlen,
+				   "--repeat with --cyclic: the DAC repeats the waveform itself "
+				   "(--duration sets for how long)");
+	if (o->cyclic && o->src == PLAY_SRC_FILE && !strcmp(o->file, "-"))
+		return usage_error(err, errlen, "--cyclic with standard input: give the waveform's FILE");
 	if (o->src == PLAY_SRC_PATTERN && repeat_set)
 		return usage_error(err, errlen,
 				   "--repeat with --pattern: the pattern does not repeat, it counts "

@@ -527,6 +527,73 @@ static void writer_failed(struct play *p, int err)
 		  "%s", ifbh_dev_error(p->dev));
 }
 
+/*
+ * --cyclic: the waveform (at most one device block) sent once with a
+ * cyclic START; the DAC repeats it until --duration has passed or a
+ * signal, then STOP and the wait until the DAC has stopped.
+ */
+static int run_cyclic(struct play *p)
+{
+	size_t cap = p->info->block_size, len = 0, more = 0;
+	uint8_t *buf = malloc(cap + p->info->scan_size);
+	double until;
+	int ret;
+
+	if (!buf) {
+		set_fatal(p, PLAY_EXIT_USB, END_ERROR, "out of memory");
+		return -1;
+	}
+	ret = fill(p, buf, cap, &len);
+	if (!ret && p->o.src == PLAY_SRC_FILE)
+		ret = fill(p, buf + len, p->info->scan_size, &more);
+	else if (p->limit > cap)
+		more = 1; /* --bytes asked for more than a block of the pattern */
+	if (ret) {
+		set_fatal(p, ret, END_ERROR, "the input failed");
+		free(buf);
+		return -1;
+	}
+	if (more || !len) {
+		set_fatal(p, PLAY_EXIT_USAGE, END_ERROR,
+			  "--cyclic: the waveform must be 1 to %zu bytes of whole scans (one device "
+			  "block); %s",
+			  cap, !len ? "there is nothing to play" :
+			  p->o.src == PLAY_SRC_FILE ? "the file is longer" : "--bytes asks for more");
+		free(buf);
+		return -1;
+	}
+	ifbh_writer_set_underflow_cb(p->w, on_underflow, p);
+	ret = ifbh_writer_start_cyclic(p->w, buf, len, -1);
+	free(buf);
+	if (ret) {
+		writer_failed(p, ret);
+		return -1;
+	}
+	p->live_t = now_s();
+	until = p->o.duration ? now_s() + p->o.duration : 0;
+	while (!got_signal && (!until || now_s() < until)) {
+		double left = until ? until - now_s() : 1.0;
+
+		ret = ifbh_writer_poll(p->w, left > 0.2 ? 200 : (int)(left * 1000) + 1);
+		if (ret) {
+			writer_failed(p, ret);
+			return 0;
+		}
+		live_line(p, false);
+	}
+	do {
+		ret = ifbh_writer_end(p->w, END_SLICE_MS);
+		live_line(p, false);
+	} while (ret == -ETIMEDOUT && !got_signal);
+	if (got_signal && p->o.duration)
+		p->reason = END_SIGNAL;
+	if (ret == -ETIMEDOUT)
+		ifbh_writer_cancel(p->w);
+	else if (ret)
+		writer_failed(p, ret);
+	return 0;
+}
+
 static int run(struct play *p)
 {
 	size_t chunk = ifbh_writer_transfer_size(p->w);
@@ -643,7 +710,10 @@ int main(int argc, char **argv)
 	}
 	p.live = !p.o.quiet && (p.o.live || isatty(STDERR_FILENO));
 	p.live_tty = isatty(STDERR_FILENO);
-	run(&p);
+	if (p.o.cyclic)
+		run_cyclic(&p);
+	else
+		run(&p);
 	if (p.live && ifbh_writer_status(p.w)->started)
 		live_line(&p, true);
 	status = p.fatal;

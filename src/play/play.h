@@ -40,6 +40,8 @@ struct play_opts {
 	uint64_t repeat;    /* --repeat: plays of the file; 0: until interrupted */
 	const char *stream; /* --stream; NULL: the only or first output stream */
 	bool list_only, quiet, live, json, strict;
+	bool cyclic;        /* --cyclic: one waveform, repeated by the DAC */
+	double duration;    /* --duration: seconds a cyclic waveform plays; 0: until interrupted */
 	unsigned int transfers;
 	uint64_t transfer_size;
 	struct ifbh_match sel;

@@ -116,6 +116,16 @@ static int f_stop_at(void *io, uint64_t end)
 	return 0;
 }
 
+static int f_start_cyclic(void *io, uint64_t len)
+{
+	struct fake *f = io;
+	char e[40];
+
+	snprintf(e, sizeof(e), "CYCLIC@%llu ", (unsigned long long)len);
+	strcat(f->log, e);
+	return 0;
+}
+
 static bool stopped(const struct fake *f)
 {
 	return strstr(f->log, "STOP") != NULL;
@@ -175,11 +185,23 @@ static const struct ifbh_wio_ops fake_ops = {
 	.cancel = f_cancel,
 	.request = f_request,
 	.stop_at = f_stop_at,
+	.start_cyclic = f_start_cyclic,
 	.stats = f_stats,
 	.gaps = f_gaps,
 };
 
+static struct fake *fake_new_unstarted(void);
+
 static struct fake *fake_new(void)
+{
+	struct fake *f = fake_new_unstarted();
+
+	ck_assert_int_eq(ifbh_writer_start(f->w), 0);
+	ck_assert_str_eq(f->log, "START ");
+	return f;
+}
+
+static struct fake *fake_new_unstarted(void)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 
@@ -196,8 +218,6 @@ static struct fake *fake_new(void)
 		f->bufs[i] = f->mem[i];
 	ck_assert_int_eq(ifbh_writer_new_io(&f->dev, 0, &fake_ops, f, f->bufs, NBUF, XSIZE, &f->w),
 			 0);
-	ck_assert_int_eq(ifbh_writer_start(f->w), 0);
-	ck_assert_str_eq(f->log, "START ");
 	return f;
 }
 
@@ -282,6 +302,31 @@ START_TEST(split_and_end)
 	ck_assert_int_eq(ifbh_writer_end(f->w, 0), 0);
 	ck_assert_str_eq(f->log, "START STOP@5000 ");
 	ck_assert_int_eq(ifbh_writer_write(f->w, in, 4, 0), -EINVAL);
+	fake_free(f);
+}
+END_TEST
+
+/* A cyclic stream: the waveform in one transfer, no writes, a plain STOP. */
+START_TEST(cyclic_waveform)
+{
+	struct fake *f = fake_new_unstarted();
+	static uint8_t wave[BLOCK];
+
+	pattern(wave, sizeof(wave));
+	/* whole scans, at most a block */
+	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, 6, 1000), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, BLOCK + SCAN, 1000), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, MAXPACKET, 1000), 0);
+	ck_assert_str_eq(f->log, "CYCLIC@512 ");
+	ck_assert_uint_eq(f->nsub, 1);
+	ck_assert_uint_eq(f->sub_len[0], MAXPACKET);
+	ck_assert(f->sub_zlp[0]); /* whole packets, half a block */
+	ck_assert_mem_eq(f->data, wave, MAXPACKET);
+	ck_assert_int_eq(ifbh_writer_write(f->w, wave, 4, 0), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_start(f->w), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
+	ck_assert_str_eq(f->log, "CYCLIC@512 STOP ");
+	ck_assert(ifbh_writer_status(f->w)->played);
 	fake_free(f);
 }
 END_TEST
@@ -539,6 +584,7 @@ static Suite *host_writer_suite(void)
 	tcase_add_test(tc, plan_rules);
 	tcase_add_test(tc, split_and_end);
 	tcase_add_test(tc, zlp_after_whole_packets);
+	tcase_add_test(tc, cyclic_waveform);
 	tcase_add_test(tc, partial_scan_dropped);
 	tcase_add_test(tc, write_scans);
 	tcase_add_test(tc, write_timeout);

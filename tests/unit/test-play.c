@@ -246,8 +246,22 @@ START_TEST(args_bad)
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "-d", "xyz", "f", NULL), PLAY_ARGS_USAGE);
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "--stream", "a", "--stream", "b", "f", NULL),
 			 PLAY_ARGS_USAGE);
-	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--bogus", "f", NULL), PLAY_ARGS_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "unknown option"));
+	/* --cyclic: no --repeat, no standard input; --duration only with it */
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "-r", "2", "f", NULL),
+			 PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "-", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--duration", "2", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "--duration", "0", "f", NULL),
+			 PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "--duration", "x", "f", NULL),
+			 PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--cyclic", "--duration", "2.5", "--pattern",
+			       "counter", "-b", "16K", NULL),
+			 PLAY_ARGS_RUN);
+	ck_assert(o.cyclic);
+	ck_assert(o.duration == 2.5);
 }
 END_TEST
 
