@@ -52,11 +52,22 @@
 #                stream's in that run;
 #   cpu_s/GiB    daemon CPU seconds per GiB of all the streams' bytes.
 #
+# The tx rows (issue 18): one output stream to the simulated DAC (unpaced:
+# it plays a block as soon as it has it, so the rows measure USB and the
+# daemon), iio-ffs-play --pattern counter, 3 plays of TX_BYTES:
+#   MiB/s        seen by iio-ffs-play (START to the DAC idle), the best of
+#                three, min and max beside it;
+#   cpu_s/GiB    daemon CPU seconds per GiB played;
+#   sys/block    the daemon's syscalls per block, as for the rows above
+#                (two plays of different length, the difference divided
+#                by the difference in blocks).
+# A mode the daemon cannot run for an output stream prints "not run".
+#
 # bench_rows (kernel command line; `make bench BENCH_ROWS=...`) picks a
 # subset: comma-separated MODE[:SIZE:COUNT[:ALLOCATOR]], e.g.
 # "zero-copy:64K:8,hybrid" (a bare MODE: that mode's default rows),
-# "libiio" for the libiio rows and "multi" for the multi rows ("all", the
-# default, has every row).
+# "libiio" for the libiio rows, "multi" for the multi rows and "tx" for the
+# tx rows ("all", the default, has every row).
 # hostroot: yes
 . /lib/rig.sh
 . /lib/bridge.sh
@@ -213,6 +224,7 @@ select_rows() {
 	for want in $(echo "${bench_rows:-all}" | tr ',' ' '); do
 		[ "$want" = libiio ] && continue
 		[ "$want" = multi ] && continue
+		[ "$want" = tx ] && continue
 		for row in $DEFAULT_ROWS; do
 			case $want in
 			all) echo "$row" ;;
@@ -235,7 +247,8 @@ echo "$hdr"
 select_rows >/tmp/bench.sel
 case ",${bench_rows:-all}," in *,all,* | *,libiio,*) want_libiio=1 ;; *) want_libiio=0 ;; esac
 case ",${bench_rows:-all}," in *,all,* | *,multi,*) want_multi=1 ;; *) want_multi=0 ;; esac
-[ -s /tmp/bench.sel ] || [ "$want_libiio" = 1 ] || [ "$want_multi" = 1 ] ||
+case ",${bench_rows:-all}," in *,all,* | *,tx,*) want_tx=1 ;; *) want_tx=0 ;; esac
+[ -s /tmp/bench.sel ] || [ "$want_libiio" = 1 ] || [ "$want_multi" = 1 ] || [ "$want_tx" = 1 ] ||
 	rig_fail "bench_rows='$bench_rows' selects no row"
 while read -r mode size count alloc; do
 	measure "$mode" "$alloc" "$(bytes_of "$size")" "$count" </dev/null
@@ -307,6 +320,89 @@ if [ "$want_multi" = 1 ]; then
 	     END { if (one > 0 && onec > 0)
 		     printf "zero-copy, two streams / one: %.2fx MiB/s, %.2fx CPU per GiB\n", two / one, twoc / onec }' \
 		"$multirows"
+fi
+
+# --- the tx rows -------------------------------------------------------------
+TX_ROWS="zero-copy:1M:8 zero-copy:64K:8 hybrid:1M:8 copy:1M:8 copy:64K:8"
+TX_BYTES=256M
+txrows=/tmp/bench.tx
+: >"$txrows"
+txhdr=$(printf '%-9s %8s %5s %8s %8s %8s %9s %9s %-7s' mode block count MiB/s min max cpu_s/GiB \
+	sys/block arch)
+
+# The daemon's syscalls while iio-ffs-play plays BYTES: "calls blocks".
+traced_play() { # BYTES
+	if ! command -v strace >/dev/null; then
+		echo "0 0"
+		return
+	fi
+	strace -c -f -p "$IFB_PID" -o /tmp/strace.tx 2>/dev/null &
+	sp=$!
+	sleep 0.5
+	iio-ffs-play --stream tx --pattern counter --bytes "$1" --quiet --json >/tmp/tp.json ||
+		bridge_fail "tx: traced play failed: $(cat /tmp/tp.json)"
+	sleep 0.2
+	kill -INT "$sp"
+	wait "$sp"
+	total=$(awk '$NF == "total" { print $4 }' /tmp/strace.tx)
+	echo "${total:-0} $(sed -n 's/.*"blocks_sent":\([0-9]*\).*/\1/p' /tmp/tp.json)"
+}
+
+tx_row() { # MODE SIZE COUNT
+	bridge_streams_conf tx:iio-sim-dac:"$1":block_size="$2":block_count="$3" >/tmp/tx.conf
+	iio-ffs-bridge -c /tmp/tx.conf >>"$IFB_LOG" 2>&1 &
+	IFB_PID=$!
+	# a mode the daemon cannot run for an output stream: a config error
+	# once the descriptors are written (it probes the endpoint first)
+	for _ in $(seq 1 100); do
+		[ -e /dev/ffs-ifb/ep1 ] && break
+		kill -0 "$IFB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 0.5
+	if ! kill -0 "$IFB_PID" 2>/dev/null; then
+		wait "$IFB_PID"
+		printf '%-9s %8d %5d %8s %8s %8s %9s %9s %-7s  (not run: %s)\n' "$1" "$2" "$3" - - - - - \
+			"$ARCH" "$(grep -o 'error: .*' "$IFB_LOG" | tail -n 1)" | tee -a "$txrows"
+		IFB_PID=
+		return
+	fi
+	rig_gadget_bind ifb
+	rig_usb_wait_device 15 >/dev/null || bridge_fail "tx: host did not enumerate the gadget"
+	_c0=$(cpu_ns "$IFB_PID")
+	: >/tmp/tx.rates
+	for _ in 1 2 3; do
+		iio-ffs-play --stream tx --pattern counter --bytes "$TX_BYTES" --quiet --json >/tmp/tx.json ||
+			bridge_fail "tx: play failed: $(cat /tmp/tx.json)"
+		json_num /tmp/tx.json mib_s >>/tmp/tx.rates
+	done
+	_c1=$(cpu_ns "$IFB_PID")
+	set -- "$1" "$2" "$3" $(traced_play 16M) $(traced_play 48M)
+	daemon_down
+	awk -v mode="$1" -v size="$2" -v count="$3" -v c0="$_c0" -v c1="$_c1" -v bytes="$(bytes_of "$TX_BYTES")" \
+		-v ca="$4" -v ba="$5" -v cb="$6" -v bb="$7" -v arch="$ARCH" '
+		NR == 1 || $1 > max { max = $1 } NR == 1 || $1 < min { min = $1 }
+		END { cpu = (c1 - c0) / 1e9 / (3 * bytes / 1073741824)
+		      sys = (bb > ba && cb > ca) ? sprintf("%.1f", (cb - ca) / (bb - ba)) : "-"
+		      printf "%-9s %8d %5d %8.1f %8.1f %8.1f %9.3f %9s %-7s\n", mode, size, count, max, min, max, cpu, sys, arch }' \
+		/tmp/tx.rates | tee -a "$txrows"
+}
+
+if [ "$want_tx" = 1 ]; then
+	echo
+	echo "tx: one output stream to the simulated DAC (unpaced), iio-ffs-play, 3 x $TX_BYTES"
+	echo "$txhdr"
+	rig_dac_load
+	for row in $TX_ROWS; do
+		# shellcheck disable=SC2046 # MODE SIZE COUNT
+		set -- $(echo "$row" | tr ':' ' ')
+		tx_row "$1" "$(bytes_of "$2")" "$3" </dev/null
+	done
+	awk '$1 == "zero-copy" && $2 == 1048576 && $4 != "-" { z = $4; zc = $7 }
+	     $1 == "copy" && $2 == 1048576 && $4 != "-" { c = $4; cc = $7 }
+	     END { if (z > 0 && c > 0)
+		     printf "tx at 1 MiB blocks: zero-copy / copy: %.2fx MiB/s, %.3fx CPU per GiB\n", z / c, (cc > 0) ? zc / cc : 0 }' \
+		"$txrows"
 fi
 
 # --- the libiio rows -------------------------------------------------------
@@ -478,6 +574,11 @@ rig_gadget_remove ifb
 		echo "$multihdr"
 		cat "$multirows"
 	fi
+	if [ -s "$txrows" ]; then
+		echo
+		echo "$txhdr"
+		cat "$txrows"
+	fi
 } >"$OUT"
 echo
 echo "Where the calls go (syscalls per block, steady state):"
@@ -525,5 +626,14 @@ END {
 		gsub("/", ", ", o)
 		multi = (multi == "") ? o : multi ", " o
 	}
-	printf "\"multi\": [%s]}\n", multi
-}' lfile="$librows" mfile="$multirows" arch="$ARCH" "$rows" | tee -a "$OUT"
+	printf "\"multi\": [%s], ", multi
+	# the tx rows (fourth file): mode block count MiB/s min max cpu_s/GiB sys/block arch
+	tx = ""
+	while ((getline line < tfile) > 0) {
+		split(line, f, " ")
+		o = sprintf("{\"mode\": \"%s\", \"block_size\": %s, \"block_count\": %s, \"mib_s\": %s, \"mib_s_min\": %s, \"mib_s_max\": %s, \"cpu_s_per_gib\": %s, \"syscalls_per_block\": %s, \"arch\": \"%s\"}",
+			f[1], f[2], f[3], num(f[4]), num(f[5]), num(f[6]), num(f[7]), num(f[8]), f[9])
+		tx = (tx == "") ? o : tx ", " o
+	}
+	printf "\"tx\": [%s]}\n", tx
+}' lfile="$librows" mfile="$multirows" tfile="$txrows" arch="$ARCH" "$rows" | tee -a "$OUT"
