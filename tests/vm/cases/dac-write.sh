@@ -18,6 +18,12 @@ stat() { cat "$dir/sim_$1"; }
 
 # What a transmit client sees of the device.
 [ "$(cat "$dir/buffer0/direction")" = out ] || rig_fail "buffer0/direction is not 'out'"
+# every attribute a client may read (iio_info reads them all): data_available
+# is asked of every buffer, whatever its direction
+for a in "$dir"/buffer0/*; do
+	[ -f "$a" ] && [ -r "$a" ] && { cat "$a" >/dev/null 2>&1 || true; }
+done
+[ -n "$(cat "$dir/buffer0/data_available")" ] || rig_fail "buffer0/data_available unreadable"
 for c in 0 1; do
 	t=$(cat "$dir/buffer0/out_voltage${c}_type") || rig_fail "no buffer0/out_voltage${c}_type"
 	[ "$t" = "le:u16/16>>0" ] || rig_fail "out_voltage${c}_type is '$t', want le:u16/16>>0"

@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
-# debug-kernel: no
 # Cyclic transmit (issue 18): iio-ffs-play --cyclic sends a 16 KiB
 # waveform once; the daemon queues its one block with
 # IIO_BUFFER_DMABUF_CYCLIC and the simulated DAC (paced, 2 MS/s: 2 ms a

@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
-# debug-kernel: no
 # A host that vanishes mid-block (SIGKILL) leaves the daemon ready for the
 # next (issue 18): the old stream ends (libifbhost STOPs a stream left
 # running before its START; a bare START would end it too) with what

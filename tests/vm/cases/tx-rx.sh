@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 400
-# debug-kernel: no
 # Receive and transmit of one daemon at once (issue 18), as an RX and a TX
 # converter of one transceiver: stream rx reads the simulated ADC while
 # stream tx plays to the simulated DAC, each byte-exact, each with its own

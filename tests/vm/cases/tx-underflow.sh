@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 400
-# debug-kernel: no
 # Underflows (issue 18): the simulated DAC plays at its rate (8 MB/s), the
 # host stalls for a second (SIGSTOP), and the DAC runs dry. The daemon
 # counts each underflow with the stream offset where playing resumed, and

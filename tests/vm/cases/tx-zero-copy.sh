@@ -1,7 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 500
-# debug-kernel: no
 # Transmit, zero-copy (issue 18): iio-ffs-play sends 1 GiB of the counter
 # pattern to an output stream; the daemon receives it into DMABUFs with
 # FunctionFS and queues the same DMABUFs to the simulated DAC's output

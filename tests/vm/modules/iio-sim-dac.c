@@ -43,8 +43,11 @@
  *     completed at once. No underflows.
  *   sim_paced 1: a block plays for (scans / sampling_frequency) of wall time
  *     and completes (its fence signals) once that has passed; the next block
- *     starts where it ended. If no block was queued when the previous one
- *     ended, the DAC ran dry: an UNDERFLOW, recorded with the stream offset
+ *     starts where it completed. If no block was queued when the previous one
+ *     completed (as the ADC: from the moment its fence signalled, which is
+ *     what userspace can see, not the moment its time was up, which a late
+ *     thread passes before it signals), the DAC ran dry: an UNDERFLOW,
+ *     recorded with the stream offset
  *     at which playing resumed (bytes played so far = the offset of the first
  *     byte of the block that ends the underflow). The first block after an
  *     enable is never an underflow (blocks queued before enable start at the
@@ -519,6 +522,10 @@ static void sim_run_job(struct sim_dac *sim, struct sim_job *job)
 	else
 		sim_give_back(sim, block);
 	mutex_lock(&sim->lock);
+	/* a block completes when its fence has signalled: the next one
+	 * queued after this moment found the DAC dry */
+	if (job->action == SIM_DONE && sim->paced && !block->cyclic)
+		sim->prev_end = ktime_get();
 	sim->busy = NULL;
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
@@ -637,6 +644,9 @@ static void sim_buffer_release(struct iio_buffer *buf)
 #define SIM_BUFFER_ACCESS_COMMON				\
 	.write = iio_dma_buffer_write,				\
 	.space_available = iio_dma_buffer_usage,		\
+	/* as the kernel's DMA engine buffer: bufferN/data_available calls it	\
+	 * unconditionally, whatever the direction */		\
+	.data_available = iio_dma_buffer_usage,		\
 	.request_update = iio_dma_buffer_request_update,	\
 	.set_bytes_per_datum = iio_dma_buffer_set_bytes_per_datum, \
 	.set_length = iio_dma_buffer_set_length,		\
