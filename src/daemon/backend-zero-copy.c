@@ -236,8 +236,10 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		return 0;
 	k = &s->blk[i];
 
+	/* (hybrid: the DAC side is write(), its blocks are not polled) */
 	if (s->engine.out && (revents & EPOLLOUT) &&
-	    (s->engine.state[i] == IFB_BLOCK_ADC || s->engine.state[i] == IFB_BLOCK_USB)) {
+	    ((s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY) ||
+	     s->engine.state[i] == IFB_BLOCK_USB)) {
 		bool dac = s->engine.state[i] == IFB_BLOCK_ADC;
 
 		status = zc_take_status(k, NULL);
@@ -248,6 +250,8 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 			ifb_engine_adc_done(&s->engine, i, status);
 		else
 			ifb_engine_usb_received(&s->engine, i, status, s->cfg.block_size);
+	} else if (s->engine.out) {
+		/* a hybrid block with the DAC: nothing to do */
 	} else if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
 	    (revents & EPOLLOUT)) {
 		status = zc_take_status(k, &when);
@@ -520,16 +524,15 @@ static int zc_open(struct ifb_stream *s)
 	r = zc_attach(s, &what, &usb);
 	if (r == -ENOTCONN)
 		return log_error_errno(r, "%sNo stream: the host went away", s->logp);
-	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->iio.output))
-		return log_error_errno(r, "%s%s failed%s%s", s->logp, what, ifb_zc_attach_hint(s, usb, r),
-				       s->iio.output && r != -ENOTCONN ?
-					       "; an output stream has no other mode yet" : "");
+	if (r < 0 && (s->mode_final || s->cfg.mode == IFB_CFG_MODE_ZERO_COPY))
+		return log_error_errno(r, "%s%s failed%s", s->logp, what, ifb_zc_attach_hint(s, usb, r));
 	if (r < 0) {
 		hybrid = !usb;
 		log_warning("%sZero-copy unavailable: %s failed: %s%s; using %s", s->logp, what, strerror(-r),
 			    ifb_zc_attach_hint(s, usb, r),
-			    hybrid ? "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)"
-				   : "copy mode");
+			    !hybrid ? "copy mode" :
+			    s->iio.output ? "hybrid mode (DMABUF transfers from USB, write() from the DMABUFs)" :
+					    "hybrid mode (read() into the DMABUFs, DMABUF transfers to USB)");
 		return ifb_session_fall_back(s, hybrid ? IFB_MODE_HYBRID : IFB_MODE_COPY);
 	}
 	if (!s->mode_final)

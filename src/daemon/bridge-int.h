@@ -84,10 +84,13 @@ struct ifb_block {
 	bool cancelled;       /* zero-copy, hybrid: its USB transfer was cancelled by detach */
 	uint64_t queued_ns;   /* zero-copy: when it went to the ADC (CLOCK_MONOTONIC) */
 	int behind;           /* zero-copy: the block queued behind it, to judge starvation; -1 */
-	bool cpu_access;      /* hybrid: inside DMA_BUF_IOCTL_SYNC START..END */
+	bool cpu_access;      /* hybrid: inside DMA_BUF_IOCTL_SYNC START..END (WRITE for
+			       * an input stream, READ for an output one) */
 	void *mem;            /* copy: the user buffer; hybrid: the DMABUF's mapping */
 	size_t map_len;       /* hybrid: mem is mmap()ed, this long */
-	size_t filled;        /* copy, hybrid: bytes read into mem so far */
+	size_t filled;        /* copy, hybrid: bytes read into mem so far (output:
+			       * written from it) */
+	size_t want;          /* copy, hybrid output: bytes of mem to write() */
 	sd_event_source *src; /* zero-copy, hybrid: poll on the DMABUF fd */
 	struct iocb iocb;     /* copy: the in-flight write */
 	bool iio_attached, usb_attached;
@@ -141,6 +144,13 @@ struct ifb_stream {
 	uint64_t kblock;  /* bytes in one of the kernel's fileio blocks */
 	uint64_t kpos;    /* bytes read of the current kernel block */
 	sd_event_source *abort_src;
+
+	/* copy and hybrid output (DAC side): fillq is the write queue, in
+	 * arrival order; kblock the kernel's fileio block */
+	int out_held;           /* the block written last, held as "with the DAC"; -1 */
+	uint64_t out_written;   /* bytes write() took this stream */
+	uint64_t out_rate;      /* bytes the DAC plays per second; 0: unknown */
+	sd_event_source *out_drain_src; /* a STOP: the kernel's blocks play out */
 
 	uint16_t proto_version; /* agreed by the host's last GET_INFO; 0: not yet (1) */
 	bool session;     /* a stream's resources are open */
@@ -343,9 +353,16 @@ void ifb_zc_cancel_usb(struct ifb_stream *s);
  * FunctionFS DMABUF transfer (one CPU copy). */
 /* CPU access brackets left open (a stream cut short): close them. */
 void ifb_hybrid_release(struct ifb_stream *s);
+/* Output: write() has taken block i (or failed): end CPU access. */
+void ifb_hybrid_out_written(struct ifb_stream *s, unsigned i);
 
 /* backend-copy.c */
-extern const struct ifb_engine_ops ifb_copy_ops;
+extern const struct ifb_engine_ops ifb_copy_ops, ifb_copy_out_ops;
+/* Output, copy and hybrid: queue block i's k->mem for write() to the DAC. */
+int ifb_copy_out_dac_enqueue(void *ctx, unsigned i, uint32_t len, bool cyclic);
+void ifb_copy_out_dac_stop(void *ctx);
+/* Output, copy and hybrid: the writer's share of a stop (ifb_engine_stop). */
+void ifb_copy_out_stop_writer(struct ifb_stream *s);
 /* Size the kernel's fileio blocks and watch the IIO buffer fd. */
 int ifb_copy_prepare(struct ifb_stream *s);
 void ifb_copy_release(struct ifb_stream *s);

@@ -156,6 +156,15 @@ int ifb_dmabuf_cpu_write(int dmabuf_fd, bool start)
 	return ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 ? neg_errno() : 0;
 }
 
+int ifb_dmabuf_cpu_read(int dmabuf_fd, bool start)
+{
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_READ | (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
+	};
+
+	return ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 ? neg_errno() : 0;
+}
+
 int ifb_dmabuf_export_fences(int dmabuf_fd, bool writers_only)
 {
 	struct dma_buf_export_sync_file exp = {

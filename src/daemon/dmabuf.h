@@ -38,6 +38,9 @@ int ifb_dmabuf_new(const struct ifb_allocator *a, size_t size);
  * of devices still using it). 0 or -errno.
  */
 int ifb_dmabuf_cpu_write(int dmabuf_fd, bool start);
+/* The same for the CPU reading what a device wrote (hybrid output:
+ * write() from the mapping of what USB received). */
+int ifb_dmabuf_cpu_read(int dmabuf_fd, bool start);
 
 /*
  * Fence status, in two steps because DMA_BUF_IOCTL_EXPORT_SYNC_FILE leaves

@@ -173,7 +173,8 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	 * be reported that the DAC did not see (it took this block just in
 	 * time), never one missed.
 	 */
-	if (e->primed && (!had_tail || e->done[tail] || e->ops->dac_finished(e->ctx, tail))) {
+	if (e->count_starvation && e->primed &&
+	    (!had_tail || e->done[tail] || e->ops->dac_finished(e->ctx, tail))) {
 		e->c.starvations++;
 		record_gap(e, e->offset);
 	}
@@ -266,6 +267,16 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end)
 	if (out_complete(e))
 		ifb_engine_stop(e, IFB_STOP_HOST);
 	return 0;
+}
+
+void ifb_engine_not_played(struct ifb_engine *e, uint64_t bytes)
+{
+	if (!e->out)
+		return;
+	if (bytes > e->c.bytes_sent)
+		bytes = e->c.bytes_sent;
+	e->c.bytes_sent -= bytes;
+	e->dropped += bytes;
 }
 
 /* Output: the DAC played block blk (or failed it). */

@@ -122,7 +122,8 @@ struct ifb_engine {
 	void *ctx;
 	unsigned nblocks;
 	uint32_t block_size;
-	bool count_starvation; /* false where the ADC queue is not ours to see (copy mode) */
+	bool count_starvation; /* false where the converter's queue is not ours to see
+				* (copy and hybrid: read() and write() hide it) */
 
 	enum ifb_state run;
 	enum ifb_stop_reason reason;
@@ -167,6 +168,11 @@ int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size);
  * bytes it holds (a backend that cannot know says block_size: FunctionFS
  * DMABUF transfers do not report their length). */
 void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uint32_t len);
+
+/* Output: bytes already counted as played that the DAC will not play
+ * after all (copy mode: the part of the kernel's last fileio block that
+ * write() never filled). Taken from bytes_sent, added to dropped. */
+void ifb_engine_not_played(struct ifb_engine *e, uint64_t bytes);
 
 /*
  * Output: the host's STOP. end: the stream offset where its data ends

@@ -305,6 +305,13 @@ static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		start_outcome(s, -EINVAL);
 		return;
 	}
+	if ((flags & IFB_START_CYCLIC) && s->mode != IFB_MODE_ZERO_COPY) {
+		log_warning("%sHost: cyclic START refused: %s mode write()s to the DAC, which plays a "
+			    "block once; a waveform the DAC repeats needs zero-copy (IIO DMABUF's "
+			    "cyclic flag)", s->logp, ifb_mode_name(s->mode));
+		start_outcome(s, -EOPNOTSUPP);
+		return;
+	}
 	(void)start_stream(s, flags & IFB_START_CYCLIC ? len : 0);
 }
 

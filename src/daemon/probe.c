@@ -138,3 +138,31 @@ int ifb_probe_explain_hybrid(const struct ifb_probe *p, char *buf, size_t size)
 {
 	return explain(p, false, buf, size);
 }
+
+bool ifb_probe_ffs_out_dmabuf_fixed(const char *release)
+{
+	unsigned major, minor, patch = 0;
+	int n;
+
+	if (!release)
+		return false;
+	n = sscanf(release, "%u.%u.%u", &major, &minor, &patch);
+	if (n < 2)
+		return false;
+	if (major != 6)
+		return major > 6;
+	/* "6.12" alone (n == 2) is 6.12.0; Debian's ABI name of a stable
+	 * release keeps its patch level (6.12.118+deb12-amd64). */
+	return minor == 12 && patch >= 118;
+}
+
+uint32_t ifb_probe_out_fileio_block(uint32_t block_size, uint32_t scan, uint32_t max)
+{
+	uint32_t g = block_size;
+
+	if (!scan || block_size % scan)
+		return block_size;
+	while (g > max && g % 2 == 0 && (g / 2) % scan == 0)
+		g /= 2;
+	return g;
+}

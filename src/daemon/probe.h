@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum ifb_probe_state {
 	IFB_PROBE_UNKNOWN = 0,    /* not asked, or an answer not listed above */
@@ -79,5 +80,27 @@ bool ifb_probe_hybrid_possible(const struct ifb_probe *p);
 int ifb_probe_explain(const struct ifb_probe *p, char *buf, size_t size);
 /* The same for hybrid mode: the USB and allocator reasons only. */
 int ifb_probe_explain_hybrid(const struct ifb_probe *p, char *buf, size_t size);
+
+/*
+ * Does the kernel of this release (uname -r) map FunctionFS DMABUFs on an
+ * OUT endpoint for the right DMA direction? Until 0145e7acd298 ("usb:
+ * gadget: f_fs: fix DMA-BUF OUT queues") they were mapped DMA_TO_DEVICE,
+ * which works without an IOMMU and faults with one (ARM SMMU). No ioctl
+ * tells (design.md section 11), so the version decides: 7.0 and later
+ * carry the fix, and the 6.12 line from 6.12.118 (Debian 12's, measured);
+ * every other release, and one that does not parse, is not known to.
+ */
+bool ifb_probe_ffs_out_dmabuf_fixed(const char *release);
+
+/*
+ * The kernel's fileio block for write() to an output buffer (copy and
+ * hybrid modes): the DMA buffer core hands a block to the DAC only once
+ * write() has filled it whole, so a stream's end plays only up to the
+ * last whole one. A whole number of scans that divides block_size (the
+ * stream's full blocks fill whole ones), halved while above max and it
+ * still can be: small enough that a stream's end is rarely cut, large
+ * enough for the DAC to have 2 of them queued. scan divides block_size.
+ */
+uint32_t ifb_probe_out_fileio_block(uint32_t block_size, uint32_t scan, uint32_t max);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/utsname.h>
 
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
@@ -261,6 +262,39 @@ static int probe_zero_copy(struct ifb_stream *s)
 	return 0;
 }
 
+/*
+ * An output stream receives into DMABUFs (zero-copy, hybrid) only where
+ * FunctionFS maps them for the right direction: no ioctl tells, the
+ * kernel's version does (ifb_probe_ffs_out_dmabuf_fixed). Auto mode keeps
+ * to copy mode elsewhere; mode = zero-copy or hybrid is the user's word
+ * that the board has no IOMMU in the way (the mapping faults only with
+ * one), and is obeyed with a warning. IFB_UNAME_RELEASE stands in for
+ * uname -r (the VM rig tests the rule with it).
+ */
+static bool out_dmabuf_allowed(struct ifb_stream *s)
+{
+	const char *release = getenv("IFB_UNAME_RELEASE");
+	struct utsname u;
+
+	if (!release)
+		release = uname(&u) == 0 ? u.release : "";
+	if (ifb_probe_ffs_out_dmabuf_fixed(release))
+		return true;
+	if (s->cfg.mode == IFB_CFG_MODE_AUTO) {
+		log_notice("%sOutput stream: using copy mode: FunctionFS DMABUF on an OUT endpoint "
+			   "maps buffers for the wrong DMA direction before Linux 7.0 (fixed in "
+			   "6.12.118 and later 6.12), which faults with an IOMMU, and Linux %s is not "
+			   "known to have the fix (set mode = zero-copy or hybrid to use DMABUFs anyway)",
+			   s->logp, release);
+		return false;
+	}
+	log_warning("%sOutput stream: %s mode on Linux %s, which is not known to map FunctionFS "
+		    "DMABUFs on an OUT endpoint for the right DMA direction (fixed in 7.0 and "
+		    "6.12.118): with an IOMMU, expect DMA faults; mode = auto would use copy mode",
+		    s->logp, ifb_cfg_mode_name(s->cfg.mode), release);
+	return true;
+}
+
 /* The mode streams will use, decided here from the probe; with forced
  * zero-copy that cannot work, a config error naming every reason. */
 static int setup_pool(struct ifb_stream *s, bool *config_error)
@@ -271,15 +305,7 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 
 	s->nblocks = cfg->block_count;
 	s->alloc.fd = -1;
-	/* An output stream (host to DAC) is zero-copy only, for now. */
-	if (s->iio.output && (cfg->mode == IFB_CFG_MODE_COPY || cfg->mode == IFB_CFG_MODE_HYBRID)) {
-		*config_error = true;
-		ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
-		log_error("%s%s: %s is an output device, which this version streams in zero-copy "
-			  "only (expected mode = auto or zero-copy)", s->logp, where, s->iio.name);
-		return -EOPNOTSUPP;
-	}
-	if (cfg->mode == IFB_CFG_MODE_COPY) {
+	if (cfg->mode == IFB_CFG_MODE_COPY || (s->iio.output && !out_dmabuf_allowed(s))) {
 		s->mode = IFB_MODE_COPY;
 		s->mode_final = true;
 		return ifb_backend(s)->pool_alloc(s);
@@ -313,7 +339,7 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 		s->mode = IFB_MODE_ZERO_COPY;
 	} else {
 		ifb_probe_explain(&s->probe, why, sizeof(why));
-		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY || s->iio.output) {
+		if (cfg->mode == IFB_CFG_MODE_ZERO_COPY) {
 			*config_error = true;
 			ifb_stream_config_where(cfg, IFB_KEY_STREAM_MODE, where, sizeof(where));
 			log_error("%s%s: zero-copy is not possible here: %s (expected mode = auto, hybrid or copy)", s->logp,
@@ -329,8 +355,9 @@ static int setup_pool(struct ifb_stream *s, bool *config_error)
 			return ifb_backend(s)->pool_alloc(s);
 		}
 		/* Only IIO refused: USB still takes the DMABUFs. */
-		log_warning("%sZero-copy unavailable: %s; using hybrid mode (read() from IIO into "
-			    "DMABUFs, DMABUF transfers to USB)", s->logp, why);
+		log_warning("%sZero-copy unavailable: %s; using hybrid mode (%s)", s->logp, why,
+			    s->iio.output ? "DMABUF transfers from USB, write() from them to IIO" :
+					    "read() from IIO into DMABUFs, DMABUF transfers to USB");
 		s->mode = IFB_MODE_HYBRID;
 	}
 	log_info("%sDMABUF allocator: %s", s->logp, s->alloc.name);
@@ -361,8 +388,7 @@ void ifb_stream_on_bind(struct ifb_stream *s)
 		ifb_probe_explain_hybrid(&s->probe, why, sizeof(why));
 	else
 		ifb_probe_explain(&s->probe, why, sizeof(why));
-	if (s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->cfg.mode == IFB_CFG_MODE_HYBRID ||
-	    s->iio.output) {
+	if (s->cfg.mode == IFB_CFG_MODE_ZERO_COPY || s->cfg.mode == IFB_CFG_MODE_HYBRID) {
 		log_error("%s%s is not possible on this UDC: %s; START will be refused", s->logp,
 			  hybrid ? "Hybrid mode" : "Zero-copy", why);
 		return;
@@ -388,6 +414,7 @@ struct ifb_stream *ifb_stream_free(struct ifb_stream *s)
 	s->abort_src = sd_event_source_disable_unref(s->abort_src);
 	s->grace_timer = sd_event_source_disable_unref(s->grace_timer);
 	s->aio_src = sd_event_source_disable_unref(s->aio_src);
+	s->out_drain_src = sd_event_source_disable_unref(s->out_drain_src);
 	/* io_destroy cancels and waits for what is still in flight (the ZLP). */
 	if (s->aio)
 		io_destroy(s->aio);
@@ -423,6 +450,7 @@ static int stream_init(struct ifb_bridge *b, const struct ifb_stream_config *sc,
 	s->ep.fd = -1;
 	s->aio_efd = -1;
 	s->alloc.fd = -1;
+	s->out_held = -1;
 	for (unsigned i = 0; i < IFB_ENGINE_MAX_BLOCKS; i++)
 		s->blk[i].fd = s->blk[i].sync_fd = -1;
 	*ret = s;

@@ -82,12 +82,18 @@ static const struct ifb_engine_ops out_ops = {
 	.stopped = o_stopped,
 };
 
-static void setup_out(unsigned nblocks)
+/* count: does the backend see the DAC's queue (zero-copy's fences)? */
+static void setup_out_counting(unsigned nblocks, bool count)
 {
 	memset(&fo, 0, sizeof(fo));
-	ck_assert_int_eq(ifb_engine_init(&eo, nblocks, BS, false, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_init(&eo, nblocks, BS, count, &out_ops, NULL), 0);
 	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
 	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+}
+
+static void setup_out(unsigned nblocks)
+{
+	setup_out_counting(nblocks, true);
 }
 
 START_TEST(output_needs_its_operations)
@@ -307,6 +313,43 @@ START_TEST(cyclic_dac_failure_ends_the_stream)
 }
 END_TEST
 
+/* Copy and hybrid modes write() to the DAC: a block is "played" once the
+ * kernel took it, so a DAC queue that looks empty says nothing. */
+START_TEST(underflow_not_counted_where_write_hides_the_queue)
+{
+	setup_out_counting(2, false);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	fo.played[1] = true;
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	ck_assert_uint_eq(eo.c.gaps_total, 0);
+	ck_assert_uint_eq(fo.n_dac, 3);
+}
+END_TEST
+
+/* Copy mode's end: what the kernel's last fileio block holds unfilled is
+ * never played; it leaves bytes_sent for dropped. */
+START_TEST(bytes_not_played_after_all)
+{
+	setup_out_counting(2, false);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS + BS / 2), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_not_played(&eo, 1000);
+	ifb_engine_adc_done(&eo, 1, 0);
+	ck_assert_uint_eq(eo.c.bytes_sent, BS + BS / 2 - 1000);
+	ck_assert_uint_eq(eo.dropped, 1000);
+	/* never below zero */
+	ifb_engine_not_played(&eo, UINT64_MAX);
+	ck_assert_uint_eq(eo.c.bytes_sent, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+}
+END_TEST
+
 static Suite *engine_out_suite(void)
 {
 	Suite *s = suite_create("engine-out");
@@ -322,6 +365,8 @@ static Suite *engine_out_suite(void)
 	tcase_add_test(t, block_of_no_whole_scan_goes_back_to_usb);
 	tcase_add_test(t, cyclic_waveform_repeats_until_stopped);
 	tcase_add_test(t, cyclic_dac_failure_ends_the_stream);
+	tcase_add_test(t, underflow_not_counted_where_write_hides_the_queue);
+	tcase_add_test(t, bytes_not_played_after_all);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -131,6 +131,45 @@ START_TEST(hybrid)
 }
 END_TEST
 
+START_TEST(ffs_out_dmabuf_fixed)
+{
+	/* 7.0 carries 0145e7acd298; 6.12.y from the release measured */
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("7.0.0"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("7.0"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("7.3.1-arch1"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("10.1.0"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("6.12.118+deb12-amd64"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("6.12.118+deb12-arm64"));
+	ck_assert(ifb_probe_ffs_out_dmabuf_fixed("6.12.200"));
+	/* not known to */
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.12.117"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.12.12+bpo-amd64"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.12"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.9.0"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.13.5"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.19.2"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("6.1.0-57-amd64"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("5.15.0"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed(""));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed("linux"));
+	ck_assert(!ifb_probe_ffs_out_dmabuf_fixed(NULL));
+}
+END_TEST
+
+START_TEST(out_fileio_block)
+{
+	/* 1 MiB blocks of 4-byte scans: a quarter */
+	ck_assert_uint_eq(ifb_probe_out_fileio_block(1u << 20, 4, 256u << 10), 256u << 10);
+	/* already small enough */
+	ck_assert_uint_eq(ifb_probe_out_fileio_block(65536, 4, 256u << 10), 65536);
+	/* 6-byte scans: halves only while still whole scans */
+	ck_assert_uint_eq(ifb_probe_out_fileio_block(6u << 20, 6, 256u << 10), 196608);
+	/* an odd number of scans cannot be halved */
+	ck_assert_uint_eq(ifb_probe_out_fileio_block(3 * 4 * 300001, 12, 1024), 3 * 4 * 300001);
+	ck_assert_uint_eq(ifb_probe_out_fileio_block(4096, 0, 1024), 4096);
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -150,6 +189,8 @@ static Suite *probe_suite(void)
 		tcase_add_test(t, real_enotty);
 	tcase_add_test(t, explain);
 	tcase_add_test(t, hybrid);
+	tcase_add_test(t, ffs_out_dmabuf_fixed);
+	tcase_add_test(t, out_fileio_block);
 	suite_add_tcase(s, t);
 	return s;
 }
