@@ -157,16 +157,17 @@ static void zc_judge_behind(struct ifb_stream *s, struct ifb_block *k, uint64_t 
 		ifb_engine_adc_ran_dry(&s->engine, (unsigned)n);
 }
 
-static int zc_usb_submit(void *ctx, unsigned i)
+/* Block i's FunctionFS DMABUF transfer of len bytes, either direction
+ * (the endpoint's), behind the one guard before FunctionFS DMABUF ioctls
+ * (ep0.c); its fences snapshotted and watched. */
+static int zc_transfer(struct ifb_stream *s, unsigned i, uint64_t len)
 {
-	struct ifb_stream *s = ctx;
 	struct ifb_block *k = &s->blk[i];
 	int r;
 
-	/* The one guard before FunctionFS DMABUF ioctls (ep0.c). */
 	if (!ifb_ep0_usb_ready(s) || s->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->engine.usb_bytes[i]);
+	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, len);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
 			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
@@ -177,6 +178,13 @@ static int zc_usb_submit(void *ctx, unsigned i)
 	zc_snapshot(k, false);
 	zc_watch(k);
 	return 0;
+}
+
+static int zc_usb_submit(void *ctx, unsigned i)
+{
+	struct ifb_stream *s = ctx;
+
+	return zc_transfer(s, i, s->engine.usb_bytes[i]);
 }
 
 static void zc_adc_stop(void *ctx)
@@ -273,22 +281,8 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 static int zc_usb_receive(void *ctx, unsigned i)
 {
 	struct ifb_stream *s = ctx;
-	struct ifb_block *k = &s->blk[i];
-	int r;
 
-	if (!ifb_ep0_usb_ready(s) || s->engine.run != IFB_STATE_STREAMING)
-		return -ESHUTDOWN;
-	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->cfg.block_size);
-	if (r < 0) {
-		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
-		else
-			log_error_errno(r, "%sFunctionFS DMABUF transfer of block %u failed", s->logp, i);
-		return r;
-	}
-	zc_snapshot(k, false);
-	zc_watch(k);
-	return 0;
+	return zc_transfer(s, i, s->cfg.block_size);
 }
 
 /* Output: block i's first len bytes to the DAC; a cyclic block repeats

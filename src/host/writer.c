@@ -343,17 +343,15 @@ static int writer_device_idle(struct ifbh_writer *w)
 	return 0;
 }
 
-int ifbh_writer_start(struct ifbh_writer *w)
+/* The device idle, then START (cyclic: a waveform of that many bytes). */
+static int writer_begin(struct ifbh_writer *w, size_t cyclic)
 {
-	int ret;
+	int ret = writer_device_idle(w);
 
-	if (w->began)
-		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
-	ret = writer_device_idle(w);
 	if (ret)
 		return ret;
 	w->began = true;
-	ret = w->ops->request(w->io, IFB_REQ_START);
+	ret = cyclic ? w->ops->start_cyclic(w->io, cyclic) : w->ops->request(w->io, IFB_REQ_START);
 	if (ret) {
 		w->st.error = ret;
 		w->st.ended = true;
@@ -363,6 +361,13 @@ int ifbh_writer_start(struct ifbh_writer *w)
 	w->st.t_start = ifbh_now();
 	w->next_stats = w->st.t_start + w->stats_period;
 	return 0;
+}
+
+int ifbh_writer_start(struct ifbh_writer *w)
+{
+	if (w->began)
+		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
+	return writer_begin(w, 0);
 }
 
 
@@ -492,19 +497,9 @@ int ifbh_writer_start_cyclic(struct ifbh_writer *w, const void *wave, size_t len
 				 "a cyclic waveform of %zu bytes: expected whole %zu-byte scans, at "
 				 "most the device's block (%zu bytes)",
 				 len, scan, block < w->size ? block : w->size);
-	ret = writer_device_idle(w);
+	ret = writer_begin(w, len);
 	if (ret)
 		return ret;
-	w->began = true;
-	ret = w->ops->start_cyclic(w->io, len);
-	if (ret) {
-		w->st.error = ret;
-		w->st.ended = true;
-		return ret;
-	}
-	w->st.started = true;
-	w->st.t_start = ifbh_now();
-	w->next_stats = w->st.t_start + w->stats_period;
 	/* the waveform is the whole stream: its end is known, no STOP@ */
 	w->cur = 0;
 	memcpy(w->buf[0], wave, len);

@@ -19,27 +19,12 @@ bridge_start /tmp/ifb.conf
 grep -q 'tx: iio-sim-dac, 2 channels, 4-byte scans, hybrid mode' "$IFB_LOG" ||
 	bridge_fail "stream tx not set up in hybrid mode"
 
-iio-ffs-play --stream tx --pattern counter --bytes 1024M --quiet --json >/tmp/play.json ||
-	bridge_fail "iio-ffs-play failed: $(cat /tmp/play.json)"
+tx_play_check 1 1024M 1073741824 "1 GiB"
 cat /tmp/play.json
-[ "$(json_bool /tmp/play.json played)" = true ] || bridge_fail "the DAC did not play it all"
-[ "$(cat "$dac/sim_bytes_played")" = 1073741824 ] ||
-	bridge_fail "the DAC played $(cat "$dac/sim_bytes_played") bytes, expected 1073741824"
-[ "$(cat "$dac/sim_mismatches")" = 0 ] ||
-	bridge_fail "$(cat "$dac/sim_mismatches") scans did not match, the first at byte $(cat "$dac/sim_first_mismatch")"
-grep 'tx: Stream 1 ended' "$IFB_LOG"
-grep -q 'tx: Stream 1 ended (host STOP): 1073741824 bytes' "$IFB_LOG" ||
-	bridge_fail "the daemon's end of stream: $(grep 'tx: Stream 1 ended' "$IFB_LOG")"
 grep -q 'tx: Hybrid mode: 8 DMABUFs of 1048576 bytes from .*, DMABUF transfers from USB, write() from them to IIO' "$IFB_LOG" ||
 	bridge_fail "not hybrid mode"
 
-iio-ffs-play --stream tx --pattern counter --bytes $((5 * 524288 + 3)) --quiet --json \
-	>/tmp/play2.json 2>/tmp/play2.err || bridge_fail "short stream: $(cat /tmp/play2.json /tmp/play2.err)"
-[ "$(cat "$dac/sim_bytes_played")" = $((5 * 524288)) ] ||
-	bridge_fail "short stream: the DAC played $(cat "$dac/sim_bytes_played") bytes, expected $((5 * 524288))"
-[ "$(cat "$dac/sim_mismatches")" = 0 ] || bridge_fail "short stream: mismatches"
-grep -q 'tx: Stream 2 ended (host STOP): 2621440 bytes' "$IFB_LOG" ||
-	bridge_fail "short stream's end: $(grep 'tx: Stream 2 ended' "$IFB_LOG")"
+tx_play_check 2 $((5 * 524288 + 3)) $((5 * 524288)) "short stream"
 sleep 0.5
 [ "$(cat "$dac/buffer0/enable")" = 0 ] || bridge_fail "the DAC's buffer was left enabled"
 bridge_stop

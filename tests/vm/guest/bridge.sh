@@ -85,6 +85,25 @@ bridge_streams_conf() {
 	printf '[usb]\nfunctionfs = /dev/ffs-ifb\n'
 }
 
+# tx_play_check ID BYTES PLAYED [WHAT]: iio-ffs-play sends BYTES of the
+# counter pattern to stream tx (its stream ID), and must end with the
+# simulated DAC having played PLAYED bytes byte-exact, the host told it
+# was all played and the daemon's end-of-stream line saying so. The
+# play's JSON is left in /tmp/play.json.
+tx_play_check() {
+	_tp_what=${4:-stream $1}
+	_tp_dac=$(rig_dac_dir) || rig_fail "no simulated DAC"
+	iio-ffs-play --stream tx --pattern counter --bytes "$2" --quiet --json >/tmp/play.json \
+		2>/tmp/play.err || bridge_fail "$_tp_what: iio-ffs-play failed: $(cat /tmp/play.json /tmp/play.err)"
+	[ "$(json_bool /tmp/play.json played)" = true ] || bridge_fail "$_tp_what: the DAC did not play it all"
+	[ "$(cat "$_tp_dac/sim_bytes_played")" = "$3" ] ||
+		bridge_fail "$_tp_what: the DAC played $(cat "$_tp_dac/sim_bytes_played") bytes, expected $3"
+	[ "$(cat "$_tp_dac/sim_mismatches")" = 0 ] ||
+		bridge_fail "$_tp_what: $(cat "$_tp_dac/sim_mismatches") scans did not match, the first at byte $(cat "$_tp_dac/sim_first_mismatch")"
+	grep -q "tx: Stream $1 ended (host STOP): $3 bytes" "$IFB_LOG" ||
+		bridge_fail "$_tp_what: the daemon's end of stream: $(grep "tx: Stream $1 ended" "$IFB_LOG")"
+}
+
 # bridge_sentinel NAME DEVICE: the bridge_streams_conf spec of a stream
 # that must read on without a gap while a case disturbs the others: 2 s of
 # blocks (8 x 256 KiB at 250 kS/s x 4 bytes per scan, 1 MB/s). Less was
