@@ -399,8 +399,9 @@ check-vm-debug: deps all $(RIG_TOOLS)
 # $(BUILD)/arm64, and for armhf into $(BUILD)/armhf (32-bit userspace on the
 # arm64 kernel: compat ioctls), each run on the cases below.
 ARM64_CASES ?= bridge-zero-copy bridge-copy bridge-hybrid bridge-reconnect-zero-copy libiio-readdev-zero-copy \
-	streams-two
-ARMHF_CASES ?= bridge-zero-copy
+	streams-two tx-zero-copy tx-cyclic
+# armhf: 32-bit userspace through the arm64 kernel's compat ioctls, both ways
+ARMHF_CASES ?= bridge-zero-copy tx-zero-copy
 # e.g. ARM_RIG_FLAGS="-j 1 --stream"
 ARM_RIG_FLAGS ?=
 # What the rig copies into the guest: no shared library, no SoapySDR module.
