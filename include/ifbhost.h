@@ -684,13 +684,16 @@ int ifbh_writer_start(struct ifbh_writer *w);
 
 /*
  * Starts a cyclic stream instead (protocol version 5, IFB_START_CYCLIC):
- * wave, len bytes (whole scans, at most the device's block size and the
- * writer's transfer size), is sent once and the DAC repeats it with no
- * further USB traffic until ifbh_writer_end() (STOP; the DAC stops) or
- * ifbh_writer_cancel(). Waits up to timeout_ms (-1: no limit) for the
- * device to take the waveform. No ifbh_writer_write() after it. Returns 0,
- * -EINVAL (a waveform out of range, started already), -ETIMEDOUT, or as
- * ifbh_writer_start() (the device's refusal from GET_STATUS).
+ * wave, len bytes (whole scans, at most the device's pool: block_size x
+ * block_count of ifbh_dev_info()), is sent once and the DAC repeats it
+ * with no further USB traffic until ifbh_writer_end() (STOP; the DAC
+ * stops) or ifbh_writer_cancel(). The device repeats a one-block waveform
+ * in the DAC (IIO's cyclic flag) and queues a longer one's blocks again
+ * as they play (an underflow if it falls behind). Waits up to timeout_ms
+ * (-1: no limit) for the device to take the waveform. No
+ * ifbh_writer_write() after it. Returns 0, -EINVAL (a waveform out of
+ * range, started already), -ETIMEDOUT, or as ifbh_writer_start() (the
+ * device's refusal from GET_STATUS).
  */
 int ifbh_writer_start_cyclic(struct ifbh_writer *w, const void *wave, size_t len,
 			     int timeout_ms);

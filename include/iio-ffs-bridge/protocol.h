@@ -93,10 +93,12 @@
  *                first byte played after the DAC ran dry.
  *   START        with wLength 16 (struct ifb_start) and IFB_START_CYCLIC:
  *                a cyclic stream. The host sends `length` bytes (whole
- *                scans, at most block_size), a waveform the DAC repeats with
- *                no further USB traffic (IIO_BUFFER_DMABUF_CYCLIC) until
+ *                scans, at most the pool: block_size x block_count), a
+ *                waveform the DAC repeats with no further USB traffic until
  *                STOP or the next START (the DAC stops, then plays the new
- *                one: a pause between them). The outcome of a START with
+ *                one: a pause between them). One block is repeated by the
+ *                DAC itself (IIO_BUFFER_DMABUF_CYCLIC); a longer waveform's
+ *                blocks are queued again by the device as they play. The outcome of a START with
  *                data is told by GET_STATUS (FunctionFS has acknowledged
  *                the data stage before the device can refuse it).
  * GET_STREAM says direction 1. Disconnect, shutdown and errors end an
@@ -315,7 +317,7 @@ struct ifb_stream_info {
 struct ifb_start {
 	uint32_t flags;    /* IFB_START_*; other bits must be 0 */
 	uint32_t reserved; /* 0 */
-	uint64_t length;   /* cyclic: the waveform's bytes, 1..block_size, whole scans */
+	uint64_t length;   /* cyclic: the waveform's bytes, whole scans, 1 to the pool */
 } __attribute__((packed));
 
 /* IFB_REQ_STOP's data stage on an output stream (version 5, wLength 8):

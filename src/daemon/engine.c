@@ -158,7 +158,7 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	e->usb_bytes[blk] = len;
 	e->state[blk] = IFB_BLOCK_ADC;
 	fifo_push(&e->adc, blk);
-	r = e->ops->dac_enqueue(e->ctx, blk, len, e->cyclic);
+	r = e->ops->dac_enqueue(e->ctx, blk, len, e->cyclic && !e->cyclic_blocks);
 	if (r < 0) {
 		fifo_drop_tail(&e->adc);
 		e->state[blk] = IFB_BLOCK_FREE;
@@ -180,7 +180,7 @@ static void to_dac(struct ifb_engine *e, unsigned blk, uint32_t len)
 	}
 	e->primed = true;
 	e->offset += len;
-	if (e->cyclic) {
+	if (e->cyclic && !e->cyclic_blocks) {
 		/* played for as long as the stream runs: counted once, now */
 		e->c.bytes_sent += len;
 		e->c.blocks_sent++;
@@ -214,10 +214,22 @@ static void received_complete(struct ifb_engine *e, unsigned blk, int status)
 	e->rx_offset += len;
 	e->dropped += len % e->scan_size;
 	len -= len % e->scan_size;
-	if (len)
+	if (len && e->cyclic_blocks && e->run == IFB_STATE_STREAMING) {
+		/* the whole waveform first, then every block of it in order */
+		e->usb_bytes[blk] = len;
+		e->state[blk] = IFB_BLOCK_READY;
+		fifo_push(&e->ready, blk);
+		if (out_complete(e))
+			while (e->ready.len && e->run == IFB_STATE_STREAMING) {
+				unsigned b = fifo_pop(&e->ready);
+
+				to_dac(e, b, e->usb_bytes[b]);
+			}
+	} else if (len) {
 		to_dac(e, blk, len);
-	else
+	} else {
 		e->state[blk] = IFB_BLOCK_FREE;
+	}
 	if (e->cyclic && e->run == IFB_STATE_STREAMING && !len) {
 		/* no whole scan to repeat */
 		e->c.adc_errors++;
@@ -293,6 +305,13 @@ static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 			ifb_engine_stop(e, IFB_STOP_ERROR);
 		}
 		e->state[blk] = IFB_BLOCK_FREE;
+		if (!e->cyclic_blocks || status < 0)
+			return;
+		e->c.bytes_sent += e->usb_bytes[blk];
+		e->c.blocks_sent++;
+		/* the waveform goes round: this block again, behind the others */
+		if (e->run == IFB_STATE_STREAMING)
+			to_dac(e, blk, e->usb_bytes[blk]);
 		return;
 	}
 	if (status < 0 && (e->run == IFB_STATE_STREAMING || e->reason == IFB_STOP_HOST)) {
@@ -389,7 +408,7 @@ int ifb_engine_start(struct ifb_engine *e)
 
 int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length)
 {
-	if (!e->out || length == 0 || length > e->block_size)
+	if (!e->out || length == 0 || length > (uint64_t)e->nblocks * e->block_size)
 		return -EINVAL;
 	return engine_begin(e, true, length);
 }
@@ -411,6 +430,7 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 	e->end = UINT64_MAX;
 	e->dropped = 0;
 	e->cyclic = cyclic;
+	e->cyclic_blocks = cyclic && length > e->block_size;
 	if (cyclic)
 		e->end = length;
 	e->stream_id++;
@@ -418,8 +438,9 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 	e->run = IFB_STATE_STREAMING;
 	for (unsigned i = 0; i < e->nblocks; i++)
 		e->state[i] = IFB_BLOCK_FREE;
-	/* a cyclic stream's waveform is one block: USB receives no other */
-	for (unsigned i = 0; i < (cyclic ? 1 : e->nblocks); i++) {
+	/* a cyclic stream's waveform: USB receives its blocks, no other */
+	for (unsigned i = 0; i < (cyclic ? (unsigned)((length + e->block_size - 1) / e->block_size)
+				    : e->nblocks); i++) {
 		int r = e->out ? to_receive(e, i) : to_adc(e, i);
 
 		if (r < 0)

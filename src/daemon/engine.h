@@ -151,6 +151,7 @@ struct ifb_engine {
 	uint64_t end;        /* the host's announced end of data; UINT64_MAX: none yet */
 	uint64_t dropped;    /* bytes received but not played: scan fractions */
 	bool cyclic;         /* this stream is one waveform, repeated (ifb_engine_start_cyclic) */
+	bool cyclic_blocks;  /* ... of several blocks, queued again as the DAC plays them */
 
 	struct ifb_engine_counters c;
 };
@@ -186,11 +187,16 @@ void ifb_engine_not_played(struct ifb_engine *e, uint64_t bytes);
 int ifb_engine_end_at(struct ifb_engine *e, uint64_t end);
 
 /*
- * Output: begin a cyclic stream. USB receives one block, the waveform of
- * length bytes (1..block_size; played up to its last whole scan), and
- * the DAC repeats it until the stream is stopped; no other block moves.
- * bytes_sent and blocks_sent count the waveform once. -EINVAL for a
- * length out of range or an input stream; else as ifb_engine_start.
+ * Output: begin a cyclic stream, a waveform of length bytes (1 to the
+ * pool, nblocks x block_size; each block played up to its last whole
+ * scan) that the DAC repeats until the stream is stopped, with no USB
+ * traffic once it has arrived. A waveform of one block is queued once,
+ * cyclic (ops->dac_enqueue's cyclic: the DAC repeats it itself);
+ * bytes_sent and blocks_sent count it once. A longer one is queued block
+ * after block when all of it has arrived, and each block again as the DAC
+ * finishes it (an underflow if the DAC ran dry meanwhile); those count
+ * every block played. -EINVAL for a length out of range or an input
+ * stream; else as ifb_engine_start.
  */
 int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length);
 

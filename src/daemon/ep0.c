@@ -298,10 +298,10 @@ static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		return;
 	}
 	if ((flags & IFB_START_CYCLIC) &&
-	    (len == 0 || len > s->cfg.block_size || len % s->iio.scan_size)) {
+	    (len == 0 || len > (uint64_t)s->nblocks * s->cfg.block_size || len % s->iio.scan_size)) {
 		log_warning("%sHost: cyclic START refused: a waveform of %" PRIu64 " bytes; expected "
-			    "whole %u-byte scans, at most the block size (%u bytes)", s->logp, len,
-			    s->iio.scan_size, s->cfg.block_size);
+			    "whole %u-byte scans, at most the pool (%u x %u bytes)", s->logp, len,
+			    s->iio.scan_size, s->nblocks, s->cfg.block_size);
 		start_outcome(s, -EINVAL);
 		return;
 	}

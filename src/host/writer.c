@@ -488,25 +488,38 @@ static bool wait_transfers(struct ifbh_writer *w, double deadline)
 int ifbh_writer_start_cyclic(struct ifbh_writer *w, const void *wave, size_t len, int timeout_ms)
 {
 	size_t scan = w->dev->info.scan_size, block = w->dev->info.block_size;
+	uint64_t pool = (uint64_t)block * w->dev->info.block_count;
+	double deadline = deadline_of(timeout_ms);
+	ssize_t n;
 	int ret;
 
 	if (w->began)
 		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
-	if (!len || !scan || len % scan || len > block || len > w->size)
+	if (!len || !scan || len % scan || len > pool)
 		return ifbh_fail(w->dev->err, -EINVAL,
 				 "a cyclic waveform of %zu bytes: expected whole %zu-byte scans, at "
-				 "most the device's block (%zu bytes)",
-				 len, scan, block < w->size ? block : w->size);
+				 "most the device's pool (%" PRIu64 " bytes)",
+				 len, scan, pool);
 	ret = writer_begin(w, len);
 	if (ret)
 		return ret;
-	/* the waveform is the whole stream: its end is known, no STOP@ */
-	w->cur = 0;
-	memcpy(w->buf[0], wave, len);
-	w->st.queued = len;
+	/* the waveform is the whole stream: its end is known (START said
+	 * it), no STOP@; whole transfers, then the rest */
+	for (size_t off = 0; off < len; off += (size_t)n) {
+		n = ifbh_writer_write(w, (const uint8_t *)wave + off, len - off,
+				      deadline ? slice(deadline) : -1);
+		if (n == -EAGAIN && !expired(deadline))
+			n = 0;
+		else if (n < 0)
+			return n == -EAGAIN ? ifbh_fail(w->dev->err, -ETIMEDOUT,
+							 "the device did not take the waveform")
+					    : (int)n;
+	}
 	w->last_submitted = true;
-	submit_cur(w, len, ifbh_writer_needs_zlp(len, w->dev->desc.max_packet, (uint32_t)block));
-	if (!wait_transfers(w, deadline_of(timeout_ms)))
+	if (w->cur >= 0)
+		submit_cur(w, w->fill,
+			   ifbh_writer_needs_zlp(w->fill, w->dev->desc.max_packet, (uint32_t)block));
+	if (!wait_transfers(w, deadline))
 		return ifbh_fail(w->dev->err, -ETIMEDOUT, "the device did not take the waveform");
 	return w->st.error;
 }

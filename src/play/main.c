@@ -528,13 +528,13 @@ static void writer_failed(struct play *p, int err)
 }
 
 /*
- * --cyclic: the waveform (at most one device block) sent once with a
+ * --cyclic: the waveform (at most the device's pool) sent once with a
  * cyclic START; the DAC repeats it until --duration has passed or a
  * signal, then STOP and the wait until the DAC has stopped.
  */
 static int run_cyclic(struct play *p)
 {
-	size_t cap = p->info->block_size, len = 0, more = 0;
+	size_t cap = (size_t)p->info->block_size * p->info->block_count, len = 0, more = 0;
 	uint8_t *buf = malloc(cap + p->info->scan_size);
 	double until;
 	int ret;
@@ -555,8 +555,8 @@ static int run_cyclic(struct play *p)
 	}
 	if (more || !len) {
 		set_fatal(p, PLAY_EXIT_USAGE, END_ERROR,
-			  "--cyclic: the waveform must be 1 to %zu bytes of whole scans (one device "
-			  "block); %s",
+			  "--cyclic: the waveform must be 1 to %zu bytes of whole scans (the device's "
+			  "pool of blocks); %s",
 			  cap, !len ? "there is nothing to play" :
 			  p->o.src == PLAY_SRC_FILE ? "the file is longer" : "--bytes asks for more");
 		free(buf);

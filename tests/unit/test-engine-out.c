@@ -269,7 +269,7 @@ START_TEST(cyclic_waveform_repeats_until_stopped)
 	memset(&fo, 0, sizeof(fo));
 	ck_assert_int_eq(ifb_engine_init(&eo, 4, BS, false, &out_ops, NULL), 0);
 	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
-	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, BS + 4), -EINVAL); /* more than a block */
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 4 * BS + 4), -EINVAL); /* more than the pool */
 	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 0), -EINVAL);
 	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 1000), 0);
 	/* one block waits for the waveform; no other moves */
@@ -296,6 +296,49 @@ START_TEST(cyclic_waveform_repeats_until_stopped)
 	ck_assert_uint_eq(fo.n_rx, 1 + 4);
 	ifb_engine_usb_received(&eo, 1, 0, BS);
 	ck_assert(!fo.cyclic[1]);
+}
+END_TEST
+
+/* A waveform of several blocks: played when all of it has arrived, each
+ * block queued again as the DAC finishes it, no USB traffic meanwhile. */
+START_TEST(cyclic_waveform_of_several_blocks)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 4, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 2 * BS + 400), 0);
+	ck_assert_uint_eq(fo.n_rx, 3); /* three blocks hold it */
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0); /* not before all of it is here */
+	ifb_engine_usb_received(&eo, 2, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 3);
+	ck_assert_uint_eq(fo.dac_len[2], 400);
+	ck_assert(!fo.cyclic[0] && !fo.cyclic[2]); /* queued again by us, not the DAC */
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	/* block 0 played: queued again behind block 2, no USB */
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_uint_eq(fo.n_dac, 4);
+	ck_assert_uint_eq(fo.dac[3], 0);
+	ck_assert_uint_eq(fo.dac_len[3], BS);
+	ck_assert_uint_eq(fo.n_rx, 3);
+	ck_assert_uint_eq(eo.c.bytes_sent, BS);
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	ifb_engine_adc_done(&eo, 1, 0);
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	/* block 1, queued last, had played too when block 2 was queued again:
+	 * the DAC ran dry, an underflow where block 2's next pass begins */
+	fo.played[1] = true;
+	ifb_engine_adc_done(&eo, 2, 0);
+	ck_assert_uint_eq(eo.c.starvations, 1);
+	ck_assert_uint_eq(eo.c.gap_offset[0], 4 * BS + 400);
+	/* STOP: the DAC is stopped */
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_uint_eq(fo.dac_stops, 1);
+	while (eo.adc.len)
+		ifb_engine_adc_done(&eo, eo.adc.idx[eo.adc.head], -EINTR);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.adc_errors, 0);
 }
 END_TEST
 
@@ -365,6 +408,7 @@ static Suite *engine_out_suite(void)
 	tcase_add_test(t, block_of_no_whole_scan_goes_back_to_usb);
 	tcase_add_test(t, cyclic_waveform_repeats_until_stopped);
 	tcase_add_test(t, cyclic_dac_failure_ends_the_stream);
+	tcase_add_test(t, cyclic_waveform_of_several_blocks);
 	tcase_add_test(t, underflow_not_counted_where_write_hides_the_queue);
 	tcase_add_test(t, bytes_not_played_after_all);
 	suite_add_tcase(s, t);

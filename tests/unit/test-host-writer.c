@@ -212,6 +212,7 @@ static struct fake *fake_new_unstarted(void)
 	f->dev.info.version = 5;
 	f->dev.info.scan_size = SCAN;
 	f->dev.info.block_size = BLOCK;
+	f->dev.info.block_count = 4;
 	f->dev.info.state = IFB_STATE_IDLE;
 	f->complete = true;
 	for (unsigned int i = 0; i < NBUF; i++)
@@ -315,7 +316,7 @@ START_TEST(cyclic_waveform)
 	pattern(wave, sizeof(wave));
 	/* whole scans, at most a block */
 	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, 6, 1000), -EINVAL);
-	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, BLOCK + SCAN, 1000), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, 4 * BLOCK + SCAN, 1000), -EINVAL);
 	ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, wave, MAXPACKET, 1000), 0);
 	ck_assert_str_eq(f->log, "CYCLIC@512 ");
 	ck_assert_uint_eq(f->nsub, 1);
@@ -327,6 +328,25 @@ START_TEST(cyclic_waveform)
 	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
 	ck_assert_str_eq(f->log, "CYCLIC@512 STOP ");
 	ck_assert(ifbh_writer_status(f->w)->played);
+	fake_free(f);
+
+	/* a waveform of several blocks: whole transfers, then the rest */
+	f = fake_new_unstarted();
+	{
+		static uint8_t big[2 * BLOCK + MAXPACKET];
+
+		pattern(big, sizeof(big));
+		ck_assert_int_eq(ifbh_writer_start_cyclic(f->w, big, sizeof(big), 1000), 0);
+		ck_assert_str_eq(f->log, "CYCLIC@2560 ");
+		ck_assert_uint_eq(f->nsub, 2);
+		ck_assert_uint_eq(f->sub_len[0], XSIZE);
+		ck_assert(!f->sub_zlp[0]);
+		ck_assert_uint_eq(f->sub_len[1], MAXPACKET);
+		ck_assert(f->sub_zlp[1]);
+		ck_assert_mem_eq(f->data, big, sizeof(big));
+	}
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
+	ck_assert_str_eq(f->log, "CYCLIC@2560 STOP ");
 	fake_free(f);
 }
 END_TEST

@@ -7,7 +7,10 @@
 # pass) repeats it more than 1000 times while the host sends nothing more
 # (the host's byte count is the waveform's). STOP ends it (the DAC's
 # buffer disabled, no error counted); a new waveform, then a plain stream
-# on the same daemon play byte-exact.
+# on the same daemon play byte-exact. A waveform of three blocks (more
+# than IIO's cyclic flag repeats) goes round too: the daemon queues its
+# blocks again as the DAC plays them, still with no USB traffic; the
+# DAC, checking its counter, sees the pattern start again at every pass.
 . /lib/rig.sh
 . /lib/bridge.sh
 
@@ -40,12 +43,30 @@ iio-ffs-play --stream tx --pattern counter --bytes 8K --cyclic --duration 1 --qu
 [ "$(cat "$dac/sim_cyclic_repeats")" -ge 100 ] || bridge_fail "second waveform not repeated"
 [ "$(cat "$dac/sim_mismatches")" = 0 ] || bridge_fail "second waveform not intact"
 
-# a waveform larger than a block is refused with the reason
-if iio-ffs-play --stream tx --pattern counter --bytes 128K --cyclic --duration 1 --quiet \
+# three blocks and a half: the daemon goes round them (2 MS/s: 28 ms a pass)
+iio-ffs-play --stream tx --pattern counter --bytes $((3 * 65536 + 32768)) --cyclic --duration 3 \
+	--quiet --json >/tmp/cyc3.json || bridge_fail "three-block waveform: $(cat /tmp/cyc3.json)"
+cat /tmp/cyc3.json
+wave=$((3 * 65536 + 32768))
+played=$(cat "$dac/sim_bytes_played")
+passes=$((played / wave))
+echo "DAC: $played bytes played, $passes passes of $wave, first mismatch at $(cat "$dac/sim_first_mismatch")"
+[ "$(json_num /tmp/cyc3.json bytes)" = "$wave" ] || bridge_fail "the host sent more than the waveform"
+[ "$passes" -ge 50 ] || bridge_fail "the three-block waveform went round $passes times in 3 s"
+# the pattern starts again at every pass: the DAC resynchronises there,
+# and only there
+[ "$(cat "$dac/sim_first_mismatch")" = "$wave" ] ||
+	bridge_fail "the first pass did not arrive intact: mismatch at $(cat "$dac/sim_first_mismatch")"
+[ "$(cat "$dac/sim_mismatches")" -le "$passes" ] ||
+	bridge_fail "$(cat "$dac/sim_mismatches") mismatches in $passes passes: not only at the wraps"
+grep -q 'tx: Stream 3 ended (host STOP)' "$IFB_LOG" || bridge_fail "the three-block waveform's end"
+
+# a waveform larger than the pool (4 x 64 KiB) is refused with the reason
+if iio-ffs-play --stream tx --pattern counter --bytes 320K --cyclic --duration 1 --quiet \
 	2>/tmp/big.err; then
-	bridge_fail "a 128 KiB waveform on 64 KiB blocks was accepted"
+	bridge_fail "a 320 KiB waveform on a 256 KiB pool was accepted"
 fi
-grep -q 'one device' /tmp/big.err || bridge_fail "no reason for the refusal: $(cat /tmp/big.err)"
+grep -q "the device's pool" /tmp/big.err || bridge_fail "no reason for the refusal: $(cat /tmp/big.err)"
 
 # and a plain stream after it
 iio-ffs-play --stream tx --pattern counter --bytes 16M --quiet --json >/tmp/plain.json ||

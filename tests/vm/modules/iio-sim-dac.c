@@ -43,7 +43,7 @@
  *     completed at once. No underflows.
  *   sim_paced 1: a block plays for (scans / sampling_frequency) of wall time
  *     and completes (its fence signals) once that has passed; the next block
- *     starts where it completed. If no block was queued when the previous one
+ *     starts where it ended. If no block was queued when the previous one
  *     completed (as the ADC: from the moment its fence signalled, which is
  *     what userspace can see, not the moment its time was up, which a late
  *     thread passes before it signals), the DAC ran dry: an UNDERFLOW,
@@ -195,7 +195,8 @@ struct sim_dac {
 	unsigned int scan_bytes;
 	ktime_t t0;			/* enable time */
 	bool started;			/* a block has played since enable */
-	ktime_t prev_end;		/* when the last block played ended */
+	ktime_t prev_end;		/* when the last block played ended (its time was up) */
+	ktime_t prev_done;		/* when it completed: its fence signalled */
 	/* block the thread took off @active and works on outside the lock */
 	struct iio_dma_buffer_block *busy;
 	/* the block playing (checked already) and how */
@@ -407,7 +408,7 @@ static void sim_take_next(struct sim_dac *sim, struct sim_job *job, ktime_t now)
 	} else if (!sim->started) {
 		/* blocks queued before enable start with it */
 		job->start = ktime_after(q.submitted, sim->t0) ? q.submitted : sim->t0;
-	} else if (ktime_after(q.submitted, sim->prev_end)) {
+	} else if (ktime_after(q.submitted, sim->prev_done)) {
 		/* nothing was queued when the last block ended: ran dry */
 		if (sim->underflows < SIM_MAX_UNDERFLOWS)
 			sim->underflow_offsets[sim->underflows] = sim->bytes_played;
@@ -452,6 +453,7 @@ static void sim_dma_step(struct sim_dac *sim, struct sim_job *job)
 		sim->check.n += (passes - 1) * sim->play_scans;
 		sim->check.pos += (passes - 1) * sim->play_bytes;
 		sim->prev_end = end;
+		sim->prev_done = end;
 	} else {
 		if (sim->paced && ktime_before(now, sim->play_end)) {
 			job->wait = ktime_sub(sim->play_end, now);
@@ -459,6 +461,7 @@ static void sim_dma_step(struct sim_dac *sim, struct sim_job *job)
 		}
 		sim->bytes_played += sim->play_bytes;
 		sim->prev_end = sim->paced ? sim->play_end : now;
+		sim->prev_done = KTIME_MAX; /* until its fence has signalled */
 	}
 	sim->blocks_done++;
 	job->action = SIM_DONE;
@@ -525,7 +528,7 @@ static void sim_run_job(struct sim_dac *sim, struct sim_job *job)
 	/* a block completes when its fence has signalled: the next one
 	 * queued after this moment found the DAC dry */
 	if (job->action == SIM_DONE && sim->paced && !block->cyclic)
-		sim->prev_end = ktime_get();
+		sim->prev_done = ktime_get();
 	sim->busy = NULL;
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
