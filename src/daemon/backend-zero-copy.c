@@ -249,7 +249,7 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		if (dac)
 			ifb_engine_adc_done(&s->engine, i, status);
 		else
-			ifb_engine_usb_received(&s->engine, i, status, s->cfg.block_size);
+			ifb_engine_usb_received(&s->engine, i, status, s->engine.usb_bytes[i]);
 	} else if (s->engine.out) {
 		/* a hybrid block with the DAC: nothing to do */
 	} else if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
@@ -278,7 +278,8 @@ static int zc_usb_receive(void *ctx, unsigned i)
 
 	if (!ifb_ep0_usb_ready(s) || s->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->cfg.block_size);
+	/* the engine's length: the block, or what an IIOD WRITEBUF announced */
+	r = ifb_ffs_dmabuf_transfer(&s->ep, k->fd, s->engine.usb_bytes[i]);
 	if (r < 0) {
 		if (r == -ESHUTDOWN || r == -EAGAIN)
 			log_info("%sUSB transfer refused (%s): host not connected", s->logp, strerror(-r));
@@ -369,6 +370,7 @@ const struct ifb_engine_ops ifb_zc_out_ops = {
 	.dac_finished = zc_dac_finished,
 	.usb_stop = zc_usb_stop,
 	.stopped = ifb_session_engine_stopped,
+	.received = ifb_session_received,
 };
 
 const struct ifb_engine_ops ifb_zc_ops = {
