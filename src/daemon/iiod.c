@@ -18,8 +18,14 @@
  * with blocks of exactly the client's buffer (samples x scan size) and the
  * pull policy; READBUF pulls the next filled block (engine.c), which goes
  * out by FunctionFS DMABUF transfer (zero-copy) or libaio (copy mode)
- * while the ADC fills the others. CLOSE stops the session; its reply waits
- * until every block is back. One stream at a time for the whole daemon: a
+ * while the ADC fills the others. An output device's OPEN runs its
+ * session on the pipe's OUT endpoint instead, the one the commands arrive
+ * on: WRITEBUF queues one block's receive of exactly the bytes it
+ * announces (engine.c's pull policy for output) and no command read until
+ * that block has gone to the DAC and its reply is queued, so the data
+ * lands in the block, never in a command read (docs/protocol.md). CLOSE
+ * stops the session; its reply waits until every block is back (an
+ * output's: played). One stream at a time for the whole daemon: a
  * second OPEN, or the native front end's START, is refused as busy.
  *
  * What the host sends is never trusted: lines longer than the parser's
