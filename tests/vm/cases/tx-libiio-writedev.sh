@@ -92,6 +92,14 @@ echo "killed a client after $(cat "$dac/sim_bytes_played") bytes"
 writedev "after a killed client" 16384 2097152
 grep -q 'ended (host disconnected)' "$IFB_LOG" ||
 	bridge_fail "the killed client's stream did not end as a disconnect"
+# WRITEBUF's refusals, data sent with the line, three buffers through raw
+# USB, then one cut off halfway by a pipe reset; iio_writedev after it
+rig-iiod-raw "$uri" "$(basename "$dac")" >/tmp/raw.out 2>&1 ||
+	bridge_fail "raw WRITEBUF abuse: $(cat /tmp/raw.out)"
+grep 'WRITEBUF\|rig-iiod-raw' /tmp/raw.out
+grep -q 'ended (host STOP): 12288 bytes' "$IFB_LOG" ||
+	bridge_fail "the three raw 4096-byte WRITEBUFs were not played: $(grep 'ended' "$IFB_LOG" | tail -n2)"
+writedev "after a WRITEBUF cut off" 16384 2097152
 grep -E 'Stream [0-9]+ (started|ended)|Cyclic' "$IFB_LOG" | sed 's/^/daemon: /'
 bridge_stop
 
@@ -111,6 +119,6 @@ grep -q 'Cyclic buffer refused: a cyclic waveform needs zero-copy mode' "$IFB_LO
 	bridge_fail "copy mode's cyclic refusal gave no reason: $(cat /tmp/cyc.err)"
 echo "copy: cyclic refused ($(head -n1 /tmp/cyc.err))"
 writedev "copy after the refusal" 4096 65536
-grep -E 'Stream [0-9]+ (started|ended)|refused' "$IFB_LOG" | sed 's/^/daemon: /'
+grep -E 'started \(copy|Cyclic buffer refused' "$IFB_LOG" | sed 's/^/daemon: /'
 bridge_stop
 echo "tx-libiio-writedev: ok"
