@@ -308,7 +308,7 @@ static int copy_usb_receive(void *ctx, unsigned i)
 
 	if (s->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	io_prep_pread(cb, s->ep.fd, k->mem, s->cfg.block_size, 0);
+	io_prep_pread(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
 	io_set_eventfd(cb, s->aio_efd);
 	cb->data = k;
 	r = io_submit(s->aio, 1, &cb);
@@ -509,6 +509,7 @@ const struct ifb_engine_ops ifb_copy_out_ops = {
 	.dac_finished = copy_dac_finished,
 	.usb_stop = copy_usb_stop,
 	.stopped = ifb_session_engine_stopped,
+	.received = ifb_session_received,
 };
 
 /*

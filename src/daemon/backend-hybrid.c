@@ -159,6 +159,7 @@ static const struct ifb_engine_ops hybrid_out_ops = {
 	.dac_finished = hybrid_dac_finished,
 	.usb_stop = hybrid_usb_stop,
 	.stopped = ifb_session_engine_stopped,
+	.received = ifb_session_received,
 };
 
 void ifb_hybrid_release(struct ifb_stream *s)

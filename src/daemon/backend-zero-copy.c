@@ -257,7 +257,7 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		if (dac)
 			ifb_engine_adc_done(&s->engine, i, status);
 		else
-			ifb_engine_usb_received(&s->engine, i, status, s->cfg.block_size);
+			ifb_engine_usb_received(&s->engine, i, status, s->engine.usb_bytes[i]);
 	} else if (s->engine.out) {
 		/* a hybrid block with the DAC: nothing to do */
 	} else if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
@@ -282,7 +282,8 @@ static int zc_usb_receive(void *ctx, unsigned i)
 {
 	struct ifb_stream *s = ctx;
 
-	return zc_transfer(s, i, s->cfg.block_size);
+	/* the engine's length: the block, or what an IIOD WRITEBUF announced */
+	return zc_transfer(s, i, s->engine.usb_bytes[i]);
 }
 
 /* Output: block i's first len bytes to the DAC; a cyclic block repeats
@@ -363,6 +364,7 @@ const struct ifb_engine_ops ifb_zc_out_ops = {
 	.dac_finished = zc_dac_finished,
 	.usb_stop = zc_usb_stop,
 	.stopped = ifb_session_engine_stopped,
+	.received = ifb_session_received,
 };
 
 const struct ifb_engine_ops ifb_zc_ops = {

@@ -441,10 +441,19 @@ void ifb_bridge_fail(struct ifb_bridge *b, int r, const char *what);
 void ifb_session_zlp_done(struct ifb_stream *s);
 
 /* The IIOD front end's stream: blocks of bytes bytes (count of them), the
- * channels named, on FunctionFS endpoint file ep, pull policy. -EBUSY when
- * a stream is open; else as ifb_session_start. */
+ * channels named, on FunctionFS endpoint file ep (an output device's: the
+ * pipe's OUT endpoint), pull policy; cyclic: one waveform of bytes bytes
+ * repeated (output devices in zero-copy mode only: else -EOPNOTSUPP, or
+ * -EINVAL for an input). -EBUSY when a stream is open; else as
+ * ifb_session_start. */
 int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
-			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep);
+			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep,
+			   bool cyclic);
+/* Output: receive the host's next len bytes into a block for the DAC
+ * (ifb_engine_receive). */
+int ifb_session_receive(struct ifb_stream *s, uint32_t len);
+/* engine op: a receive asked for has gone to the DAC */
+void ifb_session_received(void *ctx, unsigned blk, uint32_t len);
 /* engine op: a pull that waited has been submitted */
 void ifb_session_pulled(void *ctx, unsigned blk);
 
@@ -462,6 +471,8 @@ void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
 			   enum ifb_stop_reason reason);
 /* A READBUF's waiting pull has been submitted. */
 void ifb_iiod_pulled(struct ifb_iiod *d, const struct ifb_stream *s);
+/* A WRITEBUF's data has arrived and gone to the DAC (len bytes of it play). */
+void ifb_iiod_received(struct ifb_iiod *d, const struct ifb_stream *s, uint32_t len);
 
 /* ep0.c */
 int ifb_ep0_on_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);

@@ -108,6 +108,7 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	while (e->ready.len)
 		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
 	e->want_len = 0;
+	e->rx_want = 0; /* a receive waiting for a block: none comes now */
 	if (e->out) {
 		e->ops->usb_stop(e->ctx);
 		if (e->cyclic && e->adc.len)
@@ -128,11 +129,12 @@ int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size)
 	return 0;
 }
 
-/* Output: hand a free block to USB to receive into. */
-static int to_receive(struct ifb_engine *e, unsigned blk)
+/* Output: hand a free block to USB to receive len bytes into. */
+static int to_receive(struct ifb_engine *e, unsigned blk, uint32_t len)
 {
 	int r;
 
+	e->usb_bytes[blk] = len; /* what the backend asks USB for */
 	e->state[blk] = IFB_BLOCK_USB;
 	fifo_push(&e->usb, blk);
 	r = e->ops->usb_receive(e->ctx, blk);
@@ -243,8 +245,8 @@ static void received_complete(struct ifb_engine *e, unsigned blk, int status)
 		ifb_engine_stop(e, IFB_STOP_HOST);
 		return;
 	}
-	if (!len && e->run == IFB_STATE_STREAMING)
-		to_receive(e, blk);
+	if (!len && e->run == IFB_STATE_STREAMING && !e->pull)
+		to_receive(e, blk, e->block_size);
 }
 
 void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uint32_t len)
@@ -259,6 +261,12 @@ void ifb_engine_usb_received(struct ifb_engine *e, unsigned blk, int status, uin
 
 		e->done[b] = false;
 		received_complete(e, b, e->status[b]);
+		if (e->pull) {
+			e->rx_busy = false;
+			if (e->status[b] >= 0 && e->run == IFB_STATE_STREAMING && e->ops->received)
+				e->ops->received(e->ctx, b,
+						 e->state[b] == IFB_BLOCK_ADC ? e->usb_bytes[b] : 0);
+		}
 	}
 	check_stopped(e);
 }
@@ -322,8 +330,43 @@ static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 		e->c.blocks_sent++;
 	}
 	e->state[blk] = IFB_BLOCK_FREE;
-	if (e->run == IFB_STATE_STREAMING)
-		to_receive(e, blk);
+	if (e->run != IFB_STATE_STREAMING)
+		return;
+	if (!e->pull) {
+		to_receive(e, blk, e->block_size);
+	} else if (e->rx_want) {
+		uint32_t want = e->rx_want;
+
+		e->rx_want = 0;
+		if (to_receive(e, blk, want) < 0)
+			e->rx_busy = false;
+	}
+}
+
+int ifb_engine_receive(struct ifb_engine *e, uint32_t len)
+{
+	int r;
+
+	if (e->run != IFB_STATE_STREAMING)
+		return -EBADF;
+	if (!e->out || !e->pull || len == 0 || len > e->block_size)
+		return -EINVAL;
+	if (e->rx_busy || (e->cyclic && e->rx_offset))
+		return -EBUSY;
+	for (unsigned i = 0; i < e->nblocks; i++) {
+		if (e->state[i] != IFB_BLOCK_FREE)
+			continue;
+		e->rx_busy = true;
+		r = to_receive(e, i, len);
+		if (r < 0) {
+			e->rx_busy = false;
+			return r;
+		}
+		return 1;
+	}
+	e->rx_want = len;
+	e->rx_busy = true;
+	return 0;
 }
 
 static int to_adc(struct ifb_engine *e, unsigned blk)
@@ -431,6 +474,8 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 	e->dropped = 0;
 	e->cyclic = cyclic;
 	e->cyclic_blocks = cyclic && length > e->block_size;
+	e->rx_want = 0;
+	e->rx_busy = false;
 	if (cyclic)
 		e->end = length;
 	e->stream_id++;
@@ -438,10 +483,12 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 	e->run = IFB_STATE_STREAMING;
 	for (unsigned i = 0; i < e->nblocks; i++)
 		e->state[i] = IFB_BLOCK_FREE;
-	/* a cyclic stream's waveform: USB receives its blocks, no other */
-	for (unsigned i = 0; i < (cyclic ? (unsigned)((length + e->block_size - 1) / e->block_size)
-				    : e->nblocks); i++) {
-		int r = e->out ? to_receive(e, i) : to_adc(e, i);
+	/* a cyclic stream's waveform: USB receives its blocks, no other; an
+	 * output stream that pulls receives when asked */
+	for (unsigned i = 0; i < (e->out && e->pull ? 0
+				  : cyclic ? (unsigned)((length + e->block_size - 1) / e->block_size)
+					   : e->nblocks); i++) {
+		int r = e->out ? to_receive(e, i, e->block_size) : to_adc(e, i);
 
 		if (r < 0)
 			return r;

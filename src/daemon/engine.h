@@ -22,7 +22,11 @@
  * them. The converter running dry is judged when a block is queued to the
  * DAC (an underflow: counted as a starvation, its gap at the offset of
  * the block's first byte), and a stop stops USB and lets the DAC play
- * what it holds.
+ * what it holds. With the pull policy (the IIOD front end's WRITEBUF), USB
+ * receives nothing until asked: ifb_engine_receive receives one block of
+ * the length asked into the next free block (or the first the DAC gives
+ * back), one receive at a time, and ops->received says when it went to
+ * the DAC.
  */
 #ifndef IFB_ENGINE_H
 #define IFB_ENGINE_H
@@ -98,6 +102,11 @@ struct ifb_engine_ops {
 	/* Stop receiving: every block USB holds must still come back via
 	 * ifb_engine_usb_received() (what it holds by then is played). */
 	void (*usb_stop)(void *ctx);
+	/* Output, pull policy: the receive ifb_engine_receive asked for has
+	 * arrived in block blk and gone to the DAC (len: the bytes it plays,
+	 * 0 when it held no whole scan). Not called when the receive failed
+	 * or the stream is stopping (the stream's end says so). Optional. */
+	void (*received)(void *ctx, unsigned blk, uint32_t len);
 };
 
 struct ifb_engine_counters {
@@ -152,6 +161,8 @@ struct ifb_engine {
 	uint64_t dropped;    /* bytes received but not played: scan fractions */
 	bool cyclic;         /* this stream is one waveform, repeated (ifb_engine_start_cyclic) */
 	bool cyclic_blocks;  /* ... of several blocks, queued again as the DAC plays them */
+	uint32_t rx_want;    /* pull: a receive of this length waits for a free block */
+	bool rx_busy;        /* pull: a receive is waiting or with USB */
 
 	struct ifb_engine_counters c;
 };
@@ -196,12 +207,15 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end);
  * after block when all of it has arrived, and each block again as the DAC
  * finishes it (an underflow if the DAC ran dry meanwhile); those count
  * every block played. -EINVAL for a length out of range or an input
- * stream; else as ifb_engine_start.
+ * stream; else as ifb_engine_start. With the pull policy (an IIOD
+ * client's CYCLIC buffer, one block) the waveform is received when
+ * ifb_engine_receive asks for it.
  */
 int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length);
 
-/* Begin a stream: new stream id, counters reset, every block to the ADC.
- * On failure the engine is already stopping (reason ERROR). */
+/* Begin a stream: new stream id, counters reset, every block to the ADC
+ * (output: to USB, or none with the pull policy). On failure the engine
+ * is already stopping (reason ERROR). */
 int ifb_engine_start(struct ifb_engine *e);
 
 /* Completions, in any order; the engine processes them in queue order.
@@ -230,6 +244,17 @@ void ifb_engine_set_pull(struct ifb_engine *e, bool pull);
  * or the backend's error (the engine is then stopping).
  */
 int ifb_engine_pull(struct ifb_engine *e, uint32_t len);
+
+/*
+ * Output, pull policy: receive the host's next len bytes (1 to
+ * block_size) into a free block, which then goes to the DAC
+ * (ops->received). Returns 1 when USB got a block now, 0 when every block
+ * is with the DAC (the first one it gives back receives), -EBADF when no
+ * stream runs, -EINVAL for a bad len, an input stream or the push policy,
+ * -EBUSY while a receive is in progress or a cyclic stream's waveform has
+ * been received, or the backend's error (the engine is then stopping).
+ */
+int ifb_engine_receive(struct ifb_engine *e, uint32_t len);
 
 /* The late answer to adc_finished: the ADC had finished the block before
  * blk by the time blk was queued. For a block still with the ADC in the

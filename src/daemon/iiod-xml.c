@@ -709,7 +709,7 @@ int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t
 	uint16_t *offsets;
 	size_t n = 0;
 	long prev = -1;
-	int r = -EINVAL;
+	int r = -EINVAL, dir = -1;
 
 	if (nwords != (d->nchans + 31) / 32)
 		return -EINVAL;
@@ -729,11 +729,10 @@ int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t
 		c = &d->chans[bit];
 		if (!c->scan)
 			goto out;
-		if (c->output) {
-			/* the bridge reads input buffers only (device to host) */
-			r = -ENOSYS;
+		/* one buffer, one direction */
+		if (dir >= 0 && dir != (int)c->output)
 			goto out;
-		}
+		dir = c->output;
 		if (c->index == prev)
 			continue; /* same scan element, another shift */
 		prev = c->index;
@@ -752,6 +751,24 @@ out:
 	free(types);
 	free(offsets);
 	return r;
+}
+
+int ifb_iiod_mask_output(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t *mask,
+			 size_t nwords)
+{
+	const struct dev *d = &ctx->devs[dev];
+	int dir = -EINVAL;
+
+	if (nwords != (d->nchans + 31) / 32)
+		return -EINVAL;
+	for (size_t bit = 0; bit < d->nchans; bit++) {
+		if (!(mask[bit / 32] & (1u << (bit % 32))))
+			continue;
+		if (dir >= 0 && dir != (int)d->chans[bit].output)
+			return -EINVAL;
+		dir = d->chans[bit].output;
+	}
+	return dir;
 }
 
 static const struct attr *attrs_find(const struct attr_list *l, const char *name)

@@ -62,12 +62,17 @@ size_t ifb_iiod_dev_nchannels(const struct ifb_iiod_ctx *ctx, int dev);
  * (room for max). Returns the scan size in bytes as the kernel lays it out
  * (each element aligned to its own size, the whole scan to the largest
  * element, Linux iio_compute_scan_bytes), -EINVAL when the mask selects
- * nothing, a channel that is not a buffer channel, or bits past the last
- * channel; -ENOSYS when it selects an output channel (the bridge streams
- * input buffers only).
+ * nothing, a channel that is not a buffer channel, bits past the last
+ * channel, or input and output channels together (one buffer, one
+ * direction).
  */
 int ifb_iiod_scan_layout(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t *mask,
 			 size_t nwords, unsigned int *scan_index, size_t max, size_t *ret_n);
+
+/* Does the mask select output channels (1) or input ones (0)? -EINVAL for
+ * none, or both. */
+int ifb_iiod_mask_output(const struct ifb_iiod_ctx *ctx, int dev, const uint32_t *mask,
+			 size_t nwords);
 
 /*
  * The file behind an attribute a host names. Writes the path into buf.

@@ -18,8 +18,14 @@
  * with blocks of exactly the client's buffer (samples x scan size) and the
  * pull policy; READBUF pulls the next filled block (engine.c), which goes
  * out by FunctionFS DMABUF transfer (zero-copy) or libaio (copy mode)
- * while the ADC fills the others. CLOSE stops the session; its reply waits
- * until every block is back. One stream at a time for the whole daemon: a
+ * while the ADC fills the others. An output device's OPEN runs its
+ * session on the pipe's OUT endpoint instead, the one the commands arrive
+ * on: WRITEBUF queues one block's receive of exactly the bytes it
+ * announces (engine.c's pull policy for output) and no command read until
+ * that block has gone to the DAC and its reply is queued, so the data
+ * lands in the block, never in a command read (docs/protocol.md). CLOSE
+ * stops the session; its reply waits until every block is back (an
+ * output's: played). One stream at a time for the whole daemon: a
  * second OPEN, or the native front end's START, is refused as busy.
  *
  * What the host sends is never trusted: lines longer than the parser's
@@ -101,6 +107,13 @@ struct iiod_pipe {
 	char value[IIOD_MAX_VALUE];
 	int value_err;
 	char value_path[PATH_MAX];
+
+	/* WRITEBUF: its data is being received into a block (no command
+	 * read queued meanwhile), wb_len bytes; wb_discard: bytes of a
+	 * refused WRITEBUF's data still to skip */
+	bool wb_busy;
+	uint32_t wb_len;
+	uint64_t wb_discard;
 
 	/* READBUF: bytes still to send, the chunk waiting for a block */
 	uint64_t rb_left;
@@ -201,7 +214,8 @@ static void rx_queue(struct ifb_iiod *d, struct iiod_pipe *p)
 	struct iiod_io *io;
 	int r;
 
-	if (!p->open || p->closing || p->rx_queued)
+	/* (a WRITEBUF's data goes into a block, not here) */
+	if (!p->open || p->closing || p->rx_queued || p->wb_busy)
 		return;
 	io = malloc(sizeof(*io) + IIOD_RX_SIZE);
 	if (!io) {
@@ -369,6 +383,8 @@ static int pipe_open(struct ifb_iiod *d, struct iiod_pipe *p)
 	p->discard_line = p->in_value = false;
 	p->rb_left = 0;
 	p->rb_waiting = p->close_reply = false;
+	p->wb_busy = false;
+	p->wb_discard = 0;
 	p->ntx = 0;
 	p->buffers_count = 0;
 	log_debug("IIOD pipe %u opened", p->id);
@@ -417,6 +433,8 @@ static void pipe_close(struct ifb_iiod *d, struct iiod_pipe *p)
 	p->ntx = 0;
 	p->rb_left = 0;
 	p->rb_waiting = false;
+	p->wb_busy = false;
+	p->wb_discard = 0;
 	closep(&p->in_fd);
 	closep(&p->out_fd);
 	log_debug("IIOD pipe %u closed", p->id);
@@ -613,9 +631,9 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	unsigned idx[IFB_MAX_CHANNELS];
 	size_t n = 0, words;
 	uint64_t bytes;
-	unsigned count, in_ep;
+	unsigned count, ep;
 	bool own = false;
-	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev), size, r;
+	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev), size, r, out;
 
 	if (i < 0) {
 		reply_int(d, p, i);
@@ -626,7 +644,12 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -EINVAL);
 		return;
 	}
-	if (c->cyclic) {
+	out = ifb_iiod_mask_output(d->ctx, i, mask, words);
+	if (out < 0) {
+		reply_int(d, p, -EINVAL);
+		return;
+	}
+	if (c->cyclic && !out) {
 		log_warning("IIOD: OPEN %s CYCLIC refused: cyclic buffers are for output devices, "
 			    "%s is an input", c->dev, c->dev);
 		reply_int(d, p, -EINVAL);
@@ -639,12 +662,6 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	size = ifb_iiod_scan_layout(d->ctx, i, mask, words, idx, ARRAY_SIZE(idx), &n);
-	if (size == -ENOSYS) {
-		log_debug("IIOD pipe %u: OPEN %s refused: an output buffer (only input buffers "
-			  "stream)", p->id, c->dev);
-		reply_int(d, p, -ENOSYS);
-		return;
-	}
 	if (size < 0 || c->number == 0) {
 		reply_int(d, p, -EINVAL);
 		return;
@@ -656,7 +673,9 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		reply_int(d, p, -ENOMEM);
 		return;
 	}
-	in_ep = ifb_usb_ep_pipe_in(&d->layout, p->id);
+	/* an input streams on the pipe's IN endpoint, an output on its OUT
+	 * endpoint, between the commands that arrive there */
+	ep = out ? ifb_usb_ep_pipe_out(&d->layout, p->id) : ifb_usb_ep_pipe_in(&d->layout, p->id);
 	count = p->buffers_count ? p->buffers_count : IIOD_DEFAULT_BLOCKS;
 	if (bytes * count > IIOD_MAX_POOL_BYTES) {
 		log_warning("IIOD: OPEN %s refused: %u buffers of %" PRIu64 " bytes is more than %llu "
@@ -674,13 +693,22 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 		return;
 	}
 	if (!s) {
-		r = ifb_stream_new_iiod(d->b, ifb_iiod_dev_dir(d->ctx, i), in_ep, (uint32_t)bytes,
+		r = ifb_stream_new_iiod(d->b, ifb_iiod_dev_dir(d->ctx, i), ep, (uint32_t)bytes,
 					count, &s);
 		if (r < 0) {
 			reply_int(d, p, r);
 			return;
 		}
 		own = true;
+	}
+	if (s->iio.output != (out == 1)) {
+		/* the channels' direction is not the buffer's */
+		log_warning("IIOD: OPEN %s refused: %s channels for its %s buffer", c->dev,
+			    out ? "output" : "input", s->iio.output ? "output" : "input");
+		if (own)
+			ifb_stream_release(s);
+		reply_int(d, p, -EINVAL);
+		return;
 	}
 	for (size_t k = 0; k < n; k++) {
 		unsigned j;
@@ -701,7 +729,7 @@ static void cmd_open(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_i
 	p->st_bytes = (uint32_t)bytes;
 	p->st = s;
 	p->own = own;
-	r = ifb_session_start_iiod(s, (uint32_t)bytes, count, names, (unsigned)n, in_ep);
+	r = ifb_session_start_iiod(s, (uint32_t)bytes, count, names, (unsigned)n, ep, c->cyclic);
 	if (r < 0) {
 		if (!s->session)
 			pipe_drop_stream(p);
@@ -785,7 +813,8 @@ static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct if
 		reply_int(d, p, i);
 		return;
 	}
-	if (!stream_on(p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING) {
+	if (!stream_on(p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING ||
+	    p->st->iio.output) {
 		reply_int(d, p, -EBADF);
 		return;
 	}
@@ -797,6 +826,66 @@ static void cmd_readbuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct if
 	p->rb_left = c->number - c->number % scan;
 	p->rb_first = true;
 	readbuf_run(d, p);
+}
+
+/*
+ * WRITEBUF dev N: iiod 0.24 answers 0 ("send the data"), takes N bytes
+ * from the pipe and answers N once the buffer is pushed (libiio's
+ * iiod-client.c sends the data only after that first 0). Here the data
+ * goes straight into the next free block: its receive is queued on the
+ * OUT endpoint before the 0 is, and no command read is queued until the
+ * block has gone to the DAC and N is answered (ifb_iiod_received).
+ */
+static void cmd_writebuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct ifb_iiod_cmd *c)
+{
+	int i = ifb_iiod_ctx_find_device(d->ctx, c->dev);
+	unsigned scan;
+	int r;
+
+	if (i < 0) {
+		reply_int(d, p, i);
+		return;
+	}
+	if (!stream_on(p) || p->st_dev != i || ifb_session_state(p->st) != IFB_STATE_STREAMING ||
+	    !p->st->iio.output) {
+		reply_int(d, p, -EBADF);
+		return;
+	}
+	scan = p->st->iio.scan_size;
+	if (!scan || c->number < scan) {
+		reply_int(d, p, 0); /* iiod: less than a scan is nothing to do */
+		return;
+	}
+	if (c->number > p->st_bytes) {
+		log_warning("IIOD pipe %u: WRITEBUF %s of %" PRIu64 " bytes refused: the buffer "
+			    "opened holds %u", p->id, c->dev, c->number, p->st_bytes);
+		reply_int(d, p, -EINVAL);
+		return;
+	}
+	if (p->pend_off < p->pend_len) {
+		/*
+		 * The data came with the command line, before the 0 that
+		 * asks for it: it is in the command read, not in a block.
+		 * Refused; its N bytes are skipped, so the next command is
+		 * read where it begins.
+		 */
+		log_warning("IIOD pipe %u: WRITEBUF %s refused: its data came before the reply "
+			    "that asks for it (send the data after the 0, as libiio does)", p->id,
+			    c->dev);
+		reply_int(d, p, -EPROTO);
+		p->wb_discard = c->number;
+		return;
+	}
+	r = ifb_session_receive(p->st, (uint32_t)c->number);
+	if (r < 0) {
+		log_warning_errno(r, "IIOD pipe %u: WRITEBUF %s: no block to receive into", p->id,
+				  c->dev);
+		reply_int(d, p, r);
+		return;
+	}
+	p->wb_busy = true;
+	p->wb_len = (uint32_t)c->number;
+	reply_int(d, p, 0);
 }
 
 static void cmd_set_buffers_count(struct ifb_iiod *d, struct iiod_pipe *p,
@@ -818,7 +907,7 @@ static void cmd_set_buffers_count(struct ifb_iiod *d, struct iiod_pipe *p,
 
 static const char iiod_help[] =
 	"iio-ffs-bridge speaks libiio 0.24's IIOD protocol: VERSION, PRINT, TIMEOUT, EXIT,\n"
-	"OPEN, CLOSE, READBUF, READ, WRITE, GETTRIG, SETTRIG, SET <dev> BUFFERS_COUNT.\n";
+	"OPEN, CLOSE, READBUF, WRITEBUF, READ, WRITE, GETTRIG, SETTRIG, SET <dev> BUFFERS_COUNT.\n";
 
 static void execute(struct ifb_iiod *d, struct iiod_pipe *p, char *line, size_t len)
 {
@@ -842,7 +931,7 @@ static void execute(struct ifb_iiod *d, struct iiod_pipe *p, char *line, size_t 
 	case IFB_IIOD_OPEN: cmd_open(d, p, &c); break;
 	case IFB_IIOD_CLOSE: cmd_close(d, p, c.dev); break;
 	case IFB_IIOD_READBUF: cmd_readbuf(d, p, &c); break;
-	case IFB_IIOD_WRITEBUF: reply_int(d, p, -EBADF); break; /* no output buffers */
+	case IFB_IIOD_WRITEBUF: cmd_writebuf(d, p, &c); break;
 	case IFB_IIOD_READ: cmd_read(d, p, &c); break;
 	case IFB_IIOD_WRITE: cmd_write(d, p, &c); break;
 	case IFB_IIOD_GETTRIG: cmd_gettrig(d, p, c.dev); break;
@@ -856,10 +945,19 @@ static void execute(struct ifb_iiod *d, struct iiod_pipe *p, char *line, size_t 
  * must come first), and read more when everything is consumed. */
 static void pipe_process(struct ifb_iiod *d, struct iiod_pipe *p)
 {
-	while (p->open && !p->closing && !p->rb_left && !p->close_reply &&
+	while (p->open && !p->closing && !p->rb_left && !p->close_reply && !p->wb_busy &&
 	       p->pend_off < p->pend_len) {
 		char ch;
 
+		if (p->wb_discard) {
+			size_t n = p->pend_len - p->pend_off;
+
+			if (n > p->wb_discard)
+				n = (size_t)p->wb_discard;
+			p->wb_discard -= n;
+			p->pend_off += n;
+			continue;
+		}
 		if (p->in_value) {
 			size_t n = p->pend_len - p->pend_off;
 
@@ -940,6 +1038,19 @@ void ifb_iiod_pulled(struct ifb_iiod *d, const struct ifb_stream *s)
 	sd_event_source_set_enabled(d->continue_src, SD_EVENT_ONESHOT);
 }
 
+void ifb_iiod_received(struct ifb_iiod *d, const struct ifb_stream *s, uint32_t len)
+{
+	struct iiod_pipe *p = stream_pipe(d, s);
+
+	if (!p || !p->wb_busy)
+		return;
+	p->wb_busy = false;
+	/* iiod's answer: the bytes taken (those of a last partial scan too) */
+	reply_int(d, p, (long)p->wb_len);
+	/* Not from inside the engine: the next command read. */
+	sd_event_source_set_enabled(d->continue_src, SD_EVENT_ONESHOT);
+}
+
 void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
 			   enum ifb_stop_reason reason)
 {
@@ -950,6 +1061,17 @@ void ifb_iiod_stream_ended(struct ifb_iiod *d, const struct ifb_stream *s,
 	pipe_drop_stream(p);
 	p->rb_left = 0;
 	p->rb_waiting = false;
+	if (p->wb_busy && !p->closing) {
+		/* the stream failed under a WRITEBUF: its data has nowhere to go */
+		log_warning("IIOD pipe %u: the stream ended during a WRITEBUF; closing the pipe",
+			    p->id);
+		p->wb_busy = false;
+		p->close_reply = false;
+		pipe_close(d, p);
+		sd_event_source_set_enabled(d->continue_src, SD_EVENT_ONESHOT);
+		return;
+	}
+	p->wb_busy = false;
 	if (p->closing) {
 		p->closing = false;
 		pipe_close(d, p);

@@ -172,6 +172,7 @@ static void restore_native(struct ifb_stream *s)
 	if (!s->iiod_stream)
 		return;
 	s->iiod_stream = false;
+	s->start_cyclic = 0; /* a waveform is its client's */
 	s->ep.num = s->native_ep;
 	/* a stream made for the client is released next: nothing to give back */
 	if (s->iiod_only)
@@ -183,13 +184,21 @@ static void restore_native(struct ifb_stream *s)
 }
 
 int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
-			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep)
+			   const char (*names)[IFB_CHANNEL_NAME_LEN], unsigned n, unsigned ep,
+			   bool cyclic)
 {
 	unsigned bad = 0;
 	int r;
 
 	if (ifb_session_owner(s) != IFB_OWNER_NONE || s->b->shutting_down)
 		return -EBUSY;
+	if (cyclic && (!s->iio.output || s->mode != IFB_MODE_ZERO_COPY)) {
+		log_warning("%sCyclic buffer refused: %s", s->logp,
+			    !s->iio.output ? "not an output device"
+					   : "a cyclic waveform needs zero-copy mode (IIO DMABUF's cyclic "
+					     "flag); this stream runs in another mode");
+		return s->iio.output ? -EOPNOTSUPP : -EINVAL;
+	}
 	ifb_reload_apply_pending(s->b);
 	r = ifb_iio_select(&s->iio, false, names, n, &bad);
 	if (r < 0 || bytes == 0 || bytes % s->iio.scan_size) {
@@ -200,6 +209,7 @@ int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 	s->native_nblocks = s->nblocks;
 	s->iiod_stream = true;
 	s->ep.num = ep;
+	s->start_cyclic = cyclic ? bytes : 0;
 	r = pool_reshape(s, bytes, count);
 	if (r < 0) {
 		restore_native(s);
@@ -208,7 +218,27 @@ int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 	r = ifb_session_start(s);
 	if (r < 0 && !s->session)
 		restore_native(s);
+	if (r == 0 && cyclic && s->mode != IFB_MODE_ZERO_COPY) {
+		/* auto mode fell back as the stream opened */
+		log_warning("%sCyclic buffer refused: the stream fell back to %s mode, and a cyclic "
+			    "waveform needs zero-copy", s->logp, ifb_mode_name(s->mode));
+		ifb_session_stop(s, IFB_STOP_ERROR);
+		return -EOPNOTSUPP;
+	}
 	return r;
+}
+
+int ifb_session_receive(struct ifb_stream *s, uint32_t len)
+{
+	return ifb_engine_receive(&s->engine, len);
+}
+
+void ifb_session_received(void *ctx, unsigned blk, uint32_t len)
+{
+	struct ifb_stream *s = ctx;
+
+	if (s->b->iiod)
+		ifb_iiod_received(s->b->iiod, s, len);
 }
 
 enum ifb_stream_owner ifb_session_owner(const struct ifb_stream *s)

@@ -27,6 +27,9 @@ struct fake_out {
 	int fail_dac;
 	bool cyclic[256];
 	unsigned dac_stops;
+	uint32_t rx_len[256]; /* what each receive asked USB for */
+	unsigned recv[256], n_recv; /* ops->received: blocks */
+	uint32_t recv_len[256];
 };
 
 static struct fake_out fo;
@@ -34,8 +37,15 @@ static struct ifb_engine eo;
 
 static int o_receive(void *ctx, unsigned blk)
 {
+	fo.rx_len[fo.n_rx] = eo.usb_bytes[blk];
 	fo.rx[fo.n_rx++] = blk;
 	return 0;
+}
+
+static void o_received(void *ctx, unsigned blk, uint32_t len)
+{
+	fo.recv_len[fo.n_recv] = len;
+	fo.recv[fo.n_recv++] = blk;
 }
 
 static int o_dac(void *ctx, unsigned blk, uint32_t len, bool cyclic)
@@ -80,6 +90,7 @@ static const struct ifb_engine_ops out_ops = {
 	.usb_stop = o_usb_stop,
 	.dac_stop = o_dac_stop,
 	.stopped = o_stopped,
+	.received = o_received,
 };
 
 /* count: does the backend see the DAC's queue (zero-copy's fences)? */
@@ -393,6 +404,129 @@ START_TEST(bytes_not_played_after_all)
 }
 END_TEST
 
+/* The pull policy (IIOD WRITEBUF): nothing is received until asked; one
+ * receive at a time, of the length asked, into a free block or the first
+ * one the DAC gives back. */
+static void setup_pull(unsigned nblocks, bool cyclic, uint64_t length)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, nblocks, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ifb_engine_set_pull(&eo, true);
+	if (cyclic)
+		ck_assert_int_eq(ifb_engine_start_cyclic(&eo, length), 0);
+	else
+		ck_assert_int_eq(ifb_engine_start(&eo), 0);
+}
+
+START_TEST(pull_receives_only_when_asked)
+{
+	setup_pull(2, false, 0);
+	ck_assert_uint_eq(fo.n_rx, 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, 0), -EINVAL);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS + 1), -EINVAL);
+	ck_assert_int_eq(ifb_engine_pull(&eo, BS), -EINVAL); /* the input way */
+	ck_assert_int_eq(ifb_engine_receive(&eo, 1002), 1);
+	ck_assert_uint_eq(fo.n_rx, 1);
+	ck_assert_uint_eq(fo.rx_len[0], 1002);
+	/* one at a time */
+	ck_assert_int_eq(ifb_engine_receive(&eo, 8), -EBUSY);
+	/* arrived: to the DAC up to its last whole scan, and said so */
+	ifb_engine_usb_received(&eo, fo.rx[0], 0, 1002);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ck_assert_uint_eq(fo.dac_len[0], 1000);
+	ck_assert_uint_eq(eo.dropped, 2);
+	ck_assert_uint_eq(fo.n_recv, 1);
+	ck_assert_uint_eq(fo.recv_len[0], 1000);
+	/* the next, into the other block; nothing received without asking */
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 1);
+	ck_assert_uint_eq(fo.n_rx, 2);
+	ck_assert_uint_ne(fo.rx[1], fo.rx[0]);
+	ifb_engine_usb_received(&eo, fo.rx[1], 0, BS);
+	ck_assert_uint_eq(fo.n_recv, 2);
+	/* played: free again, not back to USB */
+	ifb_engine_adc_done(&eo, fo.dac[0], 0);
+	ck_assert_uint_eq(fo.n_rx, 2);
+	ck_assert_uint_eq(eo.c.bytes_sent, 1000);
+}
+END_TEST
+
+START_TEST(pull_waits_for_the_dac_to_give_a_block_back)
+{
+	setup_pull(1, false, 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 1);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	/* the only block is with the DAC: the receive waits for it */
+	ck_assert_int_eq(ifb_engine_receive(&eo, 64), 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, 64), -EBUSY);
+	ck_assert_uint_eq(fo.n_rx, 1);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_uint_eq(fo.n_rx, 2);
+	ck_assert_uint_eq(fo.rx_len[1], 64);
+	ifb_engine_usb_received(&eo, 0, 0, 64);
+	ck_assert_uint_eq(fo.n_recv, 2);
+	ck_assert_uint_eq(fo.recv_len[1], 64);
+	/* the DAC ran dry in between: an underflow where the block begins */
+	ck_assert_uint_eq(eo.c.starvations, 1);
+	ck_assert_uint_eq(eo.c.gap_offset[0], BS);
+}
+END_TEST
+
+START_TEST(pull_stop_drains_the_dac_and_drops_a_waiting_receive)
+{
+	setup_pull(1, false, 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 1);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 0);
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), -EBADF);
+	ck_assert_uint_eq(fo.stopped_calls, 0); /* the DAC still plays */
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_uint_eq(fo.n_rx, 1); /* the waiting receive is gone */
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_HOST);
+	ck_assert_uint_eq(eo.c.bytes_sent, BS);
+}
+END_TEST
+
+START_TEST(pull_receive_cut_short_is_not_reported_received)
+{
+	setup_pull(2, false, 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 1);
+	/* the client vanished mid-transfer: the pipe's reset takes USB back */
+	ifb_engine_stop(&eo, IFB_STOP_DISCONNECT);
+	ck_assert_uint_eq(fo.usb_stops, 1);
+	ifb_engine_usb_received(&eo, 0, -ECONNRESET, 0);
+	ck_assert_uint_eq(fo.n_recv, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.usb_errors, 0);
+	/* the next stream begins clean */
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, BS), 1);
+}
+END_TEST
+
+START_TEST(pull_cyclic_waveform_is_received_once)
+{
+	setup_pull(4, true, 2000);
+	ck_assert_uint_eq(fo.n_rx, 0);
+	ck_assert_int_eq(ifb_engine_receive(&eo, 2000), 1);
+	ck_assert_int_eq(ifb_engine_receive(&eo, 2000), -EBUSY);
+	ifb_engine_usb_received(&eo, fo.rx[0], 0, 2000);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ck_assert(fo.cyclic[0]);
+	ck_assert_uint_eq(fo.dac_len[0], 2000);
+	ck_assert_uint_eq(fo.n_recv, 1);
+	/* a second buffer for a cyclic stream: refused, as libiio's is */
+	ck_assert_int_eq(ifb_engine_receive(&eo, 2000), -EBUSY);
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_uint_eq(fo.dac_stops, 1);
+	ifb_engine_adc_done(&eo, fo.dac[0], -EINTR);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.bytes_sent, 2000);
+}
+END_TEST
+
 static Suite *engine_out_suite(void)
 {
 	Suite *s = suite_create("engine-out");
@@ -411,6 +545,11 @@ static Suite *engine_out_suite(void)
 	tcase_add_test(t, cyclic_waveform_of_several_blocks);
 	tcase_add_test(t, underflow_not_counted_where_write_hides_the_queue);
 	tcase_add_test(t, bytes_not_played_after_all);
+	tcase_add_test(t, pull_receives_only_when_asked);
+	tcase_add_test(t, pull_waits_for_the_dac_to_give_a_block_back);
+	tcase_add_test(t, pull_stop_drains_the_dac_and_drops_a_waiting_receive);
+	tcase_add_test(t, pull_receive_cut_short_is_not_reported_received);
+	tcase_add_test(t, pull_cyclic_waveform_is_received_once);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -194,13 +194,11 @@ START_TEST(only_listed_devices)
 END_TEST
 
 /*
- * An OPEN reads an input buffer: the bridge streams device to host only
- * (the data path lists in_ scan elements alone). A mask of a DAC's
- * output scan elements must be refused by the layout (ENOSYS), before
- * the front end makes a stream for the device and logs a configuration
- * error for what was a client's request.
+ * An OPEN of a DAC streams its output buffer: the mask of its out_ scan
+ * elements has a layout, and says it is an output; a mask that selects
+ * channels of both directions is no buffer's.
  */
-START_TEST(scan_layout_refuses_output_channels)
+START_TEST(scan_layout_of_output_channels)
 {
 	struct ifb_iiod_ctx *ctx;
 	unsigned int idx[4];
@@ -214,12 +212,27 @@ START_TEST(scan_layout_refuses_output_channels)
 	mk("sys/iio:device3/scan_elements/out_voltage0_en", "0\n");
 	mk("sys/iio:device3/scan_elements/out_voltage0_index", "0\n");
 	mk("sys/iio:device3/scan_elements/out_voltage0_type", "le:s16/16>>0\n");
+	mk("sys/iio:device3/scan_elements/in_voltage1_en", "0\n");
+	mk("sys/iio:device3/scan_elements/in_voltage1_index", "1\n");
+	mk("sys/iio:device3/scan_elements/in_voltage1_type", "le:s16/16>>0\n");
 	mk("sys/iio:device3/buffer/enable", "0\n");
 	ctx = load(NULL, 0);
 	dac = ifb_iiod_ctx_find_device(ctx, "dac");
 	ck_assert_int_ge(dac, 0);
-	ck_assert_uint_eq(ifb_iiod_dev_nchannels(ctx, dac), 1);
-	ck_assert_int_eq(ifb_iiod_scan_layout(ctx, dac, &m, 1, idx, 4, &n), -ENOSYS);
+	ck_assert_uint_eq(ifb_iiod_dev_nchannels(ctx, dac), 2);
+	for (m = 1; m <= 2; m++) {
+		int out = ifb_iiod_mask_output(ctx, dac, &m, 1);
+
+		ck_assert_int_ge(out, 0);
+		ck_assert_int_eq(ifb_iiod_scan_layout(ctx, dac, &m, 1, idx, 4, &n), 2);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(idx[0], out ? 0 : 1);
+	}
+	m = 3;
+	ck_assert_int_eq(ifb_iiod_mask_output(ctx, dac, &m, 1), -EINVAL);
+	ck_assert_int_eq(ifb_iiod_scan_layout(ctx, dac, &m, 1, idx, 4, &n), -EINVAL);
+	m = 0;
+	ck_assert_int_eq(ifb_iiod_mask_output(ctx, dac, &m, 1), -EINVAL);
 	ifb_iiod_ctx_free(ctx);
 	rm_tree();
 }
@@ -398,7 +411,7 @@ static Suite *iiod_xml_suite(void)
 	tcase_add_test(tc, xml_content_and_order);
 	tcase_add_test(tc, only_listed_devices);
 	tcase_add_test(tc, scan_layouts);
-	tcase_add_test(tc, scan_layout_refuses_output_channels);
+	tcase_add_test(tc, scan_layout_of_output_channels);
 	tcase_add_test(tc, one_model_of_a_device);
 	tcase_add_test(tc, attribute_gate);
 	tcase_add_test(tc, no_sysfs);

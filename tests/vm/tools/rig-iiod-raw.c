@@ -7,6 +7,12 @@
  * huge and negative numbers, a path in an attribute name, a CYCLIC input
  * buffer, libiio 1.x's BINARY, an oversized WRITE value, and checks each
  * reply (iiod's error codes, one reply per line, nothing hangs), then EXIT.
+ * With DAC (its device id, e.g. iio:device1; voltage0 and voltage1 its
+ * first two channels): WRITEBUF's refusals (not open, too long, an input
+ * device's), data sent with the line (refused, skipped, the next command
+ * read where it begins), three 4096-byte buffers of the DAC's counter
+ * pattern WRITEBUF'd and CLOSEd (the case checks 12288 bytes played), then
+ * a WRITEBUF cut off halfway by a pipe reset, and the service goes on.
  * Pipe 0's endpoints are the interface's first two, IN then OUT, as libiio
  * takes them; the addresses are the ones the UDC gave (read from the
  * configuration descriptor, as FunctionFS rewrites them).
@@ -95,6 +101,69 @@ static void expect_silence(const char *what)
 		rig_die("%s: expected no reply, got %d: '%s'", what, n, n > 0 ? buf : "");
 }
 
+/* The DAC's counter pattern with two u16 channels: u32 scans 0, 1, 2... */
+static void counter(uint8_t *p, size_t len, uint32_t *n)
+{
+	for (size_t i = 0; i + 4 <= len; i += 4, (*n)++) {
+		p[i] = (uint8_t)*n;
+		p[i + 1] = (uint8_t)(*n >> 8);
+		p[i + 2] = (uint8_t)(*n >> 16);
+		p[i + 3] = (uint8_t)(*n >> 24);
+	}
+}
+
+static void writebuf_abuse(const char *dac)
+{
+	char cmd[128], buf[1024];
+	static uint8_t data[4096 + 64];
+	uint32_t n = 0;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "WRITEBUF %s 4096\r\n", dac);
+	expect(cmd, "-9\n"); /* EBADF: not open */
+	expect("WRITEBUF iio:device0 4096\r\n", "-9\n");
+	snprintf(cmd, sizeof(cmd), "OPEN %s 1024 00000003\r\n", dac);
+	expect(cmd, "0\n");
+	snprintf(cmd, sizeof(cmd), "WRITEBUF %s 8192\r\n", dac);
+	expect(cmd, "-22\n"); /* more than the buffer */
+	snprintf(cmd, sizeof(cmd), "WRITEBUF %s 2\r\n", dac);
+	expect(cmd, "0\n"); /* less than a scan: nothing taken */
+	snprintf(cmd, sizeof(cmd), "READBUF %s 4096\r\n", dac);
+	expect(cmd, "-9\n");
+	/* the data with the line, before the 0 that asks for it */
+	r = snprintf((char *)data, 64, "WRITEBUF %s 4096\r\n", dac);
+	memset(data + r, 0xee, 4096);
+	send_bytes(data, (size_t)r + 4096);
+	if (recv_reply(buf, sizeof(buf), 5000) < 0 || strcmp(buf, "-71\n"))
+		rig_die("WRITEBUF with its data in one transfer: reply '%s', want -71 (EPROTO)", buf);
+	expect_silence("after the refused WRITEBUF");
+	expect("TIMEOUT 1000\r\n", "0\n");
+	printf("ok: data sent with the WRITEBUF line refused and skipped\n");
+	for (int i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd), "WRITEBUF %s 4096\r\n", dac);
+		expect(cmd, "0\n");
+		counter(data, 4096, &n);
+		send_bytes(data, 4096);
+		if (recv_reply(buf, sizeof(buf), 5000) < 0 || strcmp(buf, "4096\n"))
+			rig_die("WRITEBUF %d: reply after the data '%s', want 4096", i, buf);
+	}
+	printf("ok: three 4096-byte WRITEBUFs\n");
+	snprintf(cmd, sizeof(cmd), "CLOSE %s\r\n", dac);
+	expect(cmd, "0\n");
+	/* a client gone halfway through a WRITEBUF's data */
+	snprintf(cmd, sizeof(cmd), "OPEN %s 1024 00000003\r\n", dac);
+	expect(cmd, "0\n");
+	snprintf(cmd, sizeof(cmd), "WRITEBUF %s 4096\r\n", dac);
+	expect(cmd, "0\n");
+	send_bytes(data, 2048);
+	if ((r = ctrl(0, 0)))
+		rig_die("reset pipes mid-WRITEBUF: %s", strerror(-r));
+	if ((r = ctrl(1, 0)))
+		rig_die("open pipe 0 after the reset: %s", strerror(-r));
+	expect("TIMEOUT 1000\r\n", "0\n");
+	printf("ok: a WRITEBUF cut off by a pipe reset, the pipe answers again\n");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned bus, dev;
@@ -102,8 +171,8 @@ int main(int argc, char **argv)
 	static char big[100000];
 	int r;
 
-	if (argc != 2 || sscanf(argv[1], "usb:%u.%u.%u", &bus, &dev, &intf) != 3) {
-		fprintf(stderr, "usage: %s usb:BUS.DEV.INTF\n", argv[0]);
+	if ((argc != 2 && argc != 3) || sscanf(argv[1], "usb:%u.%u.%u", &bus, &dev, &intf) != 3) {
+		fprintf(stderr, "usage: %s usb:BUS.DEV.INTF [DAC]\n", argv[0]);
 		return 2;
 	}
 	snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", bus, dev);
@@ -178,6 +247,8 @@ int main(int argc, char **argv)
 	expect("READ iio:device0 sampling_frequency\r\n", "9\n"); /* 8 digits + NUL, and still answering */
 	if (recv_reply(buf, sizeof(buf), 5000) != 10)
 		rig_die("the sampling_frequency value did not follow its length");
+	if (argc == 3)
+		writebuf_abuse(argv[2]);
 	send_bytes("EXIT\r\n", 6);
 	expect_silence("EXIT");
 	if ((r = ctrl(0, 0)))
