@@ -54,6 +54,11 @@ static int expected(const struct usb_ctrlrequest *s)
 	/* version 3: SET_SAMPLE_RATE, exactly its 8 bytes */
 	if (s->bRequestType == 0x41 && length == 8 && s->bRequest == IFB_REQ_SET_SAMPLE_RATE)
 		return s->bRequest;
+	/* version 5, an output stream's: START's 16 bytes (a cyclic waveform),
+	 * STOP's 8 (where the data end); ep0.c refuses them on an input one */
+	if (s->bRequestType == 0x41 && ((length == 16 && s->bRequest == IFB_REQ_START) ||
+					(length == 8 && s->bRequest == IFB_REQ_STOP)))
+		return s->bRequest;
 	return -EOPNOTSUPP;
 }
 
