@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * SoapySDR module "iioffsbridge": iio-ffs-bridge devices as SoapySDR RX
- * devices, over libifbhost (pull mode).
+ * devices, over libifbhost (pull mode), and their output streams as TX
+ * devices (libifbhost's writer).
  *
  * Streams: a board of protocol version 4 may serve several streams (IIO
  * buffers, one USB interface each, named in the daemon's config). Each
@@ -37,6 +38,31 @@
  * extended) v; CS16 is v scaled to 16 bits (unsigned samples offset to
  * be centred first: v - 2^(bits-1)), CF32 the same as a fraction of full
  * scale, native the value v itself.
+ *
+ * Transmit: an output stream (protocol version 5, a DAC's) is a device of
+ * its own too, with TX channels and none for RX: enumerate lists output
+ * streams always named (stream=NAME, direction=tx; direction=rx|tx narrows
+ * enumerate and make), from a list of their own, so a board's input stream
+ * enumerates and opens without arguments as before. Not RX and TX of one
+ * device, for the reason above: an output stream starts, stops, ends and
+ * runs at its own rate. GNU Radio's Soapy source and sink, and scripts,
+ * each make their device (stream=rx, stream=tx). setupStream(SOAPY_SDR_TX)
+ * takes the RX formats, converted the other way (CS16 scaled down to the
+ * channel's bits, unsigned channels offset by half their range, clamped;
+ * CF32 as a fraction of full scale; native values as they are; a real
+ * channel plays I, Q dropped); channels not in the stream play their zero.
+ * activateStream STARTs (a libifbhost writer); writeStream converts up to
+ * the MTU of scans and returns how many the writer took in the timeout
+ * (fewer: a partial write; none: SOAPY_SDR_TIMEOUT); SOAPY_SDR_END_BURST
+ * on a write that took the last element ends the stream: the rest, STOP
+ * with its end, and the wait until the DAC has played it (up to 60 s);
+ * the next writeStream STARTs a new stream (the burst's offsets count from
+ * 0 again). deactivateStream ends a burst the same way. Every underflow
+ * the device reports (GET_STATS, GET_GAPS) is one SOAPY_SDR_UNDERFLOW from
+ * readStreamStatus, with timeNs the scan where playing resumed (in its
+ * burst) when the offset is known; readStreamStatus polls the writer while
+ * it waits. Timed transmit (SOAPY_SDR_HAS_TIME) is not supported: the
+ * time is ignored.
  *
  * Gaps: libifbhost never returns data across a gap the device reported;
  * the read that would start at one returns SOAPY_SDR_OVERFLOW instead, and
