@@ -739,6 +739,9 @@ public:
 			return SOAPY_SDR_NOT_SUPPORTED;
 		if (!st->active)
 			return SOAPY_SDR_STREAM_ERROR;
+		/* an END_BURST alone after a burst's end: nothing to end */
+		if (!st->w && !numElems)
+			return 0;
 		/* after an END_BURST, the next burst is a new stream (START) */
 		if (!st->w && !start_writer(st))
 			return SOAPY_SDR_STREAM_ERROR;
@@ -871,12 +874,33 @@ private:
 		return ret == 0;
 	}
 
+	static bool plain16(const ifbh_channel &c)
+	{
+		return c.bits == 16 && c.storage_bits == 16 && !c.shift && !c.is_be;
+	}
+
 	/* n elements of a TX buffer into the scans of st->buf: convert()'s inverse. */
 	void unconvert(Stream *st, const ifbh_field &f, const void *in, size_t n) const
 	{
 		const ifbh_channel &ci = info_.ch[f.ch], &cq = info_.ch[f.ch_q];
 		uint8_t *scan = st->buf.data();
 
+		if (st->fmt == Fmt::CS16 && f.iq && plain16(ci) && plain16(cq)) {
+			/* 16-bit little-endian I/Q, the common DAC: CS16 is the
+			 * value, offset by half the range when unsigned */
+			const uint16_t *x = static_cast<const uint16_t *>(in);
+			uint16_t fi = ci.is_signed ? 0 : 0x8000, fq = cq.is_signed ? 0 : 0x8000;
+
+			for (size_t i = 0; i < n; i++, scan += info_.scan_size) {
+				uint16_t a = x[2 * i] ^ fi, b = x[2 * i + 1] ^ fq;
+
+				scan[f.offset] = (uint8_t)a;
+				scan[f.offset + 1] = (uint8_t)(a >> 8);
+				scan[f.offset + 2] = (uint8_t)b;
+				scan[f.offset + 3] = (uint8_t)(b >> 8);
+			}
+			return;
+		}
 		for (size_t i = 0; i < n; i++, scan += info_.scan_size) {
 			int64_t vi = 0, vq = 0;
 			bool q = f.iq;
