@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * SoapySDR module "iioffsbridge": iio-ffs-bridge devices as SoapySDR RX
- * devices, over libifbhost (pull mode).
+ * devices, over libifbhost (pull mode), and their output streams as TX
+ * devices (libifbhost's writer).
  *
  * Streams: a board of protocol version 4 may serve several streams (IIO
  * buffers, one USB interface each, named in the daemon's config). Each
@@ -38,6 +39,31 @@
  * be centred first: v - 2^(bits-1)), CF32 the same as a fraction of full
  * scale, native the value v itself.
  *
+ * Transmit: an output stream (protocol version 5, a DAC's) is a device of
+ * its own too, with TX channels and none for RX: enumerate lists output
+ * streams always named (stream=NAME, direction=tx; direction=rx|tx narrows
+ * enumerate and make), from a list of their own, so a board's input stream
+ * enumerates and opens without arguments as before. Not RX and TX of one
+ * device, for the reason above: an output stream starts, stops, ends and
+ * runs at its own rate. GNU Radio's Soapy source and sink, and scripts,
+ * each make their device (stream=rx, stream=tx). setupStream(SOAPY_SDR_TX)
+ * takes the RX formats, converted the other way (CS16 scaled down to the
+ * channel's bits, unsigned channels offset by half their range, clamped;
+ * CF32 as a fraction of full scale; native values as they are; a real
+ * channel plays I, Q dropped); channels not in the stream play their zero.
+ * activateStream STARTs (a libifbhost writer); writeStream converts up to
+ * the MTU of scans and returns how many the writer took in the timeout
+ * (fewer: a partial write; none: SOAPY_SDR_TIMEOUT); SOAPY_SDR_END_BURST
+ * on a write that took the last element ends the stream: the rest, STOP
+ * with its end, and the wait until the DAC has played it (up to 60 s);
+ * the next writeStream STARTs a new stream (the burst's offsets count from
+ * 0 again). deactivateStream ends a burst the same way. Every underflow
+ * the device reports (GET_STATS, GET_GAPS) is one SOAPY_SDR_UNDERFLOW from
+ * readStreamStatus, with timeNs the scan where playing resumed (in its
+ * burst) when the offset is known; readStreamStatus polls the writer while
+ * it waits. Timed transmit (SOAPY_SDR_HAS_TIME) is not supported: the
+ * time is ignored.
+ *
  * Gaps: libifbhost never returns data across a gap the device reported;
  * the read that would start at one returns SOAPY_SDR_OVERFLOW instead, and
  * the next read returns the data after the gap. timeNs is the stream's
@@ -52,12 +78,15 @@
 
 #include <cerrno>
 #include <cmath>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <ifbhost.h>
@@ -169,11 +198,27 @@ bool stream_name(ifbh_ctx *ctx, const ifbh_list *l, size_t i, std::string &name,
 	return true;
 }
 
+/* direction=rx|tx narrows enumerate and make to one direction. */
+unsigned int find_dirs(const SoapySDR::Kwargs &args)
+{
+	auto d = args.find("direction");
+
+	if (d == args.end() || d->second.empty())
+		return IFBH_FIND_IN | IFBH_FIND_OUT;
+	if (d->second == "rx")
+		return IFBH_FIND_IN;
+	if (d->second == "tx")
+		return IFBH_FIND_OUT;
+	throw std::runtime_error("iioffsbridge: direction=" + d->second + ": expected rx or tx");
+}
+
+void enumerate_list(ifbh_ctx *ctx, const ifbh_list *l, const SoapySDR::Kwargs &args, bool tx,
+		    SoapySDR::KwargsList &out);
+
 SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 {
 	SoapySDR::KwargsList out;
 	auto d = args.find("driver");
-	auto want = args.find("stream");
 
 	if (d != args.end() && d->second != DRIVER)
 		return out;
@@ -181,13 +226,38 @@ SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 		CtxPtr ctx = new_ctx();
 		ifbh_match m = match_from(args);
 		ifbh_list *l = nullptr;
+		unsigned int dirs = find_dirs(args);
 
-		if (ifbh_find(ctx.get(), &m, &l))
-			return out;
-		ListPtr list(l);
+		if (dirs & IFBH_FIND_IN) {
+			if (ifbh_find(ctx.get(), &m, &l))
+				return out;
+			ListPtr list(l);
+			enumerate_list(ctx.get(), l, args, false, out);
+		}
+		/* output streams (protocol version 5) in a list of their own, so
+		 * that a board's input stream enumerates as it did before */
+		if (dirs & IFBH_FIND_OUT && !ifbh_find_streams(ctx.get(), &m, IFBH_FIND_OUT, &l)) {
+			ListPtr list(l);
+			enumerate_list(ctx.get(), l, args, true, out);
+		}
+	} catch (const std::exception &e) {
+		SoapySDR::logf(SOAPY_SDR_ERROR, "%s", e.what());
+	}
+	return out;
+}
+
+/* One result per entry of l (all input streams, or all output ones). */
+void enumerate_list(ifbh_ctx *ctx, const ifbh_list *l, const SoapySDR::Kwargs &args, bool tx,
+		    SoapySDR::KwargsList &out)
+{
+	auto want = args.find("stream");
+
+	{
 		for (size_t i = 0; i < ifbh_list_count(l); i++) {
 			const ifbh_device_desc *dd = ifbh_list_get(l, i);
-			bool named = several_streams(l, i) || want != args.end();
+			/* an output stream is always named: make without stream=
+			 * opens a board's input stream, as before outputs existed */
+			bool named = tx || several_streams(l, i) || want != args.end();
 			std::string name, why;
 			SoapySDR::Kwargs k;
 			char id[16];
@@ -203,14 +273,16 @@ SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 			} else {
 				k["label"] = std::string("iio-ffs-bridge at ") + dd->path;
 			}
+			if (tx)
+				k["direction"] = "tx";
 			/* a one-stream device is not opened unless a stream is asked for */
-			if (named && stream_name(ctx.get(), l, i, name, why)) {
+			if (named && stream_name(ctx, l, i, name, why)) {
 				if (name.empty())
 					name = "main"; /* an older daemon's one stream */
 				if (want != args.end() && want->second != name)
 					continue;
 				k["stream"] = name;
-				k["label"] += " stream " + name;
+				k["label"] += (tx ? " TX stream " : " stream ") + name;
 			} else if (named) {
 				if (want != args.end())
 					continue; /* cannot tell: make would say why */
@@ -218,10 +290,7 @@ SoapySDR::KwargsList find_ifb(const SoapySDR::Kwargs &args)
 			}
 			out.push_back(k);
 		}
-	} catch (const std::exception &e) {
-		SoapySDR::logf(SOAPY_SDR_ERROR, "%s", e.what());
 	}
-	return out;
 }
 
 /* One sample of a field component as its IIO value. */
@@ -264,9 +333,67 @@ float to_f32(int64_t v, const ifbh_channel &c)
 	return (float)(centred(v, c) / std::ldexp(1.0, (int)c.bits - 1));
 }
 
+/* The IIO value of a centred sample x (unsigned: offset back), clamped. */
+int64_t uncentred(double x, const ifbh_channel &c)
+{
+	double half = std::ldexp(1.0, (int)c.bits - 1);
+	double lo = c.is_signed ? -half : 0.0, hi = c.is_signed ? half - 1 : 2 * half - 1;
+
+	x = std::nearbyint(c.is_signed ? x : x + half);
+	return (int64_t)std::min(std::max(x, lo), hi);
+}
+
+int64_t from_s16(int16_t x, const ifbh_channel &c)
+{
+	return uncentred((double)x * std::ldexp(1.0, (int)c.bits - 16), c);
+}
+
+int64_t from_f32(float x, const ifbh_channel &c)
+{
+	return uncentred((double)x * std::ldexp(1.0, (int)c.bits - 1), c);
+}
+
+/* sample()'s inverse: the IIO value v into its storage at p. */
+void store(uint8_t *p, const ifbh_channel &c, int64_t v)
+{
+	unsigned int n = c.storage_bits / 8;
+	uint64_t raw = (uint64_t)v;
+
+	if (c.bits < 64)
+		raw &= (UINT64_C(1) << c.bits) - 1;
+	raw <<= c.shift;
+	for (unsigned int i = 0; i < n; i++)
+		p[c.is_be ? n - 1 - i : i] = (uint8_t)(raw >> (8 * i));
+}
+
+/* Element idx of a native-format buffer (put()'s inverse), sign extended. */
+int64_t get_native(const void *in, size_t idx, unsigned int bytes, bool is_signed)
+{
+	switch (bytes) {
+	case 1:
+		return is_signed ? (int64_t) static_cast<const int8_t *>(in)[idx]
+				 : (int64_t) static_cast<const uint8_t *>(in)[idx];
+	case 2:
+		return is_signed ? (int64_t) static_cast<const int16_t *>(in)[idx]
+				 : (int64_t) static_cast<const uint16_t *>(in)[idx];
+	case 4:
+		return is_signed ? (int64_t) static_cast<const int32_t *>(in)[idx]
+				 : (int64_t) static_cast<const uint32_t *>(in)[idx];
+	default:
+		return (int64_t) static_cast<const uint64_t *>(in)[idx];
+	}
+}
+
 enum class Fmt { NATIVE, CS16, CF32, F32 };
 
+/* An underflow the device reported, for readStreamStatus. */
+struct Underflow {
+	uint64_t offset; /* stream offset where playing resumed */
+	bool exact;
+};
+
 struct Stream {
+	bool tx = false;
 	ifbh_stream *s = nullptr;
 	std::vector<size_t> chans;
 	Fmt fmt = Fmt::NATIVE;
@@ -275,6 +402,15 @@ struct Stream {
 	uint64_t offset = 0;       /* stream offset of buf's first held scan */
 	bool overflow_told = false;
 	size_t mtu = 0;
+	/* TX: the writer of the current burst (none between a burst's
+	 * END_BURST and the next writeStream), a scan with every field at
+	 * its zero (the channels not in the stream), underflows not yet
+	 * told; mutex: readStreamStatus may run on another thread */
+	bool active = false;
+	ifbh_writer *w = nullptr;
+	std::vector<uint8_t> blank;
+	std::deque<Underflow> underflows;
+	std::mutex mutex;
 };
 
 class IfbDevice : public SoapySDR::Device {
@@ -299,11 +435,12 @@ public:
 				throw std::runtime_error("iioffsbridge: iq=" + a->second +
 							 ": expected device, name, adjacent or none");
 		}
-		if (ifbh_find(ctx_.get(), &m, &l))
+		if (find(args, m, &l))
 			throw std::runtime_error(std::string("iioffsbridge: ") +
 						 ifbh_ctx_error(ctx_.get()));
 		ListPtr list(l);
 		open(l, args);
+		tx_ = ifbh_dev_direction(dev_) == IFBH_DIRECTION_OUT;
 		info_ = *ifbh_dev_info(dev_);
 		for (unsigned int i = 0; iq_default && i < info_.num_channels; i++)
 			if (info_.ch[i].iq)
@@ -342,6 +479,7 @@ public:
 		k["stream"] = ifbh_dev_stream_name(dev_);
 		k["stream_index"] = std::to_string(ifbh_dev_stream_index(dev_));
 		k["stream_count"] = std::to_string(ifbh_dev_stream_count(dev_));
+		k["direction"] = tx_ ? "tx" : "rx";
 		for (size_t i = 0; i < fields_.size(); i++)
 			k["channel" + std::to_string(i)] =
 				std::string(fields_[i].name) + (fields_[i].iq ? " (I/Q)" : "");
@@ -350,7 +488,7 @@ public:
 
 	size_t getNumChannels(const int dir) const override
 	{
-		return dir == SOAPY_SDR_RX ? fields_.size() : 0;
+		return dir == (tx_ ? SOAPY_SDR_TX : SOAPY_SDR_RX) ? fields_.size() : 0;
 	}
 
 	std::string getNativeStreamFormat(const int, const size_t ch, double &fullScale) const override
@@ -397,7 +535,7 @@ public:
 		double mhz = std::round(rate * 1000.0);
 		int ret;
 
-		if (stream_ && stream_->s)
+		if (stream_ && (stream_->s || stream_->w))
 			throw std::runtime_error("iioffsbridge: setSampleRate while the stream is "
 						 "active: deactivate it first");
 		if (!(mhz >= 1.0 && mhz <= 1e15))
@@ -420,8 +558,12 @@ public:
 	{
 		auto st = std::make_unique<Stream>();
 
-		if (dir != SOAPY_SDR_RX)
-			throw std::runtime_error("iioffsbridge: receive only");
+		if (dir != (tx_ ? SOAPY_SDR_TX : SOAPY_SDR_RX))
+			throw std::runtime_error(
+				tx_ ? "iioffsbridge: an output stream: transmit (SOAPY_SDR_TX) only"
+				    : "iioffsbridge: an input stream: receive (SOAPY_SDR_RX) only; "
+				      "a board's output streams are devices of their own "
+				      "(stream=NAME, direction=tx)");
 		if (stream_)
 			throw std::runtime_error("iioffsbridge: one stream at a time");
 		st->chans = channels.empty() ? std::vector<size_t>{ 0 } : channels;
@@ -444,6 +586,20 @@ public:
 			if (f.count != 1)
 				throw std::runtime_error("iioffsbridge: channel " + std::to_string(ch) +
 							 " repeats within a scan: not supported");
+		}
+		st->tx = tx_;
+		if (tx_) {
+			/* the channels not streamed play their zero */
+			st->blank.assign(info_.scan_size, 0);
+			for (const ifbh_field &f : fields_)
+				for (unsigned int k = 0; k < (f.iq ? 2u : 1u); k++) {
+					const ifbh_channel &c = info_.ch[k ? f.ch_q : f.ch];
+
+					for (unsigned int r = 0; r < f.count; r++)
+						store(st->blank.data() + f.offset +
+							      (r * (f.iq ? 2 : 1) + k) * f.bytes,
+						      c, c.is_signed ? 0 : uncentred(0.0, c));
+				}
 		}
 		stream_ = st.release();
 		return reinterpret_cast<SoapySDR::Stream *>(stream_);
@@ -468,6 +624,18 @@ public:
 	{
 		Stream *st = reinterpret_cast<Stream *>(s);
 
+		if (st->tx) {
+			std::lock_guard<std::mutex> g(st->mutex);
+
+			if (st->active)
+				return 0;
+			st->mtu = getStreamMTU(s);
+			st->buf.resize(st->mtu * info_.scan_size);
+			if (!start_writer(st))
+				return SOAPY_SDR_STREAM_ERROR;
+			st->active = true;
+			return 0;
+		}
 		if (st->s)
 			return 0;
 		if (ifbh_stream_new(dev_, nullptr, &st->s)) {
@@ -494,6 +662,13 @@ public:
 	{
 		Stream *st = reinterpret_cast<Stream *>(s);
 
+		if (st->tx) {
+			std::lock_guard<std::mutex> g(st->mutex);
+
+			/* what was written is played, as END_BURST would */
+			st->active = false;
+			return end_writer(st) ? 0 : SOAPY_SDR_STREAM_ERROR;
+		}
 		if (!st->s)
 			return 0;
 		ifbh_stream_stop(st->s);
@@ -512,6 +687,8 @@ public:
 		size_t n;
 
 		flags = 0;
+		if (st->tx)
+			return SOAPY_SDR_NOT_SUPPORTED;
 		if (!st->s)
 			return SOAPY_SDR_TIMEOUT;
 		if (st->pos == st->count) {
@@ -550,7 +727,223 @@ public:
 		return (int)n;
 	}
 
+	int writeStream(SoapySDR::Stream *s, const void *const *buffs, const size_t numElems,
+			int &flags, const long long, const long timeoutUs) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+		std::lock_guard<std::mutex> g(st->mutex);
+		size_t n;
+		ssize_t got = 0;
+
+		if (!st->tx)
+			return SOAPY_SDR_NOT_SUPPORTED;
+		if (!st->active)
+			return SOAPY_SDR_STREAM_ERROR;
+		/* an END_BURST alone after a burst's end: nothing to end */
+		if (!st->w && !numElems)
+			return 0;
+		/* after an END_BURST, the next burst is a new stream (START) */
+		if (!st->w && !start_writer(st))
+			return SOAPY_SDR_STREAM_ERROR;
+		n = std::min(numElems, st->mtu);
+		if (n) {
+			for (size_t i = 0; i < n; i++)
+				memcpy(st->buf.data() + i * info_.scan_size, st->blank.data(),
+				       info_.scan_size);
+			for (size_t k = 0; k < st->chans.size(); k++)
+				unconvert(st, field(st->chans[k]), buffs[k], n);
+			got = ifbh_writer_write_scans(st->w, st->buf.data(), n, ms(timeoutUs));
+			if (got == -EAGAIN)
+				return SOAPY_SDR_TIMEOUT;
+			if (got < 0) {
+				SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+				return SOAPY_SDR_STREAM_ERROR;
+			}
+		}
+		/* the burst ends with its last element: a partial write leaves
+		 * the rest (and the flag) to the next call */
+		if ((flags & SOAPY_SDR_END_BURST) && (size_t)got == numElems && !end_writer(st))
+			return SOAPY_SDR_STREAM_ERROR;
+		return (int)got;
+	}
+
+	int readStreamStatus(SoapySDR::Stream *s, size_t &chanMask, int &flags, long long &timeNs,
+			     const long timeoutUs) override
+	{
+		Stream *st = reinterpret_cast<Stream *>(s);
+		auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(timeoutUs);
+
+		if (!st->tx)
+			return SOAPY_SDR_NOT_SUPPORTED;
+		for (;;) {
+			bool polled = false;
+			{
+				std::lock_guard<std::mutex> g(st->mutex);
+
+				if (!st->underflows.empty()) {
+					Underflow u = st->underflows.front();
+
+					st->underflows.pop_front();
+					chanMask = 0;
+					for (size_t k = 0; k < st->chans.size() && k < 64; k++)
+						chanMask |= (size_t)1 << k;
+					flags = 0;
+					timeNs = 0;
+					if (u.exact && info_.sample_rate_mhz) {
+						uint64_t scan = u.offset / info_.scan_size;
+
+						timeNs = (long long)std::llround(
+							(double)scan * 1e12 / (double)info_.sample_rate_mhz);
+						flags |= SOAPY_SDR_HAS_TIME;
+					}
+					return SOAPY_SDR_UNDERFLOW;
+				}
+				auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+						    until - std::chrono::steady_clock::now())
+						    .count();
+				if (left <= 0)
+					return SOAPY_SDR_TIMEOUT;
+				/* the device tells underflows in GET_STATS: poll for them */
+				if (st->w) {
+					ifbh_writer_poll(st->w, (int)std::min<long long>(ms(left), 50));
+					polled = true;
+				}
+			}
+			if (!polled)
+				std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
+	}
+
 private:
+	static int ms(long long us)
+	{
+		if (us <= 0)
+			return 0;
+		return (int)std::min<long long>((us + 999) / 1000, 1 << 30);
+	}
+
+	static void on_underflow(void *user, const ifbh_gap *gap)
+	{
+		Stream *st = static_cast<Stream *>(user);
+
+		/* called inside a writer call, the stream's mutex held */
+		for (uint64_t k = 0; k < (gap->exact ? 1 : std::min<uint64_t>(gap->count, 4096)); k++)
+			st->underflows.push_back({ gap->offset, gap->exact });
+	}
+
+	/* A new writer, STARTed: a burst. The stream's mutex held. */
+	bool start_writer(Stream *st)
+	{
+		if (ifbh_writer_new(dev_, nullptr, &st->w)) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			st->w = nullptr;
+			return false;
+		}
+		ifbh_writer_set_underflow_cb(st->w, &IfbDevice::on_underflow, st);
+		if (ifbh_writer_start(st->w)) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			ifbh_writer_free(st->w);
+			st->w = nullptr;
+			return false;
+		}
+		/* START may have read a new rate (never a new layout) */
+		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
+		return true;
+	}
+
+	/*
+	 * Ends the burst: the rest of the data, STOP with its end, and the
+	 * wait until the DAC has played it all (the device's queued blocks:
+	 * 60 s at most, then the writer is cancelled). The stream's mutex held.
+	 */
+	bool end_writer(Stream *st)
+	{
+		int ret;
+
+		if (!st->w)
+			return true;
+		ret = ifbh_writer_end(st->w, 60000);
+		if (ret) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: end of burst: %s",
+				       ret == -ETIMEDOUT ? "the DAC did not finish within 60 s"
+							 : ifbh_dev_error(dev_));
+			ifbh_writer_cancel(st->w);
+		}
+		ifbh_writer_free(st->w);
+		st->w = nullptr;
+		return ret == 0;
+	}
+
+	static bool plain16(const ifbh_channel &c)
+	{
+		return c.bits == 16 && c.storage_bits == 16 && !c.shift && !c.is_be;
+	}
+
+	/* n elements of a TX buffer into the scans of st->buf: convert()'s inverse. */
+	void unconvert(Stream *st, const ifbh_field &f, const void *in, size_t n) const
+	{
+		const ifbh_channel &ci = info_.ch[f.ch], &cq = info_.ch[f.ch_q];
+		uint8_t *scan = st->buf.data();
+
+		if (st->fmt == Fmt::CS16 && f.iq && plain16(ci) && plain16(cq)) {
+			/* 16-bit little-endian I/Q, the common DAC: CS16 is the
+			 * value, offset by half the range when unsigned */
+			const uint16_t *x = static_cast<const uint16_t *>(in);
+			uint16_t fi = ci.is_signed ? 0 : 0x8000, fq = cq.is_signed ? 0 : 0x8000;
+
+			for (size_t i = 0; i < n; i++, scan += info_.scan_size) {
+				uint16_t a = x[2 * i] ^ fi, b = x[2 * i + 1] ^ fq;
+
+				scan[f.offset] = (uint8_t)a;
+				scan[f.offset + 1] = (uint8_t)(a >> 8);
+				scan[f.offset + 2] = (uint8_t)b;
+				scan[f.offset + 3] = (uint8_t)(b >> 8);
+			}
+			return;
+		}
+		for (size_t i = 0; i < n; i++, scan += info_.scan_size) {
+			int64_t vi = 0, vq = 0;
+			bool q = f.iq;
+
+			switch (st->fmt) {
+			case Fmt::CS16:
+				vi = from_s16(static_cast<const int16_t *>(in)[2 * i], ci);
+				vq = from_s16(static_cast<const int16_t *>(in)[2 * i + 1], cq);
+				break;
+			case Fmt::CF32:
+				vi = from_f32(static_cast<const float *>(in)[2 * i], ci);
+				vq = from_f32(static_cast<const float *>(in)[2 * i + 1], cq);
+				break;
+			case Fmt::F32:
+				vi = from_f32(static_cast<const float *>(in)[i], ci);
+				break;
+			case Fmt::NATIVE: {
+				size_t k = f.iq ? 2 : 1;
+
+				vi = get_native(in, i * k, f.bytes, f.is_signed);
+				if (f.iq)
+					vq = get_native(in, i * k + 1, f.bytes, f.is_signed);
+				break;
+			}
+			}
+			/* a real channel plays I (a complex format's Q is dropped) */
+			store(scan + f.offset, ci, vi);
+			if (q)
+				store(scan + f.offset + f.bytes, cq, vq);
+		}
+	}
+
+	/* The list to open from: input streams (ifbh_find, as before output
+	 * streams existed) unless a stream is named or direction=tx asked. */
+	int find(const SoapySDR::Kwargs &args, const ifbh_match &m, ifbh_list **l)
+	{
+		unsigned int dirs = find_dirs(args);
+
+		if (args.count("stream") || dirs == IFBH_FIND_OUT)
+			return ifbh_find_streams(ctx_.get(), &m, dirs, l);
+		return ifbh_find(ctx_.get(), &m, l);
+	}
+
 	/* The stream args name (stream=NAME), or the one entry there is. */
 	void open(const ifbh_list *l, const SoapySDR::Kwargs &args)
 	{
@@ -651,6 +1044,7 @@ private:
 	ifbh_info info_{};
 	std::vector<ifbh_field> fields_;
 	Stream *stream_ = nullptr;
+	bool tx_ = false; /* an output stream (protocol version 5): TX channels */
 };
 
 SoapySDR::Device *make_ifb(const SoapySDR::Kwargs &args)

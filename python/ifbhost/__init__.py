@@ -17,6 +17,15 @@ opened on its own, by name, and runs on its own::
     with ifbhost.Device(stream="rx") as rx, ifbhost.Device(stream="hk") as hk:
         a, b = rx.read(4096), hk.read(16)
 
+An output stream (protocol version 5: samples from the host to an IIO
+output device, a DAC) is opened by name, or with ``direction="out"``, and
+written; leaving the ``with`` block (or :meth:`Device.end`) sends what is
+left and waits until the DAC has played it::
+
+    with ifbhost.Device(stream="tx") as tx:
+        tx.write(np.arange(1 << 20, dtype="<u4"))   # scans' bytes, or tx.dtype
+    print(tx.underflows)                            # where the DAC ran dry
+
 Each Device has its own libusb context, and its transfers move only while
 it is read: read every open stream often enough (or each from a thread of
 its own), or the device reports gaps in the one left waiting.
@@ -127,15 +136,20 @@ def _match(serial, path, vid, pid):
 
 
 class _Found:
-    """A libusb context and the list ifbh_find() made from it, freed by ``with``."""
+    """A libusb context and the list ifbh_find() made from it (with *dirs*,
+    ifbh_find_streams()'s), freed by ``with``."""
 
-    def __init__(self, serial, path, vid, pid):
+    def __init__(self, serial, path, vid, pid, dirs=None):
         L = _L()
         self.ctx, self.lst = ctypes.c_void_p(), ctypes.c_void_p()
         _check(L.ifbh_ctx_new(ctypes.byref(self.ctx)), "libusb could not start")
         m = _match(serial, path, vid, pid)
         try:
-            _check(L.ifbh_find(self.ctx, ctypes.byref(m), ctypes.byref(self.lst)), self.error)
+            if dirs is None:
+                ret = L.ifbh_find(self.ctx, ctypes.byref(m), ctypes.byref(self.lst))
+            else:
+                ret = L.ifbh_find_streams(self.ctx, ctypes.byref(m), dirs, ctypes.byref(self.lst))
+            _check(ret, self.error)
         except BaseException:
             L.ifbh_ctx_free(self.ctx)
             raise
@@ -164,21 +178,25 @@ def list_streams(serial=None, path=None, vid=None, pid=None):
     interface number), ``index`` and ``count`` (the stream's number and the
     device's streams), ``name`` (the stream's name; ``""`` for a device
     before protocol version 4, which has one stream, opened by the name
-    ``"main"``) and ``error`` (None, or why the stream could not be opened to
-    ask its name, e.g. another program uses it: ``name`` is then None).
+    ``"main"``), ``direction`` (``"in"``: read from the device, an ADC's;
+    ``"out"``: written to it, a DAC's, protocol version 5) and ``error``
+    (None, or why the stream could not be opened to ask its name, e.g.
+    another program uses it: ``name`` is then None).
 
     Each stream is opened briefly (its interface claimed) to read its
     name. Raises :class:`Error` only when listing fails as a whole.
     """
     L = _L()
     out = []
-    with _Found(serial, path, vid, pid) as f:
+    with _Found(serial, path, vid, pid, _ffi.FIND_IN | _ffi.FIND_OUT) as f:
         for i in range(L.ifbh_list_count(f.lst)):
             d = L.ifbh_list_get(f.lst, i).contents
             s = {"path": _text(d.path), "vid": d.vid, "pid": d.pid,
                  "serial": _text(d.serial), "product": _text(d.product),
                  "interface": d.iface, "index": L.ifbh_list_stream_index(f.lst, i),
-                 "count": None, "name": None, "error": None}
+                 "count": None, "name": None, "error": None,
+                 "direction": "out" if L.ifbh_list_direction(f.lst, i) == _ffi.DIRECTION_OUT
+                 else "in"}
             dev = ctypes.c_void_p()
             ret = L.ifbh_dev_open(f.ctx, f.lst, i, ctypes.byref(dev))
             if ret:
@@ -196,12 +214,22 @@ class Device:
     """One stream of an iio-ffs-bridge device.
 
     ``Device(serial=None, path=None, vid=None, pid=None, iq=None,
-    transfers=None, transfer_size=None, stream=None)`` finds the device
+    transfers=None, transfer_size=None, stream=None, direction=None)`` finds the device
     (exactly one must match: ``serial``, bus ``path`` "BUS-PORT[.PORT]...",
     or ``vid``/``pid`` narrow the search), opens it and reads its layout.
     *stream* names the stream to open (protocol version 4 devices may serve
     several, see :func:`list_streams`; a device before it has one, which
-    answers to ``"main"``); without it exactly one stream must match.
+    answers to ``"main"``), of either direction; without it exactly one
+    input stream must match, or with ``direction="out"`` one output stream
+    (``"in"``/``"out"`` also narrow a named search).
+
+    Output streams (:attr:`direction` ``"out"``) are written:
+    :meth:`write` starts the stream (START) and sends scans, :meth:`end`
+    (and ``__exit__``/:meth:`close`) sends the rest and waits until the DAC
+    has played the last sample; a :meth:`write` after :meth:`end` starts a
+    new stream. :attr:`underflows` lists where the DAC ran dry (scan
+    indices of the first scan played after it, counting from the start of
+    the stream in which it happened). :meth:`read` is for input streams.
     *transfers* and *transfer_size* (bytes) set the bulk transfers in
     flight; None: the library's default, 16 of 1 MiB within half of
     usbfs's memory limit, which all programs share (so that two streams,
@@ -224,17 +252,27 @@ class Device:
     """
 
     def __init__(self, serial=None, path=None, vid=None, pid=None, iq=None,
-                 transfers=None, transfer_size=None, stream=None):
+                 transfers=None, transfer_size=None, stream=None, direction=None):
         L = _L()
-        self._ctx = self._dev = self._s = None
+        self._ctx = self._dev = self._s = self._w = None
         self.gaps = []
+        self.underflows = []
+        self._uf_seen = 0
         self._scans = 0
-        with _Found(serial, path, vid, pid) as f:
+        if direction not in (None, "in", "out"):
+            raise ValueError("direction: expected None, 'in' or 'out', not %r" % (direction,))
+        dirs = None  # input streams alone, as before output streams existed
+        if direction == "out" or stream is not None:
+            dirs = {"in": _ffi.FIND_IN, "out": _ffi.FIND_OUT}.get(
+                direction, _ffi.FIND_IN | _ffi.FIND_OUT)
+        with _Found(serial, path, vid, pid, dirs) as f:
             self._dev = self._open(f, stream)
             self._ctx, f.ctx = f.ctx, None  # the context lives on with the device
         self.stream = _text(L.ifbh_dev_stream_name(self._dev))
         self.stream_index = L.ifbh_dev_stream_index(self._dev)
         self.stream_count = L.ifbh_dev_stream_count(self._dev)
+        self.direction = ("out" if L.ifbh_dev_direction(self._dev) == _ffi.DIRECTION_OUT
+                          else "in")
         self._info = L.ifbh_dev_info(self._dev).contents
         i = self._info
         self.scan_size = i.scan_size
@@ -249,8 +287,10 @@ class Device:
             "sample_rate": self.sample_rate,
             "channels": [c.name.decode("utf-8", "replace") for c in i.ch[: i.num_channels]],
             "stream": self.stream,
+            "direction": self.direction,
         }
         self._opts = _ffi.StreamOpts(transfers or 0, transfer_size or 0, 0.0)
+        self._wopts = _ffi.WriterOpts(transfers or 0, transfer_size or 0, 0.0)
 
     def _open(self, f, stream):
         L = _L()
@@ -288,7 +328,7 @@ class Device:
         EOPNOTSUPP (a protocol version 1 or 2 device), EBUSY (a stream
         runs), ENOENT/EACCES (no or a read-only attribute), ERANGE, or the
         driver's refusal (often EINVAL), each with the device's reason."""
-        if self._s is not None:
+        if self._s is not None or self._w is not None:
             raise Error(_errno.EBUSY, "set the sample rate before the stream starts")
         L = _L()
         took = ctypes.c_uint64()
@@ -305,6 +345,9 @@ class Device:
 
     def start(self):
         """START the stream (done by ``with`` and the first read). Raises :class:`Error`."""
+        if self.direction == "out":
+            self._start_writer()
+            return
         if self._s is not None:
             return
         L = _L()
@@ -329,6 +372,8 @@ class Device:
         *timeout*: seconds without data before :class:`Error` (ETIMEDOUT);
         errors of the stream (ENODEV...) raise :class:`Error`.
         """
+        if self.direction == "out":
+            raise Error(_errno.EINVAL, "stream %r is an output stream: write() it" % self.stream)
         self.start()
         L = _L()
         buf = np.empty(n * self.scan_size, dtype=np.uint8)
@@ -361,13 +406,140 @@ class Device:
                 out[name] = src
         return out
 
+    # --- output streams ---------------------------------------------------
+
+    def _start_writer(self):
+        if self._w is not None:
+            return
+        L = _L()
+        w = ctypes.c_void_p()
+        _check(L.ifbh_writer_new(self._dev, ctypes.byref(self._wopts), ctypes.byref(w)),
+               self._dev_err)
+        self._w, self._uf_seen = w, 0
+        self._base = len(self.underflows)
+        _check(L.ifbh_writer_start(w), self._dev_err)
+        self.sample_rate = self._info.sample_rate_mhz / 1000.0
+        self.info["sample_rate"] = self.sample_rate
+
+    def _collect(self):
+        """The writer's underflow offsets not yet in :attr:`underflows`."""
+        offs = ctypes.POINTER(ctypes.c_uint64)()
+        n = _L().ifbh_writer_underflow_offsets(self._w, ctypes.byref(offs))
+        for k in range(self._uf_seen, n):
+            self.underflows.append(offs[k] // self.scan_size)
+        self._uf_seen = max(self._uf_seen, n)
+
+    def _to_raw(self, data):
+        """*data* as the scans' bytes (a contiguous numpy array)."""
+        a = np.asarray(data)
+        if a.dtype == self.raw_dtype or a.dtype.names is None and a.dtype.kind in "iub":
+            return np.ascontiguousarray(a)
+        if a.dtype.kind == "c" and a.dtype.names is None:
+            # complex samples: every field must be an I/Q pair
+            names = self.dtype.names
+            if any(self.dtype[nm].base != np.complex64 for nm in names):
+                raise Error(_errno.EINVAL, "complex samples, but not every field is an I/Q "
+                            "pair: write %s or raw bytes" % (self.dtype,))
+            a = a.reshape(-1, len(names)) if len(names) > 1 else a.reshape(-1)
+            s = np.empty(a.shape[0], dtype=self.dtype)
+            for k, nm in enumerate(names):
+                s[nm] = a[:, k] if len(names) > 1 else a
+            a = s
+        if a.dtype.names is None or set(a.dtype.names) != set(self.raw_dtype.names):
+            raise Error(_errno.EINVAL, "cannot write %s to a stream of %s" % (a.dtype, self.dtype))
+        raw = np.zeros(a.shape, dtype=self.raw_dtype)
+        for nm in self.raw_dtype.names:
+            dst, src = raw[nm], a[nm]
+            base = self.raw_dtype[nm].base
+            if np.iscomplexobj(src):
+                lim = np.iinfo(base)
+                dst[..., 0] = np.clip(np.rint(src.real), lim.min, lim.max)
+                dst[..., 1] = np.clip(np.rint(src.imag), lim.min, lim.max)
+            else:
+                dst[...] = src
+        return raw
+
+    def write(self, data, timeout=5.0):
+        """Send *data* to an output stream (STARTing it first if needed).
+
+        *data*: a numpy array of :attr:`raw_dtype` (the scans as the device
+        takes them), of :attr:`dtype` (I/Q pairs as complex64 with raw
+        integer values, as :meth:`read` gives them; rounded and clipped to
+        the channel's type), a plain complex array when every field is an
+        I/Q pair (one column per field), or any integer array, taken as the
+        scans' bytes (e.g. interleaved ``<u2`` samples, or ``<u4`` for two
+        u16 channels). Returns the number of bytes sent. Waits up to
+        *timeout* seconds at a time for the device to take data, then raises
+        :class:`Error` (ETIMEDOUT); the stream's errors raise :class:`Error`.
+        """
+        if self.direction != "out":
+            raise Error(_errno.EINVAL, "stream %r is an input stream: read() it" % self.stream)
+        raw = self._to_raw(data)
+        self._start_writer()
+        L = _L()
+        base, size, done = raw.ctypes.data, raw.nbytes, 0
+        while done < size:
+            r = L.ifbh_writer_write(self._w, ctypes.c_void_p(base + done), size - done,
+                                    int(timeout * 1000))
+            self._collect()
+            if r == -_errno.EAGAIN:
+                raise Error(_errno.ETIMEDOUT, "the device took no data within %.1f s" % timeout)
+            _check(r, self._dev_err)
+            done += r
+        return done
+
+    def end(self, timeout=None):
+        """End an output stream: send what is left (whole scans), STOP, and
+        wait until the DAC has played the last sample (*timeout* seconds,
+        None: no limit; then :class:`Error` ETIMEDOUT and the stream is
+        cancelled). :attr:`underflows` then holds every underflow the
+        device listed. Idempotent; a later :meth:`write` starts a new
+        stream."""
+        if self._w is None:
+            return
+        L = _L()
+        try:
+            ret = L.ifbh_writer_end(self._w, -1 if timeout is None else int(timeout * 1000))
+            self._collect()
+            self._last = self._wstats()
+            if ret:
+                L.ifbh_writer_cancel(self._w)
+            _check(ret, self._dev_err)
+        finally:
+            L.ifbh_writer_free(self._w)
+            self._w = None
+
+    def cancel(self):
+        """Give an output stream up: what is in flight is dropped, STOP is
+        sent (the device still plays what it holds)."""
+        if self._w is not None:
+            _L().ifbh_writer_cancel(self._w)
+            self._collect()
+            _L().ifbh_writer_free(self._w)
+            self._w = None
+
+    def _wstats(self):
+        st = _L().ifbh_writer_status(self._w).contents
+        d = {k: getattr(st, k) for k in ("queued", "submitted", "sent", "dropped", "played",
+                                          "underflows", "underflows_unlisted")}
+        if st.have_stats:
+            d.update({k: getattr(st.stats, k) for k in ("stream_id", "bytes_sent",
+                                                         "blocks_sent", "starvations")})
+        return d
+
     @property
     def stats(self):
         """The device's counters (dict) as of its last GET_STATS: bytes_sent,
         blocks_sent, starvations, adc_errors, usb_errors, gaps_total,
         stream_id; plus received (bytes this host got) and gaps_unlisted
         (gaps whose offsets the device could not list). None before the
-        first reply."""
+        first reply. An output stream's: queued, submitted, sent (bytes the
+        device took), dropped, played (the DAC played everything, after
+        :meth:`end`), underflows, underflows_unlisted, and from the device
+        stream_id, bytes_sent (bytes given to the DAC), blocks_sent,
+        starvations; after :meth:`end`, the stream's last."""
+        if self.direction == "out":
+            return self._wstats() if self._w is not None else getattr(self, "_last", None)
         if self._s is None:
             return None
         st = _L().ifbh_stream_status(self._s).contents
@@ -393,8 +565,15 @@ class Device:
             pass
 
     def close(self):
-        """STOP (if started), free the stream, release the device."""
+        """STOP (if started), free the stream, release the device. An
+        output stream is ended first (:meth:`end`: played to the last
+        sample)."""
         L = _L()
+        if self._w is not None:
+            try:
+                self.end()
+            finally:
+                self.cancel()
         if self._s is not None:
             try:
                 self.stop()
@@ -412,7 +591,9 @@ class Device:
         self.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and self._w is not None:
+            self.cancel()  # an error: do not wait for the DAC
         self.close()
         return False
 

@@ -135,6 +135,33 @@ class StreamStatus(ctypes.Structure):
     ]
 
 
+DIRECTION_IN, DIRECTION_OUT = 0, 1
+FIND_IN, FIND_OUT = 1, 2
+
+
+class WriterOpts(ctypes.Structure):
+    _fields_ = [
+        ("transfers", ctypes.c_uint),
+        ("transfer_size", ctypes.c_size_t),
+        ("stats_period", ctypes.c_double),
+    ]
+
+
+class WriterStatus(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("queued", "submitted", "sent", "dropped")] + [
+        (n, ctypes.c_bool) for n in ("started", "stop_sent", "played", "ended")] + [
+        ("error", ctypes.c_int),
+        ("host_errors", ctypes.c_uint),
+        ("proto_errors", ctypes.c_uint),
+        ("have_stats", ctypes.c_bool),
+        ("stats", Stats),
+        ("underflows", ctypes.c_uint64),
+        ("underflows_unlisted", ctypes.c_uint64),
+        ("t_start", ctypes.c_double),
+        ("t_end", ctypes.c_double),
+    ]
+
+
 P = ctypes.c_void_p
 _PROTOS = {
     "ifbh_ctx_new": (ctypes.c_int, [ctypes.POINTER(P)]),
@@ -174,6 +201,21 @@ _PROTOS = {
     "ifbh_dev_channel_sign": (ctypes.c_int, [P, ctypes.c_uint]),
     "ifbh_list_stream_index": (ctypes.c_int, [P, ctypes.c_size_t]),
     "ifbh_list_open_stream": (ctypes.c_int, [P, P, ctypes.c_char_p, ctypes.POINTER(P)]),
+    # 1.3: output streams (protocol version 5)
+    "ifbh_find_streams": (ctypes.c_int, [P, ctypes.POINTER(Match), ctypes.c_uint,
+                                         ctypes.POINTER(P)]),
+    "ifbh_list_direction": (ctypes.c_int, [P, ctypes.c_size_t]),
+    "ifbh_dev_direction": (ctypes.c_int, [P]),
+    "ifbh_writer_new": (ctypes.c_int, [P, ctypes.POINTER(WriterOpts), ctypes.POINTER(P)]),
+    "ifbh_writer_free": (None, [P]),
+    "ifbh_writer_start": (ctypes.c_int, [P]),
+    "ifbh_writer_write": (ctypes.c_ssize_t, [P, P, ctypes.c_size_t, ctypes.c_int]),
+    "ifbh_writer_poll": (ctypes.c_int, [P, ctypes.c_int]),
+    "ifbh_writer_end": (ctypes.c_int, [P, ctypes.c_int]),
+    "ifbh_writer_cancel": (None, [P]),
+    "ifbh_writer_status": (ctypes.POINTER(WriterStatus), [P]),
+    "ifbh_writer_underflow_offsets": (ctypes.c_size_t, [P, ctypes.POINTER(
+        ctypes.POINTER(ctypes.c_uint64))]),
 }
 
 
