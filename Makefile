@@ -55,16 +55,18 @@ pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
 DAEMON_LIBS = $(call pc,libs,libsystemd) $(call pc,libs,inih) -laio -lm
 CAPTURE_LIBS = $(call pc,libs,libusb-1.0) -lm
-CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0)
+CAPTURE_CFLAGS = $(call pc,cflags,libusb-1.0) $(call pc,cflags,jansson)
+# iio-ffs-play reads SigMF metadata (JSON) with jansson
+PLAY_LIBS = $(call pc,libs,jansson)
 CHECK_LIBS = $(call pc,libs,check)
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) $(COMMON_SRCS)
 CAPTURE_LIB_SRCS := $(filter-out src/capture/main.c,$(wildcard src/capture/*.c))
-# iio-ffs-play: its own sources and, of iio-ffs-capture's, the JSON writer
-# and the value parsers.
+# iio-ffs-play: its own sources and, of iio-ffs-capture's, the JSON writer,
+# the value parsers and the SigMF datatypes.
 PLAY_LIB_SRCS := $(filter-out src/play/main.c,$(wildcard src/play/*.c))
-PLAY_SHARED_SRCS := src/capture/json.c src/capture/util.c
+PLAY_SHARED_SRCS := src/capture/json.c src/capture/util.c src/capture/sigmf.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 # --- libifbhost: the host library (src/host, include/ifbhost.h) ---------------
@@ -277,18 +279,18 @@ $(CAPTURE_BIN): $(call obj,obj,src/capture/main.c $(CAPTURE_LIB_SRCS) $(COMMON_S
 $(PLAY_BIN): $(call obj,obj,src/play/main.c $(PLAY_LIB_SRCS) $(PLAY_SHARED_SRCS) $(COMMON_SRCS)) $(HOST_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(CAPTURE_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(CAPTURE_LIBS) $(PLAY_LIBS)
 
 UNIT_OBJS = $(UNIT_SRCS) $(DAEMON_LIB_SRCS) $(CAPTURE_LIB_SRCS) $(PLAY_LIB_SRCS) $(HOST_SRCS)
 $(UNIT_BIN): $(call obj,obj,$(UNIT_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS) $(PLAY_LIBS)
 
 $(ASAN_UNIT_BIN): $(call obj,asan,$(UNIT_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD-ASAN $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(CHECK_LIBS) $(DAEMON_LIBS) $(CAPTURE_LIBS) $(PLAY_LIBS)
 
 # The daemon's modules as an archive, so the rig's tools use the same
 # wrappers (DMABUF, IIO, FunctionFS descriptors) instead of copies.

@@ -32,7 +32,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config libsystemd-dev libaio-dev libinih-dev
-	libusb-1.0-0-dev check
+	libusb-1.0-0-dev libjansson-dev check
 	# VM rig
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod patch
 	linux-source-6.12 linux-source-6.1 bc bison flex libelf-dev libssl-dev
@@ -61,7 +61,7 @@ cross|arm)
 	PKGS+=(crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user-static)
 	for a in "${CROSS_ARCHES[@]}"; do
 		PKGS+=("pkgconf:$a" "libsystemd-dev:$a" "libaio-dev:$a" "libinih-dev:$a"
-			"check:$a" "libusb-1.0-0-dev:$a")
+			"check:$a" "libusb-1.0-0-dev:$a" "libjansson-dev:$a")
 	done
 	;;
 *) die "unknown argument '$1' (usage: bash tests/install-deps.sh [cross|arm])" ;;

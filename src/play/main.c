@@ -8,6 +8,7 @@
  * parses the options, pattern.c makes the pattern.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -88,6 +89,7 @@ struct play {
 
 	/* the source */
 	int fd;
+	char sigmf_data[4096], sigmf_meta[4096]; /* a SigMF recording's files */
 	bool regular;
 	uint64_t pass_bytes; /* a regular file's whole scans */
 	uint64_t pass_pos, passes;
@@ -264,6 +266,26 @@ static int open_source(struct play *p)
 			return PLAY_EXIT_USAGE;
 		}
 		return 0;
+	}
+	if (play_sigmf_paths(p->o.file, p->sigmf_data, sizeof(p->sigmf_data), p->sigmf_meta,
+			     sizeof(p->sigmf_meta))) {
+		char dt[64];
+		double rate = 0;
+
+		if (play_sigmf_read_meta(p->sigmf_meta, dt, sizeof(dt), &rate, err, sizeof(err))) {
+			msg("%s", err);
+			return PLAY_EXIT_INPUT;
+		}
+		if (play_sigmf_check(p->info, dt, err, sizeof(err))) {
+			msg("%s: %s", p->sigmf_meta, err);
+			return PLAY_EXIT_USAGE;
+		}
+		if (rate > 0 && p->info->sample_rate_mhz &&
+		    fabs(rate - (double)p->info->sample_rate_mhz / 1000.0) > rate * 1e-9 && !p->o.quiet)
+			msg("warning: %s was recorded at %.3f Hz; stream \"%s\" plays at %.3f Hz",
+			    p->sigmf_meta, rate, ifbh_dev_stream_name(p->dev),
+			    (double)p->info->sample_rate_mhz / 1000.0);
+		p->o.file = p->sigmf_data;
 	}
 	if (!strcmp(p->o.file, "-")) {
 		p->fd = STDIN_FILENO;

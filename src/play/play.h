@@ -76,4 +76,17 @@ int play_counter_check(const struct ifbh_info *info, char *err, size_t errlen);
 void play_counter_fill(const struct ifbh_info *info, uint8_t *buf, size_t nscans,
 		       uint64_t first);
 
+/*
+ * A SigMF recording as FILE (sigmf-in.c). Does file name one (ends in
+ * .sigmf-data, .sigmf-meta or .sigmf)? Then its data and meta paths.
+ */
+bool play_sigmf_paths(const char *file, char *data, size_t datalen, char *meta, size_t metalen);
+/* The meta file's core:datatype and core:sample_rate (Hz, 0: absent).
+ * 0, or -EINVAL with the file, line and what was expected in err. */
+int play_sigmf_read_meta(const char *path, char *datatype, size_t dtlen, double *rate, char *err,
+			 size_t errlen);
+/* Does datatype describe the stream's scans (real channels, or I/Q pairs
+ * of any pairing iio-ffs-capture records)? 0, or -EINVAL with why. */
+int play_sigmf_check(const struct ifbh_info *info, const char *datatype, char *err, size_t errlen);
+
 #endif

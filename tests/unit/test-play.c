@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture/verify.h"
 #include "play/play.h"
@@ -265,6 +266,65 @@ START_TEST(args_bad)
 }
 END_TEST
 
+/* A SigMF recording as input: the paths, the metadata, the datatype. */
+START_TEST(sigmf_input)
+{
+	char data[256], meta[256], dt[64], err[512], path[] = "/tmp/ifb-play-XXXXXX";
+	struct ifbh_info info;
+	double rate;
+	FILE *f;
+	int fd;
+
+	ck_assert(play_sigmf_paths("rec.sigmf-data", data, sizeof(data), meta, sizeof(meta)));
+	ck_assert_str_eq(data, "rec.sigmf-data");
+	ck_assert_str_eq(meta, "rec.sigmf-meta");
+	ck_assert(play_sigmf_paths("a/rec.sigmf-meta", data, sizeof(data), meta, sizeof(meta)));
+	ck_assert_str_eq(data, "a/rec.sigmf-data");
+	ck_assert(play_sigmf_paths("rec.sigmf", data, sizeof(data), meta, sizeof(meta)));
+	ck_assert_str_eq(meta, "rec.sigmf-meta");
+	ck_assert(!play_sigmf_paths("rec.raw", data, sizeof(data), meta, sizeof(meta)));
+	ck_assert(!play_sigmf_paths("-", data, sizeof(data), meta, sizeof(meta)));
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("{\"global\": {\"core:datatype\": \"ru16_le\", \"core:sample_rate\": 2000000,"
+	      " \"core:version\": \"1.0.0\"}, \"captures\": [], \"annotations\": []}\n", f);
+	fclose(f);
+	ck_assert_int_eq(play_sigmf_read_meta(path, dt, sizeof(dt), &rate, err, sizeof(err)), 0);
+	ck_assert_str_eq(dt, "ru16_le");
+	ck_assert(rate == 2000000.0);
+	/* the simulated converters' two u16 channels: real, or one I/Q pair */
+	layout(&info, 0x3, false);
+	ck_assert_int_eq(play_sigmf_check(&info, "ru16_le", err, sizeof(err)), 0);
+	ck_assert_int_eq(play_sigmf_check(&info, "cu16_le", err, sizeof(err)), 0);
+	ck_assert_int_eq(play_sigmf_check(&info, "ri16_le", err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "ri16_le"));
+	ck_assert_ptr_nonnull(strstr(err, "ru16_le"));
+	layout(&info, 0x3, true);
+	ck_assert_int_eq(play_sigmf_check(&info, "ru16_le", err, sizeof(err)), -EINVAL);
+
+	/* what is not SigMF metadata is refused with where and why */
+	f = fopen(path, "w");
+	fputs("{\"global\": {\"core:sample_rate\": 1}}", f);
+	fclose(f);
+	ck_assert_int_eq(play_sigmf_read_meta(path, dt, sizeof(dt), &rate, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "core:datatype"));
+	f = fopen(path, "w");
+	fputs("{\"global\": {\"core:datatype\": \"ru16_le\",\n \"core:sample_rate\": -5}}", f);
+	fclose(f);
+	ck_assert_int_eq(play_sigmf_read_meta(path, dt, sizeof(dt), &rate, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "core:sample_rate"));
+	f = fopen(path, "w");
+	fputs("{\"global\": {\"core:datatype\": \"ru16_le\",,}}", f);
+	fclose(f);
+	ck_assert_int_eq(play_sigmf_read_meta(path, dt, sizeof(dt), &rate, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	unlink(path);
+	ck_assert_int_eq(play_sigmf_read_meta(path, dt, sizeof(dt), &rate, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 static Suite *play_suite(void)
 {
 	Suite *s = suite_create("play");
@@ -276,6 +336,7 @@ static Suite *play_suite(void)
 	tcase_add_test(tc, counter_refuses_other_layouts);
 	tcase_add_test(tc, args_good);
 	tcase_add_test(tc, args_bad);
+	tcase_add_test(tc, sigmf_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
