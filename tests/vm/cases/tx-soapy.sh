@@ -22,11 +22,12 @@ cat > /tmp/soapy-tx.py <<'PY'
 import sys, time
 import numpy as np
 import SoapySDR
-from SoapySDR import (SOAPY_SDR_TX, SOAPY_SDR_RX, SOAPY_SDR_CS16, SOAPY_SDR_END_BURST,
-                      SOAPY_SDR_UNDERFLOW, SOAPY_SDR_TIMEOUT)
+from SoapySDR import (SOAPY_SDR_TX, SOAPY_SDR_RX, SOAPY_SDR_CS16, SOAPY_SDR_CF32,
+                      SOAPY_SDR_END_BURST, SOAPY_SDR_UNDERFLOW, SOAPY_SDR_TIMEOUT)
 
 bursts, burst_bytes, pause_at, pause_s = (int(sys.argv[1]), int(sys.argv[2]),
                                           int(sys.argv[3]), float(sys.argv[4]))
+fmt = sys.argv[5] if len(sys.argv) > 5 else SOAPY_SDR_CS16
 found = SoapySDR.Device.enumerate("driver=iioffsbridge,direction=tx")
 assert len(found) == 1 and found[0]["stream"] == "tx", found
 dev = SoapySDR.Device("driver=iioffsbridge,stream=tx")
@@ -34,7 +35,7 @@ assert dev.getNumChannels(SOAPY_SDR_TX) == 1, dev.getNumChannels(SOAPY_SDR_TX)
 assert dev.getNumChannels(SOAPY_SDR_RX) == 0
 fmts = list(dev.getStreamFormats(SOAPY_SDR_TX, 0))
 assert fmts[:2] == ["CS16", "CF32"], fmts
-st = dev.setupStream(SOAPY_SDR_TX, SOAPY_SDR_CS16, [0])
+st = dev.setupStream(SOAPY_SDR_TX, fmt, [0])
 mtu = dev.getStreamMTU(st)
 dev.activateStream(st)
 scans = burst_bytes // 4
@@ -42,7 +43,10 @@ for b in range(bursts):
     n = np.arange(scans, dtype=np.uint32)
     iq = np.empty(2 * scans, dtype=np.uint16)
     iq[0::2], iq[1::2] = n & 0xffff, n >> 16
-    iq = (iq ^ 0x8000).view(np.int16)
+    if fmt == SOAPY_SDR_CS16:
+        iq = (iq ^ 0x8000).view(np.int16)
+    elif fmt == SOAPY_SDR_CF32:  # a fraction of full scale: exact in float32
+        iq = ((iq.astype(np.float32) - 32768.0) / 32768.0).astype(np.float32)
     done = partial = 0
     paused = False
     while done < scans:
@@ -67,8 +71,8 @@ while True:
     underflows.append(r.timeNs)
 dev.deactivateStream(st)
 dev.closeStream(st)
-print("soapy-tx: %d burst(s) of %d bytes in CS16, %d partial write(s), %d underflow(s) at %s ns"
-      % (bursts, burst_bytes, partial, len(underflows), underflows))
+print("soapy-tx: %d burst(s) of %d bytes in %s, %d partial write(s), %d underflow(s) at %s ns"
+      % (bursts, burst_bytes, fmt, partial, len(underflows), underflows))
 PY
 
 rig_dac_load
@@ -98,6 +102,15 @@ cat /tmp/soapy.out
 	bridge_fail "the DAC played $(cat "$dac/sim_bytes_played") bytes of the last burst, expected 25165824"
 n=$(grep -c 'tx: Stream [0-9]* ended (host STOP): 25165824 bytes' "$IFB_LOG")
 [ "$n" = 3 ] || bridge_fail "$n stream(s) of 25165824 bytes ended, expected 3 (one per burst)"
+
+# the other formats: CF32 (a fraction of full scale) and the native CU16
+for f in CF32 CU16; do
+	host python3 /tmp/soapy-tx.py 1 8388608 0 0 "$f" >/tmp/soapy.out 2>&1 || bridge_fail "$f: $(cat /tmp/soapy.out)"
+	cat /tmp/soapy.out
+	[ "$(cat "$dac/sim_mismatches")" = 0 ] || bridge_fail "$f: the DAC saw $(cat "$dac/sim_mismatches") mismatches"
+	[ "$(cat "$dac/sim_bytes_played")" = 8388608 ] ||
+		bridge_fail "$f: the DAC played $(cat "$dac/sim_bytes_played") bytes, expected 8388608"
+done
 bridge_stop
 
 # paced at 8 MB/s, 2 MiB of blocks; the script pauses 2 s after 8 MiB
