@@ -856,9 +856,11 @@ static void cmd_writebuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct i
 		reply_int(d, p, 0); /* iiod: less than a scan is nothing to do */
 		return;
 	}
+	/* malformed client input: debug (the client reads the error), so
+	 * that a hostile host cannot flood the journal */
 	if (c->number > p->st_bytes) {
-		log_warning("IIOD pipe %u: WRITEBUF %s of %" PRIu64 " bytes refused: the buffer "
-			    "opened holds %u", p->id, c->dev, c->number, p->st_bytes);
+		log_debug("IIOD pipe %u: WRITEBUF %s of %" PRIu64 " bytes refused: the buffer "
+			  "opened holds %u", p->id, c->dev, c->number, p->st_bytes);
 		reply_int(d, p, -EINVAL);
 		return;
 	}
@@ -869,9 +871,9 @@ static void cmd_writebuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct i
 		 * Refused; its N bytes are skipped, so the next command is
 		 * read where it begins.
 		 */
-		log_warning("IIOD pipe %u: WRITEBUF %s refused: its data came before the reply "
-			    "that asks for it (send the data after the 0, as libiio does)", p->id,
-			    c->dev);
+		log_debug("IIOD pipe %u: WRITEBUF %s refused: its data came before the reply "
+			  "that asks for it (send the data after the 0, as libiio does)", p->id,
+			  c->dev);
 		reply_int(d, p, -EPROTO);
 		p->wb_discard = c->number;
 		return;
