@@ -73,7 +73,11 @@
  *                rest is played as it was. Bytes are played up to the last
  *                whole scan of a block (a scan's fraction is dropped).
  *   STOP         "that was the last data". With wLength 8 (struct
- *                ifb_stop), sent before the data's last block: the stream
+ *                ifb_stop), sent before the data's last block, and followed
+ *                by one more request (e.g. GET_STATS) answered before that
+ *                block is sent (the device handles ep0 requests in order:
+ *                the answer says it has the end; without it the block may
+ *                be taken whole, and the end then refused): the stream
  *                ends at that stream offset; the device keeps receiving
  *                until it has that much (the last block may end with a
  *                short packet), the DAC plays it all, then the stream is

@@ -93,13 +93,30 @@ static int reason_rank(enum ifb_stop_reason r)
 	}
 }
 
+/*
+ * Output: does this stop abort what the DAC holds? A host's STOP lets it
+ * play out (a shutdown too, within its drain grace: session.c), but a
+ * cyclic waveform never ends on its own, and a disconnect or an error
+ * leaves nobody to play it for (a next host's START would wait a pool's
+ * length).
+ */
+static bool out_aborts(const struct ifb_engine *e)
+{
+	return e->cyclic || e->reason == IFB_STOP_DISCONNECT || e->reason == IFB_STOP_ERROR;
+}
+
 void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 {
 	if (e->run == IFB_STATE_IDLE)
 		return;
 	if (e->run == IFB_STATE_STOPPING) {
-		if (reason_rank(reason) > reason_rank(e->reason))
+		if (reason_rank(reason) > reason_rank(e->reason)) {
 			e->reason = reason;
+			/* a STOP's drain that turns into a disconnect or an
+			 * error: the DAC is not played out any more */
+			if (e->out && out_aborts(e) && e->adc.len)
+				e->ops->dac_stop(e->ctx);
+		}
 		return;
 	}
 	e->run = IFB_STATE_STOPPING;
@@ -111,7 +128,7 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	e->rx_want = 0; /* a receive waiting for a block: none comes now */
 	if (e->out) {
 		e->ops->usb_stop(e->ctx);
-		if (e->cyclic && e->adc.len)
+		if (out_aborts(e) && e->adc.len)
 			e->ops->dac_stop(e->ctx);
 	} else {
 		e->ops->adc_stop(e->ctx);
@@ -209,8 +226,17 @@ static void received_complete(struct ifb_engine *e, unsigned blk, int status)
 		ifb_engine_stop(e, is_disconnect(status) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
 		return;
 	}
-	/* Past the announced end: not data. (A block received before a stop
-	 * took USB back is played.) */
+	/*
+	 * Stopping: a block USB filled before it was taken back is played
+	 * after a host's STOP (it was sent before the STOP), never after a
+	 * stop that aborts the DAC (nothing would stop it again: a cyclic
+	 * block would repeat for ever) or a shutdown.
+	 */
+	if (e->run != IFB_STATE_STREAMING && (out_aborts(e) || e->reason != IFB_STOP_HOST)) {
+		e->state[blk] = IFB_BLOCK_FREE;
+		return;
+	}
+	/* Past the announced end: not data. */
 	if (e->end != UINT64_MAX && e->rx_offset + len > e->end)
 		len = e->rx_offset >= e->end ? 0 : (uint32_t)(e->end - e->rx_offset);
 	e->rx_offset += len;
@@ -302,10 +328,11 @@ void ifb_engine_not_played(struct ifb_engine *e, uint64_t bytes)
 /* Output: the DAC played block blk (or failed it). */
 static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 {
-	/* A shutdown, disconnect or error aborts what the DAC holds: not
-	 * its failures. A host's STOP lets it play (its failures count),
-	 * but for a cyclic block, which a stop always aborts. Its bytes
-	 * were counted when it was queued. */
+	/* A disconnect or an error aborts what the DAC holds, a shutdown
+	 * after its grace (out_aborts): not the DAC's failures. A host's
+	 * STOP lets it play (its failures count), but for a cyclic block,
+	 * which a stop always aborts; a one-block waveform's bytes were
+	 * counted when it was queued. */
 	if (e->cyclic) {
 		if (status < 0 && e->run == IFB_STATE_STREAMING) {
 			e->c.adc_errors++;
@@ -313,6 +340,14 @@ static void dac_complete(struct ifb_engine *e, unsigned blk, int status)
 			ifb_engine_stop(e, IFB_STOP_ERROR);
 		}
 		e->state[blk] = IFB_BLOCK_FREE;
+		/* A one-block waveform played once and given back: the DAC's
+		 * driver does not repeat (Linux 6.12's DMA engine buffer ignores
+		 * IIO's cyclic flag). Queued again, as a longer waveform's
+		 * blocks are: it goes on, each pass an underflow. */
+		if (!e->cyclic_blocks && status >= 0 && e->run == IFB_STATE_STREAMING) {
+			to_dac(e, blk, e->usb_bytes[blk]); /* counts the pass */
+			return;
+		}
 		if (!e->cyclic_blocks || status < 0)
 			return;
 		e->c.bytes_sent += e->usb_bytes[blk];

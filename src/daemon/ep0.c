@@ -299,7 +299,7 @@ static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	}
 	if ((flags & IFB_START_CYCLIC) &&
 	    (len == 0 || len > (uint64_t)s->nblocks * s->cfg.block_size || len % s->iio.scan_size)) {
-		log_warning("%sHost: cyclic START refused: a waveform of %" PRIu64 " bytes; expected "
+		log_debug("%sHost: cyclic START refused: a waveform of %" PRIu64 " bytes; expected "
 			    "whole %u-byte scans, at most the pool (%u x %u bytes)", s->logp, len,
 			    s->iio.scan_size, s->nblocks, s->cfg.block_size);
 		start_outcome(s, -EINVAL);
@@ -337,9 +337,11 @@ static void stop_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 	memcpy(&data, bytes, sizeof(data));
 	end = le64toh(data.end);
 	r = ifb_session_end_at(s, end);
+	/* malformed host input: debug (GET_STATS shows the stream going on) */
 	if (r == -EINVAL)
-		log_warning("%sHost: STOP at stream offset %" PRIu64 " refused: more has been "
-			    "received already", s->logp, end);
+		log_debug("%sHost: STOP at stream offset %" PRIu64 " refused: %s", s->logp, end,
+			  s->engine.cyclic ? "a cyclic stream's end is its waveform's"
+					   : "more has been received already");
 	else if (r == 0)
 		log_debug("%sHost: STOP, the data ends at stream offset %" PRIu64, s->logp, end);
 }
@@ -417,7 +419,14 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		return;
 	case IFB_REQ_START:
 		log_debug("%sHost: START", s->logp);
+		/* an output stream is version 5's: a host must have agreed on it */
+		if (s->iio.output && s->proto_version < 5) {
+			start_outcome(s, -EPROTONOSUPPORT);
+			break;
+		}
 		if (wlength) {
+			if (s->iio.output && ifb_session_owner(s) == IFB_OWNER_IIOD)
+				start_outcome(s, -EBUSY); /* GET_STATUS says why */
 			if (!s->iio.output || ifb_session_owner(s) == IFB_OWNER_IIOD)
 				break; /* stall: only an output stream's START has data */
 			stage(s->b, s, IFB_EP0_RECEIVE, NULL, wlength, "START", start_received);
@@ -429,6 +438,8 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 		return;
 	case IFB_REQ_STOP:
 		log_debug("%sHost: STOP", s->logp);
+		if (s->iio.output && s->proto_version < 5)
+			break; /* stall: version 5's stream, and no host agreed on it */
 		if (wlength) {
 			if (!s->iio.output || ifb_session_owner(s) == IFB_OWNER_IIOD)
 				break; /* stall: an input stream's STOP has no data */

@@ -880,8 +880,13 @@ static void cmd_writebuf(struct ifb_iiod *d, struct iiod_pipe *p, const struct i
 	}
 	r = ifb_session_receive(p->st, (uint32_t)c->number);
 	if (r < 0) {
-		log_warning_errno(r, "IIOD pipe %u: WRITEBUF %s: no block to receive into", p->id,
-				  c->dev);
+		/* a cyclic buffer takes one WRITEBUF: the client's doing, debug */
+		if (r == -EBUSY && p->st->engine.cyclic)
+			log_debug("IIOD pipe %u: WRITEBUF %s refused: the cyclic buffer has its "
+				  "waveform already", p->id, c->dev);
+		else
+			log_warning_errno(r, "IIOD pipe %u: WRITEBUF %s: no block to receive into",
+					  p->id, c->dev);
 		reply_int(d, p, r);
 		return;
 	}

@@ -215,16 +215,11 @@ int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 		restore_native(s);
 		return r;
 	}
+	/* (a fall-back to another mode at this open refuses the cyclic
+	 * buffer there: ifb_session_start) */
 	r = ifb_session_start(s);
 	if (r < 0 && !s->session)
 		restore_native(s);
-	if (r == 0 && cyclic && s->mode != IFB_MODE_ZERO_COPY) {
-		/* auto mode fell back as the stream opened */
-		log_warning("%sCyclic buffer refused: the stream fell back to %s mode, and a cyclic "
-			    "waveform needs zero-copy", s->logp, ifb_mode_name(s->mode));
-		ifb_session_stop(s, IFB_STOP_ERROR);
-		return -EOPNOTSUPP;
-	}
 	return r;
 }
 
@@ -277,6 +272,15 @@ int ifb_session_start(struct ifb_stream *s)
 	r = session_open(s);
 	if (r < 0)
 		goto fail;
+	/* auto mode may have fallen back at this open: a waveform the DAC
+	 * repeats needs IIO DMABUF (ep0.c and the IIOD front end asked
+	 * before; GET_STATUS tells the host) */
+	if (s->start_cyclic && s->mode != IFB_MODE_ZERO_COPY) {
+		r = log_warning_errno(-EOPNOTSUPP, "%sCyclic waveform refused: the stream fell back "
+				      "to %s mode, which write()s to the DAC", s->logp,
+				      ifb_mode_name(s->mode));
+		goto fail;
+	}
 	s->engine.stream_id = id;
 	/* Every DMABUF is attached: now the buffer may be enabled, then fed. */
 	r = ifb_iio_buffer_enable(&s->iio, true);

@@ -550,10 +550,18 @@ int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 		/* The end first, then the block that holds it: the device
 		 * learns from STOP where the data ends (protocol.h). */
 		if (!w->st.error && !w->dev->gone) {
+			struct ifbh_stats ack;
+
 			w->st.stop_sent = true;
 			ret = w->ops->stop_at(w->io, w->st.submitted + whole);
 			if (ret)
 				set_error(w, ret, "STOP failed: %s", strerror(-ret));
+			/* One more request before the last block: the device
+			 * answers it only once it has taken STOP's end (its ep0
+			 * requests are handled in order), so the block cannot
+			 * arrive first and count as a whole one (protocol.h). */
+			else
+				(void)w->ops->stats(w->io, &ack);
 		}
 		if (w->cur >= 0) {
 			if (!w->st.error)

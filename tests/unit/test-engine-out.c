@@ -527,6 +527,71 @@ START_TEST(pull_cyclic_waveform_is_received_once)
 }
 END_TEST
 
+/* A stop while a cyclic waveform is still arriving: the block that
+ * completes afterwards is not queued (nothing would stop it again), and
+ * the stream ends. */
+START_TEST(cyclic_stop_while_arriving)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 2, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, BS), 0);
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_uint_eq(fo.dac_stops, 0); /* the DAC holds nothing yet */
+	/* its transfer had completed: reported after the stop */
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(eo.run, IFB_STATE_IDLE);
+}
+END_TEST
+
+/* A disconnect or an error aborts the DAC; a block whose transfer
+ * completes after such a stop is not played; a host's STOP that turns
+ * into a disconnect aborts then. */
+START_TEST(disconnect_aborts_the_dac)
+{
+	setup_out(3);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ifb_engine_stop(&eo, IFB_STOP_DISCONNECT);
+	ck_assert_uint_eq(fo.dac_stops, 1);
+	ifb_engine_usb_received(&eo, 1, 0, BS); /* late: dropped */
+	ifb_engine_usb_received(&eo, 2, -ESHUTDOWN, 0);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ifb_engine_adc_done(&eo, 0, -EINTR);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_uint_eq(eo.c.adc_errors, 0);
+
+	/* STOP drains; a disconnect during the drain aborts */
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ck_assert_uint_eq(fo.dac_stops, 1);
+	ifb_engine_stop(&eo, IFB_STOP_DISCONNECT);
+	ck_assert_uint_eq(fo.dac_stops, 2);
+}
+END_TEST
+
+/* A DAC whose driver ignores the cyclic flag gives the block back after
+ * one pass: it is queued again (and the stream goes on). */
+START_TEST(cyclic_block_given_back_is_queued_again)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 2, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, BS), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ck_assert_uint_eq(fo.n_dac, 2);
+	ck_assert(fo.cyclic[1]);
+	ck_assert_int_eq(eo.run, IFB_STATE_STREAMING);
+	ck_assert_uint_eq(eo.c.bytes_sent, 2 * BS);
+	ck_assert_uint_eq(fo.n_rx, 1); /* still no USB */
+}
+END_TEST
+
 static Suite *engine_out_suite(void)
 {
 	Suite *s = suite_create("engine-out");
@@ -543,6 +608,9 @@ static Suite *engine_out_suite(void)
 	tcase_add_test(t, cyclic_waveform_repeats_until_stopped);
 	tcase_add_test(t, cyclic_dac_failure_ends_the_stream);
 	tcase_add_test(t, cyclic_waveform_of_several_blocks);
+	tcase_add_test(t, cyclic_stop_while_arriving);
+	tcase_add_test(t, disconnect_aborts_the_dac);
+	tcase_add_test(t, cyclic_block_given_back_is_queued_again);
 	tcase_add_test(t, underflow_not_counted_where_write_hides_the_queue);
 	tcase_add_test(t, bytes_not_played_after_all);
 	tcase_add_test(t, pull_receives_only_when_asked);

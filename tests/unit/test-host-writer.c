@@ -47,6 +47,7 @@ struct fake {
 	unsigned int stop_at_nsub; /* transfers submitted when STOP@ came */
 	unsigned int stats_calls, stopping_polls; /* polls in STOPPING before IDLE */
 	bool never_idle;
+	bool idle; /* said IDLE after STOP */
 	int stats_fail; /* GET_STATS fails with this after STOP */
 	uint64_t gap[MAX_GAPS];
 	unsigned int ngaps, gaps_calls;
@@ -143,9 +144,11 @@ static int f_stats(void *io, struct ifbh_stats *st)
 	st->stream_id = 1;
 	st->state = IFB_STATE_STREAMING;
 	if (stopped(f)) {
+		/* a device that said idle stays idle */
 		st->state = IFB_STATE_STOPPING;
-		if (!f->never_idle && f->stopping_polls-- == 0)
+		if (!f->never_idle && (f->idle || f->stopping_polls-- == 0))
 			st->state = IFB_STATE_IDLE;
+		f->idle = st->state == IFB_STATE_IDLE;
 	}
 	st->bytes_sent = f->ndata;
 	st->starvations = f->ngaps;
