@@ -533,7 +533,10 @@ int ifbh_dev_start_cyclic(struct ifbh_dev *dev, uint64_t len)
 	if (why)
 		return ifbh_fail(dev->err, why, "the device refused the cyclic waveform: %s%s",
 				 strerror(-why),
-				 why == -EINVAL ? " (whole scans, at most one block)" : "");
+				 why == -EINVAL	     ? " (whole scans, at most the device's pool)"
+				 : why == -EOPNOTSUPP ? " (a cyclic waveform needs the stream in "
+							"zero-copy mode)"
+						      : "");
 	if (ret < 0)
 		return ifbh_fail(dev->err, -EPROTO, "the device stalled a cyclic START without "
 				 "telling why (GET_STATUS)");

@@ -20,6 +20,7 @@ void play_usage(FILE *f)
 	fprintf(f,
 		"Usage: iio-ffs-play [OPTION]... FILE|-\n"
 		"       iio-ffs-play [OPTION]... --pattern counter [--bytes N]\n"
+		"       iio-ffs-play --cyclic [--duration S] [OPTION]... FILE|--pattern counter\n"
 		"       iio-ffs-play --list [DEVICE OPTION]...\n"
 		"Play samples to an output stream (a DAC) of an iio-ffs-bridge USB device.\n"
 		"\n"

@@ -72,6 +72,8 @@ static int exit_code(int err)
 	case EPROTO:
 	case EBADMSG:
 	case EPROTONOSUPPORT:
+	case EOPNOTSUPP: /* a request refused: a cyclic START in copy mode */
+	case EINVAL:     /* ... a waveform the device will not take */
 		return PLAY_EXIT_PROTO;
 	default:
 		return PLAY_EXIT_USB;
@@ -569,7 +571,7 @@ static int run_cyclic(struct play *p)
 	if (!ret && p->o.src == PLAY_SRC_FILE)
 		ret = fill(p, buf + len, p->info->scan_size, &more);
 	else if (p->limit > cap)
-		more = 1; /* --bytes asked for more than a block of the pattern */
+		more = 1; /* --bytes asked for more of the pattern than the pool holds */
 	if (ret) {
 		set_fatal(p, ret, END_ERROR, "the input failed");
 		free(buf);
