@@ -247,6 +247,9 @@ int ifb_stream_setup_pool(struct ifb_stream *s, bool *config_error);
 /* The function was bound to a UDC: auto mode learns whether the UDC can do
  * FunctionFS DMABUF (scatter-gather) before any host asks what it gets. */
 void ifb_stream_on_bind(struct ifb_stream *s);
+/* Open s's endpoint file (s->ep), waiting a little while the ep0 stage
+ * thread holds FunctionFS's mutex; 0 or -errno, logged. */
+int ifb_stream_open_ep(struct ifb_stream *s);
 /* Its session closed, every source and fd released, freed; NULL. */
 struct ifb_stream *ifb_stream_free(struct ifb_stream *s);
 /* Fill s->desc (what GET_INFO tells the host) from the IIO device. */

@@ -92,20 +92,9 @@ static int session_open(struct ifb_stream *s)
 	r = ifb_iio_apply_channels(&s->iio);
 	if (r < 0)
 		return log_error_errno(r, "%sCannot enable the channels in %s", s->logp, s->iio.bufdir);
-	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
-	/* EAGAIN: FunctionFS's mutex, which the ep0 stage thread holds while
-	 * the host takes a reply (ep0-stage.h): wait for the stage a little,
-	 * never for a host that abandoned it. */
-	for (int i = 0; r == -EAGAIN && i < 50; i++) {
-		ifb_ep0_stage_wait(&s->b->stage, 5);
-		r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
-	}
-	if (r == -EAGAIN)
-		return log_error_errno(r, "%sCannot open %s/ep%u: FunctionFS is busy with a control "
-				       "request the host has not taken (try again)", s->logp,
-				       s->b->ffs.dir, s->ep.num);
+	r = ifb_stream_open_ep(s);
 	if (r < 0)
-		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir, s->ep.num);
+		return r;
 
 	/* Auto mode fell back to another backend: that settles the mode
 	 * (mode_final), so a backend falls back once at most. */

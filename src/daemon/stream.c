@@ -224,6 +224,27 @@ static const char *probe_state_name(enum ifb_probe_state s)
 	}
 }
 
+int ifb_stream_open_ep(struct ifb_stream *s)
+{
+	int r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
+
+	/* EAGAIN: FunctionFS's mutex, which the ep0 stage thread holds while
+	 * the host takes a reply (ep0-stage.h; an IIOD client's OPEN right
+	 * after its context XML meets it): wait for the stage a little,
+	 * never for a host that abandoned it. */
+	for (int i = 0; r == -EAGAIN && i < 50; i++) {
+		ifb_ep0_stage_wait(&s->b->stage, 5);
+		r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
+	}
+	if (r == -EAGAIN)
+		return log_error_errno(r, "%sCannot open %s/ep%u: FunctionFS is busy with a control "
+				       "request the host has not taken (try again)", s->logp,
+				       s->b->ffs.dir, s->ep.num);
+	if (r < 0)
+		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir, s->ep.num);
+	return 0;
+}
+
 /*
  * Ask the kernel, before any host connects, whether zero-copy can work
  * (probe.h): an attach of fd -1 on the IIO buffer fd and on the endpoint,
@@ -244,10 +265,9 @@ static int probe_zero_copy(struct ifb_stream *s)
 				       s->iio.devnode);
 	ifb_probe_iio(p, s->iio.buf_fd, s->iio.legacy);
 	ifb_iio_close(&s->iio);
-	r = ifb_ffs_open_ep(&s->b->ffs, &s->ep);
+	r = ifb_stream_open_ep(s);
 	if (r < 0)
-		return log_error_errno(r, "%sCannot open %s/ep%u", s->logp, s->b->ffs.dir,
-				       s->ep.num);
+		return r;
 	ifb_probe_usb(p, s->ep.fd, s->b->bound);
 	ifb_ffs_close_ep(&s->ep);
 	r = ifb_allocator_open(&s->alloc, cfg->allocator, cfg->heap);
