@@ -73,27 +73,39 @@ static bool copy_adc_finished(void *ctx, unsigned i)
 	return false; /* copy mode does not count starvations */
 }
 
-static int copy_usb_submit(void *ctx, unsigned i)
+/* Block i's asynchronous USB transfer of the engine's length, either
+ * direction (out: a read from the OUT endpoint into it), completion on
+ * the eventfd. 0, or -errno logged. */
+static int copy_aio_submit(struct ifb_stream *s, unsigned i, bool out)
 {
-	struct ifb_stream *s = ctx;
 	struct ifb_block *k = &s->blk[i];
 	struct iocb *cb = &k->iocb;
 	int r;
 
-	io_prep_pwrite(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
+	if (out)
+		io_prep_pread(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
+	else
+		io_prep_pwrite(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
 	io_set_eventfd(cb, s->aio_efd);
 	cb->data = k;
 	r = io_submit(s->aio, 1, &cb);
 	if (r != 1) {
 		r = r < 0 ? r : -EIO;
 		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("%sUSB write refused (%s): host not connected", s->logp, strerror(-r));
+			log_info("%sUSB %s refused (%s): host not connected", s->logp,
+				 out ? "read" : "write", strerror(-r));
 		else
-			log_error_errno(r, "%sAsynchronous USB write of block %u failed", s->logp, i);
+			log_error_errno(r, "%sAsynchronous USB %s block %u failed", s->logp,
+					out ? "read into" : "write of", i);
 		return r;
 	}
 	s->aio_inflight++;
 	return 0;
+}
+
+static int copy_usb_submit(void *ctx, unsigned i)
+{
+	return copy_aio_submit(ctx, i, false);
 }
 
 static void out_abort(struct ifb_stream *s);
@@ -302,26 +314,10 @@ const struct ifb_engine_ops ifb_copy_ops = {
 static int copy_usb_receive(void *ctx, unsigned i)
 {
 	struct ifb_stream *s = ctx;
-	struct ifb_block *k = &s->blk[i];
-	struct iocb *cb = &k->iocb;
-	int r;
 
 	if (s->engine.run != IFB_STATE_STREAMING)
 		return -ESHUTDOWN;
-	io_prep_pread(cb, s->ep.fd, k->mem, s->engine.usb_bytes[i], 0);
-	io_set_eventfd(cb, s->aio_efd);
-	cb->data = k;
-	r = io_submit(s->aio, 1, &cb);
-	if (r != 1) {
-		r = r < 0 ? r : -EIO;
-		if (r == -ESHUTDOWN || r == -EAGAIN)
-			log_info("%sUSB read refused (%s): host not connected", s->logp, strerror(-r));
-		else
-			log_error_errno(r, "%sAsynchronous USB read into block %u failed", s->logp, i);
-		return r;
-	}
-	s->aio_inflight++;
-	return 0;
+	return copy_aio_submit(s, i, true);
 }
 
 int ifb_copy_out_dac_enqueue(void *ctx, unsigned i, uint32_t len, bool cyclic)

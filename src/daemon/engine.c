@@ -146,15 +146,23 @@ int ifb_engine_set_output(struct ifb_engine *e, uint32_t scan_size)
 	return 0;
 }
 
-/* Output: hand a free block to USB to receive len bytes into. */
-static int to_receive(struct ifb_engine *e, unsigned blk, uint32_t len)
+/*
+ * Block blk to USB, len bytes of it (what the backend asks USB to send,
+ * or to receive into), by op (ops->usb_submit or ops->usb_receive). A
+ * refusal frees the block and ends the stream as a USB error or a
+ * disconnect; a stop that began while the backend was asked (it refused
+ * because of it) keeps its own reason: a host STOP stays a STOP, with its
+ * end-of-stream, not a disconnect.
+ */
+static int usb_queue(struct ifb_engine *e, unsigned blk, uint32_t len,
+		     int (*op)(void *ctx, unsigned blk))
 {
 	int r;
 
-	e->usb_bytes[blk] = len; /* what the backend asks USB for */
+	e->usb_bytes[blk] = len;
 	e->state[blk] = IFB_BLOCK_USB;
 	fifo_push(&e->usb, blk);
-	r = e->ops->usb_receive(e->ctx, blk);
+	r = op(e->ctx, blk);
 	if (r < 0) {
 		fifo_drop_tail(&e->usb);
 		e->state[blk] = IFB_BLOCK_FREE;
@@ -165,6 +173,12 @@ static int to_receive(struct ifb_engine *e, unsigned blk, uint32_t len)
 		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
 	}
 	return r;
+}
+
+/* Output: hand a free block to USB to receive len bytes into. */
+static int to_receive(struct ifb_engine *e, unsigned blk, uint32_t len)
+{
+	return usb_queue(e, blk, len, e->ops->usb_receive);
 }
 
 /* Output: a received block's first len bytes to the DAC. */
@@ -436,27 +450,7 @@ static int to_adc(struct ifb_engine *e, unsigned blk)
 
 static int to_usb(struct ifb_engine *e, unsigned blk, uint32_t len)
 {
-	int r;
-
-	e->usb_bytes[blk] = len;
-	e->state[blk] = IFB_BLOCK_USB;
-	fifo_push(&e->usb, blk);
-	r = e->ops->usb_submit(e->ctx, blk);
-	if (r < 0) {
-		fifo_drop_tail(&e->usb);
-		e->state[blk] = IFB_BLOCK_FREE;
-		/*
-		 * A stop that began while the backend was asked (it refused
-		 * because of it) keeps its own reason: a host STOP stays a
-		 * STOP, with its end-of-stream, not a disconnect.
-		 */
-		if (e->run != IFB_STATE_STREAMING)
-			return r;
-		e->c.usb_errors++;
-		e->c.last_error = r;
-		ifb_engine_stop(e, is_disconnect(r) ? IFB_STOP_DISCONNECT : IFB_STOP_ERROR);
-	}
-	return r;
+	return usb_queue(e, blk, len, e->ops->usb_submit);
 }
 
 void ifb_engine_adc_lost(struct ifb_engine *e, int err)

@@ -136,17 +136,23 @@ rig_adc_dev() {
 	echo "/dev/${_ra_dir##*/}"
 }
 
-rig_adc_setup() {
-	_rs_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
-	rig_write "$_rs_dir/buffer0/enable" 0
+# _rig_conv_setup DIR in|out CHANNELS [LENGTH]: rig_adc_setup and
+# rig_dac_setup, for the converter at DIR and its in_ or out_ channels.
+_rig_conv_setup() {
+	rig_write "$1/buffer0/enable" 0
 	for _rs_c in 0 1; do
 		_rs_v=0
-		for _rs_w in $1; do
+		for _rs_w in $3; do
 			[ "$_rs_w" = "$_rs_c" ] && _rs_v=1
 		done
-		rig_write "$_rs_dir/buffer0/in_voltage${_rs_c}_en" "$_rs_v"
+		rig_write "$1/buffer0/$2_voltage${_rs_c}_en" "$_rs_v"
 	done
-	rig_write "$_rs_dir/buffer0/length" "${2:-16384}"
+	rig_write "$1/buffer0/length" "${4:-16384}"
+}
+
+rig_adc_setup() {
+	_rs_dir=$(rig_adc_dir) || rig_fail "no simulated ADC"
+	_rig_conv_setup "$_rs_dir" in "$@"
 }
 
 rig_dac_load() {
@@ -162,15 +168,7 @@ rig_dac_dir() {
 
 rig_dac_setup() {
 	_rs_dir=$(rig_dac_dir) || rig_fail "no simulated DAC"
-	rig_write "$_rs_dir/buffer0/enable" 0
-	for _rs_c in 0 1; do
-		_rs_v=0
-		for _rs_w in $1; do
-			[ "$_rs_w" = "$_rs_c" ] && _rs_v=1
-		done
-		rig_write "$_rs_dir/buffer0/out_voltage${_rs_c}_en" "$_rs_v"
-	done
-	rig_write "$_rs_dir/buffer0/length" "${2:-16384}"
+	_rig_conv_setup "$_rs_dir" out "$@"
 }
 
 rig_gadget_create() {
