@@ -11,7 +11,7 @@
 
 streams_adcs 2
 bridge_streams_conf "$(bridge_sentinel rx iio-sim-adc)" \
-	hk:iio-sim-adc1:zero-copy:block_size=64K:block_count=4 >/tmp/ifb.conf
+	hk:iio-sim-adc1:zero-copy:block_size=64K:block_count=4:sampling_frequency=500000 >/tmp/ifb.conf
 cat /tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 grep -q "rx: iio-sim-adc, 2 channels" "$IFB_LOG" || bridge_fail "stream rx not set up"
@@ -34,9 +34,10 @@ cat /tmp/list.txt
 grep -q 'rx' /tmp/list.txt || bridge_fail "--list does not name stream rx"
 grep -q 'hk' /tmp/list.txt || bridge_fail "--list does not name stream hk"
 
-# hk: 1 MiB of transfers in flight, so a 1 s stall starves its 8 MB/s ADC;
-# rx (2 s of blocks, 2 MiB of transfers) rides out a loaded rig. Linux
-# lets all programs have 16 MiB in flight (usbfs_memory_mb).
+# hk: 1 MiB of transfers in flight, so a 1 s stall starves its 2 MB/s ADC
+# (a rate the debug kernel keeps up with beside a second VM); rx (2 s of
+# blocks, 2 MiB of transfers) rides out a loaded rig. Linux lets all
+# programs have 16 MiB in flight (usbfs_memory_mb).
 iio-ffs-capture --stream rx --verify --duration 6 --transfers 8 --transfer-size 256K -o /dev/null --quiet --json \
 	>/tmp/rx.json &
 rx=$!
@@ -50,7 +51,7 @@ kill -CONT "$hk"
 wait "$rx" || bridge_fail "rx capture failed: $(cat /tmp/rx.json)"
 wait "$hk" || bridge_fail "hk capture failed: $(cat /tmp/hk.json)"
 cat /tmp/rx.json /tmp/hk.json
-for s in rx:3000000:1 hk:20000000:8; do
+for s in rx:3000000:1 hk:5000000:2; do
 	n=${s%%:*} min=${s#*:} rate=${s##*:}
 	min=${min%%:*}
 	[ "$(json_bool /tmp/$n.json verify_ok)" = true ] || bridge_fail "$n: counter not verified"
