@@ -74,7 +74,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 # for applications, and the same objects as an archive that iio-ffs-capture
 # links, so the tool stays one file the VM rig can copy alone.
 HOST_SRCS := $(wildcard src/host/*.c)
-IFBH_VERSION := 1.3.0
+IFBH_VERSION := 1.4.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
@@ -96,7 +96,7 @@ $(HOST_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS)) src/host/libifbhost.ma
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(IFBH_SONAME) \
 		-Wl,--version-script=src/host/libifbhost.map -Wl,--no-undefined \
-		$(filter %.o,$^) -o $@ $(call pc,libs,libusb-1.0)
+		$(filter %.o,$^) -o $@ $(call pc,libs,libusb-1.0) -lm
 	$(Q)ln -sf $(notdir $@) $(BUILD)/lib/$(IFBH_SONAME)
 	$(Q)ln -sf $(IFBH_SONAME) $(BUILD)/lib/libifbhost.so
 

@@ -752,6 +752,78 @@ const struct ifbh_writer_status *ifbh_writer_status(const struct ifbh_writer *w)
  */
 size_t ifbh_writer_underflow_offsets(const struct ifbh_writer *w, const uint64_t **ret_offsets);
 
+/* --- added in 1.4: board time (protocol version 6) ----------------------- */
+
+/*
+ * A device of protocol version 6 tells when its converter finished each
+ * block, by the board's CLOCK_MONOTONIC (docs/protocol.md "Board time").
+ * A stream (reader) of such a device keeps a time model: the converter's
+ * real rate, measured from those marks over the whole stream (one rate
+ * for the stream: a crystal's drift over minutes is below the marks'
+ * jitter), and, per gap-free run, where its scans fall on the board's
+ * clock. A gap starts a new run placed by its own marks, so the model
+ * needs no count of the samples a gap lost. ifbh_stream_start() also
+ * measures the host's clock against the board's (GET_CLOCK round trips).
+ * Marks are fetched with the GET_STATS polls, before the data they cover
+ * is handed to a pull-mode reader: the time of what ifbh_stream_read()
+ * returned is known when it returns.
+ */
+
+/* Where the board's times come from (enum ifb_time_source). */
+enum ifbh_time_source {
+	IFBH_TIME_NONE = 0,  /* no board time: a device before version 6, or no mark yet */
+	IFBH_TIME_FENCE = 1, /* the DMABUF fence's signal time (zero-copy): microseconds late */
+	IFBH_TIME_READ = 2,  /* when the daemon's read() returned (hybrid, copy): up to a
+			      * block late */
+};
+
+/* The board's clock state (GET_CLOCK's flags, adjtimex(2) on the board). */
+#define IFBH_CLOCK_SYNCED 0x1u     /* a daemon (NTP, PTP, GNSS) disciplines CLOCK_REALTIME */
+#define IFBH_CLOCK_PPS 0x2u        /* a PPS signal is present */
+#define IFBH_CLOCK_TAI_SET 0x4u    /* the kernel knows TAI - UTC */
+#define IFBH_CLOCK_STATE_KNOWN 0x8u /* the board could tell (else the above mean nothing) */
+
+/*
+ * A stream's time model. The caller sets size to sizeof(struct
+ * ifbh_time_model); the library fills that many bytes (a later version
+ * may append fields; an older program's smaller struct is filled as far
+ * as it goes).
+ */
+struct ifbh_time_model {
+	size_t size;              /* set by the caller */
+	int source;               /* enum ifbh_time_source */
+	uint64_t marks;           /* marks taken into the model */
+	uint64_t runs;            /* gap-free runs (1 + gaps placed) */
+	double nominal_hz;        /* GET_INFO's rate; 0 unknown */
+	double rate_hz;           /* measured scans per second of board time; 0 until a run
+				   * holds two marks */
+	double ppm;               /* (rate_hz / nominal_hz - 1) * 1e6; 0 without both */
+	double jitter_ns;         /* rms distance of new marks from the model's prediction */
+	int clock_known;          /* the fields below hold a GET_CLOCK estimate */
+	int64_t host_offset_ns;   /* host CLOCK_MONOTONIC - board CLOCK_MONOTONIC */
+	int64_t host_offset_unc_ns; /* the offset is within this (half the best round trip) */
+	int64_t realtime_offset_ns; /* board CLOCK_REALTIME - board CLOCK_MONOTONIC */
+	int64_t tai_offset_ns;    /* board CLOCK_TAI - board CLOCK_MONOTONIC */
+	unsigned int clock_flags; /* IFBH_CLOCK_* */
+	uint32_t esterror_us;     /* the board's estimate of its REALTIME's error */
+};
+
+/* Fills *ret (see size). 0, -EINVAL (size 0), or -EOPNOTSUPP: the
+ * device speaks a protocol version before 6 (no board time). */
+int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *ret);
+/*
+ * The board time (CLOCK_MONOTONIC ns) of the scan starting at stream
+ * offset off (e.g. ifbh_read_info.offset). 0; -EAGAIN: no mark of off's
+ * run yet; -EOPNOTSUPP: a device before version 6.
+ */
+int ifbh_stream_board_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns);
+/* The same on the host's CLOCK_MONOTONIC (through the GET_CLOCK estimate):
+ * -EAGAIN also when there is none. */
+int ifbh_stream_host_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns);
+/* The same on the board's CLOCK_REALTIME (ns since 1970, UTC, as the board
+ * knows it: see IFBH_CLOCK_SYNCED). */
+int ifbh_stream_realtime(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns);
+
 #ifdef __cplusplus
 }
 #endif

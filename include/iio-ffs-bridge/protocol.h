@@ -40,8 +40,11 @@
  * The version is agreed per stream (per interface). Version 5 added
  * output streams (see "Output streams" below): a host that speaks 4 or
  * less never finds them, as their interfaces carry IFB_USB_PROTOCOL_OUT.
+ * Version 6 added board time: GET_TIMES (when the converter finished each
+ * block, by the board's CLOCK_MONOTONIC) and GET_CLOCK (the board's clocks
+ * at one instant); see "Board time" below.
  */
-#define IFB_PROTOCOL_VERSION 5
+#define IFB_PROTOCOL_VERSION 6
 #define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
@@ -123,6 +126,9 @@ enum ifb_request {
 					 * version 3 */
 	IFB_REQ_GET_STATUS = 0x07,      /* IN,  wValue 0, reply struct ifb_status; version 3 */
 	IFB_REQ_GET_STREAM = 0x08,      /* IN,  wValue 0, reply struct ifb_stream_info; version 4 */
+	IFB_REQ_GET_TIMES = 0x09,       /* IN,  wValue: seq (low 16 bits), reply struct ifb_times +
+					 * marks; version 6 */
+	IFB_REQ_GET_CLOCK = 0x0a,       /* IN,  wValue 0, reply struct ifb_clock; version 6 */
 };
 
 /* Largest reply the device sends (the gadget's ep0 buffer is 4 KiB). */
@@ -133,6 +139,8 @@ enum ifb_request {
 #define IFB_GAPS_MAGIC 0x47424649u  /* "IFBG" on the wire */
 #define IFB_STATUS_MAGIC 0x52424649u /* "IFBR" on the wire */
 #define IFB_STREAM_MAGIC 0x4e424649u /* "IFBN" on the wire */
+#define IFB_TIMES_MAGIC 0x54424649u  /* "IFBT" on the wire */
+#define IFB_CLOCK_MAGIC 0x43424649u  /* "IFBC" on the wire */
 
 enum ifb_mode {
 	IFB_MODE_ZERO_COPY = 1,
@@ -330,6 +338,89 @@ struct ifb_stop {
 	uint64_t end;
 } __attribute__((packed));
 
+/*
+ * Board time (version 6). Every block an input stream's converter
+ * finishes gets a time mark: the stream offset of the block's end (the
+ * first byte after it, as bytes_sent counts) and the board's
+ * CLOCK_MONOTONIC, in ns, at which the converter finished it. The scan
+ * that begins at that offset is the first one after the block: a host
+ * that knows the scans' rate puts every sample on the board's clock (scan
+ * k of a gap-free run: t = mark_ns + (k - offset / scan_size) / rate).
+ * Where the time comes from (ifb_times.source):
+ *   FENCE  zero-copy: the time the kernel signalled the block's DMABUF
+ *          fence (sync_file's timestamp_ns: ktime_get() in
+ *          dma_fence_signal, drivers/dma-buf/dma-fence.c). Late by the
+ *          DMA completion's interrupt latency, microseconds on a board.
+ *   READ   hybrid and copy: when the daemon's read() of the block
+ *          returned. Late by the time the block waited for the daemon,
+ *          up to a block's duration and the daemon's scheduling latency;
+ *          in copy mode also not aligned to the kernel's own blocks.
+ * A mark follows the gap before its block: a block after a gap starts a
+ * new run, whose samples' times come from its own marks. Blocks the
+ * converter failed have no mark. Output streams have no marks yet
+ * (count 0, source NONE).
+ *
+ * IFB_REQ_GET_TIMES reply: this header, then `count` struct
+ * ifb_time_mark. Marks are numbered from 0 per stream, like gaps, and
+ * wValue selects the first wanted exactly as for GET_GAPS; the device
+ * keeps the IFB_TIMES_RING most recent. Replies hold at most
+ * IFB_TIMES_MAX_PER_REPLY marks.
+ */
+enum ifb_time_source {
+	IFB_TIME_NONE = 0,  /* no marks (an output stream) */
+	IFB_TIME_FENCE = 1, /* the DMABUF fence's signal time (zero-copy) */
+	IFB_TIME_READ = 2,  /* when the daemon's read() returned (hybrid, copy) */
+};
+
+#define IFB_TIMES_RING 1024
+struct ifb_times {
+	uint32_t magic;      /* IFB_TIMES_MAGIC */
+	uint16_t version;    /* the agreed version, >= 6 */
+	uint16_t length;     /* bytes of the whole reply: 32 + 16 * count */
+	uint32_t stream_id;  /* as in ifb_stats */
+	uint16_t count;      /* marks that follow */
+	uint8_t source;      /* enum ifb_time_source */
+	uint8_t reserved;    /* 0 */
+	uint64_t first_seq;  /* sequence number of the first mark */
+	uint64_t marks_total; /* marks in this stream so far */
+} __attribute__((packed));
+
+struct ifb_time_mark {
+	uint64_t offset;   /* stream offset of the block's end */
+	uint64_t board_ns; /* board CLOCK_MONOTONIC when the converter finished it */
+} __attribute__((packed));
+
+#define IFB_TIMES_MAX_PER_REPLY ((IFB_MAX_REPLY - 32) / 16)
+
+/*
+ * IFB_REQ_GET_CLOCK reply (version 6): the board's clocks, read when the
+ * device built the reply (between the host's SETUP and the reply's
+ * arrival: half the round trip bounds a host's estimate of the offset
+ * between its clock and the board's). monotonic_ns is read before and
+ * after realtime_ns and tai_ns: read_ns is how long that took, the
+ * uncertainty of their relation. The flags and the error estimates are
+ * the kernel's view of CLOCK_REALTIME's discipline (adjtimex(2): NTP,
+ * PTP or GNSS daemons set them; a board without one is unsynchronised).
+ */
+#define IFB_CLOCK_SYNCED 0x1u   /* adjtimex: STA_UNSYNC clear (a daemon disciplines REALTIME) */
+#define IFB_CLOCK_PPS 0x2u      /* adjtimex: STA_PPSSIGNAL (a PPS signal is present) */
+#define IFB_CLOCK_TAI_SET 0x4u  /* adjtimex: the TAI offset is set (tai_ns differs from realtime_ns) */
+#define IFB_CLOCK_STATE_KNOWN 0x8u /* adjtimex answered: the other flags and errors mean
+				    * something (else all 0: the state is unknown) */
+struct ifb_clock {
+	uint32_t magic;        /* IFB_CLOCK_MAGIC */
+	uint16_t version;      /* the agreed version, >= 6 */
+	uint16_t length;       /* sizeof(struct ifb_clock) */
+	uint32_t flags;        /* IFB_CLOCK_* */
+	uint32_t read_ns;      /* time the reads took (MONOTONIC before to after) */
+	uint64_t monotonic_ns; /* CLOCK_MONOTONIC: the midpoint of the two reads */
+	int64_t realtime_ns;   /* CLOCK_REALTIME (ns since 1970, UTC) */
+	int64_t tai_ns;        /* CLOCK_TAI */
+	uint64_t boottime_ns;  /* CLOCK_BOOTTIME */
+	uint32_t esterror_us;  /* adjtimex esterror: REALTIME's estimated error */
+	uint32_t maxerror_us;  /* adjtimex maxerror */
+} __attribute__((packed));
+
 enum ifb_direction {
 	IFB_DIRECTION_IN = 0,  /* device to host: an IIO input buffer, a bulk IN endpoint */
 	IFB_DIRECTION_OUT = 1, /* host to device: an IIO output buffer, a bulk OUT endpoint
@@ -337,6 +428,9 @@ enum ifb_direction {
 };
 
 _Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
+_Static_assert(sizeof(struct ifb_times) == 32, "wire layout");
+_Static_assert(sizeof(struct ifb_time_mark) == 16, "wire layout");
+_Static_assert(sizeof(struct ifb_clock) == 56, "wire layout");
 _Static_assert(sizeof(struct ifb_stop) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_start) == 16, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");

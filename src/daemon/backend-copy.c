@@ -630,6 +630,7 @@ const struct ifb_backend ifb_backend_copy = {
 	.ops = &ifb_copy_ops,
 	.out_ops = &ifb_copy_out_ops,
 	.count_starvation = false,
+	.time_source = IFB_TIME_READ,
 	.pool_alloc = ifb_pool_alloc_buffers,
 	.open = copy_open,
 	.cancel_usb = copy_cancel_usb,

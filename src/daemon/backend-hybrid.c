@@ -213,6 +213,7 @@ const struct ifb_backend ifb_backend_hybrid = {
 	.ops = &hybrid_ops,
 	.out_ops = &hybrid_out_ops,
 	.count_starvation = false,
+	.time_source = IFB_TIME_READ,
 	.pool_alloc = ifb_pool_alloc_dmabufs,
 	.open = hybrid_open,
 	.cancel_usb = ifb_zc_cancel_usb,

@@ -266,7 +266,7 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "%sADC block %u failed", s->logp, i);
 		zc_judge_behind(s, k, when);
-		ifb_engine_adc_done(&s->engine, i, status);
+		ifb_engine_adc_done_at(&s->engine, i, status, when); /* its time mark's */
 	} else if (s->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {
 		status = zc_take_status(k, NULL);
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
@@ -543,6 +543,7 @@ const struct ifb_backend ifb_backend_zero_copy = {
 	.ops = &ifb_zc_ops,
 	.out_ops = &ifb_zc_out_ops,
 	.count_starvation = true,
+	.time_source = IFB_TIME_FENCE,
 	.pool_alloc = ifb_pool_alloc_dmabufs,
 	.open = zc_open,
 	.cancel_usb = ifb_zc_cancel_usb,

@@ -319,6 +319,10 @@ struct ifb_backend {
 	const struct ifb_engine_ops *out_ops;
 	/* Does the engine see the ADC run dry (fences), or does read() hide it? */
 	bool count_starvation;
+	/* What an input block's time mark is (enum ifb_time_source,
+	 * protocol.h "Board time"): the fence's signal time, or when read()
+	 * returned. */
+	uint8_t time_source;
 	/* The pool's memory: DMABUFs (mapped for hybrid) or user buffers.
 	 * Failures logged; ifb_pool_free releases whatever was made. */
 	int (*pool_alloc)(struct ifb_stream *s);
@@ -420,6 +424,10 @@ void ifb_session_stats(const struct ifb_stream *s, uint16_t version, struct ifb_
  * or -errno (ifb_engine_gaps). */
 int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, size_t size,
 		     size_t want);
+/* GET_TIMES (version 6, in `version`) from the mark whose sequence number
+ * ends in seq_lo, cut to want bytes as GET_GAPS is (ifb_engine_times). */
+int ifb_session_times(const struct ifb_stream *s, uint16_t seq_lo, uint16_t version, uint8_t *buf,
+		      size_t size, size_t want);
 /* An output stream's host announced where its data ends (its STOP's
  * data stage): as ifb_engine_end_at; no-op (0) when no stream runs. */
 int ifb_session_end_at(struct ifb_stream *s, uint64_t end);

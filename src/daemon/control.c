@@ -20,14 +20,18 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 	 * (its low byte); the high byte is no interface's */
 	if (index > 0xff)
 		return -EOPNOTSUPP;
-	/* wValue: GET_INFO the host's version, GET_GAPS a sequence number */
-	if (value != 0 && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
+	/* wValue: GET_INFO the host's version, GET_GAPS and GET_TIMES a
+	 * sequence number */
+	if (value != 0 && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS &&
+	    s->bRequest != IFB_REQ_GET_TIMES)
 		return -EOPNOTSUPP;
 
 	switch (s->bRequest) {
 	case IFB_REQ_GET_INFO:
 	case IFB_REQ_GET_STATS:
 	case IFB_REQ_GET_GAPS:
+	case IFB_REQ_GET_TIMES:
+	case IFB_REQ_GET_CLOCK:
 		if (!in || length == 0)
 			return -EOPNOTSUPP;
 		return s->bRequest;
@@ -185,4 +189,27 @@ int ifb_control_stream(unsigned index, unsigned count, const char *name, bool ou
 	memcpy(si.name, name, strlen(name));
 	memcpy(buf, &si, sizeof(si));
 	return (int)sizeof(si);
+}
+
+int ifb_control_clock(const struct ifb_clock_reading *c, uint16_t version, uint8_t *buf,
+		      size_t size)
+{
+	struct ifb_clock h;
+
+	if (size < sizeof(h))
+		return -ENOSPC;
+	memset(&h, 0, sizeof(h));
+	h.magic = htole32(IFB_CLOCK_MAGIC);
+	h.version = htole16(version);
+	h.length = htole16(sizeof(h));
+	h.flags = htole32(c->flags);
+	h.read_ns = htole32(c->read_ns);
+	h.monotonic_ns = htole64(c->monotonic_ns);
+	h.realtime_ns = (int64_t)htole64((uint64_t)c->realtime_ns);
+	h.tai_ns = (int64_t)htole64((uint64_t)c->tai_ns);
+	h.boottime_ns = htole64(c->boottime_ns);
+	h.esterror_us = htole32(c->esterror_us);
+	h.maxerror_us = htole32(c->maxerror_us);
+	memcpy(buf, &h, sizeof(h));
+	return (int)sizeof(h);
 }

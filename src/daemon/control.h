@@ -20,7 +20,7 @@
  * it addresses) against the protocol. Returns the request on success, or
  * -EOPNOTSUPP for anything we must stall: not vendor/interface, unknown
  * bRequest, wrong direction, wValue not 0 (except GET_INFO's host version
- * and GET_GAPS's sequence number), a wIndex over 255, a data stage on
+ * and GET_GAPS' and GET_TIMES' sequence numbers), a wIndex over 255, a data stage on
  * START/STOP or none on GET_*, SET_SAMPLE_RATE without exactly its 8
  * bytes.
  */
@@ -72,5 +72,21 @@ uint8_t ifb_control_sign(const struct ifb_scan_type *t);
 int ifb_control_stream(unsigned index, unsigned count, const char *name, bool output,
 		       uint16_t version,
 		       uint8_t *buf, size_t size);
+
+/* The board's clocks at one instant, for GET_CLOCK (version 6): read by
+ * ifb_clock_read() (util.c), serialised by ifb_control_clock(). */
+struct ifb_clock_reading {
+	uint64_t monotonic_ns; /* midpoint of the MONOTONIC reads around the others */
+	uint32_t read_ns;      /* how long the reads took */
+	int64_t realtime_ns, tai_ns;
+	uint64_t boottime_ns;
+	uint32_t flags;        /* IFB_CLOCK_* */
+	uint32_t esterror_us, maxerror_us;
+};
+
+/* Serialise GET_CLOCK (struct ifb_clock) into buf in the given version;
+ * returns its length or -ENOSPC. */
+int ifb_control_clock(const struct ifb_clock_reading *c, uint16_t version, uint8_t *buf,
+		      size_t size);
 
 #endif

@@ -2,6 +2,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/engine.h"
 
@@ -61,6 +62,17 @@ static void record_gap(struct ifb_engine *e, uint64_t offset)
 		c->num_gaps--;
 	}
 	c->gap_offset[c->num_gaps++] = offset;
+}
+
+static void record_mark(struct ifb_engine *e, uint64_t offset, uint64_t ns)
+{
+	struct ifb_engine_counters *c = &e->c;
+
+	if (ns == 0 || e->time_source == IFB_TIME_NONE)
+		return;
+	c->mark_ring[c->marks_total % IFB_TIMES_RING] =
+		(struct ifb_time_mark){ .offset = offset, .board_ns = ns };
+	c->marks_total++;
 }
 
 static void check_stopped(struct ifb_engine *e)
@@ -552,6 +564,7 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 		return;
 	}
 	e->offset += e->block_size;
+	record_mark(e, e->offset, e->done_ns[blk]);
 	if (!e->pull) {
 		to_usb(e, blk, e->block_size);
 		return;
@@ -574,6 +587,11 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 void ifb_engine_set_pull(struct ifb_engine *e, bool pull)
 {
 	e->pull = pull;
+}
+
+void ifb_engine_set_time_source(struct ifb_engine *e, uint8_t source)
+{
+	e->time_source = source;
 }
 
 int ifb_engine_pull(struct ifb_engine *e, uint32_t len)
@@ -629,10 +647,20 @@ void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk)
 
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall */
+	ifb_engine_adc_done_at(e, blk, status,
+			       (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+}
+
+void ifb_engine_adc_done_at(struct ifb_engine *e, unsigned blk, int status, uint64_t done_ns)
+{
 	if (blk >= e->nblocks || e->state[blk] != IFB_BLOCK_ADC || e->done[blk])
 		return;
 	e->done[blk] = true;
 	e->status[blk] = status;
+	e->done_ns[blk] = done_ns;
 	while (e->adc.len && e->done[fifo_peek(&e->adc)]) {
 		unsigned b = fifo_pop(&e->adc);
 
@@ -683,28 +711,37 @@ void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, uint16_t version
 		out->gap_offset[i] = htole64(c->gap_offset[i]);
 }
 
+/*
+ * GET_GAPS' and GET_TIMES' cursor: the first item to reply with, of a
+ * ring keeping the `ring` most recent of `total`, asked for by the low 16
+ * bits of its sequence number (the most recent such number <= total), or
+ * the oldest kept; and how many follow, at most room.
+ */
+static uint64_t ring_first(uint64_t total, uint64_t ring, uint16_t seq_lo, uint64_t room,
+			   uint64_t *count)
+{
+	uint64_t oldest = total > ring ? total - ring : 0;
+	/* (uint16_t)(total - seq_lo) steps back at most 65535 from total */
+	uint64_t first = total - (uint16_t)((uint16_t)total - seq_lo);
+
+	if (first > total || first < oldest)
+		first = oldest;
+	*count = total - first < room ? total - first : room;
+	return first;
+}
+
 int ifb_engine_gaps(const struct ifb_engine *e, uint16_t seq_lo, uint8_t *buf, size_t size)
 {
 	const struct ifb_engine_counters *c = &e->c;
 	uint64_t total = c->gaps_total;
-	uint64_t oldest = total > IFB_GAPS_RING ? total - IFB_GAPS_RING : 0;
-	uint64_t first = total - (uint16_t)((uint16_t)total - seq_lo);
-	uint64_t room, count;
+	uint64_t first, count;
 	struct ifb_gaps h;
 
 	if (size < sizeof(h))
 		return -ENOSPC;
 	if (size > IFB_MAX_REPLY)
 		size = IFB_MAX_REPLY;
-	/* (uint16_t)(total - seq_lo) steps back at most 65535 from total */
-	if (first > total || first < oldest)
-		first = oldest;
-	room = (size - sizeof(h)) / sizeof(uint64_t);
-	count = total - first;
-	if (count > room)
-		count = room;
-	if (count > IFB_GAPS_MAX_PER_REPLY)
-		count = IFB_GAPS_MAX_PER_REPLY;
+	first = ring_first(total, IFB_GAPS_RING, seq_lo, (size - sizeof(h)) / sizeof(uint64_t), &count);
 	memset(&h, 0, sizeof(h));
 	h.magic = htole32(IFB_GAPS_MAGIC);
 	h.version = htole16(2);
@@ -720,4 +757,37 @@ int ifb_engine_gaps(const struct ifb_engine *e, uint16_t seq_lo, uint8_t *buf, s
 		memcpy(buf + sizeof(h) + i * sizeof(off), &off, sizeof(off));
 	}
 	return (int)(sizeof(h) + count * sizeof(uint64_t));
+}
+
+int ifb_engine_times(const struct ifb_engine *e, uint16_t seq_lo, uint16_t version, uint8_t *buf,
+		     size_t size)
+{
+	const struct ifb_engine_counters *c = &e->c;
+	uint64_t total = c->marks_total;
+	uint64_t first, count;
+	struct ifb_times h;
+
+	if (size < sizeof(h))
+		return -ENOSPC;
+	if (size > IFB_MAX_REPLY)
+		size = IFB_MAX_REPLY;
+	first = ring_first(total, IFB_TIMES_RING, seq_lo,
+			   (size - sizeof(h)) / sizeof(struct ifb_time_mark), &count);
+	memset(&h, 0, sizeof(h));
+	h.magic = htole32(IFB_TIMES_MAGIC);
+	h.version = htole16(version);
+	h.length = htole16((uint16_t)(sizeof(h) + count * sizeof(struct ifb_time_mark)));
+	h.stream_id = htole32(e->stream_id);
+	h.count = htole16((uint16_t)count);
+	h.source = e->out ? IFB_TIME_NONE : e->time_source;
+	h.first_seq = htole64(first);
+	h.marks_total = htole64(total);
+	memcpy(buf, &h, sizeof(h));
+	for (uint64_t i = 0; i < count; i++) {
+		const struct ifb_time_mark *m = &c->mark_ring[(first + i) % IFB_TIMES_RING];
+		struct ifb_time_mark w = { .offset = htole64(m->offset), .board_ns = htole64(m->board_ns) };
+
+		memcpy(buf + sizeof(h) + i * sizeof(w), &w, sizeof(w));
+	}
+	return (int)(sizeof(h) + count * sizeof(struct ifb_time_mark));
 }

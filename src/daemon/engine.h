@@ -118,6 +118,10 @@ struct ifb_engine_counters {
 	/* GET_GAPS: gap number k of the stream at gap_ring[k % IFB_GAPS_RING],
 	 * the IFB_GAPS_RING most recent kept */
 	uint64_t gap_ring[IFB_GAPS_RING];
+	/* GET_TIMES: mark number k at mark_ring[k % IFB_TIMES_RING], the
+	 * IFB_TIMES_RING most recent kept (host byte order) */
+	uint64_t marks_total;
+	struct ifb_time_mark mark_ring[IFB_TIMES_RING];
 	int last_error; /* -errno of the last failure, 0 if none */
 };
 
@@ -144,6 +148,8 @@ struct ifb_engine {
 	bool starved[IFB_ENGINE_MAX_BLOCKS]; /* queued after the ADC ran dry */
 	bool primed; /* the stream's first block has been queued */
 	int status[IFB_ENGINE_MAX_BLOCKS];
+	uint64_t done_ns[IFB_ENGINE_MAX_BLOCKS]; /* when the ADC finished it; 0 unknown */
+	uint8_t time_source; /* enum ifb_time_source of the marks */
 	struct ifb_fifo adc, usb;
 
 	bool pull;       /* pull policy (set between streams) */
@@ -221,6 +227,10 @@ int ifb_engine_start(struct ifb_engine *e);
 /* Completions, in any order; the engine processes them in queue order.
  * status: 0, or the fence's -errno. */
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status);
+/* The same with the board time (CLOCK_MONOTONIC ns) at which the ADC
+ * finished the block, for its time mark (GET_TIMES); 0: unknown, no mark.
+ * ifb_engine_adc_done() takes the time of the call. */
+void ifb_engine_adc_done_at(struct ifb_engine *e, unsigned blk, int status, uint64_t done_ns);
 void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status);
 
 /* The ADC lost samples before the data of the block it is filling now
@@ -234,6 +244,8 @@ void ifb_engine_adc_lost(struct ifb_engine *e, int err);
 void ifb_engine_adc_failed(struct ifb_engine *e, int err);
 /* Choose the policy for the next streams: false push (default), true pull. */
 void ifb_engine_set_pull(struct ifb_engine *e, bool pull);
+/* What the marks' times mean (enum ifb_time_source), for GET_TIMES. */
+void ifb_engine_set_time_source(struct ifb_engine *e, uint8_t source);
 
 /*
  * Pull policy: send the next filled block, its first len bytes (1 to
@@ -285,5 +297,12 @@ void ifb_engine_stats(const struct ifb_engine *e, uint8_t mode, uint16_t version
  * cannot hold the header.
  */
 int ifb_engine_gaps(const struct ifb_engine *e, uint16_t seq_lo, uint8_t *buf, size_t size);
+/*
+ * The GET_TIMES reply (protocol.h, version 6) in the agreed version, the
+ * same way: from the mark whose sequence number ends in seq_lo, or the
+ * oldest kept. Returns its length, or -ENOSPC.
+ */
+int ifb_engine_times(const struct ifb_engine *e, uint16_t seq_lo, uint16_t version, uint8_t *buf,
+		     size_t size);
 
 #endif

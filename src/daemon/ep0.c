@@ -3,8 +3,8 @@
  * The native front end: FunctionFS events on ep0 and the vendor control
  * protocol of docs/protocol.md. ENABLE/DISABLE/UNBIND/SUSPEND say whether
  * a host is there; SETUP carries GET_INFO (which agrees on the protocol
- * version), GET_STATS, GET_GAPS, START, STOP, SET_SAMPLE_RATE and
- * GET_STATUS. Every
+ * version), GET_STATS, GET_GAPS, START, STOP, SET_SAMPLE_RATE,
+ * GET_STATUS, GET_STREAM, GET_TIMES and GET_CLOCK. Every
  * request is answered or stalled; what the host sends is bounds-checked by
  * control.c before it is acted on. Streams themselves are session.c's.
  */
@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/timex.h>
+#include <time.h>
 
 #include "daemon/bridge-int.h"
 #include "daemon/log.h"
@@ -346,6 +348,49 @@ static void stop_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		log_debug("%sHost: STOP, the data ends at stream offset %" PRIu64, s->logp, end);
 }
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The board's clocks for GET_CLOCK: REALTIME, TAI and BOOTTIME between two
+ * MONOTONIC reads, and the kernel's discipline state (adjtimex(2), modes
+ * 0: a read; the unit file allows it, see ProtectClock there). */
+static void clock_read(struct ifb_clock_reading *c)
+{
+	struct timex tx = { .modes = 0 };
+	uint64_t before, after;
+
+	memset(c, 0, sizeof(*c));
+	before = clock_ns(CLOCK_MONOTONIC);
+	c->realtime_ns = (int64_t)clock_ns(CLOCK_REALTIME);
+	c->tai_ns = (int64_t)clock_ns(CLOCK_TAI);
+	c->boottime_ns = clock_ns(CLOCK_BOOTTIME);
+	after = clock_ns(CLOCK_MONOTONIC);
+	c->monotonic_ns = before + (after - before) / 2;
+	c->read_ns = after - before > UINT32_MAX ? UINT32_MAX : (uint32_t)(after - before);
+	if (adjtimex(&tx) < 0)
+		return; /* a sandbox that forbids it: the state stays unknown */
+	c->flags = IFB_CLOCK_STATE_KNOWN;
+	if (!(tx.status & STA_UNSYNC))
+		c->flags |= IFB_CLOCK_SYNCED;
+	if (tx.status & STA_PPSSIGNAL)
+		c->flags |= IFB_CLOCK_PPS;
+	if (tx.tai != 0)
+		c->flags |= IFB_CLOCK_TAI_SET;
+	c->esterror_us = tx.esterror < 0 ? 0 : tx.esterror > UINT32_MAX ? UINT32_MAX : (uint32_t)tx.esterror;
+	c->maxerror_us = tx.maxerror < 0 ? 0 : tx.maxerror > UINT32_MAX ? UINT32_MAX : (uint32_t)tx.maxerror;
+}
+
+/* Version 6's requests reply in the agreed version, 6 at least. */
+static uint16_t version_at_least(const struct ifb_stream *s, uint16_t v)
+{
+	return s->proto_version > v ? s->proto_version : v;
+}
+
 static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *setup)
 {
 	uint8_t reply[IFB_MAX_REPLY];
@@ -393,6 +438,24 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			break;
 		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len, "GET_GAPS", NULL);
 		return;
+	case IFB_REQ_GET_TIMES:
+		len = ifb_session_times(s, le16toh(setup->wValue), version_at_least(s, 6), reply,
+					sizeof(reply), wlength);
+		if (len < 0)
+			break;
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len, "GET_TIMES", NULL);
+		return;
+	case IFB_REQ_GET_CLOCK: {
+		struct ifb_clock_reading c;
+
+		clock_read(&c);
+		len = ifb_control_clock(&c, version_at_least(s, 6), reply, sizeof(reply));
+		if (len < 0)
+			break;
+		stage(s->b, s, IFB_EP0_REPLY, reply, (size_t)len < wlength ? (size_t)len : wlength,
+		      "GET_CLOCK", NULL);
+		return;
+	}
 	case IFB_REQ_SET_SAMPLE_RATE:
 		if (set_sample_rate(s, wlength))
 			return;

@@ -65,6 +65,7 @@ static int session_engine_init(struct ifb_stream *s)
 	if (r == 0 && s->iio.output)
 		r = ifb_engine_set_output(&s->engine, s->iio.scan_size);
 	ifb_engine_set_pull(&s->engine, s->iiod_stream);
+	ifb_engine_set_time_source(&s->engine, s->iio.output ? IFB_TIME_NONE : be->time_source);
 	return r;
 }
 
@@ -559,6 +560,20 @@ int ifb_session_gaps(const struct ifb_stream *s, uint16_t seq_lo, uint8_t *buf, 
 
 	if (len == -ENOSPC) {
 		len = ifb_engine_gaps(&s->engine, seq_lo, buf, size);
+		if (len > (int)want)
+			len = (int)want;
+	}
+	return len;
+}
+
+int ifb_session_times(const struct ifb_stream *s, uint16_t seq_lo, uint16_t version, uint8_t *buf,
+		      size_t size, size_t want)
+{
+	/* cut to want as GET_GAPS is */
+	int len = ifb_engine_times(&s->engine, seq_lo, version, buf, want < size ? want : size);
+
+	if (len == -ENOSPC) {
+		len = ifb_engine_times(&s->engine, seq_lo, version, buf, size);
 		if (len > (int)want)
 			len = (int)want;
 	}

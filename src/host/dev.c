@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/internal.h"
 #include "host/proto.h"
@@ -667,4 +668,37 @@ int ifbh_dev_channel_sign(const struct ifbh_dev *dev, unsigned int i)
 int ifbh_dev_direction(const struct ifbh_dev *dev)
 {
 	return (int)dev->direction;
+}
+
+int64_t ifbh_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
+{
+	uint8_t buf[sizeof(struct ifb_clock)];
+	struct ifbh_clock_reply c;
+	char msg[256];
+
+	if (dev->info.version < 6)
+		return -EOPNOTSUPP;
+	for (unsigned int i = 0; i < rounds; i++) {
+		int64_t t0 = ifbh_now_ns(), t1;
+		int ret = ifbh_dev_ctrl_value(dev, IFB_REQ_GET_CLOCK, 0, buf, sizeof(buf));
+
+		t1 = ifbh_now_ns();
+		if (ret < 0)
+			return ifbh_errno_from_usb(ret);
+		ret = ifbh_parse_clock(buf, (size_t)ret, &c, msg, sizeof(msg));
+		if (ret < 0) {
+			ifbh_log(dev->ctx, IFBH_LOG_WARNING, "%s", msg);
+			return ret;
+		}
+		ifbh_clock_est_add(&dev->clk, t0, t1, &c);
+	}
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <libusb.h>
 #include <stdarg.h>
 
+#include "host/times.h"
 #include "ifbhost.h"
 
 #define IFBH_ERR_LEN 512
@@ -39,6 +40,7 @@ struct ifbh_dev {
 	 * GET_STREAM confirms */
 	unsigned int direction;
 	bool gone; /* the device disconnected: do not release the interface */
+	struct ifbh_clock_est clk; /* GET_CLOCK round trips (version 6) */
 	char err[IFBH_ERR_LEN];
 };
 
@@ -109,5 +111,13 @@ int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8
 /* GET_GAPS with wValue seq, synchronously: the reply's length or a
  * negative errno (user: the struct ifbh_dev; an ifbh_gaps_get_fn). */
 int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
+/* The host's CLOCK_MONOTONIC in ns. */
+int64_t ifbh_now_ns(void);
+/*
+ * Version 6: rounds GET_CLOCK round trips into dev->clk (the tightest
+ * kept). 0, -EOPNOTSUPP before version 6, or the first failure's -errno
+ * (a bad reply: -EBADMSG/-EPROTO, logged once).
+ */
+int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds);
 
 #endif

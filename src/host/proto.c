@@ -443,3 +443,89 @@ const char *ifbh_state_name(unsigned int state)
 		return "unknown";
 	}
 }
+
+int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, char *err,
+		     size_t errlen)
+{
+	const uint8_t *p = buf;
+	struct ifb_times h;
+	uint64_t prev = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return fail(err, errlen, -EBADMSG, "GET_TIMES reply truncated: %zu bytes", len);
+	memcpy(&h, p, sizeof(h));
+	if (le32toh(h.magic) != IFB_TIMES_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_TIMES reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(h.magic), IFB_TIMES_MAGIC);
+	if (le16toh(h.version) < 6 || le16toh(h.version) > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "GET_TIMES reply has version %u",
+			    le16toh(h.version));
+	out->stream_id = le32toh(h.stream_id);
+	out->count = le16toh(h.count);
+	out->source = h.source;
+	out->first_seq = le64toh(h.first_seq);
+	out->marks_total = le64toh(h.marks_total);
+	if (out->count > IFB_TIMES_MAX_PER_REPLY ||
+	    le16toh(h.length) != sizeof(h) + out->count * sizeof(struct ifb_time_mark))
+		return fail(err, errlen, -EBADMSG, "GET_TIMES: length %u does not match %u marks",
+			    le16toh(h.length), out->count);
+	if (len < le16toh(h.length))
+		return fail(err, errlen, -EBADMSG, "GET_TIMES reply truncated: got %zu of %u bytes",
+			    len, le16toh(h.length));
+	if (out->source > IFB_TIME_READ)
+		return fail(err, errlen, -EBADMSG, "GET_TIMES: unknown time source %u", out->source);
+	if (out->first_seq > out->marks_total || out->marks_total - out->first_seq < out->count)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_TIMES: %u marks from mark %" PRIu64 " but only %" PRIu64
+			    " marks in total",
+			    out->count, out->first_seq, out->marks_total);
+	for (unsigned int i = 0; i < out->count; i++) {
+		struct ifb_time_mark m;
+
+		memcpy(&m, p + sizeof(h) + i * sizeof(m), sizeof(m));
+		out->mark[i].offset = le64toh(m.offset);
+		out->mark[i].board_ns = le64toh(m.board_ns);
+		if (out->mark[i].offset <= prev)
+			return fail(err, errlen, -EBADMSG,
+				    "GET_TIMES: mark offsets do not go forward (%" PRIu64
+				    " after %" PRIu64 ")",
+				    out->mark[i].offset, prev);
+		prev = out->mark[i].offset;
+	}
+	return 0;
+}
+
+int ifbh_parse_clock(const void *buf, size_t len, struct ifbh_clock_reply *out, char *err,
+		     size_t errlen)
+{
+	struct ifb_clock h;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return fail(err, errlen, -EBADMSG, "GET_CLOCK reply truncated: %zu bytes", len);
+	memcpy(&h, buf, sizeof(h));
+	if (le32toh(h.magic) != IFB_CLOCK_MAGIC)
+		return fail(err, errlen, -EPROTO,
+			    "GET_CLOCK reply has magic 0x%08" PRIx32 ", expected 0x%08x",
+			    le32toh(h.magic), IFB_CLOCK_MAGIC);
+	if (le16toh(h.version) < 6 || le16toh(h.version) > IFB_PROTOCOL_VERSION)
+		return fail(err, errlen, -EPROTONOSUPPORT, "GET_CLOCK reply has version %u",
+			    le16toh(h.version));
+	if (le16toh(h.length) != sizeof(h))
+		return fail(err, errlen, -EBADMSG, "GET_CLOCK: length %u, expected %zu",
+			    le16toh(h.length), sizeof(h));
+	out->flags = le32toh(h.flags);
+	out->read_ns = le32toh(h.read_ns);
+	out->monotonic_ns = le64toh(h.monotonic_ns);
+	out->boottime_ns = le64toh(h.boottime_ns);
+	out->realtime_ns = (int64_t)le64toh((uint64_t)h.realtime_ns);
+	out->tai_ns = (int64_t)le64toh((uint64_t)h.tai_ns);
+	out->esterror_us = le32toh(h.esterror_us);
+	out->maxerror_us = le32toh(h.maxerror_us);
+	if (out->monotonic_ns == 0 || out->monotonic_ns > INT64_MAX)
+		return fail(err, errlen, -EBADMSG, "GET_CLOCK: CLOCK_MONOTONIC %" PRIu64 " ns",
+			    out->monotonic_ns);
+	return 0;
+}

@@ -44,6 +44,29 @@ struct ifbh_gaps_reply {
 int ifbh_parse_gaps(const void *buf, size_t len, struct ifbh_gaps_reply *out, char *err,
 		    size_t errlen);
 
+/* A GET_TIMES reply (protocol version 6), host order. */
+struct ifbh_times_reply {
+	uint32_t stream_id;
+	unsigned int count;
+	unsigned int source; /* enum ifb_time_source */
+	uint64_t first_seq, marks_total;
+	struct ifb_time_mark mark[IFB_TIMES_MAX_PER_REPLY]; /* host order */
+};
+/* Checks magic, version (6..), length against count, the sequence numbers,
+ * the source, and that the marks' offsets go forward. */
+int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, char *err,
+		     size_t errlen);
+
+/* A GET_CLOCK reply (protocol version 6), host order. */
+struct ifbh_clock_reply {
+	uint32_t flags, read_ns;
+	uint64_t monotonic_ns, boottime_ns;
+	int64_t realtime_ns, tai_ns;
+	uint32_t esterror_us, maxerror_us;
+};
+int ifbh_parse_clock(const void *buf, size_t len, struct ifbh_clock_reply *out, char *err,
+		     size_t errlen);
+
 /* A GET_STATUS reply (protocol version 3), host order. */
 struct ifbh_status_reply {
 	unsigned int request;

@@ -44,8 +44,8 @@ struct ifbh_stream {
 	struct libusb_transfer **xfer;
 	unsigned int nxfer, inflight;
 	size_t xfer_size;
-	struct libusb_transfer *stats_xfer, *stop_xfer, *gaps_xfer;
-	bool stats_pending, stop_pending, gaps_pending;
+	struct libusb_transfer *stats_xfer, *stop_xfer, *gaps_xfer, *times_xfer;
+	bool stats_pending, stop_pending, gaps_pending, times_pending;
 
 	ifbh_data_fn data_cb;
 	void *data_user;
@@ -69,6 +69,17 @@ struct ifbh_stream {
 	struct ifbh_stats pend;
 	struct ifbh_gaps_reply *gaps_reply;
 	uint64_t settled;            /* pull mode: bytes below this are settled */
+	/*
+	 * Protocol version 6: a GET_STATS reply whose gaps are in the book
+	 * takes effect once GET_TIMES has fetched the marks up to its
+	 * bytes_sent too (their gaps are all known by then), so that what a
+	 * reader is handed has its board time.
+	 */
+	bool use_times;
+	bool have_tpend;
+	struct ifbh_stats tpend;
+	struct ifbh_times_reply *times_reply;
+	struct ifbh_timebook times;
 	struct ifbh_pullq q;
 
 	struct ifbh_stream_status st;
@@ -166,12 +177,17 @@ static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t si
 	s->stats_xfer = libusb_alloc_transfer(0);
 	s->stop_xfer = libusb_alloc_transfer(0);
 	s->gaps_xfer = libusb_alloc_transfer(0);
+	s->times_xfer = libusb_alloc_transfer(0);
 	s->gaps_reply = malloc(sizeof(*s->gaps_reply));
-	if (!s->stats_xfer || !s->stop_xfer || !s->gaps_xfer || !s->gaps_reply)
+	s->times_reply = malloc(sizeof(*s->times_reply));
+	if (!s->stats_xfer || !s->stop_xfer || !s->gaps_xfer || !s->gaps_reply || !s->times_xfer ||
+	    !s->times_reply)
 		return -ENOMEM;
 	s->gaps_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + IFB_MAX_REPLY);
 	s->gaps_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
-	if (!s->gaps_xfer->buffer)
+	s->times_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + IFB_MAX_REPLY);
+	s->times_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+	if (!s->gaps_xfer->buffer || !s->times_xfer->buffer)
 		return -ENOMEM;
 	s->stats_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + sizeof(struct ifb_stats));
 	s->stats_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
@@ -197,10 +213,15 @@ static void free_transfers(struct ifbh_stream *s)
 	libusb_free_transfer(s->stats_xfer);
 	libusb_free_transfer(s->stop_xfer);
 	libusb_free_transfer(s->gaps_xfer);
+	libusb_free_transfer(s->times_xfer);
 	free(s->gaps_reply);
+	free(s->times_reply);
 }
 
 static void release_cb(void *user, void *token);
+
+/* GET_CLOCK round trips at START: the tightest is kept. */
+#define CLOCK_ROUNDS 8
 
 int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 		    struct ifbh_stream **ret_stream)
@@ -232,7 +253,9 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	s->ctx = dev->ctx;
 	s->stats_period = opts->stats_period;
 	s->use_gaps = dev->info.version >= 2;
+	s->use_times = dev->info.version >= 6;
 	ifbh_gaps_init(&s->gaps);
+	ifbh_timebook_init(&s->times, dev->info.scan_size, (double)dev->info.sample_rate_mhz / 1000.0);
 	ret = alloc_transfers(s, n, size, opts->transfers || opts->transfer_size);
 	if (ret == 0)
 		ret = ifbh_pullq_init(&s->q, s->nxfer, release_cb, s);
@@ -328,8 +351,8 @@ static void tell_gaps(struct ifbh_stream *s)
 	}
 }
 
-/* A GET_STATS reply whose gaps are all in the book takes effect. */
-static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
+/* A GET_STATS reply whose gaps and marks are all in the books takes effect. */
+static void settle_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 {
 	uint64_t unlisted = 0;
 
@@ -344,6 +367,92 @@ static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 	tell_gaps(s);
 	if (s->stats_cb)
 		s->stats_cb(s->stats_user, st);
+}
+
+static void request_times(struct ifbh_stream *s);
+
+/* A GET_STATS reply whose gaps are all in the book: its marks next
+ * (version 6), then it takes effect. */
+static bool learn_times(struct ifbh_stream *s, const uint8_t *buf, size_t len);
+
+/* The marks up to the final GET_STATS, synchronously (the stream's end). */
+static void final_times(struct ifbh_stream *s)
+{
+	uint8_t buf[IFB_MAX_REPLY];
+	bool more = true;
+
+	for (unsigned int i = 0; more && i < IFB_TIMES_RING / IFB_TIMES_MAX_PER_REPLY + 1; i++) {
+		int ret = ifbh_dev_ctrl_value(s->dev, IFB_REQ_GET_TIMES, (uint16_t)s->times.seq, buf,
+					      sizeof(buf));
+
+		if (ret < 0) {
+			s->st.proto_errors++;
+			return;
+		}
+		more = learn_times(s, buf, (size_t)ret);
+	}
+}
+
+static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
+{
+	if (!s->use_times || s->dev->gone) {
+		settle_stats(s, st);
+		return;
+	}
+	if (s->cancelling) {
+		s->tpend = *st;
+		final_times(s);
+		settle_stats(s, st);
+		return;
+	}
+	/* a later reply while marks are being fetched: it settles instead */
+	s->tpend = *st;
+	s->have_tpend = true;
+	request_times(s);
+}
+
+/* Take a GET_TIMES reply; true when more marks are to be fetched now. */
+static bool learn_times(struct ifbh_stream *s, const uint8_t *buf, size_t len)
+{
+	char msg[256];
+	int ret;
+
+	if (ifbh_parse_times(buf, len, s->times_reply, msg, sizeof(msg))) {
+		if (!s->st.proto_errors++)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING, "%s", msg);
+		return false;
+	}
+	ret = ifbh_timebook_feed(&s->times, s->times_reply, s->tpend.bytes_sent, &s->gaps);
+	if (ret < 0 && !s->st.proto_errors++)
+		ifbh_log(s->ctx, IFBH_LOG_WARNING,
+			 "GET_TIMES contradicts an earlier reply (stream %" PRIu32 ", mark %" PRIu64
+			 "): %s",
+			 s->times_reply->stream_id, s->times.seq, strerror(-ret));
+	return ret == 1;
+}
+
+static void LIBUSB_CALL times_done(struct libusb_transfer *t)
+{
+	struct ifbh_stream *s = t->user_data;
+
+	s->times_pending = false;
+	if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
+		set_error(s, -ENODEV, "the device disconnected");
+		return;
+	}
+	if (t->status == LIBUSB_TRANSFER_COMPLETED &&
+	    learn_times(s, libusb_control_transfer_get_data(t), (size_t)t->actual_length)) {
+		request_times(s);
+		if (s->times_pending)
+			return;
+	} else if (t->status != LIBUSB_TRANSFER_COMPLETED && !s->cancelling) {
+		s->st.proto_errors++;
+	}
+	/* the marks are in, or cannot be had: the stats take effect anyway */
+	if (s->have_tpend) {
+		s->have_tpend = false;
+		settle_stats(s, &s->tpend);
+	}
 }
 
 static void request_gaps(struct ifbh_stream *s);
@@ -499,6 +608,19 @@ static void LIBUSB_CALL gaps_done(struct libusb_transfer *t)
 		request_gaps(s);
 }
 
+/* GET_TIMES from the first mark the book does not hold (asynchronous). */
+static void request_times(struct ifbh_stream *s)
+{
+	if (s->times_pending || s->cancelling || s->dev->gone)
+		return;
+	submit_ctrl_value(s, s->times_xfer, IFB_REQ_GET_TIMES, true, (uint16_t)s->times.seq,
+			  IFB_MAX_REPLY, times_done, &s->times_pending);
+	if (!s->times_pending && s->have_tpend) {
+		s->have_tpend = false;
+		settle_stats(s, &s->tpend);
+	}
+}
+
 /* GET_GAPS from the first gap the book does not hold (asynchronous). */
 static void request_gaps(struct ifbh_stream *s)
 {
@@ -522,6 +644,8 @@ static void cancel_all(struct ifbh_stream *s)
 		libusb_cancel_transfer(s->stats_xfer);
 	if (s->gaps_pending)
 		libusb_cancel_transfer(s->gaps_xfer);
+	if (s->times_pending)
+		libusb_cancel_transfer(s->times_xfer);
 }
 
 int ifbh_stream_stop(struct ifbh_stream *s)
@@ -732,6 +856,14 @@ int ifbh_stream_start(struct ifbh_stream *s)
 		}
 		s->inflight++;
 	}
+	if (s->use_times) {
+		/* the host's clock against the board's, before the data flows
+		 * (the tightest of a few round trips) */
+		ret = ifbh_dev_clock_sync(s->dev, CLOCK_ROUNDS);
+		if (ret < 0 && ret != -ENODEV)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING,
+				 "GET_CLOCK failed (%s): board times only, no host times", strerror(-ret));
+	}
 	clock_gettime(CLOCK_REALTIME, &s->st.start_wall);
 	ret = ifbh_dev_start(s->dev);
 	if (ret) {
@@ -831,7 +963,7 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 		if (!s->t_cancel)
 			s->t_cancel = now;
 		if (s->inflight == 0 && !s->stats_pending && !s->stop_pending &&
-		    !s->gaps_pending) {
+		    !s->gaps_pending && !s->times_pending) {
 			finish(s);
 			return 1;
 		}
@@ -840,7 +972,7 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
 				 "%u transfers did not complete after cancellation",
 				 s->inflight + s->stats_pending + s->stop_pending +
-					 s->gaps_pending);
+					 s->gaps_pending + s->times_pending);
 			s->st.stuck = true;
 			set_error(s, -ETIMEDOUT, "USB transfers stuck");
 			s->settled = UINT64_MAX;
@@ -933,5 +1065,75 @@ void ifbh_stream_free(struct ifbh_stream *s)
 	if (!s->st.stuck)
 		free_transfers(s);
 	ifbh_gaps_free(&s->gaps);
+	ifbh_timebook_free(&s->times);
 	free(s);
+}
+
+/* --- board time (1.4) ---------------------------------------------------- */
+
+int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *ret)
+{
+	struct ifbh_time_model m;
+	const struct ifbh_clock_est *c = &s->dev->clk;
+	double period;
+
+	if (!ret || ret->size == 0)
+		return -EINVAL;
+	if (!s->use_times)
+		return -EOPNOTSUPP;
+	memset(&m, 0, sizeof(m));
+	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
+	m.source = s->times.tm.marks ? (int)s->times.source : IFBH_TIME_NONE;
+	m.marks = s->times.tm.marks;
+	m.runs = s->times.tm.nrun;
+	m.nominal_hz = (double)s->dev->info.sample_rate_mhz / 1000.0;
+	period = ifbh_tm_period_ns(&s->times.tm);
+	m.rate_hz = period > 0 ? 1e9 / period : 0;
+	m.ppm = m.rate_hz > 0 && m.nominal_hz > 0 ? (m.rate_hz / m.nominal_hz - 1) * 1e6 : 0;
+	m.jitter_ns = ifbh_tm_jitter_ns(&s->times.tm);
+	m.clock_known = c->valid;
+	if (c->valid) {
+		m.host_offset_ns = c->host_offset_ns;
+		m.host_offset_unc_ns = c->unc_ns;
+		m.realtime_offset_ns = c->realtime_ns;
+		m.tai_offset_ns = c->tai_ns;
+		m.clock_flags = c->flags;
+		m.esterror_us = c->esterror_us;
+	}
+	memcpy(ret, &m, m.size);
+	ret->size = m.size;
+	return 0;
+}
+
+int ifbh_stream_board_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
+{
+	if (!s->use_times)
+		return -EOPNOTSUPP;
+	return ifbh_tm_time(&s->times.tm, off, ret_ns);
+}
+
+int ifbh_stream_host_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
+{
+	int64_t t;
+	int ret = ifbh_stream_board_time(s, off, &t);
+
+	if (ret < 0)
+		return ret;
+	if (!s->dev->clk.valid)
+		return -EAGAIN;
+	*ret_ns = t + s->dev->clk.host_offset_ns;
+	return 0;
+}
+
+int ifbh_stream_realtime(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
+{
+	int64_t t;
+	int ret = ifbh_stream_board_time(s, off, &t);
+
+	if (ret < 0)
+		return ret;
+	if (!s->dev->clk.valid)
+		return -EAGAIN;
+	*ret_ns = t + s->dev->clk.realtime_ns;
+	return 0;
 }

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer harness: the host's parsers of the device's GET_INFO,
- * GET_STATS, GET_GAPS, GET_STATUS and GET_STREAM replies (src/host/proto.c, libifbhost). The device is untrusted: any
- * bytes go to both parsers. A reply they accept must satisfy what the
+ * GET_STATS, GET_GAPS, GET_STATUS, GET_STREAM, GET_TIMES and GET_CLOCK
+ * replies (src/host/proto.c, libifbhost), and the time book an accepted
+ * GET_TIMES reply feeds (src/host/times.c). The device is untrusted: any
+ * bytes go to every parser. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/proto.h"
+#include "host/times.h"
 
 #define CHECK(cond)                                                                   \
 	do {                                                                          \
@@ -71,12 +75,38 @@ static void check_gaps(const struct ifbh_gaps_reply *r)
 		CHECK(r->offset[i] >= r->offset[i - 1]);
 }
 
+/* GET_TIMES (protocol version 6): what the time book relies on; then the
+ * book itself takes the reply, whatever its marks say. */
+static void check_times(const struct ifbh_times_reply *r)
+{
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+	int64_t t;
+	int ret;
+
+	CHECK(r->count <= IFB_TIMES_MAX_PER_REPLY && r->source <= IFB_TIME_READ);
+	CHECK(r->first_seq <= r->marks_total && r->marks_total - r->first_seq >= r->count);
+	for (unsigned i = 1; i < r->count; i++)
+		CHECK(r->mark[i].offset > r->mark[i - 1].offset);
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, 4, 1e6);
+	ret = ifbh_timebook_feed(&b, r, UINT64_MAX, &g);
+	CHECK(ret == 0 || ret == 1 || ret == -EBADMSG);
+	CHECK(b.tm.marks <= r->count);
+	if (b.tm.marks)
+		CHECK((ret = ifbh_tm_time(&b.tm, r->mark[0].offset, &t)) == 0 || ret == -ERANGE);
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ifbh_info info;
 	static struct ifbh_stats stats;
 	static struct ifbh_gaps_reply gaps;
+	static struct ifbh_times_reply times;
+	struct ifbh_clock_reply clk;
 	struct ifbh_status_reply st;
 	struct ifbh_stream_reply sr;
 	char sign[IFB_MAX_CHANNELS];
@@ -106,6 +136,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ifbh_parse_stream(data, size, &sr, err, sizeof(err)) == 0)
 		CHECK(sr.index < sr.count && sr.count <= IFB_MAX_STREAMS &&
 		      ifbh_stream_name_valid(sr.name, sizeof(sr.name)));
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_times(data, size, &times, err, sizeof(err)) == 0)
+		check_times(&times);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	err[0] = '\0';
+	if (ifbh_parse_clock(data, size, &clk, err, sizeof(err)) == 0)
+		CHECK(clk.monotonic_ns > 0 && clk.monotonic_ns <= INT64_MAX);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

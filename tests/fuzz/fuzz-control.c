@@ -40,13 +40,16 @@ static int expected(const struct usb_ctrlrequest *s)
 	/* an interface of the function's (ep0.c finds the stream) */
 	if (index > 0xff)
 		return -EOPNOTSUPP;
-	/* wValue: GET_INFO's host version, GET_GAPS's sequence number (version 2) */
-	if (value && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS)
+	/* wValue: GET_INFO's host version, GET_GAPS's sequence number (version
+	 * 2), GET_TIMES's (version 6) */
+	if (value && s->bRequest != IFB_REQ_GET_INFO && s->bRequest != IFB_REQ_GET_GAPS &&
+	    s->bRequest != IFB_REQ_GET_TIMES)
 		return -EOPNOTSUPP;
 	if (s->bRequestType == 0xc1 && length >= 1 &&
 	    (s->bRequest == IFB_REQ_GET_INFO || s->bRequest == IFB_REQ_GET_STATS ||
 	     s->bRequest == IFB_REQ_GET_GAPS || s->bRequest == IFB_REQ_GET_STATUS ||
-	     s->bRequest == IFB_REQ_GET_STREAM))
+	     s->bRequest == IFB_REQ_GET_STREAM || s->bRequest == IFB_REQ_GET_TIMES ||
+	     s->bRequest == IFB_REQ_GET_CLOCK))
 		return s->bRequest;
 	if (s->bRequestType == 0x41 && length == 0 &&
 	    (s->bRequest == IFB_REQ_START || s->bRequest == IFB_REQ_STOP))

@@ -276,6 +276,11 @@ START_TEST(control_decode)
 	/* an output stream's STOP says where its data ends (version 5) */
 	r = req(VOUT, IFB_REQ_STOP, 0, 0, sizeof(struct ifb_stop));
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_STOP);
+	/* version 6: GET_TIMES takes a sequence number as GET_GAPS does */
+	r = req(VIN, IFB_REQ_GET_TIMES, 0xfffe, 0, 4096);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_TIMES);
+	r = req(VIN, IFB_REQ_GET_CLOCK, 0, 0, sizeof(struct ifb_clock));
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_CLOCK);
 }
 END_TEST
 
@@ -286,7 +291,12 @@ START_TEST(control_malformed)
 		uint16_t value, index, length;
 	} bad[] = {
 		{ VIN, 0x00, 0, 0, 64 },                 /* unknown request */
-		{ VIN, 0x09, 0, 0, 64 },
+		{ VIN, 0x0b, 0, 0, 64 },
+		{ VOUT, IFB_REQ_GET_TIMES, 0, 0, 64 },   /* version 6: IN with a data stage */
+		{ VIN, IFB_REQ_GET_TIMES, 0, 0, 0 },
+		{ VIN, IFB_REQ_GET_CLOCK, 1, 0, 56 },    /* wValue not 0 */
+		{ VIN, IFB_REQ_GET_CLOCK, 0, 0, 0 },
+		{ VOUT, IFB_REQ_GET_CLOCK, 0, 0, 56 },
 		{ VIN, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 8 },   /* wrong direction */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 0 },  /* not exactly 8 bytes */
 		{ VOUT, IFB_REQ_SET_SAMPLE_RATE, 0, 0, 7 },

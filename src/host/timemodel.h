@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libifbhost, private: a stream's time model (protocol version 6). The
+ * device sends time marks (protocol.h "Board time"): a block's end offset
+ * and the board's CLOCK_MONOTONIC when the converter finished it. The
+ * model fits, by least squares, the line board time = a + b * scan index
+ * through them. Between gaps the converter's scans are contiguous, so each
+ * gap-free run has its own intercept a; the slope b (ns per scan: the
+ * converter's real rate) is shared by every run, as one clock drives
+ * them. A gap starts a new run: its samples' times come from its own
+ * marks, so the model needs no knowledge of how many samples a gap lost
+ * (the device does not know either). The fit is over the whole stream:
+ * it assumes the rate constant over it (a crystal's drift over minutes is
+ * well below the marks' jitter on the boards this serves).
+ *
+ * Pure: no I/O, no clock. Offsets are stream byte offsets; times ns.
+ */
+#ifndef IFBH_TIMEMODEL_H
+#define IFBH_TIMEMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ifbh_tm_run {
+	uint64_t start; /* stream offset where the run begins (0, or a gap's) */
+	uint64_t n;     /* marks in it */
+	double mk, mt;  /* means of the marks' scan index and time (t - ref) */
+	double sxx, sxy; /* co-moments about those means */
+};
+
+struct ifbh_tm {
+	uint32_t scan_size;
+	double nominal_ns;  /* ns per scan at the nominal rate; 0 unknown */
+	int64_t ref;        /* the first mark's time: times are kept relative to it */
+	struct ifbh_tm_run *run;
+	size_t nrun, cap;
+	double sxx, sxy;    /* the runs' co-moments but the last's */
+	uint64_t marks;
+	uint64_t last_off;  /* the last mark's offset: marks must go forward */
+	double err2;        /* running mean of squared prediction errors (ns^2) */
+	uint64_t nerr;
+};
+
+/* scan_size > 0; nominal_hz: GET_INFO's rate (0 unknown). */
+void ifbh_tm_init(struct ifbh_tm *m, uint32_t scan_size, double nominal_hz);
+void ifbh_tm_free(struct ifbh_tm *m);
+/*
+ * A gap at stream offset off (samples are missing before it): a new run
+ * starts there. Gaps and marks go in stream order. -EINVAL for an offset
+ * behind the last mark, -ENOMEM.
+ */
+int ifbh_tm_gap(struct ifbh_tm *m, uint64_t off);
+/* A mark: the block ending at stream offset off finished at board time
+ * ns. 0; -EINVAL (not a whole scan, not after the last mark, a time out
+ * of int64_t's half range or that far from the first mark), -ENOMEM. */
+int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns);
+/* ns per scan the marks show; 0 until a run holds two marks. */
+double ifbh_tm_period_ns(const struct ifbh_tm *m);
+/*
+ * The board time of the scan that starts at stream offset off: 0, or
+ * -EAGAIN while the run holding off has no mark (or no rate is known,
+ * neither measured nor nominal), -ERANGE for a time beyond int64_t's
+ * range (only a hostile device's marks lead there).
+ */
+int ifbh_tm_time(const struct ifbh_tm *m, uint64_t off, int64_t *ret_ns);
+/* Root mean square of the marks' distance from what the model predicted
+ * for them before they were added (ns); 0 until known. */
+double ifbh_tm_jitter_ns(const struct ifbh_tm *m);
+
+#endif

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <string.h>
+
+#include "host/times.h"
+
+void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz)
+{
+	memset(b, 0, sizeof(*b));
+	ifbh_tm_init(&b->tm, scan_size, nominal_hz);
+}
+
+void ifbh_timebook_free(struct ifbh_timebook *b)
+{
+	ifbh_tm_free(&b->tm);
+}
+
+int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
+		       const struct ifbh_gaps *g)
+{
+	int ret;
+
+	if (b->stream_id && r->stream_id != b->stream_id)
+		return -EBADMSG;
+	b->stream_id = r->stream_id;
+	b->source = r->source;
+	if (r->first_seq > b->seq) {
+		b->lost += r->first_seq - b->seq;
+		b->seq = r->first_seq;
+	}
+	for (unsigned int i = 0; i < r->count; i++) {
+		const struct ifb_time_mark *m = &r->mark[i];
+		uint64_t off;
+
+		if (r->first_seq + i < b->seq)
+			continue; /* had it */
+		if (m->offset > bound)
+			return 0;
+		while (ifbh_gaps_next(g, b->gap_from, &off) && off < m->offset) {
+			ret = ifbh_tm_gap(&b->tm, off);
+			if (ret < 0)
+				return ret == -ENOMEM ? ret : -EBADMSG;
+			b->gap_from = off + 1;
+		}
+		ret = ifbh_tm_mark(&b->tm, m->offset, m->board_ns);
+		if (ret < 0)
+			return ret == -ENOMEM ? ret : -EBADMSG;
+		b->seq++;
+	}
+	return b->seq < r->marks_total && r->count ? 1 : 0;
+}
+
+void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
+			const struct ifbh_clock_reply *c)
+{
+	int64_t unc = (t1 - t0) / 2 + (int64_t)(c->read_ns / 2);
+
+	e->rounds++;
+	if (t1 < t0 || (e->valid && unc >= e->unc_ns))
+		return;
+	e->valid = true;
+	e->unc_ns = unc;
+	e->host_offset_ns = t0 + (t1 - t0) / 2 - (int64_t)c->monotonic_ns;
+	e->realtime_ns = c->realtime_ns - (int64_t)c->monotonic_ns;
+	e->tai_ns = c->tai_ns - (int64_t)c->monotonic_ns;
+	e->flags = c->flags;
+	e->esterror_us = c->esterror_us;
+}

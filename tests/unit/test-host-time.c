@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Board time (protocol version 6) without USB: the daemon's GET_TIMES and
+ * GET_CLOCK builders (engine.c, control.c), the host's parsers, and the
+ * host's time model (timemodel.c, times.c) against marks made from a known
+ * truth: a converter off its nominal rate by some ppm, marks late by a
+ * jitter, gaps that lose a number of samples the host is never told.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/control.h"
+#include "daemon/engine.h"
+#include "host/proto.h"
+#include "host/times.h"
+#include "unit.h"
+
+static struct ifb_engine eng;
+static struct ifbh_times_reply rep;
+
+#define SCAN 4u
+#define BLOCK (64u * 1024u)
+#define NOMINAL 2e6
+
+/* The truth: scan n is taken at T0 + n / rate. */
+#define T0 123456789000ll
+
+static double true_rate(double ppm)
+{
+	return NOMINAL * (1 + ppm * 1e-6);
+}
+
+static int64_t truth(uint64_t n, double ppm)
+{
+	return T0 + (int64_t)llround((double)n * 1e9 / true_rate(ppm));
+}
+
+/* A small deterministic jitter in [0, max) ns: completions are late, never early. */
+static uint64_t late(unsigned i, unsigned max)
+{
+	return max ? (uint64_t)((i * 2654435761u) % max) : 0;
+}
+
+START_TEST(times_reply_round_trip)
+{
+	uint8_t buf[IFB_MAX_REPLY];
+	char err[256];
+	int len;
+
+	memset(&eng, 0, sizeof(eng));
+	eng.stream_id = 3;
+	eng.time_source = IFB_TIME_FENCE;
+	for (uint64_t k = 0; k < IFB_TIMES_RING + 10; k++)
+		eng.c.mark_ring[k % IFB_TIMES_RING] =
+			(struct ifb_time_mark){ .offset = (k + 1) * BLOCK, .board_ns = 1000 + k };
+	eng.c.marks_total = IFB_TIMES_RING + 10;
+
+	/* behind the ring: from the oldest kept */
+	len = ifb_engine_times(&eng, 0, 6, buf, sizeof(buf));
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.first_seq, 10);
+	ck_assert_uint_eq(rep.count, IFB_TIMES_MAX_PER_REPLY);
+	ck_assert_uint_eq(rep.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(rep.stream_id, 3);
+	ck_assert_uint_eq(rep.mark[0].offset, 11ull * BLOCK);
+	ck_assert_uint_eq(rep.mark[0].board_ns, 1010);
+
+	/* by sequence number, cut by wLength */
+	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 3 * 16);
+	ck_assert_int_eq(len, 32 + 3 * 16);
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.first_seq, 1000);
+	ck_assert_uint_eq(rep.count, 3);
+	ck_assert_uint_eq(rep.mark[2].board_ns, 1002 + 1000);
+
+	/* an output stream has no marks' source */
+	eng.out = true;
+	len = ifb_engine_times(&eng, 0, 6, buf, sizeof(buf));
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.source, IFB_TIME_NONE);
+	ck_assert_int_eq(ifb_engine_times(&eng, 0, 6, buf, 31), -ENOSPC);
+
+	/* hostile: offsets that do not go forward, a short reply, an old version */
+	eng.out = false;
+	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 2 * 16);
+	memcpy(buf + 32 + 16, buf + 32, 8);
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "forward"));
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len - 1, &rep, err, sizeof(err)), -EBADMSG);
+	len = ifb_engine_times(&eng, 1000, 5, buf, 64);
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)),
+			 -EPROTONOSUPPORT);
+}
+END_TEST
+
+/* The engine marks each block it completes, after the block's gap. */
+static unsigned adc_queued[IFB_ENGINE_MAX_BLOCKS];
+static int fake_adc(void *ctx, unsigned blk)
+{
+	adc_queued[blk]++;
+	return 0;
+}
+static bool fake_finished(void *ctx, unsigned blk)
+{
+	return false;
+}
+static int fake_usb(void *ctx, unsigned blk)
+{
+	return 0;
+}
+static void fake_stop(void *ctx)
+{
+}
+
+START_TEST(engine_marks_blocks)
+{
+	static const struct ifb_engine_ops ops = {
+		.adc_enqueue = fake_adc,
+		.adc_finished = fake_finished,
+		.usb_submit = fake_usb,
+		.adc_stop = fake_stop,
+	};
+	uint8_t buf[IFB_MAX_REPLY];
+	char err[256];
+	int len;
+
+	ck_assert_int_eq(ifb_engine_init(&eng, 4, BLOCK, true, &ops, NULL), 0);
+	ifb_engine_set_time_source(&eng, IFB_TIME_FENCE);
+	ck_assert_int_eq(ifb_engine_start(&eng), 0);
+	ifb_engine_adc_done_at(&eng, 0, 0, 5000);
+	ifb_engine_adc_done_at(&eng, 1, -EIO, 6000); /* failed: a gap, no mark */
+	ifb_engine_adc_done_at(&eng, 2, 0, 0);       /* time unknown: no mark */
+	ifb_engine_adc_done_at(&eng, 3, 0, 8000);
+	len = ifb_engine_times(&eng, 0, 6, buf, sizeof(buf));
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.count, 2);
+	ck_assert_uint_eq(rep.mark[0].offset, BLOCK);
+	ck_assert_uint_eq(rep.mark[0].board_ns, 5000);
+	ck_assert_uint_eq(rep.mark[1].offset, 3ull * BLOCK);
+	ck_assert_uint_eq(rep.mark[1].board_ns, 8000);
+	ck_assert_uint_eq(eng.c.gaps_total, 1);
+	ck_assert_uint_eq(eng.c.gap_offset[0], BLOCK);
+}
+END_TEST
+
+/* Feed the model marks of blocks [from, to) of a converter at ppm, with
+ * jitter; lost: scans a gap before `from` lost (unknown to the host). */
+static void feed(struct ifbh_timebook *b, struct ifbh_gaps *g, uint64_t *stream_off, uint64_t *scan,
+		 unsigned nblocks, double ppm, unsigned jitter, unsigned *seq)
+{
+	rep.stream_id = 1;
+	rep.source = IFB_TIME_FENCE;
+	for (unsigned i = 0; i < nblocks; i++) {
+		*stream_off += BLOCK;
+		*scan += BLOCK / SCAN;
+		rep.first_seq = *seq;
+		rep.marks_total = *seq + 1;
+		rep.count = 1;
+		rep.mark[0].offset = *stream_off;
+		rep.mark[0].board_ns = (uint64_t)truth(*scan, ppm) + late(*seq, jitter);
+		(*seq)++;
+		ck_assert_int_ge(ifbh_timebook_feed(b, &rep, UINT64_MAX, g), 0);
+	}
+	(void)g;
+}
+
+START_TEST(model_rate_and_times)
+{
+	static const double ppms[] = { 0, 50, -120, 1000 };
+
+	for (unsigned p = 0; p < sizeof(ppms) / sizeof(ppms[0]); p++) {
+		struct ifbh_timebook b;
+		struct ifbh_gaps g;
+		uint64_t off = 0, scan = 0, lost_off, max_err = 0;
+		unsigned seq = 0;
+		double ppm = ppms[p], period;
+		int64_t t;
+
+		ifbh_gaps_init(&g);
+		ifbh_timebook_init(&b, SCAN, NOMINAL);
+		/* no mark yet: nothing known */
+		ck_assert_int_eq(ifbh_tm_time(&b.tm, 0, &t), -EAGAIN);
+		feed(&b, &g, &off, &scan, 200, ppm, 20000, &seq);
+		period = ifbh_tm_period_ns(&b.tm);
+		/* 200 blocks of 32 ms, 20 us of jitter: the rate within 1 ppm */
+		ck_assert_msg(fabs((1e9 / period / NOMINAL - 1) * 1e6 - ppm) < 1,
+			      "ppm %g measured as %g", ppm, (1e9 / period / NOMINAL - 1) * 1e6);
+		/* a gap that lost 12345 scans the host never learns of */
+		scan += 12345;
+		lost_off = off;
+		ck_assert_int_eq(ifbh_gaps_merge(&g, &(struct ifbh_stats){ .stream_id = 1,
+									    .num_gaps = 1,
+									    .gaps_total = 1,
+									    .gap_offset = { lost_off } }),
+				 1);
+		feed(&b, &g, &off, &scan, 3, ppm, 20000, &seq);
+		ck_assert_uint_eq(b.tm.nrun, 2);
+		/* every scan's time, before and after the gap, against the truth */
+		for (uint64_t o = 0; o < off; o += 4096) {
+			uint64_t n = o / SCAN + (o >= lost_off ? 12345 : 0);
+			int64_t err;
+
+			ck_assert_int_eq(ifbh_tm_time(&b.tm, o, &t), 0);
+			err = t - truth(n, ppm);
+			if ((uint64_t)llabs(err) > max_err)
+				max_err = (uint64_t)llabs(err);
+		}
+		/* late by 0..20 us: the model sits in between, within the jitter */
+		ck_assert_msg(max_err < 20000, "ppm %g: worst error %" PRIu64 " ns", ppm, max_err);
+		ck_assert_double_lt(ifbh_tm_jitter_ns(&b.tm), 20000);
+		ck_assert_double_gt(ifbh_tm_jitter_ns(&b.tm), 1000);
+		ifbh_timebook_free(&b);
+		ifbh_gaps_free(&g);
+	}
+}
+END_TEST
+
+START_TEST(model_refuses_nonsense)
+{
+	struct ifbh_tm m;
+	int64_t t;
+
+	ifbh_tm_init(&m, SCAN, 0);
+	ck_assert_int_eq(ifbh_tm_mark(&m, 6, 1000), -EINVAL); /* not a whole scan */
+	ck_assert_int_eq(ifbh_tm_mark(&m, 8, 1000), 0);
+	ck_assert_int_eq(ifbh_tm_mark(&m, 8, 2000), -EINVAL); /* not forward */
+	ck_assert_int_eq(ifbh_tm_mark(&m, 16, UINT64_MAX), -EINVAL);
+	ck_assert_int_eq(ifbh_tm_gap(&m, 4), -EINVAL);         /* behind the last mark */
+	/* one mark and no nominal rate: no slope */
+	ck_assert_int_eq(ifbh_tm_time(&m, 8, &t), -EAGAIN);
+	ck_assert_int_eq(ifbh_tm_mark(&m, 16, 1800), 0);
+	ck_assert_int_eq(ifbh_tm_time(&m, 12, &t), 0);
+	ck_assert_int_eq(t, 1400);
+	/* a new run with no mark yet */
+	ck_assert_int_eq(ifbh_tm_gap(&m, 32), 0);
+	ck_assert_int_eq(ifbh_tm_time(&m, 40, &t), -EAGAIN);
+	ck_assert_int_eq(ifbh_tm_time(&m, 20, &t), 0); /* the old run still answers */
+	ifbh_tm_free(&m);
+}
+END_TEST
+
+START_TEST(clock_reply_and_estimate)
+{
+	struct ifb_clock_reading r = {
+		.monotonic_ns = 5000000000ull,
+		.read_ns = 200,
+		.realtime_ns = 1765000000000000000ll,
+		.tai_ns = 1765000037000000000ll,
+		.boottime_ns = 5100000000ull,
+		.flags = IFB_CLOCK_STATE_KNOWN | IFB_CLOCK_SYNCED,
+		.esterror_us = 12,
+	};
+	struct ifbh_clock_reply c;
+	struct ifbh_clock_est e = { 0 };
+	uint8_t buf[64];
+	char err[256];
+	int len = ifb_control_clock(&r, 6, buf, sizeof(buf));
+
+	ck_assert_int_eq(len, sizeof(struct ifb_clock));
+	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.monotonic_ns, r.monotonic_ns);
+	ck_assert_int_eq(c.realtime_ns, r.realtime_ns);
+	ck_assert_uint_eq(c.flags, r.flags);
+	/* host 1 s ahead; a round trip of 1 ms, then a tighter one of 100 us */
+	ifbh_clock_est_add(&e, 6000000000ll - 500000, 6000000000ll + 500000, &c);
+	ck_assert(e.valid);
+	ck_assert_int_eq(e.host_offset_ns, 1000000000);
+	ck_assert_int_eq(e.unc_ns, 500100);
+	ifbh_clock_est_add(&e, 6000000000ll - 40000, 6000000000ll + 60000, &c);
+	ck_assert_int_eq(e.unc_ns, 50100);
+	ck_assert_int_eq(e.host_offset_ns, 1000000000 + 10000);
+	ck_assert_int_eq(e.realtime_ns, r.realtime_ns - 5000000000ll);
+	ck_assert_uint_eq(e.rounds, 2);
+	/* a looser one changes nothing */
+	ifbh_clock_est_add(&e, 0, 2000000, &c);
+	ck_assert_int_eq(e.unc_ns, 50100);
+	/* hostile */
+	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len - 1, &c, err, sizeof(err)), -EBADMSG);
+	memset(buf + 16, 0, 8); /* CLOCK_MONOTONIC 0 */
+	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len, &c, err, sizeof(err)), -EBADMSG);
+	buf[0] ^= 1;
+	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len, &c, err, sizeof(err)), -EPROTO);
+}
+END_TEST
+
+static Suite *host_time_suite(void)
+{
+	Suite *s = suite_create("host-time");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, times_reply_round_trip);
+	tcase_add_test(tc, engine_marks_blocks);
+	tcase_add_test(tc, model_rate_and_times);
+	tcase_add_test(tc, model_refuses_nonsense);
+	tcase_add_test(tc, clock_reply_and_estimate);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+IFB_UNIT_SUITE(host_time_suite)
