@@ -167,18 +167,18 @@ check-host: deps $(HOST_SO)
 # (hostlib-*.sh cases), and an application built as users build one
 # (installed header, pkg-config) from it.
 HOSTLIB_STAGE := $(abspath $(BUILD))/stage
-HOSTLIB_RIG := $(BUILD)/rig/ifbh-read
+HOSTLIB_RIG := $(BUILD)/rig/ifbh-read $(BUILD)/rig/ifbh-time
 $(HOSTLIB_STAGE)/.done: $(HOST_SO) $(SOAPY_MOD) $(PY_SRCS) include/ifbhost.h src/host/libifbhost.pc.in
 	$(Q)rm -rf $(HOSTLIB_STAGE)
 	$(Q)$(MAKE) --no-print-directory -s install-host DESTDIR=$(HOSTLIB_STAGE) PREFIX=/usr >/dev/null
 	$(Q)touch $@
-$(HOSTLIB_RIG): tests/hostlib/ifbh-read.c $(HOSTLIB_STAGE)/.done
+$(HOSTLIB_RIG): $(BUILD)/rig/%: tests/hostlib/%.c $(HOSTLIB_STAGE)/.done
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $< (pkg-config libifbhost)")
 	$(Q)export PKG_CONFIG_SYSROOT_DIR=$(HOSTLIB_STAGE) \
 		PKG_CONFIG_PATH=$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(pkgconfigdir)); \
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $$($(PKG_CONFIG) --cflags libifbhost) $< -o $@ \
-		$$($(PKG_CONFIG) --libs libifbhost) \
+		$$($(PKG_CONFIG) --libs libifbhost) -lm \
 		-Wl,-rpath,$(HOSTLIB_STAGE)$(patsubst $(PREFIX)%,/usr%,$(libdir))
 
 # iio-ffs-capture as a packager builds it: its own sources (src/capture,

@@ -808,6 +808,15 @@ struct ifbh_time_model {
 	uint32_t esterror_us;     /* the board's estimate of its REALTIME's error */
 };
 
+/*
+ * The board's clocks against the host's, now: rounds GET_CLOCK round
+ * trips (0: 8), the tightest kept (as the device's estimate from then on,
+ * for its streams too). Fills the clock fields of *ret (see size; marks
+ * 0, nominal_hz GET_INFO's). 0, -EINVAL (size 0), -EOPNOTSUPP (a device
+ * before version 6), or a failed request's -errno; message in
+ * ifbh_dev_error().
+ */
+int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_model *ret);
 /* Fills *ret (see size). 0, -EINVAL (size 0), or -EOPNOTSUPP: the
  * device speaks a protocol version before 6 (no board time). */
 int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *ret);

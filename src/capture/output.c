@@ -167,8 +167,46 @@ static bool sample_time(const struct cap *c, uint64_t off, struct timespec *ret)
 	return true;
 }
 
-/* Stream bytes from the library, in order: keep up to the limit. */
 /* --- SigMF --------------------------------------------------------------- */
+
+/*
+ * The board's time (protocol version 6) of the sample at stream offset
+ * off, on its CLOCK_REALTIME, as RFC 3339 to the nanosecond; false when
+ * the device has none (or none yet: at START).
+ */
+static bool board_datetime(const struct cap *c, uint64_t off, char *out, size_t len)
+{
+	struct timespec ts;
+	int64_t ns;
+
+	if (!c->s || ifbh_stream_realtime(c->s, off, &ns) < 0 || ns < 0)
+		return false;
+	ts.tv_sec = (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	return cap_rfc3339_ns(&ts, out, len) == 0;
+}
+
+/* The SigMF "time" annotation: where the datetimes come from, the rate the
+ * board's marks show, and the board clock's state. false: no board time. */
+static bool time_comment(const struct cap *c, char *out, size_t len)
+{
+	struct ifbh_time_model tm = { .size = sizeof(tm) };
+
+	if (!c->s || ifbh_stream_time_model(c->s, &tm) < 0 || !tm.marks || !tm.clock_known)
+		return false;
+	snprintf(out, len,
+		 "core:datetime of every capture segment is the board's CLOCK_REALTIME when that "
+		 "segment's first sample was taken, from %s (%" PRIu64 " marks, jitter %.1f us); "
+		 "measured sample rate %.6f Hz (%+.3f ppm against the nominal %.3f Hz); the board's "
+		 "clock is %s",
+		 tm.source == IFBH_TIME_FENCE ? "the converter's DMABUF fence times"
+					     : "the times the daemon's read() returned (up to a block late)",
+		 tm.marks, tm.jitter_ns / 1e3, tm.rate_hz, tm.ppm, tm.nominal_hz,
+		 !(tm.clock_flags & IFBH_CLOCK_STATE_KNOWN) ? "of unknown discipline"
+		 : tm.clock_flags & IFBH_CLOCK_SYNCED       ? "synchronised (NTP, PTP or GNSS)"
+							    : "not synchronised (free-running)");
+	return true;
+}
 
 static int write_meta(struct cap *c)
 {
@@ -177,7 +215,8 @@ static int write_meta(struct cap *c)
 	double prev_t, byte_rate;
 	uint64_t prev_off;
 	struct cap_sigmf_meta m = { 0 };
-	char when[40], recorder[64], note[512] = "", err[256];
+	char when[40], recorder[64], note[512] = "", err[256], tcomment[512];
+	bool board;
 	uint64_t lost = 0;
 	size_t ng = 0;
 	char *doc;
@@ -201,7 +240,9 @@ static int write_meta(struct cap *c)
 		struct timespec ts;
 
 		g[ng].stream_offset = c->gaps.off[i];
-		if (sample_time(c, c->gaps.off[i], &ts)) {
+		if (board_datetime(c, c->gaps.off[i], when_gap[ng], sizeof(when_gap[ng]))) {
+			g[ng].datetime = when_gap[ng];
+		} else if (sample_time(c, c->gaps.off[i], &ts)) {
 			/*
 			 * Samples are taken in order, at least the samples in
 			 * between apart: no earlier than the last segment's
@@ -232,7 +273,9 @@ static int write_meta(struct cap *c)
 			 "could not give (a protocol-version-1 device lists the %d most recent, "
 			 "a newer one keeps %d); they have no capture segment",
 			 lost, IFB_STATS_MAX_GAPS, IFB_GAPS_RING);
-	cap_rfc3339(&c->start_wall, when, sizeof(when));
+	board = board_datetime(c, 0, when, sizeof(when));
+	if (!board)
+		cap_rfc3339(&c->start_wall, when, sizeof(when));
 	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", IFB_VERSION);
 	m.info = &c->info;
 	m.hw = c->hw;
@@ -244,6 +287,7 @@ static int write_meta(struct cap *c)
 	m.ngaps = ng;
 	m.note = lost ? note : NULL;
 	m.iq = c->o.iq;
+	m.time_comment = board && time_comment(c, tcomment, sizeof(tcomment)) ? tcomment : NULL;
 	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
 	free(g);
 	free(when_gap);

@@ -4,9 +4,50 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "capture/cap.h"
 #include "capture/json.h"
+
+/* The board's clock state, in words. */
+static const char *clock_state(unsigned int flags)
+{
+	if (!(flags & IFBH_CLOCK_STATE_KNOWN))
+		return "unknown";
+	return flags & IFBH_CLOCK_SYNCED ? "synchronised" : "free-running";
+}
+
+/* --info's board clock (protocol version 6): GET_CLOCK round trips. */
+static void report_clock_info(const struct cap *c, FILE *f)
+{
+	struct ifbh_time_model m = { .size = sizeof(m) };
+	struct timespec now;
+	double board_rt;
+
+	if (ifbh_dev_info(c->dev)->version < 6) {
+		fprintf(f, "board time:  none (protocol version %u; board time needs 6)\n",
+			ifbh_dev_info(c->dev)->version);
+		return;
+	}
+	if (ifbh_dev_clock(c->dev, 0, &m) < 0 || !m.clock_known) {
+		fprintf(f, "board time:  GET_CLOCK failed: %s\n", ifbh_dev_error(c->dev));
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* the board's REALTIME now, through the host's MONOTONIC */
+	board_rt = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)m.host_offset_ns +
+		    (double)m.realtime_offset_ns) / 1e9;
+	fprintf(f, "board time:  per block (protocol version 6); the board's time model is "
+		   "measured while streaming\n");
+	fprintf(f, "board clock: host MONOTONIC - board MONOTONIC %+.6f s (+/- %.1f us)\n",
+		(double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3);
+	fprintf(f, "board REALTIME: %.6f s since 1970, %s", board_rt, clock_state(m.clock_flags));
+	if ((m.clock_flags & IFBH_CLOCK_STATE_KNOWN) && (m.clock_flags & IFBH_CLOCK_SYNCED))
+		fprintf(f, " (estimated error %u us)", m.esterror_us);
+	if (m.clock_flags & IFBH_CLOCK_PPS)
+		fprintf(f, ", PPS present");
+	fputc('\n', f);
+}
 
 void cap_report_info(const struct cap *c, FILE *f)
 {
@@ -45,6 +86,7 @@ void cap_report_info(const struct cap *c, FILE *f)
 				i->ch[ch->iq_partner].name);
 		fputc('\n', f);
 	}
+	report_clock_info(c, f);
 }
 
 /*
@@ -111,6 +153,43 @@ static const char *reason_name(enum end_reason r)
 	}
 }
 
+/* "time": the stream's time model (protocol version 6), or null. */
+static void report_time_json(const struct cap *c, struct cap_json *j)
+{
+	struct ifbh_time_model m = { .size = sizeof(m) };
+
+	if (!c->s || ifbh_stream_time_model(c->s, &m) < 0) {
+		cap_json_null(j);
+		return;
+	}
+	cap_json_begin_object(j);
+	cap_json_key(j, "source");
+	cap_json_string(j, m.source == IFBH_TIME_FENCE ? "fence" : m.source == IFBH_TIME_READ ? "read" : "none");
+	cap_json_key(j, "marks");
+	cap_json_u64(j, m.marks);
+	cap_json_key(j, "runs");
+	cap_json_u64(j, m.runs);
+	cap_json_key(j, "rate_hz");
+	cap_json_double(j, m.rate_hz);
+	cap_json_key(j, "ppm");
+	cap_json_double(j, round(m.ppm * 1000) / 1000);
+	cap_json_key(j, "jitter_ns");
+	cap_json_double(j, round(m.jitter_ns));
+	cap_json_key(j, "host_offset_ns");
+	if (m.clock_known)
+		cap_json_i64(j, m.host_offset_ns);
+	else
+		cap_json_null(j);
+	cap_json_key(j, "host_offset_unc_ns");
+	if (m.clock_known)
+		cap_json_i64(j, m.host_offset_unc_ns);
+	else
+		cap_json_null(j);
+	cap_json_key(j, "board_clock");
+	cap_json_string(j, m.clock_known ? clock_state(m.clock_flags) : "unknown");
+	cap_json_end_object(j);
+}
+
 void cap_report_json(struct cap *c, FILE *f, double secs)
 {
 	struct cap_json j;
@@ -172,6 +251,8 @@ void cap_report_json(struct cap *c, FILE *f, double secs)
 	cap_json_string(&j, reason_name(c->reason));
 	cap_json_key(&j, "exit_status");
 	cap_json_i64(&j, c->fatal ? c->fatal : (c->verifying && c->v.failed) ? EXIT_VERIFY : 0);
+	cap_json_key(&j, "time");
+	report_time_json(c, &j);
 	cap_json_key(&j, "device");
 	if (c->have_stats) {
 		cap_json_begin_object(&j);
@@ -204,6 +285,26 @@ void cap_report_json(struct cap *c, FILE *f, double secs)
 	cap_json_free(&j);
 }
 
+static void say(const struct cap *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The time model's line of the summary (protocol version 6). */
+static void report_time_human(const struct cap *c)
+{
+	struct ifbh_time_model m = { .size = sizeof(m) };
+
+	if (!c->s || ifbh_stream_time_model(c->s, &m) < 0 || !m.marks)
+		return;
+	if (m.rate_hz > 0)
+		say(c, "board time: %.3f Hz measured (%+.3f ppm) from %" PRIu64 " %s marks in %" PRIu64
+		       " run(s), jitter %.1f us\n",
+		    m.rate_hz, m.ppm, m.marks, m.source == IFBH_TIME_FENCE ? "fence" : "read()", m.runs,
+		    m.jitter_ns / 1e3);
+	if (m.clock_known)
+		say(c, "board clock: host - board %+.6f s (+/- %.1f us), board REALTIME %s\n",
+		    (double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3,
+		    clock_state(m.clock_flags));
+}
+
 /* A line of the summary: "iio-ffs-capture: ", the stream's name when
  * several are captured, then the text. */
 static void say(const struct cap *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -233,6 +334,7 @@ void cap_report_human(struct cap *c, double secs)
 	if (c->discarded)
 		say(c, "%" PRIu64 " bytes beyond the limit discarded\n",
 			c->discarded);
+	report_time_human(c);
 	if (c->carry_len)
 		say(c,
 			"last %zu bytes dropped: a partial scan (scans are %" PRIu32

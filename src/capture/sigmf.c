@@ -107,7 +107,7 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 	return 0;
 }
 
-int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
+static int rfc3339(const struct timespec *ts, bool ns, char *out, size_t outlen)
 {
 	struct tm tm;
 	time_t t = ts->tv_sec;
@@ -115,12 +115,23 @@ int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
 
 	if (!gmtime_r(&t, &tm))
 		return -EINVAL;
-	n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (long)(ts->tv_nsec / 1000000));
+	n = snprintf(out, outlen, ns ? "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ"
+				     : "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     ns ? (long)ts->tv_nsec : (long)(ts->tv_nsec / 1000000));
 	if (n < 0 || (size_t)n >= outlen)
 		return -EINVAL;
 	return 0;
+}
+
+int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen)
+{
+	return rfc3339(ts, false, out, outlen);
+}
+
+int cap_rfc3339_ns(const struct timespec *ts, char *out, size_t outlen)
+{
+	return rfc3339(ts, true, out, outlen);
 }
 
 static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
@@ -268,6 +279,16 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 
 	cap_json_key(&j, "annotations");
 	cap_json_begin_array(&j);
+	if (m->time_comment) {
+		cap_json_begin_object(&j);
+		cap_json_key(&j, "core:sample_start");
+		cap_json_u64(&j, 0);
+		cap_json_key(&j, "core:label");
+		cap_json_string(&j, "time");
+		cap_json_key(&j, "core:comment");
+		cap_json_string(&j, m->time_comment);
+		cap_json_end_object(&j);
+	}
 	for (size_t i = 0; i < nseg; i++) {
 		char c[256];
 

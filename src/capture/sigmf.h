@@ -36,6 +36,8 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 
 /* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
 int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen);
+/* The same to the nanosecond ("...45.123456789Z"): a board's time. */
+int cap_rfc3339_ns(const struct timespec *ts, char *out, size_t outlen);
 
 struct cap_sigmf_gap {
 	uint64_t stream_offset; /* where the device reported missing data */
@@ -56,6 +58,9 @@ struct cap_sigmf_meta {
 	const struct cap_sigmf_gap *gaps; /* stream order */
 	size_t ngaps;
 	const char *note; /* appended to core:description, or NULL */
+	/* How the datetimes were had (an annotation "time" at sample 0, with
+	 * the measured rate), or NULL: the host's clock at START */
+	const char *time_comment;
 	enum ifbh_iq iq;  /* IFBH_IQ_NONE: real channels; else complex pairs */
 };
 

@@ -702,3 +702,26 @@ int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
 	}
 	return 0;
 }
+
+int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_model *ret)
+{
+	struct ifbh_time_model m;
+	int r;
+
+	if (!ret || ret->size == 0)
+		return -EINVAL;
+	if (dev->info.version < 6)
+		return ifbh_fail(dev->err, -EOPNOTSUPP,
+				 "the device speaks protocol version %u: board time needs 6",
+				 dev->info.version);
+	r = ifbh_dev_clock_sync(dev, rounds ? rounds : 8);
+	if (r < 0)
+		return ifbh_fail(dev->err, r, "GET_CLOCK failed: %s", strerror(-r));
+	memset(&m, 0, sizeof(m));
+	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
+	m.nominal_hz = (double)dev->info.sample_rate_mhz / 1000.0;
+	ifbh_clock_est_fill(&dev->clk, &m);
+	memcpy(ret, &m, m.size);
+	ret->size = m.size;
+	return 0;
+}

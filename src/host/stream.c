@@ -1091,15 +1091,7 @@ int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *
 	m.rate_hz = period > 0 ? 1e9 / period : 0;
 	m.ppm = m.rate_hz > 0 && m.nominal_hz > 0 ? (m.rate_hz / m.nominal_hz - 1) * 1e6 : 0;
 	m.jitter_ns = ifbh_tm_jitter_ns(&s->times.tm);
-	m.clock_known = c->valid;
-	if (c->valid) {
-		m.host_offset_ns = c->host_offset_ns;
-		m.host_offset_unc_ns = c->unc_ns;
-		m.realtime_offset_ns = c->realtime_ns;
-		m.tai_offset_ns = c->tai_ns;
-		m.clock_flags = c->flags;
-		m.esterror_us = c->esterror_us;
-	}
+	ifbh_clock_est_fill(c, &m);
 	memcpy(ret, &m, m.size);
 	ret->size = m.size;
 	return 0;

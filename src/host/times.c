@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "host/times.h"
+#include "ifbhost.h"
 
 void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz)
 {
@@ -65,4 +66,17 @@ void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 	e->tai_ns = c->tai_ns - (int64_t)c->monotonic_ns;
 	e->flags = c->flags;
 	e->esterror_us = c->esterror_us;
+}
+
+void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model *m)
+{
+	m->clock_known = e->valid;
+	if (!e->valid)
+		return;
+	m->host_offset_ns = e->host_offset_ns;
+	m->host_offset_unc_ns = e->unc_ns;
+	m->realtime_offset_ns = e->realtime_ns;
+	m->tai_offset_ns = e->tai_ns;
+	m->clock_flags = e->flags;
+	m->esterror_us = e->esterror_us;
 }

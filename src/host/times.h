@@ -57,5 +57,8 @@ struct ifbh_clock_est {
  */
 void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 			const struct ifbh_clock_reply *c);
+/* The estimate into a model's clock fields (clock_known 0 without one). */
+struct ifbh_time_model;
+void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model *m);
 
 #endif
