@@ -61,14 +61,25 @@
  * the device reports (GET_STATS, GET_GAPS) is one SOAPY_SDR_UNDERFLOW from
  * readStreamStatus, with timeNs the scan where playing resumed (in its
  * burst) when the offset is known; readStreamStatus polls the writer while
- * it waits. Timed transmit (SOAPY_SDR_HAS_TIME) is not supported: the
- * time is ignored.
+ * it waits (that timeNs counts from the burst's start, not hardware
+ * time). Timed transmit (SOAPY_SDR_HAS_TIME on writeStream) is not
+ * supported: the time is ignored.
  *
  * Gaps: libifbhost never returns data across a gap the device reported;
  * the read that would start at one returns SOAPY_SDR_OVERFLOW instead, and
- * the next read returns the data after the gap. timeNs is the stream's
- * scan index times 1e9 / the sample rate (flag SOAPY_SDR_HAS_TIME when the
- * rate is known).
+ * the next read returns the data after the gap.
+ *
+ * Time. A device of protocol version 6 has hardware time: the board's
+ * CLOCK_MONOTONIC in ns, plus the offset setHardwareTime() chose
+ * (hasHardwareTime() says so; getHardwareTime() reads the board's clock
+ * through the GET_CLOCK estimate, within half a control round trip).
+ * readStream's timeNs is the hardware time at which the first element
+ * returned was taken, from the stream's time model (the converter's
+ * per-block completion times: libifbhost's ifbh_stream_board_time), with
+ * SOAPY_SDR_HAS_TIME; after a gap it is the board's time for the data
+ * after it, whatever the gap lost. With an older device, timeNs is the
+ * stream's scan index times 1e9 / the nominal sample rate (HAS_TIME when
+ * the rate is known), no hardware time.
  */
 #include <SoapySDR/Device.hpp>
 #include <SoapySDR/Errors.hpp>
@@ -76,6 +87,7 @@
 #include <SoapySDR/Logger.hpp>
 #include <SoapySDR/Registry.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <chrono>
@@ -88,6 +100,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <time.h>
 
 #include <ifbhost.h>
 
@@ -462,6 +476,38 @@ public:
 	}
 
 	std::string getDriverKey() const override { return DRIVER; }
+
+	/* Hardware time: the board's CLOCK_MONOTONIC + hw_offset_ (protocol 6). */
+	bool hasHardwareTime(const std::string &what) const override
+	{
+		return what.empty() && info_.version >= 6;
+	}
+
+	long long getHardwareTime(const std::string &what) const override
+	{
+		ifbh_time_model m{};
+		struct timespec now;
+
+		m.size = sizeof(m);
+		if (!hasHardwareTime(what))
+			return 0;
+		/* one more round trip: the tightest one so far is kept */
+		if (ifbh_dev_clock(dev_, 1, &m) < 0 || !m.clock_known) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		return (long long)now.tv_sec * 1000000000LL + now.tv_nsec - m.host_offset_ns +
+		       hw_offset_.load();
+	}
+
+	void setHardwareTime(const long long timeNs, const std::string &what) override
+	{
+		if (!hasHardwareTime(what))
+			return;
+		hw_offset_ += timeNs - getHardwareTime(what);
+	}
+
 	std::string getHardwareKey() const override { return info_.device_name; }
 
 	SoapySDR::Kwargs getHardwareInfo() const override
@@ -716,7 +762,16 @@ public:
 		n = std::min(numElems, st->count - st->pos);
 		for (size_t k = 0; k < st->chans.size(); k++)
 			convert(st, field(st->chans[k]), buffs[k], n);
-		if (info_.sample_rate_mhz) {
+		if (info_.version >= 6) {
+			int64_t t;
+
+			/* known for what a read returned (libifbhost fetches the
+			 * marks before it settles the data) */
+			if (ifbh_stream_board_time(st->s, st->offset + st->pos * info_.scan_size, &t) == 0) {
+				timeNs = (long long)t + hw_offset_.load();
+				flags |= SOAPY_SDR_HAS_TIME;
+			}
+		} else if (info_.sample_rate_mhz) {
 			uint64_t scan = st->offset / info_.scan_size + st->pos;
 
 			timeNs = (long long)std::llround((double)scan * 1e12 /
@@ -1045,6 +1100,8 @@ private:
 	std::vector<ifbh_field> fields_;
 	Stream *stream_ = nullptr;
 	bool tx_ = false; /* an output stream (protocol version 5): TX channels */
+	/* setHardwareTime's offset: hardware time - board CLOCK_MONOTONIC, ns */
+	std::atomic<long long> hw_offset_{ 0 };
 };
 
 SoapySDR::Device *make_ifb(const SoapySDR::Kwargs &args)

@@ -256,6 +256,7 @@ class Device:
         L = _L()
         self._ctx = self._dev = self._s = self._w = None
         self.gaps = []
+        self.time = self.host_time = self.realtime = None
         self.underflows = []
         self._uf_seen = 0
         self._scans = 0
@@ -371,6 +372,13 @@ class Device:
         :attr:`gaps` (scan indices count from the stream's first scan).
         *timeout*: seconds without data before :class:`Error` (ETIMEDOUT);
         errors of the stream (ENODEV...) raise :class:`Error`.
+
+        Board time (a device of protocol version 6): :attr:`time` is the
+        board's CLOCK_MONOTONIC (ns) at which the first scan returned was
+        taken, :attr:`host_time` the same on this host's CLOCK_MONOTONIC
+        and :attr:`realtime` on the board's CLOCK_REALTIME (ns since 1970);
+        None when unknown (an older device). :meth:`time_model` has the
+        measured rate.
         """
         if self.direction == "out":
             raise Error(_errno.EINVAL, "stream %r is an output stream: write() it" % self.stream)
@@ -380,6 +388,7 @@ class Device:
         got = 0
         ri = _ffi.ReadInfo()
         base = buf.ctypes.data
+        self.time = self.host_time = self.realtime = None
         while got < n:
             r = L.ifbh_stream_read_scans(self._s, ctypes.c_void_p(base + got * self.scan_size),
                                          n - got, ctypes.byref(ri), int(timeout * 1000))
@@ -390,10 +399,51 @@ class Device:
                 break
             if ri.gap:
                 self.gaps.append(ri.offset // self.scan_size)
+            if got == 0:
+                self._times_at(ri.offset)
             got += r
         self._scans += got
         arr = buf[: got * self.scan_size].view(self.raw_dtype)
         return arr if raw else self._convert(arr)
+
+    def _times_at(self, offset):
+        L = _L()
+        t = ctypes.c_int64()
+        if L.ifbh_stream_board_time(self._s, offset, ctypes.byref(t)) == 0:
+            self.time = t.value
+        if L.ifbh_stream_host_time(self._s, offset, ctypes.byref(t)) == 0:
+            self.host_time = t.value
+        if L.ifbh_stream_realtime(self._s, offset, ctypes.byref(t)) == 0:
+            self.realtime = t.value
+
+    def time_model(self):
+        """The stream's time model as a dict (protocol version 6), or None
+        for an older device or before the stream starts: ``source``
+        ("fence": zero-copy DMABUF fence times, "read": the daemon's read()
+        times, "none"), ``marks``, ``runs`` (gap-free runs), ``nominal_hz``,
+        ``rate_hz`` (measured), ``ppm``, ``jitter_ns``, and with a clock
+        estimate ``host_offset_ns`` (host - board CLOCK_MONOTONIC),
+        ``host_offset_unc_ns``, ``realtime_offset_ns`` (board REALTIME -
+        MONOTONIC) and ``board_clock`` ("synchronised", "free-running" or
+        "unknown")."""
+        if self._s is None:
+            return None
+        m = _ffi.TimeModel()
+        m.size = ctypes.sizeof(m)
+        if _L().ifbh_stream_time_model(self._s, ctypes.byref(m)) != 0:
+            return None
+        d = {
+            "source": {1: "fence", 2: "read"}.get(m.source, "none"),
+            "marks": m.marks, "runs": m.runs, "nominal_hz": m.nominal_hz,
+            "rate_hz": m.rate_hz, "ppm": m.ppm, "jitter_ns": m.jitter_ns,
+        }
+        if m.clock_known:
+            known, synced = m.clock_flags & 0x8, m.clock_flags & 0x1
+            d.update(host_offset_ns=m.host_offset_ns, host_offset_unc_ns=m.host_offset_unc_ns,
+                     realtime_offset_ns=m.realtime_offset_ns,
+                     board_clock=("synchronised" if synced else "free-running") if known
+                     else "unknown")
+        return d
 
     def _convert(self, arr):
         out = np.empty(arr.shape, dtype=self.dtype)

@@ -110,6 +110,27 @@ class ReadInfo(ctypes.Structure):
     _fields_ = [("offset", ctypes.c_uint64), ("gap", ctypes.c_bool)]
 
 
+class TimeModel(ctypes.Structure):
+    """struct ifbh_time_model (1.4); size set by the caller."""
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("source", ctypes.c_int),
+        ("marks", ctypes.c_uint64),
+        ("runs", ctypes.c_uint64),
+        ("nominal_hz", ctypes.c_double),
+        ("rate_hz", ctypes.c_double),
+        ("ppm", ctypes.c_double),
+        ("jitter_ns", ctypes.c_double),
+        ("clock_known", ctypes.c_int),
+        ("host_offset_ns", ctypes.c_int64),
+        ("host_offset_unc_ns", ctypes.c_int64),
+        ("realtime_offset_ns", ctypes.c_int64),
+        ("tai_offset_ns", ctypes.c_int64),
+        ("clock_flags", ctypes.c_uint),
+        ("esterror_us", ctypes.c_uint32),
+    ]
+
+
 class Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 
@@ -216,6 +237,15 @@ _PROTOS = {
     "ifbh_writer_status": (ctypes.POINTER(WriterStatus), [P]),
     "ifbh_writer_underflow_offsets": (ctypes.c_size_t, [P, ctypes.POINTER(
         ctypes.POINTER(ctypes.c_uint64))]),
+    # 1.4: board time (protocol version 6)
+    "ifbh_stream_time_model": (ctypes.c_int, [P, ctypes.POINTER(TimeModel)]),
+    "ifbh_stream_board_time": (ctypes.c_int, [P, ctypes.c_uint64,
+                                              ctypes.POINTER(ctypes.c_int64)]),
+    "ifbh_stream_host_time": (ctypes.c_int, [P, ctypes.c_uint64,
+                                             ctypes.POINTER(ctypes.c_int64)]),
+    "ifbh_stream_realtime": (ctypes.c_int, [P, ctypes.c_uint64,
+                                            ctypes.POINTER(ctypes.c_int64)]),
+    "ifbh_dev_clock": (ctypes.c_int, [P, ctypes.c_uint, ctypes.POINTER(TimeModel)]),
 }
 
 
