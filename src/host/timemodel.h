@@ -2,16 +2,23 @@
 /*
  * libifbhost, private: a stream's time model (protocol version 6). The
  * device sends time marks (protocol.h "Board time"): a block's end offset
- * and the board's CLOCK_MONOTONIC when the converter finished it. The
- * model fits, by least squares, the line board time = a + b * scan index
- * through them. Between gaps the converter's scans are contiguous, so each
- * gap-free run has its own intercept a; the slope b (ns per scan: the
- * converter's real rate) is shared by every run, as one clock drives
- * them. A gap starts a new run: its samples' times come from its own
- * marks, so the model needs no knowledge of how many samples a gap lost
- * (the device does not know either). The fit is over the whole stream:
- * it assumes the rate constant over it (a crystal's drift over minutes is
- * well below the marks' jitter on the boards this serves).
+ * and the board's CLOCK_MONOTONIC when the converter finished it. A mark
+ * is never early (the fence cannot signal before the last sample is
+ * taken) and late by the completion's latency, which has a floor (the
+ * interrupt latency) and occasional spikes (a busy CPU): one-sided noise.
+ * So the model is the lower envelope of the marks, not a least-squares
+ * line through them: the line board time = a + b * scan index that lies
+ * below every mark and as close to them as can be (the support line of
+ * their lower convex hull, a linear programme: the sum of the marks'
+ * heights above the line is least). Between gaps the converter's scans
+ * are contiguous, so each gap-free run has its own intercept a; the slope
+ * b (ns per scan: the converter's real rate) is shared by every run, as
+ * one clock drives them. A gap starts a new run: its samples' times come
+ * from its own marks, so the model needs no knowledge of how many samples
+ * a gap lost (the device does not know either). The fit is over the whole
+ * stream: it assumes the rate constant over it (a crystal's drift over
+ * minutes is well below the marks' jitter on the boards this serves). A
+ * late spike moves nothing: only the earliest marks shape the envelope.
  *
  * Pure: no I/O, no clock. Offsets are stream byte offsets; times ns.
  */
@@ -21,11 +28,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ifbh_tm_pt {
+	double k, t; /* scan index; time - ref */
+};
+
 struct ifbh_tm_run {
-	uint64_t start; /* stream offset where the run begins (0, or a gap's) */
-	uint64_t n;     /* marks in it */
-	double mk, mt;  /* means of the marks' scan index and time (t - ref) */
-	double sxx, sxy; /* co-moments about those means */
+	uint64_t start;  /* stream offset where the run begins (0, or a gap's) */
+	uint64_t n;      /* marks in it */
+	double sumk;     /* sum of their scan indices */
+	struct ifbh_tm_pt *hull; /* the marks' lower convex hull, k increasing */
+	size_t nhull, cap;
 };
 
 struct ifbh_tm {
@@ -34,10 +46,11 @@ struct ifbh_tm {
 	int64_t ref;        /* the first mark's time: times are kept relative to it */
 	struct ifbh_tm_run *run;
 	size_t nrun, cap;
-	double sxx, sxy;    /* the runs' co-moments but the last's */
 	uint64_t marks;
 	uint64_t last_off;  /* the last mark's offset: marks must go forward */
-	double err2;        /* running mean of squared prediction errors (ns^2) */
+	double b;           /* ns per scan of the last fit; 0: none */
+	double err2;        /* running mean of squared heights of new marks above
+			     * the envelope as it was (ns^2) */
 	uint64_t nerr;
 };
 
@@ -54,6 +67,12 @@ int ifbh_tm_gap(struct ifbh_tm *m, uint64_t off);
  * ns. 0; -EINVAL (not a whole scan, not after the last mark, a time out
  * of int64_t's half range or that far from the first mark), -ENOMEM. */
 int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns);
+/*
+ * Fit the envelope to the marks so far (the slope over every run, each
+ * run's intercept). Marks are taken by ifbh_tm_mark() as they come; the
+ * answers below are of the last fit.
+ */
+void ifbh_tm_fit(struct ifbh_tm *m);
 /* ns per scan the marks show; 0 until a run holds two marks. */
 double ifbh_tm_period_ns(const struct ifbh_tm *m);
 /*
@@ -63,8 +82,9 @@ double ifbh_tm_period_ns(const struct ifbh_tm *m);
  * range (only a hostile device's marks lead there).
  */
 int ifbh_tm_time(const struct ifbh_tm *m, uint64_t off, int64_t *ret_ns);
-/* Root mean square of the marks' distance from what the model predicted
- * for them before they were added (ns); 0 until known. */
+/* Root mean square of the new marks' heights above the envelope as it
+ * was when they came (how late a completion typically is beyond the
+ * earliest ones), ns; 0 until known. */
 double ifbh_tm_jitter_ns(const struct ifbh_tm *m);
 
 #endif

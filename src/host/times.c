@@ -16,8 +16,20 @@ void ifbh_timebook_free(struct ifbh_timebook *b)
 	ifbh_tm_free(&b->tm);
 }
 
+static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
+		const struct ifbh_gaps *g);
+
 int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
 		       const struct ifbh_gaps *g)
+{
+	int ret = feed(b, r, bound, g);
+
+	ifbh_tm_fit(&b->tm);
+	return ret;
+}
+
+static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
+		const struct ifbh_gaps *g)
 {
 	int ret;
 

@@ -16,6 +16,10 @@
  * truth is the board time itself.
  *
  *   ifbh-time BYTES --t0-file PATH --rate HZ --ppm PPM [--stall-at BYTES --stall-ms MS]
+ *             [--dump FILE]
+ *
+ * --dump writes one line per read: stream offset, counter, truth, the
+ * time as read, from the final model, and whether a gap preceded it.
  *
  * Prints one JSON object: the errors' median, 99th percentile and maximum
  * in ns (online, final and host), the measured and true ppm, the model's
@@ -36,6 +40,7 @@
 
 struct sample {
 	uint64_t offset, n;  /* stream offset and counter (unwrapped) of a read's first scan */
+	bool gap;
 	int64_t online, host; /* board and host time given right after the read */
 };
 
@@ -71,7 +76,8 @@ int main(int argc, char **argv)
 	uint64_t want, stall_at = UINT64_MAX, got = 0, gaps = 0, hi = 0;
 	unsigned int stall_ms = 0;
 	double rate = 0, ppm = 0, t0 = -1, true_rate;
-	const char *t0_file = NULL;
+	const char *t0_file = NULL, *dump = NULL;
+	FILE *df = NULL;
 	FILE *f;
 	struct ifbh_ctx *ctx;
 	struct ifbh_list *list;
@@ -97,6 +103,8 @@ int main(int argc, char **argv)
 			ppm = strtod(argv[i + 1], NULL);
 		else if (!strcmp(argv[i], "--stall-at"))
 			stall_at = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--dump"))
+			dump = argv[i + 1];
 		else if (!strcmp(argv[i], "--stall-ms"))
 			stall_ms = (unsigned int)strtoul(argv[i + 1], NULL, 0);
 		else
@@ -138,6 +146,7 @@ int main(int argc, char **argv)
 		synced = true;
 		if (nreads < MAX_READS) {
 			r->offset = ri.offset;
+			r->gap = ri.gap;
 			r->n = hi | v;
 			ret = ifbh_stream_board_time(s, ri.offset, &r->online);
 			if (ret < 0)
@@ -166,15 +175,22 @@ int main(int argc, char **argv)
 	fclose(f);
 	if (ifbh_stream_time_model(s, &m))
 		return fail("ifbh_stream_time_model", "no board time (a device before version 6?)");
+	if (dump && !(df = fopen(dump, "we")))
+		return fail(dump, strerror(errno));
 	for (size_t i = 0; i < nreads; i++) {
 		int64_t truth = (int64_t)llround(t0 + (double)reads[i].n * 1e9 / true_rate), fin;
 
 		if (ifbh_stream_board_time(s, reads[i].offset, &fin))
 			return fail("final model", "a read's time is no longer known");
+		if (df)
+			fprintf(df, "%" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
+				reads[i].offset, reads[i].n, truth, reads[i].online, fin, reads[i].gap);
 		err_on[i] = reads[i].online - truth;
 		err_fin[i] = fin - truth;
 		err_host[i] = reads[i].host - truth;
 	}
+	if (df)
+		fclose(df);
 	printf("{\"reads\":%zu,\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64 ",", nreads, got, gaps);
 	print_errs("online_ns", err_on, nreads);
 	putchar(',');
