@@ -360,6 +360,16 @@ struct ifb_stop {
  * converter failed have no mark. Output streams have no marks yet
  * (count 0, source NONE).
  *
+ * A fence is late by its completion's latency, and a busy CPU can delay
+ * every fence of a short run. The block that starts a run (the stream's
+ * first, or the first after the converter ran dry) says more: it was
+ * queued to an idle converter, which began it then. Its mark carries when
+ * (zero-copy): the enqueue ioctl began at start_ns and returned
+ * start_window_ns later, so the block's first scan (at offset -
+ * block_bytes) was taken no later than start_ns + start_window_ns (on a
+ * board: plus the converter's next sample period). Other marks have
+ * start_ns 0.
+ *
  * IFB_REQ_GET_TIMES reply: this header, then `count` struct
  * ifb_time_mark. Marks are numbered from 0 per stream, like gaps, and
  * wValue selects the first wanted exactly as for GET_GAPS; the device
@@ -376,7 +386,7 @@ enum ifb_time_source {
 struct ifb_times {
 	uint32_t magic;      /* IFB_TIMES_MAGIC */
 	uint16_t version;    /* the agreed version, >= 6 */
-	uint16_t length;     /* bytes of the whole reply: 32 + 16 * count */
+	uint16_t length;     /* bytes of the whole reply: 32 + 32 * count */
 	uint32_t stream_id;  /* as in ifb_stats */
 	uint16_t count;      /* marks that follow */
 	uint8_t source;      /* enum ifb_time_source */
@@ -388,9 +398,12 @@ struct ifb_times {
 struct ifb_time_mark {
 	uint64_t offset;   /* stream offset of the block's end */
 	uint64_t board_ns; /* board CLOCK_MONOTONIC when the converter finished it */
+	uint64_t start_ns; /* a run's first block: when its enqueue began; else 0 */
+	uint32_t start_window_ns; /* ... and how long the enqueue took */
+	uint32_t block_bytes;     /* the block's bytes: it began at offset - block_bytes */
 } __attribute__((packed));
 
-#define IFB_TIMES_MAX_PER_REPLY ((IFB_MAX_REPLY - 32) / 16)
+#define IFB_TIMES_MAX_PER_REPLY ((IFB_MAX_REPLY - 32) / 32)
 
 /*
  * IFB_REQ_GET_CLOCK reply (version 6): the board's clocks, read when the
@@ -429,7 +442,7 @@ enum ifb_direction {
 
 _Static_assert(sizeof(struct ifb_stream_info) == 48, "wire layout");
 _Static_assert(sizeof(struct ifb_times) == 32, "wire layout");
-_Static_assert(sizeof(struct ifb_time_mark) == 16, "wire layout");
+_Static_assert(sizeof(struct ifb_time_mark) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_clock) == 56, "wire layout");
 _Static_assert(sizeof(struct ifb_stop) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_start) == 16, "wire layout");

@@ -115,12 +115,16 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 {
 	struct ifb_stream *s = ctx;
 	struct ifb_block *k = &s->blk[i];
+	uint64_t begin = zc_now_ns();
 	int r;
 
 	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size, 0);
 	if (r < 0)
 		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u failed", s->logp, i);
 	k->queued_ns = zc_now_ns();
+	/* an idle ADC began the block within the ioctl: a run's first
+	 * block's time mark says so */
+	ifb_engine_adc_queued_at(&s->engine, i, begin, k->queued_ns);
 	k->behind = -1;
 	zc_snapshot(k, true);
 	zc_watch(k);

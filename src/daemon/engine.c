@@ -64,15 +64,33 @@ static void record_gap(struct ifb_engine *e, uint64_t offset)
 	c->gap_offset[c->num_gaps++] = offset;
 }
 
-static void record_mark(struct ifb_engine *e, uint64_t offset, uint64_t ns)
+/* Block blk, which ended at stream offset `offset`, finished at its
+ * done_ns; starts_run: it was queued to an idle converter (the stream's
+ * first block, or the first after the converter ran dry). */
+static void record_mark(struct ifb_engine *e, unsigned blk, uint64_t offset, bool starts_run)
 {
 	struct ifb_engine_counters *c = &e->c;
+	struct ifb_time_mark m = { .offset = offset, .board_ns = e->done_ns[blk] };
 
-	if (ns == 0 || e->time_source == IFB_TIME_NONE)
+	if (!m.board_ns || e->time_source == IFB_TIME_NONE)
 		return;
-	c->mark_ring[c->marks_total % IFB_TIMES_RING] =
-		(struct ifb_time_mark){ .offset = offset, .board_ns = ns };
+	if (starts_run && e->queued_ns[blk]) {
+		m.start_ns = e->queued_ns[blk];
+		m.start_window_ns = e->queue_window_ns[blk];
+		m.block_bytes = e->block_size;
+	}
+	c->mark_ring[c->marks_total % IFB_TIMES_RING] = m;
 	c->marks_total++;
+}
+
+void ifb_engine_adc_queued_at(struct ifb_engine *e, unsigned blk, uint64_t begin_ns,
+			      uint64_t end_ns)
+{
+	if (blk >= e->nblocks)
+		return;
+	e->queued_ns[blk] = begin_ns;
+	e->queue_window_ns[blk] =
+		end_ns < begin_ns ? 0 : end_ns - begin_ns > UINT32_MAX ? UINT32_MAX : (uint32_t)(end_ns - begin_ns);
 }
 
 static void check_stopped(struct ifb_engine *e)
@@ -539,18 +557,22 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 
 static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 {
+	bool starts_run;
+
 	if (e->run != IFB_STATE_STREAMING) {
 		/* Stopping: whatever the ADC gives back now is cut short. */
 		e->state[blk] = IFB_BLOCK_FREE;
 		return;
 	}
 
+	starts_run = e->offset == 0 && !e->c.adc_errors && !e->c.gaps_total;
 	if (e->starved[blk]) {
 		/* Queued after the ADC had run dry: samples are missing before
 		 * this block's data. */
 		e->starved[blk] = false;
 		e->c.starvations++;
 		record_gap(e, e->offset);
+		starts_run = true;
 	}
 
 	if (status < 0) {
@@ -564,7 +586,7 @@ static void adc_complete(struct ifb_engine *e, unsigned blk, int status)
 		return;
 	}
 	e->offset += e->block_size;
-	record_mark(e, e->offset, e->done_ns[blk]);
+	record_mark(e, blk, e->offset, starts_run);
 	if (!e->pull) {
 		to_usb(e, blk, e->block_size);
 		return;
@@ -785,7 +807,13 @@ int ifb_engine_times(const struct ifb_engine *e, uint16_t seq_lo, uint16_t versi
 	memcpy(buf, &h, sizeof(h));
 	for (uint64_t i = 0; i < count; i++) {
 		const struct ifb_time_mark *m = &c->mark_ring[(first + i) % IFB_TIMES_RING];
-		struct ifb_time_mark w = { .offset = htole64(m->offset), .board_ns = htole64(m->board_ns) };
+		struct ifb_time_mark w = {
+			.offset = htole64(m->offset),
+			.board_ns = htole64(m->board_ns),
+			.start_ns = htole64(m->start_ns),
+			.start_window_ns = htole32(m->start_window_ns),
+			.block_bytes = htole32(m->block_bytes),
+		};
 
 		memcpy(buf + sizeof(h) + i * sizeof(w), &w, sizeof(w));
 	}

@@ -149,6 +149,9 @@ struct ifb_engine {
 	bool primed; /* the stream's first block has been queued */
 	int status[IFB_ENGINE_MAX_BLOCKS];
 	uint64_t done_ns[IFB_ENGINE_MAX_BLOCKS]; /* when the ADC finished it; 0 unknown */
+	/* when its enqueue to the ADC began and how long it took (0 0: unknown) */
+	uint64_t queued_ns[IFB_ENGINE_MAX_BLOCKS];
+	uint32_t queue_window_ns[IFB_ENGINE_MAX_BLOCKS];
 	uint8_t time_source; /* enum ifb_time_source of the marks */
 	struct ifb_fifo adc, usb;
 
@@ -230,6 +233,11 @@ void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status);
 /* The same with the board time (CLOCK_MONOTONIC ns) at which the ADC
  * finished the block, for its time mark (GET_TIMES); 0: unknown, no mark.
  * ifb_engine_adc_done() takes the time of the call. */
+/* The backend's enqueue of block blk to the ADC began at begin_ns and
+ * returned at end_ns (CLOCK_MONOTONIC): the time mark of a block that
+ * starts a run carries it. Optional (zero-copy). */
+void ifb_engine_adc_queued_at(struct ifb_engine *e, unsigned blk, uint64_t begin_ns,
+			      uint64_t end_ns);
 void ifb_engine_adc_done_at(struct ifb_engine *e, unsigned blk, int status, uint64_t done_ns);
 void ifb_engine_usb_done(struct ifb_engine *e, unsigned blk, int status);
 

@@ -487,6 +487,15 @@ int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, 
 		memcpy(&m, p + sizeof(h) + i * sizeof(m), sizeof(m));
 		out->mark[i].offset = le64toh(m.offset);
 		out->mark[i].board_ns = le64toh(m.board_ns);
+		out->mark[i].start_ns = le64toh(m.start_ns);
+		out->mark[i].start_window_ns = le32toh(m.start_window_ns);
+		out->mark[i].block_bytes = le32toh(m.block_bytes);
+		if (out->mark[i].start_ns &&
+		    (!out->mark[i].block_bytes || out->mark[i].block_bytes > out->mark[i].offset))
+			return fail(err, errlen, -EBADMSG,
+				    "GET_TIMES: a run's start at a block of %" PRIu32
+				    " bytes ending at stream offset %" PRIu64,
+				    out->mark[i].block_bytes, out->mark[i].offset);
 		if (out->mark[i].offset <= prev)
 			return fail(err, errlen, -EBADMSG,
 				    "GET_TIMES: mark offsets do not go forward (%" PRIu64

@@ -206,24 +206,33 @@ static int hull_add(struct ifbh_tm_run *r, double k, double t)
 	return 0;
 }
 
-int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns)
+/* A point of the current run's envelope: a mark (counted, its height
+ * measured) or a bound (bound: off may equal the last mark's). */
+static int add_point(struct ifbh_tm *m, uint64_t off, uint64_t ns, bool bound)
 {
 	struct ifbh_tm_run *r;
 	double k, t;
 	int ret;
 
-	if (off % m->scan_size || (m->marks && off <= m->last_off) || ns > TM_NS_MAX ||
-	    (m->marks && (ns < (uint64_t)m->ref ? (uint64_t)m->ref - ns : ns - (uint64_t)m->ref) >
-				 TM_NS_MAX / 2))
+	if (off % m->scan_size || ns > TM_NS_MAX || (m->have_ref && (ns < (uint64_t)m->ref ?
+		(uint64_t)m->ref - ns : ns - (uint64_t)m->ref) > TM_NS_MAX / 2))
+		return -EINVAL;
+	if (m->marks && (bound ? off < m->last_off : off <= m->last_off))
 		return -EINVAL;
 	if (!m->nrun && (ret = push_run(m, 0)) < 0)
 		return ret;
-	if (!m->marks)
+	if (off < m->run[m->nrun - 1].start)
+		return -EINVAL;
+	if (!m->have_ref) {
 		m->ref = (int64_t)ns;
+		m->have_ref = true;
+	}
 	r = &m->run[m->nrun - 1];
 	k = (double)off / m->scan_size;
 	t = (double)((int64_t)ns - m->ref);
-	if (r->nhull && m->b > 0) {
+	if (r->nhull && r->hull[r->nhull - 1].k >= k)
+		return -EINVAL; /* not after the run's last point (its hull's last) */
+	if (!bound && r->nhull && m->b > 0) {
 		/* its height above the envelope as it stands */
 		const struct ifbh_tm_pt *p = lowest(r, m->b);
 		double e = t - (p->t + m->b * (k - p->k));
@@ -236,9 +245,21 @@ int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns)
 		return ret;
 	r->n++;
 	r->sumk += k;
-	m->marks++;
-	m->last_off = off;
+	if (!bound) {
+		m->marks++;
+		m->last_off = off;
+	}
 	return 0;
+}
+
+int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns)
+{
+	return add_point(m, off, ns, false);
+}
+
+int ifbh_tm_bound(struct ifbh_tm *m, uint64_t off, uint64_t ns)
+{
+	return add_point(m, off, ns, true);
 }
 
 int ifbh_tm_time(const struct ifbh_tm *m, uint64_t off, int64_t *ret_ns)

@@ -43,7 +43,8 @@ struct ifbh_tm_run {
 struct ifbh_tm {
 	uint32_t scan_size;
 	double nominal_ns;  /* ns per scan at the nominal rate; 0 unknown */
-	int64_t ref;        /* the first mark's time: times are kept relative to it */
+	int64_t ref;        /* the first point's time: times are kept relative to it */
+	bool have_ref;
 	struct ifbh_tm_run *run;
 	size_t nrun, cap;
 	uint64_t marks;
@@ -73,6 +74,15 @@ int ifbh_tm_mark(struct ifbh_tm *m, uint64_t off, uint64_t ns);
  * answers below are of the last fit.
  */
 void ifbh_tm_fit(struct ifbh_tm *m);
+/*
+ * An upper bound: the scan starting at stream offset off (in the current
+ * run, at or after the last mark's offset) was taken no later than board
+ * time ns (a run's first block, queued to an idle converter: protocol.h
+ * "Board time"). It shapes the envelope as a mark does. 0; -EINVAL (not
+ * a whole scan, behind the last mark or the run's start, a time out of
+ * range), -ENOMEM.
+ */
+int ifbh_tm_bound(struct ifbh_tm *m, uint64_t off, uint64_t ns);
 /* ns per scan the marks show; 0 until a run holds two marks. */
 double ifbh_tm_period_ns(const struct ifbh_tm *m);
 /*

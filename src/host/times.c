@@ -55,6 +55,13 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 				return ret == -ENOMEM ? ret : -EBADMSG;
 			b->gap_from = off + 1;
 		}
+		/* a run's first block: no later than its enqueue's end */
+		if (m->start_ns) {
+			ret = ifbh_tm_bound(&b->tm, m->offset - m->block_bytes,
+					    m->start_ns + m->start_window_ns);
+			if (ret < 0)
+				return ret == -ENOMEM ? ret : -EBADMSG;
+		}
 		ret = ifbh_tm_mark(&b->tm, m->offset, m->board_ns);
 		if (ret < 0)
 			return ret == -ENOMEM ? ret : -EBADMSG;

@@ -60,15 +60,16 @@ static int cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* "name":{"median":..,"p99":..,"max":..} of |errors|, ns */
+/* "NAME_median_ns":..,"NAME_p99_ns":..,"NAME_max_ns":.. of |errors| (flat:
+ * a shell reads it with sed) */
 static void print_errs(const char *name, int64_t *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		e[i] = e[i] < 0 ? -e[i] : e[i];
 	qsort(e, n, sizeof(e[0]), cmp64);
-	printf("\"%s\":{\"median\":%" PRId64 ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "}", name,
-	       n ? e[n / 2] : 0, n ? e[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : 0,
-	       n ? e[n - 1] : 0);
+	printf("\"%s_median_ns\":%" PRId64 ",\"%s_p99_ns\":%" PRId64 ",\"%s_max_ns\":%" PRId64, name,
+	       n ? e[n / 2] : 0, name, n ? e[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : 0,
+	       name, n ? e[n - 1] : 0);
 }
 
 int main(int argc, char **argv)
@@ -192,11 +193,11 @@ int main(int argc, char **argv)
 	if (df)
 		fclose(df);
 	printf("{\"reads\":%zu,\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64 ",", nreads, got, gaps);
-	print_errs("online_ns", err_on, nreads);
+	print_errs("online", err_on, nreads);
 	putchar(',');
-	print_errs("final_ns", err_fin, nreads);
+	print_errs("final", err_fin, nreads);
 	putchar(',');
-	print_errs("host_ns", err_host, nhost == nreads ? nreads : 0);
+	print_errs("host", err_host, nhost == nreads ? nreads : 0);
 	printf(",\"source\":%d,\"marks\":%" PRIu64 ",\"runs\":%" PRIu64
 	       ",\"nominal_hz\":%.3f,\"rate_hz\":%.3f,\"ppm\":%.3f,\"ppm_true\":%.3f"
 	       ",\"jitter_ns\":%.0f,\"clock_known\":%d,\"host_offset_ns\":%" PRId64

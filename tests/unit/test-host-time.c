@@ -74,8 +74,8 @@ START_TEST(times_reply_round_trip)
 	ck_assert_uint_eq(rep.mark[0].board_ns, 1010);
 
 	/* by sequence number, cut by wLength */
-	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 3 * 16);
-	ck_assert_int_eq(len, 32 + 3 * 16);
+	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 3 * 32);
+	ck_assert_int_eq(len, 32 + 3 * 32);
 	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
 	ck_assert_uint_eq(rep.first_seq, 1000);
 	ck_assert_uint_eq(rep.count, 3);
@@ -90,8 +90,8 @@ START_TEST(times_reply_round_trip)
 
 	/* hostile: offsets that do not go forward, a short reply, an old version */
 	eng.out = false;
-	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 2 * 16);
-	memcpy(buf + 32 + 16, buf + 32, 8);
+	len = ifb_engine_times(&eng, 1000, 6, buf, 32 + 2 * 32);
+	memcpy(buf + 32 + 32, buf + 32, 8);
 	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "forward"));
 	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len - 1, &rep, err, sizeof(err)), -EBADMSG);
@@ -135,6 +135,8 @@ START_TEST(engine_marks_blocks)
 	ck_assert_int_eq(ifb_engine_init(&eng, 4, BLOCK, true, &ops, NULL), 0);
 	ifb_engine_set_time_source(&eng, IFB_TIME_FENCE);
 	ck_assert_int_eq(ifb_engine_start(&eng), 0);
+	for (unsigned i = 0; i < 4; i++)
+		ifb_engine_adc_queued_at(&eng, i, 1000 + i, 1100 + i);
 	ifb_engine_adc_done_at(&eng, 0, 0, 5000);
 	ifb_engine_adc_done_at(&eng, 1, -EIO, 6000); /* failed: a gap, no mark */
 	ifb_engine_adc_done_at(&eng, 2, 0, 0);       /* time unknown: no mark */
@@ -144,8 +146,14 @@ START_TEST(engine_marks_blocks)
 	ck_assert_uint_eq(rep.count, 2);
 	ck_assert_uint_eq(rep.mark[0].offset, BLOCK);
 	ck_assert_uint_eq(rep.mark[0].board_ns, 5000);
+	/* the stream's first block began when it was queued to an idle ADC */
+	ck_assert_uint_eq(rep.mark[0].start_ns, 1000);
+	ck_assert_uint_eq(rep.mark[0].start_window_ns, 100);
+	ck_assert_uint_eq(rep.mark[0].block_bytes, BLOCK);
 	ck_assert_uint_eq(rep.mark[1].offset, 3ull * BLOCK);
 	ck_assert_uint_eq(rep.mark[1].board_ns, 8000);
+	/* after a failed block the ADC was not idle: no start */
+	ck_assert_uint_eq(rep.mark[1].start_ns, 0);
 	ck_assert_uint_eq(eng.c.gaps_total, 1);
 	ck_assert_uint_eq(eng.c.gap_offset[0], BLOCK);
 }
@@ -256,6 +264,53 @@ START_TEST(model_ignores_late_spikes)
 }
 END_TEST
 
+/* A run whose every fence came 300 ms late (the CPU was busy for the
+ * whole of it): the start of its first block, queued to an idle
+ * converter, places it anyway. */
+START_TEST(model_run_start_bounds_late_fences)
+{
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+	uint64_t off = 0, scan = 0;
+	unsigned seq = 0;
+	int64_t t, truth_after;
+
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, SCAN, NOMINAL);
+	feed(&b, &g, &off, &scan, 50, 20, 1000, &seq);
+	/* a gap that lost 777 scans; the next run's three blocks are late */
+	scan += 777;
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &(struct ifbh_stats){ .stream_id = 1,
+								    .num_gaps = 1,
+								    .gaps_total = 1,
+								    .gap_offset = { off } }),
+			 1);
+	truth_after = truth(scan, 20);
+	rep.first_seq = seq;
+	rep.marks_total = seq + 3;
+	rep.count = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		rep.mark[i] = (struct ifb_time_mark){
+			.offset = off + (i + 1) * (uint64_t)BLOCK,
+			.board_ns = (uint64_t)truth(scan + (i + 1) * (BLOCK / SCAN), 20) + 300000000,
+		};
+	}
+	/* enqueued between 2 us before the truth and 3 us after */
+	rep.mark[0].start_ns = (uint64_t)truth_after - 2000;
+	rep.mark[0].start_window_ns = 5000;
+	rep.mark[0].block_bytes = BLOCK;
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, UINT64_MAX, &g), 0);
+	ck_assert_int_eq(ifbh_tm_time(&b.tm, off, &t), 0);
+	ck_assert_msg(llabs(t - truth_after) <= 3000, "run start off by %lld ns",
+		      (long long)(t - truth_after));
+	ck_assert_int_eq(ifbh_tm_time(&b.tm, off + 2 * BLOCK, &t), 0);
+	ck_assert_msg(llabs(t - truth(scan + 2 * (BLOCK / SCAN), 20)) <= 4000, "run off by %lld ns",
+		      (long long)(t - truth(scan + 2 * (BLOCK / SCAN), 20)));
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+END_TEST
+
 START_TEST(model_refuses_nonsense)
 {
 	struct ifbh_tm m;
@@ -335,6 +390,7 @@ static Suite *host_time_suite(void)
 	tcase_add_test(tc, engine_marks_blocks);
 	tcase_add_test(tc, model_rate_and_times);
 	tcase_add_test(tc, model_ignores_late_spikes);
+	tcase_add_test(tc, model_run_start_bounds_late_fences);
 	tcase_add_test(tc, model_refuses_nonsense);
 	tcase_add_test(tc, clock_reply_and_estimate);
 	suite_add_tcase(s, tc);
