@@ -545,13 +545,18 @@ int ifbh_dev_start_with(struct ifbh_dev *dev, uint64_t cyclic, uint64_t at_ns)
 				 libusb_strerror(ret));
 	/* stalled (busy) or taken, GET_STATUS tells the outcome */
 	why = ifbh_dev_start_status(dev);
+	if (why == -ETIME)
+		return ifbh_fail(dev->err, why,
+				 "the burst is late: the device could not start it at board time "
+				 "%" PRIu64 " ns (already past when it came to it); nothing of it "
+				 "is played",
+				 at_ns);
 	if (why)
 		return ifbh_fail(dev->err, why, "the device refused %s: %s%s", what,
 				 strerror(-why),
 				 why == -EINVAL && cyclic ? " (whole scans, at most the device's pool)"
 				 : why == -ERANGE	    ? " (more than an hour ahead of the board's "
 							      "clock)"
-				 : why == -ETIME	    ? " (its board time had passed)"
 				 : why == -EOPNOTSUPP
 					 ? " (a cyclic waveform or a board time needs the stream in "
 					   "zero-copy mode)"
