@@ -833,6 +833,25 @@ int ifbh_stream_host_time(const struct ifbh_stream *s, uint64_t off, int64_t *re
  * knows it: see IFBH_CLOCK_SYNCED). */
 int ifbh_stream_realtime(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns);
 
+/*
+ * A timed burst (protocol version 6): starts the writer as
+ * ifbh_writer_start() does, but the stream's first sample is to leave the
+ * DAC at board_ns, the board's CLOCK_MONOTONIC (ifbh_dev_clock() tells
+ * it: board now = host CLOCK_MONOTONIC now - host_offset_ns). Write as
+ * usual: the device takes blocks until its pool is full and holds its DAC
+ * until then (docs/protocol.md "Timed bursts": how precisely). A burst the
+ * device cannot start then (no block had arrived, or the time was past
+ * by more than a millisecond when it came to it) is late: nothing of it
+ * is played, never later than asked, and the writer's calls return
+ * -ETIME from when the writer learns it (a GET_STATS poll, at the latest
+ * ifbh_writer_end()), status->played false, the message in
+ * ifbh_dev_error(). Returns 0, -EINVAL (board_ns <= 0, started already),
+ * -EOPNOTSUPP (a device before version 6, or a stream not in zero-copy
+ * mode), -ERANGE (more than an hour ahead), -ETIME (already found late),
+ * or as ifbh_writer_start().
+ */
+int ifbh_writer_start_at(struct ifbh_writer *w, int64_t board_ns);
+
 #ifdef __cplusplus
 }
 #endif

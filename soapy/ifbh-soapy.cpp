@@ -62,8 +62,17 @@
  * readStreamStatus, with timeNs the scan where playing resumed (in its
  * burst) when the offset is known; readStreamStatus polls the writer while
  * it waits (that timeNs counts from the burst's start, not hardware
- * time). Timed transmit (SOAPY_SDR_HAS_TIME on writeStream) is not
- * supported: the time is ignored.
+ * time). Timed transmit (protocol version 6, zero-copy streams):
+ * SOAPY_SDR_HAS_TIME on the first writeStream of a burst (the stream
+ * activateStream STARTed, still empty, is ended for it) starts it at that
+ * hardware time (the board's CLOCK_MONOTONIC + the setHardwareTime offset:
+ * libifbhost's ifbh_writer_start_at); the device holds its DAC until
+ * then. A burst the device could not start then (nothing had arrived, or
+ * the time was past by more than a millisecond: docs/protocol.md "Timed
+ * bursts") is not played at all: the writeStream or END_BURST that learns
+ * it returns SOAPY_SDR_TIME_ERROR, the burst is over, and readStreamStatus
+ * returns SOAPY_SDR_TIME_ERROR once, timeNs the time asked for. The time
+ * on later writes of a burst is ignored (they follow the first).
  *
  * Gaps: libifbhost never returns data across a gap the device reported;
  * the read that would start at one returns SOAPY_SDR_OVERFLOW instead, and
@@ -424,6 +433,10 @@ struct Stream {
 	ifbh_writer *w = nullptr;
 	std::vector<uint8_t> blank;
 	std::deque<Underflow> underflows;
+	/* a timed burst (0: at once) and one found late, for readStreamStatus */
+	long long at_hw_ns = 0;
+	bool late = false;
+	long long late_hw_ns = 0;
 	std::mutex mutex;
 };
 
@@ -677,7 +690,7 @@ public:
 				return 0;
 			st->mtu = getStreamMTU(s);
 			st->buf.resize(st->mtu * info_.scan_size);
-			if (!start_writer(st))
+			if (start_writer(st, 0))
 				return SOAPY_SDR_STREAM_ERROR;
 			st->active = true;
 			return 0;
@@ -713,7 +726,7 @@ public:
 
 			/* what was written is played, as END_BURST would */
 			st->active = false;
-			return end_writer(st) ? 0 : SOAPY_SDR_STREAM_ERROR;
+			return end_writer(st) ? SOAPY_SDR_STREAM_ERROR : 0;
 		}
 		if (!st->s)
 			return 0;
@@ -783,7 +796,7 @@ public:
 	}
 
 	int writeStream(SoapySDR::Stream *s, const void *const *buffs, const size_t numElems,
-			int &flags, const long long, const long timeoutUs) override
+			int &flags, const long long timeNs, const long timeoutUs) override
 	{
 		Stream *st = reinterpret_cast<Stream *>(s);
 		std::lock_guard<std::mutex> g(st->mutex);
@@ -797,9 +810,22 @@ public:
 		/* an END_BURST alone after a burst's end: nothing to end */
 		if (!st->w && !numElems)
 			return 0;
-		/* after an END_BURST, the next burst is a new stream (START) */
-		if (!st->w && !start_writer(st))
-			return SOAPY_SDR_STREAM_ERROR;
+		/* a first write with a time: the stream activateStream STARTed
+		 * (empty still) gives way to a timed one */
+		if (st->w && (flags & SOAPY_SDR_HAS_TIME) && !ifbh_writer_status(st->w)->queued) {
+			int r = end_writer(st);
+
+			if (r)
+				return r;
+		}
+		/* after an END_BURST, the next burst is a new stream (START), at
+		 * a hardware time if its first write has one */
+		if (!st->w) {
+			int r = start_writer(st, (flags & SOAPY_SDR_HAS_TIME) ? timeNs : 0);
+
+			if (r)
+				return r;
+		}
 		n = std::min(numElems, st->mtu);
 		if (n) {
 			for (size_t i = 0; i < n; i++)
@@ -810,6 +836,8 @@ public:
 			got = ifbh_writer_write_scans(st->w, st->buf.data(), n, ms(timeoutUs));
 			if (got == -EAGAIN)
 				return SOAPY_SDR_TIMEOUT;
+			if (got == -ETIME) /* late: the burst is over */
+				return end_writer(st);
 			if (got < 0) {
 				SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
 				return SOAPY_SDR_STREAM_ERROR;
@@ -817,8 +845,12 @@ public:
 		}
 		/* the burst ends with its last element: a partial write leaves
 		 * the rest (and the flag) to the next call */
-		if ((flags & SOAPY_SDR_END_BURST) && (size_t)got == numElems && !end_writer(st))
-			return SOAPY_SDR_STREAM_ERROR;
+		if ((flags & SOAPY_SDR_END_BURST) && (size_t)got == numElems) {
+			int r = end_writer(st);
+
+			if (r)
+				return r;
+		}
 		return (int)got;
 	}
 
@@ -835,6 +867,15 @@ public:
 			{
 				std::lock_guard<std::mutex> g(st->mutex);
 
+				if (st->late) {
+					st->late = false;
+					chanMask = 0;
+					for (size_t k = 0; k < st->chans.size() && k < 64; k++)
+						chanMask |= (size_t)1 << k;
+					flags = SOAPY_SDR_HAS_TIME;
+					timeNs = st->late_hw_ns;
+					return SOAPY_SDR_TIME_ERROR;
+				}
 				if (!st->underflows.empty()) {
 					Underflow u = st->underflows.front();
 
@@ -860,7 +901,9 @@ public:
 					return SOAPY_SDR_TIMEOUT;
 				/* the device tells underflows in GET_STATS: poll for them */
 				if (st->w) {
-					ifbh_writer_poll(st->w, (int)std::min<long long>(ms(left), 50));
+					if (ifbh_writer_poll(st->w, (int)std::min<long long>(ms(left), 50)) ==
+					    -ETIME)
+						note_late(st);
 					polled = true;
 				}
 			}
@@ -886,24 +929,47 @@ private:
 			st->underflows.push_back({ gap->offset, gap->exact });
 	}
 
-	/* A new writer, STARTed: a burst. The stream's mutex held. */
-	bool start_writer(Stream *st)
+	/* The burst was late: once for readStreamStatus. The mutex held. */
+	void note_late(Stream *st)
 	{
+		if (!st->at_hw_ns)
+			return;
+		st->late = true;
+		st->late_hw_ns = st->at_hw_ns;
+		st->at_hw_ns = 0;
+	}
+
+	/* A new writer, STARTed: a burst, at hardware time at_hw_ns (0: at
+	 * once). 0, or the SoapySDR error. The stream's mutex held. */
+	int start_writer(Stream *st, long long at_hw_ns)
+	{
+		int ret;
+
+		if (at_hw_ns && !hasHardwareTime("")) {
+			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: a timed burst needs a device of "
+				       "protocol version 6 (hardware time)");
+			return SOAPY_SDR_NOT_SUPPORTED;
+		}
 		if (ifbh_writer_new(dev_, nullptr, &st->w)) {
 			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
 			st->w = nullptr;
-			return false;
+			return SOAPY_SDR_STREAM_ERROR;
 		}
 		ifbh_writer_set_underflow_cb(st->w, &IfbDevice::on_underflow, st);
-		if (ifbh_writer_start(st->w)) {
+		st->at_hw_ns = at_hw_ns;
+		ret = at_hw_ns ? ifbh_writer_start_at(st->w, at_hw_ns - hw_offset_.load())
+			       : ifbh_writer_start(st->w);
+		if (ret) {
 			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			if (ret == -ETIME)
+				note_late(st);
 			ifbh_writer_free(st->w);
 			st->w = nullptr;
-			return false;
+			return ret == -ETIME ? SOAPY_SDR_TIME_ERROR : SOAPY_SDR_STREAM_ERROR;
 		}
 		/* START may have read a new rate (never a new layout) */
 		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
-		return true;
+		return 0;
 	}
 
 	/*
@@ -911,12 +977,12 @@ private:
 	 * wait until the DAC has played it all (the device's queued blocks:
 	 * 60 s at most, then the writer is cancelled). The stream's mutex held.
 	 */
-	bool end_writer(Stream *st)
+	int end_writer(Stream *st)
 	{
 		int ret;
 
 		if (!st->w)
-			return true;
+			return 0;
 		ret = ifbh_writer_end(st->w, 60000);
 		if (ret) {
 			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: end of burst: %s",
@@ -924,9 +990,12 @@ private:
 							 : ifbh_dev_error(dev_));
 			ifbh_writer_cancel(st->w);
 		}
+		if (ret == -ETIME)
+			note_late(st);
+		st->at_hw_ns = 0;
 		ifbh_writer_free(st->w);
 		st->w = nullptr;
-		return ret == 0;
+		return !ret ? 0 : ret == -ETIME ? SOAPY_SDR_TIME_ERROR : SOAPY_SDR_STREAM_ERROR;
 	}
 
 	static bool plain16(const ifbh_channel &c)

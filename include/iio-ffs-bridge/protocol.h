@@ -42,7 +42,8 @@
  * less never finds them, as their interfaces carry IFB_USB_PROTOCOL_OUT.
  * Version 6 added board time: GET_TIMES (when the converter finished each
  * block, by the board's CLOCK_MONOTONIC) and GET_CLOCK (the board's clocks
- * at one instant); see "Board time" below.
+ * at one instant); see "Board time" below; and timed bursts on output
+ * streams (START's data stage of 24 bytes, IFB_START_AT: struct ifb_start).
  */
 #define IFB_PROTOCOL_VERSION 6
 #define IFB_PROTOCOL_VERSION_MIN 1
@@ -108,6 +109,8 @@
  *                blocks are queued again by the device as they play. The outcome of a START with
  *                data is told by GET_STATUS (FunctionFS has acknowledged
  *                the data stage before the device can refuse it).
+ *   START        with wLength 24 (version 6) and IFB_START_AT: a timed
+ *                burst, see struct ifb_start.
  * GET_STREAM says direction 1. Disconnect, shutdown and errors end an
  * output stream as they end an input stream.
  */
@@ -116,7 +119,8 @@
 enum ifb_request {
 	IFB_REQ_GET_INFO = 0x01,  /* IN,  wValue 0, reply struct ifb_info + channels */
 	IFB_REQ_START = 0x02,     /* OUT, wValue 0, wLength 0; an output stream's
-				   * also wLength 16: struct ifb_start (version 5) */
+				   * also wLength 16: struct ifb_start (version 5),
+				   * or 24 with at_ns (version 6) */
 	IFB_REQ_STOP = 0x03,      /* OUT, wValue 0, wLength 0; an output stream's
 				   * also wLength 8: struct ifb_stop (version 5) */
 	IFB_REQ_GET_STATS = 0x04, /* IN,  wValue 0, reply struct ifb_stats */
@@ -324,12 +328,36 @@ struct ifb_stream_info {
 
 #define IFB_MAX_STREAMS 8
 
-/* IFB_REQ_START's data stage on an output stream (version 5, wLength 16). */
+/*
+ * IFB_REQ_START's data stage on an output stream: wLength 16 (version 5:
+ * flags, reserved, length) or 24 (version 6: at_ns too; a host that
+ * agreed 5 or less sends 16). The 16-byte form is this struct's first
+ * IFB_START_LEN_V5 bytes, with at_ns 0.
+ *
+ * IFB_START_AT (version 6): a timed burst. The stream's first sample is
+ * to leave the DAC at board CLOCK_MONOTONIC at_ns (GET_CLOCK tells the
+ * board's clock). The device receives as usual but holds the DAC: at
+ * at_ns it queues what it has received, in order, and what follows
+ * behind it. If no block has been received by then (a cyclic stream: the
+ * whole waveform), or the device cannot queue it within
+ * IFB_START_AT_LATE_NS after at_ns, the burst is late: nothing of it is
+ * played (never later than asked), the stream ends (GET_STATS: IDLE,
+ * bytes_sent 0) and GET_STATUS tells request START, error -ETIME. at_ns
+ * more than IFB_START_AT_MAX_AHEAD_NS ahead of the board's clock, or 0,
+ * is refused (-ERANGE, -EINVAL). Zero-copy streams only (-EOPNOTSUPP
+ * otherwise: write() hides when the DAC starts).
+ */
 #define IFB_START_CYCLIC 0x1u /* the stream is one waveform, repeated */
+#define IFB_START_AT 0x2u     /* the stream starts at board time at_ns (version 6) */
+#define IFB_START_LEN_V5 16u  /* the data stage of version 5: no at_ns */
+#define IFB_START_AT_LATE_NS 1000000ull /* a burst queued later than at_ns + this is late */
+#define IFB_START_AT_MAX_AHEAD_NS 3600000000000ull /* at_ns at most an hour ahead */
 struct ifb_start {
 	uint32_t flags;    /* IFB_START_*; other bits must be 0 */
 	uint32_t reserved; /* 0 */
-	uint64_t length;   /* cyclic: the waveform's bytes, whole scans, 1 to the pool */
+	uint64_t length;   /* cyclic: the waveform's bytes, whole scans, 1 to the pool; else ignored */
+	uint64_t at_ns;    /* version 6, IFB_START_AT: board CLOCK_MONOTONIC of the first
+			    * sample; else 0 */
 } __attribute__((packed));
 
 /* IFB_REQ_STOP's data stage on an output stream (version 5, wLength 8):
@@ -445,7 +473,8 @@ _Static_assert(sizeof(struct ifb_times) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_time_mark) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_clock) == 56, "wire layout");
 _Static_assert(sizeof(struct ifb_stop) == 8, "wire layout");
-_Static_assert(sizeof(struct ifb_start) == 16, "wire layout");
+_Static_assert(sizeof(struct ifb_start) == 24, "wire layout");
+_Static_assert(__builtin_offsetof(struct ifb_start, at_ns) == IFB_START_LEN_V5, "wire layout");
 _Static_assert(sizeof(struct ifb_gaps) == 32, "wire layout");
 _Static_assert(sizeof(struct ifb_set_rate) == 8, "wire layout");
 _Static_assert(sizeof(struct ifb_status) == 24, "wire layout");

@@ -156,6 +156,9 @@ struct ifb_stream {
 	bool session;     /* a stream's resources are open */
 	bool restart;     /* START arrived while stopping */
 	uint64_t start_cyclic; /* output: the next START's cyclic waveform bytes; 0: none */
+	uint64_t start_at_ns;  /* output: the next START's board time (IFB_START_AT); 0: none */
+	sd_event_source *at_timer; /* the running timed stream's: queue to the DAC at at_ns */
+	uint64_t at_ns;            /* ... its board time (start_at_ns may be the next one's) */
 	bool cancelled;   /* the stream's USB transfers were cancelled (host not reading) */
 	sd_event_source *teardown_src, *grace_timer;
 	enum ifb_stop_reason last_reason;
@@ -284,6 +287,7 @@ void ifb_stream_release(struct ifb_stream *s);
  * IIOD front end's): the buffer the IIOD context describes; or NULL. */
 struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir);
 uint64_t ifb_now_usec(void);
+uint64_t ifb_now_ns(void); /* CLOCK_MONOTONIC, the board time of protocol version 6 */
 const char *ifb_mode_name(enum ifb_mode m);
 const char *ifb_stop_reason_name(enum ifb_stop_reason r);
 /* The function was bound to a UDC: every stream's ifb_stream_on_bind. */

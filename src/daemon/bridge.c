@@ -28,6 +28,14 @@ uint64_t ifb_now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+uint64_t ifb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 const char *ifb_mode_name(enum ifb_mode m)
 {
 	switch (m) {
@@ -44,6 +52,7 @@ const char *ifb_stop_reason_name(enum ifb_stop_reason r)
 	case IFB_STOP_DISCONNECT: return "host disconnected";
 	case IFB_STOP_SHUTDOWN: return "shutdown";
 	case IFB_STOP_ERROR: return "error";
+	case IFB_STOP_LATE: return "late";
 	default: return "none";
 	}
 }

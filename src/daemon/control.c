@@ -41,8 +41,10 @@ int ifb_control_decode(const struct usb_ctrlrequest *s)
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_START:
-		/* an output stream's may ask for a cyclic stream */
-		if (in || (length != 0 && length != sizeof(struct ifb_start)))
+		/* an output stream's may ask for a cyclic stream (16 bytes,
+		 * version 5) or a timed one (24, version 6) */
+		if (in || (length != 0 && length != IFB_START_LEN_V5 &&
+			   length != sizeof(struct ifb_start)))
 			return -EOPNOTSUPP;
 		return s->bRequest;
 	case IFB_REQ_STOP:
@@ -128,6 +130,27 @@ int ifb_control_rate(const void *data, size_t len, uint64_t *ret_mhz)
 	if (v < IFB_RATE_MHZ_MIN || v > IFB_RATE_MHZ_MAX)
 		return -ERANGE;
 	*ret_mhz = v;
+	return 0;
+}
+
+int ifb_control_start(const void *data, size_t len, uint16_t version, struct ifb_start *ret)
+{
+	struct ifb_start st;
+
+	if (len != IFB_START_LEN_V5 && len != sizeof(st))
+		return -EINVAL;
+	if (len == sizeof(st) && version < 6)
+		return -EPROTONOSUPPORT;
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, data, len);
+	st.flags = le32toh(st.flags);
+	st.length = le64toh(st.length);
+	st.at_ns = le64toh(st.at_ns);
+	if (st.flags & ~(IFB_START_CYCLIC | IFB_START_AT) || st.reserved)
+		return -EINVAL;
+	if (!(st.flags & IFB_START_AT) != !st.at_ns)
+		return -EINVAL;
+	*ret = st;
 	return 0;
 }
 

@@ -52,6 +52,18 @@ int ifb_control_info(const struct ifb_stream_desc *d, uint8_t state, uint16_t ve
  */
 int ifb_control_rate(const void *data, size_t len, uint64_t *ret_mhz);
 
+/*
+ * An output stream's START data stage (struct ifb_start), len bytes from a
+ * host that agreed version: the 16 bytes of version 5 or the 24 of
+ * version 6 (at_ns 0 in the short form). Checks what needs no stream:
+ * known flags, reserved 0, at_ns 0 unless IFB_START_AT and not 0 with
+ * it (length is the caller's: it means something only when cyclic). Returns 0 with *ret (host byte order),
+ * -EINVAL, or -EPROTONOSUPPORT for the 24-byte form from a host of
+ * version 5 or less. The stream's checks (the pool, the scans, the clock)
+ * are the caller's.
+ */
+int ifb_control_start(const void *data, size_t len, uint16_t version, struct ifb_start *ret);
+
 /* A rate in milli-hertz as the decimal Hz sysfs takes ("2000000",
  * "2.5" as "2.500"); returns its length or -ENOSPC. */
 int ifb_control_rate_text(uint64_t mhz, char *buf, size_t size);

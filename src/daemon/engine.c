@@ -116,9 +116,10 @@ static int reason_rank(enum ifb_stop_reason r)
 {
 	switch (r) {
 	case IFB_STOP_HOST: return 1;
-	case IFB_STOP_ERROR: return 2;
-	case IFB_STOP_DISCONNECT: return 3;
-	case IFB_STOP_SHUTDOWN: return 4;
+	case IFB_STOP_LATE: return 2;
+	case IFB_STOP_ERROR: return 3;
+	case IFB_STOP_DISCONNECT: return 4;
+	case IFB_STOP_SHUTDOWN: return 5;
 	default: return 0;
 	}
 }
@@ -132,7 +133,17 @@ static int reason_rank(enum ifb_stop_reason r)
  */
 static bool out_aborts(const struct ifb_engine *e)
 {
-	return e->cyclic || e->reason == IFB_STOP_DISCONNECT || e->reason == IFB_STOP_ERROR;
+	return e->cyclic || e->reason == IFB_STOP_DISCONNECT || e->reason == IFB_STOP_ERROR ||
+	       e->reason == IFB_STOP_LATE;
+}
+
+/* Ready blocks are free again: those nobody pulled, or those a timed
+ * start held back that will not be played. */
+static void drop_ready(struct ifb_engine *e)
+{
+	e->held = false;
+	while (e->ready.len)
+		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
 }
 
 void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
@@ -142,6 +153,9 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	if (e->run == IFB_STATE_STOPPING) {
 		if (reason_rank(reason) > reason_rank(e->reason)) {
 			e->reason = reason;
+			/* held blocks wait for their time after a host's STOP only */
+			if (e->held)
+				drop_ready(e);
 			/* a STOP's drain that turns into a disconnect or an
 			 * error: the DAC is not played out any more */
 			if (e->out && out_aborts(e) && e->adc.len)
@@ -151,9 +165,11 @@ void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason)
 	}
 	e->run = IFB_STATE_STOPPING;
 	e->reason = reason;
-	/* Pull: filled blocks nobody asked for are simply free again. */
-	while (e->ready.len)
-		e->state[fifo_pop(&e->ready)] = IFB_BLOCK_FREE;
+	/* Pull: filled blocks nobody asked for are simply free again. A
+	 * timed start's held blocks wait for their time after a host's STOP
+	 * (it was sent after them), else they are not played. */
+	if (!e->held || reason != IFB_STOP_HOST)
+		drop_ready(e);
 	e->want_len = 0;
 	e->rx_want = 0; /* a receive waiting for a block: none comes now */
 	if (e->out) {
@@ -286,12 +302,13 @@ static void received_complete(struct ifb_engine *e, unsigned blk, int status)
 	e->rx_offset += len;
 	e->dropped += len % e->scan_size;
 	len -= len % e->scan_size;
-	if (len && e->cyclic_blocks && e->run == IFB_STATE_STREAMING) {
-		/* the whole waveform first, then every block of it in order */
+	if (len && (e->held || (e->cyclic_blocks && e->run == IFB_STATE_STREAMING))) {
+		/* the whole waveform first, then every block of it in order;
+		 * a timed start's blocks wait for their time */
 		e->usb_bytes[blk] = len;
 		e->state[blk] = IFB_BLOCK_READY;
 		fifo_push(&e->ready, blk);
-		if (out_complete(e))
+		if (!e->held && out_complete(e))
 			while (e->ready.len && e->run == IFB_STATE_STREAMING) {
 				unsigned b = fifo_pop(&e->ready);
 
@@ -501,6 +518,43 @@ void ifb_engine_adc_failed(struct ifb_engine *e, int err)
 	ifb_engine_stop(e, IFB_STOP_ERROR);
 }
 
+int ifb_engine_hold(struct ifb_engine *e)
+{
+	if (!e->out || e->pull || e->run != IFB_STATE_STREAMING || e->primed || e->adc.len)
+		return -EINVAL;
+	e->held = true;
+	return 0;
+}
+
+int ifb_engine_release(struct ifb_engine *e)
+{
+	if (!e->held)
+		return -EINVAL;
+	if (!e->ready.len || (e->cyclic && !out_complete(e)))
+		return -EAGAIN;
+	e->held = false;
+	/* the first one first: it is the one on time */
+	while (e->ready.len && e->run != IFB_STATE_IDLE) {
+		unsigned b = fifo_pop(&e->ready);
+
+		to_dac(e, b, e->usb_bytes[b]);
+		if (e->run == IFB_STATE_STOPPING && e->reason != IFB_STOP_HOST)
+			drop_ready(e); /* the DAC refused one: the rest is not played */
+	}
+	check_stopped(e);
+	return 0;
+}
+
+void ifb_engine_late(struct ifb_engine *e)
+{
+	if (!e->held)
+		return;
+	drop_ready(e);
+	e->c.last_error = -ETIME;
+	ifb_engine_stop(e, IFB_STOP_LATE);
+	check_stopped(e);
+}
+
 static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length);
 
 int ifb_engine_start(struct ifb_engine *e)
@@ -535,6 +589,7 @@ static int engine_begin(struct ifb_engine *e, bool cyclic, uint64_t length)
 	e->cyclic_blocks = cyclic && length > e->block_size;
 	e->rx_want = 0;
 	e->rx_busy = false;
+	e->held = false;
 	if (cyclic)
 		e->end = length;
 	e->stream_id++;

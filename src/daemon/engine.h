@@ -55,6 +55,7 @@ enum ifb_stop_reason {
 	IFB_STOP_DISCONNECT, /* DISABLE/UNBIND/SUSPEND or a transfer refused: host is gone */
 	IFB_STOP_SHUTDOWN,   /* SIGTERM/SIGINT: drain, end-of-stream, exit */
 	IFB_STOP_ERROR,      /* the ADC or USB side failed (counted), end-of-stream */
+	IFB_STOP_LATE,       /* output: a timed burst missed its time; nothing played */
 };
 
 /* Does a stream that ended this way get the end-of-stream packet? Every
@@ -172,6 +173,8 @@ struct ifb_engine {
 	bool cyclic_blocks;  /* ... of several blocks, queued again as the DAC plays them */
 	uint32_t rx_want;    /* pull: a receive of this length waits for a free block */
 	bool rx_busy;        /* pull: a receive is waiting or with USB */
+	bool held;           /* a timed start: received blocks wait (READY, in order) for
+			      * ifb_engine_release */
 
 	struct ifb_engine_counters c;
 };
@@ -221,6 +224,29 @@ int ifb_engine_end_at(struct ifb_engine *e, uint64_t end);
  * ifb_engine_receive asks for it.
  */
 int ifb_engine_start_cyclic(struct ifb_engine *e, uint64_t length);
+
+/*
+ * Output, push policy, right after ifb_engine_start or _start_cyclic: a
+ * timed start. USB receives as usual, but nothing goes to the DAC: the
+ * received blocks wait in order (a host's STOP, with or without an end,
+ * keeps them) until ifb_engine_release queues them, or ifb_engine_late
+ * drops them. -EINVAL for an input stream, the pull policy, or a stream
+ * that is not streaming or has queued to the DAC already.
+ */
+int ifb_engine_hold(struct ifb_engine *e);
+/*
+ * The time has come: queue every held block to the DAC, in order, and
+ * what arrives after them as usual. -EAGAIN when there is nothing to play
+ * yet (no block received; a cyclic stream: not its whole waveform), the
+ * engine still holding; -EINVAL when it holds nothing.
+ */
+int ifb_engine_release(struct ifb_engine *e);
+/*
+ * The time has passed and the burst is not played: the held blocks are
+ * dropped, last_error -ETIME, and the stream stops with reason LATE (a
+ * stop in progress takes it: see ifb_engine_stop). No-op unless held.
+ */
+void ifb_engine_late(struct ifb_engine *e);
 
 /* Begin a stream: new stream id, counters reset, every block to the ADC
  * (output: to USB, or none with the pull policy). On failure the engine
@@ -286,10 +312,10 @@ void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk);
  * reason only if it ends harder: shutdown > disconnect > error > host STOP. */
 void ifb_engine_stop(struct ifb_engine *e, enum ifb_stop_reason reason);
 
-/* Blocks the ADC or USB still hold. */
+/* Blocks the ADC or USB still hold, and those a timed start holds back. */
 static inline unsigned ifb_engine_busy(const struct ifb_engine *e)
 {
-	return e->adc.len + e->usb.len;
+	return e->adc.len + e->usb.len + (e->held ? e->ready.len : 0);
 }
 
 /* The GET_STATS reply, little-endian, ready to send, in the agreed

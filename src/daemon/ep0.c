@@ -233,10 +233,11 @@ static void rate_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 
 /*
  * A START: a new stream (cyclic: an output stream's waveform of that
- * many bytes; 0: a plain stream). 0 when taken, or -errno, which
- * GET_STATUS tells (and a START without data is stalled).
+ * many bytes; 0: a plain stream; at_ns: an output stream's board time to
+ * start at, 0: at once). 0 when taken, or -errno, which GET_STATUS tells
+ * (and a START without data is stalled).
  */
-static int start_stream(struct ifb_stream *s, uint64_t cyclic)
+static int start_stream(struct ifb_stream *s, uint64_t cyclic, uint64_t at_ns)
 {
 	int r;
 
@@ -246,6 +247,7 @@ static int start_stream(struct ifb_stream *s, uint64_t cyclic)
 		return -EBUSY; /* one stream at a time */
 	}
 	s->start_cyclic = cyclic;
+	s->start_at_ns = at_ns;
 	/* An output stream's START begins a new stream even while one runs:
 	 * the host that started it may be gone mid-block (killed), and its
 	 * half block must not be played as the new host's; a new waveform
@@ -277,29 +279,29 @@ static int start_stream(struct ifb_stream *s, uint64_t cyclic)
 	return r < 0 ? r : 0;
 }
 
-/* An output stream's START with its data stage (struct ifb_start). */
+/* An output stream's START with its data stage (struct ifb_start): a
+ * cyclic waveform, a burst at a board time (version 6), or both. */
 static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 {
 	struct ifb_start data;
-	uint32_t flags;
-	uint64_t len;
+	uint64_t len, now;
+	int r;
 
 	if (n < 0) {
 		reply_failed(n, "START");
 		return;
 	}
-	memset(&data, 0, sizeof(data));
-	memcpy(&data, bytes, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data));
-	flags = le32toh(data.flags);
-	len = le64toh(data.length);
+	r = ifb_control_start(bytes, (size_t)n, s->proto_version, &data);
 	/* malformed host input: debug, the host reads the refusal in GET_STATUS */
-	if (n != (int)sizeof(data) || (flags & ~IFB_START_CYCLIC) || data.reserved) {
-		log_debug("%sHost: START refused: expected the 16 bytes of struct ifb_start with "
-			  "known flags, got %d bytes, flags 0x%x", s->logp, n, flags);
-		start_outcome(s, -EINVAL);
+	if (r < 0) {
+		log_debug("%sHost: START refused: expected the 16 bytes of struct ifb_start (or 24, "
+			  "version 6) with known flags, got %d bytes from a host of version %u",
+			  s->logp, n, s->proto_version);
+		start_outcome(s, r);
 		return;
 	}
-	if ((flags & IFB_START_CYCLIC) &&
+	len = data.length;
+	if ((data.flags & IFB_START_CYCLIC) &&
 	    (len == 0 || len > (uint64_t)s->nblocks * s->cfg.block_size || len % s->iio.scan_size)) {
 		log_debug("%sHost: cyclic START refused: a waveform of %" PRIu64 " bytes; expected "
 			    "whole %u-byte scans, at most the pool (%u x %u bytes)", s->logp, len,
@@ -307,14 +309,26 @@ static void start_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		start_outcome(s, -EINVAL);
 		return;
 	}
-	if ((flags & IFB_START_CYCLIC) && s->mode != IFB_MODE_ZERO_COPY) {
-		log_warning("%sHost: cyclic START refused: %s mode write()s to the DAC, which plays a "
-			    "block once; a waveform the DAC repeats needs zero-copy (IIO DMABUF's "
-			    "cyclic flag)", s->logp, ifb_mode_name(s->mode));
+	now = ifb_now_ns();
+	if ((data.flags & IFB_START_AT) && data.at_ns > now + IFB_START_AT_MAX_AHEAD_NS) {
+		log_debug("%sHost: timed START refused: at %" PRIu64 " ns, more than an hour after "
+			  "the board's clock (%" PRIu64 " ns)", s->logp, data.at_ns, now);
+		start_outcome(s, -ERANGE);
+		return;
+	}
+	if ((data.flags & (IFB_START_CYCLIC | IFB_START_AT)) && s->mode != IFB_MODE_ZERO_COPY) {
+		log_warning("%sHost: %s START refused: %s mode write()s to the DAC, %s; %s needs "
+			    "zero-copy (IIO DMABUF)", s->logp,
+			    data.flags & IFB_START_CYCLIC ? "cyclic" : "timed", ifb_mode_name(s->mode),
+			    data.flags & IFB_START_CYCLIC ? "which plays a block once"
+							  : "whose queue hides when the DAC starts",
+			    data.flags & IFB_START_CYCLIC ? "a waveform the DAC repeats"
+							  : "a burst at a board time");
 		start_outcome(s, -EOPNOTSUPP);
 		return;
 	}
-	(void)start_stream(s, flags & IFB_START_CYCLIC ? len : 0);
+	(void)start_stream(s, data.flags & IFB_START_CYCLIC ? len : 0,
+			   data.flags & IFB_START_AT ? data.at_ns : 0);
 }
 
 /* An output stream's STOP with its data stage (struct ifb_stop): the
@@ -495,7 +509,7 @@ static void handle_setup(struct ifb_stream *s, const struct usb_ctrlrequest *set
 			stage(s->b, s, IFB_EP0_RECEIVE, NULL, wlength, "START", start_received);
 			return;
 		}
-		if (start_stream(s, 0) < 0)
+		if (start_stream(s, 0, 0) < 0)
 			break; /* stall: GET_STATUS says why */
 		ifb_ep0_ack(s->b, "START");
 		return;

@@ -25,6 +25,7 @@
  */
 void ifb_session_close(struct ifb_stream *s)
 {
+	s->at_timer = sd_event_source_disable_unref(s->at_timer);
 	ifb_zc_release(s);
 	ifb_hybrid_release(s);
 	ifb_ffs_close_ep(&s->ep);
@@ -163,6 +164,7 @@ static void restore_native(struct ifb_stream *s)
 		return;
 	s->iiod_stream = false;
 	s->start_cyclic = 0; /* a waveform is its client's */
+	s->start_at_ns = 0;
 	s->ep.num = s->native_ep;
 	/* a stream made for the client is released next: nothing to give back */
 	if (s->iiod_only)
@@ -200,6 +202,7 @@ int ifb_session_start_iiod(struct ifb_stream *s, uint32_t bytes, unsigned count,
 	s->iiod_stream = true;
 	s->ep.num = ep;
 	s->start_cyclic = cyclic ? bytes : 0;
+	s->start_at_ns = 0;
 	r = pool_reshape(s, bytes, count);
 	if (r < 0) {
 		restore_native(s);
@@ -252,6 +255,72 @@ void ifb_session_pulled(void *ctx, unsigned blk)
 		ifb_iiod_pulled(s->b->iiod, s);
 }
 
+/*
+ * A timed burst's moment (protocol.h, IFB_START_AT): what the engine has
+ * held goes to the DAC now, or, when nothing has arrived or the loop woke
+ * too late, none of it ever does: the burst is late, never shifted. The
+ * first enqueue is the DMA's start on a DAC that idles with its buffer
+ * enabled (the simulated DAC plays from the enqueue: tests/vm/cases/
+ * time-tx.sh measures how far from at_ns that is).
+ */
+static int on_start_at(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct ifb_stream *s = userdata;
+	uint64_t at = s->at_ns, now = ifb_now_ns(), queued;
+	int r = -ETIME;
+
+	s->at_timer = sd_event_source_disable_unref(s->at_timer);
+	if (!s->engine.held)
+		return 0; /* a stop dropped what it held */
+	if (now <= at + IFB_START_AT_LATE_NS)
+		r = ifb_engine_release(&s->engine);
+	queued = ifb_now_ns();
+	if (r == 0) {
+		log_info("%sTimed start: queued to the DAC %+.1f us from board time %" PRIu64
+			 " ns (woken %+.1f us)", s->logp, ((double)queued - (double)at) / 1e3, at,
+			 ((double)now - (double)at) / 1e3);
+		return 0;
+	}
+	s->status_request = IFB_REQ_START;
+	s->status_error = -ETIME;
+	if (r == -EAGAIN)
+		log_warning("%sTimed start late: nothing to play at board time %" PRIu64 " ns (%s); "
+			    "stream %u ends unplayed", s->logp, at,
+			    s->engine.cyclic ? "the waveform had not all arrived"
+					     : "no block had arrived",
+			    s->engine.stream_id);
+	else
+		log_warning("%sTimed start late: woken %.1f us after board time %" PRIu64 " ns, more "
+			    "than %llu us; stream %u ends unplayed", s->logp,
+			    ((double)now - (double)at) / 1e3, at,
+			    (unsigned long long)(IFB_START_AT_LATE_NS / 1000), s->engine.stream_id);
+	ifb_engine_late(&s->engine);
+	return 0;
+}
+
+/* Hold the DAC of a stream just started until start_at_ns. */
+static int session_start_at(struct ifb_stream *s)
+{
+	int r = ifb_engine_hold(&s->engine);
+
+	s->at_ns = s->start_at_ns;
+	if (r == 0)
+		/* accuracy 1 us: the loop's wake-up is the burst's start */
+		r = sd_event_add_time(s->b->loop, &s->at_timer, CLOCK_MONOTONIC,
+				      s->start_at_ns / 1000, 1, on_start_at, s);
+	if (r < 0) {
+		log_error_errno(r, "%sCannot hold stream %u for board time %" PRIu64 " ns", s->logp,
+				s->engine.stream_id, s->start_at_ns);
+		s->engine.c.last_error = r;
+		ifb_engine_stop(&s->engine, IFB_STOP_ERROR);
+		return r;
+	}
+	log_info("%sStream %u holds the DAC until board time %" PRIu64 " ns (%+.3f s)", s->logp,
+		 s->engine.stream_id, s->start_at_ns,
+		 ((double)s->start_at_ns - (double)ifb_now_ns()) / 1e9);
+	return 0;
+}
+
 int ifb_session_start(struct ifb_stream *s)
 {
 	uint32_t id;
@@ -265,9 +334,10 @@ int ifb_session_start(struct ifb_stream *s)
 	/* auto mode may have fallen back at this open: a waveform the DAC
 	 * repeats needs IIO DMABUF (ep0.c and the IIOD front end asked
 	 * before; GET_STATUS tells the host) */
-	if (s->start_cyclic && s->mode != IFB_MODE_ZERO_COPY) {
-		r = log_warning_errno(-EOPNOTSUPP, "%sCyclic waveform refused: the stream fell back "
-				      "to %s mode, which write()s to the DAC", s->logp,
+	if ((s->start_cyclic || s->start_at_ns) && s->mode != IFB_MODE_ZERO_COPY) {
+		r = log_warning_errno(-EOPNOTSUPP, "%s%s refused: the stream fell back to %s mode, "
+				      "which write()s to the DAC", s->logp,
+				      s->start_cyclic ? "Cyclic waveform" : "Timed burst",
 				      ifb_mode_name(s->mode));
 		goto fail;
 	}
@@ -282,6 +352,11 @@ int ifb_session_start(struct ifb_stream *s)
 			    : ifb_engine_start(&s->engine);
 	if (r < 0)
 		return r; /* the engine is stopping; teardown follows */
+	if (s->start_at_ns) {
+		r = session_start_at(s);
+		if (r < 0)
+			return r; /* the engine is stopping; teardown follows */
+	}
 	s->stream_t0 = s->rate_t = ifb_now_usec();
 	s->rate_bytes = 0;
 	s->rate_mib_s = 0;
@@ -399,10 +474,14 @@ int ifb_session_on_teardown(sd_event_source *src, void *userdata)
 		s->restart = false;
 		return 0;
 	}
-	if (!s->restart)
-		s->start_cyclic = 0; /* a waveform is its host's: not for an immediate start */
+	if (!s->restart) {
+		/* a waveform or a time is its host's: not for an immediate start */
+		s->start_cyclic = 0;
+		s->start_at_ns = 0;
+	}
 	if (s->restart || (s->cfg.start == IFB_CFG_START_IMMEDIATE &&
-			   s->last_reason != IFB_STOP_HOST && s->last_reason != IFB_STOP_ERROR)) {
+			   s->last_reason != IFB_STOP_HOST && s->last_reason != IFB_STOP_ERROR &&
+			   s->last_reason != IFB_STOP_LATE)) {
 		s->restart = false;
 		ifb_session_maybe_start(s);
 	}

@@ -435,7 +435,7 @@ static bool info_changes(const struct ifbh_info *a, const struct ifbh_info *b, c
 
 /* Why the device stalled START: GET_STATUS (protocol version 3; 0 when
  * it tells nothing of a START), or 0. */
-static int start_refusal(struct ifbh_dev *dev)
+int ifbh_dev_start_status(struct ifbh_dev *dev)
 {
 	uint8_t buf[sizeof(struct ifb_status)];
 	struct ifbh_status_reply st;
@@ -473,7 +473,7 @@ int ifbh_dev_start(struct ifbh_dev *dev)
 		 * reads GET_INFO again. A version-3 device says so in GET_STATUS
 		 * (-ESTALE), an older one only by a description that differs.
 		 */
-		why = start_refusal(dev);
+		why = ifbh_dev_start_status(dev);
 		if (why == -EBUSY)
 			return ifbh_fail(dev->err, -EBUSY,
 					 "the device refused START: busy, a libiio client is streaming");
@@ -520,26 +520,49 @@ int ifbh_dev_stop(struct ifbh_dev *dev)
 	return simple_request(dev, IFB_REQ_STOP, "STOP");
 }
 
-int ifbh_dev_start_cyclic(struct ifbh_dev *dev, uint64_t len)
+int ifbh_dev_start_with(struct ifbh_dev *dev, uint64_t cyclic, uint64_t at_ns)
 {
-	struct ifb_start data = { .flags = htole32(IFB_START_CYCLIC), .length = htole64(len) };
-	int ret = ifbh_dev_ctrl(dev, IFB_REQ_START, false, (uint8_t *)&data, sizeof(data));
-	int why;
+	struct ifb_start data = {
+		.flags = htole32((cyclic ? IFB_START_CYCLIC : 0) | (at_ns ? IFB_START_AT : 0)),
+		.length = htole64(cyclic),
+		.at_ns = htole64(at_ns),
+	};
+	/* a device of version 5 knows the 16 bytes only */
+	uint16_t len = at_ns ? sizeof(data) : IFB_START_LEN_V5;
+	const char *what = cyclic && at_ns ? "the timed cyclic waveform"
+			   : cyclic	    ? "the cyclic waveform"
+					    : "the timed burst";
+	int ret, why;
 
+	if (at_ns && dev->info.version < 6)
+		return ifbh_fail(dev->err, -EOPNOTSUPP,
+				 "the device speaks protocol version %u: a burst at a board time "
+				 "needs 6",
+				 dev->info.version);
+	ret = ifbh_dev_ctrl(dev, IFB_REQ_START, false, (uint8_t *)&data, len);
 	if (ret < 0 && ret != LIBUSB_ERROR_PIPE)
 		return ifbh_fail(dev->err, ifbh_errno_from_usb(ret), "START failed: %s",
 				 libusb_strerror(ret));
 	/* stalled (busy) or taken, GET_STATUS tells the outcome */
-	why = start_refusal(dev);
+	why = ifbh_dev_start_status(dev);
+	if (why == -ETIME)
+		return ifbh_fail(dev->err, why,
+				 "the burst is late: the device could not start it at board time "
+				 "%" PRIu64 " ns (already past when it came to it); nothing of it "
+				 "is played",
+				 at_ns);
 	if (why)
-		return ifbh_fail(dev->err, why, "the device refused the cyclic waveform: %s%s",
+		return ifbh_fail(dev->err, why, "the device refused %s: %s%s", what,
 				 strerror(-why),
-				 why == -EINVAL	     ? " (whole scans, at most the device's pool)"
-				 : why == -EOPNOTSUPP ? " (a cyclic waveform needs the stream in "
-							"zero-copy mode)"
-						      : "");
+				 why == -EINVAL && cyclic ? " (whole scans, at most the device's pool)"
+				 : why == -ERANGE	    ? " (more than an hour ahead of the board's "
+							      "clock)"
+				 : why == -EOPNOTSUPP
+					 ? " (a cyclic waveform or a board time needs the stream in "
+					   "zero-copy mode)"
+					 : "");
 	if (ret < 0)
-		return ifbh_fail(dev->err, -EPROTO, "the device stalled a cyclic START without "
+		return ifbh_fail(dev->err, -EPROTO, "the device stalled START with data without "
 				 "telling why (GET_STATUS)");
 	return 0;
 }

@@ -100,9 +100,15 @@ int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint
  * offset end (protocol.h, struct ifb_stop). 0 or -errno (message in
  * dev->err). */
 int ifbh_dev_stop_at(struct ifbh_dev *dev, uint64_t end);
-/* An output stream's cyclic START (struct ifb_start): a waveform of len
- * bytes. The outcome from GET_STATUS: 0 or -errno (message in dev->err). */
-int ifbh_dev_start_cyclic(struct ifbh_dev *dev, uint64_t len);
+/* An output stream's START with its data stage (struct ifb_start): a
+ * cyclic waveform of cyclic bytes (0: none), at board time at_ns (0: at
+ * once; version 6). The outcome from GET_STATUS: 0 or -errno (message in
+ * dev->err). */
+int ifbh_dev_start_with(struct ifbh_dev *dev, uint64_t cyclic, uint64_t at_ns);
+/* What GET_STATUS tells of the last START (protocol version 3): 0, its
+ * -errno (a timed burst that missed its time: -ETIME), or 0 when it
+ * cannot tell. */
+int ifbh_dev_start_status(struct ifbh_dev *dev);
 uint8_t ifbh_req_type(bool in);
 /* The same with a wValue (GET_INFO's version, GET_GAPS's sequence number). */
 int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8_t *buf,

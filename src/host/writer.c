@@ -11,6 +11,13 @@
  * zero-length packet when it is whole packets but not whole blocks),
  * every transfer back, GET_STATS until idle.
  *
+ * A timed start (ifbh_writer_start_at, version 6) is a START whose data
+ * stage carries the board time; the device holds its DAC until then. A
+ * burst it could not start then is late: the device ends the stream
+ * unplayed and GET_STATUS says -ETIME, which the writer reads when it
+ * sees the stream idle (and cancels what it still has in flight: nothing
+ * takes it any more).
+ *
  * The life of a buffer: free -> filling (the one being written into,
  * w->cur) -> in flight (submitted) -> free again in ifbh_writer_done().
  * The USB side is a table of operations (writer.h): libusb's at the end
@@ -60,6 +67,7 @@ struct ifbh_writer {
 	void *stats_user;
 
 	double stats_period, next_stats;
+	int64_t at_ns; /* a timed start's board time; 0: none */
 	bool began, last_submitted, stuck;
 
 	struct ifbh_gaps gaps;
@@ -219,6 +227,18 @@ static void tell_underflows(struct ifbh_writer *w)
 	}
 }
 
+/* A timed stream seen idle: was it late (GET_STATUS: START, -ETIME)? */
+static void timed_outcome(struct ifbh_writer *w)
+{
+	if (w->st.error || !w->ops->start_status || w->ops->start_status(w->io) != -ETIME)
+		return;
+	set_error(w, -ETIME,
+		  "the burst was late: the device could not start it at board time %" PRId64
+		  " ns (nothing had arrived by then, or it was already past); nothing of it was "
+		  "played",
+		  w->at_ns);
+}
+
 /* One GET_STATS and the GET_GAPS it calls for; *ret_state its state. */
 static int poll_stats(struct ifbh_writer *w, unsigned int *ret_state)
 {
@@ -258,6 +278,9 @@ static int poll_stats(struct ifbh_writer *w, unsigned int *ret_state)
 	if (st.starvations > w->st.underflows)
 		w->st.underflows = st.starvations;
 	w->st.underflows_unlisted = unlisted;
+	/* a timed burst the device found late: it ended the stream */
+	if (st.state == IFB_STATE_IDLE && w->st.started && w->at_ns)
+		timed_outcome(w);
 	/* the device stopped taking data without being asked (shutdown) */
 	if (st.state == IFB_STATE_IDLE && w->st.started && !w->st.stop_sent)
 		set_error(w, -ECONNRESET,
@@ -279,7 +302,9 @@ static void run(struct ifbh_writer *w, int timeout_ms)
 
 	if (ret && ret != -EINTR && ret != -ETIMEDOUT)
 		set_error(w, ret, "libusb event handling failed: %s", strerror(-ret));
-	if (w->st.started && !w->st.stop_sent && !w->dev->gone && ifbh_now() >= w->next_stats)
+	/* (a timed burst after STOP too: it may still turn out late) */
+	if (w->st.started && (!w->st.stop_sent || (w->at_ns && !w->st.error)) && !w->dev->gone &&
+	    ifbh_now() >= w->next_stats)
 		poll_stats(w, NULL);
 }
 
@@ -351,7 +376,8 @@ static int writer_begin(struct ifbh_writer *w, size_t cyclic)
 	if (ret)
 		return ret;
 	w->began = true;
-	ret = cyclic ? w->ops->start_cyclic(w->io, cyclic) : w->ops->request(w->io, IFB_REQ_START);
+	ret = cyclic || w->at_ns ? w->ops->start_with(w->io, cyclic, (uint64_t)w->at_ns)
+				 : w->ops->request(w->io, IFB_REQ_START);
 	if (ret) {
 		w->st.error = ret;
 		w->st.ended = true;
@@ -367,6 +393,19 @@ int ifbh_writer_start(struct ifbh_writer *w)
 {
 	if (w->began)
 		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
+	return writer_begin(w, 0);
+}
+
+int ifbh_writer_start_at(struct ifbh_writer *w, int64_t board_ns)
+{
+	if (w->began)
+		return ifbh_fail(w->dev->err, -EINVAL, "the writer was started already");
+	if (board_ns <= 0)
+		return ifbh_fail(w->dev->err, -EINVAL,
+				 "board time %" PRId64 " ns: expected a time of the board's "
+				 "CLOCK_MONOTONIC (ifbh_dev_clock)",
+				 board_ns);
+	w->at_ns = board_ns;
 	return writer_begin(w, 0);
 }
 
@@ -475,8 +514,18 @@ int ifbh_writer_poll(struct ifbh_writer *w, int timeout_ms)
 /* Waits for every transfer until deadline: true when all are back. */
 static bool wait_transfers(struct ifbh_writer *w, double deadline)
 {
+	bool cancelled = false;
+
 	while (w->inflight) {
 		int ms = slice(deadline);
+
+		/* a late burst's stream is over: nothing takes what is in flight */
+		if (w->st.error == -ETIME && !cancelled) {
+			cancelled = true;
+			for (unsigned int i = 0; i < w->n; i++)
+				if (w->busy[i])
+					w->ops->cancel(w->io, i);
+		}
 
 		if (deadline && ms == 0)
 			return false;
@@ -590,7 +639,8 @@ int ifbh_writer_end(struct ifbh_writer *w, int timeout_ms)
 		if (ret == -ENODEV)
 			break;
 		if (ret == 0 && state == IFB_STATE_IDLE) {
-			w->st.played = true;
+			/* (a late burst's idle is not "played": poll_stats read why) */
+			w->st.played = w->st.error != -ETIME;
 			break;
 		}
 		failed = ret ? failed + 1 : 0;
@@ -742,11 +792,18 @@ static int usb_request(void *io, uint8_t req)
 	return req == IFB_REQ_START ? ifbh_dev_start(u->dev) : ifbh_dev_stop(u->dev);
 }
 
-static int usb_start_cyclic(void *io, uint64_t len)
+static int usb_start_with(void *io, uint64_t cyclic, uint64_t at_ns)
 {
 	struct usb_io *u = io;
 
-	return ifbh_dev_start_cyclic(u->dev, len);
+	return ifbh_dev_start_with(u->dev, cyclic, at_ns);
+}
+
+static int usb_start_status(void *io)
+{
+	struct usb_io *u = io;
+
+	return ifbh_dev_start_status(u->dev);
 }
 
 static int usb_stop_at(void *io, uint64_t end)
@@ -796,7 +853,8 @@ static const struct ifbh_wio_ops usb_ops = {
 	.cancel = usb_cancel,
 	.request = usb_request,
 	.stop_at = usb_stop_at,
-	.start_cyclic = usb_start_cyclic,
+	.start_with = usb_start_with,
+	.start_status = usb_start_status,
 	.stats = usb_stats,
 	.gaps = usb_gaps,
 	.free = usb_free,

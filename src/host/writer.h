@@ -24,10 +24,14 @@ struct ifbh_wio_ops {
 	void (*cancel)(void *io, unsigned int i);
 	/* START (as ifbh_dev_start: message in the device's error) or STOP. */
 	int (*request)(void *io, uint8_t req);
-	/* START with its data stage: a cyclic stream of a len-byte waveform
-	 * (protocol.h, struct ifb_start); the outcome read with GET_STATUS.
-	 * 0 or -errno, message as above. */
-	int (*start_cyclic)(void *io, uint64_t len);
+	/* START with its data stage (protocol.h, struct ifb_start): a cyclic
+	 * stream of a cyclic-byte waveform (0: not cyclic), at board time
+	 * at_ns (0: at once); the outcome read with GET_STATUS. 0 or -errno,
+	 * message as above. */
+	int (*start_with)(void *io, uint64_t cyclic, uint64_t at_ns);
+	/* GET_STATUS's outcome of the START: 0, or its -errno (-ETIME: a
+	 * timed burst that missed its time). Optional. */
+	int (*start_status)(void *io);
 	/* STOP with its data stage: the stream's data ends at stream offset
 	 * end (protocol.h, struct ifb_stop). 0 or -errno, message as above. */
 	int (*stop_at)(void *io, uint64_t end);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* iio-ffs-play: the command line (play.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -40,6 +41,10 @@ void play_usage(FILE *f)
 		"                           repeats it with no USB traffic until --duration or\n"
 		"                           Ctrl-C\n"
 		"      --duration S         with --cyclic: play it for S seconds\n"
+		"      --at +S | NS         a timed burst: its first sample leaves the DAC S\n"
+		"                           seconds after the board's clock now, or at board\n"
+		"                           CLOCK_MONOTONIC NS; a burst the device cannot\n"
+		"                           start then is not played (exit 9)\n"
 		"Reports:\n"
 		"  -q, --quiet              no live line, no summary on stderr\n"
 		"      --live               live line even when stderr is not a terminal\n"
@@ -60,7 +65,7 @@ void play_usage(FILE *f)
 		"\n"
 		"Exit status: 0 played, 1 underflow with --strict, 2 usage, 3 no such device\n"
 		"or output stream, 4 permission or busy, 5 protocol, 6 device gone,\n"
-		"7 USB error, 8 input error. See iio-ffs-play(1).\n");
+		"7 USB error, 8 input error, 9 a timed burst late. See iio-ffs-play(1).\n");
 }
 
 static enum play_args usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -85,6 +90,7 @@ enum {
 	OPT_TRANSFER_SIZE,
 	OPT_CYCLIC,
 	OPT_DURATION,
+	OPT_AT,
 };
 
 enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE *out, char *err,
@@ -107,6 +113,7 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 		{ "transfer-size", required_argument, NULL, OPT_TRANSFER_SIZE },
 		{ "cyclic", no_argument, NULL, OPT_CYCLIC },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "at", required_argument, NULL, OPT_AT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -203,6 +210,29 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 						   optarg);
 			break;
 		}
+		case OPT_AT: {
+			char *end;
+
+			errno = 0;
+			if (optarg[0] == '+') {
+				o->at_rel = strtod(optarg + 1, &end);
+				if (end == optarg + 1 || *end || !(o->at_rel > 0) || o->at_rel > 3600)
+					return usage_error(err, errlen,
+							   "--at %s: expected +SECONDS after the "
+							   "board's clock now, > 0 and at most 3600 "
+							   "(e.g. +0.5)",
+							   optarg);
+			} else {
+				o->at_ns = strtoull(optarg, &end, 10);
+				if (end == optarg || *end || errno || !o->at_ns ||
+				    o->at_ns > INT64_MAX || !isdigit((unsigned char)optarg[0]))
+					return usage_error(err, errlen,
+							   "--at %s: expected +SECONDS or the board's "
+							   "CLOCK_MONOTONIC in ns (e.g. +0.5)",
+							   optarg);
+			}
+			break;
+		}
 		case 'h':
 			play_usage(out);
 			return PLAY_ARGS_DONE;
@@ -240,6 +270,10 @@ enum play_args play_parse_args(int argc, char **argv, struct play_opts *o, FILE 
 		return usage_error(err, errlen,
 				   "--duration without --cyclic: a stream plays what it is given "
 				   "(--bytes sets its length)");
+	if (o->cyclic && (o->at_rel || o->at_ns))
+		return usage_error(err, errlen,
+				   "--at with --cyclic: a timed start is for a burst (the device "
+				   "can time a waveform, this program does not ask it to yet)");
 	if (o->cyclic && repeat_set)
 		return usage_error(err, errlen,
 				   "--repeat with --cyclic: the DAC repeats the waveform itself "

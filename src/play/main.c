@@ -74,7 +74,10 @@ static int exit_code(int err)
 	case EPROTONOSUPPORT:
 	case EOPNOTSUPP: /* a request refused: a cyclic START in copy mode */
 	case EINVAL:     /* ... a waveform the device will not take */
+	case ERANGE:     /* ... a board time too far ahead */
 		return PLAY_EXIT_PROTO;
+	case ETIME:      /* a timed burst the device could not start in time */
+		return PLAY_EXIT_LATE;
 	default:
 		return PLAY_EXIT_USB;
 	}
@@ -106,6 +109,7 @@ struct play {
 	uint64_t live_bytes;
 	unsigned int told;
 	enum end_reason reason;
+	int64_t at_ns; /* --at: the board time asked for; 0: none */
 	int fatal;
 	char fatal_msg[640];
 };
@@ -470,6 +474,12 @@ static void report_json(struct play *p, int status)
 	cap_json_double(&j, secs > 0 ? (double)st->sent / secs / 1048576.0 : 0);
 	cap_json_key(&j, "played");
 	cap_json_bool(&j, st->played);
+	if (p->at_ns) {
+		cap_json_key(&j, "at_board_ns");
+		cap_json_u64(&j, (uint64_t)p->at_ns);
+		cap_json_key(&j, "late");
+		cap_json_bool(&j, st->error == -ETIME);
+	}
 	cap_json_key(&j, "underflows");
 	cap_json_u64(&j, st->underflows);
 	cap_json_key(&j, "underflows_unlisted");
@@ -618,6 +628,29 @@ static int run_cyclic(struct play *p)
 	return 0;
 }
 
+/* START, at a board time with --at (+S: from the board's clock now,
+ * through GET_CLOCK round trips). */
+static int start(struct play *p)
+{
+	struct ifbh_time_model m = { .size = sizeof(m) };
+	struct timespec ts;
+	int64_t host_now;
+	int ret;
+
+	if (!p->o.at_rel && !p->o.at_ns)
+		return ifbh_writer_start(p->w);
+	p->at_ns = (int64_t)p->o.at_ns;
+	if (p->o.at_rel) {
+		ret = ifbh_dev_clock(p->dev, 0, &m);
+		if (ret)
+			return ret;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		host_now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		p->at_ns = host_now - m.host_offset_ns + (int64_t)(p->o.at_rel * 1e9);
+	}
+	return ifbh_writer_start_at(p->w, p->at_ns);
+}
+
 static int run(struct play *p)
 {
 	size_t chunk = ifbh_writer_transfer_size(p->w);
@@ -629,7 +662,7 @@ static int run(struct play *p)
 		return -1;
 	}
 	ifbh_writer_set_underflow_cb(p->w, on_underflow, p);
-	ret = ifbh_writer_start(p->w);
+	ret = start(p);
 	if (ret) {
 		writer_failed(p, ret);
 		free(buf);

@@ -29,6 +29,7 @@ enum play_exit {
 	PLAY_EXIT_GONE = 6,
 	PLAY_EXIT_USB = 7,
 	PLAY_EXIT_INPUT = 8,
+	PLAY_EXIT_LATE = 9, /* --at: the device could not start the burst then; nothing played */
 };
 
 enum play_source { PLAY_SRC_NONE, PLAY_SRC_FILE, PLAY_SRC_PATTERN };
@@ -42,6 +43,11 @@ struct play_opts {
 	bool list_only, quiet, live, json, strict;
 	bool cyclic;        /* --cyclic: one waveform, repeated by the DAC */
 	double duration;    /* --duration: seconds a cyclic waveform plays; 0: until interrupted */
+	/* --at: the first sample leaves the DAC at a board time: at_rel seconds
+	 * after the board's clock when the stream starts (--at +S), or board
+	 * CLOCK_MONOTONIC at_ns (--at NS); both 0: at once */
+	double at_rel;
+	uint64_t at_ns;
 	unsigned int transfers;
 	uint64_t transfer_size;
 	struct ifbh_match sel;

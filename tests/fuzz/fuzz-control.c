@@ -58,8 +58,10 @@ static int expected(const struct usb_ctrlrequest *s)
 	if (s->bRequestType == 0x41 && length == 8 && s->bRequest == IFB_REQ_SET_SAMPLE_RATE)
 		return s->bRequest;
 	/* version 5, an output stream's: START's 16 bytes (a cyclic waveform),
-	 * STOP's 8 (where the data end); ep0.c refuses them on an input one */
-	if (s->bRequestType == 0x41 && ((length == 16 && s->bRequest == IFB_REQ_START) ||
+	 * STOP's 8 (where the data end); ep0.c refuses them on an input one;
+	 * version 6: START's 24 bytes (a board time) */
+	if (s->bRequestType == 0x41 && (((length == 16 || length == 24) &&
+					 s->bRequest == IFB_REQ_START) ||
 					(length == 8 && s->bRequest == IFB_REQ_STOP)))
 		return s->bRequest;
 	return -EOPNOTSUPP;
@@ -146,6 +148,34 @@ static void check_rate(const uint8_t *data, size_t len, uint16_t version)
 	CHECK(st.reserved[0] == 0 && st.reserved[1] == 0 && st.reserved[2] == 0);
 }
 
+/* START's data stage of len bytes from a host of that version: the model
+ * of protocol.h's struct ifb_start. */
+static void check_start(const uint8_t *data, size_t len, uint16_t version)
+{
+	struct ifb_start w, got;
+	int r = ifb_control_start(data, len, version, &got);
+
+	if (len != IFB_START_LEN_V5 && len != sizeof(w)) {
+		CHECK(r == -EINVAL);
+		return;
+	}
+	if (len == sizeof(w) && version < 6) {
+		CHECK(r == -EPROTONOSUPPORT);
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	memcpy(&w, data, len);
+	w.flags = le32toh(w.flags);
+	w.length = le64toh(w.length);
+	w.at_ns = le64toh(w.at_ns);
+	if ((w.flags & ~(IFB_START_CYCLIC | IFB_START_AT)) || w.reserved ||
+	    !!(w.flags & IFB_START_AT) != (w.at_ns != 0)) {
+		CHECK(r == -EINVAL);
+		return;
+	}
+	CHECK(r == 0 && got.flags == w.flags && got.length == w.length && got.at_ns == w.at_ns);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -160,6 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (size_t l = 0; l <= 9 && l <= size - sizeof(setup); l++)
 		check_rate(data + sizeof(setup), l, ifb_control_version(le16toh(setup.wValue)));
+	for (size_t l = 15; l <= 25 && l <= size - sizeof(setup); l++)
+		check_start(data + sizeof(setup), l, ifb_control_version(le16toh(setup.wValue)));
 
 	memset(&d, 0, sizeof(d));
 	n = size - sizeof(setup) < sizeof(d) ? size - sizeof(setup) : sizeof(d);

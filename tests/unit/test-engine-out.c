@@ -592,12 +592,139 @@ START_TEST(cyclic_block_given_back_is_queued_again)
 }
 END_TEST
 
+/* A timed start: blocks arrive and wait, in order, until their time; then
+ * they go to the DAC, and what arrives after them follows as usual. */
+START_TEST(timed_start_holds_the_dac_until_released)
+{
+	setup_out(3);
+	ck_assert_int_eq(ifb_engine_release(&eo), -EINVAL); /* nothing held */
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ck_assert_int_eq(ifb_engine_release(&eo), -EAGAIN); /* nothing arrived */
+	ck_assert(eo.held);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_uint_eq(ifb_engine_busy(&eo), 3);
+	ck_assert_int_eq(ifb_engine_release(&eo), 0);
+	ck_assert_uint_eq(fo.n_dac, 2);
+	ck_assert_uint_eq(fo.dac[0], 0);
+	ck_assert_uint_eq(fo.dac[1], 1);
+	ck_assert_uint_eq(eo.c.starvations, 0);
+	ifb_engine_usb_received(&eo, 2, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 3);
+	ck_assert_int_eq(ifb_engine_hold(&eo), -EINVAL); /* the DAC has it already */
+}
+END_TEST
+
+/* A short burst whose end arrived before its time: the STOP keeps it held,
+ * and it plays at its time; a late one plays nothing and ends LATE. */
+START_TEST(timed_burst_ended_before_its_time)
+{
+	setup_out(3);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS + 8), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ifb_engine_usb_received(&eo, 2, -ECANCELED, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 0); /* the held blocks wait */
+	ck_assert_int_eq(ifb_engine_release(&eo), 0);
+	ck_assert_uint_eq(fo.n_dac, 2);
+	ck_assert_uint_eq(fo.dac_len[1], 8);
+	ifb_engine_adc_done(&eo, 0, 0);
+	ifb_engine_adc_done(&eo, 1, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_HOST);
+	ck_assert_uint_eq(eo.c.bytes_sent, BS + 8);
+
+	/* the same burst, late */
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ck_assert_int_eq(ifb_engine_end_at(&eo, BS + 8), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ifb_engine_usb_received(&eo, 2, -ECANCELED, 0);
+	ifb_engine_late(&eo);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_LATE);
+	ck_assert_int_eq(eo.c.last_error, -ETIME);
+	ck_assert_uint_eq(eo.c.bytes_sent, 0);
+	ck_assert_uint_eq(eo.c.adc_errors + eo.c.usb_errors, 0);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_int_eq(eo.state[i], IFB_BLOCK_FREE);
+}
+END_TEST
+
+/* Late while streaming: USB is taken back, nothing reaches the DAC; a
+ * disconnect drops what a timed start holds. */
+START_TEST(timed_start_late_or_disconnected)
+{
+	setup_out(2);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_late(&eo);
+	ck_assert_int_eq(eo.run, IFB_STATE_STOPPING);
+	ck_assert_uint_eq(fo.usb_stops, 1);
+	ifb_engine_usb_received(&eo, 1, 0, BS); /* arrived before USB was taken back */
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_LATE);
+
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_start(&eo), 0);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ifb_engine_stop(&eo, IFB_STOP_HOST);
+	ifb_engine_stop(&eo, IFB_STOP_DISCONNECT); /* held blocks are dropped */
+	ifb_engine_usb_received(&eo, 1, -ESHUTDOWN, 0);
+	ck_assert_uint_eq(fo.stopped_calls, 1);
+	ck_assert_int_eq(fo.stopped_reason, IFB_STOP_DISCONNECT);
+	ck_assert_int_eq(ifb_engine_release(&eo), -EINVAL);
+	ck_assert_uint_eq(fo.n_dac, 0);
+}
+END_TEST
+
+/* A timed cyclic waveform: released only once all of it has arrived. */
+START_TEST(timed_cyclic_waveform)
+{
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 4, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 2 * BS), 0);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_int_eq(ifb_engine_release(&eo), -EAGAIN);
+	ifb_engine_usb_received(&eo, 1, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_int_eq(ifb_engine_release(&eo), 0);
+	ck_assert_uint_eq(fo.n_dac, 2);
+
+	memset(&fo, 0, sizeof(fo));
+	ck_assert_int_eq(ifb_engine_init(&eo, 4, BS, true, &out_ops, NULL), 0);
+	ck_assert_int_eq(ifb_engine_set_output(&eo, SCAN), 0);
+	ck_assert_int_eq(ifb_engine_start_cyclic(&eo, 1000), 0);
+	ck_assert_int_eq(ifb_engine_hold(&eo), 0);
+	ifb_engine_usb_received(&eo, 0, 0, BS);
+	ck_assert_uint_eq(fo.n_dac, 0);
+	ck_assert_int_eq(ifb_engine_release(&eo), 0);
+	ck_assert_uint_eq(fo.n_dac, 1);
+	ck_assert(fo.cyclic[0]);
+	ck_assert_uint_eq(fo.dac_len[0], 1000);
+}
+END_TEST
+
 static Suite *engine_out_suite(void)
 {
 	Suite *s = suite_create("engine-out");
 	TCase *t = tcase_create("engine-out");
 
 	tcase_add_test(t, output_needs_its_operations);
+	tcase_add_test(t, timed_start_holds_the_dac_until_released);
+	tcase_add_test(t, timed_burst_ended_before_its_time);
+	tcase_add_test(t, timed_start_late_or_disconnected);
+	tcase_add_test(t, timed_cyclic_waveform);
 	tcase_add_test(t, received_blocks_play_in_arrival_order);
 	tcase_add_test(t, underflow_is_counted_where_the_next_block_begins);
 	tcase_add_test(t, announced_end_cuts_the_last_block_at_a_whole_scan);

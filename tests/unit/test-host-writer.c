@@ -17,6 +17,8 @@
 #include "host/internal.h"
 #include "host/writer.h"
 #include "iio-ffs-bridge/protocol.h"
+#include <unistd.h>
+
 #include "unit.h"
 
 #define NBUF 3
@@ -51,6 +53,8 @@ struct fake {
 	int stats_fail; /* GET_STATS fails with this after STOP */
 	uint64_t gap[MAX_GAPS];
 	unsigned int ngaps, gaps_calls;
+	int start_status; /* GET_STATUS's outcome of START (-ETIME: late) */
+	bool idle_now;    /* the device ended the stream on its own */
 };
 
 static int f_submit(void *io, unsigned int i, size_t len, bool zlp)
@@ -117,14 +121,25 @@ static int f_stop_at(void *io, uint64_t end)
 	return 0;
 }
 
-static int f_start_cyclic(void *io, uint64_t len)
+static int f_start_with(void *io, uint64_t len, uint64_t at_ns)
 {
 	struct fake *f = io;
-	char e[40];
+	char e[64];
 
-	snprintf(e, sizeof(e), "CYCLIC@%llu ", (unsigned long long)len);
+	if (len)
+		snprintf(e, sizeof(e), "CYCLIC@%llu ", (unsigned long long)len);
+	if (at_ns)
+		snprintf(e + (len ? strlen(e) : 0), sizeof(e) - (len ? strlen(e) : 0), "AT@%llu ",
+			 (unsigned long long)at_ns);
 	strcat(f->log, e);
 	return 0;
+}
+
+static int f_start_status(void *io)
+{
+	struct fake *f = io;
+
+	return f->start_status;
 }
 
 static bool stopped(const struct fake *f)
@@ -142,7 +157,7 @@ static int f_stats(void *io, struct ifbh_stats *st)
 		return f->stats_fail;
 	st->version = 5;
 	st->stream_id = 1;
-	st->state = IFB_STATE_STREAMING;
+	st->state = f->idle_now ? IFB_STATE_IDLE : IFB_STATE_STREAMING;
 	if (stopped(f)) {
 		/* a device that said idle stays idle */
 		st->state = IFB_STATE_STOPPING;
@@ -188,7 +203,8 @@ static const struct ifbh_wio_ops fake_ops = {
 	.cancel = f_cancel,
 	.request = f_request,
 	.stop_at = f_stop_at,
-	.start_cyclic = f_start_cyclic,
+	.start_with = f_start_with,
+	.start_status = f_start_status,
 	.stats = f_stats,
 	.gaps = f_gaps,
 };
@@ -236,6 +252,53 @@ static void pattern(uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)(i * 7 + (i >> 8));
 }
+
+/* A timed start: START's data carries the board time; played, the end
+ * is as usual; late, the writer says -ETIME, not played, and gives up
+ * what is in flight. */
+START_TEST(timed_start)
+{
+	struct fake *f = fake_new_unstarted();
+	uint8_t buf[BLOCK];
+
+	ck_assert_int_eq(ifbh_writer_start_at(f->w, 0), -EINVAL);
+	ck_assert_int_eq(ifbh_writer_start_at(f->w, 5000000000), 0);
+	ck_assert_str_eq(f->log, "AT@5000000000 ");
+	ck_assert_int_eq(ifbh_writer_start_at(f->w, 5000000000), -EINVAL);
+	pattern(buf, sizeof(buf));
+	ck_assert_int_eq(ifbh_writer_write(f->w, buf, sizeof(buf), 1000), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), 0);
+	ck_assert(ifbh_writer_status(f->w)->played);
+	fake_free(f);
+
+	/* late, found at the end: the device is idle after STOP */
+	f = fake_new_unstarted();
+	f->start_status = -ETIME;
+	ck_assert_int_eq(ifbh_writer_start_at(f->w, 5000000000), 0);
+	ck_assert_int_eq(ifbh_writer_write(f->w, buf, sizeof(buf), 1000), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), -ETIME);
+	ck_assert(!ifbh_writer_status(f->w)->played);
+	ck_assert_ptr_nonnull(strstr(f->dev.err, "late"));
+	fake_free(f);
+
+	/* late while writing: the stream is idle before any STOP; what is
+	 * in flight is cancelled */
+	f = fake_new_unstarted();
+	f->start_status = -ETIME;
+	f->complete = false;
+	ck_assert_int_eq(ifbh_writer_start_at(f->w, 5000000000), 0);
+	ck_assert_int_eq(ifbh_writer_write(f->w, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(ifbh_writer_write(f->w, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	f->idle_now = true;
+	/* (the fake's events do not wait: poll until the GET_STATS is due) */
+	for (int k = 0; k < 200 && ifbh_writer_poll(f->w, 10) == 0; k++)
+		usleep(10000);
+	ck_assert_int_eq(ifbh_writer_poll(f->w, 10), -ETIME);
+	ck_assert_int_eq(ifbh_writer_end(f->w, 1000), -ETIME);
+	ck_assert(!ifbh_writer_status(f->w)->played);
+	fake_free(f);
+}
+END_TEST
 
 START_TEST(plan_rules)
 {
@@ -618,6 +681,7 @@ static Suite *host_writer_suite(void)
 	tcase_add_test(tc, cancel);
 	tcase_add_test(tc, direction_refused);
 	tcase_add_test(tc, gaps_fetch_errors);
+	tcase_add_test(tc, timed_start);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -263,6 +263,18 @@ START_TEST(args_bad)
 			 PLAY_ARGS_RUN);
 	ck_assert(o.cyclic);
 	ck_assert(o.duration == 2.5);
+	/* --at: +seconds from the board's clock, or its ns; not cyclic */
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "+0.5", "f", NULL), PLAY_ARGS_RUN);
+	ck_assert(o.at_rel == 0.5 && o.at_ns == 0);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "123456789", "f", NULL), PLAY_ARGS_RUN);
+	ck_assert(o.at_rel == 0 && o.at_ns == 123456789);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "+0", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "+4000", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "-5", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "0", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "12x", "f", NULL), PLAY_ARGS_USAGE);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--at", "+1", "--cyclic", "f", NULL),
+			 PLAY_ARGS_USAGE);
 }
 END_TEST
 

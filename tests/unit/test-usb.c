@@ -276,11 +276,69 @@ START_TEST(control_decode)
 	/* an output stream's STOP says where its data ends (version 5) */
 	r = req(VOUT, IFB_REQ_STOP, 0, 0, sizeof(struct ifb_stop));
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_STOP);
+	/* an output stream's START: a cyclic waveform (version 5, 16 bytes),
+	 * a board time (version 6, 24) */
+	r = req(VOUT, IFB_REQ_START, 0, 0, IFB_START_LEN_V5);
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_START);
+	r = req(VOUT, IFB_REQ_START, 0, 0, sizeof(struct ifb_start));
+	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_START);
 	/* version 6: GET_TIMES takes a sequence number as GET_GAPS does */
 	r = req(VIN, IFB_REQ_GET_TIMES, 0xfffe, 0, 4096);
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_TIMES);
 	r = req(VIN, IFB_REQ_GET_CLOCK, 0, 0, sizeof(struct ifb_clock));
 	ck_assert_int_eq(ifb_control_decode(&r), IFB_REQ_GET_CLOCK);
+}
+END_TEST
+
+/* START's data stage: the 16 bytes of version 5, the 24 of version 6 */
+START_TEST(control_start_data)
+{
+	struct ifb_start in, out;
+	uint8_t raw[32];
+
+	memset(&in, 0, sizeof(in));
+	in.flags = htole32(IFB_START_CYCLIC);
+	in.length = htole64(4096);
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, IFB_START_LEN_V5, 5, &out), 0);
+	ck_assert_uint_eq(out.flags, IFB_START_CYCLIC);
+	ck_assert_uint_eq(out.length, 4096);
+	ck_assert_uint_eq(out.at_ns, 0);
+	/* a time: version 6's 24 bytes only */
+	in.flags = htole32(IFB_START_AT);
+	in.length = 0;
+	in.at_ns = htole64(123456789012ull);
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), 0);
+	ck_assert_uint_eq(out.flags, IFB_START_AT);
+	ck_assert_uint_eq(out.at_ns, 123456789012ull);
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 5, &out), -EPROTONOSUPPORT);
+	/* the 16 bytes cannot say when */
+	ck_assert_int_eq(ifb_control_start(raw, IFB_START_LEN_V5, 6, &out), -EINVAL);
+	in.flags = htole32(IFB_START_AT | IFB_START_CYCLIC);
+	in.length = htole64(8);
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), 0);
+	/* malformed: unknown flags, reserved, a time without the flag or
+	 * the flag without a time, other lengths */
+	in.flags = htole32(0x4);
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), -EINVAL);
+	in.flags = htole32(IFB_START_AT);
+	in.reserved = htole32(1);
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), -EINVAL);
+	in.reserved = 0;
+	in.flags = 0;
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), -EINVAL);
+	in.flags = htole32(IFB_START_AT);
+	in.at_ns = 0;
+	memcpy(raw, &in, sizeof(in));
+	ck_assert_int_eq(ifb_control_start(raw, sizeof(in), 6, &out), -EINVAL);
+	ck_assert_int_eq(ifb_control_start(raw, 0, 6, &out), -EINVAL);
+	ck_assert_int_eq(ifb_control_start(raw, 20, 6, &out), -EINVAL);
+	ck_assert_int_eq(ifb_control_start(raw, 32, 6, &out), -EINVAL);
 }
 END_TEST
 
@@ -314,7 +372,13 @@ START_TEST(control_malformed)
 		{ VOUT, IFB_REQ_GET_INFO, 0, 0, 64 },    /* wrong direction */
 		{ VIN, IFB_REQ_START, 0, 0, 0 },
 		{ VIN, IFB_REQ_GET_INFO, 0, 0, 0 },      /* IN without a data stage */
-		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* OUT with a data stage */
+		{ VOUT, IFB_REQ_START, 0, 0, 4 },        /* START's data: 16 or 24 bytes or none */
+		{ VOUT, IFB_REQ_START, 0, 0, 15 },
+		{ VOUT, IFB_REQ_START, 0, 0, 17 },
+		{ VOUT, IFB_REQ_START, 0, 0, 23 },
+		{ VOUT, IFB_REQ_START, 0, 0, 25 },
+		{ VOUT, IFB_REQ_START, 0, 0, 0xffff },
+		{ VIN, IFB_REQ_START, 0, 0, 24 },
 		{ VOUT, IFB_REQ_STOP, 0, 0, 0xffff },
 		{ VOUT, IFB_REQ_STOP, 0, 0, 4 },         /* STOP's data: 8 bytes or none */
 		{ VOUT, IFB_REQ_STOP, 0, 0, 9 },
@@ -664,6 +728,7 @@ static Suite *usb_suite(void)
 	tcase_add_test(t, iiod_only_and_bad_layouts);
 	tcase_add_test(t, control_decode);
 	tcase_add_test(t, control_malformed);
+	tcase_add_test(t, control_start_data);
 	tcase_add_test(t, info_reply);
 	tcase_add_test(t, set_rate_and_status);
 	tcase_add_test(t, one_interface_per_stream);

@@ -91,6 +91,14 @@
  *                        space-separated (empty line: none).
  *   sim_cyclic_repeats   passes of cyclic blocks after their first one
  *                        (live while a cyclic block plays).
+ *   sim_first_play_ns    u64: the ktime (CLOCK_MONOTONIC, ns) at which the
+ *                        first block of this enable started playing, 0
+ *                        while none has: its start as Playing defines it
+ *                        (paced: when its first scan plays, i.e. its
+ *                        submission, or the enable for a block queued
+ *                        before it; unpaced: when the thread took it). A
+ *                        failed block is not played. For measuring timed
+ *                        starts (tests/vm/cases/time-tx.sh).
  * sim_fail_blocks is a request, not a statistic: enable leaves it.
  *
  * Disabling the buffer aborts every submitted block that is not done yet,
@@ -214,6 +222,7 @@ struct sim_dac {
 	unsigned long underflows;
 	u64 underflow_offsets[SIM_MAX_UNDERFLOWS];
 	u64 cyclic_repeats;
+	u64 first_play_ns;		/* the first block's play_start; 0: none yet */
 };
 
 static struct sim_dac *queue_to_sim(struct iio_dma_buffer_queue *queue)
@@ -494,6 +503,8 @@ static void sim_run_job(struct sim_dac *sim, struct sim_job *job)
 		sim->mismatches = sim->check.mismatches;
 		sim->first_mismatch = sim->check.first_mismatch;
 		if (sim->running) {
+			if (!sim->first_play_ns)
+				sim->first_play_ns = ktime_to_ns(job->start);
 			sim->playing = block;
 			sim->play_start = job->start;
 			sim->play_bytes = job->bytes;
@@ -698,6 +709,7 @@ static int sim_preenable(struct iio_dev *indio_dev)
 	sim->first_mismatch = -1;
 	sim->underflows = 0;
 	sim->cyclic_repeats = 0;
+	sim->first_play_ns = 0;
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -871,6 +883,7 @@ struct sim_stats {
 	unsigned long underflows;
 	u64 underflow_offsets[SIM_MAX_UNDERFLOWS];
 	u64 cyclic_repeats;
+	u64 first_play_ns;
 };
 
 static void sim_get_stats(struct sim_dac *sim, struct sim_stats *st)
@@ -886,6 +899,7 @@ static void sim_get_stats(struct sim_dac *sim, struct sim_stats *st)
 	st->mismatches = sim->mismatches;
 	st->first_mismatch = sim->first_mismatch;
 	st->underflows = sim->underflows;
+	st->first_play_ns = sim->first_play_ns;
 	memcpy(st->underflow_offsets, sim->underflow_offsets, sizeof(st->underflow_offsets));
 	mutex_unlock(&sim->lock);
 }
@@ -908,6 +922,7 @@ SIM_STAT_ATTR(mismatches, "%llu", unsigned long long);
 SIM_STAT_ATTR(first_mismatch, "%lld", long long);
 SIM_STAT_ATTR(underflows, "%lu", unsigned long);
 SIM_STAT_ATTR(cyclic_repeats, "%llu", unsigned long long);
+SIM_STAT_ATTR(first_play_ns, "%llu", unsigned long long);
 
 static ssize_t sim_underflow_offsets_show(struct device *dev,
 					  struct device_attribute *attr, char *buf)
@@ -940,6 +955,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_sim_underflows.attr,
 	&dev_attr_sim_underflow_offsets.attr,
 	&dev_attr_sim_cyclic_repeats.attr,
+	&dev_attr_sim_first_play_ns.attr,
 	NULL
 };
 
