@@ -16,7 +16,12 @@
  * truth is the board time itself.
  *
  *   ifbh-time BYTES --t0-file PATH --rate HZ --ppm PPM [--stall-at BYTES --stall-ms MS]
- *             [--dump FILE]
+ *             [--dump FILE] [--until-unflagged]
+ *
+ * --until-unflagged: copy and hybrid mode cannot see the ADC run dry, so
+ * their gaps are not flagged; the measurement ends at the first counter
+ * jump no gap explains (what follows is wrongly placed by as much as the
+ * samples it lost, which no host can know), and says where.
  *
  * --dump writes one line per read: stream offset, counter, truth, the
  * time as read, from the final model, and whether a gap preceded it.
@@ -87,7 +92,8 @@ int main(int argc, char **argv)
 	struct ifbh_time_model m = { .size = sizeof(m) };
 	static uint8_t buf[1 << 20];
 	uint32_t prev = 0;
-	bool synced = false;
+	bool synced = false, until_unflagged = false;
+	uint64_t cut_at = 0;
 	size_t nreads = 0, nhost = 0;
 	int ret;
 
@@ -95,7 +101,9 @@ int main(int argc, char **argv)
 		return fail("usage", "ifbh-time BYTES --t0-file PATH --rate HZ --ppm PPM "
 				     "[--stall-at BYTES --stall-ms MS]");
 	want = strtoull(argv[1], NULL, 0);
-	for (int i = 2; i + 1 < argc; i += 2) {
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 == argc && strcmp(argv[i], "--until-unflagged"))
+			return fail("usage", argv[i]);
 		if (!strcmp(argv[i], "--t0-file"))
 			t0_file = argv[i + 1];
 		else if (!strcmp(argv[i], "--rate"))
@@ -104,7 +112,10 @@ int main(int argc, char **argv)
 			ppm = strtod(argv[i + 1], NULL);
 		else if (!strcmp(argv[i], "--stall-at"))
 			stall_at = strtoull(argv[i + 1], NULL, 0);
-		else if (!strcmp(argv[i], "--dump"))
+		else if (!strcmp(argv[i], "--until-unflagged")) {
+			until_unflagged = true;
+			i--;
+		} else if (!strcmp(argv[i], "--dump"))
 			dump = argv[i + 1];
 		else if (!strcmp(argv[i], "--stall-ms"))
 			stall_ms = (unsigned int)strtoul(argv[i + 1], NULL, 0);
@@ -141,8 +152,12 @@ int main(int argc, char **argv)
 		    (uint32_t)buf[3] << 24;
 		if (synced && v < prev)
 			hi += 1ull << 32; /* the u32 counter wrapped */
-		if (synced && v != (uint32_t)(prev + 1) && !ri.gap)
-			return fail("counter", "a jump where no gap is flagged");
+		if (synced && v != (uint32_t)(prev + 1) && !ri.gap) {
+			if (!until_unflagged)
+				return fail("counter", "a jump where no gap is flagged");
+			cut_at = ri.offset;
+			break;
+		}
 		gaps += ri.gap;
 		synced = true;
 		if (nreads < MAX_READS) {
@@ -192,7 +207,8 @@ int main(int argc, char **argv)
 	}
 	if (df)
 		fclose(df);
-	printf("{\"reads\":%zu,\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64 ",", nreads, got, gaps);
+	printf("{\"reads\":%zu,\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"cut_at\":%" PRIu64 ",",
+	       nreads, got, gaps, cut_at);
 	print_errs("online", err_on, nreads);
 	putchar(',');
 	print_errs("final", err_fin, nreads);

@@ -56,8 +56,10 @@ run() {
 	bridge_stop
 	tr -d '{}"' </tmp/$_n.json | tr ',' '\n' | sed 's/:/=/' | awk -F= -v n="$_n" -v m="$_mode" '
 		{ v[$1] = $2 }
-		END { printf "time-rate: %s (%s, %+d ppm): %d reads, %d gap(s); error median %.1f us, p99 %.1f us, worst %.1f us as read; final model median %.1f us, p99 %.1f us; host clock median %.1f us; rate %+.2f ppm measured; jitter %.1f us\n",
-			n, m, v["ppm_true"], v["reads"], v["gaps"], v["online_median_ns"] / 1e3, v["online_p99_ns"] / 1e3,
+		END { printf "time-rate: %s (%s, %+d ppm): %d reads, %d gap(s)%s; error median %.1f us, p99 %.1f us, worst %.1f us as read; final model median %.1f us, p99 %.1f us; host clock median %.1f us; rate %+.2f ppm measured; jitter %.1f us\n",
+			n, m, v["ppm_true"], v["reads"], v["gaps"],
+			(v["cut_at"] > 0 ? sprintf(" (measured up to an unflagged gap at byte %d)", v["cut_at"]) : ""),
+			v["online_median_ns"] / 1e3, v["online_p99_ns"] / 1e3,
 			v["online_max_ns"] / 1e3, v["final_median_ns"] / 1e3, v["final_p99_ns"] / 1e3,
 			v["host_median_ns"] / 1e3, v["ppm"], v["jitter_ns"] / 1e3 }'
 }
@@ -86,9 +88,14 @@ check gaps 'dppm < 50' "the measured rate is off the true one by more than 50 pp
 check gaps 'online_median_ns < 1000000' "after gaps, half the times are off by more than 1 ms"
 check gaps 'final_median_ns < 1000000' "after gaps, the final model is off by more than 1 ms for half the reads"
 
-# Copy mode: the time read() returned, late by up to a block and the
-# daemon's latency: what the model's source says.
-run copy copy 300 10000000
+# Copy mode: the time read() returned, late by up to a kernel block and
+# the daemon's latency, a floor that moves with the load: what the
+# model's source says, and why its rate is coarse (thousands of ppm over
+# a few seconds here). read() hides the ADC
+# running dry, so a gap is not flagged (a known limit of copy mode): the
+# measurement stops at the first counter jump no gap explains.
+run copy copy 300 10000000 --until-unflagged
 check copy 'source == 2' "copy mode's times are not read() times"
-check copy 'dppm < 1000' "copy mode's rate is off by more than 1000 ppm"
+check copy 'reads >= 10' "copy mode: fewer than 10 reads before an unflagged gap"
+check copy 'dppm < 5000' "copy mode's rate is off by more than 5000 ppm"
 check copy 'final_median_ns < 100000000' "copy mode's times are off by more than 100 ms for half the reads"
