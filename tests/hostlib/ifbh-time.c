@@ -137,7 +137,11 @@ int main(int argc, char **argv)
 		return fail("ifbh_dev_open", ifbh_ctx_error(ctx));
 	if (ifbh_dev_info(dev)->scan_size != 4)
 		return fail("layout", "expected the simulated ADC's two u16 channels");
-	if (ifbh_stream_new(dev, NULL, &s) || ifbh_stream_start(s))
+	/* 4 x 128 KiB in flight, as a latency-minded application has: a
+	 * stall of a second (--stall-ms) then starves a 2 MB/s ADC */
+	if (ifbh_stream_new(dev, &(struct ifbh_stream_opts){ .transfers = 4, .transfer_size = 128 << 10 },
+			    &s) ||
+	    ifbh_stream_start(s))
 		return fail("start", ifbh_dev_error(dev));
 	while (got < want) {
 		struct ifbh_read_info ri;
