@@ -39,7 +39,10 @@
  *                       earlier block has signalled starts where the
  *                       counter is at that moment (a gap, unless none was
  *                       lost). Userspace can thus see exactly when it
- *                       starved the ADC.
+ *                       starved the ADC. The DMA thread sleeps until a
+ *                       block's time on a high-resolution timer (1 us
+ *                       slack), as a DMA controller's interrupt comes
+ *                       within microseconds, not at the next jiffy.
  *   sim_fail_blocks     write N: the next N blocks fail. A failed block is
  *                       given back with iio_dma_buffer_block_list_abort(), so
  *                       a DMABUF's fence signals -EINTR (for a fileio block
@@ -78,6 +81,7 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
+#include <linux/hrtimer.h>
 #include <linux/iio/buffer-dma.h>
 #include <linux/iio/buffer.h>
 #include <linux/iio/iio.h>
@@ -157,6 +161,8 @@ struct sim_adc {
 	ktime_t cur_deadline;
 	unsigned long blocks_done;
 	unsigned long blocks_failed;
+	/* moves on when the DMA thread's deadline may have to be recomputed */
+	unsigned int kick;
 };
 
 static struct sim_adc *queue_to_sim(struct iio_dma_buffer_queue *queue)
@@ -293,22 +299,25 @@ struct sim_job {
 
 /*
  * One step of the DMA thread, with sim->lock held: either takes the next
- * block to complete into @job (returns 0), or returns how long to sleep
- * (KTIME_MAX: until woken). Blocks are completed outside sim->lock: the
- * core's completion helpers are DMA fence signalling sections, and
- * sim_submit() takes sim->lock inside one.
+ * block to complete into @job (returns true), or sets @until to the time
+ * (CLOCK_MONOTONIC) to sleep until (KTIME_MAX: until woken). Blocks are
+ * completed outside sim->lock: the core's completion helpers are DMA fence
+ * signalling sections, and sim_submit() takes sim->lock inside one.
  */
-static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
+static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *until)
 {
 	struct iio_dma_buffer_block *block;
 	ktime_t now = ktime_get();
 	size_t bytes;
 	u64 first, scans;
 
+	*until = KTIME_MAX;
 	if (!sim->running || list_empty(&sim->active))
-		return KTIME_MAX;
-	if (ktime_before(now, sim->stall_until))
-		return ktime_sub(sim->stall_until, now);
+		return false;
+	if (ktime_before(now, sim->stall_until)) {
+		*until = sim->stall_until;
+		return false;
+	}
 
 	block = list_first_entry(&sim->active, struct iio_dma_buffer_block, head);
 	bytes = sim_block_bytes(sim, block);
@@ -322,8 +331,10 @@ static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
 					     sim_paced_count(sim, sim->avail_since));
 			sim->cur_deadline = sim_paced_time(sim, sim->cur_first + scans);
 		}
-		if (ktime_before(now, sim->cur_deadline))
-			return ktime_sub(sim->cur_deadline, now);
+		if (ktime_before(now, sim->cur_deadline)) {
+			*until = sim->cur_deadline;
+			return false;
+		}
 		first = sim->cur_first;
 		sim->cur = NULL;
 		/* the next queued block, if any, takes over from here */
@@ -352,7 +363,7 @@ static ktime_t sim_dma_step(struct sim_adc *sim, struct sim_job *job)
 	sim->busy = block;
 	dma_fence_put(sim->last_fence);
 	sim->last_fence = dma_fence_get(sim_block_fence(block));
-	return 0;
+	return true;
 }
 
 /* With sim->lock held: has the DMA no block, not even one being completed? */
@@ -388,33 +399,64 @@ static void sim_complete(struct sim_adc *sim, struct sim_job *job)
 	wake_up(&sim->wq);
 }
 
+/* With sim->lock held: the DMA thread's deadline may have changed. */
+static void sim_kick(struct sim_adc *sim)
+{
+	sim->kick++;
+}
+
+/*
+ * Sleeps until @until (CLOCK_MONOTONIC) on a high-resolution timer: a
+ * DMA controller completes a block within microseconds of its last
+ * sample, not at the next jiffy (up to 4 ms late at HZ=250). Returns
+ * early on kthread_stop() (it wakes the task itself) and once sim->kick
+ * has moved on from @kick (disable, enable, sim_stall_ms: woken through
+ * sim->wq); other wake-ups of sim->wq (a block submitted behind the one
+ * waited for) sleep again until the same @until.
+ */
+#define SIM_TIMER_SLACK_NS	1000
+
+static void sim_sleep_until(struct sim_adc *sim, ktime_t until, unsigned int kick)
+{
+	DEFINE_WAIT(wait);
+
+	for (;;) {
+		prepare_to_wait(&sim->wq, &wait, TASK_INTERRUPTIBLE);
+		if (kthread_should_stop() || READ_ONCE(sim->kick) != kick)
+			break;
+		/* 0: the timer expired; -EINTR: woken */
+		if (!schedule_hrtimeout_range(&until, SIM_TIMER_SLACK_NS, HRTIMER_MODE_ABS))
+			break;
+	}
+	finish_wait(&sim->wq, &wait);
+}
+
 static int sim_dma_thread(void *data)
 {
 	struct sim_adc *sim = data;
 
 	while (!kthread_should_stop()) {
 		struct sim_job job;
-		ktime_t wait;
+		unsigned int kick;
+		ktime_t until;
+		bool took;
 
 		mutex_lock(&sim->lock);
-		wait = sim_dma_step(sim, &job);
+		took = sim_dma_step(sim, &job, &until);
+		kick = sim->kick;
 		mutex_unlock(&sim->lock);
 
-		if (!wait) {
+		if (took) {
 			sim_complete(sim, &job);
 			cond_resched();
 			continue;
 		}
-		if (wait == KTIME_MAX) {
+		if (until == KTIME_MAX)
 			wait_event_interruptible(sim->wq, kthread_should_stop() ||
 						 (READ_ONCE(sim->running) &&
 						  !list_empty_careful(&sim->active)));
-		} else {
-			long jiffies_left = nsecs_to_jiffies(ktime_to_ns(wait));
-
-			wait_event_interruptible_timeout(sim->wq, kthread_should_stop(),
-							 max(jiffies_left, 1L));
-		}
+		else
+			sim_sleep_until(sim, until, kick);
 	}
 	return 0;
 }
@@ -458,7 +500,9 @@ static void sim_abort(struct iio_dma_buffer_queue *queue)
 	sim->running = false;
 	sim->cur = NULL;
 	list_splice_tail_init(&sim->active, &aborted);
+	sim_kick(sim);
 	mutex_unlock(&sim->lock);
+	wake_up(&sim->wq);
 
 	iio_dma_buffer_block_list_abort(queue, &aborted);
 	/* A block being completed right now is given back by the thread. */
@@ -547,6 +591,7 @@ static int sim_postenable(struct iio_dev *indio_dev)
 	sim->t0 = ktime_get();
 	sim->avail_since = sim->t0;
 	sim->running = true;
+	sim_kick(sim);
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
 	return 0;
@@ -712,6 +757,7 @@ static ssize_t sim_stall_ms_store(struct device *dev, struct device_attribute *a
 		return ret;
 	mutex_lock(&sim->lock);
 	sim->stall_until = ktime_add_ms(ktime_get(), ms);
+	sim_kick(sim);
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
 	return len;
