@@ -27,8 +27,9 @@
  *   sim_paced           0 (default): the "DMA" fills each queued block as
  *                       fast as it can and completes it; n only advances
  *                       through blocks, so it never skips.
- *                       1: n advances with wall time at sampling_frequency
- *                       while the buffer is enabled, whether or not a block
+ *                       1: n advances with wall time at the true rate
+ *                       (sampling_frequency, corrected by sim_ppm) while
+ *                       the buffer is enabled, whether or not a block
  *                       is queued (no block queued = samples lost, n jumps);
  *                       a block completes once its samples' time has passed.
  *                       The DMA counts as idle from the moment the last
@@ -39,10 +40,18 @@
  *                       earlier block has signalled starts where the
  *                       counter is at that moment (a gap, unless none was
  *                       lost). Userspace can thus see exactly when it
- *                       starved the ADC. The DMA thread sleeps until a
- *                       block's time on a high-resolution timer (1 us
- *                       slack), as a DMA controller's interrupt comes
- *                       within microseconds, not at the next jiffy.
+ *                       starved the ADC. See "Paced time" below.
+ *   sim_ppm             paced mode's clock error: signed integer, parts per
+ *                       million, read/write, -1000000 < ppm <= 1000000,
+ *                       default 0. The ADC's true scan rate is
+ *                       sampling_frequency * (1 + ppm / 1e6), while
+ *                       sampling_frequency keeps reading the nominal rate,
+ *                       as a real board's attribute does. No effect when
+ *                       not paced.
+ *   sim_t0_ns           read-only: the time (CLOCK_MONOTONIC in ns, as
+ *                       ktime_get() returns it) at which scan 0 of the
+ *                       current enable, or the last one once disabled, is
+ *                       produced (0 before the first enable).
  *   sim_fail_blocks     write N: the next N blocks fail. A failed block is
  *                       given back with iio_dma_buffer_block_list_abort(), so
  *                       a DMABUF's fence signals -EINTR (for a fileio block
@@ -53,10 +62,28 @@
  *   sim_blocks_done     read-only count of blocks completed with data.
  *   sim_blocks_failed   read-only count of blocks failed by sim_fail_blocks.
  *
- * sim_paced, and sampling_frequency while paced, return EBUSY while the
- * buffer is enabled. A block holds whole scans only: bytes_used is rounded
+ * sim_paced, sim_ppm, and sampling_frequency while paced, return EBUSY while
+ * the buffer is enabled. A block holds whole scans only: bytes_used is rounded
  * down to a multiple of the scan size (a block smaller than one scan is
  * refused with EINVAL, which fails its fence).
+ *
+ * Paced time (the rig's source of truth for sample time). With f =
+ * sampling_frequency and ppm = sim_ppm (both fixed while enabled) and t0 =
+ * sim_t0_ns, scan n of an enable is produced at
+ *
+ *   t(n) = t0 + n * 1e9 / (f * (1 + ppm / 1e6)) ns
+ *        = t0 + n * 1e15 / (f * (1e6 + ppm)) ns
+ *
+ * The module computes the second form in integers, rounded down (exact
+ * 64x64/64 products and quotients: within 1 ns of the formula for every
+ * n, no drift). Scan n's period is [t(n), t(n + 1)); by time t the scans n
+ * with t(n + 1) <= t are complete. A block given scans a .. a+k-1 completes
+ * (data written, then iio_dma_buffer_block_done(): its DMABUF fence
+ * signalled, whose timestamp is then taken, or a fileio block made
+ * readable) at t(a + k), when its last scan's period ends, plus the time
+ * the DMA thread takes to wake up and write the block: it sleeps until
+ * t(a + k) on a high-resolution timer (1 us slack), as a DMA controller's
+ * interrupt comes within microseconds, not at the next jiffy.
  *
  * Disabling the buffer aborts every submitted block that is not done yet:
  * all of them go back through iio_dma_buffer_block_list_abort().
@@ -142,6 +169,7 @@ struct sim_adc {
 	struct list_head active;	/* submitted blocks, oldest first */
 	bool running;
 	u32 freq;
+	s32 ppm;			/* paced mode: true rate's offset from freq */
 	bool paced;
 	unsigned int fail_blocks;
 	ktime_t stall_until;
@@ -170,20 +198,50 @@ static struct sim_adc *queue_to_sim(struct iio_dma_buffer_queue *queue)
 	return iio_priv(dev_get_drvdata(queue->dev));
 }
 
+/*
+ * Paced mode's time base. The true scan rate is freq * (1e6 + ppm) / 1e6
+ * Hz, i.e. freq * (1e6 + ppm) scans per SIM_RATE_NS (1e15 ns): an integer
+ * of at most 2^32 * 2e6 < 2^53, at least 1 (ppm > -1e6). Scan n is
+ * produced at t0 + n * 1e15 / (freq * (1e6 + ppm)) ns, rounded down: no
+ * drift, whatever n. mul_u64_u64_div_u64() is exact on x86_64 (mulq/divq)
+ * and in 6.12's generic version (6.1's generic one, used off x86_64,
+ * rounds: the rig runs 6.1 on x86_64 only); each call below keeps its
+ * quotient under 2^64, so divq cannot fault.
+ */
+#define SIM_PPM_ONE	1000000
+#define SIM_RATE_NS	(NSEC_PER_SEC * (u64)SIM_PPM_ONE)
+
+static u64 sim_rate(struct sim_adc *sim)
+{
+	return (u64)sim->freq * (SIM_PPM_ONE + sim->ppm);
+}
+
 /* Scans produced by wall time @t since enable, in paced mode. */
 static u64 sim_paced_count(struct sim_adc *sim, ktime_t t)
 {
 	s64 ns = ktime_to_ns(ktime_sub(t, sim->t0));
+	u64 rate = sim_rate(sim), rem, whole;
 
 	if (ns <= 0)
 		return 0;
-	return mul_u64_u32_div(ns, sim->freq, NSEC_PER_SEC);
+	/* ns = whole * 1e15 + rem: the product rem * rate stays below 2^103 */
+	whole = div64_u64_rem(ns, SIM_RATE_NS, &rem);
+	return whole * rate + mul_u64_u64_div_u64(rem, rate, SIM_RATE_NS);
 }
 
 /* Time at which scan @n has been produced, in paced mode. */
 static ktime_t sim_paced_time(struct sim_adc *sim, u64 n)
 {
-	return ktime_add_ns(sim->t0, mul_u64_u32_div(n, NSEC_PER_SEC, sim->freq));
+	u64 rate = sim_rate(sim), rem, whole, ns;
+
+	/* n = whole * rate + rem; whole periods of 1e15 ns each */
+	whole = div64_u64_rem(n, rate, &rem);
+	if (whole >= KTIME_MAX / SIM_RATE_NS)
+		return KTIME_MAX;
+	ns = whole * SIM_RATE_NS + mul_u64_u64_div_u64(rem, SIM_RATE_NS, rate);
+	if (ns >= KTIME_MAX - ktime_to_ns(sim->t0))
+		return KTIME_MAX;
+	return ktime_add_ns(sim->t0, ns);
 }
 
 struct sim_gen {
@@ -705,6 +763,53 @@ static ssize_t sim_paced_store(struct device *dev, struct device_attribute *attr
 	return ret;
 }
 
+static ssize_t sim_ppm_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	s32 val;
+
+	mutex_lock(&sim->lock);
+	val = sim->ppm;
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%d\n", val);
+}
+
+static ssize_t sim_ppm_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t len)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	int val, ret;
+
+	ret = kstrtoint(buf, 0, &val);
+	if (ret)
+		return ret;
+	/* the true rate freq * (1e6 + ppm) / 1e6 stays positive */
+	if (val <= -SIM_PPM_ONE || val > SIM_PPM_ONE)
+		return -EINVAL;
+	mutex_lock(&sim->lock);
+	if (sim->running) {
+		ret = -EBUSY;	/* the counter's time base is fixed while enabled */
+	} else {
+		sim->ppm = val;
+		ret = len;
+	}
+	mutex_unlock(&sim->lock);
+	return ret;
+}
+
+static ssize_t sim_t0_ns_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct sim_adc *sim = dev_to_sim(dev);
+	s64 t0;
+
+	mutex_lock(&sim->lock);
+	t0 = ktime_to_ns(sim->t0);
+	mutex_unlock(&sim->lock);
+	return sysfs_emit(buf, "%lld\n", t0);
+}
+
 static ssize_t sim_fail_blocks_show(struct device *dev, struct device_attribute *attr,
 				    char *buf)
 {
@@ -788,6 +893,8 @@ static ssize_t sim_blocks_failed_show(struct device *dev, struct device_attribut
 }
 
 static DEVICE_ATTR_RW(sim_paced);
+static DEVICE_ATTR_RW(sim_ppm);
+static DEVICE_ATTR_RO(sim_t0_ns);
 static DEVICE_ATTR_RW(sim_fail_blocks);
 static DEVICE_ATTR_RW(sim_stall_ms);
 static DEVICE_ATTR_RO(sim_blocks_done);
@@ -795,6 +902,8 @@ static DEVICE_ATTR_RO(sim_blocks_failed);
 
 static struct attribute *sim_attrs[] = {
 	&dev_attr_sim_paced.attr,
+	&dev_attr_sim_ppm.attr,
+	&dev_attr_sim_t0_ns.attr,
 	&dev_attr_sim_fail_blocks.attr,
 	&dev_attr_sim_stall_ms.attr,
 	&dev_attr_sim_blocks_done.attr,
