@@ -78,12 +78,15 @@
  * 64x64/64 products and quotients: within 1 ns of the formula for every
  * n, no drift). Scan n's period is [t(n), t(n + 1)); by time t the scans n
  * with t(n + 1) <= t are complete. A block given scans a .. a+k-1 completes
- * (data written, then iio_dma_buffer_block_done(): its DMABUF fence
- * signalled, whose timestamp is then taken, or a fileio block made
- * readable) at t(a + k), when its last scan's period ends, plus the time
- * the DMA thread takes to wake up and write the block: it sleeps until
- * t(a + k) on a high-resolution timer (1 us slack), as a DMA controller's
- * interrupt comes within microseconds, not at the next jiffy.
+ * (iio_dma_buffer_block_done(): its DMABUF fence signalled, which takes
+ * the fence's timestamp, or a fileio block made readable) at t(a + k),
+ * when its last scan's period ends, plus the DMA thread's wake-up latency
+ * only: its data is written beforehand, as soon as it is the DMA's current
+ * block (the head of the queue), and the thread sleeps until t(a + k) on a
+ * high-resolution timer (1 us slack), as a DMA controller's interrupt comes
+ * within microseconds, not at the next jiffy. (So a DMABUF's pages may
+ * hold the data before its fence signals, as a real DMA's would part of
+ * it.)
  *
  * Disabling the buffer aborts every submitted block that is not done yet:
  * all of them go back through iio_dma_buffer_block_list_abort().
@@ -187,6 +190,7 @@ struct sim_adc {
 	struct iio_dma_buffer_block *cur;
 	u64 cur_first;
 	ktime_t cur_deadline;
+	bool cur_filled;		/* its data written already */
 	unsigned long blocks_done;
 	unsigned long blocks_failed;
 	/* moves on when the DMA thread's deadline may have to be recomputed */
@@ -346,21 +350,31 @@ static size_t sim_block_bytes(struct sim_adc *sim, struct iio_dma_buffer_block *
 	return rounddown(block->bytes_used, sim->scan_bytes);
 }
 
-/* A block the DMA thread has taken off the active list to complete. */
+/*
+ * A block the DMA thread works on outside sim->lock: to fill (paced, ahead
+ * of its time, still on the active list) or to complete (taken off it).
+ */
 struct sim_job {
 	struct iio_dma_buffer_block *block;
-	u64 first;
 	size_t bytes;
+	bool fill_only;		/* paced: write the data, complete later */
+	bool filled;		/* the data is written already */
 	bool fail;
 	struct sim_gen gen;
 };
 
 /*
  * One step of the DMA thread, with sim->lock held: either takes the next
- * block to complete into @job (returns true), or sets @until to the time
- * (CLOCK_MONOTONIC) to sleep until (KTIME_MAX: until woken). Blocks are
- * completed outside sim->lock: the core's completion helpers are DMA fence
- * signalling sections, and sim_submit() takes sim->lock inside one.
+ * block to fill or complete into @job (returns true), or sets @until to the
+ * time (CLOCK_MONOTONIC) to sleep until (KTIME_MAX: until woken). Blocks
+ * are filled and completed outside sim->lock: the core's completion helpers
+ * are DMA fence signalling sections, and sim_submit() takes sim->lock
+ * inside one.
+ *
+ * Paced, a block's data is written as soon as it is the DMA's current
+ * block (its scans are known then), and only its completion waits for its
+ * time: writing a large block takes milliseconds, which would otherwise
+ * delay its fence by as much.
  */
 static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *until)
 {
@@ -388,6 +402,22 @@ static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *unti
 			sim->cur_first = max(sim->next_n,
 					     sim_paced_count(sim, sim->avail_since));
 			sim->cur_deadline = sim_paced_time(sim, sim->cur_first + scans);
+			sim->cur_filled = false;
+		}
+		if (!sim->cur_filled) {
+			/* still on @active: sim_abort() waits for sim->busy */
+			*job = (struct sim_job) {
+				.block = block,
+				.bytes = bytes,
+				.fill_only = true,
+				.gen = {
+					.n = sim->cur_first,
+					.mask = sim->scan_mask,
+					.scan_bytes = sim->scan_bytes,
+				},
+			};
+			sim->busy = block;
+			return true;
 		}
 		if (ktime_before(now, sim->cur_deadline)) {
 			*until = sim->cur_deadline;
@@ -403,14 +433,16 @@ static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *unti
 	sim->next_n = first + scans;
 	list_del_init(&block->head);
 
-	job->block = block;
-	job->first = first;
-	job->bytes = bytes;
-	job->fail = sim->fail_blocks > 0;
-	job->gen = (struct sim_gen) {
-		.n = first,
-		.mask = sim->scan_mask,
-		.scan_bytes = sim->scan_bytes,
+	*job = (struct sim_job) {
+		.block = block,
+		.bytes = bytes,
+		.filled = sim->paced,
+		.fail = sim->fail_blocks > 0,
+		.gen = {
+			.n = first,
+			.mask = sim->scan_mask,
+			.scan_bytes = sim->scan_bytes,
+		},
 	};
 	if (job->fail) {
 		sim->fail_blocks--;
@@ -440,19 +472,25 @@ static void sim_complete(struct sim_adc *sim, struct sim_job *job)
 		container_of(sim->buffer, struct iio_dma_buffer_queue, buffer);
 	struct iio_dma_buffer_block *block = job->block;
 
-	if (job->fail) {
+	if (job->fill_only) {
+		sim_fill_block(sim, block, &job->gen, job->bytes);
+	} else if (job->fail) {
 		LIST_HEAD(failed);
 
 		list_add_tail(&block->head, &failed);
 		iio_dma_buffer_block_list_abort(queue, &failed);
 	} else {
-		sim_fill_block(sim, block, &job->gen, job->bytes);
+		if (!job->filled)
+			sim_fill_block(sim, block, &job->gen, job->bytes);
 		block->bytes_used = job->bytes;
 		iio_dma_buffer_block_done(block);
 	}
 
 	mutex_lock(&sim->lock);
 	sim->busy = NULL;
+	/* not if sim_abort() took the block meanwhile (it clears sim->cur) */
+	if (job->fill_only && sim->cur == block)
+		sim->cur_filled = true;
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
 }
@@ -562,9 +600,13 @@ static void sim_abort(struct iio_dma_buffer_queue *queue)
 	mutex_unlock(&sim->lock);
 	wake_up(&sim->wq);
 
-	iio_dma_buffer_block_list_abort(queue, &aborted);
-	/* A block being completed right now is given back by the thread. */
+	/*
+	 * A block being completed right now is given back by the thread; one
+	 * being filled (paced, still on the list) is given back here, but only
+	 * once the thread no longer writes to it.
+	 */
 	wait_event(sim->wq, !READ_ONCE(sim->busy));
+	iio_dma_buffer_block_list_abort(queue, &aborted);
 
 	mutex_lock(&sim->lock);
 	dma_fence_put(sim->last_fence);
