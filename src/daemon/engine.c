@@ -74,6 +74,15 @@ static void record_mark(struct ifb_engine *e, unsigned blk, uint64_t offset, boo
 
 	if (!m.board_ns || e->time_source == IFB_TIME_NONE)
 		return;
+	/*
+	 * A fence that signalled before its sync_file was exported comes
+	 * back as the kernel's stub fence (dma_fence_get_stub), whose
+	 * timestamp is its own, from long ago: a time before the block was
+	 * even queued is that, not the block's, and an early mark would
+	 * pull the host's envelope down. No mark.
+	 */
+	if (e->queued_ns[blk] && m.board_ns < e->queued_ns[blk])
+		return;
 	if (starts_run && e->queued_ns[blk]) {
 		m.start_ns = e->queued_ns[blk];
 		m.start_window_ns = e->queue_window_ns[blk];

@@ -139,7 +139,7 @@ START_TEST(engine_marks_blocks)
 		ifb_engine_adc_queued_at(&eng, i, 1000 + i, 1100 + i);
 	ifb_engine_adc_done_at(&eng, 0, 0, 5000);
 	ifb_engine_adc_done_at(&eng, 1, -EIO, 6000); /* failed: a gap, no mark */
-	ifb_engine_adc_done_at(&eng, 2, 0, 0);       /* time unknown: no mark */
+	ifb_engine_adc_done_at(&eng, 2, 0, 900);     /* before its enqueue: a stub fence's, no mark */
 	ifb_engine_adc_done_at(&eng, 3, 0, 8000);
 	len = ifb_engine_times(&eng, 0, 6, buf, sizeof(buf));
 	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
