@@ -172,8 +172,10 @@ static void feed(struct ifbh_timebook *b, struct ifbh_gaps *g, uint64_t *stream_
 		rep.first_seq = *seq;
 		rep.marks_total = *seq + 1;
 		rep.count = 1;
-		rep.mark[0].offset = *stream_off;
-		rep.mark[0].board_ns = (uint64_t)truth(*scan, ppm) + late(*seq, jitter);
+		rep.mark[0] = (struct ifb_time_mark){
+			.offset = *stream_off,
+			.board_ns = (uint64_t)truth(*scan, ppm) + late(*seq, jitter),
+		};
 		(*seq)++;
 		ck_assert_int_ge(ifbh_timebook_feed(b, &rep, UINT64_MAX, g), 0);
 	}
