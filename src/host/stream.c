@@ -1104,28 +1104,29 @@ int ifbh_stream_board_time(const struct ifbh_stream *s, uint64_t off, int64_t *r
 	return ifbh_tm_time(&s->times.tm, off, ret_ns);
 }
 
-int ifbh_stream_host_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
+/* The board time of off, moved by an offset the clock estimate holds. */
+static int time_through_clock(const struct ifbh_stream *s, uint64_t off, bool realtime,
+			      int64_t *ret_ns)
 {
+	const struct ifbh_clock_est *c = &s->dev->clk;
 	int64_t t;
 	int ret = ifbh_stream_board_time(s, off, &t);
 
 	if (ret < 0)
 		return ret;
-	if (!s->dev->clk.valid)
+	if (!c->valid)
 		return -EAGAIN;
-	*ret_ns = t + s->dev->clk.host_offset_ns;
+	/* host MONOTONIC = board + (host - board); REALTIME = board + (RT - board) */
+	*ret_ns = t + (realtime ? c->realtime_ns : c->host_offset_ns);
 	return 0;
+}
+
+int ifbh_stream_host_time(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
+{
+	return time_through_clock(s, off, false, ret_ns);
 }
 
 int ifbh_stream_realtime(const struct ifbh_stream *s, uint64_t off, int64_t *ret_ns)
 {
-	int64_t t;
-	int ret = ifbh_stream_board_time(s, off, &t);
-
-	if (ret < 0)
-		return ret;
-	if (!s->dev->clk.valid)
-		return -EAGAIN;
-	*ret_ns = t + s->dev->clk.realtime_ns;
-	return 0;
+	return time_through_clock(s, off, true, ret_ns);
 }
