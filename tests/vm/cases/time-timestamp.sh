@@ -35,7 +35,7 @@ rig_write "$dir/sim_paced" 1
 # the sim's timestamps are CLOCK_MONOTONIC: let the device say so
 [ -e "$dir/current_timestamp_clock" ] && rig_write "$dir/current_timestamp_clock" monotonic
 
-bridge_conf zero-copy block_size=64K block_count=8 iio:sampling_frequency=$rate \
+bridge_conf zero-copy block_size=256K block_count=8 iio:sampling_frequency=$rate \
 	iio:channels=voltage0,voltage1,timestamp >/tmp/ifb.conf
 bridge_start /tmp/ifb.conf
 iio-ffs-capture --info >/tmp/info 2>&1 || bridge_fail "--info: $(cat /tmp/info)"
