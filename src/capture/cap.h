@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "capture/verify.h"
+#include "capture/sigmf.h"
 #include "ifbhost.h"
 
 /* The release, from debian/changelog's first line (the Makefile passes it). */
@@ -88,6 +89,13 @@ struct cap {
 	uint64_t kept;    /* bytes taken from the stream (written or carried) */
 	uint64_t written; /* bytes captured (whole scans), in the file if any */
 	uint64_t received, discarded;
+	/* --sigmf of a scan with a timestamp channel: the samples to out_fd
+	 * (data_path), the timestamps to ts_fd (ts_data_path, its metadata
+	 * ts_meta_path); written scans go out split through split_buf/ts_buf */
+	struct cap_sigmf_split split;
+	int ts_fd;
+	char *ts_data_path, *ts_meta_path;
+	uint8_t *split_buf, *ts_buf;
 
 	/* state */
 	bool started, running; /* START acknowledged; the stream not ended yet */
@@ -160,6 +168,9 @@ int cap_open_streams(struct ifbh_ctx *ctx, const struct opts *o, struct ifbh_dev
 		     size_t *ret_n);
 
 /* output.c */
+/* The layout of the SigMF data: the scan's, or its samples without the
+ * timestamp channel (c->split). */
+const struct ifbh_info *cap_sigmf_info(const struct cap *c);
 void cap_keep(struct cap *c, const uint8_t *p, size_t len);
 void cap_note_arrival(struct cap *c, uint64_t end);
 int cap_open_output(struct cap *c);

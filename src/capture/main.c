@@ -389,17 +389,19 @@ static void take_device_iq(struct cap *c)
 	char dt[CAP_SIGMF_DATATYPE_LEN], err[256];
 	unsigned int nch, hinted = 0;
 
-	for (unsigned int i = 0; i < c->info.num_channels; i++)
-		hinted += c->info.ch[i].iq != 0;
+	const struct ifbh_info *info = cap_sigmf_info(c);
+
+	for (unsigned int i = 0; i < info->num_channels; i++)
+		hinted += info->ch[i].iq != 0;
 	if (c->o.iq_set || !c->o.sigmf || !hinted)
 		return;
-	if (cap_sigmf_datatype_iq(&c->info, IFBH_IQ_DEVICE, dt, sizeof(dt), &nch, err,
+	if (cap_sigmf_datatype_iq(info, IFBH_IQ_DEVICE, dt, sizeof(dt), &nch, err,
 				  sizeof(err)) == 0)
 		c->o.iq = IFBH_IQ_DEVICE;
 	else if (!c->o.quiet)
 		cap_msg("the device pairs %u of %u channels as I/Q, but SigMF complex data "
 			"needs every channel paired: real datatype",
-			hinted, c->info.num_channels);
+			hinted, info->num_channels);
 }
 
 /* --- the capture loop ------------------------------------------------------ */
@@ -539,12 +541,18 @@ static int prepare(struct cap *c)
 	uint64_t scan;
 	int ret;
 
+	/* a timestamp channel: SigMF gets the samples, the timestamps a
+	 * recording of their own */
+	if (c->o.sigmf && cap_sigmf_split_init(&c->split, &c->info, err, sizeof(err))) {
+		cap_msg("%s", err);
+		return EXIT_USAGE;
+	}
 	take_device_iq(c);
 	if (c->o.sigmf) {
 		char dt[CAP_SIGMF_DATATYPE_LEN];
 		unsigned int nch;
 
-		if (cap_sigmf_datatype_iq(&c->info, c->o.iq, dt, sizeof(dt), &nch, err,
+		if (cap_sigmf_datatype_iq(cap_sigmf_info(c), c->o.iq, dt, sizeof(dt), &nch, err,
 					  sizeof(err))) {
 			cap_msg("%s", err);
 			return EXIT_USAGE;
@@ -701,6 +709,8 @@ static void free_cap(struct cap *c)
 {
 	if (c->out_fd >= 0 && !c->out_stdout)
 		close(c->out_fd);
+	if (c->ts_fd >= 0)
+		close(c->ts_fd);
 	if (c->verifying)
 		cap_verify_free(&c->v);
 	free(c->carry);
@@ -709,6 +719,10 @@ static void free_cap(struct cap *c)
 	free(c->bounce_buf);
 	free(c->data_path);
 	free(c->meta_path);
+	free(c->ts_data_path);
+	free(c->ts_meta_path);
+	free(c->split_buf);
+	free(c->ts_buf);
 	free(c->out_name);
 }
 
@@ -745,7 +759,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++)
-		caps[k].out_fd = -1;
+		caps[k].out_fd = caps[k].ts_fd = -1;
 	for (size_t k = 0; k < n && !ret; k++)
 		ret = setup_cap(&caps[k], &o, ctx, devs[k], n);
 	if (ret)

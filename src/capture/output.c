@@ -41,6 +41,45 @@ static int write_all(int fd, const uint8_t *p, size_t len, size_t *done)
 	return 0;
 }
 
+const struct ifbh_info *cap_sigmf_info(const struct cap *c)
+{
+	return c->split.active ? &c->split.data : &c->info;
+}
+
+/*
+ * Whole scans with a timestamp channel, to SigMF: their samples to the
+ * data file, their timestamps to the timestamp recording's. `written`
+ * counts the scans (as streamed) that are in both.
+ */
+static void emit_split(struct cap *c, const uint8_t *p, size_t len)
+{
+	const struct cap_sigmf_split *s = &c->split;
+	size_t scans = len / s->scan_size, per = BOUNCE_SIZE / s->scan_size, done;
+
+	if (!per)
+		per = 1;
+	while (scans) {
+		size_t n = scans < per ? scans : per;
+		const char *path = c->data_path;
+		int ret;
+
+		cap_sigmf_split_scans(s, p, n, c->split_buf, c->ts_buf);
+		ret = write_all(c->out_fd, c->split_buf, n * s->data.scan_size, &done);
+		if (!ret) {
+			path = c->ts_data_path;
+			ret = write_all(c->ts_fd, c->ts_buf, n * 8, &done);
+		}
+		if (ret) {
+			c->data_failed = true;
+			cap_set_fatal(c, EXIT_OUTPUT, "writing %s failed: %s", path, strerror(-ret));
+			return;
+		}
+		c->written += n * s->scan_size;
+		p += n * s->scan_size;
+		scans -= n;
+	}
+}
+
 static void emit(struct cap *c, const uint8_t *p, size_t len)
 {
 	size_t done = 0;
@@ -50,6 +89,10 @@ static void emit(struct cap *c, const uint8_t *p, size_t len)
 		return; /* the file holds `written` bytes, whole samples: keep it so */
 	if (c->out_fd < 0) {
 		c->written += len; /* captured, discarded as asked */
+		return;
+	}
+	if (c->split.active) {
+		emit_split(c, p, len);
 		return;
 	}
 	if (!c->bounce) {
@@ -208,6 +251,15 @@ static bool time_comment(const struct cap *c, char *out, size_t len)
 	return true;
 }
 
+/* NAME of --sigmf NAME without its directory: how the two recordings of
+ * a split scan name each other (they lie side by side). */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static int write_meta(struct cap *c)
 {
 	struct cap_sigmf_gap *g = NULL;
@@ -216,6 +268,7 @@ static int write_meta(struct cap *c)
 	uint64_t prev_off;
 	struct cap_sigmf_meta m = { 0 };
 	char when[40], recorder[64], note[512] = "", err[256], tcomment[512];
+	char ts_name[512];
 	bool board;
 	uint64_t lost = 0;
 	size_t ng = 0;
@@ -277,7 +330,12 @@ static int write_meta(struct cap *c)
 	if (!board)
 		cap_rfc3339(&c->start_wall, when, sizeof(when));
 	snprintf(recorder, sizeof(recorder), "iio-ffs-capture %s", IFB_VERSION);
-	m.info = &c->info;
+	m.info = cap_sigmf_info(c);
+	m.stream_scan_size = c->info.scan_size;
+	if (c->split.active) {
+		snprintf(ts_name, sizeof(ts_name), "%s" CAP_SIGMF_TS_SUFFIX, base_name(c->o.sigmf));
+		m.ts_recording = ts_name;
+	}
 	m.hw = c->hw;
 	m.recorder = recorder;
 	m.author = c->o.author;
@@ -289,14 +347,28 @@ static int write_meta(struct cap *c)
 	m.iq = c->o.iq;
 	m.time_comment = board && time_comment(c, tcomment, sizeof(tcomment)) ? tcomment : NULL;
 	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	if (doc) {
+		ret = cap_sigmf_write_file(c->meta_path, doc);
+		free(doc);
+	}
+	if (doc && !ret && c->split.active) {
+		/* the timestamps: same samples, segments and times */
+		m.info = &c->split.ts;
+		m.iq = IFBH_IQ_NONE;
+		m.ts_recording = NULL;
+		m.ts_of = base_name(c->o.sigmf);
+		doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+		if (doc) {
+			ret = cap_sigmf_write_file(c->ts_meta_path, doc);
+			free(doc);
+		}
+	}
 	free(g);
 	free(when_gap);
 	if (!doc) {
 		cap_msg("%s", err);
 		return -EINVAL;
 	}
-	ret = cap_sigmf_write_file(c->meta_path, doc);
-	free(doc);
 	return ret;
 }
 
@@ -334,6 +406,23 @@ int cap_open_output(struct cap *c)
 	c->out_fd = open(c->data_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (c->out_fd < 0) {
 		cap_msg("cannot create %s: %s", c->data_path, strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	if (!c->split.active)
+		return 0;
+	c->ts_data_path = concat(c->o.sigmf, CAP_SIGMF_TS_SUFFIX ".sigmf-data");
+	c->ts_meta_path = concat(c->o.sigmf, CAP_SIGMF_TS_SUFFIX ".sigmf-meta");
+	c->split_buf = malloc(BOUNCE_SIZE);
+	c->ts_buf = malloc(BOUNCE_SIZE);
+	if (!c->ts_data_path || !c->ts_meta_path || !c->split_buf || !c->ts_buf) {
+		cap_msg("out of memory");
+		cap_abandon_output(c);
+		return EXIT_OUTPUT;
+	}
+	c->ts_fd = open(c->ts_data_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->ts_fd < 0) {
+		cap_msg("cannot create %s: %s", c->ts_data_path, strerror(errno));
+		cap_abandon_output(c);
 		return EXIT_OUTPUT;
 	}
 	return 0;
@@ -384,34 +473,64 @@ void cap_abandon_output(struct cap *c)
 	c->out_fd = -1;
 	if (c->meta_path)
 		unlink(c->meta_path);
+	if (c->ts_fd >= 0) {
+		close(c->ts_fd);
+		unlink(c->ts_data_path);
+	}
+	c->ts_fd = -1;
+	if (c->ts_meta_path)
+		unlink(c->ts_meta_path);
+}
+
+/* A file of the output closed: cut back to its first `keep` bytes after a
+ * write error, synced. 0 or -errno. */
+static int close_file(struct cap *c, int fd, const char *path, uint64_t keep)
+{
+	struct stat st;
+	int ret = 0;
+
+	/* whole scans only: a failed write may have left part of one */
+	if (c->data_failed && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    ftruncate(fd, (off_t)keep) < 0)
+		cap_msg("cannot cut %s back to its last whole sample: %s", path, strerror(errno));
+	if (fsync(fd) < 0 && errno != EINVAL)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	return ret;
 }
 
 int cap_close_output(struct cap *c)
 {
 	int ret = 0;
 
-	if (c->out_fd >= 0 && !c->out_stdout) {
-		/* whole scans only: a failed write may have left part of one */
-		struct stat st;
+	uint64_t scans = c->info.scan_size ? c->written / c->info.scan_size : 0;
+	uint64_t data_bytes = c->split.active ? scans * c->split.data.scan_size : c->written;
 
-		if (c->data_failed && fstat(c->out_fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    ftruncate(c->out_fd, (off_t)c->written) < 0)
-			cap_msg("cannot cut %s back to its last whole sample: %s", c->data_path,
-				strerror(errno));
-		if (fsync(c->out_fd) < 0 && errno != EINVAL)
-			ret = -errno;
-		if (close(c->out_fd) < 0 && !ret)
-			ret = -errno;
+	if (c->out_fd >= 0 && !c->out_stdout) {
+		ret = close_file(c, c->out_fd, c->data_path, data_bytes);
 		if (ret) {
 			c->data_failed = true;
 			output_failed(c, "closing %s failed: %s", c->data_path, strerror(-ret));
 		}
 	}
 	c->out_fd = -1;
+	if (c->ts_fd >= 0) {
+		int r = close_file(c, c->ts_fd, c->ts_data_path, scans * 8);
+
+		if (r) {
+			c->data_failed = true;
+			output_failed(c, "closing %s failed: %s", c->ts_data_path, strerror(-r));
+			ret = r;
+		}
+	}
+	c->ts_fd = -1;
 	if (c->data_failed && c->data_path)
 		cap_msg("%s is incomplete: it holds the first %" PRIu64 " samples (%" PRIu64
-			" bytes), those before the write error", c->data_path,
-			c->info.scan_size ? c->written / c->info.scan_size : 0, c->written);
+			" bytes), those before the write error", c->data_path, scans, data_bytes);
+	if (c->data_failed && c->ts_data_path)
+		cap_msg("%s is incomplete: it holds the first %" PRIu64 " timestamps (%" PRIu64
+			" bytes), those before the write error", c->ts_data_path, scans, scans * 8);
 	if (c->meta_path) {
 		int r = write_meta(c);
 

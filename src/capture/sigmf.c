@@ -107,6 +107,90 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 	return 0;
 }
 
+static bool is_timestamp(const struct ifbh_field *f)
+{
+	return f->bytes == 8 && f->count == 1 && !f->iq && strcmp(f->name, CAP_SIGMF_TS_NAME) == 0;
+}
+
+int cap_sigmf_split_init(struct cap_sigmf_split *s, const struct ifbh_info *info, char *err,
+			 size_t errlen)
+{
+	struct ifbh_field f[IFBH_MAX_CHANNELS];
+	unsigned int map[IFBH_MAX_CHANNELS];
+	size_t n = 0, ts = IFBH_MAX_CHANNELS;
+	uint32_t pos = 0;
+
+	memset(s, 0, sizeof(*s));
+	/* the scan's layout, one place: libifbhost's real fields */
+	if (ifbh_layout_fields(info, IFBH_IQ_NONE, f, IFBH_MAX_CHANNELS, &n)) {
+		snprintf(err, errlen, "the scan layout has too many channels");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n && ts == IFBH_MAX_CHANNELS; i++)
+		if (is_timestamp(&f[i]))
+			ts = i;
+	if (ts == IFBH_MAX_CHANNELS)
+		return 0;
+	if (n == 1) {
+		snprintf(err, errlen, "the scan holds the timestamp alone: no samples to record");
+		return -EINVAL;
+	}
+
+	s->active = true;
+	s->scan_size = info->scan_size;
+	s->ts_off = f[ts].offset;
+
+	s->data = *info;
+	s->data.num_channels = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ifbh_channel *c;
+		unsigned int len = f[i].count * f[i].bytes;
+
+		if (i == ts)
+			continue;
+		map[f[i].ch] = s->data.num_channels;
+		c = &s->data.ch[s->data.num_channels++];
+		*c = info->ch[f[i].ch];
+		c->offset = pos;
+		/* neighbours in the scan stay one copy */
+		if (s->nrun && s->run[s->nrun - 1].from + s->run[s->nrun - 1].len == f[i].offset)
+			s->run[s->nrun - 1].len += len;
+		else
+			s->run[s->nrun++] = (struct cap_sigmf_run){ .from = f[i].offset, .len = len };
+		pos += len;
+	}
+	s->data.scan_size = pos;
+	/* the device's I/Q pairs name channels by index: renumbered */
+	for (unsigned int i = 0; i < s->data.num_channels; i++) {
+		struct ifbh_channel *c = &s->data.ch[i];
+
+		if (c->iq && c->iq_partner < info->num_channels && c->iq_partner != f[ts].ch)
+			c->iq_partner = map[c->iq_partner];
+		else
+			c->iq = 0;
+	}
+
+	s->ts = *info;
+	s->ts.num_channels = 1;
+	s->ts.ch[0] = info->ch[f[ts].ch];
+	s->ts.ch[0].offset = 0;
+	s->ts.ch[0].iq = 0;
+	s->ts.scan_size = 8;
+	return 0;
+}
+
+void cap_sigmf_split_scans(const struct cap_sigmf_split *s, const uint8_t *in, size_t nscans,
+			   uint8_t *data, uint8_t *ts)
+{
+	for (size_t k = 0; k < nscans; k++, in += s->scan_size, ts += 8) {
+		for (unsigned int r = 0; r < s->nrun; r++) {
+			memcpy(data, in + s->run[r].from, s->run[r].len);
+			data += s->run[r].len;
+		}
+		memcpy(ts, in + s->ts_off, 8);
+	}
+}
+
 static int rfc3339(const struct timespec *ts, bool ns, char *out, size_t outlen)
 {
 	struct tm tm;
@@ -162,6 +246,33 @@ static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 					 m->iq == IFBH_IQ_ADJACENT ? "paired as neighbours"
 					 : m->iq == IFBH_IQ_DEVICE ? "paired by the device's [iio] iq"
 								   : "named X_i, X_q");
+	if (m->ts_recording && used < len)
+		used += (size_t)snprintf(buf + used, len - used,
+					 ". The device's own per-scan timestamps (its IIO channel "
+					 "timestamp, one s64 per scan, in ns of the device's timestamp "
+					 "clock) are not in this data: they are the SigMF recording %s "
+					 "beside it, its sample k this recording's sample k; the "
+					 "padding the device's %" PRIu32 "-byte scan has before the "
+					 "timestamp is dropped too",
+					 m->ts_recording, m->stream_scan_size);
+	if (m->note && used < len)
+		snprintf(buf + used, len - used, ". %s", m->note);
+}
+
+/* The timestamp recording's core:description. */
+static void describe_ts(const struct cap_sigmf_meta *m, char *buf, size_t len)
+{
+	const struct ifbh_channel *c = &m->info->ch[0];
+	size_t used;
+
+	used = (size_t)snprintf(buf, len,
+				"The IIO device %s's own per-scan timestamps (its channel %s, %s:%c%u/%u, "
+				"as the device wrote them): sample k is the time of sample k of the "
+				"SigMF recording %s beside it, in ns of the device's timestamp clock "
+				"(IIO's current_timestamp_clock of the device, CLOCK_REALTIME by "
+				"default; the host cannot read which)",
+				m->info->device_name, c->name, c->is_be ? "be" : "le",
+				c->is_signed ? 's' : 'u', c->bits, c->storage_bits, m->ts_of);
 	if (m->note && used < len)
 		snprintf(buf + used, len - used, ". %s", m->note);
 }
@@ -189,8 +300,22 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 	char *ret;
 	uint64_t shift;
 
-	if (cap_sigmf_datatype_iq(info, m->iq, datatype, sizeof(datatype), &nchan, err, errlen))
+	uint32_t scan_size = m->stream_scan_size ? m->stream_scan_size : info->scan_size;
+
+	if (m->ts_of) {
+		const struct ifbh_channel *c = &info->ch[0];
+
+		if (info->num_channels != 1 || c->storage_bits != 64 || c->repeat != 1) {
+			snprintf(err, errlen, "a timestamp recording holds one 64-bit channel");
+			return NULL;
+		}
+		snprintf(datatype, sizeof(datatype), "r%c64_%s", c->is_signed ? 'i' : 'u',
+			 c->is_be ? "be" : "le");
+		nchan = 1;
+	} else if (cap_sigmf_datatype_iq(info, m->iq, datatype, sizeof(datatype), &nchan, err,
+					 errlen)) {
 		return NULL;
+	}
 	if (m->ngaps) {
 		seg = calloc(m->ngaps, sizeof(*seg));
 		if (!seg) {
@@ -200,7 +325,7 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 	}
 	for (size_t i = 0; i < m->ngaps; i++) {
 		const struct cap_sigmf_gap *g = &m->gaps[i];
-		uint64_t s = g->stream_offset / info->scan_size;
+		uint64_t s = g->stream_offset / scan_size;
 
 		/* nothing before it, or nothing of it in the file: no segment */
 		if (g->stream_offset == 0 || s >= m->samples)
@@ -243,7 +368,10 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 		cap_json_key(&j, "core:author");
 		cap_json_string(&j, m->author);
 	}
-	describe(m, desc, sizeof(desc));
+	if (m->ts_of)
+		describe_ts(m, desc, sizeof(desc));
+	else
+		describe(m, desc, sizeof(desc));
 	cap_json_key(&j, "core:description");
 	cap_json_string(&j, desc);
 	cap_json_end_object(&j);
@@ -287,6 +415,33 @@ char *cap_sigmf_meta_json(const struct cap_sigmf_meta *m, char *err, size_t errl
 		cap_json_string(&j, "time");
 		cap_json_key(&j, "core:comment");
 		cap_json_string(&j, m->time_comment);
+		cap_json_end_object(&j);
+	}
+	if (m->ts_recording || m->ts_of) {
+		char c[512];
+
+		if (m->ts_recording)
+			snprintf(c, sizeof(c),
+				 "the device's own timestamp of every sample (IIO channel "
+				 "timestamp) is in the SigMF recording %s (%s.sigmf-data, "
+				 "%s.sigmf-meta), one per sample, in this recording's order",
+				 m->ts_recording, m->ts_recording, m->ts_recording);
+		else
+			snprintf(c, sizeof(c),
+				 "the samples these timestamps belong to are the SigMF recording "
+				 "%s (%s.sigmf-data, %s.sigmf-meta), one per sample, in order",
+				 m->ts_of, m->ts_of, m->ts_of);
+		cap_json_begin_object(&j);
+		cap_json_key(&j, "core:sample_start");
+		cap_json_u64(&j, 0);
+		if (m->samples) {
+			cap_json_key(&j, "core:sample_count");
+			cap_json_u64(&j, m->samples);
+		}
+		cap_json_key(&j, "core:label");
+		cap_json_string(&j, m->ts_recording ? "timestamps" : "samples");
+		cap_json_key(&j, "core:comment");
+		cap_json_string(&j, c);
 		cap_json_end_object(&j);
 	}
 	for (size_t i = 0; i < nseg; i++) {

@@ -34,6 +34,40 @@ int cap_sigmf_datatype(const struct ifbh_info *info, char *out, size_t outlen, u
 int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *out, size_t outlen,
 			  unsigned int *nchan, char *err, size_t errlen);
 
+/*
+ * A scan with IIO's timestamp channel (a channel named "timestamp" of
+ * 64-bit storage, IIO's convention) has no SigMF datatype: SigMF gets its
+ * other channels, packed (the timestamp and the padding the kernel put
+ * before it dropped), and the timestamps go to a recording of their own
+ * beside it (NAME-timestamp, ri64_le or ri64_be, one per scan).
+ */
+#define CAP_SIGMF_TS_NAME "timestamp"
+#define CAP_SIGMF_TS_SUFFIX "-timestamp"
+
+struct cap_sigmf_split {
+	bool active;           /* the scan has a timestamp channel */
+	uint32_t scan_size;    /* bytes of a scan as the device sends it */
+	unsigned int ts_off;   /* the timestamp's offset in that scan */
+	struct ifbh_info data; /* the samples: every other channel, packed */
+	struct ifbh_info ts;   /* the timestamps: that channel alone, an 8-byte scan */
+	unsigned int nrun;     /* byte runs of a scan that make up a data scan */
+	struct cap_sigmf_run {
+		unsigned int from, len;
+	} run[IFBH_MAX_CHANNELS];
+};
+
+/*
+ * Fill s for the scan layout info (the fields of ifbh_layout_fields()).
+ * 0 with s->active false when info has no timestamp channel; -EINVAL with
+ * a message when the timestamp is all there is.
+ */
+int cap_sigmf_split_init(struct cap_sigmf_split *s, const struct ifbh_info *info, char *err,
+			 size_t errlen);
+/* nscans whole scans at in: their samples to data (nscans *
+ * s->data.scan_size bytes), their timestamps to ts (nscans * 8 bytes). */
+void cap_sigmf_split_scans(const struct cap_sigmf_split *s, const uint8_t *in, size_t nscans,
+			   uint8_t *data, uint8_t *ts);
+
 /* "2026-11-22T01:23:45.123Z"; returns 0 or -EINVAL (buffer too small). */
 int cap_rfc3339(const struct timespec *ts, char *out, size_t outlen);
 /* The same to the nanosecond ("...45.123456789Z"): a board's time. */
@@ -62,6 +96,16 @@ struct cap_sigmf_meta {
 	 * the measured rate), or NULL: the host's clock at START */
 	const char *time_comment;
 	enum ifbh_iq iq;  /* IFBH_IQ_NONE: real channels; else complex pairs */
+	/* bytes of a scan as streamed (gap offsets count in them), when info
+	 * is a split's (struct cap_sigmf_split); 0: info->scan_size */
+	uint32_t stream_scan_size;
+	/* The samples of a split scan: the timestamp recording's name (no
+	 * directory, no extension), named in core:description and an
+	 * annotation. NULL: none. */
+	const char *ts_recording;
+	/* The timestamp recording itself (info a split's ts): the samples'
+	 * recording it belongs to; its datatype ri64 of the channel. */
+	const char *ts_of;
 };
 
 /* The .sigmf-meta document (malloc'ed, pretty-printed), NULL on error. */

@@ -2,7 +2,9 @@
 /*
  * Streaming checker for the simulated ADC's counter pattern: scan n (from
  * 0 at stream start) holds n & 0xffff in the channel with scan index 0 and
- * (n >> 16) & 0xffff in the channel with scan index 1.
+ * (n >> 16) & 0xffff in the channel with scan index 1. IIO's timestamp
+ * channel ("timestamp", 64-bit storage; iio-sim-adc timestamp=1) is not
+ * part of the pattern and is skipped.
  *
  * The counter runs from when the ADC's buffer was enabled, so the first
  * scan of a stream need not be 0 (a paced ADC produces samples before the

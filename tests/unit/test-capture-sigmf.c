@@ -314,6 +314,184 @@ START_TEST(datatypes_refused)
 }
 END_TEST
 
+/* 2 x le:u16 then IIO's timestamp le:s64 at byte 8: a 16-byte scan, as
+ * the kernel lays it out (iio-sim-adc timestamp=1). */
+static void ts_layout(struct ifbh_info *info, bool ts_be)
+{
+	struct ifbh_channel *t;
+
+	layout(info, 2, 16, false, false);
+	t = &info->ch[info->num_channels++];
+	strcpy(t->name, "timestamp");
+	t->scan_index = 2;
+	t->offset = 8;
+	t->is_signed = 1;
+	t->is_be = ts_be;
+	t->bits = t->storage_bits = 64;
+	t->repeat = 1;
+	info->scan_size = 16;
+	info->block_size = 16 * 1024;
+	info->sample_rate_mhz = 500000000ull;
+}
+
+START_TEST(datatype_timestamp)
+{
+	struct cap_sigmf_split sp;
+	struct ifbh_info info;
+	unsigned int n;
+	char out[CAP_SIGMF_DATATYPE_LEN], err[256];
+
+	ts_layout(&info, false);
+	/* the scan as sent has no SigMF datatype */
+	ck_assert_ptr_null(dt(&info, &n));
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	ck_assert(sp.active);
+	ck_assert_uint_eq(sp.scan_size, 16);
+	ck_assert_uint_eq(sp.ts_off, 8);
+	/* the samples: the two u16, packed, no timestamp, no padding */
+	ck_assert_uint_eq(sp.data.num_channels, 2);
+	ck_assert_uint_eq(sp.data.scan_size, 4);
+	ck_assert_str_eq(sp.data.ch[1].name, "voltage1");
+	ck_assert_uint_eq(sp.data.ch[1].offset, 2);
+	ck_assert_str_eq(dt(&sp.data, &n), "ru16_le");
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(sp.nrun, 1); /* one copy per scan */
+	ck_assert_int_eq(cap_sigmf_datatype_iq(&sp.data, IFBH_IQ_ADJACENT, out, sizeof(out), &n,
+					       err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(out, "cu16_le");
+	/* the timestamps: one s64 per scan */
+	ck_assert_uint_eq(sp.ts.num_channels, 1);
+	ck_assert_uint_eq(sp.ts.scan_size, 8);
+	ck_assert_str_eq(sp.ts.ch[0].name, "timestamp");
+	ck_assert_uint_eq(sp.ts.ch[0].offset, 0);
+
+	/* no timestamp: nothing to split */
+	layout(&info, 2, 16, false, false);
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	ck_assert(!sp.active);
+	/* a "timestamp" that is no s64 is a channel like the others */
+	ts_layout(&info, false);
+	info.ch[2].storage_bits = 32;
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	ck_assert(!sp.active);
+	/* the timestamp alone: no samples */
+	ts_layout(&info, false);
+	info.ch[0] = info.ch[2];
+	info.ch[0].offset = 0;
+	info.num_channels = 1;
+	info.scan_size = 8;
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+START_TEST(split_scans)
+{
+	struct cap_sigmf_split sp;
+	struct ifbh_info info;
+	uint8_t in[3 * 16], data[3 * 4 + 1], ts[3 * 8 + 1];
+	char err[256];
+
+	/* 2 x u16, 4 bytes of padding, the timestamp (big-endian: copied as is) */
+	ts_layout(&info, true);
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	memset(data, 0xee, sizeof(data));
+	memset(ts, 0xee, sizeof(ts));
+	cap_sigmf_split_scans(&sp, in, 3, data, ts);
+	for (unsigned int k = 0; k < 3; k++) {
+		for (unsigned int b = 0; b < 4; b++)
+			ck_assert_uint_eq(data[4 * k + b], 16 * k + b); /* bytes 4..7 dropped */
+		for (unsigned int b = 0; b < 8; b++)
+			ck_assert_uint_eq(ts[8 * k + b], 16 * k + 8 + b);
+	}
+	ck_assert_uint_eq(data[12], 0xee);
+	ck_assert_uint_eq(ts[24], 0xee);
+
+	/* channels on both sides of the timestamp: two runs, in order */
+	layout(&info, 1, 16, false, false);
+	info.num_channels = 3;
+	strcpy(info.ch[1].name, "timestamp");
+	info.ch[1].scan_index = 1;
+	info.ch[1].offset = 8;
+	info.ch[1].is_signed = 1;
+	info.ch[1].bits = info.ch[1].storage_bits = 64;
+	info.ch[1].repeat = 1;
+	info.ch[2] = info.ch[0];
+	strcpy(info.ch[2].name, "voltage1");
+	info.ch[2].scan_index = 2;
+	info.ch[2].offset = 16;
+	info.scan_size = 24;
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	ck_assert_uint_eq(sp.nrun, 2);
+	ck_assert_uint_eq(sp.data.scan_size, 4);
+	cap_sigmf_split_scans(&sp, in, 2, data, ts);
+	ck_assert_uint_eq(data[0], 0);
+	ck_assert_uint_eq(data[2], 16);
+	ck_assert_uint_eq(data[4], 24);
+	ck_assert_uint_eq(data[6], 40);
+	ck_assert_uint_eq(ts[8], 32);
+}
+END_TEST
+
+START_TEST(meta_timestamp_recordings)
+{
+	struct cap_sigmf_split sp;
+	struct ifbh_info info;
+	struct cap_sigmf_gap gap = { .stream_offset = 16 * 1000 };
+	struct cap_sigmf_meta m = { 0 };
+	char err[256];
+	char *doc;
+
+	ts_layout(&info, false);
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	m.info = &sp.data;
+	m.stream_scan_size = 16;
+	m.recorder = "iio-ffs-capture 0.1";
+	m.samples = 5000;
+	m.gaps = &gap;
+	m.ngaps = 1;
+	m.ts_recording = "rec-timestamp";
+	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_valid(doc));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:datatype\": \"ru16_le\""));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:num_channels\": 2,"));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_rate\": 500000,"));
+	/* the gap at stream byte 16000 is sample 1000 (16-byte scans) */
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_start\": 1000"));
+	ck_assert_ptr_nonnull(strstr(doc, "SigMF recording rec-timestamp beside it"));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:label\": \"timestamps\""));
+	ck_assert_ptr_nonnull(strstr(doc, "rec-timestamp.sigmf-data"));
+	ck_assert_ptr_null(strstr(doc, "timestamp le:s64")); /* not a channel here */
+	free(doc);
+
+	m.info = &sp.ts;
+	m.ts_recording = NULL;
+	m.ts_of = "rec";
+	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_valid(doc));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:datatype\": \"ri64_le\""));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:num_channels\": 1,"));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_rate\": 500000,"));
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:sample_start\": 1000"));
+	ck_assert_ptr_nonnull(strstr(doc, "own per-scan timestamps"));
+	ck_assert_ptr_nonnull(strstr(doc, "current_timestamp_clock"));
+	ck_assert_ptr_nonnull(strstr(doc, "rec.sigmf-data"));
+	free(doc);
+
+	ts_layout(&info, true);
+	ck_assert_int_eq(cap_sigmf_split_init(&sp, &info, err, sizeof(err)), 0);
+	m.info = &sp.ts;
+	doc = cap_sigmf_meta_json(&m, err, sizeof(err));
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_ptr_nonnull(strstr(doc, "\"core:datatype\": \"ri64_be\""));
+	free(doc);
+}
+END_TEST
+
 START_TEST(rfc3339)
 {
 	struct timespec ts = { .tv_sec = 1795310625, .tv_nsec = 123999999 };
@@ -532,6 +710,9 @@ static Suite *capture_sigmf_suite(void)
 	tcase_add_test(tc, datatypes_iq);
 	tcase_add_test(tc, meta_segment_datetime);
 	tcase_add_test(tc, meta_write_atomic);
+	tcase_add_test(tc, datatype_timestamp);
+	tcase_add_test(tc, split_scans);
+	tcase_add_test(tc, meta_timestamp_recordings);
 	suite_add_tcase(s, tc);
 	return s;
 }

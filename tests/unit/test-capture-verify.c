@@ -289,6 +289,45 @@ START_TEST(jump_elsewhere_fails)
 }
 END_TEST
 
+/* IIO's timestamp channel in the scan (2 x u16, s64 at byte 8, 16 bytes,
+ * as iio-sim-adc timestamp=1 sends it): the pattern checks the others. */
+START_TEST(timestamp_channel_skipped)
+{
+	struct ifbh_info info;
+	struct ifbh_gaps none;
+	struct ifbh_channel *t;
+	uint8_t *buf = calloc(1000, 16);
+	struct cap_verify v;
+
+	layout(&info, 3, 16, false);
+	t = &info.ch[info.num_channels++];
+	strcpy(t->name, "timestamp");
+	t->scan_index = 2;
+	t->offset = 8;
+	t->is_signed = 1;
+	t->bits = t->storage_bits = 64;
+	t->repeat = 1;
+	info.scan_size = 16;
+	for (uint32_t n = 0; n < 1000; n++) {
+		put_sample(buf + 16 * n, 2, false, (70000 + n) & 0xffff);
+		put_sample(buf + 16 * n + 2, 2, false, (70000 + n) >> 16);
+		memset(buf + 16 * n + 8, 0xa5 ^ (int)n, 8); /* any time */
+	}
+	ifbh_gaps_init(&none);
+	init(&v, &info);
+	ck_assert_uint_eq(v.nch, 2);
+	feed_chunks(&v, buf, 16000, 4093, 5);
+	settle(&v, &none, UINT64_MAX);
+	ck_assert(!v.failed);
+	ck_assert_uint_eq(cap_verify_checked(&v), 16000);
+	cap_verify_free(&v);
+	/* a timestamp of any other storage is no timestamp: refused */
+	t->storage_bits = 32;
+	ck_assert_int_eq(cap_verify_init(&v, &info, (char[64]){ 0 }, 64), -EINVAL);
+	free(buf);
+}
+END_TEST
+
 START_TEST(high_half_only)
 {
 	struct ifbh_info info;
@@ -488,6 +527,7 @@ static Suite *capture_verify_suite(void)
 	tcase_add_test(tc, refuses_other_layouts);
 	tcase_add_test(tc, gaps_merge);
 	tcase_add_test(tc, lost_gap_explains_jump);
+	tcase_add_test(tc, timestamp_channel_skipped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,8 +7,10 @@
  * ioctls take the kernel's real paths. A kthread plays the DMA controller.
  *
  * Channels: voltage0 (scan index 0) and voltage1 (scan index 1), all
- * le:u16/16>>0 (module parameter channels: up to voltage3). No timestamp
- * channel.
+ * le:u16/16>>0 (module parameter channels: up to voltage3). With module
+ * parameter timestamp=1 a device also has IIO's timestamp channel
+ * ("timestamp": in_timestamp_en, _index, _type le:s64/64>>0; scan index
+ * after the voltage channels, as IIO_CHAN_SOFT_TIMESTAMP gives it).
  *
  * The pattern (a contract with the host tool): a scan counter n starts at 0
  * when the buffer is enabled and counts every scan the ADC produces. Scan n
@@ -16,11 +18,25 @@
  * enabled the stream is the consecutive little-endian u32 values 0, 1,
  * 2, ...; each channel enabled stores its u16, in scan order.
  *
+ * The timestamp, when enabled, follows the voltage channels at the offset
+ * the kernel's scan layout gives it (iio_compute_scan_bytes(): every
+ * element aligned to its storage size, the scan to its largest): at byte
+ * 8 with up to 4 voltage channels, zero padding before it, a 16-byte
+ * scan. It holds scan n's true time in ns on CLOCK_MONOTONIC (ktime_get()),
+ * whatever current_timestamp_clock says (IIO's software timestamp follows
+ * that attribute; the sim's is its DMA's "hardware" one): paced, t(n) of
+ * "Paced time" below, the time scan n was produced (sim_t0_ns + n / true
+ * rate); unpaced, the ktime_get() at which the DMA thread began writing
+ * the block holding the scan (all of a block's scans the same). The
+ * buffer cannot be enabled with the timestamp alone (the IIO core needs a
+ * scan element; the timestamp is none, its _en sets scan_timestamp).
+ *
  * Several devices (module parameter devices, for a daemon with several
  * streams): device 0 is named "iio-sim-adc", device i > 0
  * "iio-sim-adc<i>"; each has its own buffer, DMA thread, counter and
  * attributes. channels=A,B,... and rates=A,B,... give each device its
- * channel count (1 to 4, default 2) and its default sampling_frequency.
+ * channel count (1 to 4, default 2) and its default sampling_frequency;
+ * timestamp=A,B,... (0 or 1, default 0) its timestamp channel.
  *
  * Device attributes (in /sys/bus/iio/devices/iio:deviceN/):
  *   sampling_frequency  integer Hz, read/write, default 10000000.
@@ -155,6 +171,14 @@ static unsigned int rates[SIM_MAX_DEVICES];
 static int num_rates_param;
 module_param_array_named(rates, rates, uint, &num_rates_param, 0444);
 MODULE_PARM_DESC(rates, "default sampling_frequency of each device in Hz (default 10000000)");
+static unsigned int timestamps[SIM_MAX_DEVICES];
+static int num_timestamps_param;
+module_param_array_named(timestamp, timestamps, uint, &num_timestamps_param, 0444);
+MODULE_PARM_DESC(timestamp, "1: give each device (per device, like channels) an IIO timestamp channel (default 0)");
+
+/* A scan's largest: 4 u16 channels, then the s64 timestamp at byte 8. */
+#define SIM_TS_BYTES		8
+#define SIM_MAX_SCAN_BYTES	(2 * SIM_MAX_CHANNELS + SIM_TS_BYTES)
 
 struct sim_buffer {
 	struct iio_dma_buffer_queue queue;
@@ -176,8 +200,10 @@ struct sim_adc {
 	bool paced;
 	unsigned int fail_blocks;
 	ktime_t stall_until;
-	unsigned long scan_mask;
+	unsigned int nvolt;		/* voltage channels (scan index 0..nvolt-1) */
+	unsigned long scan_mask;	/* of the voltage channels */
 	unsigned int scan_bytes;
+	unsigned int ts_off;		/* the timestamp's offset in a scan; 0: none */
 	ktime_t t0;			/* enable time (paced mode) */
 	u64 next_n;			/* first scan of the next block */
 	/* paced mode: since when the DMA has had a block without a break */
@@ -233,19 +259,25 @@ static u64 sim_paced_count(struct sim_adc *sim, ktime_t t)
 	return whole * rate + mul_u64_u64_div_u64(rem, rate, SIM_RATE_NS);
 }
 
-/* Time at which scan @n has been produced, in paced mode. */
-static ktime_t sim_paced_time(struct sim_adc *sim, u64 n)
+/* Time at which scan @n is produced with @rate (sim_rate()) from @t0. */
+static ktime_t sim_time_at(ktime_t t0, u64 rate, u64 n)
 {
-	u64 rate = sim_rate(sim), rem, whole, ns;
+	u64 rem, whole, ns;
 
 	/* n = whole * rate + rem; whole periods of 1e15 ns each */
 	whole = div64_u64_rem(n, rate, &rem);
 	if (whole >= KTIME_MAX / SIM_RATE_NS)
 		return KTIME_MAX;
 	ns = whole * SIM_RATE_NS + mul_u64_u64_div_u64(rem, SIM_RATE_NS, rate);
-	if (ns >= KTIME_MAX - ktime_to_ns(sim->t0))
+	if (ns >= KTIME_MAX - ktime_to_ns(t0))
 		return KTIME_MAX;
-	return ktime_add_ns(sim->t0, ns);
+	return ktime_add_ns(t0, ns);
+}
+
+/* Time at which scan @n has been produced, in paced mode. */
+static ktime_t sim_paced_time(struct sim_adc *sim, u64 n)
+{
+	return sim_time_at(sim->t0, sim_rate(sim), n);
 }
 
 struct sim_gen {
@@ -253,31 +285,49 @@ struct sim_gen {
 	unsigned int off;	/* byte offset inside that scan */
 	unsigned long mask;
 	unsigned int scan_bytes;
+	/* the timestamp: its offset (0: none), and how to tell scan n's time */
+	unsigned int ts_off;
+	bool paced;
+	ktime_t t0;		/* paced: t(n) = sim_time_at(t0, rate, n) */
+	u64 rate;
+	s64 fill_ns;		/* unpaced: when the block's filling began */
 };
 
-/* Scan @n: voltageK = (n >> 16K) & 0xffff for each enabled channel. */
-static void sim_scan(unsigned long mask, u64 n, u8 *scan)
+/*
+ * Scan @n: voltageK = (n >> 16K) & 0xffff for each enabled channel, then
+ * (with a timestamp) zero padding up to it and scan n's time.
+ */
+static void sim_scan(const struct sim_gen *g, u64 n, u8 *scan)
 {
 	unsigned int k, pos = 0;
 
 	for (k = 0; k < SIM_MAX_CHANNELS; k++) {
-		if (mask & BIT(k)) {
+		if (g->mask & BIT(k)) {
 			put_unaligned_le16((n >> (16 * k)) & 0xffff, scan + pos);
 			pos += 2;
 		}
+	}
+	if (g->ts_off) {
+		s64 ns = g->paced ? ktime_to_ns(sim_time_at(g->t0, g->rate, n)) : g->fill_ns;
+
+		memset(scan + pos, 0, g->ts_off - pos);
+		put_unaligned_le64(ns, scan + g->ts_off);
 	}
 }
 
 /* Writes the next @len bytes of the stream to @dst. */
 static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 {
-	u8 scan[2 * SIM_MAX_CHANNELS];
+	u8 scan[SIM_MAX_SCAN_BYTES];
 
 	while (len) {
 		if (!g->off && len >= g->scan_bytes) {
 			size_t cnt = len / g->scan_bytes, i;
 
-			if (g->mask == (BIT(0) | BIT(1))) {
+			if (g->ts_off) {
+				for (i = 0; i < cnt; i++)
+					sim_scan(g, g->n + i, dst + g->scan_bytes * i);
+			} else if (g->mask == (BIT(0) | BIT(1))) {
 				for (i = 0; i < cnt; i++)
 					put_unaligned_le32((u32)(g->n + i), dst + 4 * i);
 			} else if (g->scan_bytes == 2) {
@@ -288,14 +338,14 @@ static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 							   dst + 2 * i);
 			} else {
 				for (i = 0; i < cnt; i++)
-					sim_scan(g->mask, g->n + i, dst + g->scan_bytes * i);
+					sim_scan(g, g->n + i, dst + g->scan_bytes * i);
 			}
 			g->n += cnt;
 			dst += cnt * g->scan_bytes;
 			len -= cnt * g->scan_bytes;
 			continue;
 		}
-		sim_scan(g->mask, g->n, scan);
+		sim_scan(g, g->n, scan);
 		*dst++ = scan[g->off++];
 		len--;
 		if (g->off == g->scan_bytes) {
@@ -311,7 +361,11 @@ static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *blo
 #if SIM_HAVE_DMABUF
 	struct sg_mapping_iter miter;
 	size_t left = bytes;
+#endif
 
+	if (!g->paced)
+		g->fill_ns = ktime_get_ns();
+#if SIM_HAVE_DMABUF
 	if (block->fileio) {
 		sim_fill(g, block->vaddr, bytes);
 		return;
@@ -363,6 +417,20 @@ struct sim_job {
 	struct sim_gen gen;
 };
 
+/* With sim->lock held: the generator of the stream from scan @n on. */
+static struct sim_gen sim_gen_at(struct sim_adc *sim, u64 n)
+{
+	return (struct sim_gen) {
+		.n = n,
+		.mask = sim->scan_mask,
+		.scan_bytes = sim->scan_bytes,
+		.ts_off = sim->ts_off,
+		.paced = sim->paced,
+		.t0 = sim->t0,
+		.rate = sim_rate(sim),
+	};
+}
+
 /*
  * One step of the DMA thread, with sim->lock held: either takes the next
  * block to fill or complete into @job (returns true), or sets @until to the
@@ -410,11 +478,7 @@ static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *unti
 				.block = block,
 				.bytes = bytes,
 				.fill_only = true,
-				.gen = {
-					.n = sim->cur_first,
-					.mask = sim->scan_mask,
-					.scan_bytes = sim->scan_bytes,
-				},
+				.gen = sim_gen_at(sim, sim->cur_first),
 			};
 			sim->busy = block;
 			return true;
@@ -438,11 +502,7 @@ static bool sim_dma_step(struct sim_adc *sim, struct sim_job *job, ktime_t *unti
 		.bytes = bytes,
 		.filled = sim->paced,
 		.fail = sim->fail_blocks > 0,
-		.gen = {
-			.n = first,
-			.mask = sim->scan_mask,
-			.scan_bytes = sim->scan_bytes,
-		},
+		.gen = sim_gen_at(sim, first),
 	};
 	if (job->fail) {
 		sim->fail_blocks--;
@@ -664,15 +724,26 @@ static const struct iio_buffer_access_funcs sim_buffer_access_nodmabuf = {
 static int sim_preenable(struct iio_dev *indio_dev)
 {
 	struct sim_adc *sim = iio_priv(indio_dev);
-	unsigned long mask = *indio_dev->active_scan_mask &
-			     GENMASK(indio_dev->num_channels - 1, 0);
+	unsigned long mask = *indio_dev->active_scan_mask & GENMASK(sim->nvolt - 1, 0);
+	unsigned int bytes = 2 * hweight_long(mask), ts_off = 0;
 
 	if (!mask)
 		return -EINVAL;
+	/* the kernel's layout (iio_compute_scan_bytes): the s64 8-aligned */
+	if (indio_dev->scan_timestamp) {
+		ts_off = ALIGN(bytes, SIM_TS_BYTES);
+		bytes = ts_off + SIM_TS_BYTES;
+	}
+	if (bytes != indio_dev->scan_bytes) {
+		dev_err(sim->dev, "scan of %u bytes, the IIO core says %d\n", bytes,
+			indio_dev->scan_bytes);
+		return -EINVAL;
+	}
 
 	mutex_lock(&sim->lock);
 	sim->scan_mask = mask;
-	sim->scan_bytes = 2 * hweight_long(mask);
+	sim->scan_bytes = bytes;
+	sim->ts_off = ts_off;
 	sim->next_n = 0;
 	sim->cur = NULL;
 	mutex_unlock(&sim->lock);
@@ -728,11 +799,33 @@ static const struct iio_buffer_setup_ops sim_setup_ops = {
 	},							\
 }
 
+/* IIO_CHAN_SOFT_TIMESTAMP with the byte order spelt out (le, as written). */
+#define SIM_TIMESTAMP_CHAN(idx) {				\
+	.type = IIO_TIMESTAMP,					\
+	.channel = -1,						\
+	.scan_index = (idx),					\
+	.scan_type = {						\
+		.sign = 's',					\
+		.realbits = 64,					\
+		.storagebits = 64,				\
+		.shift = 0,					\
+		.endianness = IIO_LE,				\
+	},							\
+}
+
 static const struct iio_chan_spec sim_channels[SIM_MAX_CHANNELS] = {
 	SIM_CHAN(0),
 	SIM_CHAN(1),
 	SIM_CHAN(2),
 	SIM_CHAN(3),
+};
+
+static const struct iio_chan_spec sim_ts_channels[SIM_MAX_CHANNELS + 1] = {
+	SIM_TIMESTAMP_CHAN(0),
+	SIM_TIMESTAMP_CHAN(1),
+	SIM_TIMESTAMP_CHAN(2),
+	SIM_TIMESTAMP_CHAN(3),
+	SIM_TIMESTAMP_CHAN(4),
 };
 
 static int sim_read_raw(struct iio_dev *indio_dev, struct iio_chan_spec const *chan,
@@ -983,6 +1076,7 @@ static int sim_probe(struct platform_device *pdev)
 	/* PLATFORM_DEVID_NONE (-1) for the one device, else 0..devices-1 */
 	unsigned int idx = pdev->id < 0 ? 0 : pdev->id;
 	unsigned int nch = channels[idx] ? channels[idx] : 2;
+	struct iio_chan_spec *chans;
 	struct iio_dev *indio_dev;
 	struct sim_buffer *sbuf;
 	struct sim_adc *sim;
@@ -1010,8 +1104,20 @@ static int sim_probe(struct platform_device *pdev)
 	if (!indio_dev->name)
 		return -ENOMEM;
 	indio_dev->info = &sim_info;
-	indio_dev->channels = sim_channels;
-	indio_dev->num_channels = nch;
+	sim->nvolt = nch;
+	if (timestamps[idx]) {
+		/* voltage0..nch-1, then the timestamp with scan index nch */
+		chans = devm_kcalloc(dev, nch + 1, sizeof(*chans), GFP_KERNEL);
+		if (!chans)
+			return -ENOMEM;
+		memcpy(chans, sim_channels, nch * sizeof(*chans));
+		chans[nch] = sim_ts_channels[nch];
+		indio_dev->channels = chans;
+		indio_dev->num_channels = nch + 1;
+	} else {
+		indio_dev->channels = sim_channels;
+		indio_dev->num_channels = nch;
+	}
 	indio_dev->modes = INDIO_BUFFER_HARDWARE;
 	indio_dev->setup_ops = &sim_setup_ops;
 
@@ -1072,6 +1178,10 @@ static int __init sim_init(void)
 		if (channels[i] > SIM_MAX_CHANNELS) {
 			pr_err(SIM_NAME ": channels=%u (device %u): 1 to %d\n", channels[i], i,
 			       SIM_MAX_CHANNELS);
+			return -EINVAL;
+		}
+		if (timestamps[i] > 1) {
+			pr_err(SIM_NAME ": timestamp=%u (device %u): 0 or 1\n", timestamps[i], i);
 			return -EINVAL;
 		}
 	}
