@@ -810,8 +810,11 @@ struct ifbh_time_model {
 
 /*
  * The board's clocks against the host's, now: rounds GET_CLOCK round
- * trips (0: 8), the tightest kept (as the device's estimate from then on,
- * for its streams too). Fills the clock fields of *ret (see size; marks
+ * trips (0: 8), the tightest of them kept (as the device's estimate from
+ * then on, for its streams too; it replaces the earlier one, since the
+ * two clocks drift apart: a stream measures it at its START, and its
+ * uncertainty does not grow with the time since). Synchronous: not to be
+ * called while another thread runs a stream of the device. Fills the clock fields of *ret (see size; marks
  * 0, nominal_hz GET_INFO's). 0, -EINVAL (size 0), -EOPNOTSUPP (a device
  * before version 6), or a failed request's -errno; message in
  * ifbh_dev_error().

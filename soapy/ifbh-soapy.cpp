@@ -504,11 +504,28 @@ public:
 		m.size = sizeof(m);
 		if (!hasHardwareTime(what))
 			return 0;
-		/* one more round trip: the tightest one so far is kept */
-		if (ifbh_dev_clock(dev_, 1, &m) < 0 || !m.clock_known) {
-			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
-			return 0;
+		/*
+		 * While a stream runs, its reader thread owns the device's
+		 * libusb events (libifbhost: one thread per context): the
+		 * estimate its START measured, no USB request. Otherwise four
+		 * round trips now.
+		 */
+		if (stream_ && stream_->s) {
+			if (ifbh_stream_time_model(stream_->s, &m) < 0)
+				return 0;
+		} else {
+			/* a TX stream's writeStream holds its mutex: not at once */
+			std::unique_lock<std::mutex> g;
+
+			if (stream_)
+				g = std::unique_lock<std::mutex>(stream_->mutex);
+			if (ifbh_dev_clock(dev_, 4, &m) < 0) {
+				SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+				return 0;
+			}
 		}
+		if (!m.clock_known)
+			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		return (long long)now.tv_sec * 1000000000LL + now.tv_nsec - m.host_offset_ns +
 		       hw_offset_.load();

@@ -370,6 +370,11 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static uint32_t clamp_u32(int64_t v)
+{
+	return v < 0 ? 0 : v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 /* The board's clocks for GET_CLOCK: REALTIME, TAI and BOOTTIME between two
  * MONOTONIC reads, and the kernel's discipline state (adjtimex(2), modes
  * 0: a read; the unit file allows it, see ProtectClock there). */
@@ -395,8 +400,8 @@ static void clock_read(struct ifb_clock_reading *c)
 		c->flags |= IFB_CLOCK_PPS;
 	if (tx.tai != 0)
 		c->flags |= IFB_CLOCK_TAI_SET;
-	c->esterror_us = tx.esterror < 0 ? 0 : tx.esterror > UINT32_MAX ? UINT32_MAX : (uint32_t)tx.esterror;
-	c->maxerror_us = tx.maxerror < 0 ? 0 : tx.maxerror > UINT32_MAX ? UINT32_MAX : (uint32_t)tx.maxerror;
+	c->esterror_us = clamp_u32((int64_t)tx.esterror);
+	c->maxerror_us = clamp_u32((int64_t)tx.maxerror);
 }
 
 /* Version 6's requests reply in the agreed version, 6 at least. */

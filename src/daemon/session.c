@@ -307,7 +307,7 @@ static int session_start_at(struct ifb_stream *s)
 	if (r == 0)
 		/* accuracy 1 us: the loop's wake-up is the burst's start */
 		r = sd_event_add_time(s->b->loop, &s->at_timer, CLOCK_MONOTONIC,
-				      s->start_at_ns / 1000, 1, on_start_at, s);
+				      (s->start_at_ns + 999) / 1000, 1, on_start_at, s); /* never before */
 	if (r < 0) {
 		log_error_errno(r, "%sCannot hold stream %u for board time %" PRIu64 " ns", s->logp,
 				s->engine.stream_id, s->start_at_ns);

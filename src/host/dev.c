@@ -707,8 +707,12 @@ int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
 	struct ifbh_clock_reply c;
 	char msg[256];
 
+	struct ifbh_clock_est fresh = { 0 };
+
 	if (dev->info.version < 6)
 		return -EOPNOTSUPP;
+	/* a fresh estimate: the two clocks drift apart, an old tight round
+	 * trip says less than a new loose one */
 	for (unsigned int i = 0; i < rounds; i++) {
 		int64_t t0 = ifbh_now_ns(), t1;
 		int ret = ifbh_dev_ctrl_value(dev, IFB_REQ_GET_CLOCK, 0, buf, sizeof(buf));
@@ -721,8 +725,10 @@ int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
 			ifbh_log(dev->ctx, IFBH_LOG_WARNING, "%s", msg);
 			return ret;
 		}
-		ifbh_clock_est_add(&dev->clk, t0, t1, &c);
+		ifbh_clock_est_add(&fresh, t0, t1, &c);
 	}
+	if (fresh.valid)
+		dev->clk = fresh;
 	return 0;
 }
 

@@ -533,8 +533,16 @@ int ifbh_parse_clock(const void *buf, size_t len, struct ifbh_clock_reply *out, 
 	out->tai_ns = (int64_t)le64toh((uint64_t)h.tai_ns);
 	out->esterror_us = le32toh(h.esterror_us);
 	out->maxerror_us = le32toh(h.maxerror_us);
-	if (out->monotonic_ns == 0 || out->monotonic_ns > INT64_MAX)
+	/* half of int64_t's range each: differences and sums stay inside */
+	if (out->monotonic_ns == 0 || out->monotonic_ns > INT64_MAX / 2)
 		return fail(err, errlen, -EBADMSG, "GET_CLOCK: CLOCK_MONOTONIC %" PRIu64 " ns",
 			    out->monotonic_ns);
+	if (out->realtime_ns < -(INT64_MAX / 2) || out->realtime_ns > INT64_MAX / 2 ||
+	    out->tai_ns < -(INT64_MAX / 2) || out->tai_ns > INT64_MAX / 2 ||
+	    out->boottime_ns > INT64_MAX / 2)
+		return fail(err, errlen, -EBADMSG,
+			    "GET_CLOCK: a clock beyond 146 years (REALTIME %" PRId64 ", TAI %" PRId64
+			    ", BOOTTIME %" PRIu64 " ns)",
+			    out->realtime_ns, out->tai_ns, out->boottime_ns);
 	return 0;
 }

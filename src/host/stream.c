@@ -375,7 +375,8 @@ static void request_times(struct ifbh_stream *s);
  * (version 6), then it takes effect. */
 static bool learn_times(struct ifbh_stream *s, const uint8_t *buf, size_t len);
 
-/* The marks up to the final GET_STATS, synchronously (the stream's end). */
+/* The marks up to the final GET_STATS, synchronously: from finish() only,
+ * never from a libusb callback. */
 static void final_times(struct ifbh_stream *s)
 {
 	uint8_t buf[IFB_MAX_REPLY];
@@ -395,13 +396,9 @@ static void final_times(struct ifbh_stream *s)
 
 static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 {
-	if (!s->use_times || s->dev->gone) {
-		settle_stats(s, st);
-		return;
-	}
-	if (s->cancelling) {
-		s->tpend = *st;
-		final_times(s);
+	/* cancelling: this may be a libusb callback, where no synchronous
+	 * request may be sent; finish() fetches the last marks */
+	if (!s->use_times || s->dev->gone || s->cancelling) {
 		settle_stats(s, st);
 		return;
 	}
@@ -921,6 +918,11 @@ static void finish(struct ifbh_stream *s)
 		} else {
 			learn_stats(s, &st);
 			final_gaps(s);
+			/* the marks up to the end (outside event handling) */
+			if (s->use_times && !s->dev->gone) {
+				s->tpend = st;
+				final_times(s);
+			}
 		}
 		if (!s->st.eos && !s->dev->gone && s->st.stop_sent)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
@@ -1117,7 +1119,8 @@ static int time_through_clock(const struct ifbh_stream *s, uint64_t off, bool re
 	if (!c->valid)
 		return -EAGAIN;
 	/* host MONOTONIC = board + (host - board); REALTIME = board + (RT - board) */
-	*ret_ns = t + (realtime ? c->realtime_ns : c->host_offset_ns);
+	if (__builtin_add_overflow(t, realtime ? c->realtime_ns : c->host_offset_ns, ret_ns))
+		return -ERANGE;
 	return 0;
 }
 

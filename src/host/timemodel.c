@@ -22,6 +22,8 @@
  */
 #define TM_HULL_MAX 4096
 #define TM_RUNS_MAX 65536
+/* and all runs' hull points together: 16 MiB */
+#define TM_PTS_MAX (1u << 20)
 
 void ifbh_tm_init(struct ifbh_tm *m, uint32_t scan_size, double nominal_hz)
 {
@@ -38,16 +40,24 @@ void ifbh_tm_free(struct ifbh_tm *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Forget the older half of the runs (but the last): their times become
+ * unknown. */
+static void forget_old_runs(struct ifbh_tm *m)
+{
+	size_t drop = m->nrun / 2;
+
+	for (size_t i = 0; i < drop; i++) {
+		m->npts -= m->run[i].nhull;
+		free(m->run[i].hull);
+	}
+	memmove(m->run, m->run + drop, (m->nrun - drop) * sizeof(m->run[0]));
+	m->nrun -= drop;
+}
+
 static int push_run(struct ifbh_tm *m, uint64_t start)
 {
-	if (m->nrun == TM_RUNS_MAX) {
-		size_t drop = TM_RUNS_MAX / 2;
-
-		for (size_t i = 0; i < drop; i++)
-			free(m->run[i].hull);
-		memmove(m->run, m->run + drop, (m->nrun - drop) * sizeof(m->run[0]));
-		m->nrun -= drop;
-	}
+	if (m->nrun == TM_RUNS_MAX)
+		forget_old_runs(m);
 	if (m->nrun == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
 		struct ifbh_tm_run *r = realloc(m->run, cap * sizeof(*r));
@@ -181,7 +191,18 @@ static void thin(struct ifbh_tm_run *r)
 	r->nhull = w;
 }
 
-static int hull_add(struct ifbh_tm_run *r, double k, double t)
+static int hull_push(struct ifbh_tm_run *r, double k, double t);
+
+static int hull_add(struct ifbh_tm *m, struct ifbh_tm_run *r, double k, double t)
+{
+	size_t before = r->nhull;
+	int ret = hull_push(r, k, t);
+
+	m->npts = m->npts - before + r->nhull;
+	return ret;
+}
+
+static int hull_push(struct ifbh_tm_run *r, double k, double t)
 {
 	/* lower hull, k increasing: keep left turns only */
 	while (r->nhull >= 2) {
@@ -240,7 +261,7 @@ static int add_point(struct ifbh_tm *m, uint64_t off, uint64_t ns, bool bound)
 		m->nerr++;
 		m->err2 += (e * e - m->err2) / (double)(m->nerr < TM_ERR_WINDOW ? m->nerr : TM_ERR_WINDOW);
 	}
-	ret = hull_add(r, k, t);
+	ret = hull_add(m, r, k, t);
 	if (ret < 0)
 		return ret;
 	r->n++;
@@ -249,6 +270,8 @@ static int add_point(struct ifbh_tm *m, uint64_t off, uint64_t ns, bool bound)
 		m->marks++;
 		m->last_off = off;
 	}
+	if (m->npts > TM_PTS_MAX && m->nrun > 1)
+		forget_old_runs(m); /* moves the runs: r is stale from here */
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct ifbh_tm {
 	bool have_ref;
 	struct ifbh_tm_run *run;
 	size_t nrun, cap;
+	size_t npts;        /* hull points of all runs */
 	uint64_t marks;
 	uint64_t last_off;  /* the last mark's offset: marks must go forward */
 	double b;           /* ns per scan of the last fit; 0: none */

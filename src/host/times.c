@@ -37,10 +37,13 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 		return -EBADMSG;
 	b->stream_id = r->stream_id;
 	b->source = r->source;
+	uint64_t seq0;
+
 	if (r->first_seq > b->seq) {
 		b->lost += r->first_seq - b->seq;
 		b->seq = r->first_seq;
 	}
+	seq0 = b->seq;
 	for (unsigned int i = 0; i < r->count; i++) {
 		const struct ifb_time_mark *m = &r->mark[i];
 		uint64_t off;
@@ -50,24 +53,38 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 		if (m->offset > bound)
 			return 0;
 		while (ifbh_gaps_next(g, b->gap_from, &off) && off < m->offset) {
+			/* a gap behind the model's last mark (learned too late)
+			 * cannot start a run there any more: skipped */
 			ret = ifbh_tm_gap(&b->tm, off);
+			if (ret == -ENOMEM)
+				return ret;
 			if (ret < 0)
-				return ret == -ENOMEM ? ret : -EBADMSG;
+				b->refused++;
 			b->gap_from = off + 1;
 		}
-		/* a run's first block: no later than its enqueue's end */
-		if (m->start_ns) {
+		/*
+		 * A run's first block: no later than its enqueue's end. Only
+		 * advice: where the gap book lacks the run's gap (a ring the
+		 * device overran) the bound lands in the old run, which
+		 * refuses it; the mark still counts.
+		 */
+		if (m->start_ns && m->start_ns <= UINT64_MAX - m->start_window_ns) {
 			ret = ifbh_tm_bound(&b->tm, m->offset - m->block_bytes,
 					    m->start_ns + m->start_window_ns);
-			if (ret < 0)
-				return ret == -ENOMEM ? ret : -EBADMSG;
+			if (ret == -ENOMEM)
+				return ret;
 		}
+		/* a mark the model refuses is skipped, not asked for again */
 		ret = ifbh_tm_mark(&b->tm, m->offset, m->board_ns);
+		if (ret == -ENOMEM)
+			return ret;
 		if (ret < 0)
-			return ret == -ENOMEM ? ret : -EBADMSG;
+			b->refused++;
 		b->seq++;
 	}
-	return b->seq < r->marks_total && r->count ? 1 : 0;
+	/* more only if this reply brought some: a device that ignores the
+	 * sequence number is not asked again and again */
+	return b->seq > seq0 && b->seq < r->marks_total ? 1 : 0;
 }
 
 void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,

@@ -20,6 +20,7 @@ struct ifbh_timebook {
 	struct ifbh_tm tm;
 	uint64_t seq;       /* the next mark's sequence number */
 	uint64_t lost;      /* marks the device's ring dropped before we asked */
+	uint64_t refused;   /* marks the model refused (not forward, out of range) */
 	uint64_t gap_from;  /* gaps from this offset on are not in the model yet */
 	uint32_t stream_id; /* 0 until the first reply */
 	unsigned int source; /* enum ifb_time_source */
@@ -31,8 +32,9 @@ void ifbh_timebook_free(struct ifbh_timebook *b);
  * Take the marks of reply r up to stream offset bound (beyond it the gap
  * book may not hold every gap yet), each after the gaps of g before it.
  * Returns 1 when the device holds more marks this host may take now (ask
- * again from b->seq), 0 when not, -EBADMSG for a reply of another stream
- * or marks that contradict the model, -ENOMEM.
+ * again from b->seq; never for a reply that brought none), 0 when not,
+ * -EBADMSG for a reply of another stream, -ENOMEM. A mark the model
+ * refuses is skipped and counted in b->refused.
  */
 int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
 		       const struct ifbh_gaps *g);

@@ -145,7 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	err[0] = '\0';
 	if (ifbh_parse_clock(data, size, &clk, err, sizeof(err)) == 0)
-		CHECK(clk.monotonic_ns > 0 && clk.monotonic_ns <= INT64_MAX);
+		CHECK(clk.monotonic_ns > 0 && clk.monotonic_ns <= INT64_MAX / 2 &&
+		      clk.realtime_ns >= -(INT64_MAX / 2) && clk.realtime_ns <= INT64_MAX / 2);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
 	return 0;

@@ -313,6 +313,41 @@ START_TEST(model_run_start_bounds_late_fences)
 }
 END_TEST
 
+/* The time book never stalls on a device's replies: a mark the model
+ * refuses is skipped (the next ones still come in), and a reply of marks
+ * it had asks for nothing more. */
+START_TEST(timebook_skips_and_stops)
+{
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, SCAN, NOMINAL);
+	memset(&rep, 0, sizeof(rep));
+	rep.stream_id = 1;
+	rep.source = IFB_TIME_FENCE;
+	rep.first_seq = 0;
+	rep.marks_total = 4;
+	rep.count = 4;
+	rep.mark[0] = (struct ifb_time_mark){ .offset = BLOCK, .board_ns = 1000000 };
+	/* a run start whose gap the book lacks: it lands on the last mark */
+	rep.mark[1] = (struct ifb_time_mark){ .offset = 2 * BLOCK, .board_ns = 2000000,
+					      .start_ns = 1500000, .block_bytes = BLOCK };
+	rep.mark[2] = (struct ifb_time_mark){ .offset = 3 * BLOCK + 2, .board_ns = 3000000 }; /* no whole scan */
+	rep.mark[3] = (struct ifb_time_mark){ .offset = 4 * BLOCK, .board_ns = 4000000 };
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, UINT64_MAX, &g), 0);
+	ck_assert_uint_eq(b.seq, 4);
+	ck_assert_uint_eq(b.tm.marks, 3);
+	ck_assert_uint_eq(b.refused, 1);
+	/* a device that answers with the same marks again: nothing more asked */
+	rep.marks_total = 9;
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, UINT64_MAX, &g), 0);
+	ck_assert_uint_eq(b.seq, 4);
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+END_TEST
+
 START_TEST(model_refuses_nonsense)
 {
 	struct ifbh_tm m;
@@ -376,6 +411,8 @@ START_TEST(clock_reply_and_estimate)
 	ck_assert_int_eq(e.unc_ns, 50100);
 	/* hostile */
 	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len - 1, &c, err, sizeof(err)), -EBADMSG);
+	memcpy(buf + 24, &(int64_t){ INT64_MIN + 5 }, 8); /* REALTIME: differences would overflow */
+	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len, &c, err, sizeof(err)), -EBADMSG);
 	memset(buf + 16, 0, 8); /* CLOCK_MONOTONIC 0 */
 	ck_assert_int_eq(ifbh_parse_clock(buf, (size_t)len, &c, err, sizeof(err)), -EBADMSG);
 	buf[0] ^= 1;
@@ -393,6 +430,7 @@ static Suite *host_time_suite(void)
 	tcase_add_test(tc, model_rate_and_times);
 	tcase_add_test(tc, model_ignores_late_spikes);
 	tcase_add_test(tc, model_run_start_bounds_late_fences);
+	tcase_add_test(tc, timebook_skips_and_stops);
 	tcase_add_test(tc, model_refuses_nonsense);
 	tcase_add_test(tc, clock_reply_and_estimate);
 	suite_add_tcase(s, tc);
