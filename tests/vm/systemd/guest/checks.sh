@@ -170,6 +170,18 @@ fi
 # --- a capture through the gadget the daemon composed ----------------------------
 ((started)) && capture capture
 
+# --- board time under the sandbox: GET_CLOCK reads adjtimex (modes 0), which
+# the unit's SystemCallFilter must let through for the clock's state -----------
+if ((started)); then
+	out=$(timeout 60 iio-ffs-capture --info 2>&1)
+	if grep -q 'board REALTIME: .*, \(free-running\|synchronised\)' <<< "$out"; then
+		pass board-clock
+		info "board-clock: $(grep 'board' <<< "$out" | paste -sd' ')"
+	else
+		fail board-clock "iio-ffs-capture --info does not know the board clock's state (adjtimex refused?)" "$out"
+	fi
+fi
+
 # --- the journal, with priorities -------------------------------------------------
 if journalctl -q --no-pager -u "$UNIT" -p info -o cat | grep -q 'USB descriptors written'; then
 	if journalctl -q --no-pager -u "$UNIT" -p warning -o cat | grep -q 'USB descriptors written'; then
