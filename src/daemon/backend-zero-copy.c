@@ -67,6 +67,7 @@ static void zc_snapshot(struct ifb_block *k, bool writers_only)
 {
 	closep(&k->sync_fd);
 	k->sync_fd = ifb_dmabuf_export_fences(k->fd, writers_only);
+	k->snapshot_ns = ifb_now_ns();
 	if (k->sync_fd < 0) {
 		log_debug("Cannot export the fences of a DMABUF: %s", strerror(-k->sync_fd));
 		k->sync_fd = -1;
@@ -96,14 +97,6 @@ static int zc_take_status(struct ifb_block *k, uint64_t *signalled_ns)
 	return status == -EINPROGRESS ? 0 : status;
 }
 
-static uint64_t zc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The block's source polls for POLLOUT all along (see the top); this only
  * turns it on, which costs an epoll_ctl only if it was off. */
 static void zc_watch(struct ifb_block *k)
@@ -115,13 +108,14 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 {
 	struct ifb_stream *s = ctx;
 	struct ifb_block *k = &s->blk[i];
-	uint64_t begin = zc_now_ns();
+	uint64_t begin = ifb_now_ns();
 	int r;
 
 	r = ifb_iio_dmabuf_enqueue(&s->iio, k->fd, s->cfg.block_size, 0);
 	if (r < 0)
 		return log_error_errno(r, "%sIIO DMABUF enqueue of block %u failed", s->logp, i);
-	k->queued_ns = zc_now_ns();
+	k->queued_ns = ifb_now_ns();
+	k->queue_begin_ns = begin;
 	/* an idle ADC began the block within the ioctl: a run's first
 	 * block's time mark says so */
 	ifb_engine_adc_queued_at(&s->engine, i, begin, k->queued_ns);
@@ -266,9 +260,20 @@ int ifb_zc_on_dmabuf(sd_event_source *src, int fd, uint32_t revents, void *userd
 		/* a hybrid block with the DAC: nothing to do */
 	} else if (s->engine.state[i] == IFB_BLOCK_ADC && s->mode == IFB_MODE_ZERO_COPY &&
 	    (revents & EPOLLOUT)) {
+		uint64_t snapshot = k->snapshot_ns;
+
 		status = zc_take_status(k, &when);
 		if (status < 0 && s->engine.run == IFB_STATE_STREAMING)
 			log_warning_errno(status, "%sADC block %u failed", s->logp, i);
+		/*
+		 * A fence that had signalled before the export comes back as
+		 * the kernel's stub (dma_fence_get_stub), timestamped long
+		 * before this block was queued: the block finished no later
+		 * than the export, the time its mark gets (a bound, late as
+		 * fences are, never early).
+		 */
+		if (when && when < k->queue_begin_ns)
+			when = snapshot;
 		zc_judge_behind(s, k, when);
 		ifb_engine_adc_done_at(&s->engine, i, status, when); /* its time mark's */
 	} else if (s->engine.state[i] == IFB_BLOCK_USB && (revents & EPOLLOUT)) {

@@ -83,6 +83,8 @@ struct ifb_block {
 	int sync_fd;          /* zero-copy, hybrid: its fences as queued, for their status */
 	bool cancelled;       /* zero-copy, hybrid: its USB transfer was cancelled by detach */
 	uint64_t queued_ns;   /* zero-copy: when it went to the ADC (CLOCK_MONOTONIC) */
+	uint64_t queue_begin_ns; /* zero-copy: when that enqueue began */
+	uint64_t snapshot_ns; /* zero-copy: when sync_fd was exported */
 	int behind;           /* zero-copy: the block queued behind it, to judge starvation; -1 */
 	bool cpu_access;      /* hybrid: inside DMA_BUF_IOCTL_SYNC START..END (WRITE for
 			       * an input stream, READ for an output one) */

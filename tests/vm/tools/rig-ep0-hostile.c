@@ -41,7 +41,8 @@
 #define FAILURES_SHOWN 20
 
 enum { IFB_GET_INFO = 1, IFB_START = 2, IFB_STOP = 3, IFB_GET_STATS = 4, IFB_GET_GAPS = 5,
-       IFB_SET_SAMPLE_RATE = 6, IFB_GET_STATUS = 7, IFB_GET_STREAM = 8 };
+       IFB_SET_SAMPLE_RATE = 6, IFB_GET_STATUS = 7, IFB_GET_STREAM = 8, IFB_GET_TIMES = 9,
+       IFB_GET_CLOCK = 10 };
 
 struct req {
 	uint8_t type, request;
@@ -67,7 +68,7 @@ static uint8_t unknown_request(void)
 
 	do
 		r = (uint8_t)rnd(256);
-	while ((r >= IFB_GET_INFO && r <= IFB_GET_STREAM) || r == 0xcd);
+	while ((r >= IFB_GET_INFO && r <= IFB_GET_CLOCK) || r == 0xcd);
 	return r;
 }
 
@@ -130,16 +131,33 @@ static struct req draw(void)
 		if (q.type == 0xa1 && !q.length)
 			q.length = 1;
 		break;
-	case 8: /* GET_STREAM (version 4) the wrong way, or with wValue != 0 */
-		if (rnd(2))
+	case 8: /* GET_STREAM (version 4), GET_CLOCK (6) the wrong way or with wValue != 0;
+		 * GET_TIMES (6) the wrong way or without a data stage */
+		switch (rnd(5)) {
+		case 0:
 			q = (struct req){ 0x41, IFB_GET_STREAM, 0, 0, (uint16_t)rnd(64), true };
-		else
+			break;
+		case 1:
 			q = (struct req){ 0xc1, IFB_GET_STREAM, (uint16_t)(1 + rnd(0xffff)), 0,
 					  (uint16_t)(1 + rnd(4096)), true };
+			break;
+		case 2:
+			q = (struct req){ 0xc1, IFB_GET_CLOCK, (uint16_t)(1 + rnd(0xffff)), 0,
+					  (uint16_t)(1 + rnd(4096)), true };
+			break;
+		case 3:
+			q = (struct req){ 0x41, rnd(2) ? IFB_GET_CLOCK : IFB_GET_TIMES, 0, 0,
+					  (uint16_t)rnd(64), true };
+			break;
+		default:
+			q = (struct req){ 0xc1, rnd(2) ? IFB_GET_CLOCK : IFB_GET_TIMES, 0, 0, 0, true };
+			break;
+		}
 		break;
-	default: /* well-formed GET_INFO (any version offered), GET_STATS, GET_GAPS (from any
-		  * sequence number), GET_STREAM (version 4): answered */
-		switch (rnd(4)) {
+	default: /* well-formed GET_INFO (any version offered), GET_STATS, GET_GAPS and
+		  * GET_TIMES (from any sequence number), GET_STREAM (version 4), GET_CLOCK:
+		  * answered */
+		switch (rnd(6)) {
 		case 0:
 			q = (struct req){ 0xc1, IFB_GET_INFO, (uint16_t)(rnd(2) ? 0 : rnd(0x10000)),
 					  0, (uint16_t)(1 + rnd(4096)), false };
@@ -151,6 +169,13 @@ static struct req draw(void)
 		case 2:
 			q = (struct req){ 0xc1, IFB_GET_STREAM, 0, 0, (uint16_t)(1 + rnd(4096)),
 					  false };
+			break;
+		case 3:
+			q = (struct req){ 0xc1, IFB_GET_TIMES, (uint16_t)rnd(0x10000), 0,
+					  (uint16_t)(1 + rnd(4096)), false };
+			break;
+		case 4:
+			q = (struct req){ 0xc1, IFB_GET_CLOCK, 0, 0, (uint16_t)(1 + rnd(4096)), false };
 			break;
 		default:
 			q = (struct req){ 0xc1, IFB_GET_GAPS, (uint16_t)rnd(0x10000), 0,
