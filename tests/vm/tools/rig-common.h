@@ -69,6 +69,53 @@ static inline long rig_sysfs_read_long(const char *path)
 	return strtol(buf, NULL, 0);
 }
 
+/* The number in sysfs attribute @name of @dir (64 bits on every arch:
+ * times in ns, counts); dies on an error or an empty file. */
+static inline long long rig_sysfs_attr_ll(const char *dir, const char *name)
+{
+	char path[512], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		rig_die("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		rig_die("read %s: %s", path, n < 0 ? strerror(errno) : "empty");
+	close(fd);
+	buf[n] = 0;
+	return strtoll(buf, NULL, 0);
+}
+
+/* Buffer 0 of the IIO device at @iiodir (/sys/bus/iio/devices/iio:deviceN):
+ * its fd from /dev/iio:deviceN (IIO_BUFFER_GET_FD_IOCTL). */
+static inline int rig_iio_buffer_fd(const char *iiodir)
+{
+	const char *name = strrchr(iiodir, '/');
+	char dev[256];
+	int fd, bfd = 0;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", name ? name + 1 : iiodir);
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		rig_die("open %s: %s", dev, strerror(errno));
+	if (ioctl(fd, IIO_BUFFER_GET_FD_IOCTL, &bfd) < 0)
+		rig_die("IIO_BUFFER_GET_FD_IOCTL on %s: %s", dev, strerror(errno));
+	close(fd);
+	return bfd;
+}
+
+/* Enable (1) or disable (0) buffer 0 of the IIO device at @iiodir. */
+static inline void rig_iio_enable(const char *iiodir, int on)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/buffer0/enable", iiodir);
+	rig_sysfs_write(path, on ? "1" : "0");
+}
+
 /* A DMABUF of @size bytes from "udmabuf" (memfd + /dev/udmabuf) or "heap"
  * (/dev/dma_heap/system). */
 static inline int rig_dmabuf_alloc(const char *kind, size_t size)

@@ -50,24 +50,6 @@
 static const char *g_dir;
 static int failures;
 
-static long long stat_ll(const char *name)
-{
-	char path[512], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", g_dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		rig_die("open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		rig_die("read %s: %s", path, strerror(errno));
-	close(fd);
-	buf[n] = 0;
-	return strtoll(buf, NULL, 0);
-}
-
 static void stat_str(const char *name, char *buf, size_t size)
 {
 	char path[512];
@@ -89,36 +71,12 @@ static void stat_str(const char *name, char *buf, size_t size)
 /* Compares a statistic with what it should be; counts a failure. */
 static void expect(const char *name, long long want)
 {
-	long long got = stat_ll(name);
+	long long got = rig_sysfs_attr_ll(g_dir, name);
 
 	if (got != want) {
 		fprintf(stderr, "%s is %lld, want %lld\n", name, got, want);
 		failures++;
 	}
-}
-
-static void enable(int on)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/buffer0/enable", g_dir);
-	rig_sysfs_write(path, on ? "1" : "0");
-}
-
-static int buffer_fd(void)
-{
-	const char *name = strrchr(g_dir, '/');
-	char dev[256];
-	int fd, bfd = 0;
-
-	snprintf(dev, sizeof(dev), "/dev/%s", name ? name + 1 : g_dir);
-	fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		rig_die("open %s: %s", dev, strerror(errno));
-	if (ioctl(fd, IIO_BUFFER_GET_FD_IOCTL, &bfd) < 0)
-		rig_die("IIO_BUFFER_GET_FD_IOCTL on %s: %s", dev, strerror(errno));
-	close(fd);
-	return bfd;
 }
 
 /* Writes scans p->n... into @len bytes (whole scans) at @dst. */
@@ -144,7 +102,7 @@ static long long wait_stat(const char *name, long long want, double timeout_s)
 	double end = rig_now() + timeout_s;
 	long long v;
 
-	while ((v = stat_ll(name)) < want && rig_now() < end)
+	while ((v = rig_sysfs_attr_ll(g_dir, name)) < want && rig_now() < end)
 		usleep(10000);
 	return v;
 }
@@ -156,9 +114,9 @@ static void report(const char *what)
 	stat_str("sim_underflow_offsets", offs, sizeof(offs));
 	printf("%s: sim_bytes_played %lld sim_blocks_done %lld sim_mismatches %lld "
 	       "sim_first_mismatch %lld sim_underflows %lld [%s] sim_cyclic_repeats %lld\n",
-	       what, stat_ll("sim_bytes_played"), stat_ll("sim_blocks_done"),
-	       stat_ll("sim_mismatches"), stat_ll("sim_first_mismatch"),
-	       stat_ll("sim_underflows"), offs, stat_ll("sim_cyclic_repeats"));
+	       what, rig_sysfs_attr_ll(g_dir, "sim_bytes_played"), rig_sysfs_attr_ll(g_dir, "sim_blocks_done"),
+	       rig_sysfs_attr_ll(g_dir, "sim_mismatches"), rig_sysfs_attr_ll(g_dir, "sim_first_mismatch"),
+	       rig_sysfs_attr_ll(g_dir, "sim_underflows"), offs, rig_sysfs_attr_ll(g_dir, "sim_cyclic_repeats"));
 }
 
 static int cmd_write(char **argv, int argc)
@@ -181,8 +139,8 @@ static int cmd_write(char **argv, int argc)
 	buf = malloc(262144);
 	if (!buf)
 		rig_die("out of memory");
-	bfd = buffer_fd();
-	enable(1);
+	bfd = rig_iio_buffer_fd(g_dir);
+	rig_iio_enable(g_dir, 1);
 	while (off < (size_t)total) {
 		size_t n = chunks[i++ % (sizeof(chunks) / sizeof(chunks[0]))], done = 0;
 
@@ -206,7 +164,7 @@ static int cmd_write(char **argv, int argc)
 	}
 	if (wait_stat("sim_bytes_played", total, 60) != total)
 		failures++;
-	enable(0);
+	rig_iio_enable(g_dir, 0);
 	close(bfd);
 	free(buf);
 	report("write()");
@@ -311,7 +269,7 @@ static int cmd_dmabuf(char **argv)
 	busy = calloc(count, sizeof(*busy));
 	if (!fds || !busy)
 		rig_die("out of memory");
-	bfd = buffer_fd();
+	bfd = rig_iio_buffer_fd(g_dir);
 	for (i = 0; i < count; i++) {
 		fds[i] = rig_dmabuf_alloc(alloc, size);
 		attach(bfd, fds[i]);
@@ -329,17 +287,17 @@ static int cmd_dmabuf(char **argv)
 		enqueue_or_die(bfd, fds[i], used, 0);
 		busy[i] = 1;
 		if (++blocks == count)
-			enable(1);	/* the first COUNT were queued before enable */
+			rig_iio_enable(g_dir, 1);	/* the first COUNT were queued before enable */
 		queued += used;
 		played += bytes;
 	}
 	if (blocks < count)
-		enable(1);
+		rig_iio_enable(g_dir, 1);
 	for (i = 0; i < count; i++) {
 		if (busy[i])
 			wait_done(fds[i], 30, "the last blocks");
 	}
-	enable(0);
+	rig_iio_enable(g_dir, 0);
 	for (i = 0; i < count; i++) {
 		detach(bfd, fds[i]);
 		close(fds[i]);
@@ -364,7 +322,7 @@ static int cmd_tiny(char **argv)
 	int bfd, fd, sf, r, st;
 
 	rig_pattern_init(&pat, "both");
-	bfd = buffer_fd();
+	bfd = rig_iio_buffer_fd(g_dir);
 	fd = rig_dmabuf_alloc(alloc, 4096);
 	attach(bfd, fd);
 	r = enqueue(bfd, fd, 0, 0);
@@ -380,7 +338,7 @@ static int cmd_tiny(char **argv)
 	st = fence_status(sf, 0, "the fence of a block of 1 byte, before enable");
 	if (st != 0)
 		rig_die("a block of 1 byte queued before enable has fence status %d, want 0", st);
-	enable(1);
+	rig_iio_enable(g_dir, 1);
 	st = fence_status(sf, 10, "the fence of a block of 1 byte");
 	if (st != -EINVAL)
 		rig_die("a block of 1 byte (less than a 4-byte scan) signalled %d, want -EINVAL", st);
@@ -391,7 +349,7 @@ static int cmd_tiny(char **argv)
 	printf("the refused DMABUF enqueued again: %s\n", r ? strerror(-r) : "accepted");
 	expect("sim_blocks_done", 0);
 	expect("sim_bytes_played", 0);
-	enable(0);
+	rig_iio_enable(g_dir, 0);
 	close(sf);
 	detach(bfd, fd);
 	close(fd);
@@ -411,10 +369,10 @@ static int cmd_paced(char **argv)
 	int bfd, a, b;
 
 	rig_pattern_init(&pat, "both");
-	freq = stat_ll("sampling_frequency");
-	if (stat_ll("sim_paced") != 1)
+	freq = rig_sysfs_attr_ll(g_dir, "sampling_frequency");
+	if (rig_sysfs_attr_ll(g_dir, "sim_paced") != 1)
 		rig_die("sim_paced is not 1");
-	bfd = buffer_fd();
+	bfd = rig_iio_buffer_fd(g_dir);
 	a = rig_dmabuf_alloc(alloc, size);
 	b = rig_dmabuf_alloc(alloc, size);
 	attach(bfd, a);
@@ -426,7 +384,7 @@ static int cmd_paced(char **argv)
 	fill_dmabuf(b, size, &pat, size, 0);
 	enqueue_or_die(bfd, b, size, 0);
 	t0 = rig_now();
-	enable(1);
+	rig_iio_enable(g_dir, 1);
 	wait_done(a, 30, "paced block 1");
 	fill_dmabuf(a, size, &pat, size, 0);
 	enqueue_or_die(bfd, a, size, 0);
@@ -451,7 +409,7 @@ static int cmd_paced(char **argv)
 	enqueue_or_die(bfd, a, size, 0);
 	wait_done(a, 30, "paced block 7");
 	took = rig_now() - t0;
-	enable(0);
+	rig_iio_enable(g_dir, 0);
 
 	report("paced");
 	stat_str("sim_underflow_offsets", offs, sizeof(offs));
@@ -488,7 +446,7 @@ static int cmd_cyclic(char **argv)
 	int bfd, c, d, f, sc, sd, sf, st;
 
 	rig_pattern_init(&pat, "both");
-	bfd = buffer_fd();
+	bfd = rig_iio_buffer_fd(g_dir);
 	c = rig_dmabuf_alloc(alloc, size);
 	d = rig_dmabuf_alloc(alloc, dsize);
 	f = rig_dmabuf_alloc(alloc, size);
@@ -499,7 +457,7 @@ static int cmd_cyclic(char **argv)
 	fill_dmabuf(c, size, &pat, size, 0);
 	enqueue_or_die(bfd, c, size, IIO_BUFFER_DMABUF_CYCLIC);
 	sc = sync_file(c);
-	enable(1);
+	rig_iio_enable(g_dir, 1);
 	rep = wait_stat("sim_cyclic_repeats", min_rep, 30);
 	if (rep < min_rep)
 		rig_die("sim_cyclic_repeats reached only %lld in 30 s, want >= %lld", rep, min_rep);
@@ -531,7 +489,7 @@ static int cmd_cyclic(char **argv)
 	st = fence_status(sc, 0, "the replaced cyclic block");
 	if (st != 1)
 		rig_die("the replaced cyclic block signalled %d, want 1", st);
-	rep = stat_ll("sim_cyclic_repeats");
+	rep = rig_sysfs_attr_ll(g_dir, "sim_cyclic_repeats");
 	played = (long long)size * (rep + 1);
 	expect("sim_bytes_played", played + dsize);
 	expect("sim_blocks_done", 2);
@@ -546,7 +504,7 @@ static int cmd_cyclic(char **argv)
 	wait_done(d, 10, "block E");
 	expect("sim_mismatches", 1);
 	expect("sim_bytes_played", played + 2 * dsize);
-	rep2 = stat_ll("sim_cyclic_repeats");
+	rep2 = rig_sysfs_attr_ll(g_dir, "sim_cyclic_repeats");
 	if (rep2 != rep) {
 		fprintf(stderr, "sim_cyclic_repeats went on from %lld to %lld after the cyclic block ended\n",
 			rep, rep2);
@@ -559,7 +517,7 @@ static int cmd_cyclic(char **argv)
 	enqueue_or_die(bfd, f, size, IIO_BUFFER_DMABUF_CYCLIC);
 	sf = sync_file(f);
 	usleep(100000);
-	enable(0);
+	rig_iio_enable(g_dir, 0);
 	st = fence_status(sf, 10, "the aborted cyclic block");
 	if (st >= 0)
 		rig_die("cyclic block F signalled %d after disable, want an error", st);

@@ -43,31 +43,6 @@
 #include "rig-common.h"
 #include "rig-pattern.h"
 
-static int iio_buffer_fd(const char *iiodir)
-{
-	const char *name = strrchr(iiodir, '/');
-	char dev[256];
-	int fd, bfd, idx = 0;
-
-	snprintf(dev, sizeof(dev), "/dev/%s", name ? name + 1 : iiodir);
-	fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		rig_die("open %s: %s", dev, strerror(errno));
-	bfd = idx;
-	if (ioctl(fd, IIO_BUFFER_GET_FD_IOCTL, &bfd) < 0)
-		rig_die("IIO_BUFFER_GET_FD_IOCTL on %s: %s", dev, strerror(errno));
-	close(fd);
-	return bfd;
-}
-
-static void iio_enable(const char *iiodir, int on)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/buffer0/enable", iiodir);
-	rig_sysfs_write(path, on ? "1" : "0");
-}
-
 static void iio_attach(int bfd, int fd)
 {
 	if (ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &fd))
@@ -117,14 +92,14 @@ static int cmd_iio(char **argv)
 	fds = calloc(count, sizeof(*fds));
 	if (!fds)
 		rig_die("out of memory");
-	bfd = iio_buffer_fd(iiodir);
+	bfd = rig_iio_buffer_fd(iiodir);
 	for (i = 0; i < count; i++) {
 		fds[i] = rig_dmabuf_alloc(alloc, size);
 		iio_attach(bfd, fds[i]);
 	}
 	for (i = 0; i < count; i++)
 		iio_enqueue(bfd, fds[i], size);
-	iio_enable(iiodir, 1);
+	rig_iio_enable(iiodir, 1);
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < count; i++) {
 			snprintf(what, sizeof(what), "%s block %d round %d", alloc, i, r);
@@ -134,7 +109,7 @@ static int cmd_iio(char **argv)
 				iio_enqueue(bfd, fds[i], size);
 		}
 	}
-	iio_enable(iiodir, 0);
+	rig_iio_enable(iiodir, 0);
 	for (i = 0; i < count; i++) {
 		iio_detach(bfd, fds[i]);
 		close(fds[i]);
@@ -179,7 +154,7 @@ static int cmd_fault(char **argv)
 	rig_pattern_init(&pat, "both");
 	snprintf(path, sizeof(path), "%s/sim_blocks_failed", iiodir);
 	failed_before = rig_sysfs_read_long(path);
-	bfd = iio_buffer_fd(iiodir);
+	bfd = rig_iio_buffer_fd(iiodir);
 	a = rig_dmabuf_alloc(alloc, size);
 	b = rig_dmabuf_alloc(alloc, size);
 	iio_attach(bfd, a);
@@ -191,7 +166,7 @@ static int cmd_fault(char **argv)
 	st = sync_file_status(sa, 0, "block A's fence before enable");
 	if (st != 0)
 		rig_die("block A's fence has status %d before the buffer was enabled, want 0 (pending)", st);
-	iio_enable(iiodir, 1);
+	rig_iio_enable(iiodir, 1);
 
 	st = sync_file_status(sa, 1, "block A's fence");
 	if (st >= 0)
@@ -206,7 +181,7 @@ static int cmd_fault(char **argv)
 	failed = rig_sysfs_read_long(path);
 	if (failed != failed_before + 1)
 		rig_die("sim_blocks_failed went from %ld to %ld, want +1", failed_before, failed);
-	iio_enable(iiodir, 0);
+	rig_iio_enable(iiodir, 0);
 	iio_detach(bfd, a);
 	iio_detach(bfd, b);
 	close(sa);
@@ -224,7 +199,7 @@ static int cmd_abort(char **argv)
 	size_t size = strtoul(argv[2], NULL, 0);
 	int bfd, fd[2], sf[2], i, st;
 
-	bfd = iio_buffer_fd(iiodir);
+	bfd = rig_iio_buffer_fd(iiodir);
 	for (i = 0; i < 2; i++) {
 		fd[i] = rig_dmabuf_alloc(alloc, size);
 		iio_attach(bfd, fd[i]);
@@ -233,14 +208,14 @@ static int cmd_abort(char **argv)
 		iio_enqueue(bfd, fd[i], size);
 		sf[i] = export_sync_file(fd[i]);
 	}
-	iio_enable(iiodir, 1);
+	rig_iio_enable(iiodir, 1);
 	usleep(200000);
 	for (i = 0; i < 2; i++) {
 		st = sync_file_status(sf[i], 0, "a stalled block");
 		if (st != 0)
 			rig_die("block %d has fence status %d during the stall, want 0 (pending)", i, st);
 	}
-	iio_enable(iiodir, 0);
+	rig_iio_enable(iiodir, 0);
 	for (i = 0; i < 2; i++) {
 		st = sync_file_status(sf[i], 1, "an aborted block's fence");
 		if (st >= 0)
@@ -284,14 +259,14 @@ static int cmd_paced(char **argv)
 	rig_pattern_init(&pat, "both");
 	snprintf(path, sizeof(path), "%s/sampling_frequency", iiodir);
 	freq = rig_sysfs_read_long(path);
-	bfd = iio_buffer_fd(iiodir);
+	bfd = rig_iio_buffer_fd(iiodir);
 	a = rig_dmabuf_alloc(alloc, size);
 	b = rig_dmabuf_alloc(alloc, size);
 	iio_attach(bfd, a);
 	iio_attach(bfd, b);
 	iio_enqueue(bfd, a, size);
 	iio_enqueue(bfd, b, size);
-	iio_enable(iiodir, 1);
+	rig_iio_enable(iiodir, 1);
 
 	/* Kept fed: A, B, A again, B again, all consecutive from 0. */
 	rig_poll(a, POLLIN, 10, "paced block A");
@@ -320,7 +295,7 @@ static int cmd_paced(char **argv)
 	printf("paced: fed blocks consecutive; starvation gap of %llu scans\n",
 	       (unsigned long long)(got - expect));
 
-	iio_enable(iiodir, 0);
+	rig_iio_enable(iiodir, 0);
 	iio_detach(bfd, a);
 	iio_detach(bfd, b);
 	close(a);

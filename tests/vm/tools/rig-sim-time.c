@@ -130,32 +130,14 @@ static int nominal_excluded(void)
 	return 0;
 }
 
-static long long sysfs_ll(const char *dir, const char *name)
-{
-	char path[512], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		rig_die("open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		rig_die("read %s: %s", path, n < 0 ? strerror(errno) : "empty");
-	close(fd);
-	buf[n] = 0;
-	return strtoll(buf, NULL, 0);
-}
-
 /* Once the buffer is enabled. */
 static void read_model(const char *iiodir)
 {
 	int64_t now;
 
-	freq = sysfs_ll(iiodir, "sampling_frequency");
-	ppm = sysfs_ll(iiodir, "sim_ppm");
-	t0 = sysfs_ll(iiodir, "sim_t0_ns");
+	freq = rig_sysfs_attr_ll(iiodir, "sampling_frequency");
+	ppm = rig_sysfs_attr_ll(iiodir, "sim_ppm");
+	t0 = rig_sysfs_attr_ll(iiodir, "sim_t0_ns");
 	now = now_ns();
 	if (freq <= 0)
 		rig_die("sampling_frequency %lld", freq);
@@ -393,30 +375,6 @@ static int cmd_read(char **argv)
 	return report("read", "read");
 }
 
-static int buffer_fd(const char *iiodir)
-{
-	const char *name = strrchr(iiodir, '/');
-	char dev[256];
-	int fd, bfd = 0;
-
-	snprintf(dev, sizeof(dev), "/dev/%s", name ? name + 1 : iiodir);
-	fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		rig_die("open %s: %s", dev, strerror(errno));
-	if (ioctl(fd, IIO_BUFFER_GET_FD_IOCTL, &bfd) < 0)
-		rig_die("IIO_BUFFER_GET_FD_IOCTL on %s: %s", dev, strerror(errno));
-	close(fd);
-	return bfd;
-}
-
-static void enable(const char *iiodir, int on)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/buffer0/enable", iiodir);
-	rig_sysfs_write(path, on ? "1" : "0");
-}
-
 /*
  * Enqueues @fd whole (within [*t1, *t2] when asked); returns a sync_file
  * of its fence, exported while it is still pending (an export after it
@@ -503,7 +461,7 @@ static int cmd_fence(char **argv)
 	d = calloc(count, sizeof(*d));
 	if (!d)
 		rig_die("out of memory");
-	bfd = buffer_fd(iiodir);
+	bfd = rig_iio_buffer_fd(iiodir);
 	for (i = 0; i < count; i++) {
 		d[i].fd = rig_dmabuf_alloc(alloc, size);
 		if (ioctl(bfd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, &d[i].fd))
@@ -514,7 +472,7 @@ static int cmd_fence(char **argv)
 	}
 	for (i = 0; i < count; i++)
 		d[i].sfd = enqueue(bfd, d[i].fd, size, NULL, NULL);
-	enable(iiodir, 1);
+	rig_iio_enable(iiodir, 1);
 	read_model(iiodir);
 	start = now_ns();
 	next_starve = start + STARVE_EVERY_NS;
@@ -539,7 +497,7 @@ static int cmd_fence(char **argv)
 		next_starve = now_ns() + STARVE_EVERY_NS;
 		i = (i + count - 1) % count;	/* the loop's next block is i again */
 	}
-	enable(iiodir, 0);
+	rig_iio_enable(iiodir, 0);
 	for (i = 0; i < count; i++) {
 		close(d[i].sfd);
 		munmap(d[i].map, 4);
