@@ -67,7 +67,6 @@ static void zc_snapshot(struct ifb_block *k, bool writers_only)
 {
 	closep(&k->sync_fd);
 	k->sync_fd = ifb_dmabuf_export_fences(k->fd, writers_only);
-	k->snapshot_ns = ifb_now_ns();
 	if (k->sync_fd < 0) {
 		log_debug("Cannot export the fences of a DMABUF: %s", strerror(-k->sync_fd));
 		k->sync_fd = -1;
@@ -121,6 +120,7 @@ static int zc_adc_enqueue(void *ctx, unsigned i)
 	ifb_engine_adc_queued_at(&s->engine, i, begin, k->queued_ns);
 	k->behind = -1;
 	zc_snapshot(k, true);
+	k->snapshot_ns = ifb_now_ns(); /* the ADC side's only: a stub fence's bound */
 	zc_watch(k);
 	return 0;
 }

@@ -84,7 +84,7 @@ struct ifb_block {
 	bool cancelled;       /* zero-copy, hybrid: its USB transfer was cancelled by detach */
 	uint64_t queued_ns;   /* zero-copy: when it went to the ADC (CLOCK_MONOTONIC) */
 	uint64_t queue_begin_ns; /* zero-copy: when that enqueue began */
-	uint64_t snapshot_ns; /* zero-copy: when sync_fd was exported */
+	uint64_t snapshot_ns; /* zero-copy, ADC side: when sync_fd was exported */
 	int behind;           /* zero-copy: the block queued behind it, to judge starvation; -1 */
 	bool cpu_access;      /* hybrid: inside DMA_BUF_IOCTL_SYNC START..END (WRITE for
 			       * an input stream, READ for an output one) */
@@ -289,7 +289,6 @@ void ifb_stream_release(struct ifb_stream *s);
  * IIOD front end's): the buffer the IIOD context describes; or NULL. */
 struct ifb_stream *ifb_bridge_device_stream(const struct ifb_bridge *b, const char *sysdir);
 uint64_t ifb_now_usec(void);
-uint64_t ifb_now_ns(void); /* CLOCK_MONOTONIC, the board time of protocol version 6 */
 const char *ifb_mode_name(enum ifb_mode m);
 const char *ifb_stop_reason_name(enum ifb_stop_reason r);
 /* The function was bound to a UDC: every stream's ifb_stream_on_bind. */

@@ -2,9 +2,9 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "daemon/engine.h"
+#include "daemon/util.h"
 
 static void fifo_push(struct ifb_fifo *q, unsigned blk)
 {
@@ -74,13 +74,9 @@ static void record_mark(struct ifb_engine *e, unsigned blk, uint64_t offset, boo
 
 	if (!m.board_ns || e->time_source == IFB_TIME_NONE)
 		return;
-	/*
-	 * A fence that signalled before its sync_file was exported comes
-	 * back as the kernel's stub fence (dma_fence_get_stub), whose
-	 * timestamp is its own, from long ago: a time before the block was
-	 * even queued is that, not the block's, and an early mark would
-	 * pull the host's envelope down. No mark.
-	 */
+	/* A block cannot finish before its enqueue began: such a time is not
+	 * the block's (backend-zero-copy.c says whose), and an early mark
+	 * would pull the host's envelope down. No mark. */
 	if (e->queued_ns[blk] && m.board_ns < e->queued_ns[blk])
 		return;
 	if (starts_run && e->queued_ns[blk]) {
@@ -733,11 +729,7 @@ void ifb_engine_adc_ran_dry(struct ifb_engine *e, unsigned blk)
 
 void ifb_engine_adc_done(struct ifb_engine *e, unsigned blk, int status)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall */
-	ifb_engine_adc_done_at(e, blk, status,
-			       (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	ifb_engine_adc_done_at(e, blk, status, ifb_now_ns());
 }
 
 void ifb_engine_adc_done_at(struct ifb_engine *e, unsigned blk, int status, uint64_t done_ns)

@@ -362,14 +362,6 @@ static void stop_received(struct ifb_stream *s, const uint8_t *bytes, int n)
 		log_debug("%sHost: STOP, the data ends at stream offset %" PRIu64, s->logp, end);
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t clamp_u32(int64_t v)
 {
 	return v < 0 ? 0 : v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
@@ -384,11 +376,11 @@ static void clock_read(struct ifb_clock_reading *c)
 	uint64_t before, after;
 
 	memset(c, 0, sizeof(*c));
-	before = clock_ns(CLOCK_MONOTONIC);
-	c->realtime_ns = (int64_t)clock_ns(CLOCK_REALTIME);
-	c->tai_ns = (int64_t)clock_ns(CLOCK_TAI);
-	c->boottime_ns = clock_ns(CLOCK_BOOTTIME);
-	after = clock_ns(CLOCK_MONOTONIC);
+	before = ifb_clock_ns(CLOCK_MONOTONIC);
+	c->realtime_ns = (int64_t)ifb_clock_ns(CLOCK_REALTIME);
+	c->tai_ns = (int64_t)ifb_clock_ns(CLOCK_TAI);
+	c->boottime_ns = ifb_clock_ns(CLOCK_BOOTTIME);
+	after = ifb_clock_ns(CLOCK_MONOTONIC);
 	c->monotonic_ns = before + (after - before) / 2;
 	c->read_ns = after - before > UINT32_MAX ? UINT32_MAX : (uint32_t)(after - before);
 	if (adjtimex(&tx) < 0)

@@ -104,3 +104,11 @@ int ifb_list_regular_files(const char *dir, char ***ret, size_t *ret_n)
 	*ret_n = n;
 	return 0;
 }
+
+uint64_t ifb_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* 32-bit systems: without the Makefile's -D_FILE_OFFSET_BITS=64, readdir()
@@ -31,6 +32,14 @@ static inline void closep(int *fd)
 static inline int neg_errno(void)
 {
 	return errno > 0 ? -errno : -EIO;
+}
+
+/* Clock id's time in ns (vDSO for the usual clocks: no syscall). */
+uint64_t ifb_clock_ns(clockid_t id);
+/* CLOCK_MONOTONIC in ns: the board time of protocol version 6. */
+static inline uint64_t ifb_now_ns(void)
+{
+	return ifb_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* Read a whole small sysfs/proc file into buf (NUL-terminated, trailing
