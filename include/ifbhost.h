@@ -140,6 +140,15 @@ struct ifbh_stats {
 /* Names for logs: "zero-copy"/"copy", "idle"/"streaming"/"stopping". */
 const char *ifbh_mode_name(unsigned int mode);
 const char *ifbh_state_name(unsigned int state);
+/* (1.5) current_timestamp_clock's word for an enum ifbh_ts_clock
+ * ("realtime", "monotonic", ...), "none" or "unknown". */
+const char *ifbh_ts_clock_name(unsigned int clock);
+/*
+ * (1.5) The index in info->ch of IIO's timestamp channel (named
+ * "timestamp", s64 ns of the device's timestamp clock, 64-bit storage,
+ * once per scan: IIO_CHAN_SOFT_TIMESTAMP), or -ENOENT.
+ */
+int ifbh_info_timestamp_channel(const struct ifbh_info *info);
 
 /* --- the scan layout as typed fields -------------------------------------- */
 
@@ -775,6 +784,26 @@ enum ifbh_time_source {
 	IFBH_TIME_FENCE = 1, /* the DMABUF fence's signal time (zero-copy): microseconds late */
 	IFBH_TIME_READ = 2,  /* when the daemon's read() returned (hybrid, copy): up to a
 			      * block late */
+	IFBH_TIME_TIMESTAMP = 3, /* (1.5) the device's own timestamp channel: each
+				  * transfer's first scan as its driver stamped it, on a
+				  * clock the board relates to MONOTONIC (timestamp_clock) */
+};
+
+/*
+ * The clock of a stream's IIO timestamp channel (protocol version 7: the
+ * device's current_timestamp_clock when the stream started; enum
+ * ifb_ts_clock, whose names ifbh_ts_clock_name() gives).
+ */
+enum ifbh_ts_clock {
+	IFBH_TS_CLOCK_NONE = 0, /* no timestamp channel, or a device before version 7 */
+	IFBH_TS_CLOCK_REALTIME = 1,
+	IFBH_TS_CLOCK_MONOTONIC = 2,
+	IFBH_TS_CLOCK_MONOTONIC_RAW = 3,
+	IFBH_TS_CLOCK_REALTIME_COARSE = 4,
+	IFBH_TS_CLOCK_MONOTONIC_COARSE = 5,
+	IFBH_TS_CLOCK_BOOTTIME = 6,
+	IFBH_TS_CLOCK_TAI = 7,
+	IFBH_TS_CLOCK_UNKNOWN = 255, /* a timestamp channel whose clock the board could not tell */
 };
 
 /* The board's clock state (GET_CLOCK's flags, adjtimex(2) on the board). */
@@ -806,6 +835,13 @@ struct ifbh_time_model {
 	int64_t tai_offset_ns;    /* board CLOCK_TAI - board CLOCK_MONOTONIC */
 	unsigned int clock_flags; /* IFBH_CLOCK_* */
 	uint32_t esterror_us;     /* the board's estimate of its REALTIME's error */
+	/* 1.5 */
+	int timestamp_clock;      /* enum ifbh_ts_clock of the stream's timestamp channel:
+				   * its values are the model's marks (source TIMESTAMP)
+				   * when it is MONOTONIC, or REALTIME, TAI or BOOTTIME and
+				   * clock_known; MONOTONIC_RAW (another rate) and the
+				   * _COARSE clocks (a tick early) are recorded, not modelled */
+	uint64_t refused;         /* marks the model refused (out of order, out of range) */
 };
 
 /*

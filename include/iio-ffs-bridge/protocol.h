@@ -44,8 +44,11 @@
  * block, by the board's CLOCK_MONOTONIC) and GET_CLOCK (the board's clocks
  * at one instant); see "Board time" below; and timed bursts on output
  * streams (START's data stage of 24 bytes, IFB_START_AT: struct ifb_start).
+ * Version 7 says which clock the stream's IIO timestamp channel counts
+ * (ifb_times.ts_clock), so that a host can put the device's own
+ * timestamps on the board's clock.
  */
-#define IFB_PROTOCOL_VERSION 6
+#define IFB_PROTOCOL_VERSION 7
 #define IFB_PROTOCOL_VERSION_MIN 1
 
 #define IFB_USB_CLASS 0xff
@@ -410,6 +413,49 @@ enum ifb_time_source {
 	IFB_TIME_READ = 2,  /* when the daemon's read() returned (hybrid, copy) */
 };
 
+/*
+ * The clock of a stream's IIO timestamp channel (version 7, ifb_times.
+ * ts_clock): the device's current_timestamp_clock attribute (IIO ABI,
+ * Documentation/ABI/testing/sysfs-bus-iio; the names are
+ * industrialio-core.c's), read when the stream's buffer was enabled (the
+ * IIO core refuses to change it while the buffer is enabled:
+ * iio_device_set_clock). A timestamp of such a clock is, per the ABI,
+ * when the driver stamped the scan: ns of that clock. NONE: the stream
+ * has no timestamp channel; UNKNOWN: it has one, and the attribute could
+ * not be read or names a clock this list lacks.
+ */
+enum ifb_ts_clock {
+	IFB_TS_CLOCK_NONE = 0,
+	IFB_TS_CLOCK_REALTIME = 1,
+	IFB_TS_CLOCK_MONOTONIC = 2,
+	IFB_TS_CLOCK_MONOTONIC_RAW = 3,
+	IFB_TS_CLOCK_REALTIME_COARSE = 4,
+	IFB_TS_CLOCK_MONOTONIC_COARSE = 5,
+	IFB_TS_CLOCK_BOOTTIME = 6,
+	IFB_TS_CLOCK_TAI = 7,
+	IFB_TS_CLOCK_UNKNOWN = 255,
+};
+
+/* The name IIO gives its timestamp channel (in_timestamp_en: IIO_TIMESTAMP,
+ * industrialio-core.c's iio_chan_type_name_spec): s64 ns, one per scan. */
+#define IFB_TIMESTAMP_CHANNEL "timestamp"
+
+/* The attribute's word for a clock ("realtime", ...), NULL for NONE,
+ * UNKNOWN and values this version does not define. */
+static inline const char *ifb_ts_clock_name(unsigned int clock)
+{
+	switch (clock) {
+	case IFB_TS_CLOCK_REALTIME: return "realtime";
+	case IFB_TS_CLOCK_MONOTONIC: return "monotonic";
+	case IFB_TS_CLOCK_MONOTONIC_RAW: return "monotonic_raw";
+	case IFB_TS_CLOCK_REALTIME_COARSE: return "realtime_coarse";
+	case IFB_TS_CLOCK_MONOTONIC_COARSE: return "monotonic_coarse";
+	case IFB_TS_CLOCK_BOOTTIME: return "boottime";
+	case IFB_TS_CLOCK_TAI: return "tai";
+	default: return 0;
+	}
+}
+
 #define IFB_TIMES_RING 1024
 struct ifb_times {
 	uint32_t magic;      /* IFB_TIMES_MAGIC */
@@ -418,7 +464,7 @@ struct ifb_times {
 	uint32_t stream_id;  /* as in ifb_stats */
 	uint16_t count;      /* marks that follow */
 	uint8_t source;      /* enum ifb_time_source */
-	uint8_t reserved;    /* 0 */
+	uint8_t ts_clock;    /* version 7: enum ifb_ts_clock of the stream; 0 before */
 	uint64_t first_seq;  /* sequence number of the first mark */
 	uint64_t marks_total; /* marks in this stream so far */
 } __attribute__((packed));

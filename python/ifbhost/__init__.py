@@ -420,7 +420,11 @@ class Device:
         """The stream's time model as a dict (protocol version 6), or None
         for an older device or before the stream starts: ``source``
         ("fence": zero-copy DMABUF fence times, "read": the daemon's read()
-        times, "none"), ``marks``, ``runs`` (gap-free runs), ``nominal_hz``,
+        times, "timestamp": the device's own timestamp channel, "none"),
+        ``timestamp_clock`` (the clock of the stream's timestamp channel,
+        as IIO names it, e.g. "realtime"; None without one or from a
+        device before protocol version 7), ``marks``, ``runs`` (gap-free
+        runs), ``nominal_hz``,
         ``rate_hz`` (measured), ``ppm``, ``jitter_ns``, and with a clock
         estimate ``host_offset_ns`` (host - board CLOCK_MONOTONIC),
         ``host_offset_unc_ns``, ``realtime_offset_ns`` (board REALTIME -
@@ -433,7 +437,9 @@ class Device:
         if _L().ifbh_stream_time_model(self._s, ctypes.byref(m)) != 0:
             return None
         d = {
-            "source": {1: "fence", 2: "read"}.get(m.source, "none"),
+            "source": {1: "fence", 2: "read", 3: "timestamp"}.get(m.source, "none"),
+            "timestamp_clock": _L().ifbh_ts_clock_name(m.timestamp_clock).decode()
+            if m.timestamp_clock else None,
             "marks": m.marks, "runs": m.runs, "nominal_hz": m.nominal_hz,
             "rate_hz": m.rate_hz, "ppm": m.ppm, "jitter_ns": m.jitter_ns,
         }

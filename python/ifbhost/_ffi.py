@@ -111,7 +111,7 @@ class ReadInfo(ctypes.Structure):
 
 
 class TimeModel(ctypes.Structure):
-    """struct ifbh_time_model (1.4); size set by the caller."""
+    """struct ifbh_time_model (1.4, grown in 1.5); size set by the caller."""
     _fields_ = [
         ("size", ctypes.c_size_t),
         ("source", ctypes.c_int),
@@ -128,6 +128,9 @@ class TimeModel(ctypes.Structure):
         ("tai_offset_ns", ctypes.c_int64),
         ("clock_flags", ctypes.c_uint),
         ("esterror_us", ctypes.c_uint32),
+        # 1.5
+        ("timestamp_clock", ctypes.c_int),
+        ("refused", ctypes.c_uint64),
     ]
 
 
@@ -246,6 +249,8 @@ _PROTOS = {
     "ifbh_stream_realtime": (ctypes.c_int, [P, ctypes.c_uint64,
                                             ctypes.POINTER(ctypes.c_int64)]),
     "ifbh_dev_clock": (ctypes.c_int, [P, ctypes.c_uint, ctypes.POINTER(TimeModel)]),
+    # 1.5: the device's timestamp channel (protocol version 7)
+    "ifbh_ts_clock_name": (ctypes.c_char_p, [ctypes.c_uint]),
 }
 
 

@@ -194,5 +194,9 @@ void cap_report_info(const struct cap *c, FILE *f);
 void cap_report_live(struct cap *c, double now, bool final);
 void cap_report_json(struct cap *c, FILE *f, double secs);
 void cap_report_human(struct cap *c, double secs);
+/* A time model's source: its JSON word ("fence", "read", "timestamp",
+ * "none"), and what it is, in words, for the SigMF annotation. */
+const char *cap_time_source_name(int source);
+const char *cap_time_source_text(const struct ifbh_time_model *m);
 
 #endif

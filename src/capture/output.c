@@ -242,8 +242,7 @@ static bool time_comment(const struct cap *c, char *out, size_t len)
 		 "segment's first sample was taken, from %s (%" PRIu64 " marks, jitter %.1f us); "
 		 "measured sample rate %.6f Hz (%+.3f ppm against the nominal %.3f Hz); the board's "
 		 "clock is %s",
-		 tm.source == IFBH_TIME_FENCE ? "the converter's DMABUF fence times"
-					     : "the times the daemon's read() returned (up to a block late)",
+		 cap_time_source_text(&tm),
 		 tm.marks, tm.jitter_ns / 1e3, tm.rate_hz, tm.ppm, tm.nominal_hz,
 		 !(tm.clock_flags & IFBH_CLOCK_STATE_KNOWN) ? "of unknown discipline"
 		 : tm.clock_flags & IFBH_CLOCK_SYNCED       ? "synchronised (NTP, PTP or GNSS)"
@@ -269,6 +268,7 @@ static int write_meta(struct cap *c)
 	struct cap_sigmf_meta m = { 0 };
 	char when[40], recorder[64], note[512] = "", err[256], tcomment[512];
 	char ts_name[512];
+	struct ifbh_time_model tm = { .size = sizeof(tm) };
 	bool board;
 	uint64_t lost = 0;
 	size_t ng = 0;
@@ -357,6 +357,7 @@ static int write_meta(struct cap *c)
 		m.iq = IFBH_IQ_NONE;
 		m.ts_recording = NULL;
 		m.ts_of = base_name(c->o.sigmf);
+		m.ts_clock = c->s && ifbh_stream_time_model(c->s, &tm) == 0 ? tm.timestamp_clock : 0;
 		doc = cap_sigmf_meta_json(&m, err, sizeof(err));
 		if (doc) {
 			ret = cap_sigmf_write_file(c->ts_meta_path, doc);

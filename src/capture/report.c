@@ -153,6 +153,25 @@ static const char *reason_name(enum end_reason r)
 	}
 }
 
+const char *cap_time_source_name(int source)
+{
+	switch (source) {
+	case IFBH_TIME_FENCE: return "fence";
+	case IFBH_TIME_READ: return "read";
+	case IFBH_TIME_TIMESTAMP: return "timestamp";
+	default: return "none";
+	}
+}
+
+const char *cap_time_source_text(const struct ifbh_time_model *m)
+{
+	switch (m->source) {
+	case IFBH_TIME_FENCE: return "the converter's DMABUF fence times";
+	case IFBH_TIME_TIMESTAMP: return "the device's own timestamp channel";
+	default: return "the times the daemon's read() returned (up to a block late)";
+	}
+}
+
 /* "time": the stream's time model (protocol version 6), or null. */
 static void report_time_json(const struct cap *c, struct cap_json *j)
 {
@@ -164,7 +183,12 @@ static void report_time_json(const struct cap *c, struct cap_json *j)
 	}
 	cap_json_begin_object(j);
 	cap_json_key(j, "source");
-	cap_json_string(j, m.source == IFBH_TIME_FENCE ? "fence" : m.source == IFBH_TIME_READ ? "read" : "none");
+	cap_json_string(j, cap_time_source_name(m.source));
+	cap_json_key(j, "timestamp_clock");
+	if (m.timestamp_clock)
+		cap_json_string(j, ifbh_ts_clock_name((unsigned int)m.timestamp_clock));
+	else
+		cap_json_null(j);
 	cap_json_key(j, "marks");
 	cap_json_u64(j, m.marks);
 	cap_json_key(j, "runs");
@@ -297,7 +321,7 @@ static void report_time_human(const struct cap *c)
 	if (m.rate_hz > 0)
 		say(c, "board time: %.3f Hz measured (%+.3f ppm) from %" PRIu64 " %s marks in %" PRIu64
 		       " run(s), jitter %.1f us\n",
-		    m.rate_hz, m.ppm, m.marks, m.source == IFBH_TIME_FENCE ? "fence" : "read()", m.runs,
+		    m.rate_hz, m.ppm, m.marks, cap_time_source_name(m.source), m.runs,
 		    m.jitter_ns / 1e3);
 	if (m.clock_known)
 		say(c, "board clock: host - board %+.6f s (+/- %.1f us), board REALTIME %s\n",

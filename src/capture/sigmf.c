@@ -107,17 +107,13 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 	return 0;
 }
 
-static bool is_timestamp(const struct ifbh_field *f)
-{
-	return f->bytes == 8 && f->count == 1 && !f->iq && strcmp(f->name, CAP_SIGMF_TS_NAME) == 0;
-}
-
 int cap_sigmf_split_init(struct cap_sigmf_split *s, const struct ifbh_info *info, char *err,
 			 size_t errlen)
 {
 	struct ifbh_field f[IFBH_MAX_CHANNELS];
 	unsigned int map[IFBH_MAX_CHANNELS];
 	size_t n = 0, ts = IFBH_MAX_CHANNELS;
+	int ts_ch = ifbh_info_timestamp_channel(info);
 	uint32_t pos = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -127,7 +123,7 @@ int cap_sigmf_split_init(struct cap_sigmf_split *s, const struct ifbh_info *info
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n && ts == IFBH_MAX_CHANNELS; i++)
-		if (is_timestamp(&f[i]))
+		if (ts_ch >= 0 && f[i].ch == (unsigned int)ts_ch)
 			ts = i;
 	if (ts == IFBH_MAX_CHANNELS)
 		return 0;
@@ -263,16 +259,24 @@ static void describe(const struct cap_sigmf_meta *m, char *buf, size_t len)
 static void describe_ts(const struct cap_sigmf_meta *m, char *buf, size_t len)
 {
 	const struct ifbh_channel *c = &m->info->ch[0];
+	char clock[160];
 	size_t used;
 
+	if (m->ts_clock == IFBH_TS_CLOCK_NONE || m->ts_clock == IFBH_TS_CLOCK_UNKNOWN)
+		snprintf(clock, sizeof(clock),
+			 "IIO's current_timestamp_clock of the device, CLOCK_REALTIME by default; "
+			 "the device did not say which");
+	else
+		snprintf(clock, sizeof(clock),
+			 "the device's current_timestamp_clock when the stream started: %s",
+			 ifbh_ts_clock_name((unsigned int)m->ts_clock));
 	used = (size_t)snprintf(buf, len,
 				"The IIO device %s's own per-scan timestamps (its channel %s, %s:%c%u/%u, "
 				"as the device wrote them): sample k is the time of sample k of the "
 				"SigMF recording %s beside it, in ns of the device's timestamp clock "
-				"(IIO's current_timestamp_clock of the device, CLOCK_REALTIME by "
-				"default; the host cannot read which)",
+				"(%s)",
 				m->info->device_name, c->name, c->is_be ? "be" : "le",
-				c->is_signed ? 's' : 'u', c->bits, c->storage_bits, m->ts_of);
+				c->is_signed ? 's' : 'u', c->bits, c->storage_bits, m->ts_of, clock);
 	if (m->note && used < len)
 		snprintf(buf + used, len - used, ". %s", m->note);
 }

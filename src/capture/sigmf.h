@@ -35,13 +35,12 @@ int cap_sigmf_datatype_iq(const struct ifbh_info *info, enum ifbh_iq iq, char *o
 			  unsigned int *nchan, char *err, size_t errlen);
 
 /*
- * A scan with IIO's timestamp channel (a channel named "timestamp" of
- * 64-bit storage, IIO's convention) has no SigMF datatype: SigMF gets its
+ * A scan with IIO's timestamp channel (ifbh_info_timestamp_channel) has no
+ * SigMF datatype: SigMF gets its
  * other channels, packed (the timestamp and the padding the kernel put
  * before it dropped), and the timestamps go to a recording of their own
  * beside it (NAME-timestamp, ri64_le or ri64_be, one per scan).
  */
-#define CAP_SIGMF_TS_NAME "timestamp"
 #define CAP_SIGMF_TS_SUFFIX "-timestamp"
 
 struct cap_sigmf_split {
@@ -106,6 +105,9 @@ struct cap_sigmf_meta {
 	/* The timestamp recording itself (info a split's ts): the samples'
 	 * recording it belongs to; its datatype ri64 of the channel. */
 	const char *ts_of;
+	/* its clock (enum ifbh_ts_clock: protocol version 7), 0 when the
+	 * device did not say */
+	int ts_clock;
 };
 
 /* The .sigmf-meta document (malloc'ed, pretty-printed), NULL on error. */

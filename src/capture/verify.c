@@ -15,7 +15,7 @@ int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *er
 		struct cap_vchan *vc;
 
 		/* IIO's timestamp channel rides along: the pattern is the others' */
-		if (c->storage_bits == 64 && strcmp(c->name, "timestamp") == 0)
+		if ((int)i == ifbh_info_timestamp_channel(info))
 			continue;
 		if (c->scan_index > 1 || c->bits != 16 || c->repeat != 1) {
 			snprintf(err, errlen,

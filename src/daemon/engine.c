@@ -676,6 +676,11 @@ void ifb_engine_set_time_source(struct ifb_engine *e, uint8_t source)
 	e->time_source = source;
 }
 
+void ifb_engine_set_ts_clock(struct ifb_engine *e, uint8_t clock)
+{
+	e->ts_clock = clock;
+}
+
 int ifb_engine_pull(struct ifb_engine *e, uint32_t len)
 {
 	int r;
@@ -858,6 +863,7 @@ int ifb_engine_times(const struct ifb_engine *e, uint16_t seq_lo, uint16_t versi
 	h.stream_id = htole32(e->stream_id);
 	h.count = htole16((uint16_t)count);
 	h.source = e->out ? IFB_TIME_NONE : e->time_source;
+	h.ts_clock = version >= 7 && !e->out ? e->ts_clock : IFB_TS_CLOCK_NONE;
 	h.first_seq = htole64(first);
 	h.marks_total = htole64(total);
 	memcpy(buf, &h, sizeof(h));

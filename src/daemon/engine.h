@@ -154,6 +154,7 @@ struct ifb_engine {
 	uint64_t queued_ns[IFB_ENGINE_MAX_BLOCKS];
 	uint32_t queue_window_ns[IFB_ENGINE_MAX_BLOCKS];
 	uint8_t time_source; /* enum ifb_time_source of the marks */
+	uint8_t ts_clock;    /* enum ifb_ts_clock of the stream's timestamp channel */
 	struct ifb_fifo adc, usb;
 
 	bool pull;       /* pull policy (set between streams) */
@@ -280,6 +281,9 @@ void ifb_engine_adc_failed(struct ifb_engine *e, int err);
 void ifb_engine_set_pull(struct ifb_engine *e, bool pull);
 /* What the marks' times mean (enum ifb_time_source), for GET_TIMES. */
 void ifb_engine_set_time_source(struct ifb_engine *e, uint8_t source);
+/* The clock of the next stream's timestamp channel (enum ifb_ts_clock),
+ * for GET_TIMES of version 7. */
+void ifb_engine_set_ts_clock(struct ifb_engine *e, uint8_t clock);
 
 /*
  * Pull policy: send the next filled block, its first len bytes (1 to

@@ -339,11 +339,8 @@ int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL
 	/* The timestamp is no scan element of its own to the kernel (its _en
 	 * sets scan_timestamp, not the scan mask): with no other channel the
 	 * buffer cannot be enabled (EINVAL). */
-	if (k == 1 && !all) {
-		for (unsigned i = 0; i < io->num_channels; i++)
-			if (io->ch[i].selected && strcmp(io->ch[i].name, "timestamp") == 0)
-				return -ENODATA;
-	}
+	if (k == 1 && !all && ifb_iio_has_timestamp(io))
+		return -ENODATA;
 	size = ifb_scan_layout(types, k, offsets);
 	if (size < 0)
 		return size;
@@ -353,6 +350,28 @@ int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL
 			io->ch[i].offset = offsets[k++];
 	io->scan_size = (unsigned)size;
 	return 0;
+}
+
+bool ifb_iio_has_timestamp(const struct ifb_iio *io)
+{
+	for (unsigned i = 0; i < io->num_channels; i++)
+		if (io->ch[i].selected && strcmp(io->ch[i].name, IFB_TIMESTAMP_CHANNEL) == 0)
+			return true;
+	return false;
+}
+
+uint8_t ifb_iio_timestamp_clock(const struct ifb_iio *io)
+{
+	char buf[32];
+
+	if (!ifb_iio_has_timestamp(io))
+		return IFB_TS_CLOCK_NONE;
+	if (read_attr(io->sysdir, "current_timestamp_clock", buf, sizeof(buf)) < 0)
+		return IFB_TS_CLOCK_UNKNOWN;
+	for (unsigned c = 1; c < IFB_TS_CLOCK_UNKNOWN; c++)
+		if (ifb_ts_clock_name(c) && strcmp(buf, ifb_ts_clock_name(c)) == 0)
+			return (uint8_t)c;
+	return IFB_TS_CLOCK_UNKNOWN;
 }
 
 int ifb_iio_buffer_enabled(struct ifb_iio *io)

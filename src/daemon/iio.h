@@ -74,6 +74,15 @@ int ifb_iio_list_matches(const char *spec, const char *sysroot, char *buf, size_
 int ifb_iio_select(struct ifb_iio *io, bool all, const char (*names)[IFB_CHANNEL_NAME_LEN],
 		   unsigned n, unsigned *bad);
 
+/* Whether the selected channels include IIO's timestamp channel. */
+bool ifb_iio_has_timestamp(const struct ifb_iio *io);
+/*
+ * The clock the selected timestamp channel counts (enum ifb_ts_clock:
+ * NONE without one; UNKNOWN when current_timestamp_clock cannot be read
+ * or names a clock protocol.h lacks). Read it with the buffer enabled:
+ * the IIO core keeps the attribute from changing then.
+ */
+uint8_t ifb_iio_timestamp_clock(const struct ifb_iio *io);
 int ifb_iio_buffer_enabled(struct ifb_iio *io);           /* 1, 0 or -errno */
 int ifb_iio_buffer_enable(struct ifb_iio *io, bool on);
 int ifb_iio_apply_channels(struct ifb_iio *io);           /* write *_en (buffer off) */

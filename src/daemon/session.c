@@ -348,6 +348,8 @@ int ifb_session_start(struct ifb_stream *s)
 		log_error_errno(r, "%sCannot enable IIO buffer %s", s->logp, s->iio.bufdir);
 		goto fail;
 	}
+	/* enabled, the device's timestamp clock cannot change under the stream */
+	ifb_engine_set_ts_clock(&s->engine, ifb_iio_timestamp_clock(&s->iio));
 	r = s->start_cyclic ? ifb_engine_start_cyclic(&s->engine, s->start_cyclic)
 			    : ifb_engine_start(&s->engine);
 	if (r < 0)

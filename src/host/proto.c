@@ -444,6 +444,34 @@ const char *ifbh_state_name(unsigned int state)
 	}
 }
 
+_Static_assert((int)IFBH_TS_CLOCK_REALTIME == (int)IFB_TS_CLOCK_REALTIME &&
+	       (int)IFBH_TS_CLOCK_MONOTONIC == (int)IFB_TS_CLOCK_MONOTONIC &&
+	       (int)IFBH_TS_CLOCK_MONOTONIC_RAW == (int)IFB_TS_CLOCK_MONOTONIC_RAW &&
+	       (int)IFBH_TS_CLOCK_REALTIME_COARSE == (int)IFB_TS_CLOCK_REALTIME_COARSE &&
+	       (int)IFBH_TS_CLOCK_MONOTONIC_COARSE == (int)IFB_TS_CLOCK_MONOTONIC_COARSE &&
+	       (int)IFBH_TS_CLOCK_BOOTTIME == (int)IFB_TS_CLOCK_BOOTTIME &&
+	       (int)IFBH_TS_CLOCK_TAI == (int)IFB_TS_CLOCK_TAI && (int)IFBH_TS_CLOCK_UNKNOWN == (int)IFB_TS_CLOCK_UNKNOWN,
+	       "enum ifbh_ts_clock is the wire's enum ifb_ts_clock");
+
+const char *ifbh_ts_clock_name(unsigned int clock)
+{
+	const char *name = ifb_ts_clock_name(clock);
+
+	return name ? name : clock == IFB_TS_CLOCK_NONE ? "none" : "unknown";
+}
+
+int ifbh_info_timestamp_channel(const struct ifbh_info *info)
+{
+	for (unsigned int i = 0; i < info->num_channels; i++) {
+		const struct ifbh_channel *c = &info->ch[i];
+
+		if (c->storage_bits == 64 && c->repeat == 1 &&
+		    strcmp(c->name, IFB_TIMESTAMP_CHANNEL) == 0)
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
 int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, char *err,
 		     size_t errlen)
 {
@@ -465,6 +493,7 @@ int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, 
 	out->stream_id = le32toh(h.stream_id);
 	out->count = le16toh(h.count);
 	out->source = h.source;
+	out->ts_clock = le16toh(h.version) >= 7 ? h.ts_clock : IFB_TS_CLOCK_NONE;
 	out->first_seq = le64toh(h.first_seq);
 	out->marks_total = le64toh(h.marks_total);
 	if (out->count > IFB_TIMES_MAX_PER_REPLY ||
@@ -476,6 +505,10 @@ int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, 
 			    len, le16toh(h.length));
 	if (out->source > IFB_TIME_READ)
 		return fail(err, errlen, -EBADMSG, "GET_TIMES: unknown time source %u", out->source);
+	if (out->ts_clock != IFB_TS_CLOCK_NONE && out->ts_clock != IFB_TS_CLOCK_UNKNOWN &&
+	    !ifb_ts_clock_name(out->ts_clock))
+		return fail(err, errlen, -EBADMSG, "GET_TIMES: unknown timestamp clock %u",
+			    out->ts_clock);
 	if (out->first_seq > out->marks_total || out->marks_total - out->first_seq < out->count)
 		return fail(err, errlen, -EBADMSG,
 			    "GET_TIMES: %u marks from mark %" PRIu64 " but only %" PRIu64

@@ -49,11 +49,12 @@ struct ifbh_times_reply {
 	uint32_t stream_id;
 	unsigned int count;
 	unsigned int source; /* enum ifb_time_source */
+	unsigned int ts_clock; /* enum ifb_ts_clock (version 7; 0 before) */
 	uint64_t first_seq, marks_total;
 	struct ifb_time_mark mark[IFB_TIMES_MAX_PER_REPLY]; /* host order */
 };
 /* Checks magic, version (6..), length against count, the sequence numbers,
- * the source, and that the marks' offsets go forward. */
+ * the source, the timestamp clock, and that the marks' offsets go forward. */
 int ifbh_parse_times(const void *buf, size_t len, struct ifbh_times_reply *out, char *err,
 		     size_t errlen);
 

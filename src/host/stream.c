@@ -12,6 +12,7 @@
  * queued in the pullq untouched, resubmitted when the reader has taken
  * all of it (release_cb).
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -80,6 +81,8 @@ struct ifbh_stream {
 	struct ifbh_stats tpend;
 	struct ifbh_times_reply *times_reply;
 	struct ifbh_timebook times;
+	int ts_off;  /* the timestamp channel's offset in a scan; -1 none */
+	bool ts_be, ts_oom;
 	struct ifbh_pullq q;
 
 	struct ifbh_stream_status st;
@@ -255,7 +258,11 @@ int ifbh_stream_new(struct ifbh_dev *dev, const struct ifbh_stream_opts *opts,
 	s->use_gaps = dev->info.version >= 2;
 	s->use_times = dev->info.version >= 6;
 	ifbh_gaps_init(&s->gaps);
-	ifbh_timebook_init(&s->times, dev->info.scan_size, (double)dev->info.sample_rate_mhz / 1000.0);
+	ret = ifbh_info_timestamp_channel(&dev->info);
+	s->ts_off = ret >= 0 ? (int)dev->info.ch[ret].offset : -1;
+	s->ts_be = ret >= 0 && dev->info.ch[ret].is_be;
+	ifbh_timebook_init(&s->times, dev->info.scan_size, (double)dev->info.sample_rate_mhz / 1000.0,
+			   s->use_times && s->ts_off >= 0);
 	ret = alloc_transfers(s, n, size, opts->transfers || opts->transfer_size);
 	if (ret == 0)
 		ret = ifbh_pullq_init(&s->q, s->nxfer, release_cb, s);
@@ -688,6 +695,24 @@ static void release_cb(void *user, void *token)
 	resubmit(user, token);
 }
 
+/* The device's timestamp of a transfer's first whole scan, for the model. */
+static void take_timestamp(struct ifbh_stream *s, const uint8_t *buf, size_t len, uint64_t offset)
+{
+	uint32_t scan = s->dev->info.scan_size;
+	uint64_t first = (offset + scan - 1) / scan * scan;
+	uint64_t at = first - offset + (uint64_t)s->ts_off;
+	uint64_t v;
+
+	if (at + sizeof(v) > len)
+		return;
+	memcpy(&v, buf + at, sizeof(v));
+	v = s->ts_be ? be64toh(v) : le64toh(v);
+	if (ifbh_timebook_timestamp(&s->times, first, (int64_t)v, &s->gaps) < 0 && !s->ts_oom) {
+		s->ts_oom = true;
+		ifbh_log(s->ctx, IFBH_LOG_WARNING, "out of memory for the time model's timestamps");
+	}
+}
+
 static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 {
 	struct ifbh_stream *s = t->user_data;
@@ -737,6 +762,8 @@ static void LIBUSB_CALL bulk_cb(struct libusb_transfer *t)
 	}
 	offset = s->st.received;
 	s->st.received += len;
+	if (s->ts_off >= 0 && s->use_times)
+		take_timestamp(s, t->buffer, len, offset);
 	if (!s->data_cb) {
 		if (len && ifbh_pullq_push(&s->q, t->buffer, len, offset, t) == 0)
 			return; /* resubmitted once read */
@@ -860,6 +887,7 @@ int ifbh_stream_start(struct ifbh_stream *s)
 		if (ret < 0 && ret != -ENODEV)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
 				 "GET_CLOCK failed (%s): board times only, no host times", strerror(-ret));
+		ifbh_timebook_set_clock(&s->times, &s->dev->clk);
 	}
 	clock_gettime(CLOCK_REALTIME, &s->st.start_wall);
 	ret = ifbh_dev_start(s->dev);
@@ -1093,6 +1121,8 @@ int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *
 	m.rate_hz = period > 0 ? 1e9 / period : 0;
 	m.ppm = m.rate_hz > 0 && m.nominal_hz > 0 ? (m.rate_hz / m.nominal_hz - 1) * 1e6 : 0;
 	m.jitter_ns = ifbh_tm_jitter_ns(&s->times.tm);
+	m.timestamp_clock = (int)s->times.ts_clock;
+	m.refused = s->times.refused;
 	ifbh_clock_est_fill(c, &m);
 	memcpy(ret, &m, m.size);
 	ret->size = m.size;

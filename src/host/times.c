@@ -1,19 +1,125 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/times.h"
 #include "ifbhost.h"
 
-void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz)
+void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz,
+			bool has_ts)
 {
 	memset(b, 0, sizeof(*b));
 	ifbh_tm_init(&b->tm, scan_size, nominal_hz);
+	b->ts_use = has_ts ? -1 : 0;
 }
 
 void ifbh_timebook_free(struct ifbh_timebook *b)
 {
 	ifbh_tm_free(&b->tm);
+	free(b->pend);
+	b->pend = NULL;
+	b->npend = 0;
+}
+
+void ifbh_timebook_set_clock(struct ifbh_timebook *b, const struct ifbh_clock_est *e)
+{
+	b->ts_shift_known = e->valid;
+	if (!e->valid)
+		return;
+	b->ts_shift[0] = e->realtime_ns;
+	b->ts_shift[1] = e->tai_ns;
+	b->ts_shift[2] = e->boottime_ns;
+}
+
+/* Whether the model can take timestamps of the device's clock, and what
+ * moves them onto CLOCK_MONOTONIC (timestamp - *shift). */
+static bool ts_usable(const struct ifbh_timebook *b, int64_t *shift)
+{
+	unsigned int k;
+
+	switch (b->ts_clock) {
+	case IFB_TS_CLOCK_MONOTONIC: *shift = 0; return true;
+	case IFB_TS_CLOCK_REALTIME: k = 0; break;
+	case IFB_TS_CLOCK_TAI: k = 1; break;
+	case IFB_TS_CLOCK_BOOTTIME: k = 2; break;
+	default: return false; /* none, unknown, another rate, a tick early */
+	}
+	*shift = b->ts_shift[k];
+	return b->ts_shift_known;
+}
+
+/* A timestamp into the model, after the gaps up to and at its scan. */
+static int ts_take(struct ifbh_timebook *b, uint64_t off, int64_t ns, const struct ifbh_gaps *g)
+{
+	uint64_t goff;
+	int64_t shift = 0, mono;
+	int ret;
+
+	while (ifbh_gaps_next(g, b->gap_from, &goff) && goff <= off) {
+		ret = ifbh_tm_gap(&b->tm, goff);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret < 0)
+			b->refused++;
+		b->gap_from = goff + 1;
+	}
+	(void)ts_usable(b, &shift);
+	if (__builtin_sub_overflow(ns, shift, &mono) || mono <= 0) {
+		b->refused++; /* before the board's boot: nothing a clock says */
+		return 0;
+	}
+	ret = ifbh_tm_mark(&b->tm, off, (uint64_t)mono);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0)
+		b->refused++;
+	return 0;
+}
+
+/* The waiting timestamps whose gaps are known, in order. */
+static int ts_drain(struct ifbh_timebook *b, const struct ifbh_gaps *g)
+{
+	size_t i = 0;
+	int ret = 0;
+
+	if (b->ts_use == 1)
+		for (; i < b->npend && b->pend[i].off < b->known; i++) {
+			ret = ts_take(b, b->pend[i].off, b->pend[i].ns, g);
+			if (ret < 0)
+				break;
+		}
+	else if (b->ts_use == 0)
+		i = b->npend; /* the daemon's marks are the source */
+	if (i && i < b->npend)
+		memmove(b->pend, b->pend + i, (b->npend - i) * sizeof(b->pend[0]));
+	b->npend -= i;
+	return ret;
+}
+
+int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
+			    const struct ifbh_gaps *g)
+{
+	int ret;
+
+	if (b->ts_use == 0)
+		return 0;
+	if (b->ts_use == 1 && !b->npend && off < b->known) {
+		ret = ts_take(b, off, ns, g);
+		ifbh_tm_fit(&b->tm);
+		return ret;
+	}
+	if (b->npend == IFBH_TS_PENDING_MAX) {
+		b->ts_dropped++;
+		return 0;
+	}
+	if (!b->pend) {
+		b->pend = malloc(IFBH_TS_PENDING_MAX * sizeof(*b->pend));
+		if (!b->pend)
+			return -ENOMEM;
+	}
+	b->pend[b->npend++] = (struct ifbh_ts_sample){ .off = off, .ns = ns };
+	return 0;
 }
 
 static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
@@ -24,6 +130,17 @@ int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r
 {
 	int ret = feed(b, r, bound, g);
 
+	if (ret >= 0) {
+		/* the gaps before bound are in the book: the timestamps
+		 * before it may go in */
+		int t;
+
+		if (bound > b->known)
+			b->known = bound;
+		t = ts_drain(b, g);
+		if (t < 0)
+			ret = t;
+	}
 	ifbh_tm_fit(&b->tm);
 	return ret;
 }
@@ -33,11 +150,18 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 {
 	int ret;
 
+	uint64_t seq0;
+	int64_t shift;
+
 	if (b->stream_id && r->stream_id != b->stream_id)
 		return -EBADMSG;
 	b->stream_id = r->stream_id;
-	b->source = r->source;
-	uint64_t seq0;
+	if (b->ts_use == -1) {
+		/* the stream's first reply says its timestamps' clock */
+		b->ts_clock = r->ts_clock;
+		b->ts_use = ts_usable(b, &shift) ? 1 : 0;
+	}
+	b->source = b->ts_use == 1 ? IFBH_TIME_TIMESTAMP : r->source;
 
 	if (r->first_seq > b->seq) {
 		b->lost += r->first_seq - b->seq;
@@ -52,6 +176,10 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 			continue; /* had it */
 		if (m->offset > bound)
 			return 0;
+		if (b->ts_use == 1) {
+			b->seq++; /* the timestamps are the source */
+			continue;
+		}
 		while (ifbh_gaps_next(g, b->gap_from, &off) && off < m->offset) {
 			/* a gap behind the model's last mark (learned too late)
 			 * cannot start a run there any more: skipped */
@@ -100,6 +228,7 @@ void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 	e->host_offset_ns = t0 + (t1 - t0) / 2 - (int64_t)c->monotonic_ns;
 	e->realtime_ns = c->realtime_ns - (int64_t)c->monotonic_ns;
 	e->tai_ns = c->tai_ns - (int64_t)c->monotonic_ns;
+	e->boottime_ns = (int64_t)c->boottime_ns - (int64_t)c->monotonic_ns;
 	e->flags = c->flags;
 	e->esterror_us = c->esterror_us;
 }

@@ -5,6 +5,20 @@
  * (timemodel.h), interleaving the gaps the gap book holds so that each
  * gap-free run gets its own marks; the clock estimate is what GET_CLOCK
  * round trips tell of the board's clocks against the host's.
+ *
+ * A stream with the device's own timestamp channel (protocol version 7
+ * says its clock) has a better source than the daemon's marks: each
+ * transfer's first timestamp is when the driver stamped that very scan.
+ * When the clock is one the board's GET_CLOCK relates to CLOCK_MONOTONIC
+ * by an offset that only a step of the clock changes (MONOTONIC itself,
+ * REALTIME, TAI, BOOTTIME: NTP's slewing moves them and MONOTONIC alike),
+ * those timestamps, moved onto MONOTONIC by that offset, are the model's
+ * marks, and the daemon's are not used (one source per model: the two
+ * are late by different amounts). MONOTONIC_RAW runs at another rate and
+ * the _COARSE clocks are a tick early: their timestamps are recorded, not
+ * modelled. A timestamp's scan is the one at its offset, so the gaps up
+ * to and at that offset come before it (a daemon mark's block ends at
+ * its offset: the gaps before it only).
  */
 #ifndef IFBH_TIMES_H
 #define IFBH_TIMES_H
@@ -16,6 +30,11 @@
 #include "host/proto.h"
 #include "host/timemodel.h"
 
+struct ifbh_ts_sample {
+	uint64_t off; /* stream offset of the scan */
+	int64_t ns;   /* its timestamp, in the device's timestamp clock */
+};
+
 struct ifbh_timebook {
 	struct ifbh_tm tm;
 	uint64_t seq;       /* the next mark's sequence number */
@@ -23,10 +42,25 @@ struct ifbh_timebook {
 	uint64_t refused;   /* marks the model refused (not forward, out of range) */
 	uint64_t gap_from;  /* gaps from this offset on are not in the model yet */
 	uint32_t stream_id; /* 0 until the first reply */
-	unsigned int source; /* enum ifb_time_source */
+	unsigned int source; /* enum ifbh_time_source of the marks in the model */
+	/* the device's timestamp channel (version 7) */
+	unsigned int ts_clock; /* enum ifb_ts_clock the device said; 0 none */
+	int ts_use;            /* -1 not decided yet, 0 the daemon's marks, 1 the timestamps */
+	bool ts_shift_known;   /* the GET_CLOCK offsets below hold */
+	int64_t ts_shift[3];   /* REALTIME, TAI, BOOTTIME - MONOTONIC (ns) */
+	uint64_t known;        /* every gap before this offset is in the gap book */
+	struct ifbh_ts_sample *pend; /* timestamps waiting for their gaps, or for the
+				      * decision; offsets increasing */
+	size_t npend;
+	uint64_t ts_dropped;   /* timestamps not taken: no room while waiting */
 };
 
-void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz);
+/* Timestamps waiting at most (a stream's transfers over a few stats polls). */
+#define IFBH_TS_PENDING_MAX 4096
+
+/* has_ts: the stream's scans carry the device's timestamp channel. */
+void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz,
+			bool has_ts);
 void ifbh_timebook_free(struct ifbh_timebook *b);
 /*
  * Take the marks of reply r up to stream offset bound (beyond it the gap
@@ -39,6 +73,16 @@ void ifbh_timebook_free(struct ifbh_timebook *b);
 int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
 		       const struct ifbh_gaps *g);
 
+/*
+ * The device's timestamp of the scan at stream offset off (a transfer's
+ * first whole scan): into the model now when it is the model's source
+ * and every gap up to off is known, else kept until both are decided
+ * (dropped, and counted, beyond IFBH_TS_PENDING_MAX). Offsets increase
+ * from call to call. 0 or -ENOMEM.
+ */
+int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
+			    const struct ifbh_gaps *g);
+
 /* What GET_CLOCK round trips said (ifbh_dev_clock_sync). */
 struct ifbh_clock_est {
 	bool valid;
@@ -46,6 +90,7 @@ struct ifbh_clock_est {
 	int64_t unc_ns;         /* the estimate is within this of the truth */
 	int64_t realtime_ns;    /* board CLOCK_REALTIME - board CLOCK_MONOTONIC */
 	int64_t tai_ns;         /* board CLOCK_TAI - board CLOCK_MONOTONIC */
+	int64_t boottime_ns;    /* board CLOCK_BOOTTIME - board CLOCK_MONOTONIC */
 	uint32_t flags;         /* IFB_CLOCK_* */
 	uint32_t esterror_us;
 	unsigned int rounds;    /* round trips taken */
@@ -59,6 +104,9 @@ struct ifbh_clock_est {
  */
 void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 			const struct ifbh_clock_reply *c);
+/* The board's clock offsets a timestamp channel's clock needs (those of
+ * the stream's START: a clock step after it misplaces the timestamps). */
+void ifbh_timebook_set_clock(struct ifbh_timebook *b, const struct ifbh_clock_est *e);
 /* The estimate into a model's clock fields (clock_known 0 without one). */
 struct ifbh_time_model;
 void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model *m);

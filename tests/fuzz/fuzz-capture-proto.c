@@ -89,12 +89,38 @@ static void check_times(const struct ifbh_times_reply *r)
 	for (unsigned i = 1; i < r->count; i++)
 		CHECK(r->mark[i].offset > r->mark[i - 1].offset);
 	ifbh_gaps_init(&g);
-	ifbh_timebook_init(&b, 4, 1e6);
+	ifbh_timebook_init(&b, 4, 1e6, false);
 	ret = ifbh_timebook_feed(&b, r, UINT64_MAX, &g);
 	CHECK(ret == 0 || ret == 1 || ret == -EBADMSG);
 	CHECK(b.tm.marks <= r->count);
 	if (b.tm.marks)
 		/* no crash, no UB; a hostile slope (time going back) says EAGAIN */
+		CHECK((ret = ifbh_tm_time(&b.tm, r->mark[0].offset, &t)) == 0 || ret == -ERANGE ||
+		      ret == -EAGAIN);
+	ifbh_timebook_free(&b);
+
+	/*
+	 * With a timestamp channel (version 7): the reply's clock decides the
+	 * source; the device's timestamps (here the marks' own numbers, as
+	 * hostile as they come, and a hostile clock offset) go in before and
+	 * after it, in offset order as transfers arrive.
+	 */
+	CHECK(r->ts_clock == IFB_TS_CLOCK_UNKNOWN || r->ts_clock <= IFB_TS_CLOCK_TAI);
+	ifbh_timebook_init(&b, 4, 1e6, true);
+	ifbh_timebook_set_clock(&b, &(struct ifbh_clock_est){
+		.valid = true, .realtime_ns = r->count ? (int64_t)r->mark[0].start_ns : 0,
+		.tai_ns = INT64_MIN, .boottime_ns = INT64_MAX });
+	for (unsigned i = 0; i < r->count / 2; i++)
+		CHECK(ifbh_timebook_timestamp(&b, r->mark[i].offset, (int64_t)r->mark[i].board_ns,
+					      &g) == 0);
+	ret = ifbh_timebook_feed(&b, r, r->count ? r->mark[r->count - 1].offset : 0, &g);
+	CHECK(ret == 0 || ret == 1 || ret == -EBADMSG);
+	for (unsigned i = r->count / 2; i < r->count; i++)
+		CHECK(ifbh_timebook_timestamp(&b, r->mark[i].offset, (int64_t)r->mark[i].board_ns,
+					      &g) == 0);
+	CHECK(b.tm.marks <= r->count && b.npend <= r->count);
+	CHECK(b.source != IFBH_TIME_TIMESTAMP || b.ts_use == 1);
+	if (b.tm.marks)
 		CHECK((ret = ifbh_tm_time(&b.tm, r->mark[0].offset, &t)) == 0 || ret == -ERANGE ||
 		      ret == -EAGAIN);
 	ifbh_timebook_free(&b);

@@ -5,7 +5,8 @@
  * pkg-config; Makefile HOSTLIB_RIG). Pull mode: reads BYTES of the
  * stream of the simulated ADC (two le:u16 channels: scan n holds the u32
  * n, n counting every scan the ADC produced since the buffer was enabled,
- * lost ones included). For each read it asks the board time of the read's
+ * lost ones included; with timestamp=1 its timestamp channel may follow
+ * them, at byte 8 of a 16-byte scan). For each read it asks the board time of the read's
  * first scan at once (what an application gets as it reads: "online"),
  * and again from the final model once the stream has ended ("final").
  * The truth of scan n is t0 + n * 1e9 / (rate * (1 + ppm / 1e6)) ns on
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 	bool synced = false, until_unflagged = false;
 	uint64_t cut_at = 0;
 	size_t nreads = 0, nhost = 0;
+	uint32_t scan;
 	int ret;
 
 	if (argc < 2)
@@ -135,8 +137,12 @@ int main(int argc, char **argv)
 	ifbh_list_free(list);
 	if (ret)
 		return fail("ifbh_dev_open", ifbh_ctx_error(ctx));
-	if (ifbh_dev_info(dev)->scan_size != 4)
-		return fail("layout", "expected the simulated ADC's two u16 channels");
+	scan = ifbh_dev_info(dev)->scan_size;
+	if (ifbh_dev_info(dev)->num_channels < 2 || ifbh_dev_info(dev)->ch[0].offset != 0 ||
+	    ifbh_dev_info(dev)->ch[1].offset != 2 || ifbh_dev_info(dev)->ch[1].storage_bits != 16 ||
+	    (scan != 4 && !(scan == 16 && ifbh_info_timestamp_channel(ifbh_dev_info(dev)) == 2)))
+		return fail("layout", "expected the simulated ADC's two u16 channels (and its "
+				      "timestamp)");
 	/* 4 x 128 KiB in flight, as a latency-minded application has: a
 	 * stall of a second (--stall-ms) then starves a 2 MB/s ADC */
 	if (ifbh_stream_new(dev, &(struct ifbh_stream_opts){ .transfers = 4, .transfer_size = 128 << 10 },
@@ -145,7 +151,7 @@ int main(int argc, char **argv)
 		return fail("start", ifbh_dev_error(dev));
 	while (got < want) {
 		struct ifbh_read_info ri;
-		ssize_t n = ifbh_stream_read_scans(s, buf, 65536, &ri, 5000);
+		ssize_t n = ifbh_stream_read_scans(s, buf, sizeof(buf) / scan, &ri, 5000);
 		struct sample *r = &reads[nreads];
 		uint32_t v;
 
@@ -177,12 +183,12 @@ int main(int argc, char **argv)
 			nreads++;
 		}
 		prev = (uint32_t)(v + (uint32_t)n - 1);
-		if (got < stall_at && got + 4 * (uint64_t)n >= stall_at) {
+		if (got < stall_at && got + scan * (uint64_t)n >= stall_at) {
 			struct timespec ts = { stall_ms / 1000, (long)(stall_ms % 1000) * 1000000 };
 
 			nanosleep(&ts, NULL);
 		}
-		got += 4 * (uint64_t)n;
+		got += scan * (uint64_t)n;
 	}
 	ifbh_stream_stop(s);
 	while ((ret = (int)ifbh_stream_read(s, buf, sizeof(buf), NULL, 5000)) > 0)
@@ -221,9 +227,11 @@ int main(int argc, char **argv)
 	printf(",\"source\":%d,\"marks\":%" PRIu64 ",\"runs\":%" PRIu64
 	       ",\"nominal_hz\":%.3f,\"rate_hz\":%.3f,\"ppm\":%.3f,\"ppm_true\":%.3f"
 	       ",\"jitter_ns\":%.0f,\"clock_known\":%d,\"host_offset_ns\":%" PRId64
-	       ",\"host_offset_unc_ns\":%" PRId64 ",\"clock_flags\":%u}\n",
+	       ",\"host_offset_unc_ns\":%" PRId64 ",\"clock_flags\":%u,\"timestamp_clock\":%d"
+	       ",\"refused\":%" PRIu64 "}\n",
 	       m.source, m.marks, m.runs, m.nominal_hz, m.rate_hz, m.ppm, ppm, m.jitter_ns,
-	       m.clock_known, m.host_offset_ns, m.host_offset_unc_ns, m.clock_flags);
+	       m.clock_known, m.host_offset_ns, m.host_offset_unc_ns, m.clock_flags,
+	       m.timestamp_clock, m.refused);
 	ifbh_stream_free(s);
 	ifbh_dev_close(dev);
 	ifbh_ctx_free(ctx);

@@ -377,7 +377,7 @@ START_TEST(stats_hostile)
 	s.magic = htole32(IFB_INFO_MAGIC);
 	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)), -EPROTO);
 	good_stats(&s, 4);
-	s.version = htole16(7);
+	s.version = htole16(IFB_PROTOCOL_VERSION + 1);
 	ck_assert_int_eq(seed_parse_stats(&s, sizeof(s), &st, err, sizeof(err)),
 			 -EPROTONOSUPPORT);
 	good_stats(&s, 4);

@@ -101,6 +101,38 @@ START_TEST(times_reply_round_trip)
 }
 END_TEST
 
+/* Version 7: the stream's timestamp clock, to hosts that agreed on 7 only. */
+START_TEST(times_reply_timestamp_clock)
+{
+	uint8_t buf[IFB_MAX_REPLY];
+	char err[256];
+	int len;
+
+	memset(&eng, 0, sizeof(eng));
+	eng.stream_id = 1;
+	eng.time_source = IFB_TIME_FENCE;
+	ifb_engine_set_ts_clock(&eng, IFB_TS_CLOCK_TAI);
+	len = ifb_engine_times(&eng, 0, 7, buf, sizeof(buf));
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.ts_clock, IFB_TS_CLOCK_TAI);
+	/* a version-6 host was promised a reserved 0 there */
+	len = ifb_engine_times(&eng, 0, 6, buf, sizeof(buf));
+	ck_assert_uint_eq(buf[15], 0);
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rep.ts_clock, IFB_TS_CLOCK_NONE);
+	/* hostile: a clock no version defines */
+	len = ifb_engine_times(&eng, 0, 7, buf, sizeof(buf));
+	buf[15] = 8;
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "timestamp clock 8"));
+	buf[15] = IFB_TS_CLOCK_UNKNOWN;
+	ck_assert_int_eq(ifbh_parse_times(buf, (size_t)len, &rep, err, sizeof(err)), 0);
+	ck_assert_str_eq(ifbh_ts_clock_name(IFB_TS_CLOCK_UNKNOWN), "unknown");
+	ck_assert_str_eq(ifbh_ts_clock_name(IFB_TS_CLOCK_NONE), "none");
+	ck_assert_str_eq(ifbh_ts_clock_name(IFB_TS_CLOCK_MONOTONIC_RAW), "monotonic_raw");
+}
+END_TEST
+
 /* The engine marks each block it completes, after the block's gap. */
 static unsigned adc_queued[IFB_ENGINE_MAX_BLOCKS];
 static int fake_adc(void *ctx, unsigned blk)
@@ -195,7 +227,7 @@ START_TEST(model_rate_and_times)
 		int64_t t;
 
 		ifbh_gaps_init(&g);
-		ifbh_timebook_init(&b, SCAN, NOMINAL);
+		ifbh_timebook_init(&b, SCAN, NOMINAL, false);
 		/* no mark yet: nothing known */
 		ck_assert_int_eq(ifbh_tm_time(&b.tm, 0, &t), -EAGAIN);
 		feed(&b, &g, &off, &scan, 200, ppm, 20000, &seq);
@@ -247,7 +279,7 @@ START_TEST(model_ignores_late_spikes)
 
 	spikes = true;
 	ifbh_gaps_init(&g);
-	ifbh_timebook_init(&b, SCAN, NOMINAL);
+	ifbh_timebook_init(&b, SCAN, NOMINAL, false);
 	feed(&b, &g, &off, &scan, 400, -35, 5000, &seq);
 	spikes = false;
 	ppm = (1e9 / ifbh_tm_period_ns(&b.tm) / NOMINAL - 1) * 1e6;
@@ -278,7 +310,7 @@ START_TEST(model_run_start_bounds_late_fences)
 	int64_t t, truth_after;
 
 	ifbh_gaps_init(&g);
-	ifbh_timebook_init(&b, SCAN, NOMINAL);
+	ifbh_timebook_init(&b, SCAN, NOMINAL, false);
 	feed(&b, &g, &off, &scan, 50, 20, 1000, &seq);
 	/* a gap that lost 777 scans; the next run's three blocks are late */
 	scan += 777;
@@ -316,13 +348,135 @@ END_TEST
 /* The time book never stalls on a device's replies: a mark the model
  * refuses is skipped (the next ones still come in), and a reply of marks
  * it had asks for nothing more. */
+/*
+ * The device's timestamp channel as the source (version 7): each
+ * transfer's first scan's timestamp, on REALTIME, moved onto MONOTONIC by
+ * GET_CLOCK's offset. Timestamps that come before the first GET_TIMES
+ * wait for it (it says the clock) and for their gaps; the daemon's fence
+ * marks, 300 us late here, are not used; a gap at a timestamp's own
+ * offset puts it in the new run (a fence mark there ends the old one).
+ */
+#define RT_SHIFT 1700000000000000000ll /* REALTIME - MONOTONIC */
+#define XFER (16u * 1024u)
+
+static void ts_reply(uint64_t *seq, uint64_t from, uint64_t to, uint64_t lost_at, uint64_t lost,
+		     unsigned int clock)
+{
+	memset(&rep, 0, sizeof(rep));
+	rep.stream_id = 1;
+	rep.source = IFB_TIME_FENCE;
+	rep.ts_clock = clock;
+	rep.first_seq = *seq;
+	for (uint64_t o = from + BLOCK; o <= to; o += BLOCK) {
+		uint64_t n = o / SCAN + (o > lost_at ? lost : 0);
+
+		rep.mark[rep.count++] = (struct ifb_time_mark){
+			.offset = o, .board_ns = (uint64_t)truth(n, 0) + 300000 };
+	}
+	*seq += rep.count;
+	rep.marks_total = *seq;
+}
+
+static void ts_transfers(struct ifbh_timebook *b, const struct ifbh_gaps *g, uint64_t from,
+			 uint64_t to, uint64_t lost_at, uint64_t lost, int64_t shift)
+{
+	for (uint64_t o = from; o < to; o += XFER) {
+		uint64_t n = o / SCAN + (o >= lost_at ? lost : 0);
+
+		ck_assert_int_eq(ifbh_timebook_timestamp(b, o, truth(n, 0) + shift, g), 0);
+	}
+}
+
+START_TEST(timebook_takes_timestamps)
+{
+	struct ifbh_clock_est est = { .valid = true, .realtime_ns = RT_SHIFT, .tai_ns = RT_SHIFT + 37000000000ll };
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+	uint64_t seq = 0, gap = 6 * BLOCK, lost = 5000;
+	int64_t t;
+
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	ifbh_timebook_set_clock(&b, &est);
+	/* data before the first GET_TIMES: kept */
+	ts_transfers(&b, &g, 0, 4 * BLOCK, UINT64_MAX, 0, RT_SHIFT);
+	ck_assert_uint_eq(b.tm.marks, 0);
+	ck_assert_uint_eq(b.npend, 4 * BLOCK / XFER);
+	/* the reply: the clock is REALTIME; the gap book holds what lies
+	 * before 4 blocks (nothing) */
+	ts_reply(&seq, 0, 4 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 4 * BLOCK, &g), 0);
+	ck_assert_uint_eq(b.source, IFBH_TIME_TIMESTAMP);
+	ck_assert_uint_eq(b.tm.marks, 4 * BLOCK / XFER);
+	ck_assert_uint_eq(b.npend, 0);
+	/* a gap at the start of block 6 that lost 5000 scans; the transfers
+	 * of blocks 4..7 come before the stats that list it */
+	ts_transfers(&b, &g, 4 * BLOCK, 8 * BLOCK, gap, lost, RT_SHIFT);
+	ck_assert_uint_eq(b.tm.marks, 4 * BLOCK / XFER);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &(struct ifbh_stats){ .stream_id = 1, .num_gaps = 1,
+								    .gaps_total = 1,
+								    .gap_offset = { gap } }),
+			 1);
+	ts_reply(&seq, 4 * BLOCK, 8 * BLOCK, gap, lost, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 8 * BLOCK, &g), 0);
+	ck_assert_uint_eq(b.tm.marks, 8 * BLOCK / XFER);
+	ck_assert_uint_eq(b.tm.nrun, 2);
+	ck_assert_uint_eq(b.refused, 0);
+	/* then data whose gaps are known goes in at once */
+	ts_transfers(&b, &g, 8 * BLOCK, 8 * BLOCK + XFER, gap, lost, RT_SHIFT);
+	ck_assert_uint_eq(b.npend, 1); /* not yet: past what the stats covered */
+	/* every scan's time, both runs: the timestamps, not the late fences */
+	for (uint64_t o = 0; o < 8 * BLOCK; o += 4096) {
+		uint64_t n = o / SCAN + (o >= gap ? lost : 0);
+
+		ck_assert_int_eq(ifbh_tm_time(&b.tm, o, &t), 0);
+		ck_assert_msg(llabs(t - truth(n, 0)) <= 2, "offset %" PRIu64 ": %" PRId64 " ns off",
+			      o, t - truth(n, 0));
+	}
+	ifbh_timebook_free(&b);
+
+	/* MONOTONIC_RAW runs at its own rate: the fence marks are the source */
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	ifbh_timebook_set_clock(&b, &est);
+	ts_transfers(&b, &g, 0, 4 * BLOCK, UINT64_MAX, 0, 0);
+	seq = 0;
+	ts_reply(&seq, 0, 4 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_MONOTONIC_RAW);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 4 * BLOCK, &g), 0);
+	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(b.tm.marks, 4);
+	ck_assert_uint_eq(b.npend, 0);
+	ts_transfers(&b, &g, 4 * BLOCK, 5 * BLOCK, UINT64_MAX, 0, 0);
+	ck_assert_uint_eq(b.npend, 0);
+	ifbh_timebook_free(&b);
+
+	/* REALTIME with no GET_CLOCK estimate: nothing moves it onto MONOTONIC */
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	ts_transfers(&b, &g, 0, BLOCK, UINT64_MAX, 0, RT_SHIFT);
+	seq = 0;
+	ts_reply(&seq, 0, BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, BLOCK, &g), 0);
+	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(b.ts_clock, IFB_TS_CLOCK_REALTIME);
+	ifbh_timebook_free(&b);
+
+	/* a device that sends data and no GET_TIMES reply: bounded waiting */
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	for (uint64_t i = 0; i < IFBH_TS_PENDING_MAX + 10; i++)
+		ck_assert_int_eq(ifbh_timebook_timestamp(&b, i * XFER, (int64_t)i, &g), 0);
+	ck_assert_uint_eq(b.npend, IFBH_TS_PENDING_MAX);
+	ck_assert_uint_eq(b.ts_dropped, 10);
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+END_TEST
+
 START_TEST(timebook_skips_and_stops)
 {
 	struct ifbh_timebook b;
 	struct ifbh_gaps g;
 
 	ifbh_gaps_init(&g);
-	ifbh_timebook_init(&b, SCAN, NOMINAL);
+	ifbh_timebook_init(&b, SCAN, NOMINAL, false);
 	memset(&rep, 0, sizeof(rep));
 	rep.stream_id = 1;
 	rep.source = IFB_TIME_FENCE;
@@ -426,6 +580,8 @@ static Suite *host_time_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, times_reply_round_trip);
+	tcase_add_test(tc, times_reply_timestamp_clock);
+	tcase_add_test(tc, timebook_takes_timestamps);
 	tcase_add_test(tc, engine_marks_blocks);
 	tcase_add_test(tc, model_rate_and_times);
 	tcase_add_test(tc, model_ignores_late_spikes);

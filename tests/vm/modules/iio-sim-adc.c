@@ -22,12 +22,16 @@
  * the kernel's scan layout gives it (iio_compute_scan_bytes(): every
  * element aligned to its storage size, the scan to its largest): at byte
  * 8 with up to 4 voltage channels, zero padding before it, a 16-byte
- * scan. It holds scan n's true time in ns on CLOCK_MONOTONIC (ktime_get()),
- * whatever current_timestamp_clock says (IIO's software timestamp follows
- * that attribute; the sim's is its DMA's "hardware" one): paced, t(n) of
- * "Paced time" below, the time scan n was produced (sim_t0_ns + n / true
- * rate); unpaced, the ktime_get() at which the DMA thread began writing
- * the block holding the scan (all of a block's scans the same). The
+ * scan. It holds scan n's true time in ns on the clock the device's
+ * current_timestamp_clock names (iio_device_get_clock(), as a driver's
+ * iio_get_time_ns() stamps; "realtime" unless set): paced, t(n) of "Paced
+ * time" below, the time scan n was produced (sim_t0_ns + n / true rate, a
+ * CLOCK_MONOTONIC time), moved onto that clock exactly by the
+ * timekeeper's offset when the block is written (ktime_mono_to_any():
+ * REALTIME, BOOTTIME, TAI; a _COARSE clock as its fine one; MONOTONIC_RAW
+ * by the two clocks read back to back); unpaced, the time the DMA thread
+ * began writing the block holding the scan (all of a block's scans the
+ * same), on that clock. The
  * buffer cannot be enabled with the timestamp alone (the IIO core needs a
  * scan element; the timestamp is none, its _en sets scan_timestamp).
  *
@@ -140,6 +144,7 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/version.h>
 #include <linux/wait.h>
 
@@ -291,6 +296,7 @@ struct sim_gen {
 	ktime_t t0;		/* paced: t(n) = sim_time_at(t0, rate, n) */
 	u64 rate;
 	s64 fill_ns;		/* unpaced: when the block's filling began */
+	s64 clock_off;		/* the timestamp clock - CLOCK_MONOTONIC, ns */
 };
 
 /*
@@ -308,7 +314,8 @@ static void sim_scan(const struct sim_gen *g, u64 n, u8 *scan)
 		}
 	}
 	if (g->ts_off) {
-		s64 ns = g->paced ? ktime_to_ns(sim_time_at(g->t0, g->rate, n)) : g->fill_ns;
+		s64 ns = (g->paced ? ktime_to_ns(sim_time_at(g->t0, g->rate, n)) : g->fill_ns) +
+			 g->clock_off;
 
 		memset(scan + pos, 0, g->ts_off - pos);
 		put_unaligned_le64(ns, scan + g->ts_off);
@@ -355,6 +362,24 @@ static void sim_fill(struct sim_gen *g, u8 *dst, size_t len)
 	}
 }
 
+/* The device's timestamp clock minus CLOCK_MONOTONIC, now (ns). */
+static s64 sim_clock_offset(struct sim_adc *sim)
+{
+	switch (iio_device_get_clock(sim->indio_dev)) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		return ktime_to_ns(ktime_mono_to_any(0, TK_OFFS_REAL));
+	case CLOCK_BOOTTIME:
+		return ktime_to_ns(ktime_mono_to_any(0, TK_OFFS_BOOT));
+	case CLOCK_TAI:
+		return ktime_to_ns(ktime_mono_to_any(0, TK_OFFS_TAI));
+	case CLOCK_MONOTONIC_RAW:
+		return ktime_get_raw_ns() - ktime_get_ns();
+	default:
+		return 0;
+	}
+}
+
 static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *block,
 			   struct sim_gen *g, size_t bytes)
 {
@@ -365,6 +390,8 @@ static void sim_fill_block(struct sim_adc *sim, struct iio_dma_buffer_block *blo
 
 	if (!g->paced)
 		g->fill_ns = ktime_get_ns();
+	if (g->ts_off)
+		g->clock_off = sim_clock_offset(sim);
 #if SIM_HAVE_DMABUF
 	if (block->fileio) {
 		sim_fill(g, block->vaddr, bytes);
