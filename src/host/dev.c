@@ -41,6 +41,13 @@ int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
 	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
 }
 
+int ifbh_dev_times_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
+{
+	int ret = ifbh_dev_ctrl_value(user, IFB_REQ_GET_TIMES, seq, buf, len);
+
+	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
+}
+
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
 {
 	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,
@@ -734,7 +741,6 @@ int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
 
 int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_model *ret)
 {
-	struct ifbh_time_model m;
 	int r;
 
 	if (!ret || ret->size == 0)
@@ -746,11 +752,6 @@ int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_m
 	r = ifbh_dev_clock_sync(dev, rounds ? rounds : 8);
 	if (r < 0)
 		return ifbh_fail(dev->err, r, "GET_CLOCK failed: %s", strerror(-r));
-	memset(&m, 0, sizeof(m));
-	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
-	m.nominal_hz = (double)dev->info.sample_rate_mhz / 1000.0;
-	ifbh_clock_est_fill(&dev->clk, &m);
-	memcpy(ret, &m, m.size);
-	ret->size = m.size;
+	ifbh_timebook_model(NULL, (double)dev->info.sample_rate_mhz / 1000.0, &dev->clk, ret);
 	return 0;
 }
