@@ -74,7 +74,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 # for applications, and the same objects as an archive that iio-ffs-capture
 # links, so the tool stays one file the VM rig can copy alone.
 HOST_SRCS := $(wildcard src/host/*.c)
-IFBH_VERSION := 1.4.0
+IFBH_VERSION := 1.5.0
 IFBH_SONAME := libifbhost.so.1
 HOST_SO := $(BUILD)/lib/libifbhost.so.$(IFBH_VERSION)
 HOST_A := $(BUILD)/lib/libifbhost.a
