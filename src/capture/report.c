@@ -38,9 +38,12 @@ static void report_model_info(const struct ifbh_time_model *m, const struct ifbh
 			m->nominal_hz);
 	else
 		fprintf(f, "too few marks for a rate, ");
-	fprintf(f, "%" PRIu64 " %s mark%s in %" PRIu64 " run%s", m->marks,
-		m->source == IFBH_TIME_FENCE ? "fence" : "read()", m->marks == 1 ? "" : "s", m->runs,
-		m->runs == 1 ? "" : "s");
+	/* a source this tool does not know of: no word for it */
+	fprintf(f, "%" PRIu64 " %smark%s in %" PRIu64 " run%s", m->marks,
+		m->source == IFBH_TIME_FENCE  ? "fence "
+		: m->source == IFBH_TIME_READ ? "read() "
+					      : "",
+		m->marks == 1 ? "" : "s", m->runs, m->runs == 1 ? "" : "s");
 	if (r->marks_lost)
 		fprintf(f, " (the newest of %" PRIu64 ")", r->marks_total);
 	if (m->rate_hz > 0)
