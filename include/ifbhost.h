@@ -71,7 +71,7 @@ extern "C" {
  * From 1.0 on the library grows by added functions only ("added in 1.1"
  * below says how). */
 #define IFBH_VERSION_MAJOR 1
-#define IFBH_VERSION_MINOR 3
+#define IFBH_VERSION_MINOR 5
 #define IFBH_VERSION_MICRO 0
 
 /* Sizes of the wire protocol's fixed strings and lists (protocol.h). */
@@ -890,6 +890,64 @@ int ifbh_stream_realtime(const struct ifbh_stream *s, uint64_t off, int64_t *ret
  * or as ifbh_writer_start().
  */
 int ifbh_writer_start_at(struct ifbh_writer *w, int64_t board_ns);
+
+/* --- added in 1.5: the board's time model without a stream -------------- */
+
+/*
+ * Which stream the marks ifbh_dev_time_model() read are of, and how much
+ * of it the device still held. The caller sets size to sizeof(struct
+ * ifbh_mark_ring); the library fills that many bytes (a later version
+ * may append fields; a smaller struct is filled as far as it goes).
+ */
+struct ifbh_mark_ring {
+	size_t size;             /* set by the caller */
+	uint32_t stream_id;      /* GET_STATS': the current stream, or the last one when idle;
+				  * 0: none since the daemon started (then nothing below) */
+	int state;               /* that stream's, when read: enum ifbh_state (IDLE: it ended) */
+	uint64_t bytes_sent;     /* its bytes so far (GET_STATS) */
+	uint64_t marks_total;    /* marks the device made in it (GET_TIMES) */
+	uint64_t marks_lost;     /* of those, the ones its ring no longer held (it keeps
+				  * the 1024 newest), and the ones it made beyond
+				  * bytes_sent while this was read: not in the model */
+	uint64_t newest_offset;  /* the newest mark taken: its stream offset, 0 none */
+	uint64_t newest_board_ns; /* its board CLOCK_MONOTONIC (ns), 0 none */
+	int64_t newest_age_ns;   /* board CLOCK_MONOTONIC now (a GET_CLOCK estimate) minus
+				  * newest_board_ns; 0 without a mark (or when a hostile
+				  * device's clocks do not subtract) */
+};
+
+/*
+ * The time model of the device's current stream, or of its last one when
+ * it is idle, from what the board holds, without starting a stream (for
+ * a device another program streams from, it needs the interface free:
+ * see ifbh_dev_open()). The device keeps each stream's 1024 newest time
+ * marks and gaps until its next START (docs/protocol.md "Board time",
+ * GET_STATS, GET_GAPS, GET_TIMES), and answers those requests in any
+ * state. Synchronous, like ifbh_dev_clock(): GET_STATS, then GET_GAPS
+ * until it holds the gaps that reply counts, then GET_TIMES until the
+ * marks up to its bytes_sent (at most the ring's worth of replies; a
+ * reply that brings nothing new ends it), fitted as a stream fits its
+ * marks (the rate is the lower envelope's slope over the marks held: a
+ * ring of 1024 marks of 32 ms blocks spans about 33 s), then
+ * GET_CLOCK round trips as ifbh_dev_clock(rounds 8) (the clock fields,
+ * and the age of the newest mark). Not to be called while another
+ * thread runs a stream of the device.
+ *
+ * Fills *ret (see size) as ifbh_stream_time_model() would have at the
+ * end of that stream, from its marks the ring still held: marks 0 and
+ * source IFBH_TIME_NONE when there were none (no stream since the
+ * daemon started, or none finished a block); rate_hz 0 until two marks
+ * of one run. *ret_ring (NULL: not wanted; see its size) says which
+ * stream and how much of it. Returns 0; -EINVAL (a size 0); -EOPNOTSUPP
+ * (a device before protocol version 6, or an output stream's: the device
+ * marks the blocks an ADC finishes, a DAC's have no marks); -EAGAIN (a
+ * new stream began while the marks were read, three times over: ask
+ * again); -ENOMEM; or a failed request's -errno, a malformed or
+ * contradictory reply's -EBADMSG/-EPROTO; the message in
+ * ifbh_dev_error().
+ */
+int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
+			struct ifbh_mark_ring *ret_ring);
 
 #ifdef __cplusplus
 }

@@ -17,10 +17,48 @@ static const char *clock_state(unsigned int flags)
 	return flags & IFBH_CLOCK_SYNCED ? "synchronised" : "free-running";
 }
 
-/* --info's board clock (protocol version 6): GET_CLOCK round trips. */
+/* The model of the device's current or last stream, from the marks the
+ * board holds (ifbh_dev_time_model), in one line. */
+static void report_model_info(const struct ifbh_time_model *m, const struct ifbh_mark_ring *r,
+			      FILE *f)
+{
+	if (!r->stream_id) {
+		fprintf(f, "board time:  no stream since the daemon started\n");
+		return;
+	}
+	fprintf(f, "board time:  %s stream %" PRIu32 " (%s): ",
+		r->state == IFBH_STATE_IDLE ? "last" : "current", r->stream_id,
+		ifbh_state_name((unsigned int)r->state));
+	if (!m->marks) {
+		fprintf(f, "no time marks\n");
+		return;
+	}
+	if (m->rate_hz > 0)
+		fprintf(f, "%.1f Hz, %+.1f ppm against %.0f Hz nominal, ", m->rate_hz, m->ppm,
+			m->nominal_hz);
+	else
+		fprintf(f, "too few marks for a rate, ");
+	fprintf(f, "%" PRIu64 " %s mark%s in %" PRIu64 " run%s", m->marks,
+		cap_time_source_name(m->source), m->marks == 1 ? "" : "s", m->runs,
+		m->runs == 1 ? "" : "s");
+	if (m->timestamp_clock)
+		fprintf(f, " (the stream's timestamp channel: %s)",
+			ifbh_ts_clock_name((unsigned int)m->timestamp_clock));
+	if (r->marks_lost)
+		fprintf(f, " (the newest of %" PRIu64 ")", r->marks_total);
+	if (m->rate_hz > 0)
+		fprintf(f, ", jitter %.0f us", m->jitter_ns / 1e3);
+	if (m->clock_known)
+		fprintf(f, ", newest mark %.1f s ago", (double)r->newest_age_ns / 1e9);
+	fputc('\n', f);
+}
+
+/* --info's board time (protocol version 6): the model of the current or
+ * last stream, and the board's clock (GET_CLOCK round trips). */
 static void report_clock_info(const struct cap *c, FILE *f)
 {
 	struct ifbh_time_model m = { .size = sizeof(m) };
+	struct ifbh_mark_ring r = { .size = sizeof(r) };
 	struct timespec now;
 	double board_rt;
 
@@ -29,16 +67,23 @@ static void report_clock_info(const struct cap *c, FILE *f)
 			ifbh_dev_info(c->dev)->version);
 		return;
 	}
-	if (ifbh_dev_clock(c->dev, 0, &m) < 0 || !m.clock_known) {
-		fprintf(f, "board time:  GET_CLOCK failed: %s\n", ifbh_dev_error(c->dev));
+	if (ifbh_dev_time_model(c->dev, &m, &r) == 0) {
+		report_model_info(&m, &r, f);
+	} else {
+		fprintf(f, "board time:  no model: %s\n", ifbh_dev_error(c->dev));
+		/* the clock alone */
+		m = (struct ifbh_time_model){ .size = sizeof(m) };
+		if (ifbh_dev_clock(c->dev, 0, &m) < 0)
+			m.clock_known = 0;
+	}
+	if (!m.clock_known) {
+		fprintf(f, "board clock: %s\n", ifbh_dev_error(c->dev));
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	/* the board's REALTIME now, through the host's MONOTONIC */
 	board_rt = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)m.host_offset_ns +
 		    (double)m.realtime_offset_ns) / 1e9;
-	fprintf(f, "board time:  per block (protocol version 6); the board's time model is "
-		   "measured while streaming\n");
 	fprintf(f, "board clock: host MONOTONIC - board MONOTONIC %+.6f s (+/- %.1f us)\n",
 		(double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3);
 	fprintf(f, "board REALTIME: %.6f s since 1970, %s", board_rt, clock_state(m.clock_flags));

@@ -41,6 +41,13 @@ int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
 	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
 }
 
+int ifbh_dev_times_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
+{
+	int ret = ifbh_dev_ctrl_value(user, IFB_REQ_GET_TIMES, seq, buf, len);
+
+	return ret < 0 ? ifbh_errno_from_usb(ret) : ret;
+}
+
 int ifbh_dev_ctrl(struct ifbh_dev *dev, uint8_t req, bool in, uint8_t *buf, uint16_t len)
 {
 	int ret = libusb_control_transfer(dev->h, ifbh_req_type(in), req, 0, dev->desc.iface, buf,
@@ -734,7 +741,6 @@ int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds)
 
 int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_model *ret)
 {
-	struct ifbh_time_model m;
 	int r;
 
 	if (!ret || ret->size == 0)
@@ -746,11 +752,121 @@ int ifbh_dev_clock(struct ifbh_dev *dev, unsigned int rounds, struct ifbh_time_m
 	r = ifbh_dev_clock_sync(dev, rounds ? rounds : 8);
 	if (r < 0)
 		return ifbh_fail(dev->err, r, "GET_CLOCK failed: %s", strerror(-r));
-	memset(&m, 0, sizeof(m));
-	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
-	m.nominal_hz = (double)dev->info.sample_rate_mhz / 1000.0;
-	ifbh_clock_est_fill(&dev->clk, &m);
-	memcpy(ret, &m, m.size);
-	ret->size = m.size;
+	ifbh_timebook_model(NULL, (double)dev->info.sample_rate_mhz / 1000.0, &dev->clk, ret);
 	return 0;
+}
+
+/*
+ * One reading of the device's rings into fresh books: GET_STATS, the
+ * gaps it counts, the marks up to its bytes_sent. 0; 1 when a reply
+ * names another stream than GET_STATS (one began meanwhile); -errno with
+ * the message in dev->err.
+ */
+static int read_rings(struct ifbh_dev *dev, struct ifbh_stats *st, struct ifbh_gaps *g,
+		      struct ifbh_timebook *b, struct ifbh_gaps_reply *gr,
+		      struct ifbh_times_reply *tr)
+{
+	char msg[256];
+	int ret = ifbh_dev_get_stats(dev, st);
+
+	if (ret < 0 || st->stream_id == 0)
+		return ret;
+	ret = ifbh_gaps_fetch(g, st->gaps_total, ifbh_dev_gaps_get, dev, gr, msg, sizeof(msg));
+	if (ret < 0)
+		return ifbh_fail(dev->err, ret, "%s", msg);
+	ret = ifbh_timebook_fetch(b, st->bytes_sent, g, ifbh_dev_times_get, dev, true, tr, msg,
+				  sizeof(msg));
+	if (ret < 0)
+		return ifbh_fail(dev->err, ret, "%s", msg);
+	return (g->stream_id && g->stream_id != st->stream_id) ||
+	       (b->stream_id && b->stream_id != st->stream_id);
+}
+
+int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
+			struct ifbh_mark_ring *ret_ring)
+{
+	double nominal = (double)dev->info.sample_rate_mhz / 1000.0;
+	struct ifbh_gaps_reply *gr = NULL;
+	struct ifbh_times_reply *tr = NULL;
+	struct ifbh_mark_ring ring;
+	struct ifbh_timebook b;
+	struct ifbh_stats st;
+	struct ifbh_gaps g;
+	int r = 1;
+
+	if (!ret || ret->size == 0 || (ret_ring && ret_ring->size == 0))
+		return -EINVAL;
+	if (dev->info.version < 6)
+		return ifbh_fail(dev->err, -EOPNOTSUPP,
+				 "the device speaks protocol version %u: board time needs 6",
+				 dev->info.version);
+	if (dev->direction == IFBH_DIRECTION_OUT)
+		return ifbh_fail(dev->err, -EOPNOTSUPP,
+				 "an output stream has no time marks (they are of the blocks an "
+				 "ADC finishes)");
+	gr = malloc(sizeof(*gr));
+	tr = malloc(sizeof(*tr));
+	if (!gr || !tr) {
+		r = ifbh_fail(dev->err, -ENOMEM, "out of memory");
+		goto out_free;
+	}
+	ifbh_gaps_init(&g);
+	/* the marks: a timestamp channel's values were in the data, which
+	 * the board does not keep */
+	ifbh_timebook_init(&b, dev->info.scan_size, nominal, false);
+	/* a stream that began between the requests: read the new one */
+	for (int tries = 0; r == 1 && tries < 3; tries++) {
+		if (tries) {
+			ifbh_gaps_free(&g);
+			ifbh_timebook_free(&b);
+			ifbh_gaps_init(&g);
+			ifbh_timebook_init(&b, dev->info.scan_size, nominal, false);
+		}
+		r = read_rings(dev, &st, &g, &b, gr, tr);
+	}
+	if (r == 1)
+		r = ifbh_fail(dev->err, -EAGAIN,
+			      "a new stream began while the marks of stream %" PRIu32
+			      " were read, three times over",
+			      st.stream_id);
+	if (r < 0)
+		goto out;
+	/* the clock fields, and the board's CLOCK_MONOTONIC now */
+	r = ifbh_dev_clock_sync(dev, 8);
+	if (r < 0) {
+		r = ifbh_fail(dev->err, r, "GET_CLOCK failed: %s", strerror(-r));
+		goto out;
+	}
+	ifbh_timebook_model(&b, nominal, &dev->clk, ret);
+	if (ret_ring) {
+		memset(&ring, 0, sizeof(ring));
+		ring.stream_id = st.stream_id;
+		if (st.stream_id) {
+			ring.state = st.state;
+			ring.bytes_sent = st.bytes_sent;
+			ring.marks_total = tr->marks_total;
+			ring.marks_lost = b.lost;
+		}
+		if (b.tm.marks) {
+			int64_t now;
+
+			ring.newest_offset = b.tm.last_off;
+			ring.newest_board_ns = b.tm.last_ns;
+			/* board now = host now - (host - board); the model took
+			 * only times within int64_t's range; a hostile clock
+			 * reply's offset may not subtract: no age */
+			if (!__builtin_sub_overflow(ifbh_now_ns(), dev->clk.host_offset_ns, &now) &&
+			    __builtin_sub_overflow(now, (int64_t)b.tm.last_ns, &ring.newest_age_ns))
+				ring.newest_age_ns = 0;
+		}
+		ring.size = ret_ring->size < sizeof(ring) ? ret_ring->size : sizeof(ring);
+		memcpy(ret_ring, &ring, ring.size);
+	}
+out:
+	ifbh_gaps_free(&g);
+	ifbh_timebook_free(&b);
+out_free:
+	free(gr);
+	free(tr);
+	return r;
 }

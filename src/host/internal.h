@@ -117,6 +117,8 @@ int ifbh_dev_ctrl_value(struct ifbh_dev *dev, uint8_t req, uint16_t value, uint8
 /* GET_GAPS with wValue seq, synchronously: the reply's length or a
  * negative errno (user: the struct ifbh_dev; an ifbh_gaps_get_fn). */
 int ifbh_dev_gaps_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
+/* GET_TIMES the same way (version 6; an ifbh_gaps_get_fn too). */
+int ifbh_dev_times_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
 /* The host's CLOCK_MONOTONIC in ns. */
 int64_t ifbh_now_ns(void);
 /*

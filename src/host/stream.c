@@ -378,27 +378,16 @@ static void settle_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
 
 static void request_times(struct ifbh_stream *s);
 
-/* A GET_STATS reply whose gaps are all in the book: its marks next
- * (version 6), then it takes effect. */
-static bool learn_times(struct ifbh_stream *s, const uint8_t *buf, size_t len);
-
 /* The marks up to the final GET_STATS, synchronously: from finish() only,
  * never from a libusb callback. */
 static void final_times(struct ifbh_stream *s)
 {
-	uint8_t buf[IFB_MAX_REPLY];
-	bool more = true;
+	char msg[256];
 
-	for (unsigned int i = 0; more && i < IFB_TIMES_RING / IFB_TIMES_MAX_PER_REPLY + 1; i++) {
-		int ret = ifbh_dev_ctrl_value(s->dev, IFB_REQ_GET_TIMES, (uint16_t)s->times.seq, buf,
-					      sizeof(buf));
-
-		if (ret < 0) {
-			s->st.proto_errors++;
-			return;
-		}
-		more = learn_times(s, buf, (size_t)ret);
-	}
+	if (ifbh_timebook_fetch(&s->times, s->tpend.bytes_sent, &s->gaps, ifbh_dev_times_get, s->dev,
+				false, s->times_reply, msg, sizeof(msg)) < 0 &&
+	    !s->st.proto_errors++)
+		ifbh_log(s->ctx, IFBH_LOG_WARNING, "final %s", msg);
 }
 
 static void apply_stats(struct ifbh_stream *s, const struct ifbh_stats *st)
@@ -1103,29 +1092,12 @@ void ifbh_stream_free(struct ifbh_stream *s)
 
 int ifbh_stream_time_model(const struct ifbh_stream *s, struct ifbh_time_model *ret)
 {
-	struct ifbh_time_model m;
-	const struct ifbh_clock_est *c = &s->dev->clk;
-	double period;
-
 	if (!ret || ret->size == 0)
 		return -EINVAL;
 	if (!s->use_times)
 		return -EOPNOTSUPP;
-	memset(&m, 0, sizeof(m));
-	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
-	m.source = s->times.tm.marks ? (int)s->times.source : IFBH_TIME_NONE;
-	m.marks = s->times.tm.marks;
-	m.runs = s->times.tm.nrun;
-	m.nominal_hz = (double)s->dev->info.sample_rate_mhz / 1000.0;
-	period = ifbh_tm_period_ns(&s->times.tm);
-	m.rate_hz = period > 0 ? 1e9 / period : 0;
-	m.ppm = m.rate_hz > 0 && m.nominal_hz > 0 ? (m.rate_hz / m.nominal_hz - 1) * 1e6 : 0;
-	m.jitter_ns = ifbh_tm_jitter_ns(&s->times.tm);
-	m.timestamp_clock = (int)s->times.ts_clock;
-	m.refused = s->times.refused;
-	ifbh_clock_est_fill(c, &m);
-	memcpy(ret, &m, m.size);
-	ret->size = m.size;
+	ifbh_timebook_model(&s->times, (double)s->dev->info.sample_rate_mhz / 1000.0, &s->dev->clk,
+			    ret);
 	return 0;
 }
 

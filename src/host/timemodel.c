@@ -269,6 +269,7 @@ static int add_point(struct ifbh_tm *m, uint64_t off, uint64_t ns, bool bound)
 	if (!bound) {
 		m->marks++;
 		m->last_off = off;
+		m->last_ns = ns;
 	}
 	if (m->npts > TM_PTS_MAX && m->nrun > 1)
 		forget_old_runs(m); /* moves the runs: r is stale from here */

@@ -50,6 +50,7 @@ struct ifbh_tm {
 	size_t npts;        /* hull points of all runs */
 	uint64_t marks;
 	uint64_t last_off;  /* the last mark's offset: marks must go forward */
+	uint64_t last_ns;   /* and its time */
 	double b;           /* ns per scan of the last fit; 0: none */
 	double err2;        /* running mean of squared heights of new marks above
 			     * the envelope as it was (ns^2) */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,11 +158,9 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 	if (b->stream_id && r->stream_id != b->stream_id)
 		return -EBADMSG;
 	b->stream_id = r->stream_id;
-	if (b->ts_use == -1) {
-		/* the stream's first reply says its timestamps' clock */
-		b->ts_clock = r->ts_clock;
-		b->ts_use = ts_usable(b, &shift) ? 1 : 0;
-	}
+	b->ts_clock = r->ts_clock; /* the stream's: every reply says the same */
+	if (b->ts_use == -1)
+		b->ts_use = ts_usable(b, &shift) ? 1 : 0; /* on the first reply */
 	b->source = b->ts_use == 1 ? IFBH_TIME_TIMESTAMP : r->source;
 
 	if (r->first_seq > b->seq) {
@@ -244,4 +244,63 @@ void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model 
 	m->tai_offset_ns = e->tai_ns;
 	m->clock_flags = e->flags;
 	m->esterror_us = e->esterror_us;
+}
+
+int ifbh_timebook_fetch(struct ifbh_timebook *b, uint64_t bound, const struct ifbh_gaps *g,
+			ifbh_gaps_get_fn get, void *user, bool ring_only,
+			struct ifbh_times_reply *scratch, char *msg, size_t msglen)
+{
+	uint8_t buf[IFB_MAX_REPLY];
+	uint64_t seq0 = b->seq, lost0 = b->lost;
+	int ret = 1;
+
+	/* the ring in replies of the most marks each, and one more */
+	for (unsigned int i = 0; ret == 1 && i < IFB_TIMES_RING / IFB_TIMES_MAX_PER_REPLY + 1; i++) {
+		ret = get(user, (uint16_t)b->seq, buf, sizeof(buf));
+		if (ret < 0) {
+			snprintf(msg, msglen, "GET_TIMES failed: %s", strerror(-ret));
+			return ret;
+		}
+		ret = ifbh_parse_times(buf, (size_t)ret, scratch, msg, msglen);
+		if (ret)
+			return ret;
+		if (ring_only && b->seq == 0 && !b->tm.marks && scratch->first_seq > 0 &&
+		    scratch->count)
+			b->gap_from = scratch->mark[0].offset;
+		ret = ifbh_timebook_feed(b, scratch, bound, g);
+		if (ret < 0) {
+			snprintf(msg, msglen,
+				 "GET_TIMES contradicts an earlier reply (stream %" PRIu32
+				 ", mark %" PRIu64 "): %s",
+				 scratch->stream_id, b->seq, strerror(-ret));
+			return ret;
+		}
+	}
+	/* the marks read, not those the ring had dropped */
+	return (int)(b->seq - seq0 - (b->lost - lost0));
+}
+
+void ifbh_timebook_model(const struct ifbh_timebook *b, double nominal_hz,
+			 const struct ifbh_clock_est *c, struct ifbh_time_model *ret)
+{
+	struct ifbh_time_model m;
+
+	memset(&m, 0, sizeof(m));
+	m.size = ret->size < sizeof(m) ? ret->size : sizeof(m);
+	m.nominal_hz = nominal_hz;
+	if (b) {
+		double period = ifbh_tm_period_ns(&b->tm);
+
+		m.source = b->tm.marks ? (int)b->source : IFBH_TIME_NONE;
+		m.marks = b->tm.marks;
+		m.runs = b->tm.nrun;
+		m.rate_hz = period > 0 ? 1e9 / period : 0;
+		m.ppm = m.rate_hz > 0 && nominal_hz > 0 ? (m.rate_hz / nominal_hz - 1) * 1e6 : 0;
+		m.jitter_ns = ifbh_tm_jitter_ns(&b->tm);
+		m.timestamp_clock = (int)b->ts_clock;
+		m.refused = b->refused;
+	}
+	ifbh_clock_est_fill(c, &m);
+	memcpy(ret, &m, m.size);
+	ret->size = m.size;
 }

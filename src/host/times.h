@@ -111,4 +111,32 @@ void ifbh_timebook_set_clock(struct ifbh_timebook *b, const struct ifbh_clock_es
 struct ifbh_time_model;
 void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model *m);
 
+/*
+ * GET_TIMES through get (an ifbh_gaps_get_fn: wValue the first mark
+ * wanted, b->seq) until the book holds the device's marks up to stream
+ * offset bound, each taken as ifbh_timebook_feed() takes it (the gaps of
+ * g before it), replies parsed into scratch. At most as many replies as
+ * the device's ring (IFB_TIMES_RING) takes to send, and none after one
+ * that brought nothing new: a device that ignores wValue is not asked
+ * again and again. ring_only: a book that holds no mark yet skips the
+ * gaps before the oldest mark the device still holds when its ring has
+ * lost the stream's first marks (the runs those gaps start have no mark
+ * left; for a model that places no sample). Returns the marks taken
+ * (>= 0), or the getter's negative errno, the parser's (-EBADMSG,
+ * -EPROTO, -EPROTONOSUPPORT), -EBADMSG for a reply of another stream,
+ * -ENOMEM, with a message in msg. The model is fitted.
+ */
+int ifbh_timebook_fetch(struct ifbh_timebook *b, uint64_t bound, const struct ifbh_gaps *g,
+			ifbh_gaps_get_fn get, void *user, bool ring_only,
+			struct ifbh_times_reply *scratch, char *msg, size_t msglen);
+
+/*
+ * The book's model into *ret (see its size: a smaller struct is filled
+ * as far as it goes): the source, marks, runs, the measured rate and its
+ * ppm against nominal_hz (GET_INFO's), the jitter, and the clock
+ * estimate c. b NULL: no marks (the clock fields alone).
+ */
+void ifbh_timebook_model(const struct ifbh_timebook *b, double nominal_hz,
+			 const struct ifbh_clock_est *c, struct ifbh_time_model *ret);
+
 #endif

@@ -2,13 +2,16 @@
 /*
  * libFuzzer harness: the host's parsers of the device's GET_INFO,
  * GET_STATS, GET_GAPS, GET_STATUS, GET_STREAM, GET_TIMES and GET_CLOCK
- * replies (src/host/proto.c, libifbhost), and the time book an accepted
- * GET_TIMES reply feeds (src/host/times.c). The device is untrusted: any
+ * replies (src/host/proto.c, libifbhost), the time book an accepted
+ * GET_TIMES reply feeds and its fetch of a device's replies
+ * (src/host/times.c). The device is untrusted: any
  * bytes go to every parser. A reply they accept must satisfy what the
  * rest of the host tool relies on (channels inside the scan, no overlap,
  * terminated names, gap offsets in order); a refused one must say why.
  */
+#include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,54 @@ static void check_times(const struct ifbh_times_reply *r)
 	ifbh_gaps_free(&g);
 }
 
+/* A device that answers every GET_TIMES with the input; "honest" ones
+ * put the sequence number asked for as the reply's first_seq. */
+struct fetch_dev {
+	const uint8_t *data;
+	size_t size;
+	bool honest;
+	unsigned int calls;
+};
+
+static int fetch_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len)
+{
+	struct fetch_dev *d = user;
+	size_t n = d->size < len ? d->size : len;
+
+	d->calls++;
+	memcpy(buf, d->data, n);
+	if (d->honest && n >= 24) {
+		uint64_t first = htole64(seq);
+
+		memcpy(buf + 16, &first, sizeof(first));
+	}
+	return (int)n;
+}
+
+/* ifbh_timebook_fetch on such a device: it ends, within the ring's worth
+ * of replies, with marks it read or an error it names. */
+static void check_fetch(const uint8_t *data, size_t size, bool honest)
+{
+	static struct ifbh_times_reply scratch;
+	struct fetch_dev d = { .data = data, .size = size, .honest = honest };
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+	char err[512] = "";
+	int ret;
+
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, 4, 1e6, false);
+	ret = ifbh_timebook_fetch(&b, UINT64_MAX, &g, fetch_get, &d, true, &scratch, err, sizeof(err));
+	CHECK(d.calls >= 1 && d.calls <= IFB_TIMES_RING / IFB_TIMES_MAX_PER_REPLY + 1);
+	if (ret >= 0)
+		CHECK((uint64_t)ret <= (uint64_t)d.calls * IFB_TIMES_MAX_PER_REPLY &&
+		      b.tm.marks <= (uint64_t)ret);
+	else
+		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -171,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_times(&times);
 	else
 		CHECK(err[0] && memchr(err, '\0', sizeof(err)));
+	check_fetch(data, size, false);
+	check_fetch(data, size, true);
 	err[0] = '\0';
 	if (ifbh_parse_clock(data, size, &clk, err, sizeof(err)) == 0)
 		CHECK(clk.monotonic_ns > 0 && clk.monotonic_ns <= INT64_MAX / 2 &&
