@@ -506,13 +506,14 @@ public:
 			return 0;
 		/*
 		 * While a stream runs, its reader thread owns the device's
-		 * libusb events (libifbhost: one thread per context): the
-		 * estimate its START measured, no USB request. Otherwise four
-		 * round trips now.
+		 * libusb events and the stream (libifbhost: one thread per
+		 * context): the estimate its START measured, kept by
+		 * activateStream, no USB request and no call into the
+		 * stream from this thread. Otherwise four round trips now.
 		 */
-		if (stream_ && stream_->s) {
-			if (ifbh_stream_time_model(stream_->s, &m) < 0)
-				return 0;
+		if (rx_active_.load()) {
+			m.clock_known = rx_clock_known_.load();
+			m.host_offset_ns = rx_host_offset_.load();
 		} else {
 			/* a TX stream's writeStream holds its mutex: not at once */
 			std::unique_lock<std::mutex> g;
@@ -727,6 +728,15 @@ public:
 		/* START may have read a new rate (the library retries START
 		 * after a device-side rate change; never a new layout) */
 		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
+		if (info_.version >= 6) {
+			/* START's clock estimate, for getHardwareTime on any thread */
+			ifbh_time_model m{};
+
+			m.size = sizeof(m);
+			rx_clock_known_ = ifbh_stream_time_model(st->s, &m) == 0 && m.clock_known;
+			rx_host_offset_ = m.host_offset_ns;
+		}
+		rx_active_ = true;
 		st->mtu = getStreamMTU(s);
 		st->buf.resize(st->mtu * info_.scan_size);
 		st->pos = st->count = 0;
@@ -747,6 +757,7 @@ public:
 		}
 		if (!st->s)
 			return 0;
+		rx_active_ = false;
 		ifbh_stream_stop(st->s);
 		/* what was in flight up to the end-of-stream packet */
 		while (ifbh_stream_read(st->s, st->buf.data(), st->buf.size(), nullptr, 3000) > 0)
@@ -1185,6 +1196,10 @@ private:
 	ifbh_info info_{};
 	std::vector<ifbh_field> fields_;
 	Stream *stream_ = nullptr;
+	/* an RX stream runs, and its START's clock estimate (getHardwareTime
+	 * may be called on another thread than the reader's) */
+	std::atomic<bool> rx_active_{false}, rx_clock_known_{false};
+	std::atomic<long long> rx_host_offset_{0};
 	bool tx_ = false; /* an output stream (protocol version 5): TX channels */
 	/* setHardwareTime's offset: hardware time - board CLOCK_MONOTONIC, ns */
 	std::atomic<long long> hw_offset_{ 0 };

@@ -55,6 +55,10 @@ while got * 4 < want:
     got += r.ret
     if not stalled and got * 4 >= want // 3:
         stalled = True
+        # while the stream runs: its START's estimate, no USB request
+        dm = dev.getHardwareTime() - mono()
+        if abs(dm) > 5000000:
+            sys.exit("getHardwareTime during the stream is %d ns off CLOCK_MONOTONIC" % dm)
         time.sleep(4.5)
 dev.deactivateStream(st)
 dev.closeStream(st)
@@ -67,8 +71,8 @@ with open(out, "w") as f:
     for n, t in rows:
         f.write("%d %d\n" % (n, t))
 print("soapy-time: %d reads, %d overflow(s); getHardwareTime %+d ns from CLOCK_MONOTONIC read "
-      "after it (Python's own latency included); after setHardwareTime(1e15) %+d ns"
-      % (len(rows), overflows, d0, d1))
+      "after it (Python's own latency included), %+d ns during the stream; after "
+      "setHardwareTime(1e15) %+d ns" % (len(rows), overflows, d0, dm, d1))
 PY
 
 cat > /tmp/soapy-check.py <<'PY'
