@@ -907,8 +907,8 @@ struct ifbh_mark_ring {
 	uint64_t bytes_sent;     /* its bytes so far (GET_STATS) */
 	uint64_t marks_total;    /* marks the device made in it (GET_TIMES) */
 	uint64_t marks_lost;     /* of those, the ones its ring no longer held (it keeps
-				  * the 1024 newest), and the ones it made beyond
-				  * bytes_sent while this was read: not in the model */
+				  * the 1024 newest): not in the model (nor are the ones
+				  * it made beyond bytes_sent while this was read) */
 	uint64_t newest_offset;  /* the newest mark taken: its stream offset, 0 none */
 	uint64_t newest_board_ns; /* its board CLOCK_MONOTONIC (ns), 0 none */
 	int64_t newest_age_ns;   /* board CLOCK_MONOTONIC now (a GET_CLOCK estimate) minus
@@ -930,8 +930,9 @@ struct ifbh_mark_ring {
  * marks (the rate is the lower envelope's slope over the marks held: a
  * ring of 1024 marks of 32 ms blocks spans about 33 s), then
  * GET_CLOCK round trips as ifbh_dev_clock(rounds 8) (the clock fields,
- * and the age of the newest mark). Not to be called while another
- * thread runs a stream of the device.
+ * and the age of the newest mark; when they fail, the model without
+ * them, clock_known 0, and a warning logged). Not to be called while
+ * another thread runs a stream of the device.
  *
  * Fills *ret (see size) as ifbh_stream_time_model() would have at the
  * end of that stream, from its marks the ring still held: marks 0 and

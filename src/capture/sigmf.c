@@ -262,10 +262,14 @@ static void describe_ts(const struct cap_sigmf_meta *m, char *buf, size_t len)
 	char clock[160];
 	size_t used;
 
-	if (m->ts_clock == IFBH_TS_CLOCK_NONE || m->ts_clock == IFBH_TS_CLOCK_UNKNOWN)
+	if (m->ts_clock == IFBH_TS_CLOCK_NONE)
 		snprintf(clock, sizeof(clock),
 			 "IIO's current_timestamp_clock of the device, CLOCK_REALTIME by default; "
 			 "the device did not say which");
+	else if (m->ts_clock == IFBH_TS_CLOCK_UNKNOWN)
+		snprintf(clock, sizeof(clock),
+			 "IIO's current_timestamp_clock of the device, which the device could not "
+			 "read or name");
 	else
 		snprintf(clock, sizeof(clock),
 			 "the device's current_timestamp_clock when the stream started: %s",

@@ -348,10 +348,12 @@ int ifb_session_start(struct ifb_stream *s)
 		log_error_errno(r, "%sCannot enable IIO buffer %s", s->logp, s->iio.bufdir);
 		goto fail;
 	}
-	/* enabled, the device's timestamp clock cannot change under the stream */
-	ifb_engine_set_ts_clock(&s->engine, ifb_iio_timestamp_clock(&s->iio));
 	r = s->start_cyclic ? ifb_engine_start_cyclic(&s->engine, s->start_cyclic)
 			    : ifb_engine_start(&s->engine);
+	/* the new stream's, if one began (GET_TIMES): enabled, the device's
+	 * timestamp clock cannot change under it */
+	if (s->engine.stream_id != id)
+		ifb_engine_set_ts_clock(&s->engine, ifb_iio_timestamp_clock(&s->iio));
 	if (r < 0)
 		return r; /* the engine is stopping; teardown follows */
 	if (s->start_at_ns) {

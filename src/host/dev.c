@@ -771,15 +771,20 @@ static int read_rings(struct ifbh_dev *dev, struct ifbh_stats *st, struct ifbh_g
 
 	if (ret < 0 || st->stream_id == 0)
 		return ret;
+	gr->stream_id = tr->stream_id = st->stream_id;
 	ret = ifbh_gaps_fetch(g, st->gaps_total, ifbh_dev_gaps_get, dev, gr, msg, sizeof(msg));
+	if (ret == -EBADMSG && gr->stream_id != st->stream_id)
+		return 1; /* a later reply of the fetch was of a new stream */
 	if (ret < 0)
 		return ifbh_fail(dev->err, ret, "%s", msg);
 	ret = ifbh_timebook_fetch(b, st->bytes_sent, g, ifbh_dev_times_get, dev, true, tr, msg,
 				  sizeof(msg));
+	if (ret == -EBADMSG && tr->stream_id != st->stream_id)
+		return 1;
 	if (ret < 0)
 		return ifbh_fail(dev->err, ret, "%s", msg);
 	return (g->stream_id && g->stream_id != st->stream_id) ||
-	       (b->stream_id && b->stream_id != st->stream_id);
+	       (b->replied && b->stream_id != st->stream_id);
 }
 
 int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
@@ -789,6 +794,7 @@ int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
 	struct ifbh_gaps_reply *gr = NULL;
 	struct ifbh_times_reply *tr = NULL;
 	struct ifbh_mark_ring ring;
+	const struct ifbh_clock_est no_clock = { 0 }, *clk = &dev->clk;
 	struct ifbh_timebook b;
 	struct ifbh_stats st;
 	struct ifbh_gaps g;
@@ -833,11 +839,19 @@ int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
 		goto out;
 	/* the clock fields, and the board's CLOCK_MONOTONIC now */
 	r = ifbh_dev_clock_sync(dev, 8);
-	if (r < 0) {
-		r = ifbh_fail(dev->err, r, "GET_CLOCK failed: %s", strerror(-r));
+	if (r == -ENODEV) {
+		r = ifbh_fail(dev->err, r, "the device disconnected");
 		goto out;
 	}
-	ifbh_timebook_model(&b, nominal, &dev->clk, ret);
+	if (r < 0) {
+		/* the model stands without them */
+		ifbh_log(dev->ctx, IFBH_LOG_WARNING,
+			 "GET_CLOCK failed (%s): the time model without the board's clock",
+			 strerror(-r));
+		clk = &no_clock;
+		r = 0;
+	}
+	ifbh_timebook_model(&b, nominal, clk, ret);
 	if (ret_ring) {
 		memset(&ring, 0, sizeof(ring));
 		ring.stream_id = st.stream_id;
@@ -855,7 +869,8 @@ int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
 			/* board now = host now - (host - board); the model took
 			 * only times within int64_t's range; a hostile clock
 			 * reply's offset may not subtract: no age */
-			if (!__builtin_sub_overflow(ifbh_now_ns(), dev->clk.host_offset_ns, &now) &&
+			if (!clk->valid ||
+			    __builtin_sub_overflow(ifbh_now_ns(), clk->host_offset_ns, &now) ||
 			    __builtin_sub_overflow(now, (int64_t)b.tm.last_ns, &ring.newest_age_ns))
 				ring.newest_age_ns = 0;
 		}

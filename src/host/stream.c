@@ -12,7 +12,6 @@
  * queued in the pullq untouched, resubmitted when the reader has taken
  * all of it (release_cb).
  */
-#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -687,16 +686,13 @@ static void release_cb(void *user, void *token)
 /* The device's timestamp of a transfer's first whole scan, for the model. */
 static void take_timestamp(struct ifbh_stream *s, const uint8_t *buf, size_t len, uint64_t offset)
 {
-	uint32_t scan = s->dev->info.scan_size;
-	uint64_t first = (offset + scan - 1) / scan * scan;
-	uint64_t at = first - offset + (uint64_t)s->ts_off;
-	uint64_t v;
+	uint64_t first;
+	int64_t ns;
 
-	if (at + sizeof(v) > len)
+	if (!ifbh_ts_first(buf, len, offset, s->dev->info.scan_size, (uint32_t)s->ts_off, s->ts_be,
+			   &first, &ns))
 		return;
-	memcpy(&v, buf + at, sizeof(v));
-	v = s->ts_be ? be64toh(v) : le64toh(v);
-	if (ifbh_timebook_timestamp(&s->times, first, (int64_t)v, &s->gaps) < 0 && !s->ts_oom) {
+	if (ifbh_timebook_timestamp(&s->times, first, ns, &s->gaps) < 0 && !s->ts_oom) {
 		s->ts_oom = true;
 		ifbh_log(s->ctx, IFBH_LOG_WARNING, "out of memory for the time model's timestamps");
 	}

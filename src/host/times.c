@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,12 +14,14 @@ void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nomi
 {
 	memset(b, 0, sizeof(*b));
 	ifbh_tm_init(&b->tm, scan_size, nominal_hz);
+	ifbh_tm_init(&b->alt, scan_size, nominal_hz);
 	b->ts_use = has_ts ? -1 : 0;
 }
 
 void ifbh_timebook_free(struct ifbh_timebook *b)
 {
 	ifbh_tm_free(&b->tm);
+	ifbh_tm_free(&b->alt);
 	free(b->pend);
 	b->pend = NULL;
 	b->npend = 0;
@@ -51,32 +54,101 @@ static bool ts_usable(const struct ifbh_timebook *b, int64_t *shift)
 	return b->ts_shift_known;
 }
 
-/* A timestamp into the model, after the gaps up to and at its scan. */
-static int ts_take(struct ifbh_timebook *b, uint64_t off, int64_t ns, const struct ifbh_gaps *g)
+/*
+ * The gaps of g from *from on into model m, those before off (before:
+ * a daemon mark's block ends at off) or up to and at it (a timestamp's
+ * scan is the one at off). A gap the model can no longer place (behind
+ * or at what it holds: learned too late) is skipped and counted.
+ */
+static int gaps_upto(uint64_t *refused, struct ifbh_tm *m, uint64_t *from, uint64_t off,
+		     bool at_too, const struct ifbh_gaps *g)
 {
 	uint64_t goff;
-	int64_t shift = 0, mono;
 	int ret;
 
-	while (ifbh_gaps_next(g, b->gap_from, &goff) && goff <= off) {
-		ret = ifbh_tm_gap(&b->tm, goff);
+	while (ifbh_gaps_next(g, *from, &goff) && (goff < off || (at_too && goff == off))) {
+		ret = at_too && m->marks && goff <= m->last_off ? -EINVAL : ifbh_tm_gap(m, goff);
 		if (ret == -ENOMEM)
 			return ret;
 		if (ret < 0)
-			b->refused++;
-		b->gap_from = goff + 1;
+			(*refused)++;
+		*from = goff + 1;
 	}
-	(void)ts_usable(b, &shift);
-	if (__builtin_sub_overflow(ns, shift, &mono) || mono <= 0) {
-		b->refused++; /* before the board's boot: nothing a clock says */
-		return 0;
+	return 0;
+}
+
+/* A timestamp into the model, after the gaps up to and at its scan. */
+static int ts_take(struct ifbh_timebook *b, uint64_t off, int64_t ns, const struct ifbh_gaps *g)
+{
+	int64_t mono;
+	int ret = gaps_upto(&b->refused, &b->tm, &b->gap_from, off, true, g);
+
+	if (ret < 0)
+		return ret;
+	if (__builtin_sub_overflow(ns, b->ts_shift_used, &mono) || mono <= 0)
+		ret = -EINVAL; /* before the board's boot: nothing a clock says */
+	else
+		ret = ifbh_tm_mark(&b->tm, off, (uint64_t)mono);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0) {
+		b->refused++;
+		b->ts_refused++;
 	}
-	ret = ifbh_tm_mark(&b->tm, off, (uint64_t)mono);
+	return 0;
+}
+
+/* A daemon's mark into model m (the live one, or the one kept beside the
+ * timestamps), after the gaps before its offset. */
+static int mark_take(uint64_t *refused, struct ifbh_tm *m, uint64_t *from,
+		     const struct ifb_time_mark *mk, const struct ifbh_gaps *g)
+{
+	int ret = gaps_upto(refused, m, from, mk->offset, false, g);
+
+	if (ret < 0)
+		return ret;
+	/*
+	 * A run's first block: no later than its enqueue's end. Only
+	 * advice: where the gap book lacks the run's gap (a ring the device
+	 * overran) the bound lands in the old run, which refuses it; the
+	 * mark still counts.
+	 */
+	if (mk->start_ns && mk->start_ns <= UINT64_MAX - mk->start_window_ns) {
+		ret = ifbh_tm_bound(m, mk->offset - mk->block_bytes,
+				    mk->start_ns + mk->start_window_ns);
+		if (ret == -ENOMEM)
+			return ret;
+	}
+	/* a mark the model refuses is skipped, not asked for again */
+	ret = ifbh_tm_mark(m, mk->offset, mk->board_ns);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret < 0)
-		b->refused++;
+		(*refused)++;
 	return 0;
+}
+
+/*
+ * Timestamps that are none (a driver that leaves the channel 0, or
+ * counts in its own units): the first IFBH_TS_FALLBACK all refused and
+ * none taken. The daemon's marks, kept beside, become the model.
+ */
+static void ts_fall_back(struct ifbh_timebook *b)
+{
+	struct ifbh_tm t;
+
+	if (b->ts_use != 1 || b->tm.marks || b->ts_refused < IFBH_TS_FALLBACK)
+		return;
+	t = b->tm;
+	b->tm = b->alt;
+	b->alt = t;
+	ifbh_tm_free(&b->alt);
+	b->gap_from = b->alt_gap_from;
+	b->refused = b->alt_refused;
+	b->ts_use = 0;
+	b->ts_failed = true;
+	b->source = b->mark_source;
+	b->npend = 0;
 }
 
 /* The waiting timestamps whose gaps are known, in order. */
@@ -96,7 +168,21 @@ static int ts_drain(struct ifbh_timebook *b, const struct ifbh_gaps *g)
 	if (i && i < b->npend)
 		memmove(b->pend, b->pend + i, (b->npend - i) * sizeof(b->pend[0]));
 	b->npend -= i;
+	ts_fall_back(b);
 	return ret;
+}
+
+bool ifbh_ts_first(const uint8_t *buf, size_t len, uint64_t off, uint32_t scan, uint32_t ts_off,
+		   bool be, uint64_t *ret_off, int64_t *ret_ns)
+{
+	uint64_t skip = off % scan ? scan - off % scan : 0, v;
+
+	if (skip > len || len - skip < (uint64_t)ts_off + sizeof(v))
+		return false;
+	memcpy(&v, buf + skip + ts_off, sizeof(v));
+	*ret_off = off + skip;
+	*ret_ns = (int64_t)(be ? be64toh(v) : le64toh(v));
+	return true;
 }
 
 int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
@@ -107,8 +193,10 @@ int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
 	if (b->ts_use == 0)
 		return 0;
 	if (b->ts_use == 1 && !b->npend && off < b->known) {
+		/* no fit here (one per transfer would cost a core with many
+		 * gaps): the next feed fits; the hull has the point already */
 		ret = ts_take(b, off, ns, g);
-		ifbh_tm_fit(&b->tm);
+		ts_fall_back(b);
 		return ret;
 	}
 	if (b->npend == IFBH_TS_PENDING_MAX) {
@@ -150,17 +238,19 @@ int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r
 static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint64_t bound,
 		const struct ifbh_gaps *g)
 {
-	int ret;
-
 	uint64_t seq0;
-	int64_t shift;
 
-	if (b->stream_id && r->stream_id != b->stream_id)
+	if (b->replied && r->stream_id != b->stream_id)
 		return -EBADMSG;
+	/* a stream's timestamp clock is fixed while its buffer is enabled */
+	if (b->replied && r->ts_clock != b->ts_clock)
+		return -EBADMSG;
+	b->replied = true;
 	b->stream_id = r->stream_id;
-	b->ts_clock = r->ts_clock; /* the stream's: every reply says the same */
-	if (b->ts_use == -1)
-		b->ts_use = ts_usable(b, &shift) ? 1 : 0; /* on the first reply */
+	b->ts_clock = r->ts_clock;
+	b->mark_source = r->source;
+	if (b->ts_use == -1) /* on the stream's first reply */
+		b->ts_use = ts_usable(b, &b->ts_shift_used) ? 1 : 0;
 	b->source = b->ts_use == 1 ? IFBH_TIME_TIMESTAMP : r->source;
 
 	if (r->first_seq > b->seq) {
@@ -170,44 +260,20 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 	seq0 = b->seq;
 	for (unsigned int i = 0; i < r->count; i++) {
 		const struct ifb_time_mark *m = &r->mark[i];
-		uint64_t off;
+		int ret;
 
 		if (r->first_seq + i < b->seq)
 			continue; /* had it */
 		if (m->offset > bound)
 			return 0;
-		if (b->ts_use == 1) {
-			b->seq++; /* the timestamps are the source */
-			continue;
-		}
-		while (ifbh_gaps_next(g, b->gap_from, &off) && off < m->offset) {
-			/* a gap behind the model's last mark (learned too late)
-			 * cannot start a run there any more: skipped */
-			ret = ifbh_tm_gap(&b->tm, off);
-			if (ret == -ENOMEM)
-				return ret;
-			if (ret < 0)
-				b->refused++;
-			b->gap_from = off + 1;
-		}
-		/*
-		 * A run's first block: no later than its enqueue's end. Only
-		 * advice: where the gap book lacks the run's gap (a ring the
-		 * device overran) the bound lands in the old run, which
-		 * refuses it; the mark still counts.
-		 */
-		if (m->start_ns && m->start_ns <= UINT64_MAX - m->start_window_ns) {
-			ret = ifbh_tm_bound(&b->tm, m->offset - m->block_bytes,
-					    m->start_ns + m->start_window_ns);
-			if (ret == -ENOMEM)
-				return ret;
-		}
-		/* a mark the model refuses is skipped, not asked for again */
-		ret = ifbh_tm_mark(&b->tm, m->offset, m->board_ns);
-		if (ret == -ENOMEM)
-			return ret;
+		/* with the timestamps as the source, the marks are kept beside
+		 * them: the model if the timestamps turn out to be none */
+		if (b->ts_use == 1)
+			ret = mark_take(&b->alt_refused, &b->alt, &b->alt_gap_from, m, g);
+		else
+			ret = mark_take(&b->refused, &b->tm, &b->gap_from, m, g);
 		if (ret < 0)
-			b->refused++;
+			return ret;
 		b->seq++;
 	}
 	/* more only if this reply brought some: a device that ignores the
@@ -298,7 +364,7 @@ void ifbh_timebook_model(const struct ifbh_timebook *b, double nominal_hz,
 		m.ppm = m.rate_hz > 0 && nominal_hz > 0 ? (m.rate_hz / nominal_hz - 1) * 1e6 : 0;
 		m.jitter_ns = ifbh_tm_jitter_ns(&b->tm);
 		m.timestamp_clock = (int)b->ts_clock;
-		m.refused = b->refused;
+		m.refused = b->refused + b->ts_dropped;
 	}
 	ifbh_clock_est_fill(c, &m);
 	memcpy(ret, &m, m.size);

@@ -41,13 +41,22 @@ struct ifbh_timebook {
 	uint64_t lost;      /* marks the device's ring dropped before we asked */
 	uint64_t refused;   /* marks the model refused (not forward, out of range) */
 	uint64_t gap_from;  /* gaps from this offset on are not in the model yet */
-	uint32_t stream_id; /* 0 until the first reply */
+	uint32_t stream_id; /* the first reply's */
+	bool replied;       /* a reply came */
 	unsigned int source; /* enum ifbh_time_source of the marks in the model */
 	/* the device's timestamp channel (version 7) */
 	unsigned int ts_clock; /* enum ifb_ts_clock the device said; 0 none */
 	int ts_use;            /* -1 not decided yet, 0 the daemon's marks, 1 the timestamps */
+	bool ts_failed;        /* the timestamps were the source, and were none */
 	bool ts_shift_known;   /* the GET_CLOCK offsets below hold */
 	int64_t ts_shift[3];   /* REALTIME, TAI, BOOTTIME - MONOTONIC (ns) */
+	int64_t ts_shift_used; /* the one of the stream's clock, when it was decided */
+	uint64_t ts_refused;   /* timestamps the model refused */
+	unsigned int mark_source; /* enum ifb_time_source of the daemon's marks */
+	/* with the timestamps as the source, the daemon's marks are kept
+	 * beside them: the model if the timestamps turn out to be none */
+	struct ifbh_tm alt;
+	uint64_t alt_gap_from, alt_refused;
 	uint64_t known;        /* every gap before this offset is in the gap book */
 	struct ifbh_ts_sample *pend; /* timestamps waiting for their gaps, or for the
 				      * decision; offsets increasing */
@@ -57,6 +66,10 @@ struct ifbh_timebook {
 
 /* Timestamps waiting at most (a stream's transfers over a few stats polls). */
 #define IFBH_TS_PENDING_MAX 4096
+/* The first this many timestamps all refused: they are none (a driver
+ * that leaves the channel 0 or counts in its own units); the marks are
+ * the model from then on. */
+#define IFBH_TS_FALLBACK 16
 
 /* has_ts: the stream's scans carry the device's timestamp channel. */
 void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz,
@@ -78,10 +91,19 @@ int ifbh_timebook_feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r
  * first whole scan): into the model now when it is the model's source
  * and every gap up to off is known, else kept until both are decided
  * (dropped, and counted, beyond IFBH_TS_PENDING_MAX). Offsets increase
- * from call to call. 0 or -ENOMEM.
+ * from call to call. Not fitted here (the next ifbh_timebook_feed()
+ * fits; the times of a run already known stand meanwhile). 0 or -ENOMEM.
  */
 int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
 			    const struct ifbh_gaps *g);
+/*
+ * The timestamp of the first whole scan of len bytes of the stream that
+ * begin at stream offset off (a transfer: scans of scan bytes from offset
+ * 0, the channel at ts_off of a scan, big-endian if be): its stream
+ * offset and value. false when no whole scan's timestamp is in them.
+ */
+bool ifbh_ts_first(const uint8_t *buf, size_t len, uint64_t off, uint32_t scan, uint32_t ts_off,
+		   bool be, uint64_t *ret_off, int64_t *ret_ns);
 
 /* What GET_CLOCK round trips said (ifbh_dev_clock_sync). */
 struct ifbh_clock_est {

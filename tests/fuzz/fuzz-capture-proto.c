@@ -123,6 +123,14 @@ static void check_times(const struct ifbh_times_reply *r)
 					      &g) == 0);
 	CHECK(b.tm.marks <= r->count && b.npend <= r->count);
 	CHECK(b.source != IFBH_TIME_TIMESTAMP || b.ts_use == 1);
+	if (ret >= 0) {
+		/* the same stream saying another clock contradicts itself */
+		static struct ifbh_times_reply r2;
+
+		r2 = *r;
+		r2.ts_clock = r->ts_clock == IFB_TS_CLOCK_TAI ? IFB_TS_CLOCK_NONE : IFB_TS_CLOCK_TAI;
+		CHECK(ifbh_timebook_feed(&b, &r2, UINT64_MAX, &g) == -EBADMSG);
+	}
 	if (b.tm.marks)
 		CHECK((ret = ifbh_tm_time(&b.tm, r->mark[0].offset, &t)) == 0 || ret == -ERANGE ||
 		      ret == -EAGAIN);

@@ -345,9 +345,6 @@ START_TEST(model_run_start_bounds_late_fences)
 }
 END_TEST
 
-/* The time book never stalls on a device's replies: a mark the model
- * refuses is skipped (the next ones still come in), and a reply of marks
- * it had asks for nothing more. */
 /*
  * The device's timestamp channel as the source (version 7): each
  * transfer's first scan's timestamp, on REALTIME, moved onto MONOTONIC by
@@ -470,6 +467,96 @@ START_TEST(timebook_takes_timestamps)
 }
 END_TEST
 
+/* Which scan's timestamp a transfer gives: the first whole one. */
+START_TEST(timestamp_of_a_transfer)
+{
+	uint8_t buf[64] = { 0 };
+	uint64_t off;
+	int64_t ns;
+
+	/* 16-byte scans, the s64 at byte 8; a transfer from stream offset 5:
+	 * its first whole scan is at 16, 11 bytes in */
+	memcpy(buf + 11 + 8, &(uint64_t){ htole64(0x0102030405060708ull) }, 8);
+	ck_assert(ifbh_ts_first(buf, sizeof(buf), 5, 16, 8, false, &off, &ns));
+	ck_assert_uint_eq(off, 16);
+	ck_assert_int_eq(ns, 0x0102030405060708ll);
+	/* big-endian */
+	memcpy(buf + 11 + 8, &(uint64_t){ htobe64(0x0102030405060708ull) }, 8);
+	ck_assert(ifbh_ts_first(buf, sizeof(buf), 5, 16, 8, true, &off, &ns));
+	ck_assert_int_eq(ns, 0x0102030405060708ll);
+	/* aligned: the transfer's own first scan */
+	memcpy(buf + 8, &(uint64_t){ htole64((uint64_t)-5) }, 8);
+	ck_assert(ifbh_ts_first(buf, 16, 32, 16, 8, false, &off, &ns));
+	ck_assert_uint_eq(off, 32);
+	ck_assert_int_eq(ns, -5);
+	/* too short for a whole scan's timestamp: none */
+	ck_assert(!ifbh_ts_first(buf, 15, 32, 16, 8, false, &off, &ns));
+	ck_assert(!ifbh_ts_first(buf, 26, 5, 16, 8, false, &off, &ns));
+	ck_assert(ifbh_ts_first(buf, 27, 5, 16, 8, false, &off, &ns));
+	ck_assert(!ifbh_ts_first(buf, 10, 5, 16, 8, false, &off, &ns));
+}
+END_TEST
+
+/*
+ * Timestamps that are none (a driver that leaves the channel 0): the
+ * first IFBH_TS_FALLBACK refused, the daemon's marks (kept beside them)
+ * are the model. A device whose timestamp clock changes within a stream
+ * contradicts itself. A gap learned late at the last timestamp's own
+ * offset cannot move it into a new run any more: refused.
+ */
+START_TEST(timebook_timestamps_fall_back)
+{
+	struct ifbh_clock_est est = { .valid = true, .realtime_ns = RT_SHIFT };
+	struct ifbh_timebook b;
+	struct ifbh_gaps g;
+	uint64_t seq = 0;
+	int64_t t;
+
+	ifbh_gaps_init(&g);
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	ifbh_timebook_set_clock(&b, &est);
+	for (uint64_t o = 0; o < 8 * BLOCK; o += XFER)
+		ck_assert_int_eq(ifbh_timebook_timestamp(&b, o, 0, &g), 0);
+	ts_reply(&seq, 0, 8 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 8 * BLOCK, &g), 0);
+	ck_assert(b.ts_failed);
+	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(b.tm.marks, 8);
+	ck_assert_uint_eq(b.refused, 0);
+	ck_assert_int_eq(ifbh_tm_time(&b.tm, 4 * BLOCK, &t), 0);
+	ck_assert_msg(llabs(t - truth(4 * BLOCK / SCAN, 0) - 300000) < 1000, "%" PRId64 " ns off",
+		      t - truth(4 * BLOCK / SCAN, 0));
+	/* the stream's clock, said again otherwise: a contradiction */
+	ts_reply(&seq, 8 * BLOCK, 9 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_NONE);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 9 * BLOCK, &g), -EBADMSG);
+	ifbh_timebook_free(&b);
+
+	/* good timestamps, then a gap at the last one's offset learned late */
+	ifbh_timebook_init(&b, SCAN, NOMINAL, true);
+	ifbh_timebook_set_clock(&b, &est);
+	seq = 0;
+	ts_reply(&seq, 0, 2 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 2 * BLOCK, &g), 0);
+	ts_transfers(&b, &g, 0, 2 * BLOCK, UINT64_MAX, 0, RT_SHIFT);
+	ck_assert_uint_eq(b.tm.marks, 2 * BLOCK / XFER);
+	ck_assert_int_eq(ifbh_gaps_merge(&g, &(struct ifbh_stats){ .stream_id = 1, .num_gaps = 1,
+								    .gaps_total = 1,
+								    .gap_offset = { 2 * BLOCK - XFER } }),
+			 1);
+	ts_transfers(&b, &g, 2 * BLOCK, 2 * BLOCK + XFER, UINT64_MAX, 0, RT_SHIFT);
+	ts_reply(&seq, 2 * BLOCK, 3 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
+	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 3 * BLOCK, &g), 0);
+	ck_assert_uint_eq(b.tm.nrun, 1);
+	ck_assert_uint_eq(b.refused, 1);
+	ck_assert_uint_eq(b.source, IFBH_TIME_TIMESTAMP);
+	ifbh_timebook_free(&b);
+	ifbh_gaps_free(&g);
+}
+END_TEST
+
+/* The time book never stalls on a device's replies: a mark the model
+ * refuses is skipped (the next ones still come in), and a reply of marks
+ * it had asks for nothing more. */
 START_TEST(timebook_skips_and_stops)
 {
 	struct ifbh_timebook b;
@@ -582,6 +669,8 @@ static Suite *host_time_suite(void)
 	tcase_add_test(tc, times_reply_round_trip);
 	tcase_add_test(tc, times_reply_timestamp_clock);
 	tcase_add_test(tc, timebook_takes_timestamps);
+	tcase_add_test(tc, timestamp_of_a_transfer);
+	tcase_add_test(tc, timebook_timestamps_fall_back);
 	tcase_add_test(tc, engine_marks_blocks);
 	tcase_add_test(tc, model_rate_and_times);
 	tcase_add_test(tc, model_ignores_late_spikes);

@@ -94,6 +94,36 @@ START_TEST(per_buffer_interface)
 }
 END_TEST
 
+/* The timestamp channel's clock (protocol version 7): the device's
+ * current_timestamp_clock, in protocol.h's numbers; none without the
+ * channel selected; unknown when unreadable or a word not listed. */
+START_TEST(timestamp_clock)
+{
+	static const char names[][IFB_CHANNEL_NAME_LEN] = { "voltage0", "timestamp" };
+	struct ifb_iio io;
+
+	put_buffer("iio:device3/buffer0", "iio:device3/buffer0");
+	put_file("iio:device3/buffer0/in_timestamp_en", "0\n");
+	put_file("iio:device3/buffer0/in_timestamp_index", "2\n");
+	put_file("iio:device3/buffer0/in_timestamp_type", "le:s64/64>>0\n");
+	ck_assert_int_eq(ifb_iio_find(&io, "adc", 0, root), 0);
+	ck_assert_int_eq(ifb_iio_select(&io, false, names, 1, NULL), 0);
+	ck_assert(!ifb_iio_has_timestamp(&io));
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_NONE);
+	ck_assert_int_eq(ifb_iio_select(&io, false, names, 2, NULL), 0);
+	ck_assert(ifb_iio_has_timestamp(&io));
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_UNKNOWN); /* no attribute */
+	put_file("iio:device3/current_timestamp_clock", "tai\n");
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_TAI);
+	put_file("iio:device3/current_timestamp_clock", "monotonic_raw\n");
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_MONOTONIC_RAW);
+	put_file("iio:device3/current_timestamp_clock", "realtime\n");
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_REALTIME);
+	put_file("iio:device3/current_timestamp_clock", "monotonic_fast\n");
+	ck_assert_uint_eq(ifb_iio_timestamp_clock(&io), IFB_TS_CLOCK_UNKNOWN);
+}
+END_TEST
+
 /* Linux 5.10-5.12: no bufferN/ at all. */
 START_TEST(legacy_interface)
 {
@@ -206,6 +236,7 @@ static Suite *iio_suite(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, per_buffer_interface);
+	tcase_add_test(t, timestamp_clock);
 	tcase_add_test(t, legacy_interface);
 	tcase_add_test(t, legacy_forced);
 	tcase_add_test(t, no_buffer);

@@ -12,7 +12,8 @@
 #   time_check NAME CONDITION WHAT
 #                     fail unless /tmp/NAME.json's figures (flat JSON: the
 #                     awk variables of the same names) satisfy CONDITION:
-#                     NAME OP NAME-OR-VALUE [&& ...]; dppm is |ppm - ppm_true|
+#                     NAME OP NAME-OR-VALUE [&& ...]; dppm is |ppm - ppm_true|;
+#                     a NAME the figures lack fails
 
 time_check() {
 	tr -d '{}"' </tmp/$1.json | tr ',' '\n' | sed 's/:/=/' >/tmp/$1.vars
@@ -20,6 +21,9 @@ time_check() {
 		n = split(cond, t, " ")
 		ok = 1
 		for (i = 1; i <= n; i += 4) {
+			# a name the figures lack fails (a typo, a field gone)
+			if (t[i] !~ /^-?[0-9.]+$/ && t[i] != "dppm" && !(t[i] in v)) ok = 0
+			if (t[i + 2] !~ /^-?[0-9.]+$/ && !(t[i + 2] in v)) ok = 0
 			a = (t[i] in v) ? v[t[i]] + 0 : t[i] + 0; op = t[i + 1]
 			b = (t[i + 2] in v) ? v[t[i + 2]] + 0 : t[i + 2] + 0
 			if (t[i] ~ /^dppm$/) { a = v["ppm"] - v["ppm_true"]; if (a < 0) a = -a }
