@@ -20,9 +20,9 @@
 # version 7), and the capture's time model came from the timestamps.
 #
 # Then the time model fed by the timestamps (ifbh-time, as in time-rate,
-# at 250 kHz and +150 ppm): on REALTIME and TAI (moved onto the board's
-# MONOTONIC by GET_CLOCK's offsets) the model's source is the timestamp
-# channel, its rate within 1 ppm and its times within 2 us of the truth;
+# at 250 kHz and +150 ppm): on REALTIME, TAI and BOOTTIME (moved onto the
+# board's MONOTONIC by GET_CLOCK's offsets) and on MONOTONIC the model's
+# source is the timestamp channel, its rate within 1 ppm and its times within 2 us of the truth;
 # on MONOTONIC_RAW (another rate: not modelled) the source is the fence
 # times, and the model says which clock the channel had.
 . /lib/rig.sh
@@ -104,7 +104,7 @@ echo "time-timestamp: $scans scans at $rate Hz, $gaps gap(s), counter verified; 
 # The time model from the timestamps, against the truth.
 . /lib/time.sh
 TIME_RATE=250000 TIME_CONF=iio:channels=voltage0,voltage1,timestamp TIME_CASE=time-timestamp
-for clock in realtime tai monotonic_raw; do
+for clock in realtime tai boottime monotonic monotonic_raw; do
 	rig_write "$dir/current_timestamp_clock" $clock
 	time_run $clock zero-copy 150 8000000
 done
@@ -114,4 +114,8 @@ time_check realtime 'final_median_ns < 2000 && final_p99_ns < 2000' "from REALTI
 time_check realtime 'online_median_ns < 2000' "from REALTIME timestamps, half the times as read are 2 us off"
 time_check tai 'source == 3 && timestamp_clock == 7' "TAI timestamps are not the model's source"
 time_check tai 'dppm < 1 && final_median_ns < 2000' "from TAI timestamps, the model is off"
+time_check boottime 'source == 3 && timestamp_clock == 6 && dppm < 1 && final_median_ns < 2000' \
+	"BOOTTIME timestamps are not the model's source, or it is off"
+time_check monotonic 'source == 3 && timestamp_clock == 2 && dppm < 1 && final_median_ns < 2000' \
+	"MONOTONIC timestamps are not the model's source, or it is off"
 time_check monotonic_raw 'source == 1 && timestamp_clock == 3' "MONOTONIC_RAW timestamps are modelled (another rate), or the clock is not told"
