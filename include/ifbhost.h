@@ -842,15 +842,45 @@ struct ifbh_time_model {
 				   * clock_known; MONOTONIC_RAW (another rate) and the
 				   * _COARSE clocks (a tick early) are recorded, not modelled */
 	uint64_t refused;         /* marks the model refused (out of order, out of range) */
+	/*
+	 * 1.5: the clock estimate moves. A stream measures host against board
+	 * at START and then once a second (GET_CLOCK round trips); the two
+	 * crystals differ by tens of ppm. host_offset_ns and its uncertainty
+	 * are as of host CLOCK_MONOTONIC clock_at_ns; once the round trips
+	 * span 4 s the drift is known: the offset at host time h is
+	 * host_offset_ns + clock_drift_ppm * 1e-6 * (h - clock_at_ns), within
+	 * host_offset_unc_ns + clock_drift_unc_ppm * 1e-6 * |h - clock_at_ns|
+	 * (ifbh_stream_host_time() applies it). A drift within its bound of 0
+	 * is not applied (the offset stays host_offset_ns; its bound grows by
+	 * |clock_drift_ppm| + clock_drift_unc_ppm). Without a known drift the
+	 * offset is the tightest recent round trip's, its uncertainty as of
+	 * then.
+	 */
+	int64_t clock_at_ns;
+	int clock_drift_known;
+	double clock_drift_ppm;      /* d(host - board) / d(host time), ppm */
+	double clock_drift_unc_ppm;
+	uint64_t clock_rounds;       /* GET_CLOCK round trips taken */
 };
+
+/*
+ * (1.5) host CLOCK_MONOTONIC - board CLOCK_MONOTONIC at host time host_ns
+ * (CLOCK_MONOTONIC ns), by a model's clock fields and the rule above, and
+ * its uncertainty (ret_unc may be NULL): board now = host now - *ret_off.
+ * 0; -EINVAL (NULL, or a struct too small for the 1.5 fields); -EAGAIN
+ * (clock_known 0); -ERANGE.
+ */
+int ifbh_time_model_offset(const struct ifbh_time_model *m, int64_t host_ns, int64_t *ret_off,
+			   int64_t *ret_unc);
 
 /*
  * The board's clocks against the host's, now: rounds GET_CLOCK round
  * trips (0: 8), the tightest of them kept (as the device's estimate from
  * then on, for its streams too; it replaces the earlier one, since the
- * two clocks drift apart: a stream measures it at its START, and its
- * uncertainty does not grow with the time since). Synchronous: not to be
- * called while another thread runs a stream of the device. Fills the clock fields of *ret (see size; marks
+ * two clocks drift apart: a stream measures it at its START and then once
+ * a second, and follows the drift: struct ifbh_time_model's clock_drift_*
+ * fields). Synchronous: not to be called while another thread runs a
+ * stream of the device. Fills the clock fields of *ret (see size; marks
  * 0, nominal_hz GET_INFO's). 0, -EINVAL (size 0), -EOPNOTSUPP (a device
  * before version 6), or a failed request's -errno; message in
  * ifbh_dev_error().

@@ -512,8 +512,9 @@ public:
 		 * stream from this thread. Otherwise four round trips now.
 		 */
 		if (rx_active_.load()) {
-			m.clock_known = rx_clock_known_.load();
-			m.host_offset_ns = rx_host_offset_.load();
+			std::lock_guard<std::mutex> g(clock_m_);
+
+			m = rx_clock_;
 		} else {
 			/* a TX stream's writeStream holds its mutex: not at once */
 			std::unique_lock<std::mutex> g;
@@ -528,8 +529,12 @@ public:
 		if (!m.clock_known)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		return (long long)now.tv_sec * 1000000000LL + now.tv_nsec - m.host_offset_ns +
-		       hw_offset_.load();
+		int64_t host = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, off;
+		/* host - board as of now: the estimate moves with the drift once
+		 * the stream has measured it */
+		if (ifbh_time_model_offset(&m, host, &off, nullptr) < 0)
+			return 0;
+		return host - off + hw_offset_.load();
 	}
 
 	void setHardwareTime(const long long timeNs, const std::string &what) override
@@ -728,20 +733,29 @@ public:
 		/* START may have read a new rate (the library retries START
 		 * after a device-side rate change; never a new layout) */
 		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
-		if (info_.version >= 6) {
-			/* START's clock estimate, for getHardwareTime on any thread */
-			ifbh_time_model m{};
-
-			m.size = sizeof(m);
-			rx_clock_known_ = ifbh_stream_time_model(st->s, &m) == 0 && m.clock_known;
-			rx_host_offset_ = m.host_offset_ns;
-		}
+		keep_clock(st);
 		rx_active_ = true;
 		st->mtu = getStreamMTU(s);
 		st->buf.resize(st->mtu * info_.scan_size);
 		st->pos = st->count = 0;
 		st->overflow_told = false;
 		return 0;
+	}
+
+	/*
+	 * The RX stream's clock estimate, for getHardwareTime on any thread:
+	 * taken on the reader's thread (the stream's, which refines it once a
+	 * second), after START and after each read.
+	 */
+	void keep_clock(Stream *st)
+	{
+		ifbh_time_model m{};
+
+		m.size = sizeof(m);
+		if (info_.version < 6 || ifbh_stream_time_model(st->s, &m) < 0)
+			m.clock_known = 0;
+		std::lock_guard<std::mutex> g(clock_m_);
+		rx_clock_ = m;
 	}
 
 	int deactivateStream(SoapySDR::Stream *s, const int, const long long) override
@@ -794,6 +808,7 @@ public:
 			st->count = (size_t)got;
 			st->offset = ri.offset;
 			st->overflow_told = !ri.gap;
+			keep_clock(st);
 		}
 		if (!st->overflow_told) {
 			/* samples are missing right before these */
@@ -1196,10 +1211,10 @@ private:
 	ifbh_info info_{};
 	std::vector<ifbh_field> fields_;
 	Stream *stream_ = nullptr;
-	/* an RX stream runs, and its START's clock estimate (getHardwareTime
-	 * may be called on another thread than the reader's) */
-	std::atomic<bool> rx_active_{false}, rx_clock_known_{false};
-	std::atomic<long long> rx_host_offset_{0};
+	/* an RX stream runs, and its clock estimate (keep_clock) */
+	std::atomic<bool> rx_active_{false};
+	mutable std::mutex clock_m_;
+	ifbh_time_model rx_clock_{};
 	bool tx_ = false; /* an output stream (protocol version 5): TX channels */
 	/* setHardwareTime's offset: hardware time - board CLOCK_MONOTONIC, ns */
 	std::atomic<long long> hw_offset_{ 0 };

@@ -428,8 +428,10 @@ class Device:
         ``rate_hz`` (measured), ``ppm``, ``jitter_ns``, and with a clock
         estimate ``host_offset_ns`` (host - board CLOCK_MONOTONIC),
         ``host_offset_unc_ns``, ``realtime_offset_ns`` (board REALTIME -
-        MONOTONIC) and ``board_clock`` ("synchronised", "free-running" or
-        "unknown")."""
+        MONOTONIC), ``board_clock`` ("synchronised", "free-running" or
+        "unknown"), ``clock_drift_ppm`` (how fast host - board changes,
+        measured over the stream's once-a-second round trips; None until
+        they span 4 s) and ``clock_drift_unc_ppm``."""
         if self._s is None:
             return None
         m = _ffi.TimeModel()
@@ -448,7 +450,10 @@ class Device:
             d.update(host_offset_ns=m.host_offset_ns, host_offset_unc_ns=m.host_offset_unc_ns,
                      realtime_offset_ns=m.realtime_offset_ns,
                      board_clock=("synchronised" if synced else "free-running") if known
-                     else "unknown")
+                     else "unknown",
+                     clock_drift_ppm=m.clock_drift_ppm if m.clock_drift_known else None,
+                     clock_drift_unc_ppm=m.clock_drift_unc_ppm if m.clock_drift_known
+                     else None)
         return d
 
     def _convert(self, arr):

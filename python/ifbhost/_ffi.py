@@ -131,6 +131,11 @@ class TimeModel(ctypes.Structure):
         # 1.5
         ("timestamp_clock", ctypes.c_int),
         ("refused", ctypes.c_uint64),
+        ("clock_at_ns", ctypes.c_int64),
+        ("clock_drift_known", ctypes.c_int),
+        ("clock_drift_ppm", ctypes.c_double),
+        ("clock_drift_unc_ppm", ctypes.c_double),
+        ("clock_rounds", ctypes.c_uint64),
     ]
 
 

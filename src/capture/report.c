@@ -60,6 +60,7 @@ static void report_clock_info(const struct cap *c, FILE *f)
 	struct ifbh_time_model m = { .size = sizeof(m) };
 	struct ifbh_mark_ring r = { .size = sizeof(r) };
 	struct timespec now;
+	int64_t host, off;
 	double board_rt;
 
 	if (ifbh_dev_info(c->dev)->version < 6) {
@@ -81,9 +82,11 @@ static void report_clock_info(const struct cap *c, FILE *f)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	host = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	if (ifbh_time_model_offset(&m, host, &off, NULL) < 0)
+		off = m.host_offset_ns;
 	/* the board's REALTIME now, through the host's MONOTONIC */
-	board_rt = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)m.host_offset_ns +
-		    (double)m.realtime_offset_ns) / 1e9;
+	board_rt = ((double)host - (double)off + (double)m.realtime_offset_ns) / 1e9;
 	fprintf(f, "board clock: host MONOTONIC - board MONOTONIC %+.6f s (+/- %.1f us)\n",
 		(double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3);
 	fprintf(f, "board REALTIME: %.6f s since 1970, %s", board_rt, clock_state(m.clock_flags));
@@ -254,6 +257,11 @@ static void report_time_json(const struct cap *c, struct cap_json *j)
 		cap_json_i64(j, m.host_offset_unc_ns);
 	else
 		cap_json_null(j);
+	cap_json_key(j, "clock_drift_ppm");
+	if (m.clock_known && m.clock_drift_known)
+		cap_json_double(j, round(m.clock_drift_ppm * 1000) / 1000);
+	else
+		cap_json_null(j);
 	cap_json_key(j, "board_clock");
 	cap_json_string(j, m.clock_known ? clock_state(m.clock_flags) : "unknown");
 	cap_json_end_object(j);
@@ -368,7 +376,13 @@ static void report_time_human(const struct cap *c)
 		       " run(s), jitter %.1f us\n",
 		    m.rate_hz, m.ppm, m.marks, cap_time_source_name(m.source), m.runs,
 		    m.jitter_ns / 1e3);
-	if (m.clock_known)
+	if (m.clock_known && m.clock_drift_known)
+		say(c, "board clock: host - board %+.6f s (+/- %.1f us), drifting %+.2f ppm "
+		       "(+/- %.2f) over %" PRIu64 " round trips, board REALTIME %s\n",
+		    (double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3,
+		    m.clock_drift_ppm, m.clock_drift_unc_ppm, m.clock_rounds,
+		    clock_state(m.clock_flags));
+	else if (m.clock_known)
 		say(c, "board clock: host - board %+.6f s (+/- %.1f us), board REALTIME %s\n",
 		    (double)m.host_offset_ns / 1e9, (double)m.host_offset_unc_ns / 1e3,
 		    clock_state(m.clock_flags));

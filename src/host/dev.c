@@ -862,15 +862,15 @@ int ifbh_dev_time_model(struct ifbh_dev *dev, struct ifbh_time_model *ret,
 			ring.marks_lost = b.lost;
 		}
 		if (b.tm.marks) {
-			int64_t now;
+			int64_t now, host = ifbh_now_ns(), off;
 
 			ring.newest_offset = b.tm.last_off;
 			ring.newest_board_ns = b.tm.last_ns;
 			/* board now = host now - (host - board); the model took
 			 * only times within int64_t's range; a hostile clock
 			 * reply's offset may not subtract: no age */
-			if (!clk->valid ||
-			    __builtin_sub_overflow(ifbh_now_ns(), clk->host_offset_ns, &now) ||
+			if (ifbh_clock_est_offset(clk, host, &off, NULL) < 0 ||
+			    __builtin_sub_overflow(host, off, &now) ||
 			    __builtin_sub_overflow(now, (int64_t)b.tm.last_ns, &ring.newest_age_ns))
 				ring.newest_age_ns = 0;
 		}

@@ -33,6 +33,7 @@
 #define CANCEL_TIMEOUT_S 5.0 /* cancel -> every transfer back */
 #define STATS_PERIOD_CB_S 1.0
 #define STATS_PERIOD_PULL_S 0.05
+#define CLOCK_PERIOD_S 1.0 /* GET_CLOCK while streaming */
 #define STALE_READ_SIZE (64 * 1024)
 #define STALE_POLL_MS 100
 #define USBFS_OVERHEAD 4096 /* per transfer, generously: struct urb, async, ... */
@@ -44,8 +45,10 @@ struct ifbh_stream {
 	struct libusb_transfer **xfer;
 	unsigned int nxfer, inflight;
 	size_t xfer_size;
-	struct libusb_transfer *stats_xfer, *stop_xfer, *gaps_xfer, *times_xfer;
-	bool stats_pending, stop_pending, gaps_pending, times_pending;
+	struct libusb_transfer *stats_xfer, *stop_xfer, *gaps_xfer, *times_xfer, *clock_xfer;
+	bool stats_pending, stop_pending, gaps_pending, times_pending, clock_pending;
+	double next_clock;  /* the next GET_CLOCK round trip (version 6) */
+	int64_t clock_t0;   /* host CLOCK_MONOTONIC ns when the pending one was sent */
 
 	ifbh_data_fn data_cb;
 	void *data_user;
@@ -180,10 +183,15 @@ static int alloc_transfers(struct ifbh_stream *s, unsigned int want, uint64_t si
 	s->stop_xfer = libusb_alloc_transfer(0);
 	s->gaps_xfer = libusb_alloc_transfer(0);
 	s->times_xfer = libusb_alloc_transfer(0);
+	s->clock_xfer = libusb_alloc_transfer(0);
 	s->gaps_reply = malloc(sizeof(*s->gaps_reply));
 	s->times_reply = malloc(sizeof(*s->times_reply));
 	if (!s->stats_xfer || !s->stop_xfer || !s->gaps_xfer || !s->gaps_reply || !s->times_xfer ||
-	    !s->times_reply)
+	    !s->times_reply || !s->clock_xfer)
+		return -ENOMEM;
+	s->clock_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + sizeof(struct ifb_clock));
+	s->clock_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+	if (!s->clock_xfer->buffer)
 		return -ENOMEM;
 	s->gaps_xfer->buffer = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + IFB_MAX_REPLY);
 	s->gaps_xfer->flags = LIBUSB_TRANSFER_FREE_BUFFER;
@@ -216,6 +224,7 @@ static void free_transfers(struct ifbh_stream *s)
 	libusb_free_transfer(s->stop_xfer);
 	libusb_free_transfer(s->gaps_xfer);
 	libusb_free_transfer(s->times_xfer);
+	libusb_free_transfer(s->clock_xfer);
 	free(s->gaps_reply);
 	free(s->times_reply);
 }
@@ -421,6 +430,35 @@ static bool learn_times(struct ifbh_stream *s, const uint8_t *buf, size_t len)
 			 "): %s",
 			 s->times_reply->stream_id, s->times.seq, strerror(-ret));
 	return ret == 1;
+}
+
+/* A GET_CLOCK round trip while streaming: one more point of the estimate
+ * (the callback's own latency only lengthens the trip: a looser bound,
+ * never a wrong one). */
+static void LIBUSB_CALL clock_done(struct libusb_transfer *t)
+{
+	struct ifbh_stream *s = t->user_data;
+	struct ifbh_clock_reply c;
+	int64_t t1 = ifbh_now_ns();
+	char msg[256];
+
+	s->clock_pending = false;
+	if (t->status == LIBUSB_TRANSFER_NO_DEVICE) {
+		set_error(s, -ENODEV, "the device disconnected");
+		return;
+	}
+	if (t->status != LIBUSB_TRANSFER_COMPLETED) {
+		if (!s->cancelling)
+			s->st.proto_errors++;
+		return;
+	}
+	if (ifbh_parse_clock(libusb_control_transfer_get_data(t), (size_t)t->actual_length, &c, msg,
+			     sizeof(msg))) {
+		if (!s->st.proto_errors++)
+			ifbh_log(s->ctx, IFBH_LOG_WARNING, "%s", msg);
+		return;
+	}
+	ifbh_clock_est_add(&s->dev->clk, s->clock_t0, t1, &c);
 }
 
 static void LIBUSB_CALL times_done(struct libusb_transfer *t)
@@ -638,6 +676,8 @@ static void cancel_all(struct ifbh_stream *s)
 		libusb_cancel_transfer(s->gaps_xfer);
 	if (s->times_pending)
 		libusb_cancel_transfer(s->times_xfer);
+	if (s->clock_pending)
+		libusb_cancel_transfer(s->clock_xfer);
 }
 
 int ifbh_stream_stop(struct ifbh_stream *s)
@@ -884,6 +924,7 @@ int ifbh_stream_start(struct ifbh_stream *s)
 	s->st.started = true;
 	s->st.t_start = ifbh_now();
 	s->next_stats = s->st.t_start + s->stats_period;
+	s->next_clock = s->st.t_start + CLOCK_PERIOD_S;
 	return 0;
 }
 
@@ -978,7 +1019,7 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 		if (!s->t_cancel)
 			s->t_cancel = now;
 		if (s->inflight == 0 && !s->stats_pending && !s->stop_pending &&
-		    !s->gaps_pending && !s->times_pending) {
+		    !s->gaps_pending && !s->times_pending && !s->clock_pending) {
 			finish(s);
 			return 1;
 		}
@@ -987,7 +1028,7 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 			ifbh_log(s->ctx, IFBH_LOG_WARNING,
 				 "%u transfers did not complete after cancellation",
 				 s->inflight + s->stats_pending + s->stop_pending +
-					 s->gaps_pending + s->times_pending);
+					 s->gaps_pending + s->times_pending + s->clock_pending);
 			s->st.stuck = true;
 			set_error(s, -ETIMEDOUT, "USB transfers stuck");
 			s->settled = UINT64_MAX;
@@ -1000,6 +1041,13 @@ int ifbh_stream_poll(struct ifbh_stream *s, int timeout_ms)
 		submit_ctrl(s, s->stats_xfer, IFB_REQ_GET_STATS, true, sizeof(struct ifb_stats),
 			    stats_done, &s->stats_pending);
 		s->next_stats = now + s->stats_period;
+	}
+	if (s->use_times && now >= s->next_clock && !s->clock_pending && !s->st.stop_sent) {
+		/* host against board again: the two clocks drift apart */
+		s->clock_t0 = ifbh_now_ns();
+		submit_ctrl(s, s->clock_xfer, IFB_REQ_GET_CLOCK, true, sizeof(struct ifb_clock),
+			    clock_done, &s->clock_pending);
+		s->next_clock = now + CLOCK_PERIOD_S;
 	}
 	return 0;
 }
@@ -1109,15 +1157,21 @@ static int time_through_clock(const struct ifbh_stream *s, uint64_t off, bool re
 			      int64_t *ret_ns)
 {
 	const struct ifbh_clock_est *c = &s->dev->clk;
-	int64_t t;
+	int64_t t, shift;
 	int ret = ifbh_stream_board_time(s, off, &t);
 
 	if (ret < 0)
 		return ret;
 	if (!c->valid)
 		return -EAGAIN;
-	/* host MONOTONIC = board + (host - board); REALTIME = board + (RT - board) */
-	if (__builtin_add_overflow(t, realtime ? c->realtime_ns : c->host_offset_ns, ret_ns))
+	/* host MONOTONIC = board + (host - board) then (it drifts);
+	 * REALTIME = board + (RT - board) */
+	if (realtime)
+		shift = c->realtime_ns;
+	else if ((ret = ifbh_clock_est_offset(c, (int64_t)((double)t + (double)c->host_offset_ns),
+					      &shift, NULL)) < 0)
+		return ret;
+	if (__builtin_add_overflow(t, shift, ret_ns))
 		return -ERANGE;
 	return 0;
 }

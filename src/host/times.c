@@ -2,6 +2,8 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,22 +283,144 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 	return b->seq > seq0 && b->seq < r->marks_total ? 1 : 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The estimate from the window (times.h). */
+static void clock_estimate(struct ifbh_clock_est *e)
+{
+	const struct ifbh_clock_sample *w = e->win, *best = NULL;
+	int64_t u[IFBH_CLOCK_WINDOW], limit, umax = 0, hmin = INT64_MAX, hmax = INT64_MIN;
+	double sh = 0, so = 0, shh = 0, sho = 0, sabs = 0, n = 0, hbar, sxx;
+
+	/* the anchor: the tightest round trip, the newest of equals */
+	for (unsigned int k = 0; k < e->nwin; k++) {
+		const struct ifbh_clock_sample *p = &w[(e->head + IFBH_CLOCK_WINDOW - e->nwin + k) %
+						       IFBH_CLOCK_WINDOW];
+
+		if (!best || p->unc_ns <= best->unc_ns)
+			best = p;
+		u[k] = p->unc_ns;
+	}
+	e->valid = true;
+	e->host_offset_ns = best->off_ns;
+	e->unc_ns = best->unc_ns;
+	e->at_ns = best->host_ns;
+	e->drift_known = false;
+	e->drift = e->drift_unc = 0;
+	/* the slope: through the round trips within twice the median bound
+	 * (a host stall or a queued request makes a trip long, not wrong:
+	 * they only loosen), times relative to the anchor's */
+	qsort(u, e->nwin, sizeof(u[0]), cmp_i64);
+	limit = 2 * u[e->nwin / 2];
+	for (unsigned int i = 0; i < e->nwin; i++) {
+		double h, o;
+
+		if (w[i].unc_ns > limit)
+			continue;
+		h = (double)(w[i].host_ns - best->host_ns);
+		o = (double)(w[i].off_ns - best->off_ns);
+		n++;
+		sh += h;
+		so += o;
+		shh += h * h;
+		sho += h * o;
+		if (w[i].unc_ns > umax)
+			umax = w[i].unc_ns;
+		if (w[i].host_ns < hmin)
+			hmin = w[i].host_ns;
+		if (w[i].host_ns > hmax)
+			hmax = w[i].host_ns;
+	}
+	if (n < IFBH_CLOCK_DRIFT_MIN_POINTS || hmax - hmin < IFBH_CLOCK_DRIFT_SPAN_NS)
+		return;
+	hbar = sh / n;
+	sxx = shh - n * hbar * hbar;
+	if (!(sxx > 0))
+		return;
+	e->drift = (sho - hbar * so) / sxx;
+	/* each offset within umax of the truth: the least-squares slope
+	 * within umax * sum |h - hbar| / sum (h - hbar)^2 */
+	for (unsigned int i = 0; i < e->nwin; i++)
+		if (w[i].unc_ns <= limit)
+			sabs += fabs((double)(w[i].host_ns - best->host_ns) - hbar);
+	e->drift_unc = (double)umax * sabs / sxx;
+	e->drift_known = true;
+}
+
 void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 			const struct ifbh_clock_reply *c)
 {
-	int64_t unc = (t1 - t0) / 2 + (int64_t)(c->read_ns / 2);
+	struct ifbh_clock_sample *p;
 
 	e->rounds++;
-	if (t1 < t0 || (e->valid && unc >= e->unc_ns))
+	if (t1 < t0)
 		return;
-	e->valid = true;
-	e->unc_ns = unc;
-	e->host_offset_ns = t0 + (t1 - t0) / 2 - (int64_t)c->monotonic_ns;
+	p = &e->win[e->head];
+	e->head = (e->head + 1) % IFBH_CLOCK_WINDOW;
+	if (e->nwin < IFBH_CLOCK_WINDOW)
+		e->nwin++;
+	p->unc_ns = (t1 - t0) / 2 + (int64_t)(c->read_ns / 2);
+	p->host_ns = t0 + (t1 - t0) / 2;
+	p->off_ns = p->host_ns - (int64_t)c->monotonic_ns;
 	e->realtime_ns = c->realtime_ns - (int64_t)c->monotonic_ns;
 	e->tai_ns = c->tai_ns - (int64_t)c->monotonic_ns;
 	e->boottime_ns = (int64_t)c->boottime_ns - (int64_t)c->monotonic_ns;
 	e->flags = c->flags;
 	e->esterror_us = c->esterror_us;
+	clock_estimate(e);
+}
+
+/* One rule for the offset at a host time: the estimate's (times.h), or a
+ * model's fields, which are the estimate's. */
+static int offset_at(int64_t off0, int64_t unc0, int64_t at, bool drift_known, double drift,
+		     double drift_unc, int64_t host_ns, int64_t *ret_off, int64_t *ret_unc)
+{
+	double dt = (double)host_ns - (double)at, off, unc;
+
+	if (!drift_known)
+		drift = drift_unc = 0;
+	if (fabs(drift) > drift_unc) {
+		off = (double)off0 + drift * dt;
+		unc = (double)unc0 + drift_unc * fabs(dt);
+	} else {
+		/* a drift within its bound of 0 is not applied (it would add
+		 * the round trips' noise); the true one is within |drift| +
+		 * its bound */
+		off = (double)off0;
+		unc = (double)unc0 + (fabs(drift) + drift_unc) * fabs(dt);
+	}
+	if (!(fabs(off) < 9e18 && unc < 9e18))
+		return -ERANGE;
+	*ret_off = (int64_t)llround(off);
+	if (ret_unc)
+		*ret_unc = (int64_t)llround(unc);
+	return 0;
+}
+
+int ifbh_clock_est_offset(const struct ifbh_clock_est *e, int64_t host_ns, int64_t *ret_off,
+			  int64_t *ret_unc)
+{
+	if (!e->valid)
+		return -EAGAIN;
+	return offset_at(e->host_offset_ns, e->unc_ns, e->at_ns, e->drift_known, e->drift,
+			 e->drift_unc, host_ns, ret_off, ret_unc);
+}
+
+int ifbh_time_model_offset(const struct ifbh_time_model *m, int64_t host_ns, int64_t *ret_off,
+			   int64_t *ret_unc)
+{
+	if (!m || m->size < offsetof(struct ifbh_time_model, clock_rounds) + sizeof(m->clock_rounds))
+		return -EINVAL;
+	if (!m->clock_known)
+		return -EAGAIN;
+	return offset_at(m->host_offset_ns, m->host_offset_unc_ns, m->clock_at_ns,
+			 m->clock_drift_known, m->clock_drift_ppm * 1e-6,
+			 m->clock_drift_unc_ppm * 1e-6, host_ns, ret_off, ret_unc);
 }
 
 void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model *m)
@@ -310,6 +434,11 @@ void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model 
 	m->tai_offset_ns = e->tai_ns;
 	m->clock_flags = e->flags;
 	m->esterror_us = e->esterror_us;
+	m->clock_at_ns = e->at_ns;
+	m->clock_drift_known = e->drift_known;
+	m->clock_drift_ppm = e->drift * 1e6;
+	m->clock_drift_unc_ppm = e->drift_unc * 1e6;
+	m->clock_rounds = e->rounds;
 }
 
 int ifbh_timebook_fetch(struct ifbh_timebook *b, uint64_t bound, const struct ifbh_gaps *g,

@@ -105,27 +105,65 @@ int ifbh_timebook_timestamp(struct ifbh_timebook *b, uint64_t off, int64_t ns,
 bool ifbh_ts_first(const uint8_t *buf, size_t len, uint64_t off, uint32_t scan, uint32_t ts_off,
 		   bool be, uint64_t *ret_off, int64_t *ret_ns);
 
-/* What GET_CLOCK round trips said (ifbh_dev_clock_sync). */
+/*
+ * What GET_CLOCK round trips said (ifbh_dev_clock_sync at START, then one
+ * a second while a stream runs). Each round trip bounds host - board
+ * CLOCK_MONOTONIC at its midpoint within half its length; the two
+ * crystals differ by tens of ppm, so the offset drifts. Of the last
+ * IFBH_CLOCK_WINDOW round trips, the tightest is the estimate's anchor
+ * (its offset and bound at its time); the drift is the least-squares
+ * slope through those within twice the median bound, once they span
+ * IFBH_CLOCK_DRIFT_SPAN_NS of host time, within the bound that their
+ * loosest bound puts on that slope. At host time h the offset is the
+ * anchor's plus the drift times (h - anchor), its bound the anchor's
+ * plus the drift's bound times |h - anchor|; a drift within its bound of
+ * 0 is not applied (round trips the host's scheduling lengthens would
+ * only add their noise), the bound growing by |drift| + its bound.
+ */
+#define IFBH_CLOCK_WINDOW 64
+#define IFBH_CLOCK_DRIFT_SPAN_NS 4000000000ll
+#define IFBH_CLOCK_DRIFT_MIN_POINTS 4
+
+struct ifbh_clock_sample {
+	int64_t host_ns, off_ns, unc_ns; /* the midpoint, the offset there, its bound */
+};
+
 struct ifbh_clock_est {
 	bool valid;
-	int64_t host_offset_ns; /* host CLOCK_MONOTONIC - board CLOCK_MONOTONIC */
-	int64_t unc_ns;         /* the estimate is within this of the truth */
+	int64_t host_offset_ns; /* host CLOCK_MONOTONIC - board CLOCK_MONOTONIC at at_ns */
+	int64_t unc_ns;         /* the estimate is within this of the truth at at_ns */
+	int64_t at_ns;          /* host CLOCK_MONOTONIC the estimate is of */
+	bool drift_known;
+	double drift;           /* d(host - board) / d(host time), e.g. 20e-6 */
+	double drift_unc;       /* the drift is within this of the truth */
 	int64_t realtime_ns;    /* board CLOCK_REALTIME - board CLOCK_MONOTONIC */
 	int64_t tai_ns;         /* board CLOCK_TAI - board CLOCK_MONOTONIC */
 	int64_t boottime_ns;    /* board CLOCK_BOOTTIME - board CLOCK_MONOTONIC */
 	uint32_t flags;         /* IFB_CLOCK_* */
 	uint32_t esterror_us;
 	unsigned int rounds;    /* round trips taken */
+	struct ifbh_clock_sample win[IFBH_CLOCK_WINDOW]; /* the newest, a ring */
+	unsigned int nwin, head;
 };
 
 /*
  * From one round trip: the host's CLOCK_MONOTONIC before the request (t0)
  * and after the reply (t1), and the reply. The board read its clock
- * between the two: the estimate is the midpoint, within half the round
- * trip (and half the board's read time). Keeps the tightest one in *e.
+ * between the two: the offset at the midpoint, within half the round
+ * trip (and half the board's read time). Into the window, and the
+ * estimate made anew (above). The board's own clock relations (REALTIME,
+ * TAI, BOOTTIME - MONOTONIC) are the newest round trip's.
  */
 void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 			const struct ifbh_clock_reply *c);
+/*
+ * host - board CLOCK_MONOTONIC at host time host_ns, and its bound (the
+ * estimate's, plus the drift's uncertainty times the distance from at_ns;
+ * without a known drift, the estimate's alone). -EAGAIN without an
+ * estimate, -ERANGE beyond int64_t.
+ */
+int ifbh_clock_est_offset(const struct ifbh_clock_est *e, int64_t host_ns, int64_t *ret_off,
+			  int64_t *ret_unc);
 /* The board's clock offsets a timestamp channel's clock needs (those of
  * the stream's START: a clock step after it misplaces the timestamps). */
 void ifbh_timebook_set_clock(struct ifbh_timebook *b, const struct ifbh_clock_est *e);

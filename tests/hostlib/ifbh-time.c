@@ -228,10 +228,12 @@ int main(int argc, char **argv)
 	       ",\"nominal_hz\":%.3f,\"rate_hz\":%.3f,\"ppm\":%.3f,\"ppm_true\":%.3f"
 	       ",\"jitter_ns\":%.0f,\"clock_known\":%d,\"host_offset_ns\":%" PRId64
 	       ",\"host_offset_unc_ns\":%" PRId64 ",\"clock_flags\":%u,\"timestamp_clock\":%d"
-	       ",\"refused\":%" PRIu64 "}\n",
+	       ",\"refused\":%" PRIu64 ",\"clock_rounds\":%" PRIu64 ",\"clock_drift_known\":%d"
+	       ",\"clock_drift_ppm\":%.3f,\"clock_drift_unc_ppm\":%.3f}\n",
 	       m.source, m.marks, m.runs, m.nominal_hz, m.rate_hz, m.ppm, ppm, m.jitter_ns,
 	       m.clock_known, m.host_offset_ns, m.host_offset_unc_ns, m.clock_flags,
-	       m.timestamp_clock, m.refused);
+	       m.timestamp_clock, m.refused, m.clock_rounds, m.clock_drift_known, m.clock_drift_ppm,
+	       m.clock_drift_unc_ppm);
 	ifbh_stream_free(s);
 	ifbh_dev_close(dev);
 	ifbh_ctx_free(ctx);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -615,6 +616,71 @@ START_TEST(model_refuses_nonsense)
 }
 END_TEST
 
+/*
+ * The host's clock against the board's drifts (two crystals, 40 ppm
+ * apart here): round trips a second apart, each 100 to 600 us long, the
+ * board reading its clock anywhere inside. Over less than 4 s the drift
+ * is unknown; over 40 s the estimate's line holds it within its stated
+ * bound, and the offset it gives 30 s later is within its bound too,
+ * where the tightest round trip alone would be 1.2 ms off.
+ */
+static int64_t true_off(int64_t host)
+{
+	return 1000000000ll + (int64_t)llround(40e-6 * (double)(host - 7000000000ll));
+}
+
+START_TEST(clock_estimate_drifts)
+{
+	struct ifbh_clock_est e = { 0 };
+	struct ifbh_clock_reply c = { .read_ns = 200 };
+	uint32_t rnd = 12345;
+	int64_t h = 7000000000ll, off, unc;
+
+	for (int i = 0; i < 40; i++, h += 1000000000ll) {
+		int64_t rtt, at;
+
+		rnd = rnd * 1103515245u + 12345u;
+		rtt = 100000 + (int64_t)(rnd >> 8) % 500000;
+		rnd = rnd * 1103515245u + 12345u;
+		at = h + (int64_t)(rnd >> 8) % rtt; /* when the board read its clock */
+		c.monotonic_ns = (uint64_t)(at - true_off(at));
+		ifbh_clock_est_add(&e, h, h + rtt, &c);
+		if (i == 3)
+			ck_assert(!e.drift_known); /* 3 s apart at most */
+	}
+	ck_assert(e.drift_known);
+	ck_assert_uint_eq(e.rounds, 40);
+	ck_assert_msg(fabs(e.drift * 1e6 - 40) <= e.drift_unc * 1e6,
+		      "drift %.2f ppm, bound %.2f ppm", e.drift * 1e6, e.drift_unc * 1e6);
+	ck_assert_double_lt(e.drift_unc * 1e6, 30);
+	h += 30000000000ll;
+	ck_assert_int_eq(ifbh_clock_est_offset(&e, h, &off, &unc), 0);
+	ck_assert_msg(llabs(off - true_off(h)) <= unc, "%" PRId64 " ns off, bound %" PRId64, off - true_off(h), unc);
+	ck_assert_msg(llabs(off - true_off(h)) < 600000, "%" PRId64 " ns off", off - true_off(h));
+	/* the model's fields say the same, by the same rule */
+	{
+		struct ifbh_time_model m = { .size = sizeof(m) };
+		int64_t off2, unc2;
+
+		ifbh_clock_est_fill(&e, &m);
+		ck_assert_int_eq(ifbh_time_model_offset(&m, h, &off2, &unc2), 0);
+		ck_assert_int_eq(off2, off);
+		ck_assert(llabs(unc2 - unc) <= 1);
+		m.size = offsetof(struct ifbh_time_model, clock_at_ns);
+		ck_assert_int_eq(ifbh_time_model_offset(&m, h, &off2, &unc2), -EINVAL);
+	}
+	/* a drift within its bound of 0 is not applied; the bound grows by both */
+	e.drift = 1e-6;
+	e.drift_unc = 5e-6;
+	ck_assert_int_eq(ifbh_clock_est_offset(&e, e.at_ns + 10000000000ll, &off, &unc), 0);
+	ck_assert_int_eq(off, e.host_offset_ns);
+	ck_assert_int_eq(unc, e.unc_ns + 60000);
+	/* a fresh estimate forgets */
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(ifbh_clock_est_offset(&e, h, &off, &unc), -EAGAIN);
+}
+END_TEST
+
 START_TEST(clock_reply_and_estimate)
 {
 	struct ifb_clock_reading r = {
@@ -678,6 +744,7 @@ static Suite *host_time_suite(void)
 	tcase_add_test(tc, timebook_skips_and_stops);
 	tcase_add_test(tc, model_refuses_nonsense);
 	tcase_add_test(tc, clock_reply_and_estimate);
+	tcase_add_test(tc, clock_estimate_drifts);
 	suite_add_tcase(s, tc);
 	return s;
 }

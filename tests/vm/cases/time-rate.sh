@@ -33,6 +33,10 @@ time_check zc 'dppm < 50' "the measured rate is off the true one by more than 50
 time_check zc 'online_median_ns < 1000000' "as read, half the times are off by more than 1 ms"
 time_check zc 'online_p99_ns < 50000000' "as read, 1 % of the times are off by more than 50 ms"
 time_check zc 'final_median_ns < 1000000' "the final model is off by more than 1 ms for half the reads"
+time_check zc 'clock_rounds >= 14 && clock_drift_known == 1' \
+	"10 s of stream did not refresh the host/board clock estimate once a second"
+# one kernel: the true drift is 0, within the bound the estimate states
+time_check zc 'abs_clock_drift_ppm <= clock_drift_unc_ppm' "the clock drift is off by more than its bound"
 time_check zc 'clock_known == 1 && host_median_ns < 1000000' \
 	"the host and board clocks are one here, the host times say otherwise"
 

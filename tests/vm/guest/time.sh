@@ -12,8 +12,8 @@
 #   time_check NAME CONDITION WHAT
 #                     fail unless /tmp/NAME.json's figures (flat JSON: the
 #                     awk variables of the same names) satisfy CONDITION:
-#                     NAME OP NAME-OR-VALUE [&& ...]; dppm is |ppm - ppm_true|;
-#                     a NAME the figures lack fails
+#                     NAME OP NAME-OR-VALUE [&& ...]; dppm is |ppm - ppm_true|,
+#                     abs_NAME |NAME|; a NAME the figures lack fails
 
 time_check() {
 	tr -d '{}"' </tmp/$1.json | tr ',' '\n' | sed 's/:/=/' >/tmp/$1.vars
@@ -22,9 +22,11 @@ time_check() {
 		ok = 1
 		for (i = 1; i <= n; i += 4) {
 			# a name the figures lack fails (a typo, a field gone)
-			if (t[i] !~ /^-?[0-9.]+$/ && t[i] != "dppm" && !(t[i] in v)) ok = 0
+			name = t[i]; sub(/^abs_/, "", name)
+			if (name !~ /^-?[0-9.]+$/ && name != "dppm" && !(name in v)) ok = 0
 			if (t[i + 2] !~ /^-?[0-9.]+$/ && !(t[i + 2] in v)) ok = 0
-			a = (t[i] in v) ? v[t[i]] + 0 : t[i] + 0; op = t[i + 1]
+			a = (name in v) ? v[name] + 0 : name + 0; op = t[i + 1]
+			if (t[i] ~ /^abs_/ && a < 0) a = -a
 			b = (t[i + 2] in v) ? v[t[i + 2]] + 0 : t[i + 2] + 0
 			if (t[i] ~ /^dppm$/) { a = v["ppm"] - v["ppm_true"]; if (a < 0) a = -a }
 			if (op == "<" && !(a < b)) ok = 0
