@@ -458,7 +458,7 @@ struct ifbh_stream_status {
 	bool stuck;            /* transfers libusb never gave back */
 	int error;             /* first error (negative errno), 0 if none */
 	unsigned int host_errors; /* failed bulk transfers on this host */
-	unsigned int proto_errors; /* bad or failed GET_STATS replies */
+	unsigned int proto_errors; /* bad or failed GET_STATS (and GET_GAPS, GET_TIMES, GET_CLOCK) replies */
 	bool have_stats;       /* stats below are valid */
 	struct ifbh_stats stats; /* the last GET_STATS reply */
 	uint64_t gaps;         /* gaps known (listed + unlisted) */
@@ -650,7 +650,8 @@ struct ifbh_writer_status {
 	bool ended;         /* ifbh_writer_end() or ifbh_writer_cancel() is done */
 	int error;          /* first error (negative errno), 0 if none */
 	unsigned int host_errors;  /* bulk transfers that failed on this host */
-	unsigned int proto_errors; /* bad or failed GET_STATS / GET_GAPS replies */
+	unsigned int proto_errors; /* bad or failed GET_STATS / GET_GAPS / GET_TIMES /
+				    * GET_CLOCK replies */
 	bool have_stats;    /* stats below are valid */
 	struct ifbh_stats stats; /* the last GET_STATS reply: bytes_sent = bytes given to
 				  * the DAC, starvations = underflows */
@@ -830,7 +831,8 @@ struct ifbh_time_model {
 	double jitter_ns;         /* rms distance of new marks from the model's prediction */
 	int clock_known;          /* the fields below hold a GET_CLOCK estimate */
 	int64_t host_offset_ns;   /* host CLOCK_MONOTONIC - board CLOCK_MONOTONIC */
-	int64_t host_offset_unc_ns; /* the offset is within this (half the best round trip) */
+	int64_t host_offset_unc_ns; /* the offset is within this at clock_at_ns (half the
+				     * tightest recent round trip) */
 	int64_t realtime_offset_ns; /* board CLOCK_REALTIME - board CLOCK_MONOTONIC */
 	int64_t tai_offset_ns;    /* board CLOCK_TAI - board CLOCK_MONOTONIC */
 	unsigned int clock_flags; /* IFBH_CLOCK_* */
@@ -852,9 +854,12 @@ struct ifbh_time_model {
 	 * host_offset_unc_ns + clock_drift_unc_ppm * 1e-6 * |h - clock_at_ns|
 	 * (ifbh_stream_host_time() applies it). A drift within its bound of 0
 	 * is not applied (the offset stays host_offset_ns; its bound grows by
-	 * |clock_drift_ppm| + clock_drift_unc_ppm). Without a known drift the
-	 * offset is the tightest recent round trip's, its uncertainty as of
-	 * then.
+	 * |clock_drift_ppm| + clock_drift_unc_ppm, at most 200 ppm). Until
+	 * the drift is measured (clock_drift_known 0) the offset is the
+	 * tightest recent round trip's and its bound grows by 200 ppm (two
+	 * crystals rated +/- 100 ppm: an assumption, which clock_drift_unc_ppm
+	 * then says). A sample's host time is refined as the estimate is: it
+	 * may move within its bound from one read to the next.
 	 */
 	int64_t clock_at_ns;
 	int clock_drift_known;

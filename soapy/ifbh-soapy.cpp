@@ -505,11 +505,12 @@ public:
 		if (!hasHardwareTime(what))
 			return 0;
 		/*
-		 * While a stream runs, its reader thread owns the device's
-		 * libusb events and the stream (libifbhost: one thread per
-		 * context): the estimate its START measured, kept by
-		 * activateStream, no USB request and no call into the
-		 * stream from this thread. Otherwise four round trips now.
+		 * While a stream runs (from activateStream's start to
+		 * deactivateStream's free), its reader thread owns the
+		 * device's libusb events and the stream (libifbhost: one
+		 * thread per context): the estimate the reader last kept
+		 * (keep_clock), no USB request and no call into the stream
+		 * from this thread. Otherwise four round trips now.
 		 */
 		if (rx_active_.load()) {
 			std::lock_guard<std::mutex> g(clock_m_);
@@ -720,21 +721,30 @@ public:
 		}
 		if (st->s)
 			return 0;
+		/* from here the device's libusb events are this thread's:
+		 * getHardwareTime answers from the kept estimate (none yet) */
+		{
+			std::lock_guard<std::mutex> g(clock_m_);
+
+			rx_clock_ = ifbh_time_model{};
+		}
+		rx_active_ = true;
 		if (ifbh_stream_new(dev_, nullptr, &st->s)) {
 			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
+			rx_active_ = false;
 			return SOAPY_SDR_STREAM_ERROR;
 		}
 		if (ifbh_stream_start(st->s)) {
 			SoapySDR::logf(SOAPY_SDR_ERROR, "iioffsbridge: %s", ifbh_dev_error(dev_));
 			ifbh_stream_free(st->s);
 			st->s = nullptr;
+			rx_active_ = false;
 			return SOAPY_SDR_STREAM_ERROR;
 		}
 		/* START may have read a new rate (the library retries START
 		 * after a device-side rate change; never a new layout) */
 		info_.sample_rate_mhz = ifbh_dev_info(dev_)->sample_rate_mhz;
 		keep_clock(st);
-		rx_active_ = true;
 		st->mtu = getStreamMTU(s);
 		st->buf.resize(st->mtu * info_.scan_size);
 		st->pos = st->count = 0;
@@ -771,13 +781,14 @@ public:
 		}
 		if (!st->s)
 			return 0;
-		rx_active_ = false;
 		ifbh_stream_stop(st->s);
 		/* what was in flight up to the end-of-stream packet */
 		while (ifbh_stream_read(st->s, st->buf.data(), st->buf.size(), nullptr, 3000) > 0)
 			;
 		ifbh_stream_free(st->s);
 		st->s = nullptr;
+		/* the device's events are nobody's again */
+		rx_active_ = false;
 		return 0;
 	}
 

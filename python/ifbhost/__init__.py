@@ -429,9 +429,12 @@ class Device:
         estimate ``host_offset_ns`` (host - board CLOCK_MONOTONIC),
         ``host_offset_unc_ns``, ``realtime_offset_ns`` (board REALTIME -
         MONOTONIC), ``board_clock`` ("synchronised", "free-running" or
-        "unknown"), ``clock_drift_ppm`` (how fast host - board changes,
+        "unknown"), ``clock_at_ns`` (the host CLOCK_MONOTONIC the offset
+        is of), ``clock_drift_ppm`` (how fast host - board changes,
         measured over the stream's once-a-second round trips; None until
-        they span 4 s) and ``clock_drift_unc_ppm``."""
+        they span 4 s) and ``clock_drift_unc_ppm`` (its bound; until
+        measured, the 200 ppm assumed). ``host_time`` after each read has
+        the drift applied."""
         if self._s is None:
             return None
         m = _ffi.TimeModel()
@@ -451,9 +454,9 @@ class Device:
                      realtime_offset_ns=m.realtime_offset_ns,
                      board_clock=("synchronised" if synced else "free-running") if known
                      else "unknown",
+                     clock_at_ns=m.clock_at_ns,
                      clock_drift_ppm=m.clock_drift_ppm if m.clock_drift_known else None,
-                     clock_drift_unc_ppm=m.clock_drift_unc_ppm if m.clock_drift_known
-                     else None)
+                     clock_drift_unc_ppm=m.clock_drift_unc_ppm)
         return d
 
     def _convert(self, arr):

@@ -262,6 +262,11 @@ static void report_time_json(const struct cap *c, struct cap_json *j)
 		cap_json_double(j, round(m.clock_drift_ppm * 1000) / 1000);
 	else
 		cap_json_null(j);
+	cap_json_key(j, "clock_drift_unc_ppm");
+	if (m.clock_known)
+		cap_json_double(j, round(m.clock_drift_unc_ppm * 1000) / 1000);
+	else
+		cap_json_null(j);
 	cap_json_key(j, "board_clock");
 	cap_json_string(j, m.clock_known ? clock_state(m.clock_flags) : "unknown");
 	cap_json_end_object(j);

@@ -122,9 +122,8 @@ int ifbh_dev_times_get(void *user, uint16_t seq, uint8_t *buf, uint16_t len);
 /* The host's CLOCK_MONOTONIC in ns. */
 int64_t ifbh_now_ns(void);
 /*
- * Version 6: rounds GET_CLOCK round trips; the tightest of them becomes
- * dev->clk (a fresh estimate: earlier ones are dropped, as the clocks
- * drift). 0, -EOPNOTSUPP before version 6, or the first failure's -errno
+ * Version 6: rounds GET_CLOCK round trips into a fresh dev->clk (earlier
+ * ones are dropped, as the clocks drift; a stream adds one a second). 0, -EOPNOTSUPP before version 6, or the first failure's -errno
  * (a bad reply: -EBADMSG/-EPROTO, logged once; dev->clk is then kept).
  */
 int ifbh_dev_clock_sync(struct ifbh_dev *dev, unsigned int rounds);

@@ -364,7 +364,8 @@ void ifbh_clock_est_add(struct ifbh_clock_est *e, int64_t t0, int64_t t1,
 	e->head = (e->head + 1) % IFBH_CLOCK_WINDOW;
 	if (e->nwin < IFBH_CLOCK_WINDOW)
 		e->nwin++;
-	p->unc_ns = (t1 - t0) / 2 + (int64_t)(c->read_ns / 2);
+	/* rounded up: a bound, never short */
+	p->unc_ns = (t1 - t0 + 1) / 2 + (int64_t)(c->read_ns / 2 + c->read_ns % 2);
 	p->host_ns = t0 + (t1 - t0) / 2;
 	p->off_ns = p->host_ns - (int64_t)c->monotonic_ns;
 	e->realtime_ns = c->realtime_ns - (int64_t)c->monotonic_ns;
@@ -382,19 +383,24 @@ static int offset_at(int64_t off0, int64_t unc0, int64_t at, bool drift_known, d
 {
 	double dt = (double)host_ns - (double)at, off, unc;
 
-	if (!drift_known)
-		drift = drift_unc = 0;
+	if (unc0 < 0 || !(drift_unc >= 0) || !isfinite(drift))
+		return -EINVAL; /* no estimate ever says so: a caller's fields */
+	if (!drift_known) {
+		/* not measured yet: the crystals' rating, assumed */
+		drift = 0;
+		drift_unc = IFBH_CLOCK_DRIFT_PRIOR;
+	}
 	if (fabs(drift) > drift_unc) {
 		off = (double)off0 + drift * dt;
 		unc = (double)unc0 + drift_unc * fabs(dt);
 	} else {
 		/* a drift within its bound of 0 is not applied (it would add
 		 * the round trips' noise); the true one is within |drift| +
-		 * its bound */
+		 * its bound, and within the crystals' rating */
 		off = (double)off0;
-		unc = (double)unc0 + (fabs(drift) + drift_unc) * fabs(dt);
+		unc = (double)unc0 + fmin(fabs(drift) + drift_unc, IFBH_CLOCK_DRIFT_PRIOR) * fabs(dt);
 	}
-	if (!(fabs(off) < 9e18 && unc < 9e18))
+	if (!(fabs(off) < 9e18 && fabs(unc) < 9e18))
 		return -ERANGE;
 	*ret_off = (int64_t)llround(off);
 	if (ret_unc)
@@ -436,8 +442,8 @@ void ifbh_clock_est_fill(const struct ifbh_clock_est *e, struct ifbh_time_model 
 	m->esterror_us = e->esterror_us;
 	m->clock_at_ns = e->at_ns;
 	m->clock_drift_known = e->drift_known;
-	m->clock_drift_ppm = e->drift * 1e6;
-	m->clock_drift_unc_ppm = e->drift_unc * 1e6;
+	m->clock_drift_ppm = e->drift_known ? e->drift * 1e6 : 0;
+	m->clock_drift_unc_ppm = (e->drift_known ? e->drift_unc : IFBH_CLOCK_DRIFT_PRIOR) * 1e6;
 	m->clock_rounds = e->rounds;
 }
 

@@ -121,6 +121,11 @@ bool ifbh_ts_first(const uint8_t *buf, size_t len, uint64_t off, uint32_t scan, 
  * only add their noise), the bound growing by |drift| + its bound.
  */
 #define IFBH_CLOCK_WINDOW 64
+/* Until the drift is measured, |drift| <= this is assumed: two crystals
+ * rated +/- 100 ppm each (what common oscillators are rated over
+ * temperature and age). A drift within its bound of 0 is never taken as
+ * worse than this either. */
+#define IFBH_CLOCK_DRIFT_PRIOR 200e-6
 #define IFBH_CLOCK_DRIFT_SPAN_NS 4000000000ll
 #define IFBH_CLOCK_DRIFT_MIN_POINTS 4
 

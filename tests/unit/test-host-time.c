@@ -645,8 +645,14 @@ START_TEST(clock_estimate_drifts)
 		at = h + (int64_t)(rnd >> 8) % rtt; /* when the board read its clock */
 		c.monotonic_ns = (uint64_t)(at - true_off(at));
 		ifbh_clock_est_add(&e, h, h + rtt, &c);
-		if (i == 3)
-			ck_assert(!e.drift_known); /* 3 s apart at most */
+		if (i == 3) {
+			/* 3 s apart at most: the drift not measured, the
+			 * crystals' 200 ppm assumed */
+			ck_assert(!e.drift_known);
+			ck_assert_int_eq(ifbh_clock_est_offset(&e, e.at_ns + 1000000000ll, &off, &unc), 0);
+			ck_assert_int_eq(off, e.host_offset_ns);
+			ck_assert_int_eq(unc, e.unc_ns + 200000);
+		}
 	}
 	ck_assert(e.drift_known);
 	ck_assert_uint_eq(e.rounds, 40);
