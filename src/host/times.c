@@ -29,6 +29,11 @@ void ifbh_timebook_free(struct ifbh_timebook *b)
 	b->npend = 0;
 }
 
+unsigned int ifbh_timebook_source(const struct ifbh_timebook *b)
+{
+	return b->ts_use == 1 ? IFBH_TIME_TIMESTAMP : b->mark_source;
+}
+
 void ifbh_timebook_set_clock(struct ifbh_timebook *b, const struct ifbh_clock_est *e)
 {
 	b->ts_shift_known = e->valid;
@@ -149,7 +154,6 @@ static void ts_fall_back(struct ifbh_timebook *b)
 	b->refused = b->alt_refused;
 	b->ts_use = 0;
 	b->ts_failed = true;
-	b->source = b->mark_source;
 	b->npend = 0;
 }
 
@@ -253,7 +257,6 @@ static int feed(struct ifbh_timebook *b, const struct ifbh_times_reply *r, uint6
 	b->mark_source = r->source;
 	if (b->ts_use == -1) /* on the stream's first reply */
 		b->ts_use = ts_usable(b, &b->ts_shift_used) ? 1 : 0;
-	b->source = b->ts_use == 1 ? IFBH_TIME_TIMESTAMP : r->source;
 
 	if (r->first_seq > b->seq) {
 		b->lost += r->first_seq - b->seq;
@@ -492,7 +495,7 @@ void ifbh_timebook_model(const struct ifbh_timebook *b, double nominal_hz,
 	if (b) {
 		double period = ifbh_tm_period_ns(&b->tm);
 
-		m.source = b->tm.marks ? (int)b->source : IFBH_TIME_NONE;
+		m.source = b->tm.marks ? (int)ifbh_timebook_source(b) : IFBH_TIME_NONE;
 		m.marks = b->tm.marks;
 		m.runs = b->tm.nrun;
 		m.rate_hz = period > 0 ? 1e9 / period : 0;

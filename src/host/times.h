@@ -43,7 +43,6 @@ struct ifbh_timebook {
 	uint64_t gap_from;  /* gaps from this offset on are not in the model yet */
 	uint32_t stream_id; /* the first reply's */
 	bool replied;       /* a reply came */
-	unsigned int source; /* enum ifbh_time_source of the marks in the model */
 	/* the device's timestamp channel (version 7) */
 	unsigned int ts_clock; /* enum ifb_ts_clock the device said; 0 none */
 	int ts_use;            /* -1 not decided yet, 0 the daemon's marks, 1 the timestamps */
@@ -75,6 +74,9 @@ struct ifbh_timebook {
 void ifbh_timebook_init(struct ifbh_timebook *b, uint32_t scan_size, double nominal_hz,
 			bool has_ts);
 void ifbh_timebook_free(struct ifbh_timebook *b);
+/* enum ifbh_time_source of the marks in the model: the timestamps while
+ * they are the source, else the daemon's marks' (0 before a reply). */
+unsigned int ifbh_timebook_source(const struct ifbh_timebook *b);
 /*
  * Take the marks of reply r up to stream offset bound (beyond it the gap
  * book may not hold every gap yet), each after the gaps of g before it.

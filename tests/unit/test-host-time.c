@@ -404,7 +404,7 @@ START_TEST(timebook_takes_timestamps)
 	 * before 4 blocks (nothing) */
 	ts_reply(&seq, 0, 4 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
 	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 4 * BLOCK, &g), 0);
-	ck_assert_uint_eq(b.source, IFBH_TIME_TIMESTAMP);
+	ck_assert_uint_eq(ifbh_timebook_source(&b), IFBH_TIME_TIMESTAMP);
 	ck_assert_uint_eq(b.tm.marks, 4 * BLOCK / XFER);
 	ck_assert_uint_eq(b.npend, 0);
 	/* a gap at the start of block 6 that lost 5000 scans; the transfers
@@ -440,7 +440,7 @@ START_TEST(timebook_takes_timestamps)
 	seq = 0;
 	ts_reply(&seq, 0, 4 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_MONOTONIC_RAW);
 	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 4 * BLOCK, &g), 0);
-	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(ifbh_timebook_source(&b), IFB_TIME_FENCE);
 	ck_assert_uint_eq(b.tm.marks, 4);
 	ck_assert_uint_eq(b.npend, 0);
 	ts_transfers(&b, &g, 4 * BLOCK, 5 * BLOCK, UINT64_MAX, 0, 0);
@@ -453,7 +453,7 @@ START_TEST(timebook_takes_timestamps)
 	seq = 0;
 	ts_reply(&seq, 0, BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
 	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, BLOCK, &g), 0);
-	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(ifbh_timebook_source(&b), IFB_TIME_FENCE);
 	ck_assert_uint_eq(b.ts_clock, IFB_TS_CLOCK_REALTIME);
 	ifbh_timebook_free(&b);
 
@@ -521,7 +521,7 @@ START_TEST(timebook_timestamps_fall_back)
 	ts_reply(&seq, 0, 8 * BLOCK, UINT64_MAX, 0, IFB_TS_CLOCK_REALTIME);
 	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 8 * BLOCK, &g), 0);
 	ck_assert(b.ts_failed);
-	ck_assert_uint_eq(b.source, IFB_TIME_FENCE);
+	ck_assert_uint_eq(ifbh_timebook_source(&b), IFB_TIME_FENCE);
 	ck_assert_uint_eq(b.tm.marks, 8);
 	ck_assert_uint_eq(b.refused, 0);
 	ck_assert_int_eq(ifbh_tm_time(&b.tm, 4 * BLOCK, &t), 0);
@@ -549,7 +549,7 @@ START_TEST(timebook_timestamps_fall_back)
 	ck_assert_int_eq(ifbh_timebook_feed(&b, &rep, 3 * BLOCK, &g), 0);
 	ck_assert_uint_eq(b.tm.nrun, 1);
 	ck_assert_uint_eq(b.refused, 1);
-	ck_assert_uint_eq(b.source, IFBH_TIME_TIMESTAMP);
+	ck_assert_uint_eq(ifbh_timebook_source(&b), IFBH_TIME_TIMESTAMP);
 	ifbh_timebook_free(&b);
 	ifbh_gaps_free(&g);
 }
