@@ -8,6 +8,8 @@
 
 int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *err, size_t errlen)
 {
+	int ts = ifbh_info_timestamp_channel(info);
+
 	memset(v, 0, sizeof(*v));
 	v->scan_size = info->scan_size;
 	for (unsigned int i = 0; i < info->num_channels; i++) {
@@ -15,7 +17,7 @@ int cap_verify_init(struct cap_verify *v, const struct ifbh_info *info, char *er
 		struct cap_vchan *vc;
 
 		/* IIO's timestamp channel rides along: the pattern is the others' */
-		if ((int)i == ifbh_info_timestamp_channel(info))
+		if ((int)i == ts)
 			continue;
 		if (c->scan_index > 1 || c->bits != 16 || c->repeat != 1) {
 			snprintf(err, errlen,
