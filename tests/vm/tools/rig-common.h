@@ -53,19 +53,28 @@ static inline void rig_sysfs_write(const char *path, const char *val)
 	close(fd);
 }
 
-static inline long rig_sysfs_read_long(const char *path)
+/* The text of the sysfs file @path into @buf (NUL-terminated, at most
+ * @size - 1 bytes); dies on an error. Returns its length. */
+static inline size_t rig_sysfs_read(const char *path, char *buf, size_t size)
 {
-	char buf[64];
 	ssize_t n;
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0)
 		rig_die("open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	if (n < 0)
 		rig_die("read %s: %s", path, strerror(errno));
 	close(fd);
 	buf[n] = 0;
+	return (size_t)n;
+}
+
+static inline long rig_sysfs_read_long(const char *path)
+{
+	char buf[64];
+
+	rig_sysfs_read(path, buf, sizeof(buf));
 	return strtol(buf, NULL, 0);
 }
 
@@ -74,18 +83,10 @@ static inline long rig_sysfs_read_long(const char *path)
 static inline long long rig_sysfs_attr_ll(const char *dir, const char *name)
 {
 	char path[512], buf[64];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		rig_die("open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		rig_die("read %s: %s", path, n < 0 ? strerror(errno) : "empty");
-	close(fd);
-	buf[n] = 0;
+	if (!rig_sysfs_read(path, buf, sizeof(buf)))
+		rig_die("read %s: empty", path);
 	return strtoll(buf, NULL, 0);
 }
 

@@ -53,18 +53,9 @@ static int failures;
 static void stat_str(const char *name, char *buf, size_t size)
 {
 	char path[512];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", g_dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		rig_die("open %s: %s", path, strerror(errno));
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		rig_die("read %s: %s", path, strerror(errno));
-	close(fd);
-	buf[n] = 0;
+	rig_sysfs_read(path, buf, size);
 	buf[strcspn(buf, "\n")] = 0;
 }
 
